@@ -1,0 +1,29 @@
+# bulb-skill: every target sets itself up on a fresh machine (venv, dependencies) and cleans up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+ADAPTER_DIRS := $(wildcard adapters/*/pyproject.toml)
+
+.PHONY: test demo venv clean lint invoke
+
+$(STAMP): pyproject.toml $(ADAPTER_DIRS)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[test]' $(foreach d,$(dir $(ADAPTER_DIRS)),-e ./$(d))
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## make test: the whole suite (unit, integration on loopback, template lint)
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+## make demo: start the local stack on loopback and play every sample directive in events/
+demo: $(STAMP)
+	$(VENV)/bin/skill demo
+
+clean:
+	rm -rf $(VENV) .aws-sam build dist

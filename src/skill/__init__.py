@@ -1,0 +1,3 @@
+"""bulb-skill: an Alexa Smart Home skill backend for light bulbs behind their makers' clouds."""
+
+__version__ = "0.1.0"

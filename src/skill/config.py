@@ -1,0 +1,80 @@
+"""Configuration from the environment variables that template.yaml sets, read once per container.
+
+Names (all optional locally, set by template.yaml in AWS):
+
+- ``DIRECTIVES_QUEUE_URL`` FIFO queue the entrypoint stores control directives on
+- ``OUTBOX_QUEUE_URL``  events waiting for the dispatcher
+- ``POLL_QUEUE_URL``    poll tickets (polling style)
+- ``TOKENS_TABLE``      LWA tokens per user
+- ``PENDING_TABLE``     pending commands (async, polling) and last known device states
+- ``IDEMPOTENCY_TABLE`` Powertools idempotency records
+- ``LWA_TOKEN_URL``     Login with Amazon token endpoint
+- ``LWA_SECRET_NAME``   Secrets Manager secret holding ``{"client_id", "client_secret"}``
+- ``WEBHOOK_SECRET_NAME`` Secrets Manager secret holding vendor webhook secrets
+- ``ALEXA_REGION``      NA, EU or FE; default from ``AWS_REGION``
+- ``GATEWAY_URL``       override of the Alexa event gateway (the local stack's fake)
+- ``DEADLINE_SECONDS``  how long Alexa waits for a deferred answer (default 8)
+- ``ADAPTERS``          enabled adapters, comma-separated (default: all installed)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
+
+#: Alexa event gateway per region, from the Alexa Smart Home "send events" documentation.
+GATEWAY_URLS = {
+    "NA": "https://api.amazonalexa.com/v3/events",
+    "EU": "https://api.eu.amazonalexa.com/v3/events",
+    "FE": "https://api.fe.amazonalexa.com/v3/events",
+}
+
+#: The AWS region a Smart Home skill's Lambda must run in for each Alexa region.
+_REGION_BY_AWS_REGION = {"us-east-1": "NA", "eu-west-1": "EU", "us-west-2": "FE"}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    directives_queue_url: str
+    outbox_queue_url: str
+    poll_queue_url: str
+    tokens_table: str
+    pending_table: str
+    idempotency_table: str
+    lwa_token_url: str
+    lwa_secret_name: str
+    webhook_secret_name: str
+    alexa_region: str
+    gateway_url: str | None
+    deadline_seconds: float
+
+    def gateway_for(self, region: str) -> str:
+        """The event gateway for a user's region (the override wins, for the local stack)."""
+        return self.gateway_url or GATEWAY_URLS.get(region, GATEWAY_URLS["NA"])
+
+
+def settings_from(environ: dict[str, str] | os._Environ[str]) -> Settings:
+    aws_region = environ.get("AWS_REGION", environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    return Settings(
+        directives_queue_url=environ.get("DIRECTIVES_QUEUE_URL", ""),
+        outbox_queue_url=environ.get("OUTBOX_QUEUE_URL", ""),
+        poll_queue_url=environ.get("POLL_QUEUE_URL", ""),
+        tokens_table=environ.get("TOKENS_TABLE", "bulb-skill-tokens"),
+        pending_table=environ.get("PENDING_TABLE", "bulb-skill-pending"),
+        idempotency_table=environ.get("IDEMPOTENCY_TABLE", "bulb-skill-idempotency"),
+        lwa_token_url=environ.get("LWA_TOKEN_URL", LWA_TOKEN_URL),
+        lwa_secret_name=environ.get("LWA_SECRET_NAME", "bulb-skill/lwa"),
+        webhook_secret_name=environ.get("WEBHOOK_SECRET_NAME", "bulb-skill/webhook"),
+        alexa_region=environ.get("ALEXA_REGION") or _REGION_BY_AWS_REGION.get(aws_region, "NA"),
+        gateway_url=environ.get("GATEWAY_URL") or None,
+        deadline_seconds=float(environ.get("DEADLINE_SECONDS", "8")),
+    )
+
+
+@cache
+def settings() -> Settings:
+    """The container's settings, read from the environment once."""
+    return settings_from(os.environ)

@@ -1,0 +1,36 @@
+"""The vendor adapter plugin contract, the registry of installed adapters, and endpoint ids.
+
+An adapter is an installable package that registers a factory under the entry-point group
+``bulb_skill.adapters``; see ``docs/adapters.md``.
+"""
+
+from skill.plugins._contract import (
+    Accepted,
+    Adapter,
+    AdapterContext,
+    AdapterFactory,
+    Device,
+    Notification,
+    PushAdapter,
+    Style,
+    WebhookRequest,
+)
+from skill.plugins._endpoint_ids import decode_endpoint_id, encode_endpoint_id
+from skill.plugins._registry import ENTRY_POINT_GROUP, AdapterRegistry, installed_adapters
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Accepted",
+    "Adapter",
+    "AdapterContext",
+    "AdapterFactory",
+    "AdapterRegistry",
+    "Device",
+    "Notification",
+    "PushAdapter",
+    "Style",
+    "WebhookRequest",
+    "decode_endpoint_id",
+    "encode_endpoint_id",
+    "installed_adapters",
+]

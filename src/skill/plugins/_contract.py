@@ -1,0 +1,131 @@
+"""What a vendor adapter is: a style and five operations, raising ``skill.errors`` types.
+
+An adapter never builds Alexa JSON: it speaks the vendor's API and the project's bulb model
+(``skill.bulbs``). The processor that runs it is chosen by its ``style``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from skill.bulbs import BulbState, Change, Features
+
+
+class Style(StrEnum):
+    """How the vendor's API answers a command; decides which processor runs the adapter."""
+
+    SYNC = "sync"  # the answer carries the new state
+    ASYNC = "async"  # 202 now, the new state arrives later on a webhook
+    OPTIMISTIC = "optimistic"  # 202 now, no push: trust it and answer from the expected state
+    POLLING = "polling"  # 202 now, no push: read the state until it converges
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """One bulb as the vendor lists it. ``id`` is the vendor's id (any string)."""
+
+    id: str
+    name: str
+    features: Features
+    manufacturer: str = "Unknown"
+    model: str = "Light"
+    description: str = "Light bulb"
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The vendor took the command but did not say the result (async, optimistic, polling)."""
+
+    reference: str | None = None  # the vendor's request id, when it gives one
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """A verified vendor push: a device's new state, and the request it answers if known."""
+
+    device_id: str
+    state: BulbState
+    reference: str | None = None
+    user_id: str | None = None  # the vendor account it belongs to, when the push says
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRequest:
+    """The vendor's HTTP request as the notifications function received it."""
+
+    headers: Mapping[str, str]  # lower-cased names
+    body: bytes
+    query: Mapping[str, str] = field(default_factory=dict)
+    path: str = "/"
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterContext:
+    """What an adapter factory gets: settings and a way to read secrets.
+
+    ``setting("BASE_URL")`` reads ``<VENDOR>_BASE_URL`` (e.g. ``LIFX_BASE_URL``) so tests and the
+    local stack can point an adapter at a simulator; ``secret(name)`` reads Secrets Manager
+    through Powertools parameters (cached) in Lambda, and the environment locally.
+    """
+
+    vendor: str
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    secrets: Callable[[str], str] | None = None
+    timeout_seconds: float = 3.0
+
+    def setting(self, name: str, default: str | None = None) -> str | None:
+        prefix = self.vendor.upper().replace("-", "_")
+        return self.environ.get(f"{prefix}_{name}", default)
+
+    def secret(self, name: str) -> str:
+        if self.secrets is None:
+            raise KeyError(f"no secret source configured for {name}")
+        return self.secrets(name)
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """A vendor's cloud, seen through the five operations the skill needs.
+
+    Every method may raise the typed errors of ``skill.errors``: a rejected token ->
+    ``InvalidAuthorizationCredential``, unknown device -> ``NoSuchEndpoint``, vendor down ->
+    ``EndpointUnreachable``/``BridgeUnreachable``, throttled -> ``RateLimited``.
+    """
+
+    #: Short vendor key ([a-z0-9_-]), the prefix of every endpoint id of this adapter.
+    name: str
+    style: Style
+
+    def identify_user(self, token: str) -> str:
+        """The vendor's stable id for the account that owns ``token``."""
+        ...
+
+    def list_devices(self, token: str) -> list[Device]:
+        """Every bulb the account owns, with its real features."""
+        ...
+
+    def read_state(self, token: str, device_id: str) -> BulbState:
+        """The bulb's state now, as the vendor knows it."""
+        ...
+
+    def execute(self, token: str, device_id: str, change: Change) -> BulbState | Accepted:
+        """Apply ``change``: a ``BulbState`` when the vendor says the result (sync), else
+        ``Accepted``."""
+        ...
+
+
+@runtime_checkable
+class PushAdapter(Adapter, Protocol):
+    """An ``async`` adapter: the vendor pushes state changes to our webhook."""
+
+    def parse_notification(self, request: WebhookRequest) -> list[Notification]:
+        """Verify the request came from the vendor and read it; raise
+        ``skill.errors.InvalidNotification`` otherwise."""
+        ...
+
+
+AdapterFactory = Callable[[AdapterContext], Adapter]
