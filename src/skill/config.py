@@ -2,7 +2,8 @@
 
 Names (all optional locally, set by template.yaml in AWS):
 
-- ``DIRECTIVES_QUEUE_URL`` FIFO queue the entrypoint stores control directives on
+- ``DIRECTIVES_QUEUE_<STYLE>_URL`` FIFO queue of the processor for adapters of that style
+  (``SYNC``, ``ASYNC``, ``OPTIMISTIC``, ``POLLING``); unset when the style is not deployed
 - ``OUTBOX_QUEUE_URL``  events waiting for the dispatcher
 - ``POLL_QUEUE_URL``    poll tickets (polling style)
 - ``TOKENS_TABLE``      LWA tokens per user
@@ -38,7 +39,7 @@ _REGION_BY_AWS_REGION = {"us-east-1": "NA", "eu-west-1": "EU", "us-west-2": "FE"
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    directives_queue_url: str
+    directives_queue_urls: dict[str, str]
     outbox_queue_url: str
     poll_queue_url: str
     tokens_table: str
@@ -55,11 +56,18 @@ class Settings:
         """The event gateway for a user's region (the override wins, for the local stack)."""
         return self.gateway_url or GATEWAY_URLS.get(region, GATEWAY_URLS["NA"])
 
+    def directives_queue_for(self, style: str) -> str | None:
+        """The directives queue of the processor for ``style``; None if not deployed."""
+        return self.directives_queue_urls.get(style) or None
+
 
 def settings_from(environ: dict[str, str] | os._Environ[str]) -> Settings:
     aws_region = environ.get("AWS_REGION", environ.get("AWS_DEFAULT_REGION", "us-east-1"))
     return Settings(
-        directives_queue_url=environ.get("DIRECTIVES_QUEUE_URL", ""),
+        directives_queue_urls={
+            style: environ.get(f"DIRECTIVES_QUEUE_{style.upper()}_URL", "")
+            for style in ("sync", "async", "optimistic", "polling")
+        },
         outbox_queue_url=environ.get("OUTBOX_QUEUE_URL", ""),
         poll_queue_url=environ.get("POLL_QUEUE_URL", ""),
         tokens_table=environ.get("TOKENS_TABLE", "bulb-skill-tokens"),
