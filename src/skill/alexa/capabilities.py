@@ -1,0 +1,133 @@
+"""Alexa capabilities of a light: each describes itself for discovery and reads its property
+from a ``BulbState``, so Discover, ReportState, Response and ChangeReport share one code path.
+
+Example::
+
+    caps = capabilities_for(device.features)
+    endpoint["capabilities"] = [c.describe() for c in caps]
+    context_properties = [p for c in caps for p in c.properties(state, sampled_at)]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from skill.bulbs import BulbState, Color, Features
+
+
+def time_of_sample(epoch_seconds: float) -> str:
+    """ISO 8601 UTC with milliseconds and ``Z``, as the schema's TimeOfSample pattern wants."""
+    import time
+
+    whole = int(epoch_seconds)
+    millis = int(round((epoch_seconds - whole) * 1000))
+    if millis == 1000:
+        whole, millis = whole + 1, 0
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}Z"
+
+
+@dataclass(frozen=True, slots=True)
+class Capability:
+    """One Alexa interface with a single reportable property."""
+
+    interface: ClassVar[str]
+    property_name: ClassVar[str]
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "type": "AlexaInterface",
+            "interface": self.interface,
+            "version": "3",
+            "properties": {
+                "supported": [{"name": self.property_name}],
+                "proactivelyReported": True,
+                "retrievable": True,
+            },
+        }
+
+    def value(self, state: BulbState) -> Any:
+        raise NotImplementedError
+
+    def properties(self, state: BulbState, sampled_at: float) -> list[dict[str, Any]]:
+        return [
+            {
+                "namespace": self.interface,
+                "name": self.property_name,
+                "value": self.value(state),
+                "timeOfSample": time_of_sample(sampled_at),
+                "uncertaintyInMilliseconds": 500,
+            }
+        ]
+
+
+class PowerController(Capability):
+    interface = "Alexa.PowerController"
+    property_name = "powerState"
+
+    def value(self, state: BulbState) -> str:
+        return "ON" if state.on else "OFF"
+
+
+class BrightnessController(Capability):
+    interface = "Alexa.BrightnessController"
+    property_name = "brightness"
+
+    def value(self, state: BulbState) -> int:
+        return state.brightness
+
+
+class ColorController(Capability):
+    interface = "Alexa.ColorController"
+    property_name = "color"
+
+    def value(self, state: BulbState) -> dict[str, float]:
+        color = state.color or Color(hue=0, saturation=0, brightness=state.brightness / 100)
+        return {"hue": color.hue, "saturation": color.saturation, "brightness": color.brightness}
+
+
+@dataclass(frozen=True, slots=True)
+class ColorTemperatureController(Capability):
+    interface = "Alexa.ColorTemperatureController"
+    property_name = "colorTemperatureInKelvin"
+    default_kelvin: int = 4000
+
+    def value(self, state: BulbState) -> int:
+        return state.color_temperature or self.default_kelvin
+
+
+class EndpointHealth(Capability):
+    interface = "Alexa.EndpointHealth"
+    property_name = "connectivity"
+
+    def value(self, state: BulbState) -> dict[str, str]:
+        return {"value": "OK" if state.reachable else "UNREACHABLE"}
+
+
+class AlexaInterface:
+    """The base ``Alexa`` interface every endpoint declares; it has no properties."""
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "AlexaInterface", "interface": "Alexa", "version": "3"}
+
+    def properties(self, state: BulbState, sampled_at: float) -> list[dict[str, Any]]:
+        return []
+
+
+def capabilities_for(features: Features) -> list[Capability]:
+    """The reportable capabilities of a light with ``features`` (``Alexa`` not included)."""
+    capabilities: list[Capability] = [PowerController()]
+    if features.dimmable:
+        capabilities.append(BrightnessController())
+    if features.color:
+        capabilities.append(ColorController())
+    if features.color_temperature is not None:
+        middle = (features.color_temperature.minimum + features.color_temperature.maximum) // 2
+        capabilities.append(ColorTemperatureController(default_kelvin=middle))
+    capabilities.append(EndpointHealth())
+    return capabilities
+
+
+def state_properties(features: Features, state: BulbState, sampled_at: float) -> list[dict[str, Any]]:
+    """Every reportable property of a light, for a context or a ChangeReport."""
+    return [p for c in capabilities_for(features) for p in c.properties(state, sampled_at)]

@@ -1,0 +1,91 @@
+"""Records that cross a boundary: a stored directive, LWA tokens, a pending command.
+
+They are what the queues and tables hold, as JSON, so every function reads them the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from skill.bulbs import BulbState, Change, Features
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class QueuedDirective(_Record):
+    """A control directive as the entrypoint stored it: the directive, when it arrived, and the
+    moment after which Alexa no longer waits for the answer."""
+
+    directive: dict[str, Any]
+    received_at: float
+    deadline: float
+    features: Features | None = None  # from the cookie, when it had them
+
+    @property
+    def header(self) -> dict[str, Any]:
+        return self.directive["header"]
+
+    @property
+    def message_id(self) -> str:
+        return str(self.header["messageId"])
+
+    @property
+    def endpoint_id(self) -> str:
+        return str(self.directive["endpoint"]["endpointId"])
+
+    @property
+    def vendor_token(self) -> str:
+        return str(self.directive["endpoint"]["scope"]["token"])
+
+    def __repr__(self) -> str:  # the directive carries the user's vendor token
+        return f"QueuedDirective(message_id={self.message_id!r}, endpoint={self.endpoint_id!r})"
+
+
+class LwaTokens(_Record):
+    access_token: str = Field(repr=False)
+    refresh_token: str = Field(repr=False)
+    expires_at: float  # epoch seconds
+
+
+class TokenRecord(_Record):
+    """A user's Alexa event-gateway credentials, keyed by the vendor's user id."""
+
+    user_id: str
+    region: str = "NA"
+    access_token: str | None = Field(default=None, repr=False)
+    refresh_token: str | None = Field(default=None, repr=False)
+    expires_at: float = 0
+    #: A grant code that still has to be exchanged (AcceptGrant stores it when LWA is down).
+    grant_code: str | None = Field(default=None, repr=False)
+
+
+class OutboxMessage(_Record):
+    """An event waiting for the dispatcher: the Alexa message (without token), whose it is, and
+    until when it is worth sending."""
+
+    user_id: str
+    message: dict[str, Any]
+    deadline: float | None = None  # None: proactive (ChangeReport...), no directive waits
+    received_at: float | None = None  # when the directive it answers arrived
+    correlation_id: str | None = None
+    kind: str = "Response"
+
+
+class PendingCommand(_Record):
+    """A command the vendor accepted but has not confirmed (async and polling styles)."""
+
+    endpoint_id: str
+    message_id: str
+    correlation_token: str | None = None
+    user_id: str
+    vendor_token: str = Field(repr=False)
+    reference: str | None = None
+    change: Change
+    expected: BulbState
+    features: Features
+    received_at: float
+    deadline: float

@@ -1,0 +1,150 @@
+"""One ask-sdk request handler per supported directive, registered by ``(namespace, name)``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ask_sdk_runtime.dispatch_components import AbstractRequestHandler
+
+from skill import bulbs, discovery
+from skill.alexa import SUPPORTED, Kind, events, features_from_cookie, state_properties
+from skill.alexa.directives import AcceptGrantPayload, DiscoverPayload
+from skill.errors import (
+    AcceptGrantFailed,
+    InternalError,
+    InvalidAuthorizationCredential,
+    InvalidDirective,
+    SkillError,
+)
+from skill.plugins import Adapter, Style, decode_endpoint_id
+from skill.ports import LwaError
+from skill.records import QueuedDirective, TokenRecord
+from skill.routing._dispatch import DirectiveInput
+
+logger = logging.getLogger(__name__)
+
+#: What ``estimatedDeferralInSeconds`` says per style: the typical time to the final answer.
+ESTIMATED_DEFERRAL = {Style.SYNC: 2, Style.OPTIMISTIC: 2, Style.ASYNC: 4, Style.POLLING: 6}
+
+
+class _Handler(AbstractRequestHandler):
+    def can_handle(self, handler_input: DirectiveInput) -> bool:  # the mapper already chose
+        return True
+
+
+class AcceptGrantHandler(_Handler):
+    """Identify the user, redeem the single-use grant code at once, keep the tokens."""
+
+    def handle(self, handler_input: DirectiveInput) -> dict[str, Any]:
+        try:
+            return self._accept(handler_input)
+        except AcceptGrantFailed:
+            raise
+        except Exception:  # a store or network fault: still an Authorization answer
+            logger.exception("AcceptGrant failed")
+            raise AcceptGrantFailed("the grant could not be stored") from None
+
+    def _accept(self, handler_input: DirectiveInput) -> dict[str, Any]:
+        services = handler_input.services
+        spec = SUPPORTED[handler_input.directive.key]
+        try:
+            payload: AcceptGrantPayload = spec.parse_payload(handler_input.directive)
+            user_id = discovery.identify_user(services.adapters, payload.grantee.token)
+        except SkillError as error:
+            raise AcceptGrantFailed(f"cannot identify the user: {error.message}") from None
+        pending = TokenRecord(user_id=user_id, region=services.region, grant_code=payload.grant.code)
+        services.tokens.put(pending)  # storage first: the code is the only copy of the grant
+        try:
+            tokens = services.lwa.exchange(payload.grant.code)
+        except LwaError as error:
+            if not error.transient:
+                services.tokens.delete(user_id)
+            logger.warning("AcceptGrant: LWA exchange failed (transient=%s)", error.transient)
+            raise AcceptGrantFailed("Login with Amazon did not accept the grant") from None
+        services.tokens.put(
+            TokenRecord(
+                user_id=user_id,
+                region=services.region,
+                access_token=tokens.access_token,
+                refresh_token=tokens.refresh_token,
+                expires_at=tokens.expires_at,
+            )
+        )
+        logger.info("AcceptGrant: tokens stored for a user in region %s", services.region)
+        return events.accept_grant_response()
+
+
+class DiscoverHandler(_Handler):
+    def handle(self, handler_input: DirectiveInput) -> dict[str, Any]:
+        spec = SUPPORTED[handler_input.directive.key]
+        payload: DiscoverPayload = spec.parse_payload(handler_input.directive)
+        endpoints = discovery.discover(handler_input.services.adapters, payload.scope.token)
+        return events.discover_response(endpoints)
+
+
+def _endpoint_target(handler_input: DirectiveInput) -> tuple[Adapter, str, str, str]:
+    """(adapter, device id, endpoint id, vendor token) of a directive addressed to a bulb."""
+    endpoint = handler_input.directive.endpoint
+    if endpoint is None:
+        raise InvalidDirective("the directive has no endpoint")
+    if endpoint.scope is None:
+        raise InvalidAuthorizationCredential("the directive carries no token")
+    vendor, device_id = decode_endpoint_id(endpoint.endpoint_id)
+    adapter = handler_input.services.adapters.get(vendor)
+    return adapter, device_id, endpoint.endpoint_id, endpoint.scope.token
+
+
+class ReportStateHandler(_Handler):
+    def handle(self, handler_input: DirectiveInput) -> dict[str, Any]:
+        adapter, device_id, endpoint_id, token = _endpoint_target(handler_input)
+        directive = handler_input.directive
+        assert directive.endpoint is not None
+        features = features_from_cookie(directive.endpoint.cookie)
+        if features is None:
+            features = discovery.find_device(adapter, token, device_id).features
+        state = adapter.read_state(token, device_id)
+        properties = state_properties(features, state, handler_input.services.clock())
+        return events.state_report(directive.header.correlation_token, endpoint_id, properties)
+
+
+class ControlHandler(_Handler):
+    """Validate at once, store on the style's queue, answer DeferredResponse."""
+
+    def handle(self, handler_input: DirectiveInput) -> dict[str, Any]:
+        directive = handler_input.directive
+        command = SUPPORTED[directive.key].command(directive)  # INVALID_VALUE / OUT_OF_RANGE
+        adapter, _, _, _ = _endpoint_target(handler_input)
+        assert directive.endpoint is not None
+        features = features_from_cookie(directive.endpoint.cookie)
+        bulbs.validate_command(command, features)
+        services = handler_input.services
+        queued = QueuedDirective(
+            directive=handler_input.event["directive"],
+            received_at=handler_input.received_at,
+            deadline=handler_input.received_at + services.deadline_seconds,
+            features=features,
+        )
+        try:
+            services.queue.enqueue(adapter.style, queued)
+        except Exception:
+            logger.exception("could not store the directive; answering INTERNAL_ERROR")
+            raise InternalError("the directive could not be stored; please try again") from None
+        estimate = ESTIMATED_DEFERRAL.get(adapter.style, 5)
+        return events.deferred_response(directive.header.correlation_token, estimate)
+
+
+def _handler_for(kind: Kind, key: tuple[str, str]) -> AbstractRequestHandler:
+    if kind is Kind.CONTROL:
+        return ControlHandler()
+    return {
+        ("Alexa.Authorization", "AcceptGrant"): AcceptGrantHandler,
+        ("Alexa.Discovery", "Discover"): DiscoverHandler,
+        ("Alexa", "ReportState"): ReportStateHandler,
+    }[key]()
+
+
+#: The handler of every supported directive, by ``(namespace, name)``.
+HANDLERS: dict[tuple[str, str], AbstractRequestHandler] = {
+    key: _handler_for(spec.kind, key) for key, spec in SUPPORTED.items()
+}

@@ -1,0 +1,62 @@
+"""SQS queues: the per-style FIFO directives queues and the outbox."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from skill.aws import client
+from skill.errors import InternalError
+from skill.plugins import Style
+from skill.records import OutboxMessage, QueuedDirective
+
+
+class SqsDirectiveQueue:
+    """FIFO per style: ``MessageGroupId`` = endpoint id keeps one bulb's commands in order;
+    ``MessageDeduplicationId`` = the directive's messageId drops Alexa's retries."""
+
+    def __init__(self, queue_urls: Mapping[str, str], sqs: Any = None) -> None:
+        self._urls = dict(queue_urls)
+        self._sqs = sqs
+
+    def enqueue(self, style: Style, directive: QueuedDirective) -> None:
+        url = self._urls.get(style.value)
+        if not url:
+            raise InternalError(f"no processor is deployed for the {style.value} style")
+        sqs = self._sqs or client("sqs")
+        sqs.send_message(
+            QueueUrl=url,
+            MessageBody=directive.model_dump_json(),
+            MessageGroupId=_sqs_id(directive.endpoint_id),
+            MessageDeduplicationId=_sqs_id(directive.message_id),
+        )
+
+
+def _sqs_id(value: str) -> str:
+    """The value itself when SQS accepts it as a group/deduplication id (<= 128 characters of
+    its alphabet), else its SHA-256: the same input always maps to the same id."""
+    if len(value) <= 128 and value.isascii() and value.isprintable() and " " not in value:
+        return value
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+class SqsOutbox:
+    """Events for the dispatcher. Sent in batches of up to 10."""
+
+    def __init__(self, queue_url: str, sqs: Any = None) -> None:
+        self._url = queue_url
+        self._sqs = sqs
+
+    def put(self, messages: list[OutboxMessage]) -> None:
+        sqs = self._sqs or client("sqs")
+        for start in range(0, len(messages), 10):
+            chunk = messages[start : start + 10]
+            result = sqs.send_message_batch(
+                QueueUrl=self._url,
+                Entries=[
+                    {"Id": str(i), "MessageBody": m.model_dump_json()} for i, m in enumerate(chunk)
+                ],
+            )
+            if result.get("Failed"):
+                raise RuntimeError(f"outbox rejected {len(result['Failed'])} events")

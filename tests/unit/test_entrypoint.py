@@ -1,0 +1,218 @@
+"""The entrypoint's router with fake adapters and stores: one table of directive -> answer per
+interface; every answer is checked against the official schema."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from skill.alexa import features_to_cookie
+from skill.errors import EndpointUnreachable
+from skill.plugins import Style
+from skill.ports import LwaError
+from skill.routing import EntrypointServices, build_router
+from tests.fakes import COLOR, TOKEN, TUNABLE, WHITE, FakeAdapter, FakeLwa, MemoryQueue, MemoryTokenStore, registry_of
+
+CORRELATION = "dFMb0z+PgpgdDmluhJ1LddFvSqZ/jCc8ptlAKulUj90jSqg=="
+
+
+def directive(namespace, name, payload=None, endpoint_id="fake:color-1", features=COLOR, token=TOKEN):
+    body = {
+        "header": {
+            "namespace": namespace,
+            "name": name,
+            "payloadVersion": "3",
+            "messageId": str(uuid.uuid4()),
+            "correlationToken": CORRELATION,
+        },
+        "payload": payload or {},
+    }
+    if endpoint_id is not None:
+        body["endpoint"] = {
+            "scope": {"type": "BearerToken", "token": token},
+            "endpointId": endpoint_id,
+            "cookie": features_to_cookie(features) if features else {},
+        }
+    return {"directive": body}
+
+
+@pytest.fixture
+def world():
+    class World:
+        adapter = FakeAdapter()
+        tokens = MemoryTokenStore()
+        lwa = FakeLwa()
+        queue = MemoryQueue()
+
+    w = World()
+    services = EntrypointServices(
+        adapters=registry_of(w.adapter), tokens=w.tokens, lwa=w.lwa, queue=w.queue, clock=lambda: 1000.0
+    )
+    w.router = build_router(services)
+    return w
+
+
+def answer(world, event, assert_valid):
+    message = world.router.answer(event)
+    assert_valid(message)
+    return message["event"]
+
+
+CONTROL = [
+    ("Alexa.PowerController", "TurnOn", {}),
+    ("Alexa.PowerController", "TurnOff", {}),
+    ("Alexa.BrightnessController", "SetBrightness", {"brightness": 40}),
+    ("Alexa.BrightnessController", "AdjustBrightness", {"brightnessDelta": -25}),
+    ("Alexa.ColorController", "SetColor", {"color": {"hue": 350.5, "saturation": 0.7, "brightness": 0.6}}),
+    ("Alexa.ColorTemperatureController", "SetColorTemperature", {"colorTemperatureInKelvin": 5000}),
+    ("Alexa.ColorTemperatureController", "IncreaseColorTemperature", {}),
+    ("Alexa.ColorTemperatureController", "DecreaseColorTemperature", {}),
+]
+
+
+@pytest.mark.parametrize(("namespace", "name", "payload"), CONTROL)
+def test_a_control_directive_is_stored_then_deferred(world, assert_alexa_valid, namespace, name, payload):
+    event = directive(namespace, name, payload)
+    reply = answer(world, event, assert_alexa_valid)
+    assert reply["header"]["name"] == "DeferredResponse"
+    assert reply["header"]["correlationToken"] == CORRELATION
+    [(style, queued)] = world.queue.messages
+    assert style is Style.SYNC
+    assert queued.directive == event["directive"]
+    assert queued.deadline == 1008.0
+    assert world.adapter.calls == []  # nothing reaches the vendor before the queue
+
+
+@pytest.mark.parametrize(
+    ("namespace", "name", "payload", "features", "error"),
+    [
+        ("Alexa.BrightnessController", "SetBrightness", {"brightness": "40"}, COLOR, "INVALID_VALUE"),
+        ("Alexa.BrightnessController", "SetBrightness", {}, COLOR, "INVALID_VALUE"),
+        ("Alexa.BrightnessController", "SetBrightness", {"brightness": 140}, COLOR, "VALUE_OUT_OF_RANGE"),
+        ("Alexa.ColorTemperatureController", "SetColorTemperature", {"colorTemperatureInKelvin": 2000}, TUNABLE, "VALUE_OUT_OF_RANGE"),
+        ("Alexa.ColorController", "SetColor", {"color": {"hue": 1, "saturation": 1, "brightness": 1}}, WHITE, "INVALID_DIRECTIVE"),
+        ("Alexa.LockController", "Lock", {}, COLOR, "INVALID_DIRECTIVE"),
+    ],
+)
+def test_a_bad_control_directive_is_answered_at_once_and_never_queued(
+    world, assert_alexa_valid, namespace, name, payload, features, error
+):
+    reply = answer(world, directive(namespace, name, payload, features=features), assert_alexa_valid)
+    assert reply["header"]["name"] == "ErrorResponse"
+    assert reply["payload"]["type"] == error
+    assert world.queue.messages == []
+
+
+def test_out_of_range_carries_the_device_valid_range(world, assert_alexa_valid):
+    event = directive("Alexa.ColorTemperatureController", "SetColorTemperature", {"colorTemperatureInKelvin": 9000}, features=TUNABLE)
+    reply = answer(world, event, assert_alexa_valid)
+    assert reply["payload"]["validRange"] == {"minimumValue": 2700, "maximumValue": 6500}
+
+
+def test_payload_version_other_than_3_is_invalid_directive(world, assert_alexa_valid):
+    event = directive("Alexa.PowerController", "TurnOn")
+    event["directive"]["header"]["payloadVersion"] = "2"
+    assert answer(world, event, assert_alexa_valid)["payload"]["type"] == "INVALID_DIRECTIVE"
+
+
+def test_an_unknown_vendor_prefix_is_no_such_endpoint(world, assert_alexa_valid):
+    reply = answer(world, directive("Alexa.PowerController", "TurnOn", endpoint_id="other:1"), assert_alexa_valid)
+    assert reply["payload"]["type"] == "NO_SUCH_ENDPOINT"
+    assert reply["endpoint"]["endpointId"] == "other:1"
+
+
+def test_a_queue_write_failure_is_internal_error_not_a_deferred_response(world, assert_alexa_valid):
+    world.queue.failure = ConnectionError("sqs down")
+    reply = answer(world, directive("Alexa.PowerController", "TurnOn"), assert_alexa_valid)
+    assert reply["header"]["name"] == "ErrorResponse"
+    assert reply["payload"]["type"] == "INTERNAL_ERROR"
+
+
+@pytest.mark.parametrize("event", [None, [], "x", 42, {}, {"directive": None}, {"directive": {"header": {}}}])
+def test_garbage_is_invalid_directive(world, assert_alexa_valid, event):
+    assert answer(world, event, assert_alexa_valid)["payload"]["type"] == "INVALID_DIRECTIVE"
+
+
+def test_discover_lists_each_bulb_with_its_capabilities(world, assert_alexa_valid):
+    reply = answer(world, {"directive": {"header": {"namespace": "Alexa.Discovery", "name": "Discover", "payloadVersion": "3", "messageId": "m-1"}, "payload": {"scope": {"type": "BearerToken", "token": TOKEN}}}}, assert_alexa_valid)
+    endpoints = {e["endpointId"]: e for e in reply["payload"]["endpoints"]}
+    assert set(endpoints) == {"fake:color-1", "fake:tunable-1", "fake:white-1"}
+    interfaces = {k: {c["interface"] for c in e["capabilities"]} for k, e in endpoints.items()}
+    assert "Alexa.ColorController" in interfaces["fake:color-1"]
+    assert "Alexa.ColorController" not in interfaces["fake:white-1"]
+    assert "Alexa.ColorTemperatureController" not in interfaces["fake:white-1"]
+    assert "Alexa.ColorTemperatureController" in interfaces["fake:tunable-1"]
+    assert all("Alexa.EndpointHealth" in i for i in interfaces.values())
+    for endpoint in endpoints.values():
+        for capability in endpoint["capabilities"]:
+            if capability["interface"] != "Alexa":
+                assert capability["properties"]["proactivelyReported"] is True
+                assert capability["properties"]["retrievable"] is True
+
+
+def test_discover_with_a_rejected_token_is_invalid_authorization_credential(world, assert_alexa_valid):
+    event = {"directive": {"header": {"namespace": "Alexa.Discovery", "name": "Discover", "payloadVersion": "3", "messageId": "m-1"}, "payload": {"scope": {"type": "BearerToken", "token": "nope"}}}}
+    assert answer(world, event, assert_alexa_valid)["payload"]["type"] == "INVALID_AUTHORIZATION_CREDENTIAL"
+
+
+def test_report_state_reports_every_property_and_health(world, assert_alexa_valid):
+    message = world.router.answer(directive("Alexa", "ReportState"))
+    assert_alexa_valid(message)
+    assert message["event"]["header"]["name"] == "StateReport"
+    names = {(p["namespace"], p["name"]) for p in message["context"]["properties"]}
+    assert names == {
+        ("Alexa.PowerController", "powerState"),
+        ("Alexa.BrightnessController", "brightness"),
+        ("Alexa.ColorController", "color"),
+        ("Alexa.ColorTemperatureController", "colorTemperatureInKelvin"),
+        ("Alexa.EndpointHealth", "connectivity"),
+    }
+
+
+def test_report_state_without_cookie_asks_the_vendor_for_features(world, assert_alexa_valid):
+    message = world.router.answer(directive("Alexa", "ReportState", endpoint_id="fake:white-1", features=None))
+    assert_alexa_valid(message)
+    names = {p["name"] for p in message["context"]["properties"]}
+    assert "color" not in names and "brightness" in names
+
+
+def test_report_state_when_the_vendor_is_down_is_endpoint_unreachable(world, assert_alexa_valid):
+    world.adapter.failure = EndpointUnreachable("down")
+    reply = answer(world, directive("Alexa", "ReportState"), assert_alexa_valid)
+    assert reply["payload"]["type"] == "ENDPOINT_UNREACHABLE"
+
+
+def accept_grant(code="code-1", token=TOKEN):
+    return {"directive": {"header": {"namespace": "Alexa.Authorization", "name": "AcceptGrant", "payloadVersion": "3", "messageId": "m-2"}, "payload": {"grant": {"type": "OAuth2.AuthorizationCode", "code": code}, "grantee": {"type": "BearerToken", "token": token}}}}
+
+
+def test_accept_grant_exchanges_the_code_and_stores_tokens(world, assert_alexa_valid):
+    reply = answer(world, accept_grant(), assert_alexa_valid)
+    assert (reply["header"]["namespace"], reply["header"]["name"]) == ("Alexa.Authorization", "AcceptGrant.Response")
+    assert world.lwa.exchanged == ["code-1"]
+    record = world.tokens.records["user-1"]
+    assert record.access_token == "at-code-1" and record.grant_code is None and record.region == "NA"
+
+
+@pytest.mark.parametrize(
+    ("failure", "kept"),
+    [(LwaError("invalid_grant", invalid_grant=True), False), (LwaError("timeout", transient=True), True)],
+)
+def test_accept_grant_fails_in_the_authorization_namespace_when_lwa_fails(world, assert_alexa_valid, failure, kept):
+    world.lwa.failure = failure
+    reply = answer(world, accept_grant(), assert_alexa_valid)
+    assert reply["header"]["namespace"] == "Alexa.Authorization"
+    assert reply["payload"]["type"] == "ACCEPT_GRANT_FAILED"
+    assert ("user-1" in world.tokens.records) is kept
+
+
+def test_accept_grant_with_a_token_no_vendor_knows_fails(world, assert_alexa_valid):
+    reply = answer(world, accept_grant(token="stranger"), assert_alexa_valid)
+    assert reply["payload"]["type"] == "ACCEPT_GRANT_FAILED"
+    assert world.lwa.exchanged == []
+
+
+def test_accept_grant_when_the_store_fails_is_accept_grant_failed(world, assert_alexa_valid):
+    world.tokens.failure = ConnectionError("dynamodb down")
+    assert answer(world, accept_grant(), assert_alexa_valid)["payload"]["type"] == "ACCEPT_GRANT_FAILED"
