@@ -1,0 +1,141 @@
+"""The Govee adapter: style ``polling`` (control is accepted; the poller reads state back)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from typing import Any
+
+import requests
+
+from skill.bulbs import BulbState, Change
+from skill.errors import EndpointUnreachable
+from skill.plugins import Accepted, AdapterContext, Device, Style
+
+from bulb_skill_govee._client import DEFAULT_BASE_URL, GoveeClient
+from bulb_skill_govee._mapping import (
+    BadValue,
+    capabilities_for,
+    device_id,
+    features_from,
+    is_light,
+    split_device_id,
+    state_from,
+)
+
+log = logging.getLogger(__name__)
+
+#: Total time one ``execute`` may spend on Govee (several control calls), inside Alexa's 8 s.
+DEFAULT_BUDGET_SECONDS = 6.0
+
+
+class GoveeAdapter:
+    """Govee lights through the Govee OpenAPI. ``token`` is the user's Govee API key.
+
+    Example::
+
+        adapter = create(AdapterContext(vendor="govee"))
+        adapter.execute(api_key, "H6601@9D:FA:85:EB:D3:00:8B:FF", Change(on=True))
+    """
+
+    name = "govee"
+    style = Style.POLLING
+    #: Seconds between two state reads of one device that keep the poller inside Govee's
+    #: "10 requests per minute per device" (60 s / 10). An optional hint for the poller.
+    poll_interval_seconds: float = 6.0
+
+    def __init__(self, context: AdapterContext, *, session: requests.Session | None = None) -> None:
+        timeout = float(context.setting("TIMEOUT_SECONDS") or context.timeout_seconds)
+        self._budget = float(context.setting("BUDGET_SECONDS") or DEFAULT_BUDGET_SECONDS)
+        self.client = GoveeClient(
+            context.setting("BASE_URL") or DEFAULT_BASE_URL,
+            timeout=timeout,
+            session=session or requests.Session(),
+        )
+
+    def identify_user(self, token: str) -> str:
+        """SHA-256 of the API key (32 hex chars), once Govee has accepted the key.
+
+        The OpenAPI has no account endpoint; a key belongs to one account and changes only when
+        the user applies for a new one (the account is then linked afresh).
+        """
+        self._device_entries(token)
+        return hashlib.sha256(token.strip().encode()).hexdigest()[:32]
+
+    def list_devices(self, token: str) -> list[Device]:
+        devices = []
+        for entry in self._device_entries(token):
+            if not is_light(entry):
+                continue
+            sku, device = entry.get("sku"), entry.get("device")
+            if not isinstance(sku, str) or not sku or not isinstance(device, str) or not device:
+                continue
+            name = entry.get("deviceName") or f"Govee {sku}"
+            devices.append(
+                Device(
+                    id=device_id(sku, device),
+                    name=str(name),
+                    features=features_from(entry["capabilities"]),
+                    manufacturer="Govee",
+                    model=sku,
+                    description=f"Govee {sku} light",
+                )
+            )
+        return devices
+
+    def read_state(self, token: str, device_id: str) -> BulbState:
+        sku, device = split_device_id(device_id)
+        answer = self.client.request(
+            token.strip(),
+            "POST",
+            "/device/state",
+            json={"requestId": str(uuid.uuid4()), "payload": {"sku": sku, "device": device}},
+        )
+        payload = answer.get("payload")
+        capabilities = payload.get("capabilities") if isinstance(payload, dict) else None
+        if not isinstance(capabilities, list):
+            raise EndpointUnreachable("Govee device state without capabilities")
+        try:
+            return state_from(capabilities)
+        except (BadValue, ValueError) as exc:
+            raise EndpointUnreachable(f"unreadable Govee state: {exc}") from exc
+
+    def execute(self, token: str, device_id: str, change: Change) -> Accepted:
+        """One control call per capability (Govee takes one per call; see ``capabilities_for``
+        for the order). Their ``requestId`` is ``<reference>.<n>``; the reference is returned."""
+        sku, device = split_device_id(device_id)
+        reference = str(uuid.uuid4())
+        deadline = time.monotonic() + self._budget
+        for n, capability in enumerate(capabilities_for(change), start=1):
+            answer = self.client.request(
+                token.strip(),
+                "POST",
+                "/device/control",
+                json={
+                    "requestId": f"{reference}.{n}",
+                    "payload": {"sku": sku, "device": device, "capability": capability},
+                },
+                deadline=deadline,
+            )
+            _check_control(answer)
+        return Accepted(reference=reference)
+
+    def _device_entries(self, token: str) -> list[dict[str, Any]]:
+        answer = self.client.request(token.strip(), "GET", "/user/devices")
+        data = answer.get("data")
+        if not isinstance(data, list):
+            raise EndpointUnreachable("Govee device list without data")
+        return [entry for entry in data if isinstance(entry, dict)]
+
+
+def _check_control(answer: dict[str, Any]) -> None:
+    """A control answer echoes the capability with ``state.status``; anything but "success"
+    means the device did not take it."""
+    capability = answer.get("capability")
+    state = capability.get("state") if isinstance(capability, dict) else None
+    status = state.get("status") if isinstance(state, dict) else None
+    if status is not None and str(status).lower() != "success":
+        raise EndpointUnreachable(f"Govee reported control status {status!r}")
+

@@ -1,0 +1,20 @@
+"""Fixtures: an adapter built the way the registry builds it, and a strict HTTP mock."""
+
+from __future__ import annotations
+
+import pytest
+import responses
+
+from bulb_skill_govee import GoveeAdapter, create
+from govee_support import context
+
+
+@pytest.fixture
+def adapter() -> GoveeAdapter:
+    return create(context())
+
+
+@pytest.fixture
+def api():
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock

@@ -1,0 +1,26 @@
+"""bulb-skill adapter for SwitchBot lights (SwitchBot API v1.1, style ``async`` with webhook push).
+
+Registered under the ``bulb_skill.adapters`` entry-point group as ``switchbot``.
+
+Example::
+
+    from skill.plugins import AdapterContext
+    from bulb_skill_switchbot import create
+
+    adapter = create(AdapterContext(vendor="switchbot"))
+    devices = adapter.list_devices("<open token>:<secret key>")
+"""
+
+from __future__ import annotations
+
+from skill.plugins import AdapterContext
+
+from bulb_skill_switchbot._adapter import SwitchBotAdapter
+from bulb_skill_switchbot._client import Credentials, sign
+
+__all__ = ["Credentials", "SwitchBotAdapter", "create", "sign"]
+
+
+def create(context: AdapterContext) -> SwitchBotAdapter:
+    """The entry-point factory: one adapter (and one HTTP session) per container."""
+    return SwitchBotAdapter(context)

@@ -1,0 +1,177 @@
+"""The SwitchBot adapter: style ``async`` (commands are accepted; the new state is pushed)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from skill.bulbs import BulbState, Change
+from skill.errors import EndpointUnreachable, NoSuchEndpoint
+from skill.plugins import Accepted, AdapterContext, Device, Notification, Style, WebhookRequest
+
+from bulb_skill_switchbot import _webhook
+from bulb_skill_switchbot._client import DEFAULT_BASE_URL, Credentials, SwitchBotClient
+from bulb_skill_switchbot._mapping import LIGHT_TYPES, BadValue, commands_for, state_from
+
+log = logging.getLogger(__name__)
+
+#: Total time one ``execute`` may spend on SwitchBot (several commands), well inside Alexa's 8 s.
+DEFAULT_BUDGET_SECONDS = 6.0
+
+
+class SwitchBotAdapter:
+    """SwitchBot lights through SwitchBot API v1.1.
+
+    ``token`` is the account-linking token ``"<open token>:<secret key>"``.
+
+    Example::
+
+        adapter = create(AdapterContext(vendor="switchbot"))
+        adapter.execute("tok:secret", "84F70353A411", Change(on=True, brightness=40))
+    """
+
+    name = "switchbot"
+    style = Style.ASYNC
+
+    def __init__(self, context: AdapterContext, *, session: requests.Session | None = None) -> None:
+        self._context = context
+        timeout = float(context.setting("TIMEOUT_SECONDS") or context.timeout_seconds)
+        self._budget = float(context.setting("BUDGET_SECONDS") or DEFAULT_BUDGET_SECONDS)
+        self.client = SwitchBotClient(
+            context.setting("BASE_URL") or DEFAULT_BASE_URL,
+            timeout=timeout,
+            session=session or requests.Session(),
+        )
+
+    # --- Adapter ---------------------------------------------------------------------------
+
+    def identify_user(self, token: str) -> str:
+        credentials = Credentials.parse(token)
+        self.client.request(credentials, "GET", "/devices")  # proves the pair is accepted
+        return credentials.account_id()
+
+    def list_devices(self, token: str) -> list[Device]:
+        body = self.client.request(Credentials.parse(token), "GET", "/devices")
+        entries = body.get("deviceList") if isinstance(body, dict) else None
+        if not isinstance(entries, list):
+            raise EndpointUnreachable("SwitchBot device list without deviceList")
+        devices = []
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            light = LIGHT_TYPES.get(str(entry.get("deviceType")))
+            device_id = entry.get("deviceId")
+            if light is None or not isinstance(device_id, str) or not device_id:
+                continue
+            if entry.get("enableCloudService") is False:
+                continue  # the cloud cannot reach it: Alexa could not control it either
+            name = entry.get("deviceName") or f"{light.device_type} {device_id[-4:]}"
+            devices.append(
+                Device(
+                    id=device_id,
+                    name=str(name),
+                    features=light.features,
+                    manufacturer="SwitchBot",
+                    model=light.device_type,
+                    description=f"SwitchBot {light.device_type}",
+                )
+            )
+        return devices
+
+    def read_state(self, token: str, device_id: str) -> BulbState:
+        body = self.client.request(
+            Credentials.parse(token), "GET", f"/devices/{_path_id(device_id)}/status"
+        )
+        if not isinstance(body, dict) or not body:
+            raise EndpointUnreachable("SwitchBot returned an empty device status")
+        light = LIGHT_TYPES.get(str(body.get("deviceType")))
+        if light is None:
+            raise NoSuchEndpoint(f"SwitchBot device is a {body.get('deviceType')!r}, not a light")
+        try:
+            return state_from(body, light.features, power_key="power")
+        except (BadValue, ValueError) as exc:
+            raise EndpointUnreachable(f"unreadable SwitchBot status: {exc}") from exc
+
+    def execute(self, token: str, device_id: str, change: Change) -> Accepted:
+        """Send one command per attribute (see ``commands_for`` for the order); SwitchBot
+        accepts them without saying the result, which arrives later on the webhook."""
+        credentials = Credentials.parse(token)
+        path = f"/devices/{_path_id(device_id)}/commands"
+        deadline = time.monotonic() + self._budget
+        reference: str | None = None
+        for command, parameter in commands_for(change):
+            body = self.client.request(
+                credentials,
+                "POST",
+                path,
+                json={"command": command, "parameter": parameter, "commandType": "command"},
+                deadline=deadline,
+            )
+            if isinstance(body, dict) and isinstance(body.get("commandId"), str):
+                reference = body["commandId"]
+        return Accepted(reference=reference)
+
+    # --- PushAdapter -----------------------------------------------------------------------
+
+    def parse_notification(self, request: WebhookRequest) -> list[Notification]:
+        return _webhook.parse(request, lambda: self._context.secret(_webhook.SECRET_NAME))
+
+    # --- webhook registration (SwitchBot README, "Webhook") ---------------------------------
+
+    def webhook_url(self, base_url: str, account_id: str) -> str:
+        """The URL this account must push to: ``base_url?account=<id>&key=<per-account key>``."""
+        secret = self._context.secret(_webhook.SECRET_NAME)
+        return _webhook.webhook_url(base_url, secret, account_id)
+
+    def register_webhook(self, token: str, base_url: str) -> str:
+        """Point the account's pushes (``deviceList: "ALL"``) at this deployment; idempotent.
+
+        Returns the registered URL. Other URLs already on the account are left alone.
+        """
+        credentials = Credentials.parse(token)
+        url = self.webhook_url(base_url, credentials.account_id())
+        if url in self.webhook_urls(token):
+            return url
+        self.client.request(
+            credentials,
+            "POST",
+            "/webhook/setupWebhook",
+            json={"action": "setupWebhook", "url": url, "deviceList": "ALL"},
+        )
+        return url
+
+    def webhook_urls(self, token: str) -> list[str]:
+        """The URLs configured on the account (``queryWebhook`` / ``queryUrl``)."""
+        body = self.client.request(
+            Credentials.parse(token), "POST", "/webhook/queryWebhook", json={"action": "queryUrl"}
+        )
+        urls: Any = body.get("urls") if isinstance(body, dict) else None
+        return [u for u in urls if isinstance(u, str)] if isinstance(urls, list) else []
+
+    def update_webhook(self, token: str, url: str, *, enable: bool = True) -> None:
+        """Enable or disable a configured URL (``updateWebhook``)."""
+        self.client.request(
+            Credentials.parse(token),
+            "POST",
+            "/webhook/updateWebhook",
+            json={"action": "updateWebhook", "config": {"url": url, "enable": enable}},
+        )
+
+    def delete_webhook(self, token: str, url: str) -> None:
+        """Remove a configured URL (``deleteWebhook``), e.g. when the user unlinks."""
+        self.client.request(
+            Credentials.parse(token),
+            "POST",
+            "/webhook/deleteWebhook",
+            json={"action": "deleteWebhook", "url": url},
+        )
+
+
+def _path_id(device_id: str) -> str:
+    if not device_id or len(device_id) > 64:
+        raise NoSuchEndpoint("not a SwitchBot device id")
+    return quote(device_id, safe="")

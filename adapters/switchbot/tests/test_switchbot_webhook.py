@@ -1,0 +1,284 @@
+"""Webhook pushes (SwitchBot README, "Webhook"): verification, parsing, and registration."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from skill.bulbs import Color
+from skill.errors import InvalidNotification
+from skill.plugins import Notification, WebhookRequest
+
+from bulb_skill_switchbot import Credentials, create
+from switchbot_support import BASE, OPEN_TOKEN, TOKEN, context
+
+ACCOUNT = Credentials.parse(TOKEN).account_id()
+HOOK_BASE = "https://hooks.example.com/webhooks/switchbot"
+
+# The Color Bulb event exactly as devices/lighting/color-bulb.md shows it (with a real MAC).
+BULB_EVENT = {
+    "eventType": "changeReport",
+    "eventVersion": "1",
+    "context": {
+        "deviceType": "WoBulb",
+        "deviceMac": "84F70353A411",
+        "powerState": "ON",
+        "online": True,
+        "brightness": 10,
+        "color": "255:245:235",
+        "colorTemperature": 3500,
+        "timeOfSample": 123456789,
+    },
+}
+
+
+def ok(body: object = None) -> dict:
+    return {"statusCode": 100, "body": {} if body is None else body, "message": ""}
+
+
+def push(adapter, event: object, *, query: dict | None = None, body: bytes | None = None):
+    if query is None:
+        query = dict(parse_qsl(urlsplit(adapter.webhook_url(HOOK_BASE, ACCOUNT)).query))
+    raw = body if body is not None else json.dumps(event).encode()
+    return adapter.parse_notification(
+        WebhookRequest(
+            headers={"content-type": "application/json"},
+            body=raw,
+            query=query,
+            path="/webhooks/switchbot",
+        )
+    )
+
+
+# --- good pushes ----------------------------------------------------------------------------
+
+def test_a_colour_bulb_push_becomes_a_notification(adapter):
+    [notification] = push(adapter, BULB_EVENT)
+    assert isinstance(notification, Notification)
+    assert notification.device_id == "84F70353A411"
+    assert notification.reference is None and notification.user_id == ACCOUNT
+    state = notification.state
+    assert state.on and state.brightness == 10 and state.reachable
+    assert state.color_temperature == 3500
+    assert state.color is not None and abs(state.color.hue - 30) < 1
+
+
+def test_a_mac_with_colons_maps_to_the_device_id(adapter):
+    event = json.loads(json.dumps(BULB_EVENT))
+    event["context"]["deviceMac"] = "84:f7:03:53:a4:11"
+    [notification] = push(adapter, event)
+    assert notification.device_id == "84F70353A411"
+
+
+def test_a_strip_light_push_has_colour_and_no_temperature(adapter):
+    event = {
+        "eventType": "changeReport",
+        "eventVersion": "1",
+        "context": {
+            "deviceType": "WoStrip",
+            "deviceMac": "C0FFEE000001",
+            "powerState": "OFF",
+            "brightness": 10,
+            "color": "0:0:255",
+            "timeOfSample": 123456789,
+        },
+    }
+    [notification] = push(adapter, event)
+    state = notification.state
+    assert not state.on and state.color == Color(hue=240, saturation=1, brightness=1)
+    assert state.color_temperature is None and state.color_mode == "color"
+
+
+def test_a_ceiling_light_push_reports_white_only(adapter):
+    event = {
+        "eventType": "changeReport",
+        "eventVersion": "1",
+        "context": {
+            "deviceType": "WoCeiling",
+            "deviceMac": "C0FFEE000002",
+            "powerState": "ON",
+            "online": False,
+            "brightness": 10,
+            "colorTemperature": 3500,
+            "timeOfSample": 123456789,
+        },
+    }
+    [notification] = push(adapter, event)
+    assert notification.state.color is None
+    assert notification.state.color_mode == "temperature"
+    assert notification.state.reachable is False
+
+
+def test_a_newer_light_pushes_its_product_name(adapter):
+    event = {
+        "eventType": "changeReport",
+        "eventVersion": "1",
+        "context": {
+            "brightness": 100,
+            "deviceMac": "3C842777C07E",
+            "deviceType": "Candle Warmer Lamp",
+            "powerState": "ON",
+            "timeOfSample": 1759136920594,
+        },
+    }
+    [notification] = push(adapter, event)
+    assert notification.device_id == "3C842777C07E" and notification.state.brightness == 100
+
+
+def test_a_push_about_a_device_that_is_not_a_light_is_ignored(adapter):
+    meter = {
+        "eventType": "changeReport",
+        "eventVersion": "1",
+        "context": {
+            "deviceType": "WoMeter",
+            "deviceMac": "C0FFEE000009",
+            "temperature": 22.5,
+            "scale": "CELSIUS",
+            "humidity": 31,
+            "battery": 100,
+            "timeOfSample": 123456789,
+        },
+    }
+    assert push(adapter, meter) == []
+
+
+def test_a_push_of_an_unknown_device_type_is_ignored(adapter):
+    event = json.loads(json.dumps(BULB_EVENT))
+    event["context"]["deviceType"] = "WoSomethingNew"
+    assert push(adapter, event) == []
+
+
+# --- verification ---------------------------------------------------------------------------
+
+def test_missing_key_is_rejected(adapter):
+    with pytest.raises(InvalidNotification) as caught:
+        push(adapter, BULB_EVENT, query={"account": ACCOUNT})
+    assert caught.value.status == 401
+
+
+def test_missing_account_is_rejected(adapter):
+    with pytest.raises(InvalidNotification) as caught:
+        push(adapter, BULB_EVENT, query={})
+    assert caught.value.status == 401
+
+
+def test_wrong_key_is_rejected(adapter):
+    with pytest.raises(InvalidNotification) as caught:
+        push(adapter, BULB_EVENT, query={"account": ACCOUNT, "key": "0" * 64})
+    assert caught.value.status == 401
+
+
+def test_one_accounts_key_cannot_vouch_for_another_account(adapter):
+    mine = dict(parse_qsl(urlsplit(adapter.webhook_url(HOOK_BASE, ACCOUNT)).query))
+    other = "f" * 32
+    with pytest.raises(InvalidNotification):
+        push(adapter, BULB_EVENT, query={"account": other, "key": mine["key"]})
+
+
+def test_a_key_made_with_another_deployments_secret_is_rejected():
+    theirs = create(context(secrets={"SWITCHBOT_WEBHOOK_SECRET": "another-deployment-secret-xyz"}))
+    ours = create(context())
+    query = dict(parse_qsl(urlsplit(theirs.webhook_url(HOOK_BASE, ACCOUNT)).query))
+    with pytest.raises(InvalidNotification):
+        push(ours, BULB_EVENT, query=query)
+
+
+def test_without_a_configured_secret_nothing_is_accepted():
+    adapter = create(context(secrets={}))
+    with pytest.raises(InvalidNotification) as caught:
+        push(adapter, BULB_EVENT, query={"account": ACCOUNT, "key": "a" * 64})
+    assert caught.value.status == 503
+
+
+def test_a_too_short_secret_is_refused():
+    adapter = create(context(secrets={"SWITCHBOT_WEBHOOK_SECRET": "short"}))
+    with pytest.raises(InvalidNotification) as caught:
+        push(adapter, BULB_EVENT, query={"account": ACCOUNT, "key": "a" * 64})
+    assert caught.value.status == 503
+
+
+# --- bad bodies -----------------------------------------------------------------------------
+
+def test_an_oversized_body_is_rejected(adapter):
+    with pytest.raises(InvalidNotification) as caught:
+        push(adapter, None, body=b"{" + b" " * (64 * 1024) + b"}")
+    assert caught.value.status == 413
+
+
+@pytest.mark.parametrize(
+    "body", [b"{not json", b"\xff\xfe\x00", b""], ids=["syntax", "bytes", "empty"]
+)
+def test_a_body_that_is_not_json_is_rejected(adapter, body):
+    with pytest.raises(InvalidNotification) as caught:
+        push(adapter, None, body=body)
+    assert caught.value.status == 400
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        [],
+        {**BULB_EVENT, "eventType": "deviceDeleted"},
+        {"eventType": "changeReport", "eventVersion": "1"},
+        {"eventType": "changeReport", "context": "WoBulb"},
+        {"eventType": "changeReport", "context": {"deviceType": "WoBulb"}},
+        {"eventType": "changeReport", "context": {**BULB_EVENT["context"], "deviceMac": 42}},
+        {"eventType": "changeReport", "context": {**BULB_EVENT["context"], "deviceMac": "nope"}},
+        {"eventType": "changeReport", "context": {**BULB_EVENT["context"], "powerState": "DIM"}},
+        {"eventType": "changeReport",
+         "context": {k: v for k, v in BULB_EVENT["context"].items() if k != "powerState"}},
+        {"eventType": "changeReport", "context": {**BULB_EVENT["context"], "brightness": "lots"}},
+        {"eventType": "changeReport", "context": {**BULB_EVENT["context"], "color": "1:2"}},
+    ],
+    ids=["array", "wrong-event-type", "no-context", "context-not-object", "no-mac",
+         "mac-not-string", "mac-not-mac", "bad-power", "no-power", "bad-brightness", "bad-colour"],
+)
+def test_unknown_shapes_are_rejected(adapter, event):
+    with pytest.raises(InvalidNotification) as caught:
+        push(adapter, event)
+    assert caught.value.status == 400
+
+
+# --- registration ---------------------------------------------------------------------------
+
+def test_webhook_url_keeps_the_base_and_adds_account_and_key(adapter):
+    url = adapter.webhook_url(f"{HOOK_BASE}?stage=prod", ACCOUNT)
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    assert url.startswith(HOOK_BASE)
+    assert query["stage"] == "prod" and query["account"] == ACCOUNT and len(query["key"]) == 64
+
+
+def test_register_webhook_sets_up_the_account_url_for_all_devices(adapter, api):
+    api.post(f"{BASE}/webhook/queryWebhook", json=ok({"urls": ["https://other.example/hook"]}))
+    api.post(f"{BASE}/webhook/setupWebhook", json=ok())
+    url = adapter.register_webhook(TOKEN, HOOK_BASE)
+    assert json.loads(api.calls[0].request.body) == {"action": "queryUrl"}
+    assert json.loads(api.calls[1].request.body) == {
+        "action": "setupWebhook", "url": url, "deviceList": "ALL",
+    }
+    assert api.calls[1].request.headers["Authorization"] == OPEN_TOKEN
+    assert "sign" in api.calls[1].request.headers
+
+
+def test_register_webhook_is_idempotent(adapter, api):
+    url = adapter.webhook_url(HOOK_BASE, ACCOUNT)
+    api.post(f"{BASE}/webhook/queryWebhook", json=ok({"urls": [url]}))
+    assert adapter.register_webhook(TOKEN, HOOK_BASE) == url
+    assert len(api.calls) == 1
+
+
+def test_update_and_delete_webhook_send_the_documented_bodies(adapter, api):
+    api.post(f"{BASE}/webhook/updateWebhook", json=ok())
+    api.post(f"{BASE}/webhook/deleteWebhook", json=ok())
+    adapter.update_webhook(TOKEN, "https://hooks.example.com/x", enable=False)
+    adapter.delete_webhook(TOKEN, "https://hooks.example.com/x")
+    assert json.loads(api.calls[0].request.body) == {
+        "action": "updateWebhook",
+        "config": {"url": "https://hooks.example.com/x", "enable": False},
+    }
+    assert json.loads(api.calls[1].request.body) == {
+        "action": "deleteWebhook", "url": "https://hooks.example.com/x",
+    }
