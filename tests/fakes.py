@@ -134,3 +134,63 @@ class MemoryQueue:
 
 def color(hue: float, saturation: float, brightness: float) -> Color:
     return Color(hue=hue, saturation=saturation, brightness=brightness)
+
+
+class MemoryOutbox:
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.failure: Exception | None = None
+
+    def put(self, messages) -> None:
+        if self.failure:
+            raise self.failure
+        self.messages += messages
+
+
+class MemoryPendingStore:
+    def __init__(self) -> None:
+        self.pending: dict[tuple[str, str], object] = {}
+        self.owners_by_endpoint: dict[str, object] = {}
+
+    def put_pending(self, command) -> None:
+        self.pending[(command.endpoint_id, command.message_id)] = command
+
+    def pending_for(self, endpoint_id):
+        return [c for (e, _), c in self.pending.items() if e == endpoint_id]
+
+    def get_pending(self, endpoint_id, message_id):
+        return self.pending.get((endpoint_id, message_id))
+
+    def delete_pending(self, endpoint_id, message_id) -> bool:
+        return self.pending.pop((endpoint_id, message_id), None) is not None
+
+    def put_owner(self, owner) -> None:
+        self.owners_by_endpoint[owner.endpoint_id] = owner
+
+    def owner_of(self, endpoint_id):
+        return self.owners_by_endpoint.get(endpoint_id)
+
+    def owners(self):
+        return list(self.owners_by_endpoint.values())
+
+    def delete_owner(self, endpoint_id) -> None:
+        self.owners_by_endpoint.pop(endpoint_id, None)
+
+
+class MemoryPollQueue:
+    def __init__(self) -> None:
+        self.tickets: list = []
+
+    def schedule(self, ticket, delay_seconds: int) -> None:
+        self.tickets.append((ticket, delay_seconds))
+
+
+class Clock:
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds

@@ -6,7 +6,15 @@ from __future__ import annotations
 from typing import Protocol
 
 from skill.plugins import Style
-from skill.records import LwaTokens, QueuedDirective, TokenRecord
+from skill.records import (
+    DeviceOwner,
+    LwaTokens,
+    OutboxMessage,
+    PendingCommand,
+    PollTicket,
+    QueuedDirective,
+    TokenRecord,
+)
 
 
 class LwaError(Exception):
@@ -37,3 +45,37 @@ class DirectiveQueue(Protocol):
     def enqueue(self, style: Style, directive: QueuedDirective) -> None:
         """Store the directive durably on the queue of ``style``'s processor, or raise."""
         ...
+
+
+class Outbox(Protocol):
+    def put(self, messages: list[OutboxMessage]) -> None:
+        """Store events for the dispatcher durably, or raise."""
+        ...
+
+
+class PollQueue(Protocol):
+    def schedule(self, ticket: PollTicket, delay_seconds: int) -> None:
+        """Put a poll ticket back on the queue, visible after ``delay_seconds``."""
+        ...
+
+
+class PendingStore(Protocol):
+    """Pending commands, last known states and device owners (one DynamoDB table)."""
+
+    def put_pending(self, command: PendingCommand) -> None: ...
+
+    def pending_for(self, endpoint_id: str) -> list[PendingCommand]: ...
+
+    def get_pending(self, endpoint_id: str, message_id: str) -> PendingCommand | None: ...
+
+    def delete_pending(self, endpoint_id: str, message_id: str) -> bool:
+        """Delete it; False if it was already gone (someone else answered it)."""
+        ...
+
+    def put_owner(self, owner: DeviceOwner) -> None: ...
+
+    def owner_of(self, endpoint_id: str) -> DeviceOwner | None: ...
+
+    def owners(self) -> list[DeviceOwner]: ...
+
+    def delete_owner(self, endpoint_id: str) -> None: ...

@@ -89,3 +89,25 @@ class PendingCommand(_Record):
     features: Features
     received_at: float
     deadline: float
+
+
+class PollTicket(_Record):
+    """A reminder on the poll queue to read a pending command's bulb again."""
+
+    endpoint_id: str
+    message_id: str
+    attempt: int = 0
+
+
+class DeviceOwner(_Record):
+    """Who owns a bulb and what it looked like last: lets a vendor push or the sweep become a
+    ChangeReport for the right user, and the sweep notice added or removed devices."""
+
+    endpoint_id: str
+    user_id: str
+    vendor: str
+    features: Features
+    state: BulbState | None = None
+    #: The account-linking token last seen with a directive for this bulb (the sweep uses it).
+    vendor_token: str | None = Field(default=None, repr=False)
+    updated_at: float = 0

@@ -82,7 +82,7 @@ class ColorController(Capability):
     property_name = "color"
 
     def value(self, state: BulbState) -> dict[str, float]:
-        color = state.color or Color(hue=0, saturation=0, brightness=state.brightness / 100)
+        color = state.color or Color(hue=0, saturation=0, brightness=1)
         return {"hue": color.hue, "saturation": color.saturation, "brightness": color.brightness}
 
 

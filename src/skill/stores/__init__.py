@@ -1,6 +1,7 @@
 """DynamoDB- and SQS-backed implementations of the core's ports."""
 
-from skill.stores._queues import SqsDirectiveQueue, SqsOutbox
+from skill.stores._pending import DynamoPendingStore
+from skill.stores._queues import SqsDirectiveQueue, SqsOutbox, SqsPollQueue
 from skill.stores._tokens import DynamoTokenStore
 
-__all__ = ["DynamoTokenStore", "SqsDirectiveQueue", "SqsOutbox"]
+__all__ = ["DynamoPendingStore", "DynamoTokenStore", "SqsDirectiveQueue", "SqsOutbox", "SqsPollQueue"]

@@ -9,7 +9,7 @@ from typing import Any
 from skill.aws import client
 from skill.errors import InternalError
 from skill.plugins import Style
-from skill.records import OutboxMessage, QueuedDirective
+from skill.records import OutboxMessage, PollTicket, QueuedDirective
 
 
 class SqsDirectiveQueue:
@@ -60,3 +60,19 @@ class SqsOutbox:
             )
             if result.get("Failed"):
                 raise RuntimeError(f"outbox rejected {len(result['Failed'])} events")
+
+
+class SqsPollQueue:
+    """Poll tickets; the SQS delay is the poller's clock (a schedule is too coarse)."""
+
+    def __init__(self, queue_url: str, sqs: Any = None) -> None:
+        self._url = queue_url
+        self._sqs = sqs
+
+    def schedule(self, ticket: PollTicket, delay_seconds: int) -> None:
+        sqs = self._sqs or client("sqs")
+        sqs.send_message(
+            QueueUrl=self._url,
+            MessageBody=ticket.model_dump_json(),
+            DelaySeconds=max(0, min(900, int(delay_seconds))),
+        )

@@ -1,0 +1,232 @@
+"""One pipeline for every style: parse -> adapter -> bulb semantics -> strategy -> outbox.
+
+Example::
+
+    pipeline = Pipeline(PipelineServices(adapters, outbox, pending, poll_queue))
+    pipeline.process(QueuedDirective.model_validate_json(record.body))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from skill import bulbs, discovery
+from skill.alexa import SUPPORTED, parse_envelope
+from skill.bulbs import BulbState, Features
+from skill.errors import InvalidAuthorizationCredential, SkillError
+from skill.pipeline._answers import Answers
+from skill.pipeline._styles import STRATEGIES
+from skill.plugins import Adapter, AdapterRegistry, Style, decode_endpoint_id
+from skill.ports import Outbox, PendingStore, PollQueue
+from skill.records import DeviceOwner, OutboxMessage, PendingCommand, QueuedDirective
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Leave this much of the deadline for the outbox -> dispatcher -> gateway leg.
+DELIVERY_MARGIN_SECONDS = 1.0
+#: How long a token -> user id answer is trusted (saves a vendor call per directive).
+IDENTITY_TTL_SECONDS = 600.0
+
+
+@dataclass
+class PipelineServices:
+    adapters: AdapterRegistry
+    outbox: Outbox
+    pending: PendingStore
+    poll_queue: PollQueue | None = None
+    clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+    count: Callable[[str, float], None] = lambda name, value: None  # metrics sink
+    style_override: Callable[[str], str | None] = lambda vendor: None  # feature flags
+    identities: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+
+class Pipeline:
+    def __init__(self, services: PipelineServices) -> None:
+        self.services = services
+        self.answers = Answers(services.clock)
+
+    def process(self, queued: QueuedDirective) -> str:
+        """Carry one stored directive to the vendor and record or send its answer.
+
+        Returns what happened (``answered``, ``pending``, ``late``, ``undeliverable``); raises
+        only when the answer could not be stored (so SQS delivers the directive again).
+        """
+        services = self.services
+        if services.clock() > queued.deadline:
+            logger.warning("directive arrived after its deadline; dropped")
+            services.count("LateDrops", 1)
+            return "late"
+        vendor, device_id = decode_endpoint_id(queued.endpoint_id)
+        adapter = services.adapters.get(vendor)
+        try:
+            user_id = self._user_of(adapter, queued.vendor_token, queued.endpoint_id)
+        except SkillError as error:
+            # Without a user there is no LWA token to answer with: Alexa times out.
+            logger.warning("cannot identify the user (%s); the answer cannot be sent", error.alexa_type)
+            services.count("Undeliverable", 1)
+            return "undeliverable"
+        job = Job(self, queued, adapter, device_id, user_id)
+        try:
+            job.run()
+        except SkillError as error:
+            services.count("VendorErrors", 1)
+            job.send([job.error(error)])
+            return "answered"
+        return job.outcome
+
+    def _user_of(self, adapter: Adapter, token: str, endpoint_id: str) -> str:
+        """Whose directive this is: the vendor says (cached), or, when the vendor is down, the
+        bulb's recorded owner, so that even then the user hears ENDPOINT_UNREACHABLE."""
+        key = f"{adapter.name}:{hashlib.sha256(token.encode()).hexdigest()}"
+        cached = self.services.identities.get(key)
+        now = self.services.clock()
+        if cached and cached[1] > now:
+            return cached[0]
+        try:
+            user_id = discovery.identify_user(self.services.adapters, token, adapter.name)
+        except SkillError as error:
+            owner = self.services.pending.owner_of(endpoint_id) if error.retryable else None
+            if owner is None:
+                raise
+            return owner.user_id
+        self.services.identities[key] = (user_id, now + IDENTITY_TTL_SECONDS)
+        return user_id
+
+    def call(self, adapter: Adapter, operation: Callable[[], T], *, deadline: float) -> T:
+        """Run a vendor call, retrying retryable failures while the deadline allows."""
+        attempt = 0
+        while True:
+            try:
+                return operation()
+            except SkillError as error:
+                if isinstance(error, InvalidAuthorizationCredential) or not error.retryable:
+                    raise
+                wait = getattr(error, "retry_after", None) or 0.25 * 2**attempt
+                remaining = deadline - DELIVERY_MARGIN_SECONDS - self.services.clock()
+                if attempt >= 3 or wait >= remaining:
+                    raise
+                logger.info("vendor %s: %s, retrying in %.2fs", adapter.name, error.alexa_type, wait)
+                self.services.sleep(wait)
+                attempt += 1
+
+
+class Job:
+    """The work on one directive; strategies call back into it."""
+
+    def __init__(
+        self, pipeline: Pipeline, queued: QueuedDirective, adapter: Adapter, device_id: str, user_id: str
+    ) -> None:
+        self.pipeline = pipeline
+        self.services = pipeline.services
+        self.queued = queued
+        self.adapter = adapter
+        self.device_id = device_id
+        self.user_id = user_id
+        self.outcome = "answered"
+        self.features: Features = queued.features or Features()
+        self.current = BulbState()
+        self.expected = BulbState()
+        self.change = bulbs.Change()
+
+    @property
+    def endpoint_id(self) -> str:
+        return self.queued.endpoint_id
+
+    @property
+    def token(self) -> str:
+        return self.queued.vendor_token
+
+    def run(self) -> None:
+        queued, adapter = self.queued, self.adapter
+        directive = parse_envelope({"directive": queued.directive}).directive
+        command = SUPPORTED[directive.key].command(directive)
+        call = self.pipeline.call
+        if queued.features is None:
+            device = call(adapter, lambda: discovery.find_device(adapter, self.token, self.device_id), deadline=queued.deadline)
+            self.features = device.features
+        current = call(adapter, lambda: adapter.read_state(self.token, self.device_id), deadline=queued.deadline)
+        self.current = current
+        self.expected = bulbs.apply_command(current, command, self.features)
+        change = self.change = bulbs.changes_for(current, self.expected)
+        if change.is_empty():
+            self.respond(self.expected)  # already so: nothing to ask the vendor
+            return
+        outcome = call(adapter, lambda: adapter.execute(self.token, self.device_id, change), deadline=queued.deadline)
+        style = Style(self.services.style_override(adapter.name) or adapter.style)
+        STRATEGIES[style].finish(self, outcome)
+
+    # --- callbacks for the strategies -------------------------------------------------------
+
+    def respond(self, state: BulbState) -> None:
+        self.remember(state)
+        self.send([self.response(state)])
+
+    def response(self, state: BulbState) -> OutboxMessage:
+        return self.pipeline.answers.response(
+            user_id=self.user_id,
+            endpoint_id=self.endpoint_id,
+            correlation_token=self.queued.header.get("correlationToken"),
+            features=self.features,
+            state=state,
+            received_at=self.queued.received_at,
+            deadline=self.queued.deadline,
+            correlation_id=self.queued.message_id,
+        )
+
+    def error(self, error: SkillError) -> OutboxMessage:
+        return self.pipeline.answers.error(
+            error,
+            user_id=self.user_id,
+            endpoint_id=self.endpoint_id,
+            correlation_token=self.queued.header.get("correlationToken"),
+            received_at=self.queued.received_at,
+            deadline=self.queued.deadline,
+            correlation_id=self.queued.message_id,
+        )
+
+    def send(self, messages: list[OutboxMessage]) -> None:
+        self.services.outbox.put(messages)
+
+    def remember(self, state: BulbState) -> None:
+        """Record the bulb's owner and last known state, for pushes and the sweep."""
+        self.services.pending.put_owner(
+            DeviceOwner(
+                endpoint_id=self.endpoint_id,
+                user_id=self.user_id,
+                vendor=self.adapter.name,
+                features=self.features,
+                state=state,
+                vendor_token=self.token,
+                updated_at=self.services.clock(),
+            )
+        )
+
+    def pending_command(self, reference: str | None) -> PendingCommand:
+        self.outcome = "pending"
+        self.remember(self.current)
+        return PendingCommand(
+            endpoint_id=self.endpoint_id,
+            message_id=self.queued.message_id,
+            correlation_token=self.queued.header.get("correlationToken"),
+            user_id=self.user_id,
+            vendor_token=self.token,
+            reference=reference,
+            change=self.change,
+            expected=self.expected,
+            features=self.features,
+            received_at=self.queued.received_at,
+            deadline=self.queued.deadline,
+        )
+
+    def poll_delay(self) -> int:
+        """Seconds before the first poll: the adapter's hint (vendor rate limits), at least 1."""
+        hint = float(getattr(self.adapter, "poll_interval_seconds", 1.0) or 1.0)
+        return max(1, min(15, math.ceil(hint)))

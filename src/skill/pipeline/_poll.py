@@ -1,0 +1,77 @@
+"""The poller (polling style): read the bulb until it shows the command, or the deadline."""
+
+from __future__ import annotations
+
+import logging
+
+from skill import bulbs
+from skill.errors import EndpointUnreachable, SkillError
+from skill.pipeline._answers import Answers
+from skill.pipeline._pipeline import DELIVERY_MARGIN_SECONDS, PipelineServices
+from skill.plugins import decode_endpoint_id
+from skill.records import OutboxMessage, PendingCommand, PollTicket
+
+logger = logging.getLogger(__name__)
+
+
+class PollHandler:
+    def __init__(self, services: PipelineServices) -> None:
+        self.services = services
+        self.answers = Answers(services.clock)
+
+    def handle(self, ticket: PollTicket) -> str:
+        pending = self.services.pending.get_pending(ticket.endpoint_id, ticket.message_id)
+        if pending is None:
+            return "gone"  # answered already (or expired)
+        vendor, device_id = decode_endpoint_id(ticket.endpoint_id)
+        adapter = self.services.adapters.get(vendor)
+        now = self.services.clock()
+        try:
+            state = adapter.read_state(pending.vendor_token, device_id)
+        except SkillError as error:
+            if not error.retryable:
+                return self._finish(pending, self._error(pending, error))
+            state = None
+        if state is not None and bulbs.converged(state, pending.expected, pending.change):
+            return self._finish(pending, self._response(pending, state), state)
+        delay = max(1, int(getattr(adapter, "poll_interval_seconds", 1) or 1))
+        if now + delay < pending.deadline - DELIVERY_MARGIN_SECONDS:
+            assert self.services.poll_queue is not None
+            next_ticket = ticket.model_copy(update={"attempt": ticket.attempt + 1})
+            self.services.poll_queue.schedule(next_ticket, delay)
+            return "waiting"
+        error = EndpointUnreachable("the light did not confirm the change in time")
+        return self._finish(pending, self._error(pending, error))
+
+    def _finish(self, pending: PendingCommand, message: OutboxMessage, state=None) -> str:
+        if not self.services.pending.delete_pending(pending.endpoint_id, pending.message_id):
+            return "gone"
+        if state is not None:
+            owner = self.services.pending.owner_of(pending.endpoint_id)
+            if owner is not None:
+                self.services.pending.put_owner(owner.model_copy(update={"state": state}))
+        self.services.outbox.put([message])
+        return "answered"
+
+    def _response(self, pending: PendingCommand, state) -> OutboxMessage:
+        return self.answers.response(
+            user_id=pending.user_id,
+            endpoint_id=pending.endpoint_id,
+            correlation_token=pending.correlation_token,
+            features=pending.features,
+            state=state,
+            received_at=pending.received_at,
+            deadline=pending.deadline,
+            correlation_id=pending.message_id,
+        )
+
+    def _error(self, pending: PendingCommand, error: SkillError) -> OutboxMessage:
+        return self.answers.error(
+            error,
+            user_id=pending.user_id,
+            endpoint_id=pending.endpoint_id,
+            correlation_token=pending.correlation_token,
+            received_at=pending.received_at,
+            deadline=pending.deadline,
+            correlation_id=pending.message_id,
+        )

@@ -1,0 +1,83 @@
+"""The sweep: each minute, read the bulbs of vendors that do not push, report what changed
+outside Alexa (ChangeReport), and what was added or removed (AddOrUpdateReport/DeleteReport)."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from skill import discovery
+from skill.alexa import events
+from skill.errors import SkillError
+from skill.pipeline._answers import Answers
+from skill.pipeline._pipeline import PipelineServices
+from skill.plugins import PushAdapter, decode_endpoint_id, encode_endpoint_id
+from skill.records import DeviceOwner, OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+
+class Sweep:
+    def __init__(self, services: PipelineServices, *, max_age_seconds: float = 86400) -> None:
+        self.services = services
+        self.answers = Answers(services.clock)
+        self.max_age_seconds = max_age_seconds
+
+    def run(self) -> int:
+        """One sweep over every known user of every non-push vendor; returns events sent."""
+        groups: dict[tuple[str, str], list[DeviceOwner]] = defaultdict(list)
+        for owner in self.services.pending.owners():
+            groups[(owner.vendor, owner.user_id)].append(owner)
+        messages: list[OutboxMessage] = []
+        for (vendor, user_id), owners in groups.items():
+            try:
+                adapter = self.services.adapters.get(vendor)
+            except SkillError:
+                continue
+            if isinstance(adapter, PushAdapter):
+                continue  # the vendor tells us itself
+            newest = max(owners, key=lambda o: o.updated_at)
+            if not newest.vendor_token or self.services.clock() - newest.updated_at > self.max_age_seconds:
+                continue  # no fresh account-linking token to read with
+            try:
+                messages += self._sweep_user(adapter, user_id, newest.vendor_token, owners)
+            except SkillError as error:
+                logger.info("sweep of %s skipped: %s", vendor, error.alexa_type)
+        if messages:
+            self.services.outbox.put(messages)
+        return len(messages)
+
+    def _sweep_user(self, adapter, user_id: str, token: str, owners: list[DeviceOwner]) -> list[OutboxMessage]:
+        devices = {d.id: d for d in adapter.list_devices(token)}
+        known = {decode_endpoint_id(o.endpoint_id)[1]: o for o in owners}
+        messages: list[OutboxMessage] = []
+        added = [d for i, d in devices.items() if i not in known]
+        removed = [o for i, o in known.items() if i not in devices]
+        if added:
+            endpoints = [discovery.discovery_endpoint(adapter, d) for d in added]
+            messages.append(OutboxMessage(user_id=user_id, message=events.add_or_update_report(endpoints), kind="AddOrUpdateReport"))
+        if removed:
+            messages.append(OutboxMessage(user_id=user_id, message=events.delete_report([o.endpoint_id for o in removed]), kind="DeleteReport"))
+            for owner in removed:
+                self.services.pending.delete_owner(owner.endpoint_id)
+        now = self.services.clock()
+        for device in devices.values():
+            endpoint_id = encode_endpoint_id(adapter.name, device.id)
+            owner = known.get(device.id)
+            if owner is not None and self.services.pending.pending_for(endpoint_id):
+                continue  # a command is in flight: its answer will say the state
+            state = adapter.read_state(token, device.id)
+            before = owner.state if owner is not None else None
+            if owner is not None:
+                report = self.answers.change_report(
+                    user_id=user_id, endpoint_id=endpoint_id, features=device.features,
+                    before=before, after=state, cause="PERIODIC_POLL",
+                ) if before is not None else None
+                if report:
+                    messages.append(report)
+            self.services.pending.put_owner(
+                DeviceOwner(endpoint_id=endpoint_id, user_id=user_id, vendor=adapter.name,
+                            features=device.features, state=state, vendor_token=token,
+                            updated_at=owner.updated_at if owner else now)
+            )
+        return messages

@@ -1,0 +1,236 @@
+"""The deferred path's core per style: processor, push, poller, sweep (fakes, no I/O)."""
+
+from __future__ import annotations
+
+import pytest
+
+from skill.alexa import features_to_cookie
+from skill.bulbs import BulbState
+from skill.errors import EndpointUnreachable, RateLimited
+from skill.pipeline import Pipeline, PipelineServices, PollHandler, PushHandler, Sweep
+from skill.plugins import Notification, Style, WebhookRequest
+from skill.records import PollTicket, QueuedDirective
+from tests.fakes import COLOR, TOKEN, WHITE, Clock, FakeAdapter, MemoryOutbox, MemoryPendingStore, MemoryPollQueue, registry_of
+from tests.unit.test_entrypoint import CORRELATION, directive
+
+
+class PushingFakeAdapter(FakeAdapter):
+    """A FakeAdapter whose pushes are JSON bodies with a shared secret header."""
+
+    def parse_notification(self, request: WebhookRequest):
+        import json
+
+        from skill.errors import InvalidNotification
+
+        if request.headers.get("x-secret") != "s3cret":
+            raise InvalidNotification("bad signature")
+        body = json.loads(request.body)
+        return [Notification(body["device"], BulbState.model_validate(body["state"]), body.get("ref"))]
+
+
+def build(style: Style, adapter_class=FakeAdapter):
+    adapter = adapter_class(style=style)
+    clock = Clock()
+    services = PipelineServices(
+        adapters=registry_of(adapter), outbox=MemoryOutbox(), pending=MemoryPendingStore(),
+        poll_queue=MemoryPollQueue(), clock=clock, sleep=clock.sleep,
+    )
+    return adapter, services, clock
+
+
+def queued(namespace="Alexa.PowerController", name="TurnOn", payload=None, endpoint="fake:color-1", features=COLOR, received=1000.0):
+    event = directive(namespace, name, payload, endpoint_id=endpoint, features=features)
+    return QueuedDirective(directive=event["directive"], received_at=received, deadline=received + 8, features=features)
+
+
+def properties(message):
+    return {p["name"]: p["value"] for p in message.message["context"]["properties"]}
+
+
+def test_sync_answers_with_the_vendor_state(assert_alexa_valid):
+    adapter, services, _ = build(Style.SYNC)
+    assert Pipeline(services).process(queued()) == "answered"
+    [answer] = services.outbox.messages
+    assert_alexa_valid(answer.message)
+    assert answer.message["event"]["header"]["correlationToken"] == CORRELATION
+    assert properties(answer)["powerState"] == "ON"
+    assert properties(answer)["brightness"] == 60  # TurnOn keeps the previous brightness
+    assert answer.user_id == "user-1" and answer.deadline == 1008
+    assert [c for c in adapter.calls if c[0] == "execute"] == [("execute", "color-1")]
+
+
+def test_optimistic_answers_from_the_expected_state_and_remembers_it(assert_alexa_valid):
+    adapter, services, _ = build(Style.OPTIMISTIC)
+    Pipeline(services).process(queued("Alexa.BrightnessController", "AdjustBrightness", {"brightnessDelta": 25}))
+    [answer] = services.outbox.messages
+    assert_alexa_valid(answer.message)
+    assert properties(answer)["powerState"] == "ON" and properties(answer)["brightness"] == 25
+    assert services.pending.owner_of("fake:color-1").state.brightness == 25
+
+
+def test_async_records_a_pending_command_and_answers_nothing_yet():
+    adapter, services, _ = build(Style.ASYNC)
+    assert Pipeline(services).process(queued()) == "pending"
+    assert services.outbox.messages == []
+    [pending] = services.pending.pending_for("fake:color-1")
+    assert pending.expected.on and pending.reference == "ref-0"
+
+
+def test_polling_records_a_pending_command_and_a_delayed_ticket():
+    adapter, services, _ = build(Style.POLLING)
+    Pipeline(services).process(queued())
+    [(ticket, delay)] = services.poll_queue.tickets
+    assert ticket.endpoint_id == "fake:color-1" and 1 <= delay <= 2
+
+
+def test_a_vendor_error_becomes_the_error_response(assert_alexa_valid):
+    adapter, services, _ = build(Style.SYNC)
+    Pipeline(services).process(queued())  # the bulb's owner is known from now on
+    services.outbox.messages.clear()
+    adapter.failure = EndpointUnreachable("offline")
+    Pipeline(services).process(queued())  # a cold container: no identity cached
+    [answer] = services.outbox.messages
+    assert_alexa_valid(answer.message)
+    assert answer.message["event"]["payload"]["type"] == "ENDPOINT_UNREACHABLE"
+
+
+def test_a_vendor_down_for_an_unknown_user_cannot_be_answered():
+    adapter, services, _ = build(Style.SYNC)
+    adapter.failure = EndpointUnreachable("offline")
+    assert Pipeline(services).process(queued()) == "undeliverable"
+    assert services.outbox.messages == []
+
+
+def test_a_rate_limited_vendor_is_retried_within_the_deadline(assert_alexa_valid):
+    adapter, services, clock = build(Style.SYNC)
+    failures = iter([RateLimited(retry_after=0.5)])
+    original = adapter.read_state
+
+    def flaky(token, device_id):
+        for failure in failures:
+            raise failure
+        return original(token, device_id)
+
+    adapter.read_state = flaky
+    Pipeline(services).process(queued())
+    [answer] = services.outbox.messages
+    assert answer.message["event"]["header"]["name"] == "Response"
+    assert clock.now == pytest.approx(1000.5)
+
+
+def test_a_directive_past_its_deadline_is_dropped_without_calling_the_vendor():
+    adapter, services, clock = build(Style.SYNC)
+    clock.now = 1009
+    assert Pipeline(services).process(queued()) == "late"
+    assert services.outbox.messages == [] and adapter.calls == []
+
+
+def test_an_out_of_range_value_for_the_device_is_value_out_of_range(assert_alexa_valid):
+    adapter, services, _ = build(Style.SYNC)
+    Pipeline(services).process(queued("Alexa.ColorController", "SetColor", {"color": {"hue": 1, "saturation": 1, "brightness": 1}}, endpoint="fake:white-1", features=None))
+    [answer] = services.outbox.messages
+    assert_alexa_valid(answer.message)
+    assert answer.message["event"]["payload"]["type"] == "INVALID_DIRECTIVE"
+
+
+def test_an_outbox_failure_raises_so_sqs_delivers_again():
+    adapter, services, _ = build(Style.SYNC)
+    services.outbox.failure = ConnectionError("sqs down")
+    with pytest.raises(ConnectionError):
+        Pipeline(services).process(queued())
+
+
+def push(body, secret="s3cret"):
+    import json
+
+    return WebhookRequest(headers={"x-secret": secret}, body=json.dumps(body).encode())
+
+
+def test_a_matching_push_answers_the_pending_command(assert_alexa_valid):
+    adapter, services, _ = build(Style.ASYNC, PushingFakeAdapter)
+    Pipeline(services).process(queued())
+    state = adapter.states["color-1"].model_dump(mode="json")
+    assert PushHandler(services).handle("fake", push({"device": "color-1", "state": state, "ref": "ref-0"})) == 1
+    [answer] = services.outbox.messages
+    assert_alexa_valid(answer.message)
+    assert answer.message["event"]["header"]["correlationToken"] == CORRELATION
+    assert services.pending.pending_for("fake:color-1") == []
+
+
+def test_an_unmatched_push_is_a_change_report(assert_alexa_valid):
+    adapter, services, _ = build(Style.ASYNC, PushingFakeAdapter)
+    Pipeline(services).process(queued())
+    PushHandler(services).handle("fake", push({"device": "color-1", "state": adapter.states["color-1"].model_dump(mode="json"), "ref": "ref-0"}))
+    services.outbox.messages.clear()
+    dimmed = adapter.states["color-1"].model_copy(update={"brightness": 10}).model_dump(mode="json")
+    PushHandler(services).handle("fake", push({"device": "color-1", "state": dimmed}))
+    [report] = services.outbox.messages
+    assert_alexa_valid(report.message)
+    assert report.message["event"]["header"]["name"] == "ChangeReport"
+    assert report.message["event"]["payload"]["change"]["cause"]["type"] == "PHYSICAL_INTERACTION"
+    assert [p["name"] for p in report.message["event"]["payload"]["change"]["properties"]] == ["brightness"]
+
+
+def test_a_push_with_a_bad_signature_is_rejected_and_nothing_is_sent():
+    from skill.errors import InvalidNotification
+
+    adapter, services, _ = build(Style.ASYNC, PushingFakeAdapter)
+    Pipeline(services).process(queued())
+    with pytest.raises(InvalidNotification):
+        PushHandler(services).handle("fake", push({"device": "color-1", "state": {}}, secret="guess"))
+    assert services.outbox.messages == [] and len(services.pending.pending) == 1
+
+
+def test_the_poller_answers_when_the_bulb_converged(assert_alexa_valid):
+    adapter, services, clock = build(Style.POLLING)
+    Pipeline(services).process(queued())
+    [(ticket, _)] = services.poll_queue.tickets
+    clock.now += 1
+    assert PollHandler(services).handle(ticket) == "answered"
+    [answer] = services.outbox.messages
+    assert_alexa_valid(answer.message)
+    assert properties(answer)["powerState"] == "ON"
+    assert PollHandler(services).handle(ticket) == "gone"  # a duplicate ticket answers nothing
+
+
+def test_the_poller_waits_while_the_bulb_has_not_converged_then_gives_up(assert_alexa_valid):
+    adapter, services, clock = build(Style.POLLING)
+    Pipeline(services).process(queued())
+    adapter.states["color-1"] = BulbState(on=False)  # the vendor has not applied it yet
+    ticket = services.poll_queue.tickets[-1][0]
+    clock.now += 1
+    assert PollHandler(services).handle(ticket) == "waiting"
+    assert len(services.poll_queue.tickets) == 2
+    clock.now = 1007.5
+    assert PollHandler(services).handle(ticket) == "answered"
+    [answer] = services.outbox.messages
+    assert_alexa_valid(answer.message)
+    assert answer.message["event"]["payload"]["type"] == "ENDPOINT_UNREACHABLE"
+
+
+def test_the_sweep_reports_changes_made_outside_alexa_and_device_list_changes(assert_alexa_valid):
+    from skill.plugins import Device
+
+    adapter, services, clock = build(Style.POLLING)
+    Pipeline(services).process(queued())
+    [(ticket, _)] = services.poll_queue.tickets
+    PollHandler(services).handle(ticket)
+    services.outbox.messages.clear()
+    adapter.states["color-1"] = adapter.states["color-1"].model_copy(update={"on": False})
+    adapter.devices["new-1"] = Device("new-1", "New Bulb", WHITE)
+    adapter.states["new-1"] = BulbState()
+    Sweep(services).run()
+    kinds = sorted(m.kind for m in services.outbox.messages)
+    assert kinds == ["AddOrUpdateReport", "ChangeReport"]
+    for message in services.outbox.messages:
+        from skill.alexa.events import with_scope
+
+        assert_alexa_valid(with_scope(message.message, "lwa-token"))
+    services.outbox.messages.clear()
+    del adapter.devices["new-1"]
+    Sweep(services).run()
+    [delete] = services.outbox.messages
+    assert delete.kind == "DeleteReport"
+    from skill.alexa.events import with_scope
+
+    assert_alexa_valid(with_scope(delete.message, "lwa-token"))
