@@ -1,0 +1,19 @@
+"""bulb-skill adapter for Philips Hue lights through the Hue Remote API, CLIP v2 (``optimistic``).
+
+Registered under the ``bulb_skill.adapters`` entry-point group as ``hue``; the skill builds it
+with ``create(ctx)``. ``HUE_BASE_URL`` points it at another API root (a simulator); the secret
+``HUE_APPLICATION_KEY`` serves tokens that do not carry their own application key.
+
+Example::
+
+    from skill.plugins import AdapterContext
+    from bulb_skill_hue import create
+
+    adapter = create(AdapterContext(vendor="hue"))
+    adapter.list_devices("<application key>:<access token>")
+"""
+
+from bulb_skill_hue._adapter import HueAdapter, create
+from bulb_skill_hue._client import DEFAULT_BASE_URL, HueClient
+
+__all__ = ["DEFAULT_BASE_URL", "HueAdapter", "HueClient", "create"]

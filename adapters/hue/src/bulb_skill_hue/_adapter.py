@@ -1,0 +1,140 @@
+"""The Hue adapter: the ``skill.plugins.Adapter`` operations over the Hue Remote API (CLIP v2)."""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+
+from skill.bulbs import BulbState, Change
+from skill.errors import EndpointUnreachable, InvalidValue, NoSuchEndpoint
+from skill.plugins import Accepted, AdapterContext, Device, Style
+
+from bulb_skill_hue._client import APPLICATION_KEY_SECRET, DEFAULT_BASE_URL, HueClient
+from bulb_skill_hue._mapping import (
+    Capabilities,
+    Resource,
+    capabilities_of,
+    device_of,
+    put_body,
+    state_of,
+)
+
+#: CLIP v2 resource ids are UUIDs; anything else cannot be one of ours (and never reaches a URL).
+_RESOURCE_ID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
+_CACHE_SIZE = 4096
+
+
+class HueAdapter:
+    """Philips Hue lights through ``https://api.meethue.com/route/clip/v2``, ``optimistic`` style.
+
+    A command is one ``PUT /resource/light/{id}``; the bridge answers that it took it, not the
+    resulting state, so ``execute`` returns ``Accepted`` and the optimistic processor answers
+    Alexa from the expected state. Converting a colour or temperature needs the light's gamut and
+    mirek range: they are remembered from discovery and reads (they never change for a light),
+    so a command usually costs a single request.
+
+    Example::
+
+        adapter = create(AdapterContext(vendor="hue"))
+        adapter.execute("<application key>:<access token>", light_id, Change(on=True))
+    """
+
+    name = "hue"
+    style = Style.OPTIMISTIC
+
+    def __init__(self, client: HueClient) -> None:
+        self._client = client
+        self._capabilities: OrderedDict[str, Capabilities] = OrderedDict()
+
+    def identify_user(self, token: str) -> str:
+        """``hue-<bridge_id>``: the bridge the remote token is linked to (stable across
+        re-linking and token refreshes; the id is printed on the bridge, not a secret)."""
+        bridges = self._client.request("GET", "bridge", token).data
+        bridge_id = next((b.get("bridge_id") for b in bridges if b.get("bridge_id")), None)
+        if not isinstance(bridge_id, str) or not bridge_id:
+            raise EndpointUnreachable("Hue listed no bridge for this account")
+        return f"hue-{bridge_id.lower()}"
+
+    def list_devices(self, token: str) -> list[Device]:
+        lights = self._client.request("GET", "light", token).data
+        devices = {d.get("id"): d for d in self._client.request("GET", "device", token).data}
+        found = []
+        try:
+            for light in lights:
+                self._remember(light)
+                owner = (light.get("owner") or {}).get("rid")
+                found.append(device_of(light, devices.get(owner)))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise EndpointUnreachable(f"Hue listed lights in an unexpected shape: {exc!r}") from exc
+        return found
+
+    def read_state(self, token: str, device_id: str) -> BulbState:
+        light = self._light(token, device_id)
+        owner = (light.get("owner") or {}).get("rid")
+        try:
+            links = self._client.request("GET", "zigbee_connectivity", token).data
+        except NoSuchEndpoint:  # a bridge without Zigbee services: nothing says unreachable
+            links = []
+        status = next(
+            (z.get("status") for z in links if (z.get("owner") or {}).get("rid") == owner),
+            None,
+        )
+        return state_of(light, status)
+
+    def execute(self, token: str, device_id: str, change: Change) -> BulbState | Accepted:
+        _check(device_id)
+        if change.is_empty():
+            return Accepted()
+        capabilities = self._capabilities.get(device_id)
+        if capabilities is None and (
+            change.color is not None or change.color_temperature is not None
+        ):
+            capabilities = self._remember(self._light(token, device_id))
+        body = put_body(change, capabilities or Capabilities(gamut=None, mirek=None))
+        answer = self._client.request("PUT", f"light/{device_id}", token, json=body)
+        if answer.errors:
+            problem = "; ".join(answer.errors)[:200]
+            if "communication" in problem.lower() or "not reachable" in problem.lower():
+                raise EndpointUnreachable(f"the Hue light does not respond: {problem}")
+            raise InvalidValue(f"Hue did not apply the command: {problem}")
+        return Accepted()
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _light(self, token: str, device_id: str) -> Resource:
+        _check(device_id)
+        for light in self._client.request("GET", f"light/{device_id}", token).data:
+            if light.get("id") == device_id:
+                self._remember(light)
+                return light
+        raise NoSuchEndpoint(f"Hue has no light {device_id!r}")
+
+    def _remember(self, light: Resource) -> Capabilities:
+        capabilities = capabilities_of(light)
+        light_id = str(light.get("id"))
+        self._capabilities[light_id] = capabilities
+        self._capabilities.move_to_end(light_id)
+        while len(self._capabilities) > _CACHE_SIZE:
+            self._capabilities.popitem(last=False)
+        return capabilities
+
+
+def _check(device_id: str) -> None:
+    if not _RESOURCE_ID.match(device_id):
+        raise NoSuchEndpoint(f"{device_id[:64]!r} is not a Hue light id")
+
+
+def create(ctx: AdapterContext) -> HueAdapter:
+    """The ``bulb_skill.adapters`` entry point.
+
+    ``HUE_BASE_URL`` overrides the API root (default ``https://api.meethue.com/route``); the
+    ``HUE_APPLICATION_KEY`` secret (``ctx.secret``) serves tokens that do not carry their own key.
+    """
+    base_url = ctx.setting("BASE_URL") or DEFAULT_BASE_URL
+    read = float(ctx.timeout_seconds)
+    client = HueClient(
+        base_url,
+        timeout=(min(2.0, read), read),
+        application_key=lambda: ctx.secret(APPLICATION_KEY_SECRET),
+    )
+    return HueAdapter(client)

@@ -1,0 +1,214 @@
+"""HTTP to the Hue Remote API (CLIP v2), credentials, and the one place failures become errors.
+
+Every CLIP v2 answer is ``{"errors": [{"description": ...}], "data": [...]}`` (Hue CLIP API v2
+reference). The remote route (``https://api.meethue.com/route/clip/v2/...``) needs two headers:
+``Authorization: Bearer <OAuth access token>`` and ``hue-application-key: <application key>``,
+the whitelist "username" created on the user's bridge at link time.
+
+Failures:
+
+- 401: the cloud's token check; ``{"fault": {"faultstring": ..., "detail": {"errorcode":
+  "keymanagement.service.access_token_expired"}}}`` -> ``ExpiredAuthorizationCredential``,
+  any other 401 and 403 (application key not known to the bridge) ->
+  ``InvalidAuthorizationCredential``
+- 404 -> ``NoSuchEndpoint``; 400 -> ``InvalidValue``; 429 -> ``RateLimited(retry_after)``
+- 503 / 504: the cloud could not reach the bridge (bridge offline, or too busy) ->
+  ``BridgeUnreachable``; other 5xx, timeouts, connection errors, bodies that are not the
+  documented JSON -> ``EndpointUnreachable``
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+
+from skill.errors import (
+    BridgeUnreachable,
+    EndpointUnreachable,
+    ExpiredAuthorizationCredential,
+    InternalError,
+    InvalidAuthorizationCredential,
+    InvalidValue,
+    NoSuchEndpoint,
+    RateLimited,
+    SkillError,
+)
+
+DEFAULT_BASE_URL = "https://api.meethue.com/route"
+USER_AGENT = "bulb-skill-hue/0.1"
+APPLICATION_KEY_SECRET = "HUE_APPLICATION_KEY"
+
+
+@dataclass(frozen=True, slots=True)
+class ClipAnswer:
+    """A successful CLIP v2 answer: its ``data`` and any per-resource ``errors`` (207)."""
+
+    data: list[dict[str, Any]]
+    errors: list[str]
+
+
+class HueClient:
+    """One ``requests.Session`` (connection reuse across warm invocations) and the error mapping.
+
+    ``application_key`` is called (once, then cached) when a token does not carry its own key;
+    see ``credentials``.
+
+    Example::
+
+        client = HueClient(DEFAULT_BASE_URL, timeout=(2.0, 3.0), application_key=lambda: None)
+        lights = client.request("GET", "light", "<application key>:<access token>").data
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: tuple[float, float],
+        application_key: Callable[[], str | None],
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self._load_application_key = application_key
+        self._application_key: str | None = None
+        self._clock = clock
+
+    def credentials(self, token: str) -> tuple[str, str]:
+        """``(access token, application key)`` for a token as the skill holds it.
+
+        ``"<application key>:<access token>"`` carries the user's own key (the form an account
+        linking service that created the key at link time hands out). A colon cannot appear in
+        an OAuth bearer token (RFC 6750 b64token), so the split is unambiguous. A plain access
+        token uses the deployment's ``HUE_APPLICATION_KEY`` secret (single-bridge deployments,
+        the local stack).
+        """
+        if not token:
+            raise InvalidAuthorizationCredential("no Hue access token")
+        key, colon, access = token.partition(":")
+        if colon:
+            if not key or not access:
+                raise InvalidAuthorizationCredential("malformed '<application key>:<token>'")
+            return access, key
+        if self._application_key is None:
+            try:
+                self._application_key = self._load_application_key() or None
+            except KeyError:
+                self._application_key = None
+        if not self._application_key:
+            raise InvalidAuthorizationCredential(
+                "the token carries no Hue application key and HUE_APPLICATION_KEY is not set"
+            )
+        return token, self._application_key
+
+    def request(
+        self, method: str, resource: str, token: str, *, json: dict[str, Any] | None = None
+    ) -> ClipAnswer:
+        """``method`` on ``/clip/v2/resource/<resource>``; a ``SkillError`` for any failure."""
+        access, key = self.credentials(token)
+        try:
+            response = self.session.request(
+                method,
+                f"{self.base_url}/clip/v2/resource/{resource}",
+                json=json,
+                headers={
+                    "Authorization": f"Bearer {access}",
+                    "hue-application-key": key,
+                    "Accept": "application/json",
+                },
+                timeout=self.timeout,
+            )
+        except requests.Timeout as exc:
+            raise EndpointUnreachable("the Hue cloud did not answer in time") from exc
+        except requests.RequestException as exc:
+            raise EndpointUnreachable(
+                f"the Hue cloud cannot be reached: {type(exc).__name__}"
+            ) from exc
+        if response.status_code >= 400:
+            raise self._error(response)
+        return _answer(response)
+
+    # -- errors --------------------------------------------------------------------------------
+
+    def _error(self, response: requests.Response) -> SkillError:
+        status = response.status_code
+        message, errorcode = _describe(response)
+        if status == 401:
+            if "expired" in errorcode.lower() or "expired" in message.lower():
+                return ExpiredAuthorizationCredential(f"Hue access token expired: {message}")
+            return InvalidAuthorizationCredential(f"Hue rejected the token: {message}")
+        if status == 403:
+            return InvalidAuthorizationCredential(f"Hue refused the application key: {message}")
+        if status == 404:
+            return NoSuchEndpoint(f"Hue has no such resource: {message}")
+        if status == 429:
+            return RateLimited(
+                f"Hue rate limit: {message}", retry_after=self._retry_after(response)
+            )
+        if status == 400:
+            return InvalidValue(f"Hue rejected the request: {message}")
+        if status in (503, 504):
+            return BridgeUnreachable(f"the Hue cloud cannot reach the bridge ({status}): {message}")
+        if status >= 500:
+            return EndpointUnreachable(f"Hue server error {status}: {message}")
+        return InternalError(f"unexpected Hue answer {status}: {message}")
+
+    def _retry_after(self, response: requests.Response) -> float | None:
+        header = response.headers.get("Retry-After")
+        if not header:
+            return None
+        try:
+            return max(0.0, float(header))
+        except ValueError:
+            pass
+        try:
+            return max(0.0, round(parsedate_to_datetime(header).timestamp() - self._clock(), 3))
+        except (TypeError, ValueError):
+            return None
+
+
+def _answer(response: requests.Response) -> ClipAnswer:
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise EndpointUnreachable("Hue answered with a body that is not JSON") from exc
+    if not isinstance(body, dict):
+        raise EndpointUnreachable("Hue answered with JSON that is not a CLIP v2 response")
+    data, errors = body.get("data", []), body.get("errors", [])
+    if not isinstance(data, list) or not isinstance(errors, list):
+        raise EndpointUnreachable("Hue answered with JSON that is not a CLIP v2 response")
+    if not all(isinstance(item, dict) for item in data):
+        raise EndpointUnreachable("Hue listed resources in an unexpected shape")
+    return ClipAnswer(data=data, errors=[_error_text(e) for e in errors])
+
+
+def _error_text(error: Any) -> str:
+    if isinstance(error, dict) and isinstance(error.get("description"), str):
+        return error["description"]
+    return str(error)
+
+
+def _describe(response: requests.Response) -> tuple[str, str]:
+    """``(message, errorcode)`` from a CLIP ``errors`` body or the cloud's ``fault`` body."""
+    fallback = response.reason or str(response.status_code)
+    try:
+        body = response.json()
+    except ValueError:
+        return fallback, ""
+    if isinstance(body, dict):
+        fault = body.get("fault")
+        if isinstance(fault, dict):
+            detail = fault.get("detail")
+            detail = detail if isinstance(detail, dict) else {}
+            return str(fault.get("faultstring") or fallback)[:200], str(detail.get("errorcode", ""))
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors:
+            return "; ".join(_error_text(e) for e in errors)[:200], ""
+    return fallback, ""

@@ -1,0 +1,193 @@
+"""Hue CLIP v2 JSON <-> the project's bulb model. Pure functions, no I/O.
+
+Resources (Hue CLIP API v2 reference):
+
+- ``light``: ``id``, ``owner`` {rid, rtype: device}, ``metadata.name`` (deprecated in favour of
+  the device's), ``on.on``, ``dimming`` {brightness 0-100 (never 0), min_dim_level},
+  ``color_temperature`` {mirek or null, mirek_valid, mirek_schema {mirek_minimum,
+  mirek_maximum}}, ``color`` {xy {x, y}, gamut {red, green, blue}, gamut_type A|B|C|other}.
+  A feature object is present only when the light has that feature.
+- ``device``: ``metadata.name``, ``product_data`` {model_id, manufacturer_name, product_name},
+  ``services`` [{rid, rtype}].
+- ``zigbee_connectivity``: ``owner`` (the device), ``status`` connected | disconnected |
+  connectivity_issue | unidirectional_incoming.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from skill.bulbs import (
+    ALEXA_MAX_KELVIN,
+    ALEXA_MIN_KELVIN,
+    BulbState,
+    Change,
+    Color,
+    Features,
+    KelvinRange,
+)
+from skill.errors import EndpointUnreachable, InvalidDirective, InvalidValue
+from skill.plugins import Device
+
+from bulb_skill_hue._color import (
+    Gamut,
+    gamut_of,
+    hs_to_xy,
+    kelvin_range,
+    kelvin_to_mirek,
+    mirek_to_kelvin,
+    xy_to_hs,
+)
+
+Resource = Mapping[str, Any]
+ColorMode = Literal["color", "temperature"] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What ``execute`` needs to turn a change into a light's units (cached per light)."""
+
+    gamut: Gamut | None  # None: no colour
+    mirek: tuple[int, int] | None  # (minimum, maximum); None: no colour temperature
+
+
+def capabilities_of(light: Resource) -> Capabilities:
+    gamut = gamut_of(light["color"]) if isinstance(light.get("color"), Mapping) else None
+    return Capabilities(gamut=gamut, mirek=_mirek_schema(light))
+
+
+def _mirek_schema(light: Resource) -> tuple[int, int] | None:
+    temperature = light.get("color_temperature")
+    if not isinstance(temperature, Mapping):
+        return None
+    schema = temperature.get("mirek_schema") or {}
+    low, high = schema.get("mirek_minimum"), schema.get("mirek_maximum")
+    if isinstance(low, int | float) and isinstance(high, int | float) and 0 < low < high:
+        return int(low), int(high)
+    return None
+
+
+def _kelvin_range(mirek: tuple[int, int] | None) -> KelvinRange | None:
+    if mirek is None:
+        return None
+    low, high = kelvin_range(*mirek)
+    low = max(ALEXA_MIN_KELVIN, min(ALEXA_MAX_KELVIN, low))
+    high = max(ALEXA_MIN_KELVIN, min(ALEXA_MAX_KELVIN, high))
+    return KelvinRange(minimum=low, maximum=high) if low < high else None
+
+
+def features_of(light: Resource) -> Features:
+    """Dimmable with ``dimming``, colour with ``color``, a kelvin range from ``mirek_schema``
+    (warmest = ``mirek_maximum``), clamped to Alexa's 1000-10000 K."""
+    return Features(
+        dimmable=isinstance(light.get("dimming"), Mapping),
+        color=isinstance(light.get("color"), Mapping),
+        color_temperature=_kelvin_range(_mirek_schema(light)),
+    )
+
+
+def device_of(light: Resource, device: Resource | None) -> Device:
+    """The light as a discovered device, named and described from its ``device`` resource.
+
+    The device's name is the one users see in the Hue app; a device with several light services
+    (e.g. a two-channel fixture) keeps each light's own name so the endpoints stay distinct.
+    """
+    device = device or {}
+    product = device.get("product_data") or {}
+    light_name = (light.get("metadata") or {}).get("name")
+    device_name = (device.get("metadata") or {}).get("name")
+    lights_on_device = [s for s in device.get("services") or [] if s.get("rtype") == "light"]
+    name = device_name if device_name and len(lights_on_device) <= 1 else light_name
+    product_name = str(product.get("product_name") or "Hue light")
+    model_id = product.get("model_id")
+    description = f"{product_name} ({model_id})" if model_id else product_name
+    return Device(
+        id=str(light["id"]),
+        name=str(name or device_name or product_name),
+        features=features_of(light),
+        manufacturer=str(product.get("manufacturer_name") or "Signify"),
+        model=product_name,
+        description=description[:128],
+    )
+
+
+def reachable_from(status: str | None) -> bool:
+    """Only ``connected`` is reachable; a light without a Zigbee connectivity service is
+    assumed reachable (nothing says otherwise)."""
+    return status is None or status == "connected"
+
+
+def _percent(brightness: Any) -> int:
+    value = max(0.0, min(100.0, float(brightness)))
+    percent = round(value)
+    return 1 if percent == 0 and value > 0 else percent
+
+
+def state_of(light: Resource, connectivity: str | None = None) -> BulbState:
+    """The light's state; colour mode is *temperature* while ``mirek_valid``, else *colour*."""
+    try:
+        features = features_of(light)
+        dimming = light.get("dimming")
+        brightness = (
+            _percent(dimming.get("brightness", 100)) if isinstance(dimming, Mapping) else 100
+        )
+        temperature = None
+        if features.color_temperature is not None:
+            ct = light["color_temperature"]
+            if (
+                ct.get("mirek_valid")
+                and isinstance(ct.get("mirek"), int | float)
+                and ct["mirek"] > 0
+            ):
+                temperature = features.color_temperature.clamp(mirek_to_kelvin(ct["mirek"]))
+        color = None
+        if features.color:
+            xy = light["color"]["xy"]
+            hue, saturation = xy_to_hs(float(xy["x"]), float(xy["y"]), gamut_of(light["color"]))
+            color = Color(hue=hue, saturation=saturation, brightness=brightness / 100)
+        mode: ColorMode = "temperature" if temperature is not None else ("color" if color else None)
+        return BulbState(
+            on=bool(light["on"]["on"]),
+            brightness=brightness,
+            color=color,
+            color_temperature=temperature,
+            color_mode=mode,
+            reachable=reachable_from(connectivity),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise EndpointUnreachable(
+            f"Hue described the light in an unexpected shape: {exc!r}"
+        ) from exc
+
+
+def put_body(change: Change, capabilities: Capabilities) -> dict[str, Any]:
+    """The ``PUT /resource/light/{id}`` body for ``change``.
+
+    Brightness 0 is "off" in the bulb semantics (Hue would turn 0 into its lowest level), so it
+    is sent as ``on: false``. Colour goes as xy inside the light's gamut, temperature as mirek
+    inside its schema.
+    """
+    if change.color is not None and change.color_temperature is not None:
+        raise InvalidValue("a change sets either a colour or a colour temperature, not both")
+    body: dict[str, Any] = {}
+    if change.on is not None:
+        body["on"] = {"on": change.on}
+    if change.brightness is not None:
+        if change.brightness == 0:
+            body["on"] = {"on": False}
+        else:
+            body["dimming"] = {"brightness": float(change.brightness)}
+    if change.color is not None:
+        if capabilities.gamut is None:
+            raise InvalidDirective("this Hue light has no colour")
+        x, y = hs_to_xy(change.color.hue, change.color.saturation, capabilities.gamut)
+        body["color"] = {"xy": {"x": x, "y": y}}
+    elif change.color_temperature is not None:
+        if capabilities.mirek is None:
+            raise InvalidDirective("this Hue light has no adjustable colour temperature")
+        body["color_temperature"] = {
+            "mirek": kelvin_to_mirek(change.color_temperature, *capabilities.mirek)
+        }
+    return body

@@ -1,0 +1,176 @@
+"""HTTP to the LIFX HTTP API, and the one place its failures become ``skill.errors``.
+
+Status codes and bodies follow https://api.developer.lifx.com/docs/errors and
+https://api.developer.lifx.com/docs/rate-limits:
+
+- 401 (bad access token) and 403 (bad OAuth scope) -> ``InvalidAuthorizationCredential``
+- 404 (selector did not match any lights) -> ``NoSuchEndpoint``
+- 400 / 422 (invalid or malformed parameters) -> ``InvalidValue`` with LIFX's ``error`` message
+- 429 -> ``RateLimited``, ``retry_after`` from ``Retry-After`` or ``X-RateLimit-Reset``
+- 5xx (500, 502, 503, 523), timeouts, connection errors, bodies that are not the JSON LIFX
+  documents -> ``EndpointUnreachable``
+
+The client also honours the documented rule "if X-RateLimit-Remaining is less than or equal to
+zero you should not make another request until the time specified in X-RateLimit-Reset": once a
+token has used its window, calls for it fail fast with ``RateLimited`` instead of reaching LIFX.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+
+from skill.errors import (
+    EndpointUnreachable,
+    InternalError,
+    InvalidAuthorizationCredential,
+    InvalidValue,
+    NoSuchEndpoint,
+    RateLimited,
+    SkillError,
+)
+
+DEFAULT_BASE_URL = "https://api.lifx.com/v1"
+USER_AGENT = "bulb-skill-lifx/0.1"
+
+
+class LifxClient:
+    """One ``requests.Session`` (connection reuse across warm invocations) and the error mapping.
+
+    Example::
+
+        client = LifxClient("https://api.lifx.com/v1", timeout=(2.0, 3.0))
+        lights = client.request("GET", "/lights/all", token)
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: tuple[float, float],
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self._clock = clock
+        #: token fingerprint -> unix time at which its exhausted rate-limit window ends
+        self._exhausted_until: dict[str, float] = {}
+
+    def request(
+        self, method: str, path: str, token: str, *, json: dict[str, Any] | None = None
+    ) -> Any:
+        """The decoded JSON body of a successful call; a ``SkillError`` for anything else."""
+        if not token:
+            raise InvalidAuthorizationCredential("no LIFX access token")
+        fingerprint = _fingerprint(token)
+        self._refuse_if_exhausted(fingerprint)
+        try:
+            response = self.session.request(
+                method,
+                self.base_url + path,
+                json=json,
+                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                timeout=self.timeout,
+            )
+        except requests.Timeout as exc:
+            raise EndpointUnreachable("LIFX did not answer in time") from exc
+        except requests.RequestException as exc:  # connection refused, DNS, TLS, ...
+            raise EndpointUnreachable(f"LIFX cannot be reached: {type(exc).__name__}") from exc
+        self._remember_window(fingerprint, response)
+        if response.status_code >= 400:
+            raise self._error(response)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise EndpointUnreachable("LIFX answered with a body that is not JSON") from exc
+
+    # -- rate limits ---------------------------------------------------------------------------
+
+    def _refuse_if_exhausted(self, fingerprint: str) -> None:
+        until = self._exhausted_until.get(fingerprint)
+        if until is None:
+            return
+        wait = until - self._clock()
+        if wait <= 0:
+            del self._exhausted_until[fingerprint]
+            return
+        raise RateLimited(
+            "LIFX rate limit used up for this window (X-RateLimit-Remaining was 0)",
+            retry_after=round(wait, 3),
+        )
+
+    def _remember_window(self, fingerprint: str, response: requests.Response) -> None:
+        remaining = _number(response.headers.get("X-RateLimit-Remaining"))
+        reset = _number(response.headers.get("X-RateLimit-Reset"))
+        if remaining is not None and remaining <= 0 and reset is not None:
+            self._exhausted_until[fingerprint] = reset
+        else:
+            self._exhausted_until.pop(fingerprint, None)
+
+    def _retry_after(self, response: requests.Response) -> float | None:
+        header = response.headers.get("Retry-After")
+        if header:
+            seconds = _number(header)
+            if seconds is None:
+                try:
+                    seconds = parsedate_to_datetime(header).timestamp() - self._clock()
+                except (TypeError, ValueError):
+                    seconds = None
+            if seconds is not None:
+                return max(0.0, round(seconds, 3))
+        reset = _number(response.headers.get("X-RateLimit-Reset"))
+        if reset is not None:
+            return max(0.0, round(reset - self._clock(), 3))
+        return None
+
+    # -- errors --------------------------------------------------------------------------------
+
+    def _error(self, response: requests.Response) -> SkillError:
+        status = response.status_code
+        message = _lifx_message(response)
+        if status in (401, 403):
+            return InvalidAuthorizationCredential(f"LIFX rejected the token: {message}")
+        if status == 404:
+            return NoSuchEndpoint(f"LIFX knows no such light: {message}")
+        if status == 429:
+            return RateLimited(
+                f"LIFX rate limit exceeded: {message}", retry_after=self._retry_after(response)
+            )
+        if status in (400, 422):
+            return InvalidValue(f"LIFX rejected the request: {message}")
+        if status >= 500:
+            return EndpointUnreachable(f"LIFX server error {status}: {message}")
+        return InternalError(f"unexpected LIFX answer {status}: {message}")
+
+
+def _lifx_message(response: requests.Response) -> str:
+    """LIFX's ``error`` text (``{"error": "color is missing", "errors": [...]}``) if any."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason or str(response.status_code)
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        return body["error"][:200]
+    return response.reason or str(response.status_code)
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _fingerprint(token: str) -> str:
+    """Tokens are kept in memory only as a hash (the rate-limit memory is keyed by it)."""
+    return hashlib.sha256(token.encode()).hexdigest()
