@@ -3,7 +3,6 @@ made outside Alexa for vendors that do not push."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from skill.observability import logger, metrics
@@ -14,7 +13,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     from skill.wiring import pipeline_services
 
     logger().set_correlation_id(event.get("id") if isinstance(event, dict) else None)
-    if os.environ.get("SWEEP_ENABLED", "true").lower() == "false":
+    from skill.flags import flags
+
+    if not flags().sweep_enabled():
         return {"events": 0}
     try:
         return {"events": Sweep(pipeline_services()).run()}

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from skill.config import settings
 
 if TYPE_CHECKING:
+    from skill.flags import flags
     from skill.pipeline import PipelineServices
 
 
@@ -22,6 +23,7 @@ def count(name: str, value: float) -> None:
 
 @cache
 def pipeline_services() -> PipelineServices:
+    from skill.flags import flags
     from skill.pipeline import PipelineServices
     from skill.plugins import AdapterRegistry
     from skill.secrets import secret_source
@@ -34,4 +36,6 @@ def pipeline_services() -> PipelineServices:
         pending=DynamoPendingStore(config.pending_table),
         poll_queue=SqsPollQueue(config.poll_queue_url) if config.poll_queue_url else None,
         count=count,
+        style_override=lambda vendor: flags().style_for(vendor),
+        paused=lambda vendor: flags().paused(vendor),
     )

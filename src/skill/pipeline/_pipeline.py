@@ -19,7 +19,7 @@ from typing import TypeVar
 from skill import bulbs, discovery
 from skill.alexa import SUPPORTED, parse_envelope
 from skill.bulbs import BulbState, Features
-from skill.errors import InvalidAuthorizationCredential, SkillError
+from skill.errors import BridgeUnreachable, InvalidAuthorizationCredential, SkillError
 from skill.pipeline._answers import Answers
 from skill.pipeline._styles import STRATEGIES
 from skill.plugins import Adapter, AdapterRegistry, Style, decode_endpoint_id
@@ -45,6 +45,7 @@ class PipelineServices:
     sleep: Callable[[float], None] = time.sleep
     count: Callable[[str, float], None] = lambda name, value: None  # metrics sink
     style_override: Callable[[str], str | None] = lambda vendor: None  # feature flags
+    paused: Callable[[str], bool] = lambda vendor: False  # feature flags
     identities: dict[str, tuple[str, float]] = field(default_factory=dict)
 
 
@@ -75,6 +76,8 @@ class Pipeline:
             return "undeliverable"
         job = Job(self, queued, adapter, device_id, user_id)
         try:
+            if services.paused(vendor):
+                raise BridgeUnreachable(f"{vendor} is paused by the operators")
             job.run()
         except SkillError as error:
             services.count("VendorErrors", 1)
