@@ -76,6 +76,23 @@ def test_async_records_a_pending_command_and_answers_nothing_yet():
     assert pending.expected.on and pending.reference == "ref-0"
 
 
+def test_async_sets_a_watchdog_that_answers_when_the_push_never_comes(assert_alexa_valid):
+    adapter, services, clock = build(Style.ASYNC)
+    Pipeline(services).process(queued())
+    [(ticket, delay)] = services.poll_queue.tickets
+    assert 4 <= delay <= 6
+    adapter.states["color-1"] = BulbState(on=False)  # the vendor never applied it
+    clock.now += delay
+    outcomes = []
+    while not outcomes or outcomes[-1] == "waiting":
+        outcomes.append(PollHandler(services).handle(ticket))
+        clock.now += 1
+    assert outcomes[-1] == "answered" and len(outcomes) <= 2 and clock.now <= 1008
+    [answer] = services.outbox.messages
+    assert_alexa_valid(answer.message)
+    assert answer.message["event"]["payload"]["type"] == "ENDPOINT_UNREACHABLE"
+
+
 def test_polling_records_a_pending_command_and_a_delayed_ticket():
     adapter, services, _ = build(Style.POLLING)
     Pipeline(services).process(queued())

@@ -229,6 +229,11 @@ class Job:
             deadline=self.queued.deadline,
         )
 
+    def watchdog_delay(self) -> int:
+        """Seconds until the last useful moment to read the bulb before the deadline."""
+        left = self.queued.deadline - DELIVERY_MARGIN_SECONDS - 1.5 - self.services.clock()
+        return max(1, int(left))
+
     def poll_delay(self) -> int:
         """Seconds before the first poll: the adapter's hint (vendor rate limits), at least 1."""
         hint = float(getattr(self.adapter, "poll_interval_seconds", 1.0) or 1.0)

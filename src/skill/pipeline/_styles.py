@@ -53,13 +53,19 @@ class OptimisticStrategy:
 
 @dataclass(frozen=True)
 class AsyncStrategy:
-    """The vendor accepted and will push the result: record the pending command."""
+    """The vendor accepted and will push the result: record the pending command. When a poll
+    queue is deployed, a watchdog ticket comes due just before the deadline, so that a push that
+    never arrives still ends in one answer (the poller reads the bulb once more)."""
 
     def finish(self, job: Job, outcome: BulbState | Accepted) -> None:
         if isinstance(outcome, BulbState):  # the vendor said the result after all
             job.respond(outcome)
             return
-        job.services.pending.put_pending(job.pending_command(outcome.reference))
+        command = job.pending_command(outcome.reference)
+        job.services.pending.put_pending(command)
+        if job.services.poll_queue is not None:
+            ticket = PollTicket(endpoint_id=command.endpoint_id, message_id=command.message_id)
+            job.services.poll_queue.schedule(ticket, job.watchdog_delay())
 
 
 @dataclass(frozen=True)
