@@ -1,0 +1,120 @@
+"""The project's adapter conformance kit (``skill.testing``) against the Govee adapter.
+
+Govee is answered by ``responses`` with the documented bodies of the other tests: HTTP 401 for a
+refused key, ``{"code": 400, "msg": "devices not exist"}`` (in a 200) for an unknown device,
+``"device offline"`` for an offline one, 5xx / 429 (with Govee's rate-limit headers) / timeouts
+at the HTTP level. (Module name carries the vendor: every adapter's tests share one session.)
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import requests
+import responses
+
+from skill.testing import AdapterConformance, AdapterScenario, Failure, Operation, VendorCall
+from skill.testing import responses_vendor
+
+from bulb_skill_govee import create, split_device_id
+from govee_support import (
+    API_KEY,
+    BASE,
+    DEVICE_ID,
+    DEVICES,
+    cap_state,
+    context,
+    control_echo,
+    failure,
+)
+from test_govee_errors import THROTTLED_HEADERS
+
+INVALID_KEY = "00000000-0000-4000-8000-000000000000"
+WHITE_ID = "H6008@AA:BB:CC:DD:EE:FF:00:11"
+DIMMER_ID = "H6001@11:22:33:44:55:66:77:88"
+UNKNOWN_ID = "H6601@00:00:00:00:00:00:00:00"
+
+#: ``POST /device/state`` capabilities per device, as "Get Devices Status" documents them.
+STATES: dict[str, list[dict[str, Any]]] = {
+    DEVICE_ID: [
+        cap_state("online", "online", True),
+        cap_state("on_off", "powerSwitch", 1),
+        cap_state("range", "brightness", 55),
+        cap_state("color_setting", "colorRgb", 0x00FF00),
+        cap_state("color_setting", "colorTemperatureK", 0),
+    ],
+    WHITE_ID: [
+        cap_state("online", "online", True),
+        cap_state("on_off", "powerSwitch", 0),
+        cap_state("range", "brightness", 80),
+        cap_state("color_setting", "colorTemperatureK", 4000),
+    ],
+    DIMMER_ID: [
+        cap_state("online", "online", False),
+        cap_state("on_off", "powerSwitch", 0),
+        cap_state("range", "brightness", 5),
+    ],
+}
+
+
+def state_answer(request: Any) -> tuple[int, dict[str, str], str]:
+    """Govee's state answer for whichever device the request body names."""
+    payload = json.loads(request.body)["payload"]
+    device_id = f"{payload['sku']}@{payload['device']}"
+    answer = {
+        "requestId": json.loads(request.body)["requestId"],
+        "msg": "success",
+        "code": 200,
+        "payload": {**payload, "capabilities": STATES[device_id]},
+    }
+    return 200, {}, json.dumps(answer)
+
+
+def _url(call: VendorCall) -> tuple[str, str]:
+    if call.operation in (Operation.IDENTIFY_USER, Operation.LIST_DEVICES):
+        return "GET", f"{BASE}/user/devices"
+    if call.operation is Operation.READ_STATE:
+        return "POST", f"{BASE}/device/state"
+    return "POST", f"{BASE}/device/control"
+
+
+def stage(mock: responses.RequestsMock, call: VendorCall) -> None:
+    method, url = _url(call)
+    if call.token == INVALID_KEY or call.failure is Failure.UNAUTHORIZED:
+        mock.add(method, url, json={"code": 401, "message": "Unauthorized"}, status=401)
+    elif call.device_id == UNKNOWN_ID or call.failure is Failure.NOT_FOUND:
+        mock.add(method, url, json=failure("devices not exist"))
+    elif call.failure is Failure.OFFLINE:
+        mock.add(method, url, json=failure("device offline"))
+    elif call.failure is Failure.SERVER_ERROR:
+        mock.add(method, url, body="<html>Bad Gateway</html>", status=502)
+    elif call.failure is Failure.RATE_LIMITED:
+        mock.add(method, url, body="Too many requests, please try again later", status=429,
+                 content_type="text/plain; charset=utf-8", headers=THROTTLED_HEADERS)
+    elif call.failure is Failure.TIMEOUT:
+        mock.add(method, url, body=requests.exceptions.ConnectTimeout("connect timed out"))
+    elif call.operation in (Operation.IDENTIFY_USER, Operation.LIST_DEVICES):
+        mock.add(method, url, json=DEVICES)
+    elif call.operation is Operation.READ_STATE:
+        mock.add_callback(method, url, callback=state_answer)
+    else:
+        mock.add_callback(method, url, callback=control_echo)
+
+
+class TestGoveeConforms(AdapterConformance):
+    @pytest.fixture
+    def scenario(self) -> AdapterScenario:
+        assert split_device_id(UNKNOWN_ID)  # well-formed: the vendor, not the parser, refuses it
+        return AdapterScenario(
+            adapter=create(context()),
+            token=API_KEY,
+            invalid_token=INVALID_KEY,
+            vendor=responses_vendor(stage),
+            color_device=DEVICE_ID,
+            white_device=WHITE_ID,
+            devices=[DEVICE_ID, WHITE_ID, DIMMER_ID],
+            unknown_device=UNKNOWN_ID,
+            failures=set(Failure),
+        )

@@ -1,0 +1,194 @@
+"""What an adapter author tells the conformance kit: the adapter, tokens, devices, vendor stubs.
+
+No pytest and no ``responses`` here: a scenario is plain data plus one callable, ``vendor``, that
+makes the vendor answer one adapter call (a context manager around that call).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Union
+
+from skill.bulbs import Change
+from skill.plugins import Adapter, WebhookRequest
+
+if TYPE_CHECKING:  # pragma: no cover - typing only; responses stays optional
+    import responses
+
+
+class Operation(StrEnum):
+    """The adapter method a ``VendorCall`` is about."""
+
+    IDENTIFY_USER = "identify_user"
+    LIST_DEVICES = "list_devices"
+    READ_STATE = "read_state"
+    EXECUTE = "execute"
+    PARSE_NOTIFICATION = "parse_notification"
+
+
+class Failure(StrEnum):
+    """A way the vendor can fail, and what the adapter must raise for it.
+
+    ``status`` is the HTTP status most vendors use; stage whatever *your* vendor really answers
+    in that situation (some put the error in a 200 body).
+    """
+
+    UNAUTHORIZED = "unauthorized"  # 401: token revoked -> InvalidAuthorizationCredential
+    NOT_FOUND = "not_found"  # 404: no such device -> NoSuchEndpoint
+    SERVER_ERROR = "server_error"  # 5xx -> EndpointUnreachable / BridgeUnreachable
+    TIMEOUT = "timeout"  # no answer in time -> EndpointUnreachable / BridgeUnreachable
+    RATE_LIMITED = "rate_limited"  # 429 -> RateLimited
+    OFFLINE = "offline"  # the vendor says the bulb is offline -> Endpoint/BridgeUnreachable
+
+    @property
+    def status(self) -> int | None:
+        """The usual HTTP status for this failure (``None``: timeout / vendor-specific)."""
+        return _STATUS[self]
+
+
+_STATUS: dict[Failure, int | None] = {
+    Failure.UNAUTHORIZED: 401,
+    Failure.NOT_FOUND: 404,
+    Failure.SERVER_ERROR: 503,
+    Failure.TIMEOUT: None,
+    Failure.RATE_LIMITED: 429,
+    Failure.OFFLINE: None,
+}
+
+#: The failures every vendor can produce; ``OFFLINE`` is opt-in (add it when your vendor says so).
+STANDARD_FAILURES: frozenset[Failure] = frozenset(
+    {
+        Failure.UNAUTHORIZED,
+        Failure.NOT_FOUND,
+        Failure.SERVER_ERROR,
+        Failure.TIMEOUT,
+        Failure.RATE_LIMITED,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class VendorCall:
+    """One adapter call the kit is about to make, so the vendor stub can answer it.
+
+    ``failure`` None: answer as the vendor does when all is well (for ``device_id`` equal to the
+    scenario's ``unknown_device`` or ``token`` equal to its ``invalid_token``: as the vendor
+    answers those). Otherwise: make the vendor answer with that failure.
+    """
+
+    operation: Operation
+    token: str | None = None
+    device_id: str | None = None
+    change: Change | None = None
+    failure: Failure | None = None
+
+
+VendorStage = Callable[[VendorCall], AbstractContextManager[Any]]
+"""Makes the vendor answer one call: a context manager the kit enters around that call.
+
+It may yield an object with a ``calls`` sequence (``responses.RequestsMock`` has one): the kit
+then also checks that ``execute`` really sent something to the vendor.
+"""
+
+WebhookSource = Union[WebhookRequest, Callable[[], WebhookRequest]]
+
+
+def no_stage(call: VendorCall) -> AbstractContextManager[Any]:
+    """The vendor needs no staging (a real or simulated vendor is running)."""
+    return nullcontext()
+
+
+@dataclass
+class AdapterScenario:
+    """Everything the conformance checks need to know about one adapter and its vendor stub.
+
+    Name devices by their vendor id. At least one of ``color_device`` / ``white_device`` is
+    required; ``devices`` (every id ``list_devices`` returns) makes the discovery check exact.
+
+    Example::
+
+        AdapterScenario(
+            adapter=create(AdapterContext(vendor="acme", environ={"ACME_BASE_URL": BASE})),
+            token="good-token",
+            invalid_token="revoked-token",
+            color_device="bulb-1",
+            white_device="bulb-2",
+            unknown_device="bulb-999",
+            vendor=responses_vendor(stage_acme),
+        )
+    """
+
+    adapter: Adapter
+    token: str
+    invalid_token: str
+    vendor: VendorStage = no_stage
+    #: A bulb with colour (gets ColorController), and one without colour.
+    color_device: str | None = None
+    white_device: str | None = None
+    #: A bulb with adjustable colour temperature; default: the first listed one that has it.
+    tunable_device: str | None = None
+    #: Every device id ``list_devices`` must return (None: not checked exactly).
+    devices: Collection[str] | None = None
+    #: A well-formed id (your vendor's format) of a bulb the account does not have.
+    unknown_device: str = "conformance-unknown-bulb"
+    #: The failures your vendor stub can produce; the others are skipped with a reason.
+    failures: Collection[Failure] = STANDARD_FAILURES
+    #: Push adapters: a genuine webhook request (or a callable making a fresh one, e.g. with a
+    #: current timestamp) and requests that must be refused (tampered, unsigned, replayed...).
+    webhook: WebhookSource | None = None
+    invalid_webhooks: Sequence[WebhookSource] = field(default_factory=tuple)
+    #: Check that ``adapter.name`` is registered under ``bulb_skill.adapters`` (needs the
+    #: package installed, e.g. ``pip install -e .``).
+    check_entry_point: bool = True
+
+
+def responses_vendor(
+    stage: Callable[[responses.RequestsMock, VendorCall], None],
+    *,
+    strict: bool = True,
+) -> VendorStage:
+    """A ``VendorStage`` on ``responses``: ``stage(mock, call)`` registers the answers.
+
+    Each call gets a fresh ``responses.RequestsMock``. With ``strict`` (default) a request that
+    matches nothing staged fails the check that made it, instead of surfacing as a connection
+    error the adapter might map to ``EndpointUnreachable`` and pass a failure check by accident.
+    Staging more than a call needs is fine.
+
+    Example::
+
+        def stage(mock, call):
+            if call.failure is Failure.SERVER_ERROR:
+                mock.get(f"{BASE}/lights", status=503, json={"error": "busy"})
+                return
+            mock.get(f"{BASE}/lights", json=LIGHTS)
+
+        vendor = responses_vendor(stage)
+    """
+
+    @contextmanager
+    def vendor(call: VendorCall) -> Iterator[Any]:
+        import responses  # optional dependency: only authors who use this helper need it
+
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+            stage(mock, call)
+            yield mock
+            unmatched = [c for c in mock.calls if _is_unmatched(c.response)]
+        if strict and unmatched:
+            first = unmatched[0].request
+            raise AssertionError(
+                f"{call.operation}: the adapter sent {first.method} {first.url}, which the "
+                f"scenario's stage did not answer for {call!r}"
+            )
+
+    return vendor
+
+
+def _is_unmatched(response: Any) -> bool:
+    return isinstance(response, Exception) and "Connection refused by Responses" in str(response)
+
+
+def webhook_request(source: WebhookSource) -> WebhookRequest:
+    return source() if callable(source) else source

@@ -1,0 +1,208 @@
+"""The conformance kit against the four built-in simulator adapters, over the real simulator.
+
+The vendor is the real ``VendorSimulator`` on loopback. Failures come from the simulator itself
+where it can produce them (a token it does not know -> 401, a removed bulb -> 404, an offline
+bulb), and from its fault-injection point (``sim.dispatch`` wrapped) for 5xx, 429 and a slow
+answer that runs into the adapter's timeout, so every failure still travels over real HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from skill.local.sim_adapters import create_async, create_optimistic, create_polling, create_sync
+from skill.local.simulator import DEMO_TOKEN, DEMO_USER, SimRequest, SimResponse, VendorSimulator
+from skill.local.simulator import sign
+from skill.plugins import AdapterContext, WebhookRequest
+from skill.testing import AdapterConformance, AdapterScenario, Failure, VendorCall
+
+SECRET = "conformance-webhook-secret"
+#: The adapters' request timeout here, and how long a "timeout" answer is held back.
+ADAPTER_TIMEOUT = 0.25
+SLOW_ANSWER = 0.6
+
+FACTORIES = {
+    "sim-sync": create_sync,
+    "sim-async": create_async,
+    "sim-optimistic": create_optimistic,
+    "sim-polling": create_polling,
+}
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[VendorSimulator]:
+    with VendorSimulator(latency=0, transition=0.02) as simulator:
+        yield simulator
+
+
+@pytest.fixture(autouse=True)
+def fresh(sim: VendorSimulator) -> Iterator[None]:
+    sim.reset()
+    yield
+    sim.wait_idle()
+
+
+class _SimCalls:
+    """What the stage yields: the vendor API calls the simulator logged during one adapter
+    call (lets the kit check that ``execute`` reached the vendor)."""
+
+    def __init__(self, sim: VendorSimulator, vendor: str) -> None:
+        self._sim, self._vendor = sim, vendor
+        self._before = len(sim.log(vendor))
+
+    @property
+    def calls(self) -> list[dict[str, Any]]:
+        return self._sim.log(self._vendor)[self._before :]
+
+
+Answer = Callable[[SimRequest, Callable[[SimRequest], SimResponse]], SimResponse]
+
+
+def _faulty(sim: VendorSimulator, answer: Answer) -> Callable[[SimRequest], SimResponse]:
+    """Wrap the simulator's decision point: vendor API requests get ``answer(request,
+    original)``, test hooks pass through."""
+    original = sim.dispatch
+
+    def dispatch(request: SimRequest) -> SimResponse:
+        if request.path.startswith("/_sim/"):
+            return original(request)
+        return answer(request, original)
+
+    return dispatch
+
+
+class _Slow:
+    """The right answer, but later than the adapter waits: only a timeout can fail the call.
+
+    ``settled`` waits until the held-back answer has been written (to a client long gone), so
+    the server's complaint about the closed socket lands inside the test that caused it.
+    """
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+
+    def __call__(self, request: SimRequest, original: Callable[[SimRequest], SimResponse]) -> (
+        SimResponse
+    ):
+        try:
+            time.sleep(SLOW_ANSWER)
+            return original(request)
+        finally:
+            self._done.set()
+
+    def settled(self) -> None:
+        if self._done.wait(SLOW_ANSWER * 4):
+            time.sleep(0.05)
+
+
+def simulator_stage(sim: VendorSimulator, vendor: str) -> Callable[[VendorCall], Any]:
+    """The ``VendorStage`` for one simulated vendor."""
+
+    @contextmanager
+    def stage(call: VendorCall) -> Iterator[_SimCalls]:
+        failure, device = call.failure, call.device_id
+        answer: Answer | None = None
+        revoked: str | None = None
+        if failure is Failure.UNAUTHORIZED:
+            revoked = call.token  # the simulator forgets the token: a real 401
+        elif failure is Failure.NOT_FOUND and device:
+            sim.remove_device(vendor, device)  # a real 404; the next test's reset restores it
+        elif failure is Failure.OFFLINE and device:
+            sim.set_online(vendor, device, False)
+        elif failure is Failure.SERVER_ERROR:
+            answer = lambda r, _: SimResponse.error(503, "unavailable", "try later")  # noqa: E731
+        elif failure is Failure.RATE_LIMITED:
+            answer = lambda r, _: SimResponse.error(  # noqa: E731
+                429, "too_many_requests", "slow down", {"Retry-After": "7"}
+            )
+        elif failure is Failure.TIMEOUT:
+            answer = _Slow()
+        elif failure is not None:
+            raise AssertionError(f"the simulator stage cannot produce {failure}")
+        user = sim.accounts.pop(revoked, None) if revoked else None
+        if answer is not None:
+            sim.dispatch = _faulty(sim, answer)  # type: ignore[method-assign]
+        try:
+            yield _SimCalls(sim, vendor)
+        finally:
+            if answer is not None:
+                del sim.dispatch  # back to the class's own method
+            if isinstance(answer, _Slow):
+                answer.settled()
+            if revoked and user is not None:
+                sim.accounts[revoked] = user
+
+    return stage
+
+
+def _push(sim: VendorSimulator, body: dict[str, Any], *, secret: str = SECRET,
+          age: float = 0, tamper: Callable[[bytes], bytes] | None = None) -> WebhookRequest:
+    raw = json.dumps(body).encode()
+    timestamp = str(int(time.time() - age))
+    signature = sign(secret, timestamp, raw)
+    return WebhookRequest(
+        headers={"content-type": "application/json", "x-sim-timestamp": timestamp,
+                 "x-sim-signature": signature},
+        body=tamper(raw) if tamper else raw,
+        path="/webhooks/sim-async/path-secret",
+    )
+
+
+def _push_body(sim: VendorSimulator) -> dict[str, Any]:
+    """What the simulator pushes when a bulb changes (see ``VendorSimulator._notify``)."""
+    return {
+        "device_id": "color-1",
+        "request_id": "3f1c1f9e-6c1d-4c0e-9a57-1b0f6a2d8e11",
+        "user_id": DEMO_USER,
+        "state": {**sim.state("sim-async", "color-1"), "on": True},
+    }
+
+
+def _scenario(sim: VendorSimulator, vendor: str) -> AdapterScenario:
+    context = AdapterContext(
+        vendor=vendor,
+        environ={"SIMULATOR_URL": sim.url},
+        secrets=lambda name: {"SIM_WEBHOOK_SECRET": SECRET}[name],
+        timeout_seconds=ADAPTER_TIMEOUT,
+    )
+    webhooks: dict[str, Any] = {}
+    if vendor == "sim-async":
+        webhooks = {
+            "webhook": lambda: _push(sim, _push_body(sim)),
+            "invalid_webhooks": [
+                # the body changed after signing
+                lambda: _push(sim, _push_body(sim), tamper=lambda b: b.replace(b"true", b"false")),
+                # signed with someone else's secret
+                lambda: _push(sim, _push_body(sim), secret="not-the-deployment-secret"),
+                # a genuine push replayed ten minutes later
+                lambda: _push(sim, _push_body(sim), age=600),
+                # no signature at all
+                lambda: WebhookRequest(headers={}, body=json.dumps(_push_body(sim)).encode()),
+            ],
+        }
+    return AdapterScenario(
+        adapter=FACTORIES[vendor](context),
+        token=DEMO_TOKEN,
+        invalid_token="not-a-simulator-token",
+        vendor=simulator_stage(sim, vendor),
+        color_device="color-1",
+        white_device="white-1",
+        tunable_device="white-tunable-1",
+        devices=["color-1", "white-tunable-1", "white-1"],
+        unknown_device="no-such-bulb",
+        failures=set(Failure),  # the simulator can say every one, offline included
+        **webhooks,
+    )
+
+
+class TestSimulatorAdaptersConform(AdapterConformance):
+    @pytest.fixture(params=sorted(FACTORIES))
+    def scenario(self, request: pytest.FixtureRequest, sim: VendorSimulator) -> AdapterScenario:
+        return _scenario(sim, request.param)
