@@ -1,0 +1,41 @@
+"""Delivery of outbox events to the Alexa event gateway: tokens, sending, reacting.
+
+The dispatcher's core. It imports no AWS and no HTTP library: the token store, LWA, the
+gateway client and the dead-letter queue are given to it (``skill.dispatcher`` wires the real
+ones, tests give fakes).
+"""
+
+from skill.delivery._dispatch import (
+    CONFIG_FAULT_MESSAGE,
+    Dispatcher,
+    Outcome,
+    RetryLater,
+    RetryPolicy,
+    Undeliverable,
+)
+from skill.delivery._ports import DeadLetters, EventGateway, Meter, NullMeter
+from skill.delivery._tokens import (
+    REFRESH_MARGIN_SECONDS,
+    RelinkRequired,
+    TokenCache,
+    TokensUnavailable,
+    UserTokens,
+)
+
+__all__ = [
+    "CONFIG_FAULT_MESSAGE",
+    "REFRESH_MARGIN_SECONDS",
+    "DeadLetters",
+    "Dispatcher",
+    "EventGateway",
+    "Meter",
+    "NullMeter",
+    "Outcome",
+    "RelinkRequired",
+    "RetryLater",
+    "RetryPolicy",
+    "TokenCache",
+    "TokensUnavailable",
+    "Undeliverable",
+    "UserTokens",
+]

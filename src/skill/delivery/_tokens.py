@@ -1,0 +1,202 @@
+"""Users' Alexa event-gateway access tokens: read from the token store, obtained from Login with
+Amazon when needed, and kept in memory across warm invocations.
+
+One LWA call per user per token lifetime: a cached token is used until ``margin`` seconds
+before it expires; then the store is read again first (another container may have refreshed
+already, or the user re-linked), and only if the stored token is also about to expire is LWA
+asked. A stored grant code that was never redeemed is exchanged once.
+
+Example::
+
+    cache = TokenCache(store, lwa)
+    tokens = cache.get("user-1")        # None: the user never linked, or was forgotten
+    tokens = cache.renew("user-1", rejected=tokens.access_token)   # after a 401
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from skill.delivery._ports import Meter, NullMeter
+from skill.ports import LwaError, TokenExchanger, TokenStore
+from skill.records import LwaTokens, TokenRecord
+
+logger = logging.getLogger("skill.delivery")
+
+#: Refresh this long before the access token expires, so it never expires in flight.
+REFRESH_MARGIN_SECONDS = 60.0
+#: A token this close to expiry is not used even when LWA cannot give a new one.
+_LAST_RESORT_SECONDS = 5.0
+
+
+class RelinkRequired(Exception):
+    """LWA answered ``invalid_grant``: the user's tokens were deleted; only re-linking the skill
+    in the Alexa app brings them back."""
+
+
+class TokensUnavailable(Exception):
+    """LWA failed (timeout, 5xx, or a refusal that is not ``invalid_grant``): try again later."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+@dataclass(frozen=True, slots=True)
+class UserTokens:
+    """What sending needs: the access token and which regional gateway the user belongs to."""
+
+    user_id: str
+    region: str
+    access_token: str = field(repr=False)
+    expires_at: float
+
+
+class TokenCache:
+    """Access tokens per user id, cached in process (LRU, ``max_users`` entries)."""
+
+    def __init__(
+        self,
+        store: TokenStore,
+        lwa: TokenExchanger,
+        *,
+        clock: Callable[[], float] = time.time,
+        meter: Meter | None = None,
+        margin: float = REFRESH_MARGIN_SECONDS,
+        max_users: int = 10_000,
+    ) -> None:
+        self._store = store
+        self._lwa = lwa
+        self._clock = clock
+        self._meter = meter or NullMeter()
+        self._margin = margin
+        self._max_users = max_users
+        self._cache: OrderedDict[str, UserTokens] = OrderedDict()
+
+    def get(self, user_id: str) -> UserTokens | None:
+        """The user's access token, valid for at least ``margin`` seconds; None when the user
+        has no tokens. Raises ``RelinkRequired`` or ``TokensUnavailable``."""
+        cached = self._cache.get(user_id)
+        if cached is not None and self._fresh(cached.expires_at):
+            self._cache.move_to_end(user_id)
+            return cached
+        return self._load(user_id, rejected=None)
+
+    def renew(self, user_id: str, rejected: str) -> UserTokens | None:
+        """A different access token after the gateway rejected ``rejected`` (401): the stored
+        one if the store has a newer one, else a refreshed one."""
+        self._cache.pop(user_id, None)
+        return self._load(user_id, rejected=rejected)
+
+    def forget(self, user_id: str) -> None:
+        """Delete the user's tokens (skill disabled, account gone): nothing is sent for them
+        until they link the skill again."""
+        self._cache.pop(user_id, None)
+        self._store.delete(user_id)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _fresh(self, expires_at: float) -> bool:
+        return expires_at - self._margin > self._clock()
+
+    def _load(self, user_id: str, *, rejected: str | None) -> UserTokens | None:
+        record = self._store.get(user_id)
+        for _ in range(2):  # a second pass only when the store changed under a dead grant
+            if record is None:
+                self._cache.pop(user_id, None)
+                return None
+            usable = record.access_token is not None and record.access_token != rejected
+            if usable and self._fresh(record.expires_at):
+                return self._remember(record)
+            try:
+                return self._obtain(record, usable=usable)
+            except _GrantDead:
+                current = self._store.get(user_id)
+                if current is not None and _credentials(current) != _credentials(record):
+                    record = current  # re-linked or refreshed elsewhere meanwhile: use that
+                    continue
+                self.forget(user_id)
+                logger.warning(
+                    "LWA answered invalid_grant for user %s: tokens deleted, "
+                    "the user must re-link the skill",
+                    user_id,
+                )
+                raise RelinkRequired(f"user {user_id} must re-link the skill") from None
+        raise RelinkRequired(f"user {user_id} must re-link the skill")
+
+    def _obtain(self, record: TokenRecord, *, usable: bool) -> UserTokens | None:
+        """New tokens from LWA: refresh when there is a refresh token, else redeem the grant
+        code; None when the record holds neither."""
+        if record.refresh_token:
+            kind, call, secret = "refresh", self._lwa.refresh, record.refresh_token
+        elif record.grant_code and not record.access_token:
+            kind, call, secret = "exchange", self._lwa.exchange, record.grant_code
+        else:
+            return None
+        self._meter.count("LwaCalls")
+        try:
+            tokens = call(secret)
+        except LwaError as error:
+            if error.invalid_grant:
+                raise _GrantDead() from None
+            return self._without_lwa(record, kind, error, usable=usable)
+        return self._remember(self._stored(record, tokens))
+
+    def _without_lwa(
+        self, record: TokenRecord, kind: str, error: LwaError, *, usable: bool
+    ) -> UserTokens:
+        current = record.access_token if usable else None
+        if current and record.expires_at - _LAST_RESORT_SECONDS > self._clock():
+            # only inside the refresh margin: still good for this event (not cached, so the
+            # next event asks LWA again)
+            logger.warning(
+                "LWA %s failed (%s); using the current token until it expires", kind, error
+            )
+            return UserTokens(record.user_id, record.region, current, record.expires_at)
+        if not error.transient:
+            logger.error(
+                "configuration fault: LWA refused the %s for user %s (%s); check the skill's "
+                "client id and secret",
+                kind,
+                record.user_id,
+                error,
+            )
+        raise TokensUnavailable(f"LWA {kind} failed: {error}", transient=error.transient)
+
+    def _stored(self, record: TokenRecord, tokens: LwaTokens) -> TokenRecord:
+        fresh = TokenRecord(
+            user_id=record.user_id,
+            region=record.region,
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token or record.refresh_token,
+            expires_at=tokens.expires_at,
+        )
+        try:
+            self._store.put(fresh)
+        except Exception as exc:  # the tokens work; the next refresh stores them again
+            logger.warning(
+                "could not store new tokens for user %s: %s", record.user_id, type(exc).__name__
+            )
+        return fresh
+
+    def _remember(self, record: TokenRecord) -> UserTokens:
+        tokens = UserTokens(
+            record.user_id, record.region, record.access_token or "", record.expires_at
+        )
+        self._cache[record.user_id] = tokens
+        self._cache.move_to_end(record.user_id)
+        while len(self._cache) > self._max_users:
+            self._cache.popitem(last=False)
+        return tokens
+
+
+class _GrantDead(Exception):
+    pass
+
+
+def _credentials(record: TokenRecord) -> tuple[str | None, str | None, str | None]:
+    return record.access_token, record.refresh_token, record.grant_code

@@ -1,0 +1,145 @@
+"""Lambda handler ``skill.dispatcher.handler``: the outbox SQS queue -> the Alexa event gateway.
+
+Wiring only: the delivery policy is in ``skill.delivery``. Each SQS record is one
+``OutboxMessage``; failures are per record (Powertools ``BatchProcessor``, the event source
+mapping has ``ReportBatchItemFailures``), so a record that must be retried is reported in
+``batchItemFailures`` and the others are done.
+
+Environment: ``TOKENS_TABLE``, ``LWA_TOKEN_URL``, ``LWA_SECRET_NAME``, ``GATEWAY_URL`` (local
+stack only) through ``skill.config``; ``OUTBOX_DLQ_URL``, the outbox's dead-letter queue, where
+the dispatcher itself puts events the gateway refused for good (400, configuration faults,
+413 that cannot be split) with the gateway's answer as message attributes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from skill.config import settings
+from skill.delivery import Dispatcher, TokenCache
+from skill.observability import logger, metrics
+
+
+@cache
+def dispatcher() -> Dispatcher:
+    """The container's dispatcher; its token cache lives as long as the container."""
+    from skill.gateway import GatewayClient
+    from skill.lwa import LwaClient, secret_credentials
+    from skill.stores import DynamoTokenStore
+
+    _quiet_wire_logs()
+    config = settings()
+    meter = _PowertoolsMeter()
+    dlq_url = os.environ.get("OUTBOX_DLQ_URL") or None
+    return Dispatcher(
+        TokenCache(
+            DynamoTokenStore(config.tokens_table),
+            LwaClient(config.lwa_token_url, secret_credentials(config.lwa_secret_name)),
+            meter=meter,
+        ),
+        GatewayClient(),
+        config.gateway_for,
+        dead_letters=_SqsDeadLetters(dlq_url) if dlq_url else None,
+        meter=meter,
+    )
+
+
+@cache
+def _processor() -> Any:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+    # a batch whose records all failed is reported as such, like any other partial answer
+    return BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities.batch import process_partial_response
+
+    log, outbox = logger(), dispatcher()
+    finish_by = _finish_by(context)
+
+    def deliver(record: Any) -> str:
+        message = outbox.parse(record.body)
+        if message is None:
+            return "unreadable"
+        log.set_correlation_id(message.correlation_id)
+        return outbox.deliver(message, finish_by=finish_by).value
+
+    try:
+        return dict(
+            process_partial_response(
+                event=event, record_handler=deliver, processor=_processor(), context=context
+            )
+        )
+    finally:
+        log.set_correlation_id(None)
+        if metrics().metric_set:
+            metrics().flush_metrics()
+
+
+def _quiet_wire_logs() -> None:
+    """botocore's DEBUG records hold request and response bodies: the token items of DynamoDB
+    and the LWA secret. Keep them out of the logs even when a log level is set to DEBUG."""
+    wire = logging.getLogger("botocore")
+    if wire.getEffectiveLevel() < logging.INFO:
+        wire.setLevel(logging.INFO)
+
+
+def _finish_by(context: Any) -> float | None:
+    """When this invocation must be done (2 s before Lambda's timeout), or None outside Lambda."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return None
+    return time.time() + remaining() / 1000 - 2.0
+
+
+class _PowertoolsMeter:
+    """``skill.delivery.Meter`` on Powertools Metrics (EMF). A metric with a dimension
+    (``GatewayAnswers{status}``) is its own EMF document, so it does not give its dimension to
+    the others."""
+
+    def count(self, name: str, dimensions: Mapping[str, str] | None = None) -> None:
+        from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+        if not dimensions:
+            metrics().add_metric(name=name, unit=MetricUnit.Count, value=1)
+            return
+        with single_metric(
+            name=name, unit=MetricUnit.Count, value=1, namespace=metrics().namespace
+        ) as metric:
+            metric.add_dimension(name="service", value=str(metrics().service))
+            for key, value in dimensions.items():
+                metric.add_dimension(name=key, value=value)
+
+    def milliseconds(self, name: str, value: float) -> None:
+        from aws_lambda_powertools.metrics import MetricUnit
+
+        metrics().add_metric(name=name, unit=MetricUnit.Milliseconds, value=value)
+
+
+class _SqsDeadLetters:
+    """The outbox DLQ: the message body unchanged (SQS "redrive to source" can send it back),
+    why it is there as string attributes."""
+
+    def __init__(self, queue_url: str, sqs: Any = None) -> None:
+        self._url = queue_url
+        self._sqs = sqs
+
+    def put(self, body: str, attributes: Mapping[str, str]) -> None:
+        from skill.aws import client
+
+        sqs = self._sqs or client("sqs")
+        sqs.send_message(
+            QueueUrl=self._url,
+            MessageBody=body,
+            MessageAttributes={
+                name: {"DataType": "String", "StringValue": value[:1024]}
+                for name, value in list(attributes.items())[:10]
+                if value
+            },
+        )
