@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml $(ADAPTER_DIRS)
 venv: $(STAMP)
 
 ## make test: the whole suite (unit, integration on loopback, template lint)
-test: $(STAMP)
+test: $(STAMP) sam-check
 	$(PY) -m pytest -q
 
 ## make demo: start the local stack on loopback and play every sample directive in events/
@@ -27,3 +27,16 @@ demo: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .aws-sam build dist
+
+## make sam: aws-sam-cli in its own tool environment (.tools/sam); run it as scripts/sam.sh ARGS
+## make build: sam build (python3.13 arm64 bundle with bytecode, see infra/README.md)
+## make sam-check: sam validate --lint on every template, then sam build (part of make test)
+.PHONY: sam build sam-check
+sam:
+	PYTHON=$(PYTHON) scripts/sam.sh install
+
+build: sam
+	scripts/sam.sh build
+
+sam-check: sam
+	scripts/sam.sh check

@@ -16,10 +16,17 @@ What a bundle holds, for the Lambda runtime python3.13 on arm64 (Graviton):
   timestamps (2-second resolution) would make timestamp-checked ``.pyc`` files look stale. The code
   objects record ``/var/task/...`` paths so tracebacks name the deployed files.
 
-SAM never shares makefile builds between functions, so the bundle is cached in
-``.aws-sam/bundles/<content hash>`` and hard-linked (or copied) into each function's directory:
-the first function pays for pip, the others take milliseconds. Set ``LAMBDA_ARCH=x86_64`` only
-together with ``Architectures: [x86_64]`` in the templates.
+SAM never shares makefile builds between functions, so bundles are cached under
+``.aws-sam/bundles/`` and hard-linked (or copied) into each function's directory: the first
+function pays, the others take milliseconds. Two layers, so that editing the source does not
+reinstall the dependencies:
+
+- ``deps-<hash of the pyproject files>``: the third-party dependencies, compiled;
+- ``app-<hash of the sources>``: the deps layer plus the project's and adapters' wheels.
+
+Wheels are built without build isolation in ``buildenv-*`` (a venv with the ``[build-system]``
+requirements of every pyproject, made once). Set ``LAMBDA_ARCH=x86_64`` only together with
+``Architectures: [x86_64]`` in the templates.
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
+import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,15 +84,31 @@ def _source_files(project: Path) -> list[Path]:
     return files
 
 
-def _content_key(arch: str) -> str:
+def _pyprojects() -> list[Path]:
+    return [project / "pyproject.toml" for project in _projects()]
+
+
+def _digest(*parts: bytes) -> str:
     digest = hashlib.sha256()
-    digest.update(f"{RUNTIME} {arch} {PLATFORMS[arch]}".encode())
-    digest.update(Path(__file__).read_bytes())
+    for part in parts:
+        digest.update(part + b"\0")
+    return digest.hexdigest()[:20]
+
+
+def _deps_key(arch: str) -> str:
+    """Changes when a dependency list, the platform or this recipe changes."""
+    pyprojects = [p.read_bytes() for p in _pyprojects()]
+    recipe = Path(__file__).read_bytes()
+    return _digest(f"{RUNTIME} {arch} {PLATFORMS[arch]}".encode(), recipe, *pyprojects)
+
+
+def _app_key(arch: str) -> str:
+    """Changes when any shipped source file changes (or the deps layer does)."""
+    parts = [_deps_key(arch).encode()]
     for project in _projects():
         for path in _source_files(project):
-            digest.update(str(path.relative_to(ROOT)).encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()[:20]
+            parts += [str(path.relative_to(ROOT)).encode(), path.read_bytes()]
+    return _digest(*parts)
 
 
 def _copy_sources(project: Path, dest: Path) -> None:
@@ -94,38 +119,111 @@ def _copy_sources(project: Path, dest: Path) -> None:
         shutil.copy2(path, target)
 
 
-def _pip(*args: str) -> None:
-    cmd = [sys.executable, "-m", "pip", "-qq", "--disable-pip-version-check", *args]
+def _pip(python: str | Path, *args: str) -> None:
+    cmd = [str(python), "-m", "pip", "-qq", "--disable-pip-version-check", *args]
     subprocess.run(cmd, check=True, env={**os.environ, "PIP_ROOT_USER_ACTION": "ignore"})
 
 
-def _build(arch: str, work: Path) -> Path:
+def _build_env() -> Path:
+    """A venv holding every project's build backend, so wheels build without isolation."""
+    requires = sorted(
+        {r for p in _pyprojects() for r in tomllib.loads(p.read_text())["build-system"]["requires"]}
+    )
+    env = CACHE / f"buildenv-{_digest(str(RUNTIME).encode(), *(r.encode() for r in requires))}"
+    if not (env / ".ready").exists():
+        shutil.rmtree(env, ignore_errors=True)
+        venv.create(env, with_pip=True)
+        _pip(env / "bin" / "python", "install", *requires)
+        (env / ".ready").touch()
+    return env / "bin" / "python"
+
+
+def _build_wheels(work: Path) -> list[Path]:
     sources = []
     for index, project in enumerate(_projects()):
         dest = work / "src" / f"{index:02d}-{project.name}"
         _copy_sources(project, dest)
         sources.append(str(dest))
     wheels = work / "wheels"
-    _pip("wheel", "--no-deps", "--wheel-dir", str(wheels), *sources)
-    pkg = work / "pkg"
+    isolation = ["--no-deps", "--no-build-isolation"]
+    _pip(_build_env(), "wheel", *isolation, "--wheel-dir", str(wheels), *sources)
+    return sorted(wheels.glob("*.whl"))
+
+
+def _install(target: Path, arch: str, wheels: list[Path], *, deps: bool) -> None:
     platform_args = [arg for p in PLATFORMS[arch] for arg in ("--platform", p)]
     _pip(
-        "install", "--target", str(pkg), "--no-compile", "--only-binary=:all:",
+        sys.executable, "install", "--target", str(target), "--no-compile", "--only-binary=:all:",
         "--implementation", "cp", "--python-version", f"{RUNTIME[0]}.{RUNTIME[1]}",
-        *platform_args, *map(str, sorted(wheels.glob("*.whl"))),
+        *platform_args, *([] if deps else ["--no-deps"]), *map(str, wheels),
     )  # fmt: skip
-    shutil.rmtree(pkg / "bin", ignore_errors=True)
-    for cache_dir in list(pkg.rglob("__pycache__")):
-        shutil.rmtree(cache_dir, ignore_errors=True)
-    ok = compileall.compile_dir(
-        str(pkg),
-        ddir="/var/task",
-        quiet=2,
-        workers=0,
-        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-    )
-    if not ok:  # a dependency shipping a file that is not Python 3.13 source: not fatal
-        _log("some files did not compile (left as source)")
+
+
+def _compile(paths: list[Path]) -> None:
+    """Bytecode for the Lambda runtime, recorded under /var/task."""
+    for path in paths:
+        if path.is_dir():
+            ok = compileall.compile_dir(
+                str(path), ddir=f"/var/task/{path.name}", quiet=2, workers=0,
+                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+            )  # fmt: skip
+        else:
+            ok = compileall.compile_file(
+                str(path), ddir="/var/task", quiet=2,
+                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+            )  # fmt: skip
+        if not ok:  # a dependency shipping a file that is not Python 3.13 source: not fatal
+            _log(f"{path.name}: some files did not compile (left as source)")
+
+
+def _own_distributions(target: Path, wheels: list[Path]) -> list[Path]:
+    """The dist-info directories of the project's own wheels installed in ``target``."""
+    names = {w.name.split("-")[0].lower() for w in wheels}
+    return [d for d in target.glob("*.dist-info") if d.name.split("-")[0].lower() in names]
+
+
+def _top_level(target: Path, dist_info: Path) -> set[Path]:
+    """What a distribution installed at the top of ``target`` (from its RECORD)."""
+    tops = set()
+    for line in (dist_info / "RECORD").read_text().splitlines():
+        first = line.split(",")[0].split("/")[0]
+        if first and first != "..":
+            tops.add(target / first)
+    return tops
+
+
+def _deps_layer(arch: str, wheels: list[Path]) -> Path:
+    layer = CACHE / f"deps-{_deps_key(arch)}"
+    if layer.is_dir():
+        return layer
+    _log(f"installing dependencies into {layer.relative_to(ROOT)}")
+    with tempfile.TemporaryDirectory(prefix="tmp-", dir=CACHE) as work:
+        pkg = Path(work) / "pkg"
+        _install(pkg, arch, wheels, deps=True)
+        for dist_info in _own_distributions(pkg, wheels):  # the app layer brings those
+            for top in _top_level(pkg, dist_info):
+                if top.is_dir():
+                    shutil.rmtree(top, ignore_errors=True)
+                else:
+                    top.unlink(missing_ok=True)
+        shutil.rmtree(pkg / "bin", ignore_errors=True)
+        _compile(sorted(pkg.iterdir()))
+        _publish(pkg, layer)
+    return layer
+
+
+def _build(arch: str, work: Path) -> Path:
+    wheels = _build_wheels(work)
+    deps = _deps_layer(arch, wheels)
+    pkg = work / "pkg"
+    _link_tree(deps, pkg)
+    _install(pkg, arch, wheels, deps=False)
+    shutil.rmtree(pkg / "bin", ignore_errors=True)  # console scripts: no use in Lambda
+    own: set[Path] = set()
+    for dist_info in _own_distributions(pkg, wheels):
+        own |= _top_level(pkg, dist_info)
+    code = [p for p in own if p.exists() and not p.name.endswith(".dist-info")]
+    _compile(sorted(code))
     return pkg
 
 
@@ -135,8 +233,9 @@ def _publish(pkg: Path, bundle: Path) -> None:
     except OSError:
         if not bundle.is_dir():
             raise
+    kind = bundle.name.split("-")[0]  # keep the newest few of each layer
     bundles = sorted(
-        (p for p in CACHE.iterdir() if p.is_dir() and not p.name.startswith("tmp")),
+        (p for p in CACHE.glob(f"{kind}-*") if p.is_dir()),
         key=lambda p: p.stat().st_mtime,
         reverse=True,
     )
@@ -172,8 +271,7 @@ def main(argv: list[str]) -> int:
     arch = os.environ.get("LAMBDA_ARCH", "arm64")
     artifacts = Path(argv[1])
     started = time.monotonic()
-    key = _content_key(arch)
-    bundle = CACHE / key
+    bundle = CACHE / f"app-{_app_key(arch)}"
     if bundle.is_dir():
         _log(f"reusing {bundle.relative_to(ROOT)}")
     else:
