@@ -6,10 +6,12 @@ formatter (JSON, correlation id) here, so the core never imports Powertools.
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
 
 SERVICE = "bulb-skill"
+NAMESPACE = "BulbSkill"
 
 
 @cache
@@ -17,7 +19,7 @@ def logger() -> Any:
     from aws_lambda_powertools import Logger
     from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
-    log = Logger(service=SERVICE)
+    log = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", SERVICE))
     copy_config_to_registered_loggers(source_logger=log, include={"skill"})
     return log
 
@@ -26,7 +28,10 @@ def logger() -> Any:
 def metrics() -> Any:
     from aws_lambda_powertools import Metrics
 
-    return Metrics(namespace="BulbSkill", service=SERVICE)
+    return Metrics(
+        namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE),
+        service=os.environ.get("POWERTOOLS_SERVICE_NAME", SERVICE),
+    )
 
 
 def correlation_id_of(directive: Any) -> str | None:
