@@ -1,0 +1,509 @@
+"""``skill``: run the skill on this machine, on loopback, the way Alexa would use it.
+
+- ``skill invoke FILE...``  the local ``sam local invoke``: starts the local stack, sends each
+  directive file to the entrypoint in order and prints what Alexa receives, one JSON object per
+  line on stdout: the synchronous answer, and for a ``DeferredResponse`` the events the Alexa
+  event gateway then accepted for that directive (waiting up to the deadline + 2 s), before the
+  next file. Logs go to stderr. Exit 0 when every file ran, whatever Alexa was answered; 2 when
+  a file cannot be read or is not JSON (then nothing runs).
+
+  Account linking: Alexa sends AcceptGrant once, when the user links the skill; the dispatcher
+  needs the LWA tokens it yields to post deferred answers. So unless the first file is itself an
+  AcceptGrant (or ``--no-link`` is given), the demo user (``demo-token``) is linked with an
+  AcceptGrant of a fresh code through the entrypoint, just before the first directive that is
+  answered through the event gateway (Discover and ReportState are answered at once and do not
+  wait for it); that AcceptGrant's answer is logged on stderr, not printed.
+- ``skill demo``  plays every directive in ``events/`` (AcceptGrant, Discover, ReportState, the
+  control directives, then ``events/bad/``) and shows each answer with timings, for people.
+- ``skill adapters``  the installed vendor adapters (entry points ``bulb_skill.adapters``) and
+  their API styles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+EXIT_OK = 0
+EXIT_UNREADABLE = 2
+
+#: Directives answered at once, which need no event-gateway tokens.
+_SYNCHRONOUS = frozenset({"AcceptGrant", "Discover", "ReportState"})
+
+#: The order ``skill demo`` plays directives in: linking, discovery, state, then control.
+_DEMO_ORDER = (
+    "AcceptGrant",
+    "Discover",
+    "ReportState",
+    "TurnOn",
+    "SetBrightness",
+    "AdjustBrightness",
+    "SetColor",
+    "SetColorTemperature",
+    "IncreaseColorTemperature",
+    "DecreaseColorTemperature",
+    "TurnOff",
+)
+_STYLE_ORDER = {"sync": 0, "async": 1, "optimistic": 2, "polling": 3}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``skill`` console command. Called without ``argv`` (as the console script), it owns
+    the process and ends it as soon as the output is flushed, skipping the interpreter's
+    teardown of moto and friends (about a second); with ``argv`` it returns the exit code."""
+    code = _main(argv)
+    if argv is None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return EXIT_UNREADABLE
+    alexa_out = sys.stdout
+    # stdout is only what Alexa receives (invoke) or the report (demo): anything else the
+    # handlers print (Powertools logs and EMF metrics write to stdout) goes to stderr instead.
+    sys.stdout = _StrayOutput(sys.stderr, keep_metrics=args.verbose)
+    try:
+        return int(args.run(args, alexa_out))
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        sys.stdout.flush()
+        sys.stdout = alexa_out
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="skill", description="Run the bulb skill locally, on loopback (no AWS, no Docker)."
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    def stack_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--latency", type=float, default=0.05, help="vendor simulator answer time, s (0.05)"
+        )
+        command.add_argument(
+            "--transition",
+            type=float,
+            default=0.6,
+            help="time for a vendor's 202-accepted command to reach the bulb, s (0.6)",
+        )
+        command.add_argument(
+            "--deadline", type=float, default=8.0, help="seconds Alexa waits for a deferred answer (8)"
+        )
+        command.add_argument(
+            "--adapters",
+            default=None,
+            help="enabled adapters, comma-separated (default: the four simulator adapters)",
+        )
+        command.add_argument("--template", type=Path, default=None, help="SAM template (template.yaml)")
+        command.add_argument("-v", "--verbose", action="store_true", help="handler logs (INFO) on stderr")
+
+    invoke = sub.add_parser(
+        "invoke",
+        help="send directive files to the entrypoint; print what Alexa receives (JSON lines)",
+        description=(
+            "Start the local stack, send each directive file to the entrypoint in order and print "
+            "what Alexa receives as JSON lines on stdout: the synchronous answer, then for a "
+            "DeferredResponse the events the event gateway accepted for it. Unless the first "
+            "file is an AcceptGrant (or --no-link), the demo user is linked first. Exit 0 when "
+            "every file ran, 2 when a file cannot be read (then nothing runs)."
+        ),
+    )
+    invoke.add_argument("files", nargs="+", metavar="FILE", help="directive JSON file ('-' = stdin)")
+    invoke.add_argument(
+        "--no-link", action="store_true", help="do not link the demo user before the first file"
+    )
+    stack_options(invoke)
+    invoke.set_defaults(run=_invoke)
+
+    demo = sub.add_parser("demo", help="play every sample directive in events/ and show the answers")
+    demo.add_argument("--events", type=Path, default=None, help="directory of directives (events/)")
+    stack_options(demo)
+    demo.set_defaults(run=_demo)
+
+    adapters = sub.add_parser("adapters", help="list installed vendor adapters and their styles")
+    adapters.add_argument("-v", "--verbose", action="store_true")
+    adapters.set_defaults(run=_adapters)
+    return parser
+
+
+# -- skill invoke -------------------------------------------------------------------------------
+
+
+def _invoke(args: argparse.Namespace, out: TextIO) -> int:
+    events: list[tuple[str, Any]] = []
+    unreadable = False
+    for name in args.files:
+        try:
+            text = sys.stdin.read() if name == "-" else Path(name).read_text()
+            events.append((name, json.loads(text)))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            print(f"skill invoke: cannot read {name}: {exc}", file=sys.stderr)
+            unreadable = True
+    if unreadable:
+        return EXIT_UNREADABLE
+
+    began = time.perf_counter()
+    with _stack(args) as stack:
+        _log(f"local stack up in {stack.startup_seconds * 1000:.0f} ms")
+        link = not args.no_link and _directive_name(events[0][1]) != "AcceptGrant"
+        for name, event in events:
+            if link and _directive_name(event) not in _SYNCHRONOUS:
+                stack.link_demo_user()
+                _log("linked the demo user (AcceptGrant through the entrypoint)")
+                link = False
+            for message in _play(stack, event, name):
+                out.write(json.dumps(message) + "\n")
+                out.flush()
+    _log(f"done in {(time.perf_counter() - began) * 1000:.0f} ms")
+    return EXIT_OK
+
+
+def _play(stack: Any, event: Any, name: str) -> list[dict[str, Any]]:
+    """The synchronous answer, then the gateway's events for a deferred directive."""
+    started = time.perf_counter()
+    answer = stack.invoke(event)
+    _log(f"{name}: {_answer_name(answer)} in {(time.perf_counter() - started) * 1000:.0f} ms")
+    messages = [answer]
+    token = _deferred_token(answer)
+    if token is None:
+        return messages
+    missing = stack.deferred_path_missing(_endpoint_id(event) or "")
+    if missing:
+        _log(f"{name}: no deferred answer locally: {', '.join(missing)} not there yet")
+        return messages
+    final = stack.wait_for_answer(token)
+    messages += final
+    if not any(_answer_name(m) in ("Response", "ErrorResponse") for m in final):
+        _log(f"{name}: no final answer reached the gateway within {stack.deadline_seconds + 2:g} s")
+    return messages
+
+
+# -- skill demo ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Played:
+    file: str
+    directive: str
+    endpoint: str
+    answer: str
+    sync_ms: float
+    final: str = "-"
+    final_ms: float | None = None
+    valid: bool = True
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _demo(args: argparse.Namespace, out: TextIO) -> int:
+    folder = args.events or _default_events()
+    files = _demo_files(folder)
+    if not files:
+        print(f"skill demo: no directives in {folder}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    from skill.local.schema import schema_errors
+
+    write = _printer(out)
+    write("Starting the local stack (moto, vendor simulator, fake LWA and event gateway)...")
+    played: list[_Played] = []
+    with _stack(args) as stack:
+        write(f"  up in {stack.startup_seconds * 1000:.0f} ms (resources from {stack.template.name}).")
+        write("  Times: 'answer' is the entrypoint's synchronous answer; 'event' is when the event")
+        write("  gateway accepted a deferred answer, counted from the moment Alexa sent the directive.\n")
+        link = _directive_name(files[0][1]) != "AcceptGrant"
+        for path, event in files:
+            if link and _directive_name(event) not in _SYNCHRONOUS:
+                stack.link_demo_user()
+                link = False
+            label = path.relative_to(folder).as_posix()
+            write(f"> {label}: {_directive_name(event)}" + _target(event))
+            started = time.perf_counter()
+            answer = stack.invoke(event)
+            sync_ms = (time.perf_counter() - started) * 1000
+            row = _Played(label, _directive_name(event) or "?", _endpoint_id(event) or "-",
+                          _answer_name(answer), sync_ms, messages=[answer])
+            write(f"    answer {_describe(answer):<72} {sync_ms:6.0f} ms")
+            token = _deferred_token(answer)
+            if token is not None:
+                missing = stack.deferred_path_missing(_endpoint_id(event) or "")
+                if missing:
+                    row.final = "(not available)"
+                    write(f"    final  (deferred path not there yet: {', '.join(missing)})")
+                else:
+                    final = stack.wait_for_answer(token)
+                    for message in final:
+                        arrived = _arrival_ms(stack, message, started)
+                        write(f"    event  {_describe(message):<72} {arrived:6.0f} ms")
+                    row.messages += final
+                    if final:
+                        row.final = _answer_name(final[-1])
+                        row.final_ms = _arrival_ms(stack, final[-1], started)
+                    else:
+                        row.final = "(none in time)"
+                        write(f"    final  nothing reached the gateway in {stack.deadline_seconds + 2:g} s")
+            row.valid = all(not schema_errors(m) for m in row.messages)
+            played.append(row)
+            write("")
+        stack.wait_idle(3)
+        _summary(write, played, stack)
+    return EXIT_OK
+
+
+def _summary(write: Callable[[str], None], played: list[_Played], stack: Any) -> None:
+    headers = ("directive file", "endpoint", "answer", "ms", "deferred answer", "ms", "schema")
+    rows = [
+        (
+            p.file,
+            p.endpoint,
+            p.answer,
+            f"{p.sync_ms:.0f}",
+            p.final,
+            "-" if p.final_ms is None else f"{p.final_ms:.0f}",
+            "ok" if p.valid else "INVALID",
+        )
+        for p in played
+    ]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    numeric = {3, 5}
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        ).rstrip()
+
+    write("Summary")
+    write(line(headers))
+    write(line(["-" * w for w in widths]))
+    for row in rows:
+        write(line(row))
+    finals = [p.final_ms for p in played if p.final_ms is not None]
+    valid = sum(p.valid for p in played)
+    write("")
+    write(f"{len(played)} directives, {valid} with every message schema-valid; "
+          f"{len(stack.gateway.accepted())} events accepted by the gateway, "
+          f"{len(stack.gateway.rejected())} rejected; LWA calls: {stack.lwa.calls}")
+    if finals:
+        finals.sort()
+        write(f"deferred answers: median {finals[len(finals) // 2]:.0f} ms, "
+              f"slowest {finals[-1]:.0f} ms (Alexa waits {stack.deadline_seconds:g} s)")
+
+
+def _demo_files(folder: Path) -> list[tuple[Path, Any]]:
+    found: list[tuple[Path, Any]] = []
+    for path in sorted(folder.glob("*.json")) + sorted(folder.glob("bad/*.json")):
+        try:
+            event = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            print(f"skill demo: skipping {path}: {exc}", file=sys.stderr)
+            continue
+        if isinstance(event, dict) and isinstance(event.get("directive"), dict):
+            found.append((path, event))
+
+    def order(item: tuple[Path, Any]) -> tuple[int, int, int, str]:
+        path, event = item
+        name = _directive_name(event) or ""
+        rank = _DEMO_ORDER.index(name) if name in _DEMO_ORDER else len(_DEMO_ORDER)
+        style = path.stem.rsplit(".", 1)[-1]
+        return (path.parent != folder, rank, _STYLE_ORDER.get(style, 9), path.name)
+
+    return sorted(found, key=order)
+
+
+def _default_events() -> Path:
+    local = Path.cwd() / "events"
+    if local.is_dir():
+        return local
+    return Path(__file__).resolve().parents[2] / "events"
+
+
+def _arrival_ms(stack: Any, message: dict[str, Any], started_perf: float) -> float:
+    """When the gateway accepted ``message``, in ms after the directive was sent."""
+    started_wall = time.time() - (time.perf_counter() - started_perf)
+    for entry in stack.gateway.accepted_with_times():
+        if entry.message is message or entry.message == message:
+            return (entry.received_at - started_wall) * 1000
+    return float("nan")
+
+
+# -- skill adapters ------------------------------------------------------------------------------
+
+
+def _adapters(args: argparse.Namespace, out: TextIO) -> int:
+    from skill.plugins import AdapterContext, installed_adapters
+
+    entries = installed_adapters()
+    if not entries:
+        out.write("no adapters installed (entry-point group bulb_skill.adapters)\n")
+        return EXIT_OK
+    rows = []
+    for name, entry in sorted(entries.items()):
+        try:
+            adapter = entry.load()(AdapterContext(vendor=name, environ=dict(os.environ)))
+            style = getattr(getattr(adapter, "style", None), "value", str(getattr(adapter, "style", "?")))
+        except Exception as exc:  # an adapter may need settings to be built
+            style = f"? ({type(exc).__name__}: {str(exc)[:60]})"
+        package = entry.dist.name if entry.dist else "?"
+        rows.append((name, style, package, entry.value))
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(("adapter", "style", "package", "factory"))]
+    for cells in [("adapter", "style", "package", "factory"), *rows]:
+        out.write("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip() + "\n")
+    return EXIT_OK
+
+
+# -- shared ----------------------------------------------------------------------------------------
+
+
+def _stack(args: argparse.Namespace) -> Any:
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "INFO" if args.verbose else "WARNING"
+    import logging
+
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    from skill.local.stack import DEFAULT_ADAPTERS, LocalStack
+
+    return LocalStack(
+        template=args.template,
+        latency=args.latency,
+        transition=args.transition,
+        deadline_seconds=args.deadline,
+        adapters=args.adapters or DEFAULT_ADAPTERS,
+    )
+
+
+def _log(message: str) -> None:
+    print(f"skill: {message}", file=sys.stderr, flush=True)
+
+
+def _printer(out: TextIO) -> Callable[[str], None]:
+    def write(text: str) -> None:
+        out.write(text + "\n")
+        out.flush()
+
+    return write
+
+
+def _header(message: Any, root: str) -> dict[str, Any]:
+    try:
+        header = message[root]["header"]
+        return header if isinstance(header, dict) else {}
+    except (TypeError, KeyError):
+        return {}
+
+
+def _directive_name(event: Any) -> str | None:
+    return _header(event, "directive").get("name")
+
+
+def _endpoint_id(event: Any) -> str | None:
+    try:
+        return str(event["directive"]["endpoint"]["endpointId"])
+    except (TypeError, KeyError):
+        return None
+
+
+def _answer_name(message: Any) -> str:
+    return str(_header(message, "event").get("name", "?"))
+
+
+def _deferred_token(answer: Any) -> str | None:
+    header = _header(answer, "event")
+    if header.get("name") == "DeferredResponse":
+        return header.get("correlationToken")
+    return None
+
+
+def _target(event: Any) -> str:
+    endpoint = _endpoint_id(event)
+    payload = event["directive"].get("payload") or {}
+    shown = {k: v for k, v in payload.items() if k not in ("scope", "grantee", "grant")}
+    parts = [f" -> {endpoint}" if endpoint else "", f" {json.dumps(shown)}" if shown else ""]
+    return "".join(parts)
+
+
+def _describe(message: Any) -> str:
+    """One line for a person: the event name and what matters in it."""
+    name = _answer_name(message)
+    event = message.get("event", {}) if isinstance(message, dict) else {}
+    payload = event.get("payload") or {}
+    if name == "ErrorResponse":
+        text = f"ErrorResponse {payload.get('type')}: {payload.get('message', '')}"
+        if "validRange" in payload:
+            text += f" validRange={json.dumps(payload['validRange'])}"
+        return _clip(text)
+    if name == "DeferredResponse":
+        return f"DeferredResponse (estimated {payload.get('estimatedDeferralInSeconds')} s)"
+    if name == "Discover.Response":
+        endpoints = payload.get("endpoints") or []
+        return f"Discover.Response: {len(endpoints)} endpoints"
+    properties = (message.get("context") or {}).get("properties") or []
+    shown = [_property(p) for p in properties if p.get("namespace") != "Alexa.EndpointHealth"]
+    if shown:
+        return _clip(f"{name}: " + ", ".join(shown))
+    return name
+
+
+def _property(prop: dict[str, Any]) -> str:
+    value = prop.get("value")
+    if isinstance(value, dict) and "hue" in value:
+        value = f"hsb({value['hue']:g},{value['saturation']:g},{value['brightness']:g})"
+    elif isinstance(value, dict) and "value" in value:
+        value = value["value"]
+    short = {"powerState": "power", "colorTemperatureInKelvin": "kelvin"}.get(prop.get("name", ""), prop.get("name"))
+    return f"{short}={value}"
+
+
+def _clip(text: str, width: int = 72) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class _StrayOutput(io.TextIOBase):
+    """Where ``print`` goes while the CLI runs: stderr, without EMF metric documents unless
+    verbose (Powertools' ``single_metric`` prints them even with metrics disabled)."""
+
+    def __init__(self, target: TextIO, *, keep_metrics: bool) -> None:
+        self._target = target
+        self._keep_metrics = keep_metrics
+        self._pending = ""
+        self._lock = threading.Lock()  # handlers print from poller threads
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            self._pending += text
+            while "\n" in self._pending:
+                line, self._pending = self._pending.split("\n", 1)
+                if self._keep_metrics or not line.startswith('{"_aws"'):
+                    self._target.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._pending and (self._keep_metrics or not self._pending.startswith('{"_aws"')):
+                self._target.write(self._pending)
+            self._pending = ""
+        self._target.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

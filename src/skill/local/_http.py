@@ -1,0 +1,180 @@
+"""A tiny loopback HTTP server for the local stack's fakes: one ``Request -> Reply`` call each.
+
+The fake LWA, the fake event gateway and the webhook bridge are each a function of a request;
+this module is the stdlib plumbing around it (threaded, keep-alive, closes its connections when
+it stops so a pooled ``requests.Session`` never talks to a stopped server).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+_log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    path: str
+    query: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)  # lower-cased names
+    body: bytes = b""
+    client: str = "127.0.0.1"
+
+    @property
+    def query_params(self) -> dict[str, str]:
+        return dict(parse_qsl(self.query, keep_blank_values=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Reply:
+        return cls(
+            status,
+            json.dumps(payload).encode(),
+            {"Content-Type": "application/json", **(headers or {})},
+        )
+
+
+App = Callable[[Request], Reply]
+
+
+class LoopbackServer:
+    """Serves ``app`` on ``127.0.0.1`` on a free port, in a daemon thread.
+
+    Example::
+
+        server = LoopbackServer(lambda request: Reply.json(200, {"ok": True}), name="fake")
+        server.start()
+        requests.get(server.url)
+        server.stop()
+    """
+
+    def __init__(self, app: App, *, name: str, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._app = app
+        self.name = name
+        self.host = host
+        self.port = port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> LoopbackServer:
+        if self._server is None:
+            self._server = _Server((self.host, self.port), self._app)
+            self.port = self._server.server_address[1]
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=self.name,
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._thread = None
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError(f"{self.name} is not started")
+        return f"http://{self.host}:{self.port}"
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], app: App) -> None:
+        self.app = app
+        self._connections: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def _handle(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_BODY_BYTES:
+            self.close_connection = True
+            self._send(Reply.json(413 if length > 0 else 400, {"message": "bad body length"}))
+            return
+        url = urlsplit(self.path)
+        request = Request(
+            method=self.command,
+            path=url.path,
+            query=url.query,
+            headers={name.lower(): value for name, value in self.headers.items()},
+            body=self.rfile.read(length) if length else b"",
+            client=self.client_address[0],
+        )
+        try:
+            reply = self.server.app(request)
+        except Exception:
+            _log.exception("loopback server failed on %s %s", request.method, request.path)
+            reply = Reply.json(500, {"message": "Internal Server Error"})
+        self._send(reply)
+
+    def _send(self, reply: Reply) -> None:
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        if reply.body:
+            self.wfile.write(reply.body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        _log.debug("%s " + format, self.client_address[0], *args)

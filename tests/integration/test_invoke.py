@@ -1,0 +1,121 @@
+"""``skill invoke`` / ``skill demo`` / ``skill adapters`` as a user runs them (subprocesses), and
+the stack's promises about the process it runs in."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from skill.local.schema import schema_errors
+from skill.local.stack import LocalStack, TemplateError
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+EVENTS = REPO / "events"
+
+
+def skill(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "skill.cli", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def lines(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def name_of(message: dict[str, Any]) -> str:
+    return message["event"]["header"]["name"]
+
+
+def test_invoke_prints_only_schema_valid_alexa_messages_one_per_line() -> None:
+    files = [
+        "events/Discover.json",
+        "events/ReportState.json",
+        "events/TurnOn.sync.json",
+        "events/bad/SetColorTemperature.out-of-range.json",
+    ]
+
+    run = skill("invoke", *files)
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    messages = lines(run.stdout)  # every line is one JSON object: nothing else on stdout
+    for message in messages:
+        assert not schema_errors(message), (message, schema_errors(message)[:3])
+    names = [name_of(m) for m in messages]
+    assert names[:3] == ["Discover.Response", "StateReport", "DeferredResponse"]
+    assert names[-1] == "ErrorResponse"
+    assert messages[-1]["event"]["payload"]["type"] == "VALUE_OUT_OF_RANGE"
+    deferred = names[3:-1]  # the gateway's events for TurnOn, when the deferred path exists
+    if deferred:
+        assert deferred[-1] == "Response"
+        token = json.loads((EVENTS / "TurnOn.sync.json").read_text())["directive"]["header"][
+            "correlationToken"
+        ]
+        assert messages[3]["event"]["header"]["correlationToken"] == token
+    assert "local stack up in" in run.stderr
+
+
+def test_invoke_of_an_accept_grant_links_with_that_file() -> None:
+    run = skill("invoke", "events/AcceptGrant.json", "events/TurnOn.optimistic.json")
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    names = [name_of(m) for m in lines(run.stdout)]
+    assert names[:2] == ["AcceptGrant.Response", "DeferredResponse"]
+    assert "linked the demo user" not in run.stderr
+    if len(names) > 2:
+        assert names[-1] == "Response"  # the tokens from the file's own AcceptGrant were used
+
+
+def test_invoke_refuses_unreadable_files_before_running_anything(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+
+    run = skill("invoke", "events/Discover.json", str(broken), str(tmp_path / "missing.json"))
+
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert "broken.json" in run.stderr and "missing.json" in run.stderr
+
+
+def test_adapters_lists_the_installed_adapters_with_their_style() -> None:
+    run = skill("adapters")
+
+    assert run.returncode == 0, run.stderr
+    rows = {line.split()[0]: line.split()[1] for line in run.stdout.splitlines()[1:]}
+    assert rows["sim-sync"] == "sync"
+    assert rows["sim-async"] == "async"
+    assert rows["sim-optimistic"] == "optimistic"
+    assert rows["sim-polling"] == "polling"
+
+
+def test_the_stack_restores_the_environment_it_changed() -> None:
+    before = dict(os.environ)
+
+    with LocalStack(pollers=False) as stack:
+        assert os.environ["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+        assert os.environ["GATEWAY_URL"] == stack.gateway.events_url
+        assert os.environ["LOCAL_SECRETS_FROM_ENV"] == "1"
+
+    assert dict(os.environ) == before
+
+
+def test_the_stack_says_clearly_when_the_template_is_missing(tmp_path: Path) -> None:
+    before = dict(os.environ)
+
+    with pytest.raises(TemplateError, match="template"):
+        LocalStack(template=tmp_path / "template.yaml").start()
+
+    assert dict(os.environ) == before
