@@ -1,0 +1,486 @@
+"""The SAM templates, checked as deployed: template.yaml composed with its infra/ bricks for each
+combination of vendor API styles (see tests/infra/_composition.py), plus cfn-lint on every file."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.infra._composition import (
+    ROOT,
+    STYLES,
+    Composition,
+    Function,
+    Res,
+    Statement,
+    Sub,
+    load,
+)
+
+INFRA = sorted((ROOT / "infra").glob("*.yaml"))
+TEMPLATES = [ROOT / "template.yaml", *INFRA]
+COMBINATIONS = [c for n in range(len(STYLES) + 1) for c in itertools.combinations(STYLES, n)]
+ALL = Composition.with_styles(*STYLES)
+
+ENTRYPOINT = "skill.entrypoint.handler"
+DISPATCHER = "skill.dispatcher.handler"
+#: The functions each style's processor network adds (the sweep serves both styles without push).
+NETWORK = {
+    "Sync": {"skill.processors.sync.handler"},
+    "Async": {"skill.processors.async_.handler", "skill.notifications.handler"},
+    "Optimistic": {"skill.processors.optimistic.handler", "skill.sweep.handler"},
+    "Polling": {"skill.processors.polling.handler", "skill.poller.handler", "skill.sweep.handler"},
+}
+#: Environment each function must get (beyond the Powertools settings), by handler.
+REQUIRED_ENV = {
+    ENTRYPOINT: {"TOKENS_TABLE", "LWA_TOKEN_URL", "LWA_SECRET_NAME", "DEADLINE_SECONDS", "VENDOR_SECRETS_NAME"},
+    DISPATCHER: {"TOKENS_TABLE", "LWA_TOKEN_URL", "LWA_SECRET_NAME", "OUTBOX_DLQ_URL"},
+    "skill.processors.sync.handler": {"OUTBOX_QUEUE_URL", "PENDING_TABLE", "IDEMPOTENCY_TABLE", "DEADLINE_SECONDS"},
+    "skill.processors.async_.handler": {"OUTBOX_QUEUE_URL", "PENDING_TABLE", "IDEMPOTENCY_TABLE", "DEADLINE_SECONDS"},
+    "skill.processors.optimistic.handler": {"OUTBOX_QUEUE_URL", "PENDING_TABLE", "IDEMPOTENCY_TABLE", "DEADLINE_SECONDS"},
+    "skill.processors.polling.handler": {
+        "OUTBOX_QUEUE_URL", "PENDING_TABLE", "IDEMPOTENCY_TABLE", "DEADLINE_SECONDS", "POLL_QUEUE_URL",
+    },
+    "skill.notifications.handler": {"PENDING_TABLE", "OUTBOX_QUEUE_URL", "WEBHOOK_SECRET_NAME"},
+    "skill.poller.handler": {"POLL_QUEUE_URL", "OUTBOX_QUEUE_URL", "PENDING_TABLE", "DEADLINE_SECONDS"},
+    "skill.sweep.handler": {"PENDING_TABLE", "OUTBOX_QUEUE_URL"},
+}  # fmt: skip
+POWERTOOLS_ENV = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
+#: What a function needs on a resource whose name/URL/ARN its environment carries.
+USE_ACTION = {
+    "AWS::SQS::Queue": "sqs:SendMessage",
+    "AWS::DynamoDB::Table": "dynamodb:GetItem",
+    "AWS::SecretsManager::Secret": "secretsmanager:GetSecretValue",
+}
+CRYPTO = {
+    "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+    "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+}  # fmt: skip
+#: Actions with no resource-level permissions (Resource "*" is the only form).
+RESOURCELESS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+CFN_LINT = "import sys; from cfnlint.runner import main; sys.argv[0] = 'cfn-lint'; sys.exit(main())"
+
+
+def style_params(styles: tuple[str, ...]) -> str:
+    return "+".join(styles) or "none"
+
+
+def composed(styles: tuple[str, ...]) -> Composition:
+    return Composition.with_styles(*styles)
+
+
+def env_resources(comp: Composition, fn: Function) -> dict[str, Res]:
+    """The environment variables of ``fn`` that name a resource of the composition."""
+    return {name: value for name, value in fn.environment.items() if isinstance(value, Res)}
+
+
+# -- lint -------------------------------------------------------------------------------------------
+
+
+def test_cfn_lint_finds_no_error_in_any_template():
+    result = subprocess.run(
+        [sys.executable, "-c", CFN_LINT, "--format", "parseable", *map(str, TEMPLATES)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    # exit status is a bit mask: 2 errors, 4 warnings, 8 informational
+    assert result.returncode & ~(4 | 8) == 0, result.stdout + result.stderr
+    if result.stdout.strip():
+        print(result.stdout)  # warnings: shown, not fatal
+
+
+# -- composition ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("styles", COMBINATIONS, ids=style_params)
+def test_each_style_combination_composes_and_deploys_only_its_networks(styles):
+    comp = composed(styles)  # raises on a missing parameter, output or resource
+    handlers = sorted(f.handler for f in comp.functions())
+    expected = {ENTRYPOINT, DISPATCHER}.union(*(NETWORK[s] for s in styles))
+    assert sorted(expected) == handlers  # one function per handler (the sweep once)
+    apis = [res for res, _ in comp.resources("AWS::Serverless::HttpApi")]
+    assert bool(apis) == ("Async" in styles), "the webhook exists exactly when the async style does"
+    poll_queues = [res for res, _ in comp.resources("AWS::SQS::Queue") if res.logical_id == "PollQueue"]
+    assert bool(poll_queues) == ("Polling" in styles)
+    entrypoint = comp.function(ENTRYPOINT)
+    queues = {n for n in entrypoint.environment if n.startswith("DIRECTIVES_QUEUE_")}
+    assert queues == {f"DIRECTIVES_QUEUE_{s.upper()}_URL" for s in styles}
+    for style in styles:
+        queue = entrypoint.environment[f"DIRECTIVES_QUEUE_{style.upper()}_URL"]
+        assert queue == Res(f"{style}Processor", "DirectivesQueue")
+        consumer = comp.function(f"skill.processors.{'async_' if style == 'Async' else style.lower()}.handler")
+        assert consumer.res.stack == queue.stack
+
+
+def test_only_sync_deploys_no_webhook_no_poller_no_sweep():
+    comp = composed(("Sync",))
+    kinds = {comp.type_of(res) for res, _ in comp.resources()}
+    assert "AWS::Serverless::HttpApi" not in kinds
+    assert {f.handler for f in comp.functions()} == {ENTRYPOINT, DISPATCHER, "skill.processors.sync.handler"}
+
+
+def test_every_brick_is_composed_by_template_yaml():
+    locations = {
+        (ROOT / r["Properties"]["Location"]).resolve()
+        for r in load(ROOT / "template.yaml")["Resources"].values()
+        if r["Type"] == "AWS::Serverless::Application"
+    }
+    assert locations == {p.resolve() for p in INFRA}
+
+
+def test_handlers_are_modules_of_the_skill_package():
+    for fn in ALL.functions():
+        module, _, function = fn.handler.rpartition(".")
+        path = ROOT / "src" / Path(*module.split("."))
+        source = path.with_suffix(".py") if path.with_suffix(".py").exists() else path / "__init__.py"
+        assert source.exists(), f"{fn.res}: handler {fn.handler} has no module {path}"
+        text = source.read_text()
+        assert re.search(rf"^(def {function}\b|{function}\s*=)", text, re.M), f"{fn.handler} not defined"
+
+
+# -- SQS --------------------------------------------------------------------------------------------
+
+
+def test_every_sqs_event_source_reports_batch_item_failures_and_caps_concurrency():
+    sources = [(fn, event) for fn in ALL.functions() for event in fn.sqs_events()]
+    assert len(sources) == 6  # four processors, the poller, the dispatcher
+    for fn, event in sources:
+        assert event.get("FunctionResponseTypes") == ["ReportBatchItemFailures"], fn.res
+        concurrency = int(event["ScalingConfig"]["MaximumConcurrency"])
+        assert 2 <= concurrency <= 1000, fn.res
+
+
+def test_processors_concurrency_follows_the_parameter():
+    comp = Composition.with_styles(*STYLES, ProcessorMaxConcurrency="7")
+    for fn in comp.functions():
+        if fn.handler.startswith("skill.processors.") or fn.handler == "skill.poller.handler":
+            assert [e["ScalingConfig"]["MaximumConcurrency"] for e in fn.sqs_events()] == ["7"]
+
+
+def consumed_queues(comp: Composition) -> list[tuple[Function, dict[str, Any], Res]]:
+    return [(fn, event, event["Queue"]) for fn in comp.functions() for event in fn.sqs_events()]
+
+
+def test_every_consumed_queue_has_a_dead_letter_queue_and_tolerates_throttling():
+    for fn, _, queue in consumed_queues(ALL):
+        props = ALL.props(queue)
+        redrive = props.get("RedrivePolicy")
+        assert redrive, f"{queue} (consumed by {fn.handler}) has no DLQ"
+        dlq = redrive["deadLetterTargetArn"]
+        assert isinstance(dlq, Res) and ALL.type_of(dlq) == "AWS::SQS::Queue" and dlq.stack == queue.stack
+        assert int(redrive["maxReceiveCount"]) >= 5, f"{queue}: throttling alone would dead-letter"
+        dlq_props = ALL.props(dlq)
+        assert dlq_props.get("FifoQueue", "false") == props.get("FifoQueue", "false"), f"{dlq} fifo-ness"
+        assert int(dlq_props["MessageRetentionPeriod"]) > int(props["MessageRetentionPeriod"])
+        assert "RedrivePolicy" not in dlq_props
+
+
+def test_visibility_timeout_is_six_times_the_consumer_timeout_plus_batching_window():
+    for fn, event, queue in consumed_queues(ALL):
+        window = int(event.get("MaximumBatchingWindowInSeconds", 0))
+        visibility = int(ALL.props(queue)["VisibilityTimeout"])
+        assert visibility >= 6 * fn.timeout + window, f"{queue}: {visibility} s for {fn.handler}"
+
+
+def test_directives_queues_are_fifo_and_dead_letter_to_fifo():
+    for style in STYLES:
+        queue = Res(f"{style}Processor", "DirectivesQueue")
+        props = ALL.props(queue)
+        assert props["FifoQueue"] == "true" and props["ContentBasedDeduplication"] == "true"
+        assert ALL.props(Res(queue.stack, "DirectivesDLQ"))["FifoQueue"] == "true"
+    assert ALL.props(Res("", "OutboxQueue")).get("FifoQueue", "false") == "false"
+    assert ALL.props(Res("PollingProcessor", "PollQueue")).get("FifoQueue", "false") == "false"
+
+
+def test_queues_and_tables_are_literal_and_named_by_cloudformation():
+    for kind, name in (("AWS::SQS::Queue", "QueueName"), ("AWS::DynamoDB::Table", "TableName")):
+        for res, raw in ALL.resources(kind):
+            assert name not in raw["Properties"], f"{res} hard-codes its name"
+    for res, raw in ALL.resources("AWS::SQS::Queue"):
+        assert {"FifoQueue", "VisibilityTimeout", "MessageRetentionPeriod"} <= set(raw["Properties"]) or (
+            res.logical_id.endswith("DLQ")
+        ), res
+
+
+def test_tables_have_the_keys_and_ttl_the_code_uses():
+    expected = {
+        "TokensTable": ({"user_id": "HASH"}, None),
+        "PendingTable": ({"pk": "HASH", "sk": "RANGE"}, "expires_at"),
+        "IdempotencyTable": ({"id": "HASH"}, "expiration"),  # Powertools' defaults
+    }
+    tables = {res.logical_id: ALL.props(res) for res, _ in ALL.resources("AWS::DynamoDB::Table")}
+    assert set(tables) == set(expected)
+    for name, (keys, ttl) in expected.items():
+        props = tables[name]
+        assert {k["AttributeName"]: k["KeyType"] for k in props["KeySchema"]} == keys
+        assert {d["AttributeName"]: d["AttributeType"] for d in props["AttributeDefinitions"]} == dict.fromkeys(keys, "S")
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        spec = props.get("TimeToLiveSpecification")
+        assert (spec and spec["Enabled"] == "true" and spec["AttributeName"]) == (ttl or None) or (
+            ttl is None and spec is None
+        ), name
+
+
+# -- IAM --------------------------------------------------------------------------------------------
+
+
+def test_no_policy_grants_a_wildcard_action():
+    for where, document in ALL.policy_documents():
+        for statement in document["Statement"]:
+            for action in statement.get("Action", []) if isinstance(statement.get("Action"), list) else [
+                statement.get("Action", "")
+            ]:
+                assert "*" not in str(action), f"{where}: wildcard action {action}"
+            assert "NotAction" not in statement, where
+
+
+def test_function_policies_name_resources_not_wildcards():
+    for fn in ALL.functions():
+        for statement in fn.statements():
+            for resource in statement.resources:
+                if resource == "*":
+                    assert set(statement.actions) <= RESOURCELESS, f"{statement.origin}: Resource * for {statement.actions}"
+                else:
+                    assert isinstance(resource, Res | Sub), f"{statement.origin}: {resource!r}"
+
+
+def test_one_role_per_function():
+    roles = [fn.role for fn in ALL.functions()]
+    assert len(set(roles)) == len(roles)
+    for role in roles:
+        assert ALL.type_of(role) == "AWS::IAM::Role"
+        trust = ALL.props(role)["AssumeRolePolicyDocument"]["Statement"]
+        assert trust == [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+        assert "ManagedPolicyArns" not in ALL.props(role)
+
+
+def test_each_function_environment_names_only_resources_its_policies_allow():
+    for fn in ALL.functions():
+        statements = fn.statements()
+        for name, res in env_resources(ALL, fn).items():
+            kind = ALL.type_of(res)
+            assert kind in USE_ACTION, f"{fn.handler}: {name} names a {kind}"
+            action = USE_ACTION[kind]
+            assert any(s.allows(action, res) for s in statements), (
+                f"{fn.handler}: {name} names {res} but its role may not {action} on it"
+            )
+
+
+def test_each_function_policy_names_only_resources_its_environment_or_events_use():
+    for fn in ALL.functions():
+        used = set(env_resources(ALL, fn).values()) | {e["Queue"] for e in fn.sqs_events()}
+        used |= {fn.props["LoggingConfig"]["LogGroup"]}
+        keys = {r for r in used if ALL.type_of(r) == "AWS::DynamoDB::Table"}
+        for res in keys:
+            sse = ALL.props(res).get("SSESpecification", {})
+            if isinstance(sse.get("KMSMasterKeyId"), Res):
+                used.add(sse["KMSMasterKeyId"])
+        for statement in fn.statements():
+            for resource in statement.resources:
+                if isinstance(resource, Res):
+                    assert resource in used, f"{statement.origin}: {resource} is not used by {fn.handler}"
+
+
+def test_consumers_may_read_their_queues():
+    for fn, _, queue in consumed_queues(ALL):
+        for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
+            assert any(s.allows(action, queue) for s in fn.statements()), f"{fn.handler}: {action}"
+
+
+def test_functions_get_the_environment_the_code_reads():
+    for fn in ALL.functions():
+        names = set(fn.environment)
+        missing = (REQUIRED_ENV[fn.handler] | POWERTOOLS_ENV) - names
+        assert not missing, f"{fn.handler} lacks {sorted(missing)}"
+
+
+def known_variables() -> set[str]:
+    """Every environment variable the package or an adapter reads (or config.py documents)."""
+    names: set[str] = set()
+    for path in [*(ROOT / "src" / "skill").rglob("*.py"), *(ROOT / "adapters").glob("*/src/**/*.py")]:
+        text = path.read_text()
+        names |= set(re.findall(r"""environ(?:\.get\(|\[)\s*f?["']([A-Z][A-Z0-9_{}]+)["']""", text))
+        names |= set(re.findall(r"``([A-Z][A-Z0-9_<>]+)``", text))
+    names = {n.replace("{style.upper()}", "<STYLE>") for n in names}
+    styles = {n.replace("<STYLE>", s.upper()) for n in names if "<STYLE>" in n for s in STYLES}
+    return names | styles
+
+
+def test_environment_variables_are_ones_the_code_reads():
+    known = known_variables() | POWERTOOLS_ENV | {"POWERTOOLS_TRACE_DISABLED"}
+    for fn in ALL.functions():
+        unknown = set(fn.environment) - known
+        assert not unknown, f"{fn.handler}: {sorted(unknown)} are read by no code"
+
+
+def test_secrets_reach_functions_as_names_never_as_values():
+    for fn in ALL.functions():
+        for name, value in fn.environment.items():
+            assert "{{resolve:" not in str(value), f"{fn.handler}: {name} is a dynamic reference"
+            if "SECRET" in name:
+                assert isinstance(value, Res) and ALL.type_of(value) == "AWS::SecretsManager::Secret", name
+
+
+def test_secrets_are_generated_not_written_in_the_template():
+    for res, raw in ALL.resources("AWS::SecretsManager::Secret"):
+        assert "SecretString" not in raw["Properties"] and "GenerateSecretString" in raw["Properties"], res
+
+
+# -- the Alexa trigger ------------------------------------------------------------------------------
+
+
+def test_only_alexa_smart_home_may_invoke_the_entrypoint_and_only_for_the_skill():
+    entrypoint = ALL.function(ENTRYPOINT)
+    permissions = [ALL.props(res) for res, _ in ALL.resources("AWS::Lambda::Permission")]
+    on_entrypoint = [p for p in permissions if p["FunctionName"] == entrypoint.res]
+    assert on_entrypoint == [
+        {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": entrypoint.res,
+            "Principal": "alexa-connectedhome.amazon.com",
+            "EventSourceToken": ALL.parameters["SkillId"],
+        }
+    ]
+    for fn in ALL.functions():
+        assert all(e["Type"] != "AlexaSkill" for e in fn.events.values()), fn.res
+    assert not entrypoint.events, "the entrypoint has no other trigger"
+
+
+def test_entrypoint_answers_within_alexas_eight_seconds():
+    assert ALL.function(ENTRYPOINT).timeout < 8
+
+
+def test_skill_id_parameter_accepts_only_skill_ids():
+    pattern = load(ROOT / "template.yaml")["Parameters"]["SkillId"]["AllowedPattern"]
+    assert re.match(pattern, ALL.parameters["SkillId"])
+    assert not re.match(pattern, "amzn1.echo-sdk-ams.app.123")
+
+
+# -- the tokens key ---------------------------------------------------------------------------------
+
+
+def tokens_key() -> tuple[Res, list[Statement]]:
+    table = ALL.props(Res("", "TokensTable"))
+    key = table["SSESpecification"]["KMSMasterKeyId"]
+    assert table["SSESpecification"]["SSEType"] == "KMS" and ALL.type_of(key) == "AWS::KMS::Key"
+    return key, [s for s in _key_policy(key)]
+
+
+def _key_policy(key: Res) -> list[Statement]:
+    from tests.infra._composition import statements_of
+
+    return statements_of(ALL.props(key)["KeyPolicy"], str(key))
+
+
+def test_tokens_table_is_encrypted_with_its_own_customer_managed_key():
+    key, _ = tokens_key()
+    props = ALL.props(key)
+    assert props["EnableKeyRotation"] == "true"
+    users = [res for res, _ in ALL.resources("AWS::DynamoDB::Table") if ALL.props(res).get("SSESpecification", {}).get("KMSMasterKeyId") == key]
+    assert users == [Res("", "TokensTable")]
+
+
+def test_tokens_key_is_usable_only_by_the_entrypoint_and_the_dispatcher():
+    key, statements = tokens_key()
+    entrypoint, dispatcher = ALL.function(ENTRYPOINT).role, ALL.function(DISPATCHER).role
+    for statement in statements:
+        if not CRYPTO & set(statement.actions):
+            continue
+        via = statement.condition.get("StringEquals", {}).get("kms:ViaService")
+        assert via == "dynamodb.<AWS::Region>.amazonaws.com" or (
+            isinstance(via, Sub) and via.text == "dynamodb.${AWS::Region}.amazonaws.com"
+        ), f"{statement.origin}: cryptographic use outside DynamoDB"
+        if set(statement.principals) <= {entrypoint, dispatcher}:
+            continue
+        # the account (CloudFormation creating/updating the table) only through CloudFormation
+        called_via = statement.condition.get("ForAnyValue:StringEquals", {}).get("aws:CalledVia")
+        assert called_via == "cloudformation.amazonaws.com", f"{statement.origin} lets {statement.principals} use the key"
+    users = {s.principals[0] if len(s.principals) == 1 else tuple(s.principals) for s in statements if CRYPTO & set(s.actions)}
+    assert (entrypoint, dispatcher) in users
+    for fn in ALL.functions():
+        grants_key = [s for s in fn.statements() if key in s.resources]
+        assert bool(grants_key) == (fn.handler in (ENTRYPOINT, DISPATCHER)), fn.handler
+
+
+def test_tokens_table_is_reachable_only_by_the_entrypoint_and_the_dispatcher():
+    table = Res("", "TokensTable")
+    for fn in ALL.functions():
+        reaches = any(table in s.resources for s in fn.statements())
+        assert reaches == (fn.handler in (ENTRYPOINT, DISPATCHER)), fn.handler
+
+
+# -- operations -------------------------------------------------------------------------------------
+
+
+def alarms(comp: Composition) -> list[dict[str, Any]]:
+    return [comp.props(res) for res, _ in comp.resources("AWS::CloudWatch::Alarm")]
+
+
+@pytest.mark.parametrize("styles", [("Sync",), tuple(STYLES)], ids=style_params)
+def test_every_dead_letter_queue_and_function_has_an_alarm(styles):
+    comp = composed(styles)
+    watched = {(a["Namespace"], a["MetricName"], d["Value"]) for a in alarms(comp) for d in a.get("Dimensions", [])}
+    dlqs = {ALL.props(q)["RedrivePolicy"]["deadLetterTargetArn"] for _, _, q in consumed_queues(comp)}
+    for dlq in dlqs:
+        assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", dlq) in watched, dlq
+    for fn in comp.functions():
+        assert ("AWS/Lambda", "Errors", fn.res) in watched, fn.handler
+    topic = Res("", "AlarmTopic")
+    for alarm in alarms(comp):
+        assert alarm["AlarmActions"] == [topic] and alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_late_drops_alarm_watches_the_metrics_namespace():
+    comp = Composition.with_styles("Sync", MetricsNamespace="Bulbs", ServiceName="bulbs")
+    late = [a for a in alarms(comp) if a["MetricName"] == "LateDrops"]
+    assert late and late[0]["Namespace"] == "Bulbs"
+    assert late[0]["Dimensions"] == [{"Name": "service", "Value": "bulbs"}]
+    for fn in comp.functions():
+        assert fn.environment["POWERTOOLS_METRICS_NAMESPACE"] == "Bulbs"
+        assert fn.environment["POWERTOOLS_SERVICE_NAME"] == "bulbs"
+
+
+def test_every_function_logs_to_its_own_log_group_with_retention():
+    comp = Composition.with_styles(*STYLES, LogRetentionInDays="14")
+    groups = []
+    for fn in comp.functions():
+        group = fn.props["LoggingConfig"]["LogGroup"]
+        assert comp.type_of(group) == "AWS::Logs::LogGroup"
+        assert comp.props(group)["RetentionInDays"] == "14"
+        assert any(s.allows("logs:PutLogEvents", group) for s in fn.statements()), fn.handler
+        groups.append(group)
+    assert len(set(groups)) == len(groups)
+
+
+@pytest.mark.parametrize("tracing", ["true", "false"])
+def test_tracing_follows_its_parameter(tracing):
+    comp = Composition.with_styles(*STYLES, EnableTracing=tracing)
+    for fn in comp.functions():
+        assert fn.props["Tracing"] == ("Active" if tracing == "true" else "PassThrough")
+        assert fn.environment["POWERTOOLS_TRACE_DISABLED"] == ("false" if tracing == "true" else "true")
+        xray = [s for s in fn.statements() if "xray:PutTraceSegments" in s.actions]
+        assert bool(xray) == (tracing == "true"), fn.handler
+
+
+def test_functions_run_python313_with_the_bundle_build():
+    for res, raw in ALL.resources("AWS::Serverless::Function"):
+        props = ALL.props(res)
+        assert props["Runtime"] == "python3.13" and props["Architectures"] == ["arm64"]
+        assert raw["Metadata"] == {"BuildMethod": "makefile"}
+        assert props["CodeUri"] == "lambda/"
+
+
+def test_infra_readme_describes_every_brick():
+    readme = (ROOT / "infra" / "README.md").read_text()
+    for template in INFRA:
+        assert f"`{template.name}`" in readme, template.name
