@@ -28,7 +28,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -82,6 +82,13 @@ def _main(argv: Sequence[str] | None) -> int:
         return int(args.run(args, alexa_out))
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        from skill.local._resources import TemplateError
+
+        if not isinstance(exc, TemplateError):
+            raise
+        print(f"skill: {exc}", file=sys.stderr)
+        return 1
     finally:
         sys.stdout.flush()
         sys.stdout = alexa_out
@@ -175,24 +182,26 @@ def _invoke(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _play(stack: Any, event: Any, name: str) -> list[dict[str, Any]]:
-    """The synchronous answer, then the gateway's events for a deferred directive."""
+def _play(stack: Any, event: Any, name: str) -> Iterator[dict[str, Any]]:
+    """The synchronous answer at once, then the gateway's events for a deferred directive."""
     started = time.perf_counter()
     answer = stack.invoke(event)
     _log(f"{name}: {_answer_name(answer)} in {(time.perf_counter() - started) * 1000:.0f} ms")
-    messages = [answer]
+    yield answer
     token = _deferred_token(answer)
     if token is None:
-        return messages
+        return
     missing = stack.deferred_path_missing(_endpoint_id(event) or "")
     if missing:
         _log(f"{name}: no deferred answer locally: {', '.join(missing)} not there yet")
-        return messages
+        return
     final = stack.wait_for_answer(token)
-    messages += final
+    yield from final
     if not any(_answer_name(m) in ("Response", "ErrorResponse") for m in final):
         _log(f"{name}: no final answer reached the gateway within {stack.deadline_seconds + 2:g} s")
-    return messages
+    else:
+        _log(f"{name}: {_answer_name(final[-1])} at the gateway "
+             f"{(time.perf_counter() - started) * 1000:.0f} ms after the directive")
 
 
 # -- skill demo ----------------------------------------------------------------------------------
@@ -266,7 +275,7 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _summary(write: Callable[[str], None], played: list[_Played], stack: Any) -> None:
-    headers = ("directive file", "endpoint", "answer", "ms", "deferred answer", "ms", "schema")
+    headers = ("directive file", "endpoint", "answer", "ms", "deferred answer", "ms", "schema-valid")
     rows = [
         (
             p.file,
@@ -275,7 +284,7 @@ def _summary(write: Callable[[str], None], played: list[_Played], stack: Any) ->
             f"{p.sync_ms:.0f}",
             p.final,
             "-" if p.final_ms is None else f"{p.final_ms:.0f}",
-            "ok" if p.valid else "INVALID",
+            "yes" if p.valid else "NO",
         )
         for p in played
     ]

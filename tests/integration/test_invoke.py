@@ -119,3 +119,16 @@ def test_the_stack_says_clearly_when_the_template_is_missing(tmp_path: Path) -> 
         LocalStack(template=tmp_path / "template.yaml").start()
 
     assert dict(os.environ) == before
+
+
+def test_demo_plays_every_sample_directive_and_sums_up() -> None:
+    run = skill("demo", "--latency", "0.01", "--transition", "0.1", timeout=120)
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    samples = [p for p in EVENTS.glob("*.json") if "directive" in json.loads(p.read_text())]
+    samples += list(EVENTS.glob("bad/*.json"))
+    for path in samples:
+        assert path.relative_to(EVENTS).as_posix() in run.stdout
+    assert "Summary" in run.stdout
+    # every message Alexa got, synchronous or through the gateway, is schema-valid
+    assert f"{len(samples)} directives, {len(samples)} with every message schema-valid" in run.stdout

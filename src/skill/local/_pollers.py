@@ -205,8 +205,6 @@ class QueuePoller:
         deadline = time.monotonic() + timeout
         while self.busy and time.monotonic() < deadline:
             time.sleep(0.02)
-        for thread in self._threads:
-            thread.join(0.05)
 
     def pause(self, paused: bool = True) -> None:
         """Stop (or resume) handing messages to the handler; they stay on the queue."""
@@ -260,7 +258,7 @@ class QueuePoller:
                     self._stop.wait(0.5)
 
     def _poll_once(self, handler: Handler) -> None:
-        with self._lock:  # pause() sets the flag under this lock: no receive slips past it
+        with self._lock:  # pause() and signal_stop() set their flags under this lock
             if self._paused.is_set():
                 return
             self._receiving += 1
@@ -273,29 +271,31 @@ class QueuePoller:
                 MessageAttributeNames=["All"],
             )
             messages = answer.get("Messages") or []
-            if messages and self._paused.is_set():  # paused while waiting: put them back
-                self._sqs.change_message_visibility_batch(
-                    QueueUrl=self.queue_url,
-                    Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-                        for i, m in enumerate(messages)
-                    ],
-                )
-                return
+            with self._lock:
+                keep = bool(messages) and not (self._paused.is_set() or self._stop.is_set())
+                if keep:
+                    self._in_handler += 1
+            if messages and not keep:  # paused or stopped meanwhile: give them back at once
+                self._change_visibility(messages, 0)
         finally:
             with self._lock:
                 self._receiving -= 1
-        if not messages:
+        if not keep:
             return
-        with self._lock:
-            if self._stop.is_set():
-                return  # stopping: what was just received reappears after its visibility timeout
-            self._in_handler += 1
         try:
             self._deliver(handler, messages)
         finally:
             with self._lock:
                 self._in_handler -= 1
+
+    def _change_visibility(self, messages: list[dict[str, Any]], seconds: int) -> None:
+        self._sqs.change_message_visibility_batch(
+            QueueUrl=self.queue_url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": seconds}
+                for i, m in enumerate(messages)
+            ],
+        )
 
     def _deliver(self, handler: Handler, messages: list[dict[str, Any]]) -> None:
         event = sqs_event(messages, self.queue_arn)
@@ -321,13 +321,7 @@ class QueuePoller:
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
         if retry:
-            self._sqs.change_message_visibility_batch(
-                QueueUrl=self.queue_url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": self.retry_after}
-                    for i, m in enumerate(retry)
-                ],
-            )
+            self._change_visibility(retry, self.retry_after)
 
     def _failures(self, result: Any, ids: list[str]) -> set[str]:
         if not self.report_batch_item_failures:

@@ -66,7 +66,7 @@ _log = logging.getLogger(__name__)
 DEMO_TOKEN = "demo-token"
 DEFAULT_ADAPTERS = "sim-sync,sim-async,sim-optimistic,sim-polling"
 LWA_SECRET_NAME = "bulb-skill/lwa"
-WEBHOOK_SECRET_NAME = "bulb-skill/webhook"
+VENDOR_SECRETS_NAME = "bulb-skill/vendor-secrets"
 LWA_CLIENT_ID = "amzn1.application-oa2-client.local"
 
 #: Parameter overrides for template.yaml: every processor style is deployed locally.
@@ -189,7 +189,7 @@ class LocalStack:
             SecretString=json.dumps({"client_id": LWA_CLIENT_ID, "client_secret": client_secret}),
         )
         sm.create_secret(
-            Name=WEBHOOK_SECRET_NAME,
+            Name=VENDOR_SECRETS_NAME,
             SecretString=json.dumps(
                 {"SIM_WEBHOOK_SECRET": sim_secret, "WEBHOOK_PATH_SECRET": path_secret}
             ),
@@ -222,7 +222,9 @@ class LocalStack:
             **aws,
             **wiring.environment,
             "LWA_SECRET_NAME": LWA_SECRET_NAME,
-            "WEBHOOK_SECRET_NAME": WEBHOOK_SECRET_NAME,
+            # the same JSON object of vendor secrets under both names skill.secrets reads
+            "VENDOR_SECRETS_NAME": VENDOR_SECRETS_NAME,
+            "WEBHOOK_SECRET_NAME": VENDOR_SECRETS_NAME,
             "LOCAL_SECRETS_FROM_ENV": "1",
             "SIM_WEBHOOK_SECRET": sim_secret,
             "WEBHOOK_PATH_SECRET": path_secret,
