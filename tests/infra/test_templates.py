@@ -21,6 +21,7 @@ from tests.infra._composition import (
     Statement,
     Sub,
     load,
+    statements_of,
 )
 
 INFRA = sorted((ROOT / "infra").glob("*.yaml"))
@@ -207,9 +208,8 @@ def test_queues_and_tables_are_literal_and_named_by_cloudformation():
         for res, raw in ALL.resources(kind):
             assert name not in raw["Properties"], f"{res} hard-codes its name"
     for res, raw in ALL.resources("AWS::SQS::Queue"):
-        assert {"FifoQueue", "VisibilityTimeout", "MessageRetentionPeriod"} <= set(raw["Properties"]) or (
-            res.logical_id.endswith("DLQ")
-        ), res
+        written = {"FifoQueue", "MessageRetentionPeriod"} | (set() if res.logical_id.endswith("DLQ") else {"VisibilityTimeout"})
+        assert written <= set(raw["Properties"]), f"{res}: write out {sorted(written - set(raw['Properties']))}"
 
 
 def test_tables_have_the_keys_and_ttl_the_code_uses():
@@ -226,9 +226,10 @@ def test_tables_have_the_keys_and_ttl_the_code_uses():
         assert {d["AttributeName"]: d["AttributeType"] for d in props["AttributeDefinitions"]} == dict.fromkeys(keys, "S")
         assert props["BillingMode"] == "PAY_PER_REQUEST"
         spec = props.get("TimeToLiveSpecification")
-        assert (spec and spec["Enabled"] == "true" and spec["AttributeName"]) == (ttl or None) or (
-            ttl is None and spec is None
-        ), name
+        if ttl is None:
+            assert spec is None, name
+        else:
+            assert spec == {"AttributeName": ttl, "Enabled": "true"}, name
 
 
 # -- IAM --------------------------------------------------------------------------------------------
@@ -370,16 +371,11 @@ def test_skill_id_parameter_accepts_only_skill_ids():
 
 
 def tokens_key() -> tuple[Res, list[Statement]]:
+    """The tokens table's KMS key and its key policy's statements."""
     table = ALL.props(Res("", "TokensTable"))
     key = table["SSESpecification"]["KMSMasterKeyId"]
     assert table["SSESpecification"]["SSEType"] == "KMS" and ALL.type_of(key) == "AWS::KMS::Key"
-    return key, [s for s in _key_policy(key)]
-
-
-def _key_policy(key: Res) -> list[Statement]:
-    from tests.infra._composition import statements_of
-
-    return statements_of(ALL.props(key)["KeyPolicy"], str(key))
+    return key, statements_of(ALL.props(key)["KeyPolicy"], str(key))
 
 
 def test_tokens_table_is_encrypted_with_its_own_customer_managed_key():
