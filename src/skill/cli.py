@@ -128,8 +128,9 @@ def _parser() -> argparse.ArgumentParser:
             "Start the local stack, send each directive file to the entrypoint in order and print "
             "what Alexa receives as JSON lines on stdout: the synchronous answer, then for a "
             "DeferredResponse the events the event gateway accepted for it. Unless the first "
-            "file is an AcceptGrant (or --no-link), the demo user is linked first. Exit 0 when "
-            "every file ran, 2 when a file cannot be read (then nothing runs)."
+            "file is an AcceptGrant (or --no-link), the demo user is linked (AcceptGrant through "
+            "the entrypoint) before the first directive answered through the gateway. Exit 0 "
+            "when every file ran, 2 when a file cannot be read (then nothing runs)."
         ),
     )
     invoke.add_argument("files", nargs="+", metavar="FILE", help="directive JSON file ('-' = stdin)")

@@ -293,6 +293,34 @@ def test_pollers_build_lambdas_sqs_event_and_redeliver_reported_failures(stack: 
                                         "ApproximateNumberOfMessagesNotVisible")), 3)
 
 
+def test_fifo_groups_run_in_order_and_different_groups_in_parallel(stack: LocalStack) -> None:
+    spans: dict[str, tuple[float, float]] = {}
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        started = time.monotonic()
+        time.sleep(0.3)
+        for record in event["Records"]:
+            spans[record["body"]] = (started, time.monotonic())
+        return {"batchItemFailures": []}
+
+    poller = _poller(stack, f"t-{uuid.uuid4().hex[:8]}.fifo", handler,
+                     attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+    poller.batch_size, poller.concurrency = 1, 4  # as the processors: one directive a batch
+    sqs = stack.client("sqs")
+    for group, body in (("bulb-1", "on-1"), ("bulb-2", "on-2"), ("bulb-1", "dim-1"), ("bulb-2", "dim-2")):
+        sqs.send_message(QueueUrl=poller.queue_url, MessageBody=body, MessageGroupId=group)
+    poller.start()
+    try:
+        assert _wait(lambda: len(spans) == 4)
+    finally:
+        poller.signal_stop()
+        poller.join()
+
+    assert spans["on-1"][1] <= spans["dim-1"][0]  # one bulb: in order, never overlapping
+    assert spans["on-2"][1] <= spans["dim-2"][0]
+    assert spans["on-2"][0] < spans["on-1"][1]  # two bulbs: side by side
+
+
 def test_a_handler_that_raises_leaves_its_batch_on_the_queue(stack: LocalStack) -> None:
     calls: list[str] = []
 

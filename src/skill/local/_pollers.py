@@ -147,7 +147,16 @@ class PollerStats:
 
 
 class QueuePoller:
-    """One queue -> one handler, on a daemon thread, until ``stop``."""
+    """One queue -> one handler, until ``signal_stop``.
+
+    One thread receives; up to ``concurrency`` batches are in the handler at once, each on its
+    own worker thread, as Lambda's event source mapping scales out. A single receiver also keeps
+    moto's FIFO semantics honest: moto decides which message groups are locked when a receive
+    call *starts*, so concurrent long polls could hand out a bulb's next command while its
+    previous one is still in a handler. While any batch of a FIFO queue is in a handler, the
+    receiver short-polls (every ``idle_sleep`` s) so a group is unlocked as soon as its message
+    is deleted, as in SQS; otherwise it long-polls for ``wait_seconds``.
+    """
 
     def __init__(
         self,
@@ -162,7 +171,9 @@ class QueuePoller:
         report_batch_item_failures: bool = True,
         retry_after: int = 1,
         wait_seconds: int = 1,
-        concurrency: int = 2,
+        idle_sleep: float = 0.05,
+        concurrency: int = 4,
+        fifo: bool = False,
         loader: Callable[[str], Handler] = load_handler,
     ) -> None:
         self.queue_url = queue_url
@@ -174,37 +185,39 @@ class QueuePoller:
         self.report_batch_item_failures = report_batch_item_failures
         self.retry_after = retry_after
         self.wait_seconds = wait_seconds
+        self.idle_sleep = idle_sleep
+        self.concurrency = max(1, concurrency)
+        self.fifo = fifo or queue_url.endswith(".fifo")
         self.stats = PollerStats()
         self._sqs = sqs
         self._loader = loader
         self._stop = threading.Event()
         self._paused = threading.Event()
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._in_handler = 0
-        self._receiving = 0
+        self._receiving = False
         self._missing_reported = False
         self.missing = False
-        #: Like Lambda's concurrent pollers: FIFO message groups keep one bulb's order.
-        self._threads = [
-            threading.Thread(target=self._run, name=f"poller:{function_name}:{i}", daemon=True)
-            for i in range(max(1, concurrency))
-        ]
+        self._thread = threading.Thread(
+            target=self._run, name=f"poller:{function_name}", daemon=True
+        )
 
     def start(self) -> QueuePoller:
-        for thread in self._threads:
-            thread.start()
+        self._thread.start()
         return self
 
     def signal_stop(self) -> None:
         with self._lock:
             self._stop.set()
+            self._lock.notify_all()
 
     def join(self, timeout: float = 10.0) -> None:
-        """Wait for batches in a handler to finish; a thread still waiting on ``ReceiveMessage``
-        ends by itself within ``wait_seconds`` without calling the handler."""
+        """Wait for batches in a handler to finish; a receive still waiting on SQS ends by
+        itself within ``wait_seconds`` and gives back what it got, without a handler call."""
         deadline = time.monotonic() + timeout
-        while self.busy and time.monotonic() < deadline:
-            time.sleep(0.02)
+        with self._lock:
+            while self._in_handler and time.monotonic() < deadline:
+                self._lock.wait(max(0.0, deadline - time.monotonic()))
 
     def pause(self, paused: bool = True) -> None:
         """Stop (or resume) handing messages to the handler; they stay on the queue."""
@@ -213,6 +226,7 @@ class QueuePoller:
                 self._paused.set()
             else:
                 self._paused.clear()
+            self._lock.notify_all()
 
     @property
     def busy(self) -> bool:
@@ -222,9 +236,9 @@ class QueuePoller:
 
     @property
     def holding(self) -> bool:
-        """True while a thread waits on ``ReceiveMessage`` or has a batch in the handler."""
+        """True while a receive is under way or a batch is in the handler."""
         with self._lock:
-            return self._in_handler > 0 or self._receiving > 0
+            return self._in_handler > 0 or self._receiving
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -235,9 +249,8 @@ class QueuePoller:
                 handler = self._loader(self.handler_path)
             except HandlerMissing as exc:
                 self.missing = True
-                with self._lock:
-                    report, self._missing_reported = not self._missing_reported, True
-                if report:
+                if not self._missing_reported:
+                    self._missing_reported = True
                     print(
                         f"local stack: {self.handler_path} is not there yet ({exc}); "
                         f"messages stay on {self.queue_url.rsplit('/', 1)[-1]}",
@@ -258,15 +271,18 @@ class QueuePoller:
                     self._stop.wait(0.5)
 
     def _poll_once(self, handler: Handler) -> None:
-        with self._lock:  # pause() and signal_stop() set their flags under this lock
-            if self._paused.is_set():
+        with self._lock:  # wait for a free worker; pause() and signal_stop() notify
+            while self._in_handler >= self.concurrency and not self._stop.is_set():
+                self._lock.wait(0.1)
+            if self._paused.is_set() or self._stop.is_set():
                 return
-            self._receiving += 1
+            short = self.fifo and self._in_handler > 0
+            self._receiving = True
         try:
             answer = self._sqs.receive_message(
                 QueueUrl=self.queue_url,
                 MaxNumberOfMessages=self.batch_size,
-                WaitTimeSeconds=self.wait_seconds,
+                WaitTimeSeconds=0 if short else self.wait_seconds,
                 MessageSystemAttributeNames=["All"],
                 MessageAttributeNames=["All"],
             )
@@ -279,14 +295,25 @@ class QueuePoller:
                 self._change_visibility(messages, 0)
         finally:
             with self._lock:
-                self._receiving -= 1
-        if not keep:
-            return
+                self._receiving = False
+        if keep:
+            worker = threading.Thread(
+                target=self._work, args=(handler, messages), name=f"{self.function_name}:batch",
+                daemon=True,
+            )
+            worker.start()
+        elif short:
+            self._stop.wait(self.idle_sleep)
+
+    def _work(self, handler: Handler, messages: list[dict[str, Any]]) -> None:
         try:
             self._deliver(handler, messages)
+        except Exception:  # deleting or releasing failed: SQS redelivers after the timeout
+            _log.exception("poller for %s could not settle a batch", self.function_name)
         finally:
             with self._lock:
                 self._in_handler -= 1
+                self._lock.notify_all()
 
     def _change_visibility(self, messages: list[dict[str, Any]], seconds: int) -> None:
         self._sqs.change_message_visibility_batch(

@@ -12,17 +12,23 @@
 
 and points the process's environment at them (restored on exit). Handlers run in-process.
 
-Example (a pytest fixture)::
+Example (a pytest fixture; one stack per module, starting one takes about a second)::
 
     @pytest.fixture(scope="module")
     def stack():
         with LocalStack(latency=0.01, transition=0.2) as running:
-            running.link_demo_user()
+            running.link_demo_user()       # AcceptGrant: the dispatcher needs the LWA tokens
             yield running
 
     def test_turn_on(stack):
-        answer = stack.invoke(event)                        # what Alexa gets at once
-        events = stack.wait_for_answer(answer_token(event))  # what the gateway got later
+        directive = json.loads(Path("events/TurnOn.sync.json").read_text())
+        answer = stack.invoke(directive)   # what Alexa gets at once: DeferredResponse
+        token = directive["directive"]["header"]["correlationToken"]
+        events = stack.wait_for_answer(token)  # what the event gateway accepted later
+        assert events[-1]["event"]["header"]["name"] == "Response"
+
+One stack at a time per process: it owns ``os.environ`` while it runs, and moto's server is
+shared by the stacks of a process (emptied when a stack starts).
 """
 
 from __future__ import annotations
@@ -114,7 +120,7 @@ class LocalStack:
         token_lifetime: float = 3600,
         retry_after: int = 1,
         pollers: bool = True,
-        poller_concurrency: int = 2,
+        poller_concurrency: int = 4,
         metrics: bool = False,
         env: Mapping[str, str] | None = None,
     ) -> None:
@@ -263,6 +269,7 @@ class LocalStack:
                 report_batch_item_failures=consumer.report_batch_item_failures,
                 retry_after=self.retry_after,
                 concurrency=self.poller_concurrency,
+                fifo=queue.spec.fifo,
             )
 
         def stop_all() -> None:
