@@ -5,15 +5,21 @@ They are what the queues and tables hold, as JSON, so every function reads them 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import PydanticSerializationError
 
 from skill.bulbs import BulbState, Change, Features
 
 
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+#: SQS takes 256 KiB per message; keep a margin for attributes.
+MAX_MESSAGE_CHARS = 250_000
 
 
 class QueuedDirective(_Record):
@@ -43,6 +49,20 @@ class QueuedDirective(_Record):
 
     def __repr__(self) -> str:  # the directive carries the user's vendor token
         return f"QueuedDirective(message_id={self.message_id!r}, endpoint={self.endpoint_id!r})"
+
+    def to_message(self) -> str:
+        """The queue message body: ASCII JSON (SQS refuses some unicode), at most
+        ``MAX_MESSAGE_CHARS``. A directive that cannot be stored is ``INVALID_DIRECTIVE``: asking
+        Alexa to try again would fail again."""
+        from skill.errors import InvalidDirective
+
+        try:
+            body = json.dumps(self.model_dump(mode="json"), ensure_ascii=True, separators=(",", ":"))
+        except (PydanticSerializationError, ValueError, RecursionError):
+            raise InvalidDirective("the directive cannot be stored (nested too deeply)") from None
+        if len(body) > MAX_MESSAGE_CHARS:
+            raise InvalidDirective("the directive is too large to be stored")
+        return body
 
 
 class LwaTokens(_Record):

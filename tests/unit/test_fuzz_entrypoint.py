@@ -207,7 +207,7 @@ def check_answer(event: Any, message: Any, world: World, watcher: _Unexpected) -
     logged = [r.getMessage() for r in watcher.records]
     # The one designed failure path: the directive could not be stored (SQS refused it, or it
     # could not be serialised); it is logged with its traceback and answered INTERNAL_ERROR
-    # ("never silently dropped"). See the strict xfails below for inputs that should not get
+    # ("never silently dropped"). See the regression tests below for inputs that should not get
     # that far. Anything else logged with a traceback is a bug.
     store_failed = any(m.startswith("could not store the directive") for m in logged)
     unexpected = [m for m in logged if not m.startswith("could not store the directive")]
@@ -729,7 +729,7 @@ def test_deep_nesting_anywhere_is_answered(key, depth, kind, where):
     check_answer(event, message, world, watcher)
 
 
-# --- findings pinned as strict xfails (they flip to XPASS, and fail, once fixed) ---------------
+# --- findings of the fuzzers, fixed: kept as regression tests ---------------------------------
 
 CANNOT_STORE = {
     # pydantic's model_dump_json: "Maximum serialization depth exceeded"
@@ -743,12 +743,6 @@ CANNOT_STORE = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: the entrypoint validates a directive it then cannot store, and answers "
-    "INTERNAL_ERROR ('please try again', which fails again) instead of INVALID_DIRECTIVE; "
-    "see docs/reliability.md",
-)
 @pytest.mark.parametrize("case", sorted(CANNOT_STORE))
 def test_a_directive_the_queue_cannot_take_is_refused_as_invalid_not_internal_error(case):
     event = valid_directive(("Alexa.PowerController", "TurnOn"))

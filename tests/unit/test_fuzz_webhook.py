@@ -385,7 +385,7 @@ def test_other_methods_process_nothing(method):
     assert_refused(answer, 404, 405)
 
 
-# --- findings pinned as strict xfails (they flip to XPASS, and fail, once fixed) ---------------
+# --- findings of the fuzzers, fixed: kept as regression tests ---------------------------------
 
 
 def _call_tolerating_errors(event: dict[str, Any]) -> tuple[int, Hook]:
@@ -406,26 +406,12 @@ def test_a_body_that_is_not_utf8_processes_nothing(body, signed_too):
     assert hook.push.calls == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: notifications.webhook reads event.decoded_body, which decodes a base64 body "
-    "as UTF-8; a binary body (API Gateway base64-encodes it) raises UnicodeDecodeError out of "
-    "the handler: a 500 (the vendor retries) instead of a 4xx. Only reachable with the path "
-    "secret. Also hides the 413 for an oversized binary body. See docs/reliability.md",
-)
 @pytest.mark.parametrize("body", [b"\x80", b"\xff" * (64 * 1024 + 10)], ids=["binary", "oversized-binary"])
 def test_a_body_that_is_not_utf8_is_refused_with_a_4xx(body):
     status, hook = _call_tolerating_errors(http_event(body, signed(body)))
     assert 400 <= status < 500, status
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: PushHandler._apply calls encode_endpoint_id(vendor, device_id), which raises "
-    "ValueError when the endpoint id would pass 256 characters; a signed push for such a "
-    "device is a 500 (and vendor retries) instead of a 4xx or an ignored push. Only the vendor "
-    "can send it. See docs/reliability.md",
-)
 @pytest.mark.parametrize("device_id", ["x" * 300, "\u00e9" * 200], ids=["long", "long-non-ascii"])
 def test_a_signed_push_for_a_device_id_too_long_for_alexa_is_not_a_500(device_id):
     body = json.dumps({"device_id": device_id, "state": {"on": True, "brightness": 5}}).encode()

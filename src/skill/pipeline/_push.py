@@ -39,7 +39,11 @@ class PushHandler:
         return len(messages)
 
     def _apply(self, vendor: str, notification: Notification) -> list[OutboxMessage]:
-        endpoint_id = encode_endpoint_id(vendor, notification.device_id)
+        try:
+            endpoint_id = encode_endpoint_id(vendor, notification.device_id)
+        except ValueError:
+            logger.info("push for a device id Alexa cannot address ignored")
+            return []
         owner = self.services.pending.owner_of(endpoint_id)
         if owner is None or (notification.user_id and notification.user_id != owner.user_id):
             # A device we never saw a directive for, or someone else's: nothing to report.

@@ -127,6 +127,8 @@ class ControlHandler(_Handler):
         )
         try:
             services.queue.enqueue(adapter.style, queued)
+        except SkillError:
+            raise  # a directive that cannot be stored: INVALID_DIRECTIVE, not "try again"
         except Exception:
             logger.exception("could not store the directive; answering INTERNAL_ERROR")
             raise InternalError("the directive could not be stored; please try again") from None

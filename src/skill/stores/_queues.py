@@ -27,7 +27,7 @@ class SqsDirectiveQueue:
         sqs = self._sqs or client("sqs")
         sqs.send_message(
             QueueUrl=url,
-            MessageBody=directive.model_dump_json(),
+            MessageBody=directive.to_message(),
             MessageGroupId=_sqs_id(directive.endpoint_id),
             MessageDeduplicationId=_sqs_id(directive.message_id),
         )
