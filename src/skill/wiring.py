@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -30,6 +32,7 @@ def pipeline_services() -> PipelineServices:
     from skill.stores import DynamoPendingStore, SqsOutbox, SqsPollQueue
 
     config = settings()
+    breakers = _breakers(config.pending_table)
     return PipelineServices(
         adapters=AdapterRegistry.from_environment(secrets=secret_source()),
         outbox=SqsOutbox(config.outbox_queue_url),
@@ -38,4 +41,22 @@ def pipeline_services() -> PipelineServices:
         count=count,
         style_override=lambda vendor: flags().style_for(vendor),
         paused=lambda vendor: flags().paused(vendor),
+        breaker_for=breakers,
     )
+
+
+def _breakers(table: str) -> Callable[[str], CircuitBreaker]:
+    """One circuit breaker per vendor per container, its state shared in DynamoDB."""
+    from skill.breaker import CircuitBreaker, DynamoBreakerStore
+
+    store = DynamoBreakerStore(table)
+    built: dict[str, CircuitBreaker] = {}
+
+    def breaker_for(vendor: str) -> CircuitBreaker:
+        if vendor not in built:
+            built[vendor] = CircuitBreaker(
+                store, vendor, time.time, threshold=5, cooldown=30.0, cache_seconds=1.0
+            )
+        return built[vendor]
+
+    return breaker_for

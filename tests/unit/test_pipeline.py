@@ -251,3 +251,23 @@ def test_the_sweep_reports_changes_made_outside_alexa_and_device_list_changes(as
     from skill.alexa.events import with_scope
 
     assert_alexa_valid(with_scope(delete.message, "lwa-token"))
+
+
+def test_an_open_circuit_breaker_answers_at_once_without_calling_the_vendor(assert_alexa_valid):
+    from skill.breaker import CircuitBreaker, MemoryBreakerStore
+
+    adapter, services, clock = build(Style.SYNC)
+    Pipeline(services).process(queued())  # the owner is known
+    breaker = CircuitBreaker(MemoryBreakerStore(), "fake", clock, threshold=2, cooldown=30)
+    services.breaker_for = lambda vendor: breaker
+    adapter.failure = EndpointUnreachable("down")
+    for _ in range(2):
+        Pipeline(services).process(queued("Alexa.PowerController", "TurnOff"))
+    services.outbox.messages.clear()
+    adapter.calls.clear()
+    started = clock.now
+    Pipeline(services).process(queued("Alexa.PowerController", "TurnOff", received=clock.now))
+    [answer] = services.outbox.messages
+    assert_alexa_valid(answer.message)
+    assert answer.message["event"]["payload"]["type"] == "BRIDGE_UNREACHABLE"
+    assert [c for c in adapter.calls if c[0] != "identify"] == [] and clock.now == started

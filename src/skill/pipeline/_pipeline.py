@@ -14,7 +14,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from skill import bulbs, discovery
 from skill.alexa import SUPPORTED, parse_envelope
@@ -46,6 +46,8 @@ class PipelineServices:
     count: Callable[[str, float], None] = lambda name, value: None  # metrics sink
     style_override: Callable[[str], str | None] = lambda vendor: None  # feature flags
     paused: Callable[[str], bool] = lambda vendor: False  # feature flags
+    #: The vendor's circuit breaker (``skill.breaker.CircuitBreaker``), or None for none.
+    breaker_for: Callable[[str], Any] = lambda vendor: None
     identities: dict[str, tuple[str, float]] = field(default_factory=dict)
 
 
@@ -104,11 +106,15 @@ class Pipeline:
         return user_id
 
     def call(self, adapter: Adapter, operation: Callable[[], T], *, deadline: float) -> T:
-        """Run a vendor call, retrying retryable failures while the deadline allows."""
+        """Run a vendor call through its circuit breaker, retrying retryable failures while the
+        deadline allows. An open breaker raises at once with its cool-down as ``retry_after``,
+        which is longer than the time left: the answer is BRIDGE_UNREACHABLE without waiting."""
+        breaker = self.services.breaker_for(adapter.name)
+        guarded = operation if breaker is None else (lambda: breaker.guard(operation))
         attempt = 0
         while True:
             try:
-                return operation()
+                return guarded()
             except SkillError as error:
                 if isinstance(error, InvalidAuthorizationCredential) or not error.retryable:
                     raise
