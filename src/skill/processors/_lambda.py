@@ -62,11 +62,11 @@ def make_handler(style: Style) -> Handler:
         def record_handler(record: Any) -> str:
             queued = record.json_body
             log.set_correlation_id(queued.get("directive", {}).get("header", {}).get("messageId"))
-            metrics().add_dimension(name="style", value=style.value)
             outcome = process_once(queued=queued)
             count(f"Directives_{outcome}", 1)
             return outcome
 
+        metrics().add_dimension(name="style", value=style.value)
         try:
             return process_partial_response(
                 event=event,
