@@ -84,11 +84,14 @@ def test_accept_grant_stores_the_users_tokens_in_dynamodb(stack: LocalStack) -> 
 
 
 def test_accept_grant_with_a_code_lwa_refuses_is_accept_grant_failed(stack: LocalStack) -> None:
-    try:
-        answer = stack.invoke(accept_grant("demo-token", "bad-code"))
-    finally:
-        stack.link_demo_user()  # a refused grant unlinks the user; the next tests need tokens
+    table = stack.table_name("TOKENS_TABLE")
+    key = {"user_id": {"S": "demo-user"}}
+    before = stack.client("dynamodb").get_item(TableName=table, Key=key)["Item"]
 
+    answer = stack.invoke(accept_grant("demo-token", "bad-code"))
+
+    after = stack.client("dynamodb").get_item(TableName=table, Key=key)["Item"]
+    assert after == before  # a failed re-link leaves the working link alone
     valid(answer)
     assert answer["event"]["header"]["namespace"] == "Alexa.Authorization"
     assert name_of(answer) == "ErrorResponse"

@@ -216,3 +216,12 @@ def test_accept_grant_with_a_token_no_vendor_knows_fails(world, assert_alexa_val
 def test_accept_grant_when_the_store_fails_is_accept_grant_failed(world, assert_alexa_valid):
     world.tokens.failure = ConnectionError("dynamodb down")
     assert answer(world, accept_grant(), assert_alexa_valid)["payload"]["type"] == "ACCEPT_GRANT_FAILED"
+
+
+def test_a_failed_re_link_keeps_the_tokens_the_user_had(world, assert_alexa_valid):
+    answer(world, accept_grant("code-1"), assert_alexa_valid)
+    world.lwa.failure = LwaError("invalid_grant", invalid_grant=True)
+    reply = answer(world, accept_grant("code-2"), assert_alexa_valid)
+    assert reply["payload"]["type"] == "ACCEPT_GRANT_FAILED"
+    record = world.tokens.records["user-1"]
+    assert record.access_token == "at-code-1" and record.grant_code is None

@@ -53,13 +53,19 @@ class AcceptGrantHandler(_Handler):
             user_id = discovery.identify_user(services.adapters, payload.grantee.token)
         except SkillError as error:
             raise AcceptGrantFailed(f"cannot identify the user: {error.message}") from None
-        pending = TokenRecord(user_id=user_id, region=services.region, grant_code=payload.grant.code)
+        previous = services.tokens.get(user_id)
+        pending = (previous or TokenRecord(user_id=user_id, region=services.region)).model_copy(
+            update={"grant_code": payload.grant.code}
+        )
         services.tokens.put(pending)  # storage first: the code is the only copy of the grant
         try:
             tokens = services.lwa.exchange(payload.grant.code)
         except LwaError as error:
-            if not error.transient:
-                services.tokens.delete(user_id)
+            if not error.transient:  # a dead code: back to what the user had (a re-link that
+                if previous is None:  # fails must not unlink a working user)
+                    services.tokens.delete(user_id)
+                else:
+                    services.tokens.put(previous)
             logger.warning("AcceptGrant: LWA exchange failed (transient=%s)", error.transient)
             raise AcceptGrantFailed("Login with Amazon did not accept the grant") from None
         services.tokens.put(
