@@ -14,6 +14,7 @@ from skill.errors import NoSuchEndpoint
 from skill.plugins._contract import Adapter, AdapterContext, AdapterFactory
 
 ENTRY_POINT_GROUP = "bulb_skill.adapters"
+SIMULATOR_PREFIX = "sim-"
 
 
 @cache
@@ -23,7 +24,8 @@ def installed_adapters() -> dict[str, EntryPoint]:
 
 
 class AdapterRegistry:
-    """The adapters this deployment enables (``ADAPTERS``, comma-separated; default: all).
+    """The adapters this deployment enables (``ADAPTERS``, comma-separated; default: every
+    installed adapter except the local simulator's ``sim-*`` ones).
 
     Example::
 
@@ -52,7 +54,9 @@ class AdapterRegistry:
         environ = os.environ if environ is None else environ
         wanted = [n.strip() for n in environ.get("ADAPTERS", "").split(",") if n.strip()]
         available = installed_adapters()
-        names: Iterable[str] = wanted or sorted(available)
+        # Default: every installed vendor, but never the local simulator's adapters (they are
+        # installed with the package; only the local stack, which names them, uses them).
+        names: Iterable[str] = wanted or sorted(n for n in available if not n.startswith(SIMULATOR_PREFIX))
         missing = [n for n in names if n not in available]
         if missing:
             raise RuntimeError(f"ADAPTERS names adapters that are not installed: {missing}")
