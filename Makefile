@@ -40,3 +40,9 @@ build: sam
 
 sam-check: sam
 	scripts/sam.sh check
+
+## make bench: the performance suite (cold start vs the boto3 floor, warm CPU, end-to-end latency,
+## cost per directive; issue 7), not part of make test; prints a table, writes docs/benchmarks.md
+.PHONY: bench
+bench: $(STAMP)
+	$(PY) -m bench.run

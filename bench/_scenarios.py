@@ -1,0 +1,249 @@
+"""Events, environment and stored data for invoking each Lambda handler as AWS would.
+
+Shared by the cold-start benchmark (the event is handed to a fresh interpreter) and the cost
+driver (handlers chained in one process). Everything points at the stub cloud
+(``bench._stubs``) and the vendor simulator (``skill.local.simulator``, latency 0).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from skill.alexa import features_to_cookie
+from skill.bulbs import BulbState, Change, Features, KelvinRange
+from skill.local.simulator import DEFAULT_WEBHOOK_SECRET, sign
+from skill.plugins import encode_endpoint_id
+from skill.records import DeviceOwner, OutboxMessage, PendingCommand, PollTicket, QueuedDirective
+
+TOKEN = "demo-token"
+USER = "demo-user"
+DEVICE = "color-1"
+PATH_SECRET = "bench-path-secret-0123456789"
+STYLES = ("sync", "async", "optimistic", "polling")
+MODULE_OF_STYLE = {"sync": "sync", "async": "async_", "optimistic": "optimistic", "polling": "polling"}
+COLOR = Features(dimmable=True, color=True, color_temperature=KelvinRange(minimum=2000, maximum=9000))
+CORRELATION = "dFMb0z+PgpgdDmluhJ1LddFvSqZ/jCc8ptlAKulUj90jSqg=="
+SECRETS = {
+    "client_id": "amzn1.application-oa2-client.bench",
+    "client_secret": "bench-secret",
+    "WEBHOOK_PATH_SECRET": PATH_SECRET,
+    "SIM_WEBHOOK_SECRET": DEFAULT_WEBHOOK_SECRET,
+}
+
+
+def quick_simulator_sockets() -> None:
+    """TCP_NODELAY on the vendor simulator's sockets (see the findings in docs/benchmarks.md):
+    without it every simulated vendor call stalls ~40 ms on a delayed ACK, which is an artefact
+    of the simulator, not of the code under test."""
+    from skill.local import _sim_http
+
+    _sim_http._Handler.disable_nagle_algorithm = True
+
+
+def environment(cloud: Any, simulator_url: str) -> dict[str, str]:
+    """What template.yaml gives the functions, pointed at the stubs."""
+    env = {
+        "AWS_ENDPOINT_URL": cloud.url,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "OUTBOX_QUEUE_URL": cloud.queue_url("outbox"),
+        "OUTBOX_DLQ_URL": cloud.queue_url("outbox-dlq"),
+        "POLL_QUEUE_URL": cloud.queue_url("poll"),
+        "TOKENS_TABLE": "bulb-skill-tokens",
+        "PENDING_TABLE": "bulb-skill-pending",
+        "IDEMPOTENCY_TABLE": "bulb-skill-idempotency",
+        "LWA_TOKEN_URL": f"{cloud.url}/auth/o2/token",
+        "LWA_SECRET_NAME": "bulb-skill/lwa",
+        "VENDOR_SECRETS_NAME": "bulb-skill/vendors",
+        "WEBHOOK_SECRET_NAME": "bulb-skill/vendors",
+        "GATEWAY_URL": f"{cloud.url}/v3/events",
+        "SIMULATOR_URL": simulator_url,
+        "DEADLINE_SECONDS": "8",
+        "ADAPTERS": ",".join(f"sim-{style}" for style in STYLES),
+        "POWERTOOLS_SERVICE_NAME": "bulb-skill",
+        "POWERTOOLS_METRICS_NAMESPACE": "BulbSkill",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "PYTHONHASHSEED": "0",
+    }
+    for style in STYLES:
+        env[f"DIRECTIVES_QUEUE_{style.upper()}_URL"] = cloud.queue_url(f"directives-{style}.fifo")
+    return env
+
+
+def endpoint_id(style: str, device: str = DEVICE) -> str:
+    return encode_endpoint_id(f"sim-{style}", device)
+
+
+def directive(namespace: str, name: str, payload: dict[str, Any] | None = None,
+              endpoint: str | None = None, token: str = TOKEN) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "header": {"namespace": namespace, "name": name, "payloadVersion": "3",
+                   "messageId": str(uuid.uuid4()), "correlationToken": CORRELATION},
+        "payload": payload or {},
+    }
+    if endpoint is not None:
+        body["endpoint"] = {"scope": {"type": "BearerToken", "token": token},
+                            "endpointId": endpoint, "cookie": features_to_cookie(COLOR)}
+    return {"directive": body}
+
+
+def control(style: str, brightness: int = 55) -> dict[str, Any]:
+    return directive("Alexa.BrightnessController", "SetBrightness", {"brightness": brightness},
+                     endpoint_id(style))
+
+
+def report_state(style: str) -> dict[str, Any]:
+    return directive("Alexa", "ReportState", None, endpoint_id(style))
+
+
+def discover() -> dict[str, Any]:
+    event = directive("Alexa.Discovery", "Discover", {"scope": {"type": "BearerToken", "token": TOKEN}})
+    event["directive"]["header"].pop("correlationToken")
+    return event
+
+
+def _sqs_record(body: str, fifo_group: str | None = None) -> dict[str, Any]:
+    attributes = {"ApproximateReceiveCount": "1", "SentTimestamp": str(int(time.time() * 1000)),
+                  "SenderId": "AIDAEXAMPLE", "ApproximateFirstReceiveTimestamp": str(int(time.time() * 1000))}
+    if fifo_group is not None:
+        attributes.update(MessageGroupId=fifo_group, MessageDeduplicationId=str(uuid.uuid4()),
+                          SequenceNumber="18849496460467696128")
+    return {"messageId": str(uuid.uuid4()), "receiptHandle": "AQEB" + uuid.uuid4().hex, "body": body,
+            "attributes": attributes, "messageAttributes": {}, "md5OfBody": "",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:bench" + (".fifo" if fifo_group else ""),
+            "awsRegion": "us-east-1"}
+
+
+def sqs_event(bodies: list[str], fifo_groups: list[str | None] | None = None) -> dict[str, Any]:
+    groups = fifo_groups or [None] * len(bodies)
+    return {"Records": [_sqs_record(b, g) for b, g in zip(bodies, groups, strict=True)]}
+
+
+def queued_body(style: str, now: float | None = None) -> str:
+    now = time.time() if now is None else now
+    event = control(style)
+    return QueuedDirective(directive=event["directive"], received_at=now, deadline=now + 8,
+                           features=COLOR).model_dump_json()
+
+
+def http_api_event(vendor: str, secret: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload 2.0) request for the webhook route."""
+    path = f"/webhooks/{vendor}/{secret}"
+    now = time.time()
+    return {
+        "version": "2.0", "routeKey": "POST /webhooks/{vendor}/{secret}", "rawPath": path,
+        "rawQueryString": "", "headers": {"content-type": "application/json", **headers},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "bench", "domainName": "bench.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "bench", "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1",
+                                              "sourceIp": "203.0.113.1", "userAgent": "vendor"},
+            "requestId": str(uuid.uuid4()), "routeKey": "POST /webhooks/{vendor}/{secret}",
+            "stage": "$default", "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "pathParameters": {"vendor": vendor, "secret": secret},
+        "body": body.decode(), "isBase64Encoded": False,
+    }
+
+
+def signed_push(request_id: str, state: dict[str, Any]) -> tuple[dict[str, str], bytes]:
+    body = json.dumps({"device_id": DEVICE, "request_id": request_id, "user_id": USER,
+                       "state": state}).encode()
+    timestamp = str(int(time.time()))
+    return {"x-sim-timestamp": timestamp,
+            "x-sim-signature": sign(DEFAULT_WEBHOOK_SECRET, timestamp, body)}, body
+
+
+# -- stored items (DynamoDB JSON, as the project's stores write them) --------------------------
+
+def owner_item(style: str, state: BulbState | None = None, now: float | None = None) -> dict[str, Any]:
+    now = time.time() if now is None else now
+    owner = DeviceOwner(endpoint_id=endpoint_id(style), user_id=USER, vendor=f"sim-{style}",
+                        features=COLOR, state=state or BulbState(on=False, brightness=80),
+                        vendor_token=TOKEN, updated_at=now)
+    return {"pk": {"S": f"owner#{owner.endpoint_id}"}, "sk": {"S": "owner"},
+            "body": {"S": owner.model_dump_json()}, "updated_at": {"N": str(int(now))}}
+
+
+def pending_item(style: str, message_id: str, reference: str | None, now: float | None = None) -> dict[str, Any]:
+    now = time.time() if now is None else now
+    command = PendingCommand(
+        endpoint_id=endpoint_id(style), message_id=message_id, correlation_token=CORRELATION,
+        user_id=USER, vendor_token=TOKEN, reference=reference, change=Change(brightness=55, on=True),
+        expected=BulbState(on=True, brightness=55), features=COLOR, received_at=now, deadline=now + 8,
+    )
+    return {"pk": {"S": f"pending#{command.endpoint_id}"}, "sk": {"S": message_id},
+            "body": {"S": command.model_dump_json()}, "expires_at": {"N": str(int(now) + 3608)}}
+
+
+def token_item(now: float | None = None) -> dict[str, Any]:
+    now = time.time() if now is None else now
+    return {"user_id": {"S": USER}, "region": {"S": "NA"}, "access_token": {"S": "Atza|bench"},
+            "refresh_token": {"S": "Atzr|bench"}, "expires_at": {"N": str(int(now + 3600))}}
+
+
+def outbox_body(now: float | None = None) -> str:
+    from skill.alexa import events, state_properties
+
+    now = time.time() if now is None else now
+    message = events.response(CORRELATION, endpoint_id("sync"),
+                              state_properties(COLOR, BulbState(on=True, brightness=55), now))
+    return OutboxMessage(user_id=USER, message=message, deadline=now + 8, received_at=now,
+                         correlation_id=str(uuid.uuid4())).model_dump_json()
+
+
+# -- the first invocation of each handler ------------------------------------------------------
+
+#: handler module -> the boto3 clients it needs over its life (the cold-start floor).
+FLOOR_CLIENTS = {
+    "skill.entrypoint": ("sqs", "dynamodb", "secretsmanager"),
+    "skill.processors.sync": ("sqs", "dynamodb"),
+    "skill.processors.async_": ("sqs", "dynamodb"),
+    "skill.processors.optimistic": ("sqs", "dynamodb"),
+    "skill.processors.polling": ("sqs", "dynamodb"),
+    "skill.notifications": ("sqs", "dynamodb", "secretsmanager"),
+    "skill.poller": ("sqs", "dynamodb"),
+    "skill.sweep": ("sqs", "dynamodb"),
+    "skill.dispatcher": ("dynamodb", "secretsmanager"),
+}
+
+
+def first_invocation(module: str, cloud: Any, simulator: Any) -> tuple[dict[str, Any], str]:
+    """(event, what it exercises) for ``module``'s first invocation; seeds the stubs."""
+    now = time.time()
+    if module == "skill.entrypoint":
+        return control("sync"), "SetBrightness -> directives queue, DeferredResponse"
+    if module.startswith("skill.processors."):
+        style = next(s for s, m in MODULE_OF_STYLE.items() if module.endswith("." + m))
+        return (sqs_event([queued_body(style, now)], [endpoint_id(style)]),
+                f"1 FIFO record: vendor (sim-{style}) -> {'outbox' if style in ('sync', 'optimistic') else 'pending'}")
+    if module == "skill.poller":
+        message_id = str(uuid.uuid4())
+        cloud.put("pending", pending_item("polling", message_id, "r-1", now))
+        cloud.put("pending", owner_item("polling", now=now))
+        simulator.set_state("sim-polling", DEVICE, on=True, brightness=55)
+        ticket = PollTicket(endpoint_id=endpoint_id("polling"), message_id=message_id)
+        return sqs_event([ticket.model_dump_json()]), "1 poll ticket: vendor read, converged -> outbox"
+    if module == "skill.notifications":
+        cloud.put("pending", pending_item("async", str(uuid.uuid4()), "req-1", now))
+        cloud.put("pending", owner_item("async", now=now))
+        headers, body = signed_push("req-1", {"on": True, "brightness": 55, "online": True})
+        return (http_api_event("sim-async", PATH_SECRET, headers, body),
+                "signed push matching a pending command -> outbox")
+    if module == "skill.dispatcher":
+        cloud.put("tokens", token_item(now))
+        return sqs_event([outbox_body(now)]), "1 outbox Response: token read -> gateway 202"
+    if module == "skill.sweep":
+        cloud.put("pending", owner_item("polling", now=now))
+        return ({"id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+                 "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)), "detail": {}},
+                "1 known bulb of a polling vendor: list + reads -> ChangeReport, AddOrUpdateReport")
+    raise KeyError(module)

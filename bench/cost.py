@@ -1,0 +1,244 @@
+"""What one directive costs, counted: the Lambda handlers chained as AWS would chain them, every
+AWS request counted by the stub cloud, every vendor call by the simulator, every log byte.
+
+Run as a script by ``bench.run`` (``python bench/cost.py OUT.json``) with the project's
+virtualenv. Per style, ``1 + N`` control directives go entrypoint -> directives queue ->
+processor -> (async: vendor push -> notifications; polling: poll queue -> poller) -> outbox ->
+dispatcher -> gateway 202; the first one (the container's cold path: secrets, identity cache) is
+reported apart, the next ``N`` are averaged. ReportState, Discover, the minute sweep and LWA
+(AcceptGrant, token refresh) are counted the same way.
+
+Each handler invocation is also timed (``time.thread_time`` of the calling thread: the stub
+and simulator threads are excluded), which the on-paper model turns into billed duration.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import _scenarios as sc  # noqa: E402
+from bench._stubs import StubCloud  # noqa: E402
+
+N = int(os.environ.get("BENCH_COST_DIRECTIVES", "4"))
+
+
+class _CountingStdout(io.TextIOBase):
+    """Where the handlers' JSON logs and EMF metrics go: counted (CloudWatch Logs ingestion)."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+
+    def write(self, text: str) -> int:
+        self.bytes += len(text.encode())
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+class Context:
+    function_name = "bench"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    aws_request_id = "c0ffee00-0000-4000-8000-000000000000"
+
+    def __init__(self) -> None:
+        self._end = time.time() + 10
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self._end - time.time()) * 1000)
+
+
+class Driver:
+    def __init__(self, cloud: StubCloud, sim: Any, stdout: _CountingStdout) -> None:
+        self.cloud, self.sim, self.stdout = cloud, sim, stdout
+        self.invocations: list[dict[str, Any]] = []
+        import skill.entrypoint
+        import skill.notifications
+        import skill.poller
+        import skill.sweep
+        from skill.processors import async_, optimistic, polling, sync
+
+        self.entrypoint = skill.entrypoint.handler
+        self.processors = {"sync": sync.handler, "async": async_.handler,
+                           "optimistic": optimistic.handler, "polling": polling.handler}
+        self.notifications = skill.notifications.handler
+        self.poller = skill.poller.handler
+        self.sweep = skill.sweep.handler
+        try:
+            import skill.dispatcher
+
+            self.dispatcher = skill.dispatcher.handler
+        except ImportError:
+            self.dispatcher = None
+
+    def invoke(self, function: str, handler: Any, event: Any) -> Any:
+        ledger = self.cloud.ledger
+        aws_before = sum(ledger.requests.values())
+        gateway_before, lwa_before = ledger.gateway_posts, ledger.lwa_calls
+        vendor_before = len(self.sim.log())
+        cpu, wall = time.thread_time(), time.perf_counter()
+        answer = handler(event, Context())
+        self.invocations.append({
+            "function": function,
+            "cpu_ms": (time.thread_time() - cpu) * 1000,
+            "wall_ms": (time.perf_counter() - wall) * 1000,
+            "aws_calls": sum(ledger.requests.values()) - aws_before,
+            "gateway_posts": ledger.gateway_posts - gateway_before,
+            "lwa_calls": ledger.lwa_calls - lwa_before,
+            "vendor_calls": len(self.sim.log()) - vendor_before,
+        })
+        return answer
+
+    def _records(self, queue: str) -> list[dict[str, Any]]:
+        return self.cloud.take(self.cloud.queue_url(queue))
+
+    def deliver_outbox(self) -> None:
+        messages = self._records("outbox")
+        if messages and self.dispatcher is not None:
+            answer = self.invoke("dispatcher", self.dispatcher, sc.sqs_event([m["body"] for m in messages]))
+            assert not answer.get("batchItemFailures"), answer
+
+    def directive(self, style: str, brightness: int) -> str:
+        answer = self.invoke("entrypoint", self.entrypoint, sc.control(style, brightness))
+        assert answer["event"]["header"]["name"] == "DeferredResponse", answer
+        queued = self._records(f"directives-{style}.fifo")
+        event = sc.sqs_event([m["body"] for m in queued], [m["group"] for m in queued])
+        answer = self.invoke(f"processor-{style}", self.processors[style], event)
+        assert not answer.get("batchItemFailures"), answer
+        if style == "async":
+            push = self.cloud.wait_push(timeout=5)
+            assert push is not None, "the simulator did not push"
+            headers, body = push
+            wanted = {k: v for k, v in headers.items() if k.startswith("x-sim-")}
+            answer = self.invoke("notifications", self.notifications,
+                                 sc.http_api_event("sim-async", sc.PATH_SECRET, wanted, body))
+            assert answer["statusCode"] == 200, answer
+        # poll tickets: the polling style's clock, and the async watchdog's (a push that never
+        # comes); the SQS delay (>= 1 s) outlasts the simulated bulb's transition
+        for _ in range(10):
+            tickets = self._records("poll")
+            if not tickets:
+                break
+            if style == "polling":
+                time.sleep(self.sim.transition + 0.05)
+            answer = self.invoke("poller", self.poller, sc.sqs_event([t["body"] for t in tickets]))
+            assert not answer.get("batchItemFailures"), answer
+        self.deliver_outbox()
+        return "ok"
+
+
+def _delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in after.items():
+        if isinstance(value, dict):
+            inner = {k: v - before.get(key, {}).get(k, 0) for k, v in value.items()}
+            out[key] = {k: v for k, v in inner.items() if v}
+        else:
+            out[key] = value - before.get(key, 0)
+    return out
+
+
+def _measure(driver: Driver, run: Any, repeat: int) -> dict[str, Any]:
+    cloud, sim = driver.cloud, driver.sim
+    before = cloud.ledger.snapshot()
+    log_before = driver.stdout.bytes
+    vendor_before = len(sim.log())
+    start = len(driver.invocations)
+    for i in range(repeat):
+        run(i)
+    sim.wait_idle(2)
+    invocations = driver.invocations[start:]
+    counts = _delta(before, cloud.ledger.snapshot())
+    per = {k: ({kk: vv / repeat for kk, vv in v.items()} if isinstance(v, dict) else v / repeat)
+           for k, v in counts.items()}
+    by_function: dict[str, dict[str, float]] = {}
+    for inv in invocations:
+        f = by_function.setdefault(inv["function"], {"invocations": 0.0})
+        f["invocations"] += 1 / repeat
+        for key in ("cpu_ms", "wall_ms", "aws_calls", "gateway_posts", "lwa_calls", "vendor_calls"):
+            f[key] = f.get(key, 0.0) + inv[key] / repeat
+    return {"per_directive": per, "functions": by_function,
+            "vendor_calls": (len(sim.log()) - vendor_before) / repeat,
+            "log_bytes": (driver.stdout.bytes - log_before) / repeat}
+
+
+def run() -> dict[str, Any]:
+    from bench._scenarios import quick_simulator_sockets
+    from skill.local.simulator import VendorSimulator
+
+    quick_simulator_sockets()
+    stdout = _CountingStdout()
+    results: dict[str, Any] = {"directives_per_style": N}
+    with StubCloud(secrets=sc.SECRETS) as cloud, \
+            VendorSimulator(latency=0, transition=0.05, webhook_url=f"{cloud.url}/webhook") as sim:
+        os.environ.update(sc.environment(cloud, sim.url))
+        cloud.put("tokens", sc.token_item())
+        real_stdout, sys.stdout = sys.stdout, stdout
+        try:
+            driver = Driver(cloud, sim, stdout)
+            styles: dict[str, Any] = {}
+            for style in sc.STYLES:
+                first = _measure(driver, lambda i, s=style: driver.directive(s, 30), 1)
+                warm = _measure(driver, lambda i, s=style: driver.directive(s, 31 + i), N)
+                styles[style] = {"first": first, "warm": warm}
+            results["styles"] = styles
+            results["report_state"] = _measure(
+                driver, lambda i: driver.invoke("entrypoint", driver.entrypoint, sc.report_state("sync")), N)
+            results["discover"] = _measure(
+                driver, lambda i: driver.invoke("entrypoint", driver.entrypoint, sc.discover()), N)
+            # the minute sweep, for one user whose 3 bulbs are on a polling vendor (after a first
+            # sweep has recorded them, as in steady state)
+            cloud.tables["pending"].clear()
+            cloud.put("pending", sc.owner_item("polling"))
+            driver.invoke("sweep", driver.sweep, {"id": "warmup"})
+            driver.deliver_outbox()
+            results["sweep_user_3_bulbs"] = _measure(
+                driver, lambda i: driver.invoke("sweep", driver.sweep, {"id": f"s{i}"}), 3)
+            results["lwa"] = _lwa_check(driver)
+        finally:
+            sys.stdout = real_stdout
+    return results
+
+
+def _lwa_check(driver: Driver) -> dict[str, Any]:
+    """A token 30 s from expiry (inside the refresh margin): 20 events in a row -> LWA calls."""
+    if driver.dispatcher is None:
+        return {"skipped": "dispatcher not importable"}
+    cloud = driver.cloud
+    item = sc.token_item()
+    item["expires_at"] = {"N": str(int(time.time() + 30))}
+    cloud.put("tokens", item)
+    import skill.dispatcher
+
+    skill.dispatcher.dispatcher.cache_clear()  # a new container: nothing cached yet
+    before = cloud.ledger.lwa_calls
+    for _ in range(20):
+        cloud.queues["outbox"].append({"body": sc.outbox_body(), "group": None, "delay": 0})
+        driver.deliver_outbox()
+    return {"events": 20, "lwa_calls": cloud.ledger.lwa_calls - before,
+            "gateway_posts": len(cloud.gateway_events)}
+
+
+def main() -> None:
+    results = run()
+    text = json.dumps(results, indent=1)
+    if len(sys.argv) > 1:
+        Path(sys.argv[1]).write_text(text)
+    else:
+        print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""End-to-end latency, directive -> event gateway 202, in the local stack, per style.
+
+Uses ``skill.local.stack.LocalStack`` (``invoke(event)``, ``wait_for_answer(correlation_token,
+timeout)``) when it is importable; until it lands this section reports "not measured" and says
+why. For each vendor latency in ``BENCH_E2E_LATENCIES`` (default ``0,0.15``) and each style,
+``BENCH_E2E_DIRECTIVES`` (default 15) SetBrightness directives (half as many for polling) are sent one after
+the other to the style's simulated bulb (after ``link_demo_user``); each is timed from ``invoke`` to the gateway's 202 for its
+correlation token (a Response; anything else counts as a failure). Reported: p50/p95/p99
+(nearest rank) and the worst. At vendor latency 0 the bulb's transition is 0 too; a last run at
+latency 0 sets ``TCP_NODELAY`` on the local stack's HTTP servers (the fix proposed in
+docs/benchmarks.md) to show what it changes.
+
+Run as a script by ``bench.run`` (``python bench/e2e.py OUT.json``) with the project's
+virtualenv.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+STYLES = ("sync", "async", "optimistic", "polling")
+N = int(os.environ.get("BENCH_E2E_DIRECTIVES", "15"))
+#: The polling style's clock is the poll queue's SQS delay (>= 1 s): fewer runs tell as much.
+N_STYLE = {"polling": max(3, N // 2)}
+LATENCIES = [float(x) for x in os.environ.get("BENCH_E2E_LATENCIES", "0,0.15").split(",")]
+TIMEOUT = 10.0
+#: The simulated bulb's transition (a 202 command landing) at each vendor latency: none when the
+#: vendor is instantaneous (the project's own overhead), the simulator's default otherwise.
+TRANSITION = {0.0: 0.0}
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def _stack(latency: float) -> Any:
+    from skill.local.stack import LocalStack
+
+    parameters = inspect.signature(LocalStack).parameters
+    extra = {"transition": TRANSITION[latency]} if latency in TRANSITION and "transition" in parameters else {}
+    for name in ("vendor_latency", "latency", "sim_latency", "simulator_latency"):
+        if name in parameters:
+            return LocalStack(**{name: latency}, **extra)
+    raise TypeError(f"LocalStack{inspect.signature(LocalStack)} takes no vendor latency parameter")
+
+
+def nodelay(on: bool) -> None:
+    """TCP_NODELAY on the local stack's own HTTP servers (simulator, gateway, LWA, webhook):
+    the fix proposed in docs/benchmarks.md, applied from outside to measure what it gives."""
+    from skill.local import _http, _sim_http
+
+    _sim_http._Handler.disable_nagle_algorithm = on
+    _http._Handler.disable_nagle_algorithm = on
+
+
+def _directive(style: str, brightness: int) -> tuple[dict[str, Any], str]:
+    from skill.alexa import features_to_cookie
+    from skill.bulbs import Features, KelvinRange
+
+    token = uuid.uuid4().hex + "=="
+    features = Features(dimmable=True, color=True, color_temperature=KelvinRange(minimum=2000, maximum=9000))
+    event = {"directive": {
+        "header": {"namespace": "Alexa.BrightnessController", "name": "SetBrightness", "payloadVersion": "3",
+                   "messageId": str(uuid.uuid4()), "correlationToken": token},
+        "endpoint": {"scope": {"type": "BearerToken", "token": "demo-token"},
+                     "endpointId": f"sim-{style}:color-1", "cookie": features_to_cookie(features)},
+        "payload": {"brightness": brightness},
+    }}
+    return event, token
+
+
+def socket_stall(calls: int = 30) -> dict[str, float]:
+    """Median ms of a vendor-simulator call at latency 0, without and with ``TCP_NODELAY``."""
+    import statistics
+
+    import requests
+
+    from skill.local.simulator import VendorSimulator
+
+    out: dict[str, float] = {}
+    for fixed in (False, True):
+        nodelay(fixed)
+        with VendorSimulator(latency=0) as sim:
+            session = requests.Session()
+            session.trust_env = False
+            headers = {"Authorization": "Bearer demo-token"}
+            times = []
+            for i in range(calls + 3):
+                start = time.perf_counter()
+                session.post(f"{sim.url}/sim-sync/v1/devices/color-1/commands", headers=headers,
+                             json={"brightness": 40 + i % 2})
+                if i >= 3:
+                    times.append((time.perf_counter() - start) * 1000)
+            session.close()
+        out["nodelay" if fixed else "as_is"] = statistics.median(times)
+    nodelay(False)
+    return out
+
+
+def run() -> dict[str, Any]:
+    stall = socket_stall()
+    try:
+        import skill.local.stack  # noqa: F401
+    except ImportError as error:
+        return {"measured": False, "socket_stall_ms": stall,
+                "reason": f"skill.local.stack.LocalStack has not landed ({error}); this section is "
+                          "ready and runs as soon as it does"}
+    results: dict[str, Any] = {"measured": True, "directives": N, "latencies": {}, "socket_stall_ms": stall}
+    runs = [(latency, False) for latency in LATENCIES] + [(0.0, True)]
+    for latency, fixed in runs:
+        nodelay(fixed)
+        per_style: dict[str, Any] = {}
+        with _stack(latency) as stack:
+            if hasattr(stack, "link_demo_user"):
+                stack.link_demo_user()
+            for style in STYLES:
+                times: list[float] = []
+                failures = 0
+                n = N_STYLE.get(style, N)
+                print(f"  e2e: vendor latency {latency:g}{' + TCP_NODELAY' if fixed else ''}, {style}: "
+                      f"{n} directives", file=sys.stderr, flush=True)
+                for i in range(n + 2):
+                    event, token = _directive(style, 20 + i % 60)
+                    start = time.perf_counter()
+                    stack.invoke(event)
+                    answer = stack.wait_for_answer(token, TIMEOUT)
+                    elapsed = (time.perf_counter() - start) * 1000
+                    if i < 2:
+                        continue  # warm-up: the handlers' cold starts are measured elsewhere
+                    final = answer[-1]["event"]["header"]["name"] if answer else None
+                    if final != "Response":
+                        failures += 1
+                        continue
+                    times.append(elapsed)
+                per_style[style] = {"n": len(times), "failures": failures,
+                                    "p50": percentile(times, 50), "p95": percentile(times, 95),
+                                    "p99": percentile(times, 99), "max": max(times, default=float("nan"))}
+        results["latencies"][f"{latency:g}" + (" + TCP_NODELAY" if fixed else "")] = per_style
+    return results
+
+
+def main() -> None:
+    results = run()
+    text = json.dumps(results, indent=1)
+    if len(sys.argv) > 1:
+        Path(sys.argv[1]).write_text(text)
+    else:
+        print(text)
+
+
+if __name__ == "__main__":
+    main()
