@@ -7,7 +7,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 ADAPTER_DIRS := $(wildcard adapters/*/pyproject.toml)
 
-.PHONY: test demo venv clean lint invoke
+.PHONY: test demo load venv clean lint invoke
 
 $(STAMP): pyproject.toml $(ADAPTER_DIRS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,14 @@ test: $(STAMP) sam-check
 ## make demo: start the local stack on loopback and play every sample directive in events/
 demo: $(STAMP)
 	$(VENV)/bin/skill demo
+
+## make load: a bounded load run of the local stack (50 users x 20 mixed directives, about 3 min
+## per profile): without faults, with vendor and gateway faults, and with LWA faults too; prints
+## answered, errors by type, late drops, lost, duplicates and p50/p99 latency (docs/reliability.md)
+LOAD_ARGS ?= --users 50 --per-user 20 --rate 6 --faults none --faults vendor=0.2,gateway=0.2 \
+	--faults vendor=0.2,gateway=0.2,lwa=0.2
+load: $(STAMP)
+	$(VENV)/bin/skill load $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) .aws-sam build dist

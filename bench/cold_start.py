@@ -17,12 +17,15 @@ python 3.13, the Lambda runtime's version, and the local python too with ``BENCH
 - floor: ``import boto3`` and create the clients the function needs from one
   ``boto3.session.Session`` (the SDK's cheapest way), configured as ``skill.aws.client`` does; ``floor+calls`` also makes one call per client (botocore's
   first-call work: endpoint rules, serializer, parser), a fairer floor for a function that calls;
-- peak RSS: ``ru_maxrss`` of the child (interpreter included).
+- peak RSS: ``ru_maxrss`` of the child (interpreter included);
+- ratio: each handler run follows a run of its floor; the ratio is the median of those paired
+  ratios (robust to the machine's load drifting), the times shown are the fastest runs.
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 import os
 import subprocess
 import sys
@@ -112,17 +115,23 @@ def measure(reps: int | None = None, log=print) -> dict[str, Any]:
                 n = reps if python is py313 or py313 is None else max(2, reps // 2)
                 per: dict[str, dict[str, list[dict[str, Any]]]] = {}
                 for mode, tree in (("nopyc", nopyc), ("pyc", pyc)):
-                    log(f"  cold start python {python.label} {mode}: {n} runs x {len(MODULES) + 2 * len(FLOORS)} targets")
+                    log(f"  cold start python {python.label} {mode}: {n} runs x {2 * len(MODULES) + len(FLOORS)} targets")
                     runs: dict[str, list[dict[str, Any]]] = {}
                     for _ in range(n):
                         for clients in FLOORS:
-                            for calls in (False, True):
-                                cloud.reset()
-                                spec = {"floor": list(clients), "calls": calls,
-                                        "queue_url": cloud.queue_url("floor")}
-                                runs.setdefault(_floor_name(clients, calls), []).append(
-                                    _run_child(python.path, tree, mode, env, spec, work))
+                            cloud.reset()
+                            spec = {"floor": list(clients), "calls": True,
+                                    "queue_url": cloud.queue_url("floor")}
+                            runs.setdefault(_floor_name(clients, True), []).append(
+                                _run_child(python.path, tree, mode, env, spec, work))
                         for module in MODULES:
+                            # the floor right before the handler: a ratio of neighbours in time
+                            # is robust to the machine's load drifting during the run
+                            clients = FLOOR_CLIENTS[module]
+                            cloud.reset()
+                            floor = _run_child(python.path, tree, mode, env, {"floor": list(clients)}, work)
+                            runs.setdefault(_floor_name(clients, False), []).append(floor)
+                            runs.setdefault("pair:" + module, []).append(floor)
                             cloud.reset()
                             sim.reset()
                             event, what = first_invocation(module, cloud, sim)
@@ -155,6 +164,10 @@ def _secrets() -> dict[str, str]:
     return SECRETS
 
 
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
 def _best(values: list[float]) -> float:
     """The fastest run: on a shared machine other processes only ever add time."""
     return min(values) if values else float("nan")
@@ -165,6 +178,8 @@ def _summarise(per: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any
     for mode, runs in per.items():
         rows: dict[str, Any] = {}
         for name, results in runs.items():
+            if name.startswith("pair:"):
+                continue
             good = [r for r in results if "error" not in r]
             errors = [r["error"] for r in results if "error" in r]
             rows[name] = {
@@ -184,11 +199,16 @@ def _summarise(per: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any
             clients = FLOOR_CLIENTS[module]
             floor = rows[_floor_name(clients, False)]
             floor_calls = rows[_floor_name(clients, True)]
+            pairs = [(h, f) for h, f in zip(runs.get(module, []), runs.get("pair:" + module, []))
+                     if "error" not in h and "error" not in f]
             row["floor"] = _floor_name(clients, False)
             row["floor_ms"] = floor["total_ms"]
+            row["floor_cpu_ms"] = floor["cpu_ms"]
             row["floor_calls_ms"] = floor_calls["total_ms"]
             row["floor_rss_mb"] = floor["rss_mb"]
-            row["ratio"] = row["total_ms"] / floor["total_ms"]
+            # the median of the ratios of each handler run to the floor run just before it
+            row["ratio"] = _median([h["total_s"] / f["total_s"] for h, f in pairs])
+            row["ratio_cpu"] = _median([h["cpu_s"] / f["cpu_s"] for h, f in pairs])
             row["ratio_calls"] = row["total_ms"] / floor_calls["total_ms"]
         summary[mode] = rows
     return summary

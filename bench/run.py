@@ -171,6 +171,12 @@ def render(m: dict[str, Any], r: dict[str, Any]) -> str:
         + f". Commit {m['commit']}, {m['date']}. Load average before/after: "
         f"{'/'.join(f'{x:.1f}' for x in m['load_before'])} → {'/'.join(f'{x:.1f}' for x in m.get('load_after', (0, 0, 0)))} "
         "(a shared machine: wall times carry other processes' noise, CPU times much less).\n")
+    add(f"Run it: `make bench` (this run took {m.get('seconds', 0) / 60:.1f} min; the first run on a machine also "
+        "installs the dependencies for python 3.13 under /tmp/bulb-bench, about a minute). Knobs: "
+        "`BENCH_COLD_REPS`, `BENCH_COLD_LOCAL=1` (cold start under the local python too), `BENCH_WARM_SECONDS`, "
+        "`BENCH_COST_DIRECTIVES`, `BENCH_E2E_DIRECTIVES`, `BENCH_E2E_LATENCIES`, `BENCH_ONLY=cold,warm,...` "
+        "(a partial run leaves this file alone); `python -m bench.run --render` rewrites it from the last run's "
+        "raw results.\n")
 
     cold = r.get("cold")
     if cold:
@@ -303,8 +309,8 @@ def _findings(r: dict[str, Any]) -> str:
             f"{_f(v.get('A', {}).get('cpu_ms'))} with one boto3 Session, {_f(v.get('A+B', {}).get('cpu_ms'))} when "
             f"idempotency shares the DynamoDB client, {_f(best.get('cpu_ms'))} without Powertools batch "
             f"({_f(base.get('modules'))} → {_f(best.get('modules'))} modules, peak RSS {_f(base.get('rss_mb'))} → "
-            f"{_f(best.get('rss_mb'))} MB; ratio to the floor {_f(base.get('cpu_ms', 0) / floor_cpu, 2) if floor_cpu else '–'} → "
-            f"{_f(best.get('cpu_ms', 0) / floor_cpu, 2) if floor_cpu else '–'}: the 1.2 goal is not reached even then, the "
+            f"{_f(best.get('rss_mb'))} MB; ratio to the floor {_f(base.get('ratio_cpu'), 2)} → "
+            f"{_f(best.get('ratio_cpu'), 2)}: the 1.2 goal is not reached even then, the "
             "rest being pydantic's import and the project's own models, logging and adapter). Fixes: (A) `skill/aws.py` line `return boto3.session.Session().client("
             "...)`: create the Session once (`@cache def _session()`), every client from it (a Session re-reads "
             "and re-parses botocore's endpoint and model files: ~3 JSON loads and a directory scan per client); "
@@ -380,7 +386,9 @@ def _cold_method(cold: dict[str, Any]) -> str:
         "`skill.aws` itself makes a new Session per client, see the findings); **floor+calls**: plus one call per client (botocore's "
         "first-call work: endpoint rules, serializer, parser). Ratio = handler / floor; goal ≤ 1.2. "
         "**cpu** = user+sys CPU of the child (robust to the machine's other load); RSS = `ru_maxrss`, "
-        f"interpreter included.\n\nFirst invocations: {scenarios}.\n")
+        f"interpreter included. Each handler run comes right after a run of its floor; **ratio** is the median of "
+        "these paired ratios (robust to the load of a shared machine drifting during the run), the times are "
+        f"the fastest runs.\n\nFirst invocations: {scenarios}.\n")
 
 
 def _cold_table(summary: dict[str, Any]) -> str:
@@ -397,7 +405,7 @@ def _cold_table(summary: dict[str, Any]) -> str:
             f"{_f(n.get('total_ms'))} ({_f(n.get('cpu_ms'))})", f"{_f(n.get('floor_ms'))}", _f(n.get("ratio"), 2),
             f"{_f(row['total_ms'])} ({_f(row['cpu_ms'])})", f"{_f(row['floor_ms'])}",
             f"**{_f(row['ratio'], 2)}**{flag}",
-            _f(row["cpu_ms"] / pyc[row["floor"]]["cpu_ms"], 2),
+            _f(row.get("ratio_cpu"), 2),
             _f(row["ratio_calls"], 2),
             f"{_f(row['rss_mb'])} ({_f(row['floor_rss_mb'])})",
         ])
@@ -405,7 +413,7 @@ def _cold_table(summary: dict[str, Any]) -> str:
               "ratio (wall)", "ratio (cpu)", "vs floor+calls", "peak RSS MB (floor)"]
     floors = [[f"`{k}`", f"{_f(nopyc.get(k, {}).get('total_ms'))} ({_f(nopyc.get(k, {}).get('cpu_ms'))})",
                f"{_f(v['total_ms'])} ({_f(v['cpu_ms'])})", _f(v["rss_mb"])]
-              for k, v in pyc.items() if k.startswith("floor")]
+              for k, v in sorted(pyc.items()) if k.startswith("floor")]
     return (_table(header, rows) + "\n\nFloors: \n\n"
             + _table(["floor", "no .pyc ms (cpu)", ".pyc ms (cpu)", "peak RSS MB"], floors))
 
@@ -425,14 +433,15 @@ def _whatif_section(w: dict[str, Any], cold: dict[str, Any] | None) -> str:
         if v["errors"]:
             note += " (failed: " + v["errors"][0][-120:].replace("\n", " ") + ")"
         rows.append([name + note, _f(v["total_ms"]), _f(v["cpu_ms"]),
-                     _f(v["cpu_ms"] / floor, 2) if floor else "–", _f(v["rss_mb"]), _f(v["modules"])])
+                     _f(v.get("ratio_cpu"), 2), _f(v["rss_mb"]), _f(v["modules"])])
     return ("### Proposed fixes, measured\n\n"
             f"`bench/whatif.py` patches a copy of the precompiled tree (never the work tree) and measures "
             f"`{w['module']}`'s cold start (python {w['python']}, .pyc, fastest run). **A** `skill/aws.py`: one "
             "`boto3.session.Session` for every client; **B** `skill/processors/_lambda.py`: the idempotency layer "
             "gets that DynamoDB client (`boto3_client=`); **C** the same file: the FIFO partial-batch loop written "
             "out instead of `aws_lambda_powertools.utilities.batch`.\n\n"
-            + _table(["variant", "ms", "cpu ms", "ratio (cpu) to floor", "peak RSS MB", "modules"], rows) + "\n")
+            + _table(["variant", "ms", "cpu ms", "ratio (cpu) to floor", "peak RSS MB", "modules"], rows)
+            + f"\n\nFloor (`import boto3` + sqs and dynamodb clients, same rounds): {_f(w.get('floor_cpu_ms'))} ms CPU.\n")
 
 
 def _bytecode_section(b: dict[str, Any], cold: dict[str, Any] | None) -> str:
@@ -596,7 +605,7 @@ def console_summary(r: dict[str, Any]) -> str:
                 if module.startswith("skill."):
                     n = nopyc.get(module, {})
                     lines.append(f"  {module:28s} no-pyc {n.get('total_ms', 0):7.0f} x{n.get('ratio', 0):4.2f}"
-                                 f"   pyc {row['total_ms']:7.0f} x{row['ratio']:4.2f} / cpu x{row['cpu_ms'] / pyc[row['floor']]['cpu_ms']:4.2f}"
+                                 f"   pyc {row['total_ms']:7.0f} x{row['ratio']:4.2f} / cpu x{row.get('ratio_cpu', float('nan')):4.2f}"
                                  f"   rss {row['rss_mb']:4.0f} MB")
     warm = r.get("warm") or {}
     for label, data in warm.items():

@@ -2,7 +2,9 @@
 
 A copy of the precompiled Lambda-shaped tree (``bench._build``) gets each fix as a source
 patch (the work tree is never touched), is recompiled, and the processor's first invocation is
-measured as in ``bench.cold_start`` (fastest of ``BENCH_COLD_REPS`` runs). A patch whose anchor
+measured as in ``bench.cold_start`` (fastest of at least 5 runs; each round starts
+with a run of the floor, and the ratio is the median of the variant's CPU time over that round's
+floor). A patch whose anchor
 text is no longer in the source is reported as "not applicable" (someone changed that code).
 
 - A ``skill/aws.py``: one ``boto3.session.Session`` for every client instead of one per client
@@ -18,13 +20,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import statistics
 import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from bench import _build
-from bench._scenarios import SECRETS, environment, first_invocation, quick_simulator_sockets
+from bench._scenarios import FLOOR_CLIENTS, SECRETS, environment, first_invocation, quick_simulator_sockets
 from bench._stubs import StubCloud
 
 PATCHES: dict[str, list[tuple[str, str, str]]] = {
@@ -135,7 +138,7 @@ def measure(log=print) -> dict[str, Any]:
     os.environ["BENCH_WHATIF_PY"] = python.path
     quick_simulator_sockets()
     _, pyc = _build.lambda_tree(python, log=log)
-    reps = int(os.environ.get("BENCH_COLD_REPS", "3"))
+    reps = max(5, int(os.environ.get("BENCH_COLD_REPS", "3")))  # cheap: five runs per round
     results: dict[str, Any] = {"module": MODULE, "python": python.label, "variants": {}}
     with tempfile.TemporaryDirectory(prefix="bench-whatif-") as tmp, StubCloud(secrets=SECRETS) as cloud, \
             VendorSimulator(latency=0, transition=0.05, webhook_url=f"{cloud.url}/webhook") as sim:
@@ -146,7 +149,11 @@ def measure(log=print) -> dict[str, Any]:
             trees[name] = _patched_tree(pyc, letters, work / "trees")
         log(f"  what-if: {len(VARIANTS)} variants x {reps} runs of {MODULE}")
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in VARIANTS}
+        floors: list[dict[str, Any]] = []
+        clients = FLOOR_CLIENTS[MODULE]
         for _ in range(reps):
+            cloud.reset()
+            floors.append(_run_child(python.path, trees["as is"][0], "pyc", env, {"floor": list(clients)}, work))
             for name, _letters in VARIANTS:
                 cloud.reset()
                 sim.reset()
@@ -155,8 +162,12 @@ def measure(log=print) -> dict[str, Any]:
                 if "error" not in result and not _ok(MODULE, result["answer"]):
                     result["error"] = result["answer"]
                 runs[name].append(result)
+        good_floors = [f for f in floors if "error" not in f]
+        results["floor_cpu_ms"] = min((f["cpu_s"] * 1000 for f in good_floors), default=float("nan"))
         for name, _letters in VARIANTS:
             good = [r for r in runs[name] if "error" not in r]
+            pairs = [r["cpu_s"] / f["cpu_s"] for r, f in zip(runs[name], floors)
+                     if "error" not in r and "error" not in f]
             results["variants"][name] = {
                 "not_applicable": trees[name][1],
                 "errors": [r["error"][-300:] for r in runs[name] if "error" in r][:1],
@@ -164,6 +175,7 @@ def measure(log=print) -> dict[str, Any]:
                 "cpu_ms": min((r["cpu_s"] * 1000 for r in good), default=float("nan")),
                 "rss_mb": min((r["maxrss_mb"] for r in good), default=float("nan")),
                 "modules": min((r["modules"] for r in good), default=float("nan")),
+                "ratio_cpu": statistics.median(pairs) if pairs else float("nan"),
             }
         shutil.rmtree(work / "trees", ignore_errors=True)
     return results
