@@ -73,7 +73,44 @@ def test_async_records_a_pending_command_and_answers_nothing_yet():
     assert Pipeline(services).process(queued()) == "pending"
     assert services.outbox.messages == []
     [pending] = services.pending.pending_for("fake:color-1")
-    assert pending.expected.on and pending.reference == "ref-0"
+    assert pending.expected.on and pending.change.on is True
+
+
+def test_a_push_that_beats_the_vendors_own_answer_still_answers_the_command(assert_alexa_valid):
+    adapter, services, _ = build(Style.ASYNC, PushingFakeAdapter)
+    execute = adapter.execute
+
+    def execute_then_push_at_once(token, device_id, change):
+        accepted = execute(token, device_id, change)
+        state = adapter.states[device_id].model_dump(mode="json")  # the push lands first
+        PushHandler(services).handle("fake", push({"device": device_id, "state": state}))
+        return accepted
+
+    adapter.execute = execute_then_push_at_once
+    Pipeline(services).process(queued())
+    [answer] = services.outbox.messages
+    assert_alexa_valid(answer.message)
+    assert answer.message["event"]["header"]["name"] == "Response"  # not a ChangeReport
+    assert services.pending.pending_for("fake:color-1") == []
+
+
+def test_a_vendor_refusal_leaves_no_pending_command_behind(assert_alexa_valid):
+    adapter, services, _ = build(Style.POLLING)
+    Pipeline(services).process(queued())  # owner known
+    services.outbox.messages.clear()
+    services.poll_queue.tickets.clear()
+    services.pending.pending.clear()
+    original = adapter.execute
+
+    def refuse(token, device_id, change):
+        raise EndpointUnreachable("offline")
+
+    adapter.execute = refuse
+    Pipeline(services).process(queued("Alexa.PowerController", "TurnOff"))
+    [answer] = services.outbox.messages
+    assert answer.message["event"]["payload"]["type"] == "ENDPOINT_UNREACHABLE"
+    assert services.pending.pending == {} and services.poll_queue.tickets == []
+    adapter.execute = original
 
 
 def test_async_sets_a_watchdog_that_answers_when_the_push_never_comes(assert_alexa_valid):
@@ -271,3 +308,15 @@ def test_an_open_circuit_breaker_answers_at_once_without_calling_the_vendor(asse
     assert_alexa_valid(answer.message)
     assert answer.message["event"]["payload"]["type"] == "BRIDGE_UNREACHABLE"
     assert [c for c in adapter.calls if c[0] != "identify"] == [] and clock.now == started
+
+
+def test_a_sweep_that_finds_nothing_changed_writes_nothing():
+    adapter, services, clock = build(Style.OPTIMISTIC)
+    Pipeline(services).process(queued())
+    Sweep(services).run()  # learns the other bulbs
+    services.outbox.messages.clear()
+    writes = []
+    put_owner = services.pending.put_owner
+    services.pending.put_owner = lambda owner: (writes.append(owner), put_owner(owner))
+    assert Sweep(services).run() == 0
+    assert writes == [] and services.outbox.messages == []

@@ -168,9 +168,18 @@ class Job:
         if change.is_empty():
             self.respond(self.expected)  # already so: nothing to ask the vendor
             return
-        outcome = call(adapter, lambda: adapter.execute(self.token, self.device_id, change), deadline=queued.deadline)
-        style = Style(self.services.style_override(adapter.name) or adapter.style)
-        STRATEGIES[style].finish(self, outcome)
+        strategy = STRATEGIES[Style(self.services.style_override(adapter.name) or adapter.style)]
+        strategy.prepare(self)  # before the vendor can answer by another way (a fast push)
+        try:
+            outcome = call(
+                adapter,
+                lambda: adapter.execute(self.token, self.device_id, change),
+                deadline=queued.deadline,
+            )
+        except Exception:
+            strategy.abandon(self)
+            raise
+        strategy.finish(self, outcome)
 
     # --- callbacks for the strategies -------------------------------------------------------
 

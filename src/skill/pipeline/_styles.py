@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 from skill.bulbs import BulbState
 from skill.errors import EndpointUnreachable
 from skill.plugins import Accepted, Style
-from skill.records import PendingCommand, PollTicket
+from skill.records import PollTicket
 
 if TYPE_CHECKING:
     from skill.pipeline._pipeline import Job
@@ -21,9 +21,45 @@ logger = logging.getLogger(__name__)
 
 
 class StyleStrategy(Protocol):
-    def finish(self, job: Job, outcome: BulbState | Accepted) -> None:
-        """Answer now (outbox) or record what will answer later."""
+    def prepare(self, job: Job) -> None:
+        """Before the command goes to the vendor."""
         ...
+
+    def abandon(self, job: Job) -> None:
+        """The vendor refused the command (the pipeline then answers the error)."""
+        ...
+
+    def finish(self, job: Job, outcome: BulbState | Accepted) -> None:
+        """Answer now (outbox) or arrange what will answer later."""
+        ...
+
+
+class _AnswersNow:
+    """Styles whose answer is known when the vendor call returns: nothing to prepare."""
+
+    def prepare(self, job: Job) -> None:
+        pass
+
+    def abandon(self, job: Job) -> None:
+        pass
+
+
+class _AnswersLater:
+    """Styles answered after the call (push, poll): the pending command is recorded *before*
+    the vendor is called, so a push that beats the call's own answer still finds it."""
+
+    def prepare(self, job: Job) -> None:
+        job.services.pending.put_pending(job.pending_command(None))
+
+    def abandon(self, job: Job) -> None:
+        job.services.pending.delete_pending(job.endpoint_id, job.queued.message_id)
+        job.outcome = "answered"
+
+    def _answered_by_vendor(self, job: Job, state: BulbState) -> None:
+        """The vendor said the result after all: answer now, unless a push already did."""
+        if job.services.pending.delete_pending(job.endpoint_id, job.queued.message_id):
+            job.outcome = "answered"
+            job.respond(state)
 
 
 def _answered_state(job: Job, outcome: BulbState | Accepted) -> BulbState:
@@ -33,7 +69,7 @@ def _answered_state(job: Job, outcome: BulbState | Accepted) -> BulbState:
 
 
 @dataclass(frozen=True)
-class SyncStrategy:
+class SyncStrategy(_AnswersNow):
     """The vendor's answer carries the new state: that is the Response."""
 
     def finish(self, job: Job, outcome: BulbState | Accepted) -> None:
@@ -43,7 +79,7 @@ class SyncStrategy:
 
 
 @dataclass(frozen=True)
-class OptimisticStrategy:
+class OptimisticStrategy(_AnswersNow):
     """The vendor accepted: trust it, answer from the expected state, remember it as the last
     known state (a later sweep corrects it with a ChangeReport if the bulb disagrees)."""
 
@@ -52,35 +88,31 @@ class OptimisticStrategy:
 
 
 @dataclass(frozen=True)
-class AsyncStrategy:
-    """The vendor accepted and will push the result: record the pending command. When a poll
-    queue is deployed, a watchdog ticket comes due just before the deadline, so that a push that
-    never arrives still ends in one answer (the poller reads the bulb once more)."""
+class AsyncStrategy(_AnswersLater):
+    """The vendor accepted and will push the result. When a poll queue is deployed, a watchdog
+    ticket comes due just before the deadline, so that a push that never arrives still ends in
+    one answer (the poller reads the bulb once more)."""
 
     def finish(self, job: Job, outcome: BulbState | Accepted) -> None:
-        if isinstance(outcome, BulbState):  # the vendor said the result after all
-            job.respond(outcome)
+        if isinstance(outcome, BulbState):
+            self._answered_by_vendor(job, outcome)
             return
-        command = job.pending_command(outcome.reference)
-        job.services.pending.put_pending(command)
         if job.services.poll_queue is not None:
-            ticket = PollTicket(endpoint_id=command.endpoint_id, message_id=command.message_id)
+            ticket = PollTicket(endpoint_id=job.endpoint_id, message_id=job.queued.message_id)
             job.services.poll_queue.schedule(ticket, job.watchdog_delay())
 
 
 @dataclass(frozen=True)
-class PollingStrategy:
-    """The vendor accepted and has no push: record it and let the poll queue be the clock."""
+class PollingStrategy(_AnswersLater):
+    """The vendor accepted and has no push: the poll queue is the clock."""
 
     def finish(self, job: Job, outcome: BulbState | Accepted) -> None:
         if isinstance(outcome, BulbState):
-            job.respond(outcome)
+            self._answered_by_vendor(job, outcome)
             return
-        command: PendingCommand = job.pending_command(outcome.reference)
-        job.services.pending.put_pending(command)
         if job.services.poll_queue is None:
             raise EndpointUnreachable("no poll queue is deployed for the polling style")
-        ticket = PollTicket(endpoint_id=command.endpoint_id, message_id=command.message_id)
+        ticket = PollTicket(endpoint_id=job.endpoint_id, message_id=job.queued.message_id)
         job.services.poll_queue.schedule(ticket, job.poll_delay())
 
 

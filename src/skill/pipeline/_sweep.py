@@ -64,20 +64,31 @@ class Sweep:
         for device in devices.values():
             endpoint_id = encode_endpoint_id(adapter.name, device.id)
             owner = known.get(device.id)
+            state = adapter.read_state(token, device.id)
+            if owner is not None and owner.state == state and owner.features == device.features:
+                continue  # nothing changed: no write, no event (the common case, each minute)
             if owner is not None and self.services.pending.pending_for(endpoint_id):
                 continue  # a command is in flight: its answer will say the state
-            state = adapter.read_state(token, device.id)
-            before = owner.state if owner is not None else None
-            if owner is not None:
+            if owner is not None and owner.state is not None:
                 report = self.answers.change_report(
-                    user_id=user_id, endpoint_id=endpoint_id, features=device.features,
-                    before=before, after=state, cause="PERIODIC_POLL",
-                ) if before is not None else None
+                    user_id=user_id,
+                    endpoint_id=endpoint_id,
+                    features=device.features,
+                    before=owner.state,
+                    after=state,
+                    cause="PERIODIC_POLL",
+                )
                 if report:
                     messages.append(report)
             self.services.pending.put_owner(
-                DeviceOwner(endpoint_id=endpoint_id, user_id=user_id, vendor=adapter.name,
-                            features=device.features, state=state, vendor_token=token,
-                            updated_at=owner.updated_at if owner else now)
+                DeviceOwner(
+                    endpoint_id=endpoint_id,
+                    user_id=user_id,
+                    vendor=adapter.name,
+                    features=device.features,
+                    state=state,
+                    vendor_token=token,
+                    updated_at=owner.updated_at if owner else now,
+                )
             )
         return messages
