@@ -11,8 +11,16 @@ from typing import Any
 
 
 @cache
-def client(service: str) -> Any:
+def _session() -> Any:
+    """One boto3 session per container: each new session re-reads botocore's data files
+    (measured: ~190 ms of a processor's cold start, docs/benchmarks.md)."""
     import boto3
+
+    return boto3.session.Session()
+
+
+@cache
+def client(service: str) -> Any:
     from botocore.config import Config
 
     config = Config(
@@ -21,4 +29,17 @@ def client(service: str) -> Any:
         retries={"max_attempts": 3, "mode": "standard"},
         tcp_keepalive=True,
     )
-    return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
+    return _session().client(service, config=config)
+
+
+@cache
+def secrets_provider() -> Any:
+    """Powertools' Secrets Manager provider (caching, transforms) on our shared client."""
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    return SecretsProvider(boto3_client=client("secretsmanager"))
+
+
+def get_json_secret(name: str, max_age: int = 300) -> Any:
+    """A JSON secret, cached for ``max_age`` seconds by Powertools parameters."""
+    return secrets_provider().get(name, transform="json", max_age=max_age)

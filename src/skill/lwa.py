@@ -22,9 +22,9 @@ def secret_credentials(secret_name: str) -> Credentials:
     """Client id and secret from a Secrets Manager secret ``{"client_id", "client_secret"}``."""
 
     def read() -> tuple[str, str]:
-        from aws_lambda_powertools.utilities import parameters
+        from skill.aws import get_json_secret
 
-        value: Any = parameters.get_secret(secret_name, transform="json", max_age=300)
+        value: Any = get_json_secret(secret_name)
         return str(value["client_id"]), str(value["client_secret"])
 
     return read

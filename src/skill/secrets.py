@@ -21,9 +21,9 @@ def secret_source(environ: Mapping[str, str] | None = None) -> Callable[[str], s
         secret_name = environ.get("VENDOR_SECRETS_NAME") or environ.get("WEBHOOK_SECRET_NAME")
         if not secret_name:
             raise KeyError(f"secret {name} is not configured")
-        from aws_lambda_powertools.utilities import parameters
+        from skill.aws import get_json_secret
 
-        values = parameters.get_secret(secret_name, transform="json", max_age=300)
+        values = get_json_secret(secret_name)
         if not isinstance(values, dict) or name not in values:
             raise KeyError(f"secret {name} is not in {secret_name}")
         return str(values[name])

@@ -23,6 +23,7 @@ def _runtime() -> Any:
         idempotent_function,
     )
 
+    from skill.aws import client
     from skill.pipeline import Pipeline
     from skill.records import QueuedDirective
     from skill.wiring import pipeline_services
@@ -34,7 +35,9 @@ def _runtime() -> Any:
         raise_on_no_idempotency_key=True,
         expires_after_seconds=3600,
     )
-    persistence = DynamoDBPersistenceLayer(table_name=config.idempotency_table)
+    persistence = DynamoDBPersistenceLayer(
+        table_name=config.idempotency_table, boto3_client=client("dynamodb")
+    )
 
     @idempotent_function(
         data_keyword_argument="queued", persistence_store=persistence, config=idempotency
