@@ -161,9 +161,13 @@ def test_polling_reads_the_expected_state_once_the_bulb_converges(sim: VendorSim
     before = adapter.read_state(TOKEN, "white-1")
     expected = apply_command(before, TurnOn(), features)
     change = changes_for(before, expected)
-    adapter.execute(TOKEN, "white-1", change)
-    assert not converged(adapter.read_state(TOKEN, "white-1"), expected, change)
-    sim.wait_idle(2)
+    sim.transition = 1.0  # long enough that the read below comes first even on a busy machine
+    try:
+        adapter.execute(TOKEN, "white-1", change)
+        assert not converged(adapter.read_state(TOKEN, "white-1"), expected, change)
+    finally:
+        sim.transition = 0.05
+    sim.wait_idle(3)
     assert converged(adapter.read_state(TOKEN, "white-1"), expected, change)
 
 
