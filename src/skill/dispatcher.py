@@ -49,8 +49,9 @@ def dispatcher() -> Dispatcher:
     )
 
 
-@cache
 def _processor() -> Any:
+    """A processor per invocation: it holds the batch's records and failures, which must not
+    be shared by two invocations running in one process (the local stack does that)."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
     # a batch whose records all failed is reported as such, like any other partial answer

@@ -491,12 +491,25 @@ def test_a_busy_gateway_is_tried_again_one_second_later_within_the_deadline(worl
     assert world.meter.total("GatewayAnswers", status=str(status)) == 1
 
 
-def test_retries_back_off_and_stop_after_three_sends(world, gateway, clock):
-    gateway.answer(500, 503, 429)
-    assert world.deliver(outbox(deadline=T0 + 8)) is Outcome.GAVE_UP
+def test_retries_back_off_at_least_a_second_apart_until_the_deadline(world, gateway, clock):
+    gateway.answer(500, 503, 429, 500, 503)
+    assert world.deliver(outbox(deadline=T0 + 7)) is Outcome.LATE
     times = [r["at"] for r in gateway.received]
-    assert times == [T0, T0 + 1.0, T0 + 3.0]
+    assert times == [T0, T0 + 1.0, T0 + 2.0, T0 + 3.5, T0 + 5.5]
     assert all(b - a >= 1.0 for a, b in zip(times, times[1:]))
+    assert world.meter.total("LateDrops") == 1
+
+
+def test_a_gateway_failing_three_times_still_gets_the_answer_within_the_deadline(world, gateway, clock):
+    gateway.answer(503, 503, 503)
+    assert world.deliver(outbox(deadline=T0 + 8)) is Outcome.DELIVERED
+    assert len(gateway.received) == 4
+
+
+def test_retries_stop_after_six_sends(world, gateway, clock):
+    gateway.answer(500, 503, 429, 500, 503, 500)
+    assert world.deliver(outbox(deadline=T0 + 60)) is Outcome.GAVE_UP
+    assert len(gateway.received) == 6
     assert world.meter.total("DroppedEvents", reason="gave_up") == 1
 
 

@@ -76,8 +76,10 @@ class Undeliverable(Exception):
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    max_attempts: int = 3  # sends of one event for 429/5xx, the first included
-    backoff: tuple[float, ...] = (1.0, 2.0)  # seconds before the 2nd, 3rd... send
+    # Sends of one event for 429/5xx, the first included. The deadline is the real bound (an
+    # event is never sent late); this only stops a hopeless loop when it has no deadline.
+    max_attempts: int = 6
+    backoff: tuple[float, ...] = (1.0, 1.0, 1.5, 2.0)  # seconds before the 2nd, 3rd... send
     min_gap: float = 1.0  # never two sends closer than this
     read_timeout: float = 5.0  # per send, shortened to what the deadline leaves
     min_timeout: float = 0.25  # no send with less time than this before the deadline

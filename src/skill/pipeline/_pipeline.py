@@ -70,7 +70,7 @@ class Pipeline:
         vendor, device_id = decode_endpoint_id(queued.endpoint_id)
         adapter = services.adapters.get(vendor)
         try:
-            user_id = self._user_of(adapter, queued.vendor_token, queued.endpoint_id)
+            user_id = self._user_of(adapter, queued.vendor_token, queued.endpoint_id, queued.deadline)
         except SkillError as error:
             # Without a user there is no LWA token to answer with: Alexa times out.
             logger.warning("cannot identify the user (%s); the answer cannot be sent", error.alexa_type)
@@ -87,7 +87,7 @@ class Pipeline:
             return "answered"
         return job.outcome
 
-    def _user_of(self, adapter: Adapter, token: str, endpoint_id: str) -> str:
+    def _user_of(self, adapter: Adapter, token: str, endpoint_id: str, deadline: float) -> str:
         """Whose directive this is: the vendor says (cached), or, when the vendor is down, the
         bulb's recorded owner, so that even then the user hears ENDPOINT_UNREACHABLE."""
         key = f"{adapter.name}:{hashlib.sha256(token.encode()).hexdigest()}"
@@ -96,7 +96,11 @@ class Pipeline:
         if cached and cached[1] > now:
             return cached[0]
         try:
-            user_id = discovery.identify_user(self.services.adapters, token, adapter.name)
+            user_id = self.call(
+                adapter,
+                lambda: discovery.identify_user(self.services.adapters, token, adapter.name),
+                deadline=deadline,
+            )
         except SkillError as error:
             owner = self.services.pending.owner_of(endpoint_id) if error.retryable else None
             if owner is None:
