@@ -104,14 +104,18 @@ class LoopbackServer:
         return f"http://{self.host}:{self.port}"
 
 
-class _Server(ThreadingHTTPServer):
+class ClosingHTTPServer(ThreadingHTTPServer):
+    """A threading server that also closes kept-alive connections when it stops: without that,
+    a pooled ``requests.Session`` keeps talking to a handler thread of a stopped server.
+    ``app`` is the one function of a request that the handler class calls."""
+
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], app: App) -> None:
+    def __init__(self, address: tuple[str, int], app: Any, handler: type[BaseHTTPRequestHandler]):
         self.app = app
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
-        super().__init__(address, _Handler)
+        super().__init__(address, handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._lock:
@@ -130,11 +134,17 @@ class _Server(ThreadingHTTPServer):
             try:
                 connection.shutdown(socket.SHUT_RDWR)
             except OSError:
-                pass
+                pass  # already closed by the peer
+
+
+class _Server(ClosingHTTPServer):
+    def __init__(self, address: tuple[str, int], app: App) -> None:
+        super().__init__(address, app, _Handler)
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else each small answer waits ~40 ms for a delayed ACK
     server: _Server
 
     def do_GET(self) -> None:

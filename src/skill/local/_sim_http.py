@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from skill.local._http import ClosingHTTPServer
 
 _log = logging.getLogger(__name__)
 
@@ -60,42 +60,16 @@ class SimResponse:
 App = Callable[[SimRequest], SimResponse]
 
 
-class SimServer(ThreadingHTTPServer):
-    """A threading server that also closes kept-alive connections when it stops.
-
-    Without that, a ``requests.Session`` keeps talking to a handler thread of a stopped server.
-    """
-
-    daemon_threads = True
+class SimServer(ClosingHTTPServer):
+    """The simulator's server: one ``SimRequest -> SimResponse`` call per request."""
 
     def __init__(self, address: tuple[str, int], app: App) -> None:
-        self.app = app
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed by the peer
+        super().__init__(address, app, _Handler)
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as vendor clouds and requests.Session expect
+    disable_nagle_algorithm = True  # else each small answer waits ~40 ms for a delayed ACK
     server: SimServer
 
     def do_GET(self) -> None:
