@@ -150,3 +150,53 @@ def test_an_offline_bulb_is_endpoint_unreachable_for_every_style(stack: LocalSta
         finally:
             stack.simulator.set_online(f"sim-{style}", "color-1", True)
         assert final["event"]["payload"]["type"] == "ENDPOINT_UNREACHABLE", style
+
+
+PAYLOADS = {
+    ("Alexa.PowerController", "TurnOn"): {},
+    ("Alexa.PowerController", "TurnOff"): {},
+    ("Alexa.BrightnessController", "SetBrightness"): {"brightness": 35},
+    ("Alexa.BrightnessController", "AdjustBrightness"): {"brightnessDelta": 20},
+    ("Alexa.ColorController", "SetColor"): {"color": {"hue": 200.0, "saturation": 0.6, "brightness": 1.0}},
+    ("Alexa.ColorTemperatureController", "SetColorTemperature"): {"colorTemperatureInKelvin": 3200},
+    ("Alexa.ColorTemperatureController", "IncreaseColorTemperature"): {},
+    ("Alexa.ColorTemperatureController", "DecreaseColorTemperature"): {},
+}
+
+
+def test_every_supported_control_directive_has_a_case_here() -> None:
+    from skill.alexa import SUPPORTED, Kind
+
+    assert {k for k, s in SUPPORTED.items() if s.kind is Kind.CONTROL} == set(PAYLOADS)
+
+
+@pytest.mark.parametrize("style", ["sync", "async", "optimistic", "polling"])
+@pytest.mark.parametrize(("namespace", "name"), sorted(PAYLOADS))
+def test_every_directive_in_every_style_ends_with_the_expected_response(
+    stack: LocalStack, style: str, namespace: str, name: str
+) -> None:
+    import copy
+    import uuid
+
+    from skill.alexa import features_to_cookie
+
+    template = event(f"TurnOn.{style}.json")
+    directive = copy.deepcopy(template)
+    body = directive["directive"]
+    body["header"].update(namespace=namespace, name=name, messageId=str(uuid.uuid4()))
+    body["header"]["correlationToken"] = f"matrix-{uuid.uuid4()}"
+    body["payload"] = PAYLOADS[(namespace, name)]
+    vendor, device_id = decode_endpoint_id(body["endpoint"]["endpointId"])
+    stack.simulator.set_state(vendor, device_id, on=True, brightness=50, color_temperature=4000)
+    stack.simulator.wait_idle(2)
+    before = bulb_state(stack.simulator.state(vendor, device_id))
+    features = features_from_cookie(body["endpoint"]["cookie"])
+    assert features is not None and body["endpoint"]["cookie"] == features_to_cookie(features)
+    parsed = parse_envelope(directive).directive
+    expected = bulbs.apply_command(before, spec_for(parsed).command(parsed), features)
+
+    final = valid(run(stack, directive)[-1])
+
+    assert name_of(final) == "Response", final["event"]["payload"]
+    reported = active(values(final["context"]["properties"]), expected)
+    assert reported == active(values(state_properties(features, expected, time.time())), expected)
