@@ -320,3 +320,20 @@ def test_a_sweep_that_finds_nothing_changed_writes_nothing():
     services.pending.put_owner = lambda owner: (writes.append(owner), put_owner(owner))
     assert Sweep(services).run() == 0
     assert writes == [] and services.outbox.messages == []
+
+
+def test_a_push_that_answers_before_the_vendor_call_fails_is_the_only_answer(assert_alexa_valid):
+    adapter, services, _ = build(Style.ASYNC, PushingFakeAdapter)
+    execute = adapter.execute
+
+    def push_then_fail(token, device_id, change):
+        execute(token, device_id, change)
+        state = adapter.states[device_id].model_dump(mode="json")
+        PushHandler(services).handle("fake", push({"device": device_id, "state": state}))
+        raise EndpointUnreachable("the answer to the command was lost")
+
+    adapter.execute = push_then_fail
+    Pipeline(services).process(queued())
+    [answer] = services.outbox.messages
+    assert_alexa_valid(answer.message)
+    assert answer.message["event"]["header"]["name"] == "Response"

@@ -181,7 +181,9 @@ class Job:
                 deadline=queued.deadline,
             )
         except Exception:
-            strategy.abandon(self)
+            if not strategy.abandon(self):
+                logger.info("the vendor failed, but its push had already answered the command")
+                return
             raise
         strategy.finish(self, outcome)
 

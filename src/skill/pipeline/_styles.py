@@ -25,8 +25,9 @@ class StyleStrategy(Protocol):
         """Before the command goes to the vendor."""
         ...
 
-    def abandon(self, job: Job) -> None:
-        """The vendor refused the command (the pipeline then answers the error)."""
+    def abandon(self, job: Job) -> bool:
+        """The vendor call failed: forget the command. False when it was answered meanwhile
+        (a push beat the failure), so that the error is not a second answer."""
         ...
 
     def finish(self, job: Job, outcome: BulbState | Accepted) -> None:
@@ -40,8 +41,8 @@ class _AnswersNow:
     def prepare(self, job: Job) -> None:
         pass
 
-    def abandon(self, job: Job) -> None:
-        pass
+    def abandon(self, job: Job) -> bool:
+        return True
 
 
 class _AnswersLater:
@@ -51,9 +52,9 @@ class _AnswersLater:
     def prepare(self, job: Job) -> None:
         job.services.pending.put_pending(job.pending_command(None))
 
-    def abandon(self, job: Job) -> None:
-        job.services.pending.delete_pending(job.endpoint_id, job.queued.message_id)
+    def abandon(self, job: Job) -> bool:
         job.outcome = "answered"
+        return job.services.pending.delete_pending(job.endpoint_id, job.queued.message_id)
 
     def _answered_by_vendor(self, job: Job, state: BulbState) -> None:
         """The vendor said the result after all: answer now, unless a push already did."""
