@@ -17,6 +17,15 @@
   control directives, then ``events/bad/``) and shows each answer with timings, for people.
 - ``skill adapters``  the installed vendor adapters (entry points ``bulb_skill.adapters``) and
   their API styles.
+- ``skill load``  a bounded load run of the local stack (simulated users, mixed styles, with and
+  without injected faults) and its table: answered, errors by type, late drops, lost,
+  duplicates, end-to-end latency (``skill.local.load``). Exit 3 when a run lost a directive,
+  answered one twice or after its deadline.
+
+``invoke`` and ``demo`` take ``--faults vendor=P,gateway=Q,lwa=R`` (and ``--seed``): the vendor
+simulator, the event gateway and LWA then fail that share of calls with timeouts, connection
+resets, 5xx, 429 and malformed bodies (``skill.local.faults``); linking the demo user is done
+without faults.
 """
 
 from __future__ import annotations
@@ -120,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
         )
         command.add_argument("--template", type=Path, default=None, help="SAM template (template.yaml)")
         command.add_argument("-v", "--verbose", action="store_true", help="handler logs (INFO) on stderr")
+        _fault_options(command)
 
     invoke = sub.add_parser(
         "invoke",
@@ -148,7 +158,80 @@ def _parser() -> argparse.ArgumentParser:
     adapters = sub.add_parser("adapters", help="list installed vendor adapters and their styles")
     adapters.add_argument("-v", "--verbose", action="store_true")
     adapters.set_defaults(run=_adapters)
+
+    load = sub.add_parser(
+        "load",
+        help="a bounded load run of the local stack, with and without faults; prints the figures",
+        description=(
+            "Start the local stack once per fault profile, add simulated users (each links the "
+            "skill and discovers its bulbs), send users x per-user mixed control directives at "
+            "--rate from --threads threads, wait for every answer (deadline + grace), and print "
+            "answered, errors by type, late drops, lost, duplicates and end-to-end latency. "
+            "Exit 0 when no run lost a directive or answered one twice or late, else 3."
+        ),
+    )
+    load.add_argument("--users", type=int, default=50, help="simulated users (50)")
+    load.add_argument("--per-user", type=int, default=20, help="directives per user (20)")
+    load.add_argument(
+        "--rate", type=float, default=4.0, help="directives per second, overall (4)"
+    )
+    load.add_argument("--threads", type=int, default=4, help="threads calling the entrypoint (4)")
+    load.add_argument(
+        "--faults", action="append", metavar="PROFILE", type=_fault_spec,
+        help="a fault profile, one run each; repeat it ('none' = no faults; default: none and "
+             "vendor=0.2,gateway=0.2)",
+    )
+    load.add_argument("--seed", type=int, default=0, help="seed of the plan and the faults (0)")
+    load.add_argument("--deadline", type=float, default=8.0, help="Alexa's deadline, s (8)")
+    load.add_argument(
+        "--grace", type=float, default=3.0,
+        help="after a deadline, how long an answer is waited for before it is lost (3)",
+    )
+    load.add_argument("--latency", type=float, default=0.05, help="vendor answer time, s (0.05)")
+    load.add_argument(
+        "--transition", type=float, default=0.6, help="202-command landing time, s (0.6)"
+    )
+    load.add_argument(
+        "--expire-every", type=float, default=None,
+        help="expire every access token at LWA this often, s (10 with LWA faults; 0 = never)",
+    )
+    load.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
+    load.add_argument("-v", "--verbose", action="store_true", help="handler logs (INFO) on stderr")
+    load.set_defaults(run=_load)
     return parser
+
+
+def _fault_spec(text: str) -> str:
+    """``--faults`` as given, once it parses (argparse reports a bad one as a usage error)."""
+    from skill.local.faults import FaultProfile
+
+    try:
+        FaultProfile.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _fault_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--faults",
+        type=_fault_spec,
+        default=None,
+        metavar="vendor=P,gateway=Q,lwa=R",
+        help="fail this share (0-1) of the vendor simulator's, the event gateway's and LWA's calls "
+             "(timeouts, resets, 5xx, 429, malformed bodies); also kinds=timeout+5xx...",
+    )
+    command.add_argument("--seed", type=int, default=0, help="seed of the injected faults (0)")
+
+
+# -- skill load ----------------------------------------------------------------------------------
+
+
+def _load(args: argparse.Namespace, out: TextIO) -> int:
+    _quiet_handlers(args.verbose)
+    from skill.local.load import main as load_main
+
+    return load_main(args, out)
 
 
 # -- skill invoke -------------------------------------------------------------------------------
@@ -179,6 +262,8 @@ def _invoke(args: argparse.Namespace, out: TextIO) -> int:
             for message in _play(stack, event, name):
                 out.write(json.dumps(message) + "\n")
                 out.flush()
+        if stack.faults is not None:
+            _log(f"faults injected: {stack.faults.summary()}")
     _log(f"done in {(time.perf_counter() - began) * 1000:.0f} ms")
     return EXIT_OK
 
@@ -308,6 +393,9 @@ def _summary(write: Callable[[str], None], played: list[_Played], stack: Any) ->
     write(f"{len(played)} directives, {valid} with every message schema-valid; "
           f"{len(stack.gateway.accepted())} events accepted by the gateway, "
           f"{len(stack.gateway.rejected())} rejected; LWA calls: {stack.lwa.calls}")
+    if stack.faults is not None:
+        write(f"faults ({stack.faults.profile}, seed {stack.faults.profile.seed}): "
+              f"{stack.faults.summary()}")
     if finals:
         finals.sort()
         write(f"deferred answers: median {finals[len(finals) // 2]:.0f} ms, "
@@ -388,6 +476,7 @@ def _stack(args: argparse.Namespace) -> Any:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    from skill.local.faults import profile_of
     from skill.local.stack import DEFAULT_ADAPTERS, LocalStack
 
     return LocalStack(
@@ -396,6 +485,19 @@ def _stack(args: argparse.Namespace) -> Any:
         transition=args.transition,
         deadline_seconds=args.deadline,
         adapters=args.adapters or DEFAULT_ADAPTERS,
+        faults=profile_of(args.faults, seed=args.seed) if args.faults else None,
+    )
+
+
+def _quiet_handlers(verbose: bool) -> None:
+    """``skill load``: handler logs at ERROR (a faulted run warns on every retry), INFO if -v."""
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "INFO" if verbose else "ERROR"
+    import logging
+
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO if verbose else logging.ERROR,
+        format="%(levelname)s %(name)s: %(message)s",
     )
 
 

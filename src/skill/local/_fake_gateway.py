@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from skill.local._http import LoopbackServer, Reply, Request
+from skill.local._http import App, LoopbackServer, Reply, Request
 
 EVENTS_PATH = "/v3/events"
 
@@ -97,7 +97,10 @@ class FakeGateway:
         self._cv = threading.Condition()
         self._log: list[GatewayEvent] = []
         self._script: list[_Scripted] = []
-        self._server = LoopbackServer(self._app, name="fake-event-gateway")
+        #: What the server calls for each request; a fault layer wraps it
+        #: (``self.app = faulty(self.app)``, see ``skill.local.faults``).
+        self.app: App = self._app
+        self._server = LoopbackServer(lambda request: self.app(request), name="fake-event-gateway")
 
     def start(self) -> FakeGateway:
         self._server.start()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from skill.local._http import LoopbackServer, Reply, Request
+from skill.local._http import App, LoopbackServer, Reply, Request
 
 TOKEN_PATH = "/auth/o2/token"
 
@@ -62,7 +62,10 @@ class FakeLwa:
         self._refresh: set[str] = set()
         self._script: list[_Scripted] = []
         self.requests: list[dict[str, Any]] = []  # every call: at, grant_type, status
-        self._server = LoopbackServer(self._app, name="fake-lwa")
+        #: What the server calls for each request; a fault layer wraps it
+        #: (``self.app = faulty(self.app)``, see ``skill.local.faults``).
+        self.app: App = self._app
+        self._server = LoopbackServer(lambda request: self.app(request), name="fake-lwa")
 
     # -- lifecycle -----------------------------------------------------------------------------
 

@@ -64,6 +64,7 @@ from skill.local._resources import (
     read_template,
 )
 from skill.local._webhook import ROUTE_KEY, WebhookBridge
+from skill.local.faults import FaultProfile, Faults, install, profile_of
 
 __all__ = ["DEFAULT_ADAPTERS", "DEMO_TOKEN", "LocalStack", "TemplateError", "default_template"]
 
@@ -105,7 +106,9 @@ class LocalStack:
     ``latency``/``transition`` are the simulator's (vendor answer time, time for a 202 command
     to land); ``retry_after`` is how soon a failed SQS message is redelivered; ``env`` adds or
     overrides environment variables (e.g. ``{"ADAPTERS": "sim-sync"}``); ``pollers=False``
-    leaves every queue alone (tests that drive handlers themselves).
+    leaves every queue alone (tests that drive handlers themselves). ``faults`` makes the
+    simulator, the gateway and LWA fail a share of calls (``"vendor=0.2,gateway=0.1,lwa=0.3"``
+    or a ``FaultProfile``; see ``skill.local.faults``); they are then in ``self.faults``.
     """
 
     def __init__(
@@ -123,6 +126,7 @@ class LocalStack:
         poller_concurrency: int = 4,
         metrics: bool = False,
         env: Mapping[str, str] | None = None,
+        faults: FaultProfile | str | Mapping[str, float] | None = None,
     ) -> None:
         self.template = Path(template) if template else default_template()
         self.parameters = {**TEMPLATE_PARAMETERS, **(parameters or {})}
@@ -136,6 +140,8 @@ class LocalStack:
         self.poller_concurrency = poller_concurrency
         self.metrics = metrics
         self.extra_env = dict(env or {})
+        self.fault_profile = profile_of(faults)
+        self.faults: Faults | None = None
         self.env: dict[str, str] = {}
         self.warnings: list[str] = []
         self.startup_seconds: float | None = None
@@ -223,6 +229,7 @@ class LocalStack:
         )
         self.simulator.start()
         exit_stack.callback(self.simulator.stop)
+        self._install_faults(exit_stack)
 
         self.env = {
             **aws,
@@ -252,6 +259,15 @@ class LocalStack:
 
         if self.run_pollers:
             self._start_pollers(exit_stack)
+
+    def _install_faults(self, exit_stack: ExitStack) -> None:
+        self.faults = None
+        if self.fault_profile is None:
+            return
+        self.faults = install(
+            self.fault_profile, simulator=self.simulator, gateway=self.gateway, lwa=self.lwa
+        )
+        exit_stack.callback(self.faults.stop)  # before the servers stop: held requests end
 
     def _start_pollers(self, exit_stack: ExitStack) -> None:
         assert self.resources is not None
@@ -375,8 +391,10 @@ class LocalStack:
 
     def link_demo_user(self, token: str = DEMO_TOKEN) -> dict[str, Any]:
         """AcceptGrant for the demo account through the entrypoint: the user's LWA tokens are
-        then in the tokens table, so the dispatcher can post to the gateway."""
-        answer = self.invoke(accept_grant(token, f"local-grant-{uuid.uuid4().hex[:12]}"))
+        then in the tokens table, so the dispatcher can post to the gateway. Setup: injected
+        faults are off meanwhile."""
+        with self.faults.suspended() if self.faults else ExitStack():
+            answer = self.invoke(accept_grant(token, f"local-grant-{uuid.uuid4().hex[:12]}"))
         if answer.get("event", {}).get("header", {}).get("name") != "AcceptGrant.Response":
             raise RuntimeError(f"linking the demo user failed: {json.dumps(answer)[:500]}")
         return answer
