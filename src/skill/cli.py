@@ -198,6 +198,28 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
     load.add_argument("-v", "--verbose", action="store_true", help="handler logs (INFO) on stderr")
     load.set_defaults(run=_load)
+
+    dlq = sub.add_parser(
+        "dlq",
+        help="list, show and redrive dead-letter messages (AWS, or the local stack's moto)",
+        description=(
+            "Dead-letter queues of a deployed stack (the AWS credentials and region of the "
+            "environment) or of a running local stack (set AWS_ENDPOINT_URL to its moto "
+            "server). Tokens in message bodies are masked."
+        ),
+    )
+    dlq.add_argument("-v", "--verbose", action="store_true")
+    dlq_sub = dlq.add_subparsers(dest="dlq_command", required=True)
+    dlq_list = dlq_sub.add_parser("list", help="dead-letter queues, their sources and message counts")
+    dlq_list.add_argument("--prefix", default="", help="queue name prefix, e.g. the stack name")
+    dlq_show = dlq_sub.add_parser("show", help="a DLQ's messages, tokens masked, left in place")
+    dlq_show.add_argument("queue", help="DLQ name or URL")
+    dlq_show.add_argument("-n", "--max", type=int, default=10, help="at most this many (10)")
+    dlq_redrive = dlq_sub.add_parser("redrive", help="send a DLQ's messages back to be processed")
+    dlq_redrive.add_argument("queue", help="DLQ name or URL")
+    dlq_redrive.add_argument("--to", help="destination queue (default: the DLQ's one source queue)")
+    dlq_redrive.add_argument("--id", dest="ids", action="append", help="only this message id (repeatable)")
+    dlq.set_defaults(run=_dlq)
     return parser
 
 
@@ -461,6 +483,25 @@ def _adapters(args: argparse.Namespace, out: TextIO) -> int:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(("adapter", "style", "package", "factory"))]
     for cells in [("adapter", "style", "package", "factory"), *rows]:
         out.write("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip() + "\n")
+    return EXIT_OK
+
+
+def _dlq(args: argparse.Namespace, out: TextIO) -> int:
+    from skill import dlq
+
+    try:
+        if args.dlq_command == "list":
+            rows = [q.to_dict() for q in dlq.dead_letter_queues(args.prefix)]
+        elif args.dlq_command == "show":
+            rows = [m.to_dict() for m in dlq.peek(dlq.queue_url(args.queue), args.max)]
+        else:
+            to = dlq.queue_url(args.to) if args.to else None
+            rows = [dlq.redrive(dlq.queue_url(args.queue), to, args.ids).to_dict()]
+    except dlq.DlqError as error:
+        print(f"skill dlq: {error}", file=sys.stderr)
+        return 1
+    for row in rows:
+        out.write(json.dumps(row) + "\n")
     return EXIT_OK
 
 
