@@ -41,6 +41,7 @@ from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from skill.errors import BridgeUnreachable, EndpointUnreachable, RateLimited, SkillError
+from skill.stores._dynamo import DynamoTable
 
 __all__ = [
     "BreakerRecord",
@@ -326,7 +327,7 @@ class MemoryBreakerStore:
             return True
 
 
-class DynamoBreakerStore:
+class DynamoBreakerStore(DynamoTable):
     """Breaker records in the pending table: item ``pk = breaker#<vendor>``, ``sk = breaker``.
 
     ``save`` is an ``UpdateItem`` conditioned on the stored ``version`` (or on the item not
@@ -336,18 +337,6 @@ class DynamoBreakerStore:
     """
 
     SORT_KEY = "breaker"
-
-    def __init__(self, table_name: str, dynamodb: Any = None) -> None:
-        self._table = table_name
-        self._dynamodb = dynamodb
-
-    @property
-    def _db(self) -> Any:
-        if self._dynamodb is None:
-            from skill.aws import client
-
-            self._dynamodb = client("dynamodb")
-        return self._dynamodb
 
     @staticmethod
     def _key(vendor: str) -> dict[str, Any]:

@@ -8,26 +8,15 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from skill.aws import client
+from skill.stores._dynamo import DynamoTable
 from skill.records import DeviceOwner, PendingCommand
 
 #: Pending commands outlive their deadline by an hour (for investigation), then TTL removes them.
 PENDING_TTL_SECONDS = 3600
 
 
-class DynamoPendingStore:
-    def __init__(self, table_name: str, dynamodb: Any = None) -> None:
-        self._table = table_name
-        self._dynamodb = dynamodb
-
-    @property
-    def _db(self) -> Any:
-        if self._dynamodb is None:
-            self._dynamodb = client("dynamodb")
-        return self._dynamodb
-
+class DynamoPendingStore(DynamoTable):
     def put_pending(self, command: PendingCommand) -> None:
         self._db.put_item(
             TableName=self._table,

@@ -5,20 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from skill.aws import client
+from skill.stores._dynamo import DynamoTable
 from skill.records import TokenRecord
 
 
-class DynamoTokenStore:
-    def __init__(self, table_name: str, dynamodb: Any = None) -> None:
-        self._table = table_name
-        self._dynamodb = dynamodb
-
-    @property
-    def _db(self) -> Any:
-        if self._dynamodb is None:
-            self._dynamodb = client("dynamodb")
-        return self._dynamodb
+class DynamoTokenStore(DynamoTable):
 
     def get(self, user_id: str) -> TokenRecord | None:
         item = self._db.get_item(
