@@ -230,7 +230,7 @@ def test_the_send_timeout_ends_inside_the_deadline(world, gateway):
     world.deliver(outbox(deadline=T0 + 1.2))
     assert gateway.received[0]["timeout"] == pytest.approx((1.2, 1.2))
     world.deliver(proactive())
-    assert gateway.received[1]["timeout"] == (2.0, 5.0)
+    assert gateway.received[1]["timeout"] == (2.0, 2.0)
 
 
 def test_a_discovery_report_carries_the_token_in_its_payload(world, gateway):

@@ -100,6 +100,7 @@ class Pipeline:
                 adapter,
                 lambda: discovery.identify_user(self.services.adapters, token, adapter.name),
                 deadline=deadline,
+                breaker=False,  # without a user no answer can be sent: always ask (finding L1b)
             )
         except SkillError as error:
             owner = self.services.pending.owner_of(endpoint_id) if error.retryable else None
@@ -109,12 +110,14 @@ class Pipeline:
         self.services.identities[key] = (user_id, now + IDENTITY_TTL_SECONDS)
         return user_id
 
-    def call(self, adapter: Adapter, operation: Callable[[], T], *, deadline: float) -> T:
+    def call(
+        self, adapter: Adapter, operation: Callable[[], T], *, deadline: float, breaker: bool = True
+    ) -> T:
         """Run a vendor call through its circuit breaker, retrying retryable failures while the
         deadline allows. An open breaker raises at once with its cool-down as ``retry_after``,
         which is longer than the time left: the answer is BRIDGE_UNREACHABLE without waiting."""
-        breaker = self.services.breaker_for(adapter.name)
-        guarded = operation if breaker is None else (lambda: breaker.guard(operation))
+        circuit = self.services.breaker_for(adapter.name) if breaker else None
+        guarded = operation if circuit is None else (lambda: circuit.guard(operation))
         attempt = 0
         while True:
             try:
