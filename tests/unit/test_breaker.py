@@ -394,15 +394,14 @@ def test_wired_into_the_pipeline_an_open_breaker_answers_at_once_without_calling
     store = MemoryBreakerStore()
     breakers: dict[str, CircuitBreaker] = {}
 
-    class GuardedPipeline(Pipeline):
-        def call(self, adapter, operation, *, deadline):
-            b = breakers.setdefault(adapter.name, CircuitBreaker(store, adapter.name, self.services.clock, 3, 30.0))
-            return super().call(adapter, lambda: b.guard(operation), deadline=deadline)
+    def breaker_for(vendor):
+        return breakers.setdefault(vendor, CircuitBreaker(store, vendor, clock, 3, 30.0))
 
     adapter = FakeAdapter(style=Style.SYNC)
     services = PipelineServices(adapters=registry_of(adapter), outbox=MemoryOutbox(),
-                                pending=MemoryPendingStore(), clock=clock, sleep=clock.sleep)
-    pipeline = GuardedPipeline(services)
+                                pending=MemoryPendingStore(), clock=clock, sleep=clock.sleep,
+                                breaker_for=breaker_for)
+    pipeline = Pipeline(services)
     pipeline.process(queued(received=clock.now))  # healthy: the bulb's owner is known
     adapter.failure = EndpointUnreachable("vendor down")
     pipeline.process(queued(received=clock.now))  # retries trip the breaker on the 3rd failure
