@@ -68,16 +68,35 @@ class LwaClient:
         except requests.RequestException as exc:
             raise LwaError(f"LWA unreachable: {type(exc).__name__}", transient=True) from None
         body = _json(answer)
-        if answer.status_code == 200 and isinstance(body.get("access_token"), str):
-            return LwaTokens(
-                access_token=body["access_token"],
-                refresh_token=str(body.get("refresh_token") or form.get("refresh_token", "")),
-                expires_at=self._clock() + float(body.get("expires_in", 3600)),
+        if 200 <= answer.status_code < 300:
+            tokens = self._tokens_of(body, form)
+            if tokens is not None:
+                return tokens
+            # A success whose body was cut off or holds no token: a passing fault, not a
+            # refusal (nor a configuration fault). A refresh can simply be tried again; a grant
+            # code may be spent (LWA issued tokens nobody could read), so redeeming it again
+            # gets invalid_grant, and AcceptGrant fails whichever LwaError it gets.
+            raise LwaError(
+                f"LWA answered {answer.status_code} without a readable token", transient=True
             )
         error = str(body.get("error", f"http {answer.status_code}"))
         transient = answer.status_code >= 500 or answer.status_code == 429
         raise LwaError(
             f"LWA refused: {error}", invalid_grant=error == "invalid_grant", transient=transient
+        )
+
+    def _tokens_of(self, body: dict[str, Any], form: dict[str, str]) -> LwaTokens | None:
+        access_token = body.get("access_token")
+        try:
+            lifetime = float(body.get("expires_in", 3600))
+        except (TypeError, ValueError):
+            return None
+        if not isinstance(access_token, str) or not access_token:
+            return None
+        return LwaTokens(
+            access_token=access_token,
+            refresh_token=str(body.get("refresh_token") or form.get("refresh_token", "")),
+            expires_at=self._clock() + lifetime,
         )
 
 
