@@ -155,7 +155,11 @@ class QueuePoller:
     call *starts*, so concurrent long polls could hand out a bulb's next command while its
     previous one is still in a handler. While any batch of a FIFO queue is in a handler, the
     receiver short-polls (every ``idle_sleep`` s) so a group is unlocked as soon as its message
-    is deleted, as in SQS; otherwise it long-polls for ``wait_seconds``.
+    is deleted, as in SQS; otherwise it long-polls for ``wait_seconds``. A queue whose messages
+    are sent with ``DelaySeconds`` (``delayed=True``, the poll queue) is always short-polled:
+    moto's long poll wakes only when a message is *sent*, not when a delay ends, so a delayed
+    message would wait for the next long poll (up to ``wait_seconds`` late) where SQS hands it
+    out as soon as its delay is over.
     """
 
     def __init__(
@@ -174,6 +178,7 @@ class QueuePoller:
         idle_sleep: float = 0.05,
         concurrency: int = 4,
         fifo: bool = False,
+        delayed: bool = False,
         loader: Callable[[str], Handler] = load_handler,
     ) -> None:
         self.queue_url = queue_url
@@ -188,6 +193,7 @@ class QueuePoller:
         self.idle_sleep = idle_sleep
         self.concurrency = max(1, concurrency)
         self.fifo = fifo or queue_url.endswith(".fifo")
+        self.delayed = delayed
         self.stats = PollerStats()
         self._sqs = sqs
         self._loader = loader
@@ -276,7 +282,7 @@ class QueuePoller:
                 self._lock.wait(0.1)
             if self._paused.is_set() or self._stop.is_set():
                 return
-            short = self.fifo and self._in_handler > 0
+            short = self.delayed or (self.fifo and self._in_handler > 0)
             self._receiving = True
         try:
             answer = self._sqs.receive_message(

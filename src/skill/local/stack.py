@@ -286,6 +286,7 @@ class LocalStack:
                 retry_after=self.retry_after,
                 concurrency=self.poller_concurrency,
                 fifo=queue.spec.fifo,
+                delayed=consumer.queue_key.endswith("PollQueue"),  # tickets carry DelaySeconds
             )
 
         def stop_all() -> None:
