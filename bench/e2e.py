@@ -6,9 +6,14 @@ why. For each vendor latency in ``BENCH_E2E_LATENCIES`` (default ``0,0.15``) and
 ``BENCH_E2E_DIRECTIVES`` (default 15) SetBrightness directives (half as many for polling) are sent one after
 the other to the style's simulated bulb (after ``link_demo_user``); each is timed from ``invoke`` to the gateway's 202 for its
 correlation token (a Response; anything else counts as a failure). Reported: p50/p95/p99
-(nearest rank) and the worst. At vendor latency 0 the bulb's transition is 0 too; a last run at
-latency 0 sets ``TCP_NODELAY`` on the local stack's HTTP servers (the fix proposed in
-docs/benchmarks.md) to show what it changes.
+(nearest rank) and the worst. At vendor latency 0 the bulb's transition is 0 too. The stack is
+measured as it is (its HTTP servers set ``TCP_NODELAY``).
+
+A polling directive waits for its poll ticket's SQS delay (``Job.poll_delay()``, the adapter's
+``poll_interval_seconds``, at least 1 s): the vendor's rate limit by design, not the project's
+overhead. The delays the pipeline schedules are recorded per directive (``SqsPollQueue.schedule``
+wrapped in this process, where the handlers run), and for polling the overhead = latency - those
+delays is reported too (``overhead``, ``scheduled_s``).
 
 Run as a script by ``bench.run`` (``python bench/e2e.py OUT.json``) with the project's
 virtualenv.
@@ -21,8 +26,11 @@ import json
 import math
 import os
 import sys
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +42,9 @@ STYLES = ("sync", "async", "optimistic", "polling")
 N = int(os.environ.get("BENCH_E2E_DIRECTIVES", "15"))
 #: The polling style's clock is the poll queue's SQS delay (>= 1 s): fewer runs tell as much.
 N_STYLE = {"polling": max(3, N // 2)}
+#: Styles answered when a poll ticket comes due: their scheduled delay is not overhead. (Async
+#: schedules a watchdog ticket too, but its answer is the vendor's push, not the ticket.)
+CLOCKED = {"polling"}
 LATENCIES = [float(x) for x in os.environ.get("BENCH_E2E_LATENCIES", "0,0.15").split(",")]
 TIMEOUT = 10.0
 #: The simulated bulb's transition (a 202 command landing) at each vendor latency: none when the
@@ -61,13 +72,32 @@ def _stack(latency: float) -> Any:
     raise TypeError(f"LocalStack{inspect.signature(LocalStack)} takes no vendor latency parameter")
 
 
-def nodelay(on: bool) -> None:
-    """TCP_NODELAY on the local stack's own HTTP servers (simulator, gateway, LWA, webhook):
-    the fix proposed in docs/benchmarks.md, applied from outside to measure what it gives."""
-    from skill.local import _http, _sim_http
+@contextmanager
+def scheduled_delays() -> Iterator[dict[str, float]]:
+    """Message id -> seconds of poll-ticket delay the pipeline scheduled for that directive
+    (summed over its tickets): measured, not derived from the adapter, so a re-poll counts too."""
+    from skill.stores import SqsPollQueue
 
-    _sim_http._Handler.disable_nagle_algorithm = on
-    _http._Handler.disable_nagle_algorithm = on
+    delays: dict[str, float] = {}
+    lock = threading.Lock()
+    original = SqsPollQueue.schedule
+
+    def schedule(self: SqsPollQueue, ticket: Any, delay_seconds: int) -> None:
+        with lock:
+            delays[ticket.message_id] = delays.get(ticket.message_id, 0.0) + max(0, int(delay_seconds))
+        original(self, ticket, delay_seconds)
+
+    SqsPollQueue.schedule = schedule  # type: ignore[method-assign]
+    try:
+        yield delays
+    finally:
+        SqsPollQueue.schedule = original  # type: ignore[method-assign]
+
+
+def _summary(times: list[float]) -> dict[str, float]:
+    """p50/p95/p99 and the worst, ms: the same figures for latency and polling overhead."""
+    return {"p50": percentile(times, 50), "p95": percentile(times, 95), "p99": percentile(times, 99),
+            "max": max(times, default=float("nan"))}
 
 
 def _directive(style: str, brightness: int) -> tuple[dict[str, Any], str]:
@@ -86,56 +116,26 @@ def _directive(style: str, brightness: int) -> tuple[dict[str, Any], str]:
     return event, token
 
 
-def socket_stall(calls: int = 30) -> dict[str, float]:
-    """Median ms of a vendor-simulator call at latency 0, without and with ``TCP_NODELAY``."""
-    import statistics
-
-    import requests
-
-    from skill.local.simulator import VendorSimulator
-
-    out: dict[str, float] = {}
-    for fixed in (False, True):
-        nodelay(fixed)
-        with VendorSimulator(latency=0) as sim:
-            session = requests.Session()
-            session.trust_env = False
-            headers = {"Authorization": "Bearer demo-token"}
-            times = []
-            for i in range(calls + 3):
-                start = time.perf_counter()
-                session.post(f"{sim.url}/sim-sync/v1/devices/color-1/commands", headers=headers,
-                             json={"brightness": 40 + i % 2})
-                if i >= 3:
-                    times.append((time.perf_counter() - start) * 1000)
-            session.close()
-        out["nodelay" if fixed else "as_is"] = statistics.median(times)
-    nodelay(False)
-    return out
-
-
 def run() -> dict[str, Any]:
-    stall = socket_stall()
     try:
         import skill.local.stack  # noqa: F401
     except ImportError as error:
-        return {"measured": False, "socket_stall_ms": stall,
+        return {"measured": False,
                 "reason": f"skill.local.stack.LocalStack has not landed ({error}); this section is "
                           "ready and runs as soon as it does"}
-    results: dict[str, Any] = {"measured": True, "directives": N, "latencies": {}, "socket_stall_ms": stall}
-    runs = [(latency, False) for latency in LATENCIES] + [(0.0, True)]
-    for latency, fixed in runs:
-        nodelay(fixed)
+    results: dict[str, Any] = {"measured": True, "directives": N, "latencies": {}}
+    for latency in LATENCIES:
         per_style: dict[str, Any] = {}
-        with _stack(latency) as stack:
+        with _stack(latency) as stack, scheduled_delays() as delays:
             if hasattr(stack, "link_demo_user"):
                 stack.link_demo_user()
             for style in STYLES:
                 times: list[float] = []
+                overheads: list[float] = []
+                scheduled: list[float] = []
                 failures = 0
                 n = N_STYLE.get(style, N)
-                print(f"  e2e: vendor latency {latency:g}{' + TCP_NODELAY' if fixed else ''}, {style}: "
-                      f"{n} directives", file=sys.stderr, flush=True)
+                print(f"  e2e: vendor latency {latency:g}, {style}: {n} directives", file=sys.stderr, flush=True)
                 for i in range(n + 2):
                     event, token = _directive(style, 20 + i % 60)
                     start = time.perf_counter()
@@ -149,10 +149,15 @@ def run() -> dict[str, Any]:
                         failures += 1
                         continue
                     times.append(elapsed)
-                per_style[style] = {"n": len(times), "failures": failures,
-                                    "p50": percentile(times, 50), "p95": percentile(times, 95),
-                                    "p99": percentile(times, 99), "max": max(times, default=float("nan"))}
-        results["latencies"][f"{latency:g}" + (" + TCP_NODELAY" if fixed else "")] = per_style
+                    if style in CLOCKED:
+                        delay = delays.get(event["directive"]["header"]["messageId"], 0.0)
+                        scheduled.append(delay)
+                        overheads.append(elapsed - delay * 1000)
+                per_style[style] = {"n": len(times), "failures": failures, **_summary(times)}
+                if style in CLOCKED:
+                    per_style[style]["scheduled_s"] = sorted(set(scheduled))
+                    per_style[style]["overhead"] = _summary(overheads)
+        results["latencies"][f"{latency:g}"] = per_style
     return results
 
 
