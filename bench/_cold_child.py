@@ -33,7 +33,29 @@ class Context:
         return int((self._end - time.time()) * 1000)
 
 
-def floor(services, calls):
+#: What importing and first using each third-party library the project is built on costs at
+#: least: a "dependency floor" adds these to the SDK floor (``{"floor": ..., "deps": [...]}``).
+DEPENDENCIES = {
+    # one model defined and one instance validated: the least a pydantic user pays
+    "pydantic": "from pydantic import BaseModel\n"
+                "class _M(BaseModel):\n    name: str\n    value: int\n"
+                "_M.model_validate({'name': 'x', 'value': 1})",
+    "powertools-logger": "from aws_lambda_powertools import Logger\nLogger(service='bench')",
+    "powertools-metrics": "from aws_lambda_powertools import Metrics\nMetrics(namespace='bench')",
+    "powertools-batch": "from aws_lambda_powertools.utilities.batch import BatchProcessor, "
+                        "SqsFifoPartialProcessor, EventType, process_partial_response",
+    "powertools-idempotency": "from aws_lambda_powertools.utilities.idempotency import "
+                              "DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function",
+    "powertools-event-handler": "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver\n"
+                                "APIGatewayHttpResolver()",
+    "powertools-parameters": "from aws_lambda_powertools.utilities.parameters import SecretsProvider",
+    "powertools-feature-flags": "from aws_lambda_powertools.utilities.feature_flags import FeatureFlags",
+    "requests": "import requests\nrequests.Session()",
+    "ask-sdk-runtime": "import ask_sdk_runtime.dispatch",
+}
+
+
+def floor(services, calls, deps=()):
     import boto3
     from botocore.config import Config
 
@@ -50,6 +72,8 @@ def floor(services, calls):
                 client.get_item(TableName="bulb-skill-tokens", Key={"user_id": {"S": "nobody"}})
             elif name == "secretsmanager":
                 client.get_secret_value(SecretId="bulb-skill/lwa")
+    for name in deps:
+        exec(DEPENDENCIES[name], {})
     return imported, "ok"
 
 
@@ -63,7 +87,7 @@ def invoke(module_name, event):
 t0 = time.perf_counter()
 cpu0 = time.process_time()
 if "floor" in spec:
-    t_import, summary = floor(spec["floor"], spec.get("calls", False))
+    t_import, summary = floor(spec["floor"], spec.get("calls", False), spec.get("deps", ()))
 else:
     t_import, summary = invoke(spec["module"], spec["event"])
 t1 = time.perf_counter()
@@ -78,5 +102,7 @@ result = {
     "modules": len(sys.modules),
     "answer": summary,
 }
+if spec.get("module_names"):
+    result["module_names"] = sorted(sys.modules)
 with open(spec["out"], "w") as out:
     json.dump(result, out)

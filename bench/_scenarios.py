@@ -215,6 +215,28 @@ FLOOR_CLIENTS = {
     "skill.dispatcher": ("dynamodb", "secretsmanager"),
 }
 
+_PROCESSOR_DEPS = ("pydantic", "powertools-logger", "powertools-metrics", "powertools-batch",
+                   "powertools-idempotency", "requests")
+#: The third-party libraries each handler's first invocation loads (read off ``sys.modules`` of a
+#: cold start), all of them chosen by the project's standards: pydantic for models, Powertools
+#: for logging, metrics, batches, idempotency, the webhook's routing and secrets, requests for
+#: HTTP (vendors, LWA, the gateway). SDK floor + calls + these = the "dependency floor".
+FLOOR_DEPENDENCIES = {
+    "skill.entrypoint": ("pydantic", "powertools-logger", "powertools-metrics", "requests",
+                         "ask-sdk-runtime"),
+    "skill.processors.sync": _PROCESSOR_DEPS,
+    "skill.processors.async_": _PROCESSOR_DEPS,
+    "skill.processors.optimistic": _PROCESSOR_DEPS,
+    "skill.processors.polling": _PROCESSOR_DEPS,
+    "skill.notifications": ("pydantic", "powertools-logger", "powertools-metrics",
+                            "powertools-event-handler", "powertools-parameters", "requests"),
+    "skill.poller": ("pydantic", "powertools-logger", "powertools-metrics", "powertools-batch",
+                     "requests"),
+    "skill.sweep": ("pydantic", "powertools-logger", "powertools-metrics", "requests"),
+    "skill.dispatcher": ("pydantic", "powertools-logger", "powertools-metrics", "powertools-batch",
+                         "requests"),
+}
+
 
 def first_invocation(module: str, cloud: Any, simulator: Any) -> tuple[dict[str, Any], str]:
     """(event, what it exercises) for ``module``'s first invocation; seeds the stubs."""

@@ -17,6 +17,10 @@ python 3.13, the Lambda runtime's version, and the local python too with ``BENCH
 - floor: ``import boto3`` and create the clients the function needs from one
   ``boto3.session.Session`` (the SDK's cheapest way), configured as ``skill.aws.client`` does; ``floor+calls`` also makes one call per client (botocore's
   first-call work: endpoint rules, serializer, parser), a fairer floor for a function that calls;
+- dependency floor: floor + calls + importing and first using the third-party libraries the
+  handler's first invocation loads (``bench._scenarios.FLOOR_DEPENDENCIES``: pydantic, Powertools
+  utilities, requests), each as cheaply as it can be used (``bench/_cold_child.py``
+  ``DEPENDENCIES``); handler / dependency floor is what the project's own code adds;
 - peak RSS: ``ru_maxrss`` of the child (interpreter included);
 - ratio: each handler run follows a run of its floor; the ratio is the median of those paired
   ratios (robust to the machine's load drifting), the times shown are the fastest runs.
@@ -35,16 +39,28 @@ from pathlib import Path
 from typing import Any
 
 from bench import _build
-from bench._scenarios import FLOOR_CLIENTS, environment, first_invocation
+from bench._scenarios import FLOOR_CLIENTS, FLOOR_DEPENDENCIES, environment, first_invocation
 from bench._stubs import StubCloud
 
 CHILD = Path(__file__).with_name("_cold_child.py")
 MODULES = list(FLOOR_CLIENTS)
 FLOORS = sorted({clients for clients in FLOOR_CLIENTS.values()})
+DEPENDENCY_FLOORS = sorted({(FLOOR_CLIENTS[m], FLOOR_DEPENDENCIES[m]) for m in MODULES})
+#: What each library adds, measured as a chain (SQS + DynamoDB floor with calls, then one library
+#: more per step): libraries share imports (Powertools batch loads pydantic), so only the steps
+#: of one chain add up.
+LIBRARY_CHAIN = ("pydantic", "powertools-logger", "powertools-metrics", "requests",
+                 "powertools-batch", "powertools-idempotency", "powertools-event-handler",
+                 "powertools-parameters", "ask-sdk-runtime")
+LIBRARY_CLIENTS = ("sqs", "dynamodb")
 
 
 def _floor_name(clients: tuple[str, ...], calls: bool) -> str:
     return ("floor+calls:" if calls else "floor:") + ",".join(clients)
+
+
+def _dependency_floor_name(module: str) -> str:
+    return "deps:" + ",".join(FLOOR_CLIENTS[module]) + "+" + ",".join(FLOOR_DEPENDENCIES[module])
 
 
 def _run_child(python: str, tree: Path, mode: str, env: dict[str, str], spec: dict[str, Any],
@@ -124,6 +140,13 @@ def measure(reps: int | None = None, log=print) -> dict[str, Any]:
                                     "queue_url": cloud.queue_url("floor")}
                             runs.setdefault(_floor_name(clients, True), []).append(
                                 _run_child(python.path, tree, mode, env, spec, work))
+                        for clients, deps in DEPENDENCY_FLOORS:
+                            cloud.reset()
+                            spec = {"floor": list(clients), "calls": True, "deps": list(deps),
+                                    "queue_url": cloud.queue_url("floor")}
+                            name = "deps:" + ",".join(clients) + "+" + ",".join(deps)
+                            runs.setdefault(name, []).append(
+                                _run_child(python.path, tree, mode, env, spec, work))
                         for module in MODULES:
                             # the floor right before the handler: a ratio of neighbours in time
                             # is robust to the machine's load drifting during the run
@@ -142,6 +165,8 @@ def measure(reps: int | None = None, log=print) -> dict[str, Any]:
                                 result["error"] = "unexpected answer: " + result["answer"]
                             runs.setdefault(module, []).append(result)
                     per[mode] = runs
+                results.setdefault("libraries", {})[python.label] = _library_chain(
+                    python.path, pyc, env, cloud, work, n)
                 # import-time evidence: the entrypoint and a processor, no bytecode
                 evidence = {}
                 for module in ("skill.entrypoint", "skill.processors.sync", "skill.dispatcher"):
@@ -156,6 +181,25 @@ def measure(reps: int | None = None, log=print) -> dict[str, Any]:
                     "path": python.path, "runs": per, "summary": _summarise(per), "importtime": evidence,
                 }
     return results
+
+
+def _library_chain(python: str, tree: Path, env: dict[str, str], cloud: Any, work: Path,
+                   reps: int) -> list[dict[str, Any]]:
+    """CPU ms each library of ``LIBRARY_CHAIN`` adds to the SDK floor (with .pyc), fastest runs."""
+    best: list[float] = [float("inf")] * (len(LIBRARY_CHAIN) + 1)
+    for _ in range(reps):
+        for k in range(len(LIBRARY_CHAIN) + 1):
+            cloud.reset()
+            spec = {"floor": list(LIBRARY_CLIENTS), "calls": True, "deps": list(LIBRARY_CHAIN[:k]),
+                    "queue_url": cloud.queue_url("floor")}
+            result = _run_child(python, tree, "pyc", env, spec, work)
+            if "error" not in result:
+                best[k] = min(best[k], result["cpu_s"] * 1000)
+    return [{"library": "(floor+calls:" + ",".join(LIBRARY_CLIENTS) + ")", "cpu_ms": best[0],
+             "adds_ms": best[0]}] + [
+        {"library": name, "cpu_ms": best[k + 1], "adds_ms": best[k + 1] - best[k]}
+        for k, name in enumerate(LIBRARY_CHAIN)
+    ]
 
 
 def _secrets() -> dict[str, str]:
@@ -210,6 +254,12 @@ def _summarise(per: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any
             row["ratio"] = _median([h["total_s"] / f["total_s"] for h, f in pairs])
             row["ratio_cpu"] = _median([h["cpu_s"] / f["cpu_s"] for h, f in pairs])
             row["ratio_calls"] = row["total_ms"] / floor_calls["total_ms"]
+            deps = rows.get(_dependency_floor_name(module))
+            if deps and deps["n"]:
+                row["deps_floor"] = _dependency_floor_name(module)
+                row["deps_floor_ms"] = deps["total_ms"]
+                row["deps_floor_cpu_ms"] = deps["cpu_ms"]
+                row["ratio_deps_cpu"] = row["cpu_ms"] / deps["cpu_ms"]
         summary[mode] = rows
     return summary
 
