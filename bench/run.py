@@ -292,16 +292,15 @@ def _findings(r: dict[str, Any]) -> str:
             f"(${small['total']:,.0f}/month at 10k users, ${large['total']:,.0f} at 1M; everything else together "
             f"costs ${(large['total'] - sum(large['rows']['sweep (each minute)'].values())) / 1_000_000:.4f} per user "
             "and month)."
-            " Per bulb and minute it writes the owner record whether or not anything "
-            "changed and queries pending commands (`skill/pipeline/_sweep.py`, the `put_owner` and "
-            f"`pending_for` calls in `_sweep_user`; counted: {', '.join(f'{k} {v:g}' for k, v in per_bulb.items())} "
-            "per sweep of 3 bulbs), and it reads users one after the other, so one invocation covers about "
-            f"{_model.sweep_capacity(cost):.0f} users before its 55 s timeout. Fix: in `_sweep_user`, compare "
-            "`state` with `before` first and only then call `pending_for` and `put_owner` (a changed bulb is "
-            "rare: writes and queries fall to the change rate, removing nearly all of the sweep's DynamoDB cost); "
-            "read a user's bulbs concurrently (a small thread pool, as `discovery.discover` does); past a few "
-            "dozen users fan out (one SQS message per vendor account, processed by the poller-style "
-            "consumer); and consider a slower schedule or sweeping only users active in the last day.\n")
+            " An unchanged bulb costs one vendor read and no write (`skill/pipeline/_sweep.py` `_sweep_user` "
+            "compares the state with the owner record before it queries pending commands or writes; counted: "
+            f"{', '.join(f'{k} {v:g}' for k, v in per_bulb.items())} per sweep of a user with 3 bulbs), but the "
+            "sweep scans the pending table for owners and reads users one after the other, so one invocation covers "
+            f"about {_model.sweep_capacity(cost):.0f} users before its 55 s timeout. Fix: read a user's bulbs "
+            "concurrently (a small thread pool, as `discovery.discover` does); past a few dozen users fan out (one "
+            "SQS message per vendor account, processed by a poller-style consumer, owners found through a GSI per "
+            "vendor instead of a scan); and consider a slower schedule or sweeping only users active in the last "
+            "day.\n")
         n += 1
     verdict = _cold_verdict(cold)
     if verdict:
