@@ -2,7 +2,7 @@
 
 After ``threshold`` consecutive retryable vendor failures (``EndpointUnreachable``,
 ``BridgeUnreachable``, ``RateLimited``) within ``window`` seconds the breaker *opens*: vendor
-calls fail fast with ``CircuitOpen`` (a ``BridgeUnreachable``) instead of hammering a vendor
+calls fail fast with ``CircuitOpen`` (an ``EndpointUnreachable``) instead of hammering a vendor
 that is down. After ``cooldown`` seconds it is *half-open*: exactly one caller, across all
 containers, wins a conditional write and makes a *probe* call; success *closes* the breaker,
 a retryable failure opens it again for another cool-down. A probe that never reports back
@@ -69,11 +69,12 @@ class BreakerState(StrEnum):
     HALF_OPEN = "half_open"
 
 
-class CircuitOpen(BridgeUnreachable):
+class CircuitOpen(EndpointUnreachable):
     """The vendor's breaker is open: the call was not made.
 
-    A ``BridgeUnreachable`` (retryable), so it becomes the same Alexa error as a vendor that is
-    down; ``retry_after`` is the time until a probe may be tried, which lets a retry loop that
+    An ``EndpointUnreachable`` (retryable), so it becomes the same Alexa error as a vendor that
+    is down: ``ENDPOINT_UNREACHABLE`` ("the device is not responding"), never
+    ``BRIDGE_UNREACHABLE``, which sends the user to check a hub most vendors do not have; ``retry_after`` is the time until a probe may be tried, which lets a retry loop that
     honours ``retry_after`` (``Pipeline.call``) give up at once when the cool-down outlasts the
     directive's deadline.
     """

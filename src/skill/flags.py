@@ -6,7 +6,7 @@ Flags (Powertools feature-flag schema, evaluated with context ``{"vendor": <name
 - ``vendor_style`` (non-boolean, default ``""``): a style that replaces the adapter's own, e.g.
   ``"optimistic"`` for an async vendor whose webhooks fail.
 - ``vendor_paused`` (boolean, default false): stop calling the vendor; its directives are
-  answered ``BRIDGE_UNREACHABLE`` at once.
+  answered ``ENDPOINT_UNREACHABLE`` at once.
 - ``sweep_enabled`` (boolean, default true): the minute sweep runs.
 
 Example rule that switches SwitchBot to the optimistic style::

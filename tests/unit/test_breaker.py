@@ -20,7 +20,6 @@ from skill.breaker import (
     MemoryBreakerStore,
 )
 from skill.errors import (
-    BridgeUnreachable,
     EndpointUnreachable,
     InvalidAuthorizationCredential,
     InvalidValue,
@@ -99,8 +98,8 @@ def test_while_open_calls_fail_fast_without_reaching_the_vendor(store, clock):
         b.guard(vendor)
     assert vendor.calls == 3
     error = raised.value
-    assert isinstance(error, BridgeUnreachable) and error.retryable
-    assert error.alexa_type == "BRIDGE_UNREACHABLE"
+    assert isinstance(error, EndpointUnreachable) and error.retryable
+    assert error.alexa_type == "ENDPOINT_UNREACHABLE"  # no hub to send the user looking for
     assert error.retry_after == pytest.approx(20.0)
 
 
@@ -412,4 +411,4 @@ def test_wired_into_the_pipeline_an_open_breaker_answers_at_once_without_calling
     assert clock.now == started, "the retry loop slept through a cool-down longer than the deadline"
     answer = services.outbox.messages[-1]
     assert_alexa_valid(answer.message)
-    assert answer.message["event"]["payload"]["type"] == "BRIDGE_UNREACHABLE"
+    assert answer.message["event"]["payload"]["type"] == "ENDPOINT_UNREACHABLE"

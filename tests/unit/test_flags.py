@@ -61,7 +61,7 @@ def test_a_paused_vendor_is_answered_bridge_unreachable_without_a_call(tmp_path,
     Pipeline(services).process(queued())
     [answer] = services.outbox.messages
     assert_alexa_valid(answer.message)
-    assert answer.message["event"]["payload"]["type"] == "BRIDGE_UNREACHABLE"
+    assert answer.message["event"]["payload"]["type"] == "ENDPOINT_UNREACHABLE"
     assert [c for c in adapter.calls if c[0] != "identify"] == []
     write(path, {"vendor_paused": {"default": False}})
     assert not f.paused("fake")

@@ -306,7 +306,7 @@ def test_an_open_circuit_breaker_answers_at_once_without_calling_the_vendor(asse
     Pipeline(services).process(queued("Alexa.PowerController", "TurnOff", received=clock.now))
     [answer] = services.outbox.messages
     assert_alexa_valid(answer.message)
-    assert answer.message["event"]["payload"]["type"] == "BRIDGE_UNREACHABLE"
+    assert answer.message["event"]["payload"]["type"] == "ENDPOINT_UNREACHABLE"
     assert [c for c in adapter.calls if c[0] != "identify"] == [] and clock.now == started
 
 

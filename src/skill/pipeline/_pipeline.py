@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from skill import bulbs, discovery
 from skill.alexa import SUPPORTED, parse_envelope
 from skill.bulbs import BulbState, Features
-from skill.errors import BridgeUnreachable, InvalidAuthorizationCredential, SkillError
+from skill.errors import EndpointUnreachable, InvalidAuthorizationCredential, SkillError
 from skill.pipeline._answers import Answers
 from skill.pipeline._styles import STRATEGIES
 from skill.plugins import Adapter, AdapterRegistry, Style, decode_endpoint_id
@@ -79,7 +79,7 @@ class Pipeline:
         job = Job(self, queued, adapter, device_id, user_id)
         try:
             if services.paused(vendor):
-                raise BridgeUnreachable(f"{vendor} is paused by the operators")
+                raise EndpointUnreachable(f"{vendor} is paused by the operators")
             job.run()
         except SkillError as error:
             services.count("VendorErrors", 1)
@@ -115,7 +115,7 @@ class Pipeline:
     ) -> T:
         """Run a vendor call through its circuit breaker, retrying retryable failures while the
         deadline allows. An open breaker raises at once with its cool-down as ``retry_after``,
-        which is longer than the time left: the answer is BRIDGE_UNREACHABLE without waiting."""
+        which is longer than the time left: the answer is ENDPOINT_UNREACHABLE without waiting."""
         circuit = self.services.breaker_for(adapter.name) if breaker else None
         guarded = operation if circuit is None else (lambda: circuit.guard(operation))
         attempt = 0
