@@ -308,17 +308,86 @@ def test_lwa_invalid_grant_forgets_the_user_and_drops_the_event(world, gateway, 
     assert world.meter.total("DroppedEvents", reason="relink") == 1
 
 
-@pytest.mark.parametrize(
-    "failure",
-    [LwaError("LWA unreachable: ReadTimeout", transient=True), LwaError("LWA refused: http 503", transient=True)],
-    ids=["timeout", "5xx"],
-)
-def test_lwa_failing_for_a_moment_fails_the_record_for_a_retry(world, gateway, failure):
+LWA_PASSING = [
+    LwaError("LWA unreachable: ReadTimeout", transient=True),
+    LwaError("LWA refused: http 503", transient=True),
+    LwaError("LWA answered 200 without a readable token", transient=True),
+]
+
+
+def lwa_failing(world, *failures):
+    """LWA refreshes fail with ``failures`` in turn, then work; each call is timed."""
+    script, refresh, world.lwa.tried_at = list(failures), world.lwa.refresh, []
+
+    def failing(refresh_token):
+        world.lwa.tried_at.append(world.clock())
+        if script:
+            world.lwa.refreshed.append(refresh_token)
+            raise script.pop(0)
+        return refresh(refresh_token)
+
+    world.lwa.refresh = failing
+
+
+@pytest.mark.parametrize("failure", LWA_PASSING, ids=["timeout", "5xx", "unreadable"])
+def test_lwa_failing_for_a_moment_fails_a_record_without_deadline_for_a_retry(world, gateway, failure):
     world.store.put(linked(expires_at=T0 - 10))
     world.lwa.failure = failure
     with pytest.raises(RetryLater):
-        world.deliver(outbox())
+        world.deliver(proactive())
     assert "user-1" in world.store.records
+    assert gateway.received == [] and world.clock.sleeps == []
+
+
+@pytest.mark.parametrize("failure", LWA_PASSING, ids=["timeout", "5xx", "unreadable"])
+def test_lwa_failing_for_a_moment_is_asked_again_here_within_the_deadline(world, gateway, clock, failure):
+    """L7: the answer went back to SQS (RetryLater); in AWS it came back after the outbox's
+    180 s visibility timeout, long after Alexa stopped waiting."""
+    world.store.put(linked(expires_at=T0 - 10))
+    lwa_failing(world, failure, failure)
+
+    assert world.deliver(outbox()) is Outcome.DELIVERED
+    assert world.lwa.tried_at == [T0, T0 + 1.0, T0 + 2.0]
+    assert gateway.tokens == ["at-r3"] and gateway.received[0]["at"] == T0 + 2.0
+
+
+def test_lwa_down_until_the_deadline_is_asked_at_least_a_second_apart_then_a_late_drop(world, gateway, clock):
+    world.store.put(linked(expires_at=T0 - 10))
+    world.lwa.failure = LWA_PASSING[1]
+    lwa_failing(world)
+
+    assert world.deliver(outbox(deadline=T0 + 8)) is Outcome.LATE
+    assert world.lwa.tried_at == [T0, T0 + 1.0, T0 + 2.0, T0 + 3.5, T0 + 5.5, T0 + 7.5]  # then no wait fits
+    assert gateway.received == []
+    assert world.meter.total("LateDrops") == 1
+
+
+def test_lwa_failing_waits_only_while_the_lambda_has_time(world, gateway, clock):
+    world.store.put(linked(expires_at=T0 - 10))
+    world.lwa.failure = LWA_PASSING[0]
+    with pytest.raises(RetryLater):
+        world.dispatcher.deliver(outbox(deadline=T0 + 8), finish_by=T0 + 1.5)
+    assert clock.sleeps == [1.0]  # a second wait would end past finish_by
+
+
+def test_lwa_refusing_the_client_is_not_asked_again_here(world, gateway, clock):
+    world.store.put(linked(expires_at=T0 - 10))
+    world.lwa.failure = LwaError("LWA refused: invalid_client")
+    with pytest.raises(RetryLater):
+        world.deliver(outbox())
+    assert clock.sleeps == [] and len(world.lwa.refreshed) == 1
+
+
+def test_a_token_that_arrives_after_the_deadline_is_not_sent(world, gateway, clock):
+    world.store.put(linked(expires_at=T0 - 10))
+    refresh = world.lwa.refresh
+
+    def slow(refresh_token):
+        clock.now += 8.5  # LWA answered, but too late
+        return refresh(refresh_token)
+
+    world.lwa.refresh = slow
+    assert world.deliver(outbox(deadline=T0 + 8)) is Outcome.LATE
     assert gateway.received == []
 
 
@@ -362,12 +431,51 @@ def test_a_401_refreshes_the_token_once_and_sends_again(world, gateway):
     assert gateway.tokens[-1] == "at-r1" and world.lwa.calls == 1  # the new token is cached
 
 
-def test_a_second_401_is_dead_lettered_after_one_refresh(world, gateway):
-    gateway.answer((401, "INVALID_ACCESS_TOKEN_EXCEPTION", {}), (401, "INVALID_ACCESS_TOKEN_EXCEPTION", {}))
-    assert world.deliver(outbox()) is Outcome.DEAD_LETTERED
-    assert len(gateway.received) == 2 and world.lwa.refreshed == ["rt-stored"]
+UNAUTHORIZED = (401, "INVALID_ACCESS_TOKEN_EXCEPTION", {})
+
+
+def test_a_refused_stored_token_is_followed_by_one_refreshed_by_lwa(world, gateway):
+    """L5: the renewed token came from the store (another container had stored it), was
+    refused as well, and the answer was dead-lettered without ever asking LWA."""
+    world.deliver(outbox())  # at-stored is cached
+    world.store.put(linked(access="at-elsewhere"))  # stored meanwhile, and revoked as well
+    gateway.answer(UNAUTHORIZED, UNAUTHORIZED)
+
+    assert world.deliver(outbox()) is Outcome.DELIVERED
+    assert gateway.tokens[1:] == ["at-stored", "at-elsewhere", "at-r1"]
+    assert world.lwa.refreshed == ["rt-stored"]
+    assert world.dlq.items == []
+
+
+def test_a_token_revoked_right_after_its_refresh_gets_another_refresh(world, gateway):
+    gateway.answer(UNAUTHORIZED, UNAUTHORIZED)
+    assert world.deliver(outbox()) is Outcome.DELIVERED
+    assert gateway.tokens == ["at-stored", "at-r1", "at-r2"]
+
+
+def test_an_answer_whose_renewed_tokens_are_all_refused_is_dropped_and_counted(world, gateway, logs):
+    """L5: a deadline-bound answer was dead-lettered; a redrive comes after Alexa stopped waiting."""
+    gateway.answer(*[UNAUTHORIZED] * 4)
+    assert world.deliver(outbox()) is Outcome.UNAUTHORIZED
+    assert gateway.tokens == ["at-stored", "at-r1", "at-r2", "at-r3"]
+    assert world.meter.total("DroppedEvents", reason="unauthorized") == 1
+    assert world.dlq.items == []
+    assert "3 renewed tokens" in logs.at(logging.ERROR)
+
+
+def test_a_change_report_whose_renewed_tokens_are_all_refused_is_dead_lettered(world, gateway):
+    gateway.answer(*[UNAUTHORIZED] * 4)
+    assert world.deliver(proactive()) is Outcome.DEAD_LETTERED
+    assert len(gateway.received) == 4 and len(world.lwa.refreshed) == 3
     [(_, attributes)] = world.dlq.items
     assert attributes["Reason"] == "unauthorized" and attributes["GatewayStatus"] == "401"
+
+
+def test_lwa_failing_after_a_401_is_asked_again_within_the_deadline(world, gateway, clock):
+    gateway.answer(UNAUTHORIZED)
+    lwa_failing(world, LWA_PASSING[1])
+    assert world.deliver(outbox()) is Outcome.DELIVERED
+    assert gateway.tokens == ["at-stored", "at-r2"] and clock.sleeps == [1.0]
 
 
 def test_a_401_with_a_dead_refresh_token_forgets_the_user(world, gateway):

@@ -287,6 +287,24 @@ def test_renewing_uses_a_newer_stored_token_without_lwa(cache, store, lwa):
     assert lwa.calls == 0
 
 
+def test_a_forced_renewal_refreshes_whatever_the_store_holds(cache, store, lwa):
+    """After a stored token was refused as well (finding L5), only LWA can say whether the
+    grant still holds."""
+    store.put(linked())
+    cache.get("user-1")
+    store.put(linked(access="at-elsewhere"))
+    assert cache.renew("user-1", "at-stored").access_token == "at-elsewhere"
+    assert cache.renew("user-1", "at-elsewhere", force_refresh=True).access_token == "at-r1"
+    assert lwa.refreshed == ["rt-stored"]
+
+
+def test_a_forced_renewal_while_lwa_fails_gives_no_refused_token(cache, store, lwa):
+    store.put(linked(expires_at=T0 + 30))  # inside the margin: a last-resort token otherwise
+    lwa.failure = LwaError("LWA refused: http 503", transient=True)
+    with pytest.raises(TokensUnavailable):
+        cache.renew("user-1", "at-other", force_refresh=True)
+
+
 def test_users_without_tokens_have_none(cache, store, lwa):
     assert cache.get("stranger") is None
     store.put(TokenRecord(user_id="empty"))

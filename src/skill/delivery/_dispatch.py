@@ -5,11 +5,18 @@ Policy (each branch is tested in ``tests/unit/test_dispatcher.py``):
 - past its ``deadline``: dropped, ``LateDrops`` + 1, never sent late;
 - no tokens for the user (never linked, forgotten): dropped, ``DroppedEvents{reason=no_tokens}``;
 - LWA ``invalid_grant``: tokens deleted (by the token cache), dropped (``relink``);
-  LWA timeout/5xx: ``RetryLater`` (the SQS record fails, SQS delivers it again), unless the
-  deadline has passed;
+- LWA timeout/5xx/429/unreadable answer: with a deadline, asked again here after 1 s, then 1 s,
+  1.5 s, 2 s, only while the deadline leaves room for the wait and a send, else dropped as late
+  (SQS would redeliver only after the outbox's visibility timeout, long after Alexa stopped
+  waiting; finding L7); without a deadline, and for an LWA refusal that is not passing (a
+  configuration fault), ``RetryLater`` (the SQS record fails, SQS delivers it again);
 - 202: done; for an answer to a directive (it has a deadline), ``DeferredLatencyMs`` =
   now - received_at;
-- 401: a new token (stored one or refreshed), retried once; a second 401 is dead-lettered;
+- 401: the token is renewed and the event sent again, at most ``max_renewals`` (3) times: the
+  first time with the stored token if it differs from the refused one, else, and every later
+  time, with one refreshed by LWA (finding L5). When the last renewed token is refused too:
+  with a deadline, dropped, ``DroppedEvents{reason=unauthorized}`` (a redrive would come after
+  Alexa stopped waiting); without one, dead-lettered;
 - 403 ``SKILL_DISABLED``, 404 ``ACCOUNT/SKILL_NOT_FOUND``: the user's tokens are deleted,
   dropped (``forgotten``);
 - 403 ``SKILL_NEVER_ENABLED`` / ``INSUFFICIENT_PERMISSION``: logged as a configuration fault
@@ -61,6 +68,7 @@ class Outcome(enum.Enum):
     NO_TOKENS = "no_tokens"
     RELINK = "relink"  # LWA invalid_grant: tokens deleted
     FORGOTTEN = "forgotten"  # 403 SKILL_DISABLED / 404: tokens deleted
+    UNAUTHORIZED = "unauthorized"  # 401 to every renewed token, and a deadline: dropped
     DEAD_LETTERED = "dead_lettered"
     GAVE_UP = "gave_up"  # retries used up before the deadline
 
@@ -85,6 +93,10 @@ class RetryPolicy:
     # second; a longer wait only makes the rest of the batch late (load run finding L4).
     read_timeout: float = 2.0
     min_timeout: float = 0.25  # no send with less time than this before the deadline
+    # Token renewals after a 401, per event. The first may take the stored token; the later
+    # ones are refreshed by LWA. More than one LWA refresh: a token can be revoked between its
+    # refresh and its send (the load run expires every token every 10 s; finding L5).
+    max_renewals: int = 3
 
 
 class Dispatcher:
@@ -140,31 +152,65 @@ class Dispatcher:
         Raises ``RetryLater`` or ``Undeliverable`` when the SQS record must fail."""
         if self._late(message):
             return self._late_drop(message, "before sending")
-        tokens = self._tokens_for(message, lambda: self._tokens.get(message.user_id))
+        tokens = self._tokens_for(message, lambda: self._tokens.get(message.user_id), finish_by)
         if isinstance(tokens, Outcome):
             return tokens
+        if self._late(message):
+            return self._late_drop(message, "after getting the token")
         return _Attempts(self, message, tokens, finish_by).send(message.message)
 
     # -- shared by the attempts --------------------------------------------------------------
 
     def _tokens_for(
-        self, message: OutboxMessage, fetch: Callable[[], UserTokens | None]
+        self,
+        message: OutboxMessage,
+        fetch: Callable[[], UserTokens | None],
+        finish_by: float | None,
     ) -> UserTokens | Outcome:
-        try:
-            tokens = fetch()
-        except RelinkRequired:
-            return self._drop(message, Outcome.RELINK)
-        except TokensUnavailable as error:
-            if self._late(message):
-                return self._late_drop(message, "while LWA was failing")
+        """The tokens ``fetch`` gives, asked again while LWA fails and the deadline allows, or
+        the outcome. Raises RetryLater when SQS should deliver the record again."""
+        failures = 0
+        while True:
+            try:
+                tokens = fetch()
+            except RelinkRequired:
+                return self._drop(message, Outcome.RELINK)
+            except TokensUnavailable as error:
+                failures += 1
+                wait = self._lwa_backoff(message, error, failures, finish_by)
+                if isinstance(wait, Outcome):
+                    return wait
+                self._sleep(wait)
+                continue
+            if tokens is None:
+                logger.warning("no tokens for user %s (never linked, or forgotten): %s dropped",
+                               message.user_id, message.kind)
+                return self._drop(message, Outcome.NO_TOKENS)
+            return tokens
+
+    def _lwa_backoff(
+        self, message: OutboxMessage, error: TokensUnavailable, failures: int,
+        finish_by: float | None,
+    ) -> float | Outcome:
+        """Seconds to wait before asking LWA again, or the outcome when there will be no other
+        try. Raises RetryLater when SQS should deliver the record again."""
+        policy = self._policy
+        if self._late(message):
+            return self._late_drop(message, f"while LWA was failing ({error})")
+        if message.deadline is None or not error.transient:
             logger.warning("%s: the %s for user %s is retried later",
                            error, message.kind, message.user_id)
-            raise RetryLater(str(error)) from None
-        if tokens is None:
-            logger.warning("no tokens for user %s (never linked, or forgotten): %s dropped",
-                           message.user_id, message.kind)
-            return self._drop(message, Outcome.NO_TOKENS)
-        return tokens
+            raise RetryLater(str(error))
+        # the deadline bounds the tries: each waits at least ``min_gap``
+        wait = max(policy.min_gap, policy.backoff[min(failures - 1, len(policy.backoff) - 1)])
+        now = self._clock()
+        if now + wait + policy.min_timeout >= message.deadline:
+            return self._late_drop(message, f"while LWA was failing ({error})")
+        if finish_by is not None and now + wait + policy.min_timeout >= finish_by:
+            raise RetryLater(f"{error}; no Lambda time left to wait")
+        logger.warning("%s: asking again in %.1f s for the %s of user %s",
+                       error, wait, message.kind, message.user_id)
+        return wait
 
     def _late(self, message: OutboxMessage) -> bool:
         return message.deadline is not None and self._clock() >= message.deadline
@@ -206,7 +252,7 @@ class _Attempts:
         self._message = message
         self._tokens = tokens
         self._finish_by = finish_by
-        self._renewed = False  # one token renewal per message, halves included
+        self._renewals = 0  # after 401s, per message, halves included
 
     def send(self, event: dict[str, Any]) -> Outcome:
         busy = 0  # answers 429/5xx or none so far
@@ -292,23 +338,42 @@ class _Attempts:
     def _renew(self, event: dict[str, Any], answer: GatewayAnswer) -> Outcome | None:
         """After a 401: None once a new token is in hand (send again), else the outcome."""
         d, message = self._d, self._message
-        if self._renewed:
-            logger.error(
-                "gateway answered %s to a renewed token for user %s: dead-lettered",
-                answer.describe(), message.user_id,
-            )
-            return self._dead_letter(event, "unauthorized", answer)
-        self._renewed = True
-        logger.info("gateway answered %s for user %s: renewing the token once",
-                    answer.describe(), message.user_id)
+        if self._renewals >= d._policy.max_renewals:
+            return self._unauthorized(event, answer)
+        self._renewals += 1
+        # the first renewal may take the stored token; once a renewed token is refused, only
+        # LWA can tell whether the user's grant still holds
+        force = self._renewals > 1
+        logger.info("gateway answered %s for user %s: renewing the token (%s)",
+                    answer.describe(), message.user_id,
+                    "refreshed by LWA" if force else "stored or refreshed")
         rejected = self._tokens.access_token
-        tokens = d._tokens_for(message, lambda: d._tokens.renew(message.user_id, rejected))
+        tokens = d._tokens_for(
+            message,
+            lambda: d._tokens.renew(message.user_id, rejected, force_refresh=force),
+            self._finish_by,
+        )
         if isinstance(tokens, Outcome):
             return tokens
         self._tokens = tokens
         if d._late(message):
             return d._late_drop(message, "after renewing the token")
         return None
+
+    def _unauthorized(self, event: dict[str, Any], answer: GatewayAnswer) -> Outcome:
+        """Every renewed token was refused as well, the later ones fresh from LWA: the fault is
+        not the token's (a revoked grant, the wrong LWA client). An answer with a deadline is
+        dropped and counted: a redrive from the DLQ would come after Alexa stopped waiting."""
+        d, message = self._d, self._message
+        what = "dropped" if message.deadline is not None else "dead-lettered"
+        logger.error(
+            "gateway answered %s to %d renewed tokens (refreshed by LWA after the first) for "
+            "user %s: %s %s (check the skill's LWA client id and secret)",
+            answer.describe(), self._renewals, message.user_id, message.kind, what,
+        )
+        if message.deadline is not None:
+            return d._drop(message, Outcome.UNAUTHORIZED)
+        return self._dead_letter(event, "unauthorized", answer)
 
     def _backoff(self, busy: int, answer: GatewayAnswer | None) -> float | Outcome:
         """Seconds to wait before sending again, or the outcome when there will be no other
@@ -317,18 +382,18 @@ class _Attempts:
         what = answer.describe() if answer is not None else "no answer"
         if message.deadline is None:
             raise RetryLater(f"gateway: {what}; SQS delivers the event again")
-        if busy >= policy.max_attempts:
-            logger.warning(
-                "gateway still failing after %d sends (%s): %s for user %s dropped",
-                busy, what, message.kind, message.user_id,
-            )
-            return d._drop(message, Outcome.GAVE_UP)
         planned = policy.backoff[min(busy - 1, len(policy.backoff) - 1)]
         hinted = answer.retry_after if answer is not None and answer.retry_after else 0.0
         wait = max(policy.min_gap, planned, hinted)
         now = d._clock()
         if now + wait + policy.min_timeout >= message.deadline:
             return d._late_drop(message, f"before the gateway accepted it ({what})")
+        if busy >= policy.max_attempts:  # the deadline would allow another: a hopeless loop
+            logger.warning(
+                "gateway still failing after %d sends (%s): %s for user %s dropped",
+                busy, what, message.kind, message.user_id,
+            )
+            return d._drop(message, Outcome.GAVE_UP)
         if self._finish_by is not None and now + wait + policy.min_timeout >= self._finish_by:
             raise RetryLater(f"gateway: {what}; no Lambda time left to wait")
         logger.warning("gateway: %s; sending again in %.1f s", what, wait)

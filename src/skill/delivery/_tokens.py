@@ -11,6 +11,7 @@ Example::
     cache = TokenCache(store, lwa)
     tokens = cache.get("user-1")        # None: the user never linked, or was forgotten
     tokens = cache.renew("user-1", rejected=tokens.access_token)   # after a 401
+    tokens = cache.renew("user-1", rejected=tokens.access_token, force_refresh=True)
 """
 
 from __future__ import annotations
@@ -86,11 +87,14 @@ class TokenCache:
             return cached
         return self._load(user_id, rejected=None)
 
-    def renew(self, user_id: str, rejected: str) -> UserTokens | None:
+    def renew(
+        self, user_id: str, rejected: str, *, force_refresh: bool = False
+    ) -> UserTokens | None:
         """A different access token after the gateway rejected ``rejected`` (401): the stored
-        one if the store has a newer one, else a refreshed one."""
+        one if the store has a newer one, else a refreshed one. ``force_refresh``: refreshed by
+        LWA whatever the store holds (the stored token was refused too)."""
         self._cache.pop(user_id, None)
-        return self._load(user_id, rejected=rejected)
+        return self._load(user_id, rejected=rejected, force_refresh=force_refresh)
 
     def forget(self, user_id: str) -> None:
         """Delete the user's tokens (skill disabled, account gone): nothing is sent for them
@@ -103,13 +107,19 @@ class TokenCache:
     def _fresh(self, expires_at: float) -> bool:
         return expires_at - self._margin > self._clock()
 
-    def _load(self, user_id: str, *, rejected: str | None) -> UserTokens | None:
+    def _load(
+        self, user_id: str, *, rejected: str | None, force_refresh: bool = False
+    ) -> UserTokens | None:
         record = self._store.get(user_id)
         for _ in range(2):  # a second pass only when the store changed under a dead grant
             if record is None:
                 self._cache.pop(user_id, None)
                 return None
-            usable = record.access_token is not None and record.access_token != rejected
+            usable = (
+                not force_refresh
+                and record.access_token is not None
+                and record.access_token != rejected
+            )
             if usable and self._fresh(record.expires_at):
                 return self._remember(record)
             try:
