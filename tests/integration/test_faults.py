@@ -4,7 +4,7 @@ one final answer at the gateway within its deadline, or is dropped and counted a
 
 The first part checks each kind of fault at each service over loopback; the second runs the
 skill under faults on one local stack; the last part holds what the faults found in code outside
-the local stack (findings L1, L2, L3, L6 and L7 in docs/reliability.md, section 6; L5 is
+the local stack (findings L1, L1b, L2, L3, L6 and L7 in docs/reliability.md, section 6; L5 is
 tested in tests/unit/test_dispatcher.py), fixed since: each of these tests failed before its fix.
 """
 
@@ -516,4 +516,39 @@ def test_a_push_that_answers_while_the_command_is_retried_is_the_only_answer(
     assert [f.kind for f in stack.faults.log("vendor")[-4:]] == ["malformed", "5xx", "5xx", "5xx"]
     assert len(verdicts[0].finals) == 1, [f.name for f in verdicts[0].finals]
     assert verdicts[0].finals[0].name == "Response"  # the bulb did change
+
+
+def test_a_cold_container_asks_whose_token_it_is_while_the_vendors_breaker_is_open(
+    stack: LocalStack,
+) -> None:
+    """L1b: the identity lookup went through the vendor's circuit breaker. While it was open,
+    the lookup failed at once, and a bulb's first directive in a cold container, with no
+    recorded owner to fall back on, got no answer at all."""
+    from skill.breaker import CircuitBreaker, DynamoBreakerStore
+
+    directive = event("SetBrightness.sync.json")
+    endpoint_id = directive["directive"]["endpoint"]["endpointId"]
+    vendor = endpoint_id.split(":", 1)[0]
+    dynamodb, table = stack.client("dynamodb"), stack.table_name("PENDING_TABLE")
+    store = DynamoBreakerStore(table, dynamodb)
+    CircuitBreaker(store, vendor, threshold=1, cooldown=60.0).failure()  # open for a minute
+    cold_start()
+    dynamodb.delete_item(
+        TableName=table, Key={"pk": {"S": f"owner#{endpoint_id}"}, "sk": {"S": "owner"}}
+    )
+    try:
+        with Outcomes().tapped() as outcomes:
+            stack.invoke(directive)
+            token = directive["directive"]["header"]["correlationToken"]
+            outcomes.wait(
+                lambda: bool(stack.gateway.accepted(token)) or outcomes.count("Undeliverable") > 0,
+                stack.deadline_seconds + 2,
+            )
+    finally:
+        dynamodb.delete_item(TableName=table, Key=DynamoBreakerStore._key(vendor))
+        cold_start()
+
+    assert outcomes.count("Undeliverable") == 0
+    [answer] = stack.gateway.accepted(token)  # the breaker answers for the command itself
+    assert answer["event"]["header"]["name"] in ("Response", "ErrorResponse")
 
