@@ -21,9 +21,10 @@ venv: $(STAMP)
 test: $(STAMP) sam-check
 	$(PY) -m pytest -q
 
-## make demo: start the local stack on loopback and play every sample directive in events/
+## make demo: start the local stack on loopback and play every sample directive in events/;
+## `make demo FAULTS=vendor=0.3,gateway=0.2,lwa=0.2` plays them with injected faults
 demo: $(STAMP)
-	$(VENV)/bin/skill demo
+	$(VENV)/bin/skill demo $(if $(FAULTS),--faults $(FAULTS))
 
 ## make load: a bounded load run of the local stack, 50 users x 20 mixed directives at 4/s, once
 ## without faults, once with vendor and gateway faults, once with LWA faults too (about 5 min

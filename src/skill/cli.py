@@ -334,12 +334,14 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
     if not files:
         print(f"skill demo: no directives in {folder}", file=sys.stderr)
         return EXIT_UNREADABLE
+    from skill.local._faults_tally import Outcomes
     from skill.local.schema import schema_errors
 
     write = _printer(out)
+    tally = Outcomes()
     write("Starting the local stack (moto, vendor simulator, fake LWA and event gateway)...")
     played: list[_Played] = []
-    with _stack(args) as stack:
+    with _stack(args) as stack, tally.tapped():
         write(f"  up in {stack.startup_seconds * 1000:.0f} ms (resources from {stack.template.name}).")
         write("  Times: 'answer' is the entrypoint's synchronous answer; 'event' is when the event")
         write("  gateway accepted a deferred answer, counted from the moment Alexa sent the directive.\n")
@@ -351,6 +353,7 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
             label = path.relative_to(folder).as_posix()
             write(f"> {label}: {_directive_name(event)}" + _target(event))
             started = time.perf_counter()
+            late_before = tally.count("LateDrops")
             answer = stack.invoke(event)
             sync_ms = (time.perf_counter() - started) * 1000
             row = _Played(label, _directive_name(event) or "?", _endpoint_id(event) or "-",
@@ -372,8 +375,11 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
                         row.final = _answer_name(final[-1])
                         row.final_ms = _arrival_ms(stack, final[-1], started)
                     else:
-                        row.final = "(none in time)"
-                        write(f"    final  nothing reached the gateway in {stack.deadline_seconds + 2:g} s")
+                        # what the skill decided: a counted late drop, or nothing (lost)
+                        late = "late" in tally.of(token) or tally.count("LateDrops") > late_before
+                        row.final = "late (counted)" if late else "(none: lost)"
+                        write(f"    final  nothing reached the gateway in {stack.deadline_seconds + 2:g} s"
+                              + ("; the skill counted it as a late drop" if late else ""))
             row.valid = all(not schema_errors(m) for m in row.messages)
             played.append(row)
             write("")

@@ -132,3 +132,19 @@ def test_demo_plays_every_sample_directive_and_sums_up() -> None:
     assert "Summary" in run.stdout
     # every message Alexa got, synchronous or through the gateway, is schema-valid
     assert f"{len(samples)} directives, {len(samples)} with every message schema-valid" in run.stdout
+
+
+def test_demo_under_faults_says_which_answers_the_skill_dropped_as_late(tmp_path: Path) -> None:
+    """A gateway that fails every call: the answer never arrives, and the summary says the skill
+    counted it as a late drop (not lost); a directive answered at once is unaffected."""
+    for name in ("TurnOn.sync.json", "bad/SetBrightness.wrong-type.json"):
+        (tmp_path / Path(name).name).write_text((EVENTS / name).read_text())
+    run = skill("demo", "--events", str(tmp_path), "--deadline", "2", "--latency", "0",
+                "--faults", "gateway=1", timeout=90)
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = {line.split()[0]: line for line in run.stdout.splitlines()
+            if line.startswith(("TurnOn.sync.json", "SetBrightness.wrong-type.json"))}
+    assert "late (counted)" in rows["TurnOn.sync.json"]
+    assert "ErrorResponse" in rows["SetBrightness.wrong-type.json"]
+    assert "lost" not in run.stdout
