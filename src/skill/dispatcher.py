@@ -5,6 +5,12 @@ Wiring only: the delivery policy is in ``skill.delivery``. Each SQS record is on
 mapping has ``ReportBatchItemFailures``), so a record that must be retried is reported in
 ``batchItemFailures`` and the others are done.
 
+The records of a batch are delivered at once, each on its own thread (at most
+``MAX_CONCURRENT_SENDS``): one slow send (a gateway timeout, an LWA outage waited out) must not
+make the batch's later answers late (finding L4 in docs/reliability.md). Powertools has no
+thread-pool processor, so the outcomes are gathered first and then reported through the
+``BatchProcessor`` in the records' order, one exception per record that must fail.
+
 Environment: ``TOKENS_TABLE``, ``LWA_TOKEN_URL``, ``LWA_SECRET_NAME``, ``GATEWAY_URL`` (local
 stack only) through ``skill.config``; ``OUTBOX_DLQ_URL``, the outbox's dead-letter queue, where
 the dispatcher itself puts events the gateway refused for good (400, configuration faults,
@@ -15,14 +21,18 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
 from skill.config import settings
 from skill.delivery import Dispatcher, TokenCache
 from skill.observability import logger, metrics
+
+#: Records of one batch delivered at once (the outbox event source mapping's BatchSize is 10).
+MAX_CONCURRENT_SENDS = 10
 
 
 @cache
@@ -64,23 +74,67 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     log, outbox = logger(), dispatcher()
     finish_by = _finish_by(context)
 
-    def deliver(record: Any) -> str:
-        message = outbox.parse(record.body)
+    def deliver(body: str) -> tuple[str | None, str]:
+        """(correlation id, outcome) of one record; runs on a worker thread."""
+        message = outbox.parse(body)
         if message is None:
-            return "unreadable"
-        log.set_correlation_id(message.correlation_id)
-        return outbox.deliver(message, finish_by=finish_by).value
+            return None, "unreadable"
+        log.thread_safe_append_keys(correlation_id=message.correlation_id)
+        try:
+            return message.correlation_id, outbox.deliver(message, finish_by=finish_by).value
+        finally:
+            log.thread_safe_remove_keys(["correlation_id"])
+
+    done = _deliver_all(event, deliver)
+
+    def report(record: Any) -> str:
+        """The record's outcome, or its exception raised again, for the BatchProcessor."""
+        correlation_id, outcome = done[record.message_id].pop(0)
+        log.set_correlation_id(correlation_id)  # for the processor's own failure log
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
     try:
         return dict(
             process_partial_response(
-                event=event, record_handler=deliver, processor=_processor(), context=context
+                event=event, record_handler=report, processor=_processor(), context=context
             )
         )
     finally:
         log.set_correlation_id(None)
         if metrics().metric_set:
             metrics().flush_metrics()
+
+
+def _deliver_all(
+    event: dict[str, Any], deliver: Callable[[str], tuple[str | None, str]]
+) -> dict[Any, list[tuple[str | None, str | Exception]]]:
+    """Each record's (correlation id, outcome or exception) by message id, in the records'
+    order; the records delivered concurrently when there are several."""
+    records = event.get("Records") if isinstance(event, dict) else None
+    if not isinstance(records, list):
+        return {}  # the BatchProcessor refuses the event itself
+
+    def one(record: Any) -> tuple[str | None, str | Exception]:
+        try:
+            return deliver(record["body"])
+        except Exception as exc:  # reported for this record only (RetryLater, Undeliverable...)
+            return None, exc
+
+    if len(records) <= 1:
+        results = [one(record) for record in records]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        workers = min(len(records), MAX_CONCURRENT_SENDS)
+        with ThreadPoolExecutor(workers, thread_name_prefix="dispatcher") as pool:
+            results = list(pool.map(one, records))
+    done: dict[Any, list[tuple[str | None, str | Exception]]] = {}
+    for record, result in zip(records, results, strict=True):
+        message_id = record.get("messageId") if isinstance(record, dict) else None
+        done.setdefault(message_id, []).append(result)
+    return done
 
 
 def _quiet_wire_logs() -> None:
@@ -102,25 +156,30 @@ def _finish_by(context: Any) -> float | None:
 class _PowertoolsMeter:
     """``skill.delivery.Meter`` on Powertools Metrics (EMF). A metric with a dimension
     (``GatewayAnswers{status}``) is its own EMF document, so it does not give its dimension to
-    the others."""
+    the others. One thread at a time: the records of a batch are delivered concurrently, and
+    Powertools' metric set is a plain dict (two first values of one metric: one is lost)."""
+
+    _lock = threading.Lock()
 
     def count(self, name: str, dimensions: Mapping[str, str] | None = None) -> None:
         from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-        if not dimensions:
-            metrics().add_metric(name=name, unit=MetricUnit.Count, value=1)
-            return
-        with single_metric(
-            name=name, unit=MetricUnit.Count, value=1, namespace=metrics().namespace
-        ) as metric:
-            metric.add_dimension(name="service", value=str(metrics().service))
-            for key, value in dimensions.items():
-                metric.add_dimension(name=key, value=value)
+        with self._lock:
+            if not dimensions:
+                metrics().add_metric(name=name, unit=MetricUnit.Count, value=1)
+                return
+            with single_metric(
+                name=name, unit=MetricUnit.Count, value=1, namespace=metrics().namespace
+            ) as metric:
+                metric.add_dimension(name="service", value=str(metrics().service))
+                for key, value in dimensions.items():
+                    metric.add_dimension(name=key, value=value)
 
     def milliseconds(self, name: str, value: float) -> None:
         from aws_lambda_powertools.metrics import MetricUnit
 
-        metrics().add_metric(name=name, unit=MetricUnit.Milliseconds, value=value)
+        with self._lock:
+            metrics().add_metric(name=name, unit=MetricUnit.Milliseconds, value=value)
 
 
 class _SqsDeadLetters:

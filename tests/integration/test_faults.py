@@ -4,7 +4,7 @@ one final answer at the gateway within its deadline, or is dropped and counted a
 
 The first part checks each kind of fault at each service over loopback; the second runs the
 skill under faults on one local stack; the last part holds what the faults found in code outside
-the local stack (findings L1, L1b, L2, L3, L6 and L7 in docs/reliability.md, section 6; L5 is
+the local stack (findings L1, L1b, L2, L3, L4, L6 and L7 in docs/reliability.md, section 6; L5 is
 tested in tests/unit/test_dispatcher.py), fixed since: each of these tests failed before its fix.
 """
 
@@ -552,3 +552,42 @@ def test_a_cold_container_asks_whose_token_it_is_while_the_vendors_breaker_is_op
     [answer] = stack.gateway.accepted(token)  # the breaker answers for the command itself
     assert answer["event"]["header"]["name"] in ("Response", "ErrorResponse")
 
+
+def test_a_gateway_timeout_does_not_make_the_rest_of_its_batch_late(stack: LocalStack) -> None:
+    """L4: the dispatcher delivered a batch's records one after another; one send waiting for
+    the gateway's answer (then a backoff) made every later answer of the batch wait as long."""
+    from skill.alexa import events
+    from skill.dispatcher import handler
+
+    def record() -> tuple[str, dict[str, Any]]:
+        now = time.time()
+        token = f"batch-{uuid.uuid4()}"
+        body = {
+            "user_id": "demo-user",
+            "message": events.response(token, "sim-sync:white-1", []),
+            "deadline": now + 8,
+            "received_at": now,
+            "correlation_id": str(uuid.uuid4()),
+            "kind": "Response",
+        }
+        message = {
+            "MessageId": str(uuid.uuid4()),
+            "ReceiptHandle": uuid.uuid4().hex,
+            "Body": json.dumps(body),
+            "Attributes": {"ApproximateReceiveCount": "1"},
+        }
+        return token, message
+
+    batch = [record() for _ in range(4)]
+    with stack.paused():
+        stack.faults.fail_next("gateway", 1, "timeout")  # the first send to arrive is held
+        began = time.time()
+        result = handler(
+            sqs_event([m for _, m in batch], "arn:aws:sqs:us-east-1:123456789012:outbox"),
+            LambdaContext("dispatcher", timeout=30),
+        )
+
+    assert result == {"batchItemFailures": []}
+    arrived = sorted(stack.gateway.accepted_with_times(t)[0].received_at - began for t, _ in batch)
+    assert arrived[2] < 1.5, f"the batch waited for the held send: {arrived}"
+    assert arrived[3] >= 2.0  # the held one: its read timeout, a second, then accepted

@@ -58,10 +58,14 @@ def error_body(code: str, description: str = "explained by the gateway") -> dict
 
 class FakeGateway:
     """Alexa's event gateway on ``responses``. ``script`` holds the next answers (status,
-    error code or None, headers) or exceptions to raise; once empty it answers 202."""
+    error code or None, headers) or exceptions to raise; once empty it answers 202.
+    ``answer_to(token, ...)`` scripts the answers to one bearer token (the dispatcher sends a
+    batch's events concurrently, so their order is not known)."""
 
     def __init__(self, mock: responses.RequestsMock, clock, on_request=None) -> None:
         self.script: list = []
+        self.scripts: dict[str, list] = {}
+        self.holds: dict[str, object] = {}  # token -> called before answering it
         self.received: list[dict] = []  # url, message, token, at, timeout
         self.problems: list[str] = []
         self._clock = clock
@@ -73,9 +77,16 @@ class FakeGateway:
         for item in answers:
             self.script.append(item if isinstance(item, (tuple, Exception)) else (item, None, {}))
 
+    def answer_to(self, token: str, *answers) -> None:
+        script = self.scripts.setdefault(token, [])
+        for item in answers:
+            script.append(item if isinstance(item, (tuple, Exception)) else (item, None, {}))
+
     def _answer(self, request):
         message = json.loads(request.body)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token in self.holds:
+            self.holds[token]()
         event = message.get("event", {})
         scope = event.get("endpoint", {}).get("scope") or event.get("payload", {}).get("scope")
         self.problems += schema_errors(message)
@@ -94,8 +105,9 @@ class FakeGateway:
             }
         )
         status, code, headers = (202, None, {})
-        if self.script:
-            item = self.script.pop(0)
+        script = self.scripts.get(token) or self.script
+        if script:
+            item = script.pop(0)
             if isinstance(item, Exception):
                 raise item
             status, code, headers = item
@@ -779,7 +791,9 @@ def emf(printed: str) -> list[dict]:
 def lambda_gateway(http):
     from skill.observability import logger
 
-    fake = FakeGateway(http, time.time, on_request=lambda: logger().get_correlation_id())
+    fake = FakeGateway(
+        http, time.time, on_request=lambda: logger().thread_safe_get_current_keys().get("correlation_id")
+    )
     yield fake
     assert not fake.problems, "the gateway received invalid events:\n" + "\n".join(fake.problems[:5])
 
@@ -801,12 +815,13 @@ def lwa_endpoint(http):
 def test_the_handler_reports_only_the_records_to_retry(aws, lambda_gateway, lwa_endpoint):
 
     aws.link("user-1", access="at-live")
+    aws.link("user-2", access="at-retry")
     now = time.time()
     delivered = outbox(deadline=now + 8, received_at=now - 0.2).model_dump_json()
-    to_retry = proactive().model_dump_json()
+    to_retry = proactive(user="user-2").model_dump_json()
     late = outbox(deadline=now - 1).model_dump_json()
     never_linked = outbox(user="stranger", deadline=now + 8).model_dump_json()
-    lambda_gateway.answer(202, 500)
+    lambda_gateway.answer_to("at-retry", 500)
     event = sqs_event(delivered, to_retry, late, never_linked)
 
     result, printed = run(event)
@@ -823,6 +838,49 @@ def test_the_handler_reports_only_the_records_to_retry(aws, lambda_gateway, lwa_
     assert any("LateDrops" in doc for doc in docs)
     assert any("DeferredLatencyMs" in doc for doc in docs)
     assert any(doc.get("reason") == "no_tokens" for doc in docs if "DroppedEvents" in doc)
+
+
+def test_a_slow_send_does_not_hold_up_the_rest_of_its_batch(aws, lambda_gateway, lwa_endpoint):
+    """L4: the records of a batch were delivered one after another, so one send waiting on the
+    gateway (up to its read timeout, then a backoff) made every later answer of the batch late."""
+    aws.link("user-slow", access="at-slow")
+    aws.link("user-1", access="at-live")
+    held = []
+
+    def hold():  # the gateway keeps this answer until the batch's other events have arrived
+        began = time.monotonic()
+        while len(lambda_gateway.received) < 2 and time.monotonic() - began < 3:
+            time.sleep(0.01)
+        held.append(len(lambda_gateway.received) >= 2)
+
+    lambda_gateway.holds["at-slow"] = hold
+    now = time.time()
+    event = sqs_event(
+        outbox(user="user-slow", deadline=now + 8, received_at=now).model_dump_json(),
+        outbox(deadline=now + 8, received_at=now).model_dump_json(),
+        proactive().model_dump_json(),
+    )
+
+    assert run(event)[0] == {"batchItemFailures": []}
+    assert held == [True], "the batch's other events waited for the slow send"
+    assert lambda_gateway.tokens == ["at-live", "at-live", "at-slow"]
+
+
+def test_concurrent_failures_are_reported_for_their_own_records(aws, lambda_gateway, lwa_endpoint):
+    for user in ("a", "b", "c", "d"):
+        aws.link(f"user-{user}", access=f"at-{user}")
+    lambda_gateway.answer_to("at-b", 503)
+    lambda_gateway.answer_to("at-d", (400, "INVALID_REQUEST_EXCEPTION", {}))
+    bodies = [proactive(user=f"user-{user}").model_dump_json() for user in ("a", "b", "c", "d")]
+    bodies.append("not json")
+    event = sqs_event(*bodies)
+
+    result, _ = run(event)
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["messageId"]}]}
+    assert sorted(lambda_gateway.tokens) == ["at-a", "at-b", "at-c", "at-d"]
+    dead = aws.queue.receive_message(QueueUrl=aws.dlq, MaxNumberOfMessages=10)["Messages"]
+    assert sorted(m["Body"][:8] for m in dead) == ['not json', '{"user_i']
 
 
 def test_the_handler_dead_letters_a_400_on_the_outbox_dlq(aws, lambda_gateway, lwa_endpoint):
@@ -868,7 +926,9 @@ def test_no_token_is_ever_logged(aws, lambda_gateway, lwa_endpoint, logs):
     assert result == {"batchItemFailures": []}
 
     assert len(lwa_endpoint) == 2 and "grant_type=refresh_token" in lwa_endpoint[0]
-    assert lambda_gateway.tokens == [SECRET_ACCESS[0], SECRET_ACCESS[1], SECRET_ACCESS[1]]
+    # the two events are sent at once: one is refused, renewed and sent again
+    assert len(lambda_gateway.tokens) == 3 and lambda_gateway.tokens[0] == SECRET_ACCESS[0]
+    assert set(lambda_gateway.tokens) == set(SECRET_ACCESS[:2])
     assert any("401" in r.getMessage() for r in logs.records)  # the run was logged...
     written = logs.text + printed
     for secret in (*SECRET_ACCESS, SECRET_REFRESH, "Atza|secret-stored", "client-secret-xyz", "secret-access", "secret-refresh"):

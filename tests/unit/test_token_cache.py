@@ -4,6 +4,8 @@ once, dead grants forgotten, passing LWA failures retried."""
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 import boto3
 import pytest
@@ -303,6 +305,31 @@ def test_a_forced_renewal_while_lwa_fails_gives_no_refused_token(cache, store, l
     lwa.failure = LwaError("LWA refused: http 503", transient=True)
     with pytest.raises(TokensUnavailable):
         cache.renew("user-1", "at-other", force_refresh=True)
+
+
+def test_concurrent_events_of_one_user_cost_one_lwa_call(store, clock):
+    """The dispatcher delivers a batch's events at once: the second thread waits for the
+    first one's exchange and finds the tokens cached (a grant code redeemed twice would
+    come back invalid_grant and forget the user)."""
+
+    class SlowLwa(ClockedLwa):
+        def exchange(self, code):
+            time.sleep(0.2)
+            return super().exchange(code)
+
+    lwa = SlowLwa(clock)
+    cache = TokenCache(store, lwa, clock=clock)
+    store.put(TokenRecord(user_id="user-1", grant_code="code-1"))
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(cache.get("user-1").access_token)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+
+    assert got == ["at-code-1"] * 4
+    assert lwa.exchanged == ["code-1"]
+    assert cache._loading == {}  # nothing kept per user once loaded
 
 
 def test_users_without_tokens_have_none(cache, store, lwa):

@@ -6,6 +6,10 @@ before it expires; then the store is read again first (another container may hav
 already, or the user re-linked), and only if the stored token is also about to expire is LWA
 asked. A stored grant code that was never redeemed is exchanged once.
 
+Safe to share between threads (the dispatcher delivers a batch's events concurrently): the
+tokens of one user are loaded by one thread at a time, and the others then find them cached,
+so one batch costs one LWA call per user, and a grant code is never redeemed twice at once.
+
 Example::
 
     cache = TokenCache(store, lwa)
@@ -17,9 +21,11 @@ Example::
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from skill.delivery._ports import Meter, NullMeter
@@ -77,15 +83,20 @@ class TokenCache:
         self._margin = margin
         self._max_users = max_users
         self._cache: OrderedDict[str, UserTokens] = OrderedDict()
+        self._guard = threading.Lock()  # the cache and the table of users being loaded
+        self._loading: dict[str, list] = {}  # user id -> [lock, threads holding or waiting]
 
     def get(self, user_id: str) -> UserTokens | None:
         """The user's access token, valid for at least ``margin`` seconds; None when the user
         has no tokens. Raises ``RelinkRequired`` or ``TokensUnavailable``."""
-        cached = self._cache.get(user_id)
-        if cached is not None and self._fresh(cached.expires_at):
-            self._cache.move_to_end(user_id)
+        cached = self._cached(user_id)
+        if cached is not None:
             return cached
-        return self._load(user_id, rejected=None)
+        with self._one_loader(user_id):
+            cached = self._cached(user_id)  # loaded by another thread meanwhile
+            if cached is not None:
+                return cached
+            return self._load(user_id, rejected=None)
 
     def renew(
         self, user_id: str, rejected: str, *, force_refresh: bool = False
@@ -93,13 +104,18 @@ class TokenCache:
         """A different access token after the gateway rejected ``rejected`` (401): the stored
         one if the store has a newer one, else a refreshed one. ``force_refresh``: refreshed by
         LWA whatever the store holds (the stored token was refused too)."""
-        self._cache.pop(user_id, None)
-        return self._load(user_id, rejected=rejected, force_refresh=force_refresh)
+        with self._one_loader(user_id):
+            if not force_refresh:
+                cached = self._cached(user_id)  # renewed by another thread meanwhile
+                if cached is not None and cached.access_token != rejected:
+                    return cached
+            self._uncache(user_id)
+            return self._load(user_id, rejected=rejected, force_refresh=force_refresh)
 
     def forget(self, user_id: str) -> None:
         """Delete the user's tokens (skill disabled, account gone): nothing is sent for them
         until they link the skill again."""
-        self._cache.pop(user_id, None)
+        self._uncache(user_id)
         self._store.delete(user_id)
 
     # -- internals ---------------------------------------------------------------------------
@@ -107,13 +123,40 @@ class TokenCache:
     def _fresh(self, expires_at: float) -> bool:
         return expires_at - self._margin > self._clock()
 
+    def _cached(self, user_id: str) -> UserTokens | None:
+        with self._guard:
+            cached = self._cache.get(user_id)
+            if cached is None or not self._fresh(cached.expires_at):
+                return None
+            self._cache.move_to_end(user_id)
+            return cached
+
+    def _uncache(self, user_id: str) -> None:
+        with self._guard:
+            self._cache.pop(user_id, None)
+
+    @contextmanager
+    def _one_loader(self, user_id: str) -> Iterator[None]:
+        """One thread at a time loads (reads, refreshes, redeems) a user's tokens."""
+        with self._guard:
+            entry = self._loading.setdefault(user_id, [threading.Lock(), 0])
+            entry[1] += 1
+        try:
+            with entry[0]:
+                yield
+        finally:
+            with self._guard:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del self._loading[user_id]
+
     def _load(
         self, user_id: str, *, rejected: str | None, force_refresh: bool = False
     ) -> UserTokens | None:
         record = self._store.get(user_id)
         for _ in range(2):  # a second pass only when the store changed under a dead grant
             if record is None:
-                self._cache.pop(user_id, None)
+                self._uncache(user_id)
                 return None
             usable = (
                 not force_refresh
@@ -197,10 +240,11 @@ class TokenCache:
         tokens = UserTokens(
             record.user_id, record.region, record.access_token or "", record.expires_at
         )
-        self._cache[record.user_id] = tokens
-        self._cache.move_to_end(record.user_id)
-        while len(self._cache) > self._max_users:
-            self._cache.popitem(last=False)
+        with self._guard:
+            self._cache[record.user_id] = tokens
+            self._cache.move_to_end(record.user_id)
+            while len(self._cache) > self._max_users:
+                self._cache.popitem(last=False)
         return tokens
 
 
