@@ -20,6 +20,8 @@ Names (all optional locally, set by template.yaml in AWS):
 - ``OUTBOX_DLQ_URL``    where the dispatcher puts events the gateway refuses for good
 - ``VENDOR_SECRETS_NAME`` Secrets Manager secret holding adapters' secrets as JSON
   (``WEBHOOK_PATH_SECRET``, ``SWITCHBOT_WEBHOOK_SECRET``...; see ``skill.secrets``)
+- ``WEBHOOK_BASE_URL``  the notifications API's ``.../webhooks/`` (entrypoint, for adapters
+  that register their vendor's webhook at Discover); unset when no async style is deployed
 - ``FEATURE_FLAGS_FILE`` or ``APPCONFIG_APPLICATION``/``_ENVIRONMENT``/``_PROFILE``: feature
   flags (see ``skill.flags``)
 """
@@ -57,6 +59,7 @@ class Settings:
     alexa_region: str
     gateway_url: str | None
     deadline_seconds: float
+    webhook_base_url: str = ""
 
     def gateway_for(self, region: str) -> str:
         """The event gateway for a user's region (the override wins, for the local stack)."""
@@ -85,6 +88,7 @@ def settings_from(environ: dict[str, str] | os._Environ[str]) -> Settings:
         alexa_region=environ.get("ALEXA_REGION") or _REGION_BY_AWS_REGION.get(aws_region, "NA"),
         gateway_url=environ.get("GATEWAY_URL") or None,
         deadline_seconds=float(environ.get("DEADLINE_SECONDS", "8")),
+        webhook_base_url=environ.get("WEBHOOK_BASE_URL", ""),
     )
 
 

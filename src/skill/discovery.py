@@ -6,13 +6,14 @@ Shared by Discover (entrypoint), AddOrUpdateReport (sweep) and features lookups 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from skill.alexa import capabilities_for, events, features_to_cookie
 from skill.alexa.capabilities import AlexaInterface
 from skill.errors import BridgeUnreachable, InvalidAuthorizationCredential, SkillError
-from skill.plugins import Adapter, AdapterRegistry, Device, encode_endpoint_id
+from skill.plugins import Adapter, AdapterRegistry, Device, WebhookRegistrar, encode_endpoint_id
 
 logger = logging.getLogger(__name__)
 
@@ -33,15 +34,24 @@ def discovery_endpoint(adapter: Adapter, device: Device) -> dict[str, Any]:
     )
 
 
-def discover(registry: AdapterRegistry, token: str) -> list[dict[str, Any]]:
+#: Where a vendor must push, per adapter name (None: nowhere, e.g. no webhook API deployed).
+WebhookUrls = Callable[[str], str | None]
+
+
+def discover(
+    registry: AdapterRegistry, token: str, webhook_url_for: WebhookUrls | None = None
+) -> list[dict[str, Any]]:
     """Every endpoint the token's owner has across the enabled adapters.
 
     An adapter that rejects the token is skipped (it is another vendor's account); if every
     adapter rejects it, the token is invalid; if none answered, the vendors are unreachable.
+    An adapter that needs its vendor told where to push (``WebhookRegistrar``) registers
+    ``webhook_url_for(name)`` for the account it listed: Discover follows every account
+    linking, so new users get pushes without an operator's step.
     """
     adapters = registry.all()
     with ThreadPoolExecutor(max_workers=max(1, min(8, len(adapters)))) as pool:
-        results = list(pool.map(lambda a: _devices_of(a, token), adapters))
+        results = list(pool.map(lambda a: _devices_of(a, token, webhook_url_for), adapters))
     endpoints: list[dict[str, Any]] = []
     errors = [r for r in results if isinstance(r, SkillError)]
     for adapter, result in zip(adapters, results, strict=True):
@@ -57,12 +67,31 @@ def discover(registry: AdapterRegistry, token: str) -> list[dict[str, Any]]:
     return endpoints[:MAX_ENDPOINTS]
 
 
-def _devices_of(adapter: Adapter, token: str) -> list[Device] | SkillError:
+def _devices_of(
+    adapter: Adapter, token: str, webhook_url_for: WebhookUrls | None
+) -> list[Device] | SkillError:
     try:
-        return adapter.list_devices(token)
+        devices = adapter.list_devices(token)
     except SkillError as error:
         logger.info("adapter %s: %s", adapter.name, error.alexa_type)
         return error
+    if webhook_url_for is not None and isinstance(adapter, WebhookRegistrar):
+        _register_webhook(adapter, adapter.name, token, webhook_url_for)
+    return devices
+
+
+def _register_webhook(
+    registrar: WebhookRegistrar, name: str, token: str, webhook_url_for: WebhookUrls
+) -> None:
+    """Best effort: without pushes the async style still answers (its watchdog polls), so a
+    failure is logged and never fails the discovery; the next Discover tries again."""
+    try:
+        base_url = webhook_url_for(name)
+        if base_url:
+            registrar.register_webhook(token, base_url)
+    except Exception as error:  # a vendor fault, or the path secret could not be read
+        logger.warning("adapter %s: webhook not registered (%s)", name,
+                       getattr(error, "alexa_type", type(error).__name__))
 
 
 def identify_user(registry: AdapterRegistry, token: str, vendor: str | None = None) -> str:

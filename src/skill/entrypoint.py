@@ -7,6 +7,7 @@ in ``skill.routing``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -32,8 +33,20 @@ def router() -> Router:
         queue=SqsDirectiveQueue(config.directives_queue_urls),
         region=config.alexa_region,
         deadline_seconds=config.deadline_seconds,
+        webhook_url_for=_webhook_urls(config.webhook_base_url),
     )
     return build_router(services)
+
+
+def _webhook_urls(base_url: str) -> Callable[[str], str | None] | None:
+    """``<WEBHOOK_BASE_URL><vendor>/<WEBHOOK_PATH_SECRET>``: the notifications function's URL
+    for a vendor. The secret is read when a Discover needs it (cached by Powertools)."""
+    if not base_url:
+        return None
+    from skill.secrets import secret_source
+
+    secret = secret_source()
+    return lambda vendor: f"{base_url.rstrip('/')}/{vendor}/{secret('WEBHOOK_PATH_SECRET')}"
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

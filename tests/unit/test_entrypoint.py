@@ -225,3 +225,74 @@ def test_a_failed_re_link_keeps_the_tokens_the_user_had(world, assert_alexa_vali
     assert reply["payload"]["type"] == "ACCEPT_GRANT_FAILED"
     record = world.tokens.records["user-1"]
     assert record.access_token == "at-code-1" and record.grant_code is None
+
+
+# -- webhook registration at Discover (adapters that implement WebhookRegistrar) ----------------
+
+DISCOVER = {"directive": {"header": {"namespace": "Alexa.Discovery", "name": "Discover", "payloadVersion": "3",
+                                     "messageId": "m-1"},
+                          "payload": {"scope": {"type": "BearerToken", "token": TOKEN}}}}
+
+
+class RegisteringAdapter(FakeAdapter):
+    """A push vendor that must be told, per account, where to push (as SwitchBot)."""
+
+    registered: list[tuple[str, str]]
+    refuse: Exception | None = None
+
+    def register_webhook(self, token: str, base_url: str) -> str:
+        if self.refuse is not None:
+            raise self.refuse
+        self.registered.append((token, base_url))
+        return base_url
+
+
+def router_with(adapters, webhook_url_for):
+    services = EntrypointServices(adapters=registry_of(*adapters), tokens=MemoryTokenStore(), lwa=FakeLwa(),
+                                  queue=MemoryQueue(), clock=lambda: 1000.0, webhook_url_for=webhook_url_for)
+    return build_router(services)
+
+
+def urls(vendor: str) -> str:
+    return f"https://hooks.example/webhooks/{vendor}/s3cret"
+
+
+def test_discover_registers_the_webhook_of_each_account_a_push_vendor_lists(assert_alexa_valid):
+    pusher = RegisteringAdapter(name="pusher", style=Style.ASYNC)
+    pusher.registered = []
+    other = RegisteringAdapter(name="other", token="someone-else")  # rejects this token
+    other.registered = []
+    reply = router_with([pusher, other, FakeAdapter(name="plain")], urls).answer(DISCOVER)
+
+    assert_alexa_valid(reply)
+    assert len(reply["event"]["payload"]["endpoints"]) == 6  # pusher's and plain's bulbs
+    assert pusher.registered == [(TOKEN, "https://hooks.example/webhooks/pusher/s3cret")]
+    assert other.registered == [], "registered for an account the vendor does not know"
+
+
+@pytest.mark.parametrize("refusal", [EndpointUnreachable("vendor down"), KeyError("WEBHOOK_PATH_SECRET")])
+def test_a_failed_webhook_registration_does_not_fail_the_discovery(assert_alexa_valid, caplog, refusal):
+    pusher = RegisteringAdapter(name="pusher", style=Style.ASYNC)
+    pusher.registered, pusher.refuse = [], refusal
+    reply = router_with([pusher], urls).answer(DISCOVER)
+
+    assert_alexa_valid(reply)
+    assert len(reply["event"]["payload"]["endpoints"]) == 3
+    assert "webhook not registered" in caplog.text and "s3cret" not in caplog.text
+
+
+def test_without_a_webhook_api_nothing_is_registered(assert_alexa_valid):
+    pusher = RegisteringAdapter(name="pusher", style=Style.ASYNC)
+    pusher.registered = []
+    assert_alexa_valid(router_with([pusher], None).answer(DISCOVER))
+    assert pusher.registered == []
+
+
+def test_the_entrypoint_builds_webhook_urls_from_its_environment(monkeypatch):
+    from skill import entrypoint
+
+    monkeypatch.setenv("LOCAL_SECRETS_FROM_ENV", "1")
+    monkeypatch.setenv("WEBHOOK_PATH_SECRET", "Xy12")
+    url_for = entrypoint._webhook_urls("https://abc.execute-api.us-east-1.amazonaws.com/webhooks/")
+    assert url_for("switchbot") == "https://abc.execute-api.us-east-1.amazonaws.com/webhooks/switchbot/Xy12"
+    assert entrypoint._webhook_urls("") is None

@@ -13,6 +13,7 @@ from skill.plugins._contract import (
     Notification,
     PushAdapter,
     Style,
+    WebhookRegistrar,
     WebhookRequest,
 )
 from skill.plugins._endpoint_ids import decode_endpoint_id, encode_endpoint_id
@@ -29,6 +30,7 @@ __all__ = [
     "Notification",
     "PushAdapter",
     "Style",
+    "WebhookRegistrar",
     "WebhookRequest",
     "decode_endpoint_id",
     "encode_endpoint_id",

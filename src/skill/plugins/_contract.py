@@ -128,4 +128,15 @@ class PushAdapter(Adapter, Protocol):
         ...
 
 
+@runtime_checkable
+class WebhookRegistrar(Protocol):
+    """An adapter whose vendor must be told, per account, where to push (SwitchBot). Optional:
+    the entrypoint calls it at each Discover for every account the adapter lists devices of."""
+
+    def register_webhook(self, token: str, base_url: str) -> str:
+        """Make the account push to ``base_url`` (idempotent: a no-op when it already does);
+        return the URL registered."""
+        ...
+
+
 AdapterFactory = Callable[[AdapterContext], Adapter]

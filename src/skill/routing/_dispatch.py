@@ -45,6 +45,9 @@ class EntrypointServices:
     region: str = "NA"
     deadline_seconds: float = 8.0
     clock: Callable[[], float] = time.time
+    #: Per adapter name, the URL its vendor must push to (``skill.discovery.WebhookUrls``);
+    #: None when no webhook API is deployed.
+    webhook_url_for: Callable[[str], str | None] | None = None
 
 
 @dataclass

@@ -85,7 +85,9 @@ class DiscoverHandler(_Handler):
     def handle(self, handler_input: DirectiveInput) -> dict[str, Any]:
         spec = SUPPORTED[handler_input.directive.key]
         payload: DiscoverPayload = spec.parse_payload(handler_input.directive)
-        endpoints = discovery.discover(handler_input.services.adapters, payload.scope.token)
+        services = handler_input.services
+        endpoints = discovery.discover(services.adapters, payload.scope.token,
+                                       services.webhook_url_for)
         return events.discover_response(endpoints)
 
 
