@@ -28,10 +28,11 @@ demo: $(STAMP)
 
 ## make load: a bounded load run of the local stack, 50 users x 20 mixed directives at 4/s, once
 ## without faults, once with vendor and gateway faults, once with LWA faults too (about 5 min
-## each); prints answered, errors by type, late drops, lost, duplicates and p50/p99 latency, and
-## fails when a run lost a directive or answered one twice (docs/reliability.md, section 6)
+## each), then a vendor outage (the circuit breaker opening and closing, about 40 s); prints
+## answered, errors by type, late drops, lost, duplicates and p50/p99 latency, and fails when a
+## run lost a directive or answered one twice (docs/reliability.md, section 6)
 LOAD_ARGS ?= --users 50 --per-user 20 --rate 4 --faults none --faults vendor=0.2,gateway=0.2 \
-	--faults vendor=0.2,gateway=0.2,lwa=0.2
+	--faults vendor=0.2,gateway=0.2,lwa=0.2 --outage
 load: $(STAMP)
 	$(VENV)/bin/skill load $(LOAD_ARGS)
 

@@ -195,6 +195,11 @@ def _parser() -> argparse.ArgumentParser:
         "--expire-every", type=float, default=None,
         help="expire every access token at LWA this often, s (10 with LWA faults; 0 = never)",
     )
+    load.add_argument(
+        "--outage", action="store_true",
+        help="then a vendor outage: sim-sync fails every call, then recovers; prints what the "
+             "circuit breaker did (opened after, calls spared, time to recover)",
+    )
     load.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
     load.add_argument("-v", "--verbose", action="store_true", help="handler logs (INFO) on stderr")
     load.set_defaults(run=_load)

@@ -301,9 +301,9 @@ class FaultInjector:
                     del self._script[index]
                     self.calls += 1
                     return kind, self._rng.random() if variant is None else variant
+            self.calls += 1
             if self.rate <= 0:
                 return None
-            self.calls += 1
             if self._rng.random() >= self.rate:
                 return None
             return self._rng.choice(self.kinds), self._rng.random()

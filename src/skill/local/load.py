@@ -707,4 +707,12 @@ def main(args: Any, out: Any) -> int:
     if args.json:
         with open(args.json, "w") as handle:
             json.dump([r.to_json() for r in results], handle, indent=2)
-    return 0 if all(r.ok for r in results) else 3
+    ok = all(r.ok for r in results)
+    if getattr(args, "outage", False):
+        from skill.local.outage import run_outage
+
+        print("skill load: vendor outage (circuit breaker)", file=sys.stderr, flush=True)
+        outage = run_outage(latency=args.latency)
+        out.write("\n".join(outage.lines()) + "\n")
+        ok = ok and outage.ok
+    return 0 if ok else 3

@@ -1,0 +1,196 @@
+"""A vendor outage in the local stack, to measure what the circuit breaker does for the user.
+
+``skill load --outage`` (and ``run_outage``): one user sends SetBrightness directives to one
+bulb of one vendor, one after the other, through the whole stack:
+
+0. **Healthy.** One directive succeeds: the bulb has been used before, so its owner is recorded
+   (a directive whose user cannot be identified, because the vendor is down, falls back to it).
+1. **Down.** The vendor simulator fails every API call of that vendor (HTTP 5xx or a reset
+   connection, no waiting timeouts). Each directive is retried by the pipeline until the
+   breaker opens; from then on it is answered at once, without a vendor call.
+2. **Recovered.** The vendor answers again. Directives keep coming every ``interval`` seconds;
+   while the breaker cools down they are still answered ``ENDPOINT_UNREACHABLE`` without a call,
+   then one probe closes it and the bulb answers.
+
+Reported: the vendor calls and the answer latency per directive in each phase, after how many
+directives the breaker opened, how many vendor calls it spared while open (against the
+calls per directive before it opened), and the time from the vendor's recovery to the first
+``Response``. Every directive must end in exactly one final answer (``lost`` and
+``duplicates`` are counted as in the load run).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from skill.local.faults import FaultProfile
+
+#: The fast faults of a vendor that is down: no held connection, so the run is short.
+DOWN_KINDS = ("5xx", "reset")
+
+
+@dataclass
+class Phase:
+    """The directives of one phase, in order."""
+
+    answers: list[str] = field(default_factory=list)  # Response / ErrorResponse type / (none)
+    vendor_calls: list[int] = field(default_factory=list)
+    latency_ms: list[float] = field(default_factory=list)
+    breaker: list[str] = field(default_factory=list)  # the breaker's state after each one
+
+    def record(self, answer: str, calls: int, latency_ms: float, breaker: str) -> None:
+        self.answers.append(answer)
+        self.vendor_calls.append(calls)
+        self.latency_ms.append(latency_ms)
+        self.breaker.append(breaker)
+
+
+@dataclass
+class OutageResult:
+    vendor: str
+    cooldown_s: float
+    healthy: Phase
+    down: Phase
+    recovered: Phase
+    recovered_after_s: float | None  # vendor back -> first Response at the gateway
+    lost: int
+    duplicates: int
+
+    @property
+    def ok(self) -> bool:
+        """Nothing lost or answered twice, the breaker opened, and the bulb answered again."""
+        return (self.lost == 0 and self.duplicates == 0 and self.opened_after is not None
+                and self.healthy.answers == ["Response"]
+                and self.recovered_after_s is not None)
+
+    @property
+    def opened_after(self) -> int | None:
+        """Directives sent while down until the breaker was open (None: it never opened)."""
+        return next((i + 1 for i, s in enumerate(self.down.breaker) if s == "open"), None)
+
+    @property
+    def spared_calls(self) -> float:
+        """Vendor calls the open breaker spared while down: the directives answered without a
+        call, times the calls each directive made before the breaker opened."""
+        opened = self.opened_after or len(self.down.answers)
+        before = self.down.vendor_calls[:opened]
+        per_directive = sum(before) / len(before) if before else 0.0
+        fast = sum(1 for c in self.down.vendor_calls[opened:] if c == 0)
+        return fast * per_directive
+
+    def lines(self) -> list[str]:
+        def summary(phase: Phase) -> str:
+            answers = ", ".join(f"{k} {v}" for k, v in Counter(phase.answers).items())
+            return (f"{len(phase.answers)} directives ({answers}); vendor calls per directive "
+                    f"{phase.vendor_calls}; latency ms {[round(x) for x in phase.latency_ms]}")
+
+        opened = self.opened_after
+        return [
+            f"vendor {self.vendor} healthy: {summary(self.healthy)}",
+            f"vendor {self.vendor} down (every call 5xx or reset): {summary(self.down)}",
+            f"  breaker open after {opened} directive(s); vendor calls spared while open: "
+            f"{self.spared_calls:.0f}" if opened else "  breaker never opened",
+            f"vendor {self.vendor} back: {summary(self.recovered)}",
+            f"  first Response {self.recovered_after_s:.1f} s after the vendor recovered "
+            f"(breaker cool-down {self.cooldown_s:g} s)" if self.recovered_after_s is not None
+            else "  no Response after the vendor recovered",
+            f"lost {self.lost}, duplicates {self.duplicates}",
+        ]
+
+
+def run_outage(
+    *,
+    vendor: str = "sim-sync",
+    down_directives: int = 6,
+    interval: float = 2.0,
+    recovery_timeout: float = 60.0,
+    latency: float = 0.05,
+) -> OutageResult:
+    """Run the two phases on a fresh ``LocalStack`` (see the module docstring)."""
+    from skill.local.stack import LocalStack
+
+    profile = FaultProfile(kinds=DOWN_KINDS)
+    with LocalStack(latency=latency, transition=0.0, faults=profile) as stack:
+        stack.link_demo_user()
+        assert stack.faults is not None
+        injector = stack.faults.injectors["vendor"]
+        breaker = _breaker(vendor)
+        finals: Counter[str] = Counter()
+
+        def send(phase: Phase, brightness: int) -> str:
+            event, token = _set_brightness(vendor, brightness)
+            calls_before, started = injector.calls, time.perf_counter()
+            stack.invoke(event)
+            final = [m for m in stack.wait_for_answer(token) if _final(m)]
+            latency_ms = (time.perf_counter() - started) * 1000
+            finals[token] = len(final)
+            answer = _describe(final[0]) if final else "(none)"
+            phase.record(answer, injector.calls - calls_before, latency_ms, breaker.state().value)
+            return answer
+
+        healthy = Phase()
+        send(healthy, 5)
+        down = Phase()
+        injector.rate = 1.0
+        for i in range(down_directives):
+            send(down, 10 + i)
+        recovered = Phase()
+        injector.rate = 0.0
+        back = time.perf_counter()
+        recovered_after = None
+        while time.perf_counter() - back < recovery_timeout:
+            if send(recovered, 50 + len(recovered.answers) % 40) == "Response":
+                recovered_after = time.perf_counter() - back
+                break
+            time.sleep(interval)
+        stack.wait_idle(3)
+        return OutageResult(
+            vendor=vendor,
+            cooldown_s=breaker.cooldown,
+            healthy=healthy,
+            down=down,
+            recovered=recovered,
+            recovered_after_s=recovered_after,
+            lost=sum(1 for n in finals.values() if n == 0),
+            duplicates=sum(1 for n in finals.values() if n > 1),
+        )
+
+
+def _breaker(vendor: str) -> Any:
+    """The warm pipeline's breaker for ``vendor`` (the processors in this process share it)."""
+    from skill.wiring import pipeline_services
+
+    return pipeline_services().breaker_for(vendor)
+
+
+def _set_brightness(vendor: str, brightness: int) -> tuple[dict[str, Any], str]:
+    from skill.alexa import features_to_cookie
+    from skill.bulbs import Features, KelvinRange
+
+    token = uuid.uuid4().hex + "=="
+    features = Features(dimmable=True, color=True,
+                        color_temperature=KelvinRange(minimum=2000, maximum=9000))
+    event = {"directive": {
+        "header": {"namespace": "Alexa.BrightnessController", "name": "SetBrightness",
+                   "payloadVersion": "3", "messageId": str(uuid.uuid4()),
+                   "correlationToken": token},
+        "endpoint": {"scope": {"type": "BearerToken", "token": "demo-token"},
+                     "endpointId": f"{vendor}:color-1", "cookie": features_to_cookie(features)},
+        "payload": {"brightness": brightness},
+    }}
+    return event, token
+
+
+def _final(message: dict[str, Any]) -> bool:
+    return message.get("event", {}).get("header", {}).get("name") in ("Response", "ErrorResponse")
+
+
+def _describe(message: dict[str, Any]) -> str:
+    event = message["event"]
+    if event["header"]["name"] == "ErrorResponse":
+        return str(event["payload"].get("type"))
+    return "Response"
