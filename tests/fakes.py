@@ -167,6 +167,12 @@ class MemoryPendingStore:
     def put_owner(self, owner) -> None:
         self.owners_by_endpoint[owner.endpoint_id] = owner
 
+    def add_owners(self, owners) -> int:
+        new = [o for o in owners if o.endpoint_id not in self.owners_by_endpoint]
+        for owner in new:
+            self.owners_by_endpoint[owner.endpoint_id] = owner
+        return len(new)
+
     def owner_of(self, endpoint_id):
         return self.owners_by_endpoint.get(endpoint_id)
 

@@ -41,7 +41,15 @@ WebhookUrls = Callable[[str], str | None]
 def discover(
     registry: AdapterRegistry, token: str, webhook_url_for: WebhookUrls | None = None
 ) -> list[dict[str, Any]]:
-    """Every endpoint the token's owner has across the enabled adapters.
+    """Every endpoint the token's owner has across the enabled adapters (see ``devices``)."""
+    found = devices(registry, token, webhook_url_for)
+    return [discovery_endpoint(adapter, device) for adapter, device in found]
+
+
+def devices(
+    registry: AdapterRegistry, token: str, webhook_url_for: WebhookUrls | None = None
+) -> list[tuple[Adapter, Device]]:
+    """Every bulb the token's owner has across the enabled adapters, at most ``MAX_ENDPOINTS``.
 
     An adapter that rejects the token is skipped (it is another vendor's account); if every
     adapter rejects it, the token is invalid; if none answered, the vendors are unreachable.
@@ -52,19 +60,19 @@ def discover(
     adapters = registry.all()
     with ThreadPoolExecutor(max_workers=max(1, min(8, len(adapters)))) as pool:
         results = list(pool.map(lambda a: _devices_of(a, token, webhook_url_for), adapters))
-    endpoints: list[dict[str, Any]] = []
+    found: list[tuple[Adapter, Device]] = []
     errors = [r for r in results if isinstance(r, SkillError)]
     for adapter, result in zip(adapters, results, strict=True):
         if not isinstance(result, SkillError):
-            endpoints += [discovery_endpoint(adapter, device) for device in result]
+            found += [(adapter, device) for device in result]
     if errors and len(errors) == len(adapters):
         if all(isinstance(e, InvalidAuthorizationCredential) for e in errors):
             raise InvalidAuthorizationCredential("no vendor accepts this token")
         raise next((e for e in errors if not isinstance(e, InvalidAuthorizationCredential)),
                    BridgeUnreachable("no vendor answered"))
-    if len(endpoints) > MAX_ENDPOINTS:
-        logger.warning("discovered %d endpoints; Alexa takes %d", len(endpoints), MAX_ENDPOINTS)
-    return endpoints[:MAX_ENDPOINTS]
+    if len(found) > MAX_ENDPOINTS:
+        logger.warning("discovered %d endpoints; Alexa takes %d", len(found), MAX_ENDPOINTS)
+    return found[:MAX_ENDPOINTS]
 
 
 def _devices_of(

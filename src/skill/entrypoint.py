@@ -23,7 +23,7 @@ def router() -> Router:
     from skill.lwa import LwaClient, secret_credentials
     from skill.plugins import AdapterRegistry
     from skill.secrets import secret_source
-    from skill.stores import DynamoTokenStore, SqsDirectiveQueue
+    from skill.stores import DynamoPendingStore, DynamoTokenStore, SqsDirectiveQueue
 
     config = settings()
     services = EntrypointServices(
@@ -34,6 +34,7 @@ def router() -> Router:
         region=config.alexa_region,
         deadline_seconds=config.deadline_seconds,
         webhook_url_for=_webhook_urls(config.webhook_base_url),
+        owners=DynamoPendingStore(config.pending_table),
     )
     return build_router(services)
 

@@ -8,9 +8,11 @@ import uuid
 import pytest
 
 from skill.alexa import features_to_cookie
+from skill.bulbs import BulbState
 from skill.errors import EndpointUnreachable
 from skill.plugins import Style
 from skill.ports import LwaError
+from skill.records import DeviceOwner
 from skill.routing import EntrypointServices, build_router
 from tests.fakes import COLOR, TOKEN, TUNABLE, WHITE, FakeAdapter, FakeLwa, MemoryQueue, MemoryTokenStore, registry_of
 
@@ -296,3 +298,38 @@ def test_the_entrypoint_builds_webhook_urls_from_its_environment(monkeypatch):
     url_for = entrypoint._webhook_urls("https://abc.execute-api.us-east-1.amazonaws.com/webhooks/")
     assert url_for("switchbot") == "https://abc.execute-api.us-east-1.amazonaws.com/webhooks/switchbot/Xy12"
     assert entrypoint._webhook_urls("") is None
+
+
+# -- owners recorded at Discover -----------------------------------------------------------------
+
+
+def test_discover_records_who_owns_each_bulb_and_keeps_known_ones(assert_alexa_valid):
+    from tests.fakes import MemoryPendingStore
+
+    adapter, owners = FakeAdapter(), MemoryPendingStore()
+    known = DeviceOwner(endpoint_id="fake:white-1", user_id="user-1", vendor="fake", features=WHITE,
+                        state=BulbState(on=True, brightness=30))
+    owners.put_owner(known)
+    services = EntrypointServices(adapters=registry_of(adapter), tokens=MemoryTokenStore(), lwa=FakeLwa(),
+                                  queue=MemoryQueue(), clock=lambda: 1000.0, owners=owners)
+    assert_alexa_valid(build_router(services).answer(DISCOVER))
+
+    recorded = {o.endpoint_id: o for o in owners.owners()}
+    assert set(recorded) == {"fake:color-1", "fake:tunable-1", "fake:white-1"}
+    assert recorded["fake:white-1"] is known, "a known bulb's record (and last state) was replaced"
+    new = recorded["fake:color-1"]
+    assert (new.user_id, new.vendor, new.features, new.state, new.vendor_token) == (
+        adapter.identify_user(TOKEN), "fake", COLOR, None, TOKEN)
+
+
+def test_discover_answers_even_when_the_owners_cannot_be_recorded(assert_alexa_valid, caplog):
+    class BrokenStore:
+        def add_owners(self, owners):
+            raise RuntimeError("DynamoDB is down")
+
+    services = EntrypointServices(adapters=registry_of(FakeAdapter()), tokens=MemoryTokenStore(), lwa=FakeLwa(),
+                                  queue=MemoryQueue(), clock=lambda: 1000.0, owners=BrokenStore())
+    reply = build_router(services).answer(DISCOVER)
+    assert_alexa_valid(reply)
+    assert len(reply["event"]["payload"]["endpoints"]) == 3
+    assert "bulb owners not recorded (RuntimeError)" in caplog.text

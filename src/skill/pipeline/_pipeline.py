@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from skill import bulbs, discovery
 from skill.alexa import SUPPORTED, parse_envelope
+from skill.breaker import CircuitOpen
 from skill.bulbs import BulbState, Features
 from skill.errors import EndpointUnreachable, InvalidAuthorizationCredential, SkillError
 from skill.pipeline._answers import Answers
@@ -89,24 +90,30 @@ class Pipeline:
 
     def _user_of(self, adapter: Adapter, token: str, endpoint_id: str, deadline: float) -> str:
         """Whose directive this is: the vendor says (cached), or, when the vendor is down, the
-        bulb's recorded owner, so that even then the user hears ENDPOINT_UNREACHABLE."""
+        bulb's recorded owner (Discover records every bulb's), so that even then the user hears
+        ENDPOINT_UNREACHABLE. The lookup goes through the vendor's breaker: while it is open the
+        owner record answers at once; only a bulb nobody is recorded for makes the vendor be
+        asked all the same, since without a user no answer can be sent (finding L1b)."""
         key = f"{adapter.name}:{hashlib.sha256(token.encode()).hexdigest()}"
         cached = self.services.identities.get(key)
         now = self.services.clock()
         if cached and cached[1] > now:
             return cached[0]
+
+        def lookup() -> str:
+            return discovery.identify_user(self.services.adapters, token, adapter.name)
+
         try:
-            user_id = self.call(
-                adapter,
-                lambda: discovery.identify_user(self.services.adapters, token, adapter.name),
-                deadline=deadline,
-                breaker=False,  # without a user no answer can be sent: always ask (finding L1b)
-            )
+            user_id = self.call(adapter, lookup, deadline=deadline)
         except SkillError as error:
-            owner = self.services.pending.owner_of(endpoint_id) if error.retryable else None
-            if owner is None:
+            if not error.retryable:
                 raise
-            return owner.user_id
+            owner = self.services.pending.owner_of(endpoint_id)
+            if owner is not None:
+                return owner.user_id
+            if not isinstance(error, CircuitOpen):
+                raise
+            user_id = self.call(adapter, lookup, deadline=deadline, breaker=False)
         self.services.identities[key] = (user_id, now + IDENTITY_TTL_SECONDS)
         return user_id
 

@@ -29,7 +29,7 @@ from skill.alexa import events
 from skill.alexa.directives import Directive, Envelope, parse_envelope, spec_for
 from skill.errors import InternalError, SkillError
 from skill.plugins import AdapterRegistry
-from skill.ports import DirectiveQueue, TokenExchanger, TokenStore
+from skill.ports import DirectiveQueue, PendingStore, TokenExchanger, TokenStore
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ class EntrypointServices:
     #: Per adapter name, the URL its vendor must push to (``skill.discovery.WebhookUrls``);
     #: None when no webhook API is deployed.
     webhook_url_for: Callable[[str], str | None] | None = None
+    #: Where Discover records who owns each bulb (the pending table); None: not recorded.
+    owners: PendingStore | None = None
 
 
 @dataclass

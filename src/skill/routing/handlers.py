@@ -17,10 +17,10 @@ from skill.errors import (
     InvalidDirective,
     SkillError,
 )
-from skill.plugins import Adapter, Style, decode_endpoint_id
+from skill.plugins import Adapter, Device, Style, decode_endpoint_id, encode_endpoint_id
 from skill.ports import LwaError
-from skill.records import QueuedDirective, TokenRecord
-from skill.routing._dispatch import DirectiveInput
+from skill.records import DeviceOwner, QueuedDirective, TokenRecord
+from skill.routing._dispatch import DirectiveInput, EntrypointServices
 
 logger = logging.getLogger(__name__)
 
@@ -86,9 +86,37 @@ class DiscoverHandler(_Handler):
         spec = SUPPORTED[handler_input.directive.key]
         payload: DiscoverPayload = spec.parse_payload(handler_input.directive)
         services = handler_input.services
-        endpoints = discovery.discover(services.adapters, payload.scope.token,
-                                       services.webhook_url_for)
-        return events.discover_response(endpoints)
+        token = payload.scope.token
+        found = discovery.devices(services.adapters, token, services.webhook_url_for)
+        if services.owners is not None and found:
+            _record_owners(services, token, found)
+        return events.discover_response(
+            [discovery.discovery_endpoint(adapter, device) for adapter, device in found]
+        )
+
+
+def _record_owners(
+    services: EntrypointServices, token: str, found: list[tuple[Adapter, Device]]
+) -> None:
+    """Who owns each discovered bulb, before any command: a command whose user cannot be
+    identified (the vendor is down, the container is new) falls back to the bulb's owner and
+    still gets its ErrorResponse, and the sweep knows every discovered bulb. Best effort: a
+    failure is logged and the discovery answered all the same."""
+    assert services.owners is not None
+    try:
+        user_id = discovery.identify_user(services.adapters, token, found[0][0].name)
+        now = services.clock()
+        added = services.owners.add_owners([
+            DeviceOwner(endpoint_id=encode_endpoint_id(adapter.name, device.id), user_id=user_id,
+                        vendor=adapter.name, features=device.features, vendor_token=token,
+                        updated_at=now)
+            for adapter, device in found
+        ])
+    except Exception as error:  # the vendor or DynamoDB failed: the owners come with commands
+        logger.warning("Discover: bulb owners not recorded (%s)",
+                       getattr(error, "alexa_type", type(error).__name__))
+        return
+    logger.info("Discover: %d of %d bulbs newly recorded", added, len(found))
 
 
 def _endpoint_target(handler_input: DirectiveInput) -> tuple[Adapter, str, str, str]:

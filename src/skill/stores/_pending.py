@@ -2,18 +2,24 @@
 
 - ``pending#<endpoint id>`` / ``<message id>``: a command the vendor accepted, until answered
   (TTL ``expires_at`` cleans up what nobody answered).
-- ``owner#<endpoint id>`` / ``owner``: who owns a bulb, its features and last known state.
+- ``owner#<endpoint id>`` / ``owner``: who owns a bulb, its features and last known state;
+  written by Discover for every bulb it lists (no state yet), then by each command, push and
+  sweep.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from skill.stores._dynamo import DynamoTable
 from skill.records import DeviceOwner, PendingCommand
 
 #: Pending commands outlive their deadline by an hour (for investigation), then TTL removes them.
 PENDING_TTL_SECONDS = 3600
+#: Calls per batch while DynamoDB answers with unprocessed items (boto3 retries throttling
+#: itself; unprocessed items are ours to send again).
+_BATCH_PASSES = 5
 
 
 class DynamoPendingStore(DynamoTable):
@@ -60,21 +66,53 @@ class DynamoPendingStore(DynamoTable):
         return True
 
     def put_owner(self, owner: DeviceOwner) -> None:
-        self._db.put_item(
-            TableName=self._table,
-            Item={
-                "pk": {"S": f"owner#{owner.endpoint_id}"},
-                "sk": {"S": "owner"},
-                "body": {"S": owner.model_dump_json()},
-                "updated_at": {"N": str(int(owner.updated_at or time.time()))},
-            },
-        )
+        self._db.put_item(TableName=self._table, Item=self._owner_item(owner))
+
+    @staticmethod
+    def _owner_key(endpoint_id: str) -> dict[str, dict[str, str]]:
+        return {"pk": {"S": f"owner#{endpoint_id}"}, "sk": {"S": "owner"}}
+
+    @classmethod
+    def _owner_item(cls, owner: DeviceOwner) -> dict[str, dict[str, str]]:
+        return {
+            **cls._owner_key(owner.endpoint_id),
+            "body": {"S": owner.model_dump_json()},
+            "updated_at": {"N": str(int(owner.updated_at or time.time()))},
+        }
+
+    def add_owners(self, owners: list[DeviceOwner]) -> int:
+        """Record the owners of bulbs not recorded yet, in batches (Discover: up to 300 bulbs);
+        a known bulb keeps its record and last known state. A processor writing the same bulb
+        between the read and the write loses its state to this record (the sweep then reads
+        the bulb again); its owner is the same."""
+        unique = list({o.endpoint_id: o for o in owners}.values())  # a batch refuses duplicates
+        known: set[str] = set()
+        keys = [self._owner_key(o.endpoint_id) for o in unique]
+        for start in range(0, len(keys), 100):  # BatchGetItem takes 100 keys
+            request: Any = {self._table: {"Keys": keys[start:start + 100],
+                                          "ProjectionExpression": "pk"}}
+            for _ in range(_BATCH_PASSES):
+                answer = self._db.batch_get_item(RequestItems=request)
+                known |= {i["pk"]["S"] for i in answer.get("Responses", {}).get(self._table, [])}
+                request = answer.get("UnprocessedKeys")
+                if not request:
+                    break
+            else:
+                raise RuntimeError("DynamoDB left owner reads unprocessed")
+        new = [o for o in unique if f"owner#{o.endpoint_id}" not in known]
+        items = [{"PutRequest": {"Item": self._owner_item(o)}} for o in new]
+        for start in range(0, len(items), 25):  # BatchWriteItem takes 25 items
+            writes: Any = {self._table: items[start:start + 25]}
+            for _ in range(_BATCH_PASSES):
+                writes = self._db.batch_write_item(RequestItems=writes).get("UnprocessedItems")
+                if not writes:
+                    break
+            else:
+                raise RuntimeError("DynamoDB left owner writes unprocessed")
+        return len(new)
 
     def owner_of(self, endpoint_id: str) -> DeviceOwner | None:
-        item = self._db.get_item(
-            TableName=self._table,
-            Key={"pk": {"S": f"owner#{endpoint_id}"}, "sk": {"S": "owner"}},
-        ).get("Item")
+        item = self._db.get_item(TableName=self._table, Key=self._owner_key(endpoint_id)).get("Item")
         return DeviceOwner.model_validate_json(item["body"]["S"]) if item else None
 
     def owners(self) -> list[DeviceOwner]:
@@ -91,6 +129,4 @@ class DynamoPendingStore(DynamoTable):
         return owners
 
     def delete_owner(self, endpoint_id: str) -> None:
-        self._db.delete_item(
-            TableName=self._table, Key={"pk": {"S": f"owner#{endpoint_id}"}, "sk": {"S": "owner"}}
-        )
+        self._db.delete_item(TableName=self._table, Key=self._owner_key(endpoint_id))
