@@ -45,6 +45,13 @@ def pipeline_services() -> PipelineServices:
     )
 
 
+#: Consecutive failed vendor calls that open a vendor's breaker. A pipeline retries each call
+#: up to 4 times, so a vendor that is down opens it within 3 directives; 5 also opened it on a
+#: vendor failing 1 call in 5 (the load run: 96 directives answered ENDPOINT_UNREACHABLE that
+#: retries would have carried), where 10 in a row has odds of about 1 in 10 million per call.
+BREAKER_THRESHOLD = 10
+
+
 def _breakers(table: str) -> Callable[[str], CircuitBreaker]:
     """One circuit breaker per vendor per container, its state shared in DynamoDB."""
     from skill.breaker import CircuitBreaker, DynamoBreakerStore
@@ -55,7 +62,8 @@ def _breakers(table: str) -> Callable[[str], CircuitBreaker]:
     def breaker_for(vendor: str) -> CircuitBreaker:
         if vendor not in built:
             built[vendor] = CircuitBreaker(
-                store, vendor, time.time, threshold=5, cooldown=30.0, cache_seconds=1.0
+                store, vendor, time.time, threshold=BREAKER_THRESHOLD, cooldown=30.0,
+                cache_seconds=1.0,
             )
         return built[vendor]
 
