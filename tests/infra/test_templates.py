@@ -358,6 +358,18 @@ def test_only_alexa_smart_home_may_invoke_the_entrypoint_and_only_for_the_skill(
     assert not entrypoint.events, "the entrypoint has no other trigger"
 
 
+def test_entrypoint_may_touch_only_owner_items_of_the_pending_table():
+    """Discover records bulb owners; the entrypoint must not read or write pending commands or
+    breaker state in that table."""
+    entrypoint = ALL.function("skill.entrypoint.handler")
+    pending = [s for s in entrypoint.statements()
+               if any("dynamodb:" in a for a in s.actions) and any("Pending" in str(r) for r in s.resources)]
+    assert pending, "the entrypoint has no access to the pending table"
+    for statement in pending:
+        assert set(statement.actions) <= {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}, statement
+        assert statement.condition == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["owner#*"]}}, statement
+
+
 def test_entrypoint_answers_within_alexas_eight_seconds():
     assert ALL.function(ENTRYPOINT).timeout < 8
 
