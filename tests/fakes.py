@@ -96,8 +96,12 @@ class MemoryTokenStore:
             raise self.failure
         self.records[record.user_id] = record
 
-    def delete(self, user_id: str) -> None:
+    def delete(self, user_id: str, *, if_unchanged: TokenRecord | None = None) -> bool:
+        current = self.records.get(user_id)
+        if if_unchanged is not None and current is not None and _credentials(current) != _credentials(if_unchanged):
+            return False
         self.records.pop(user_id, None)
+        return True
 
 
 class FakeLwa:
@@ -200,3 +204,7 @@ class Clock:
 
     def sleep(self, seconds: float) -> None:
         self.now += seconds
+
+
+def _credentials(record: TokenRecord) -> tuple[str | None, str | None, str | None]:
+    return record.access_token, record.refresh_token, record.grant_code

@@ -38,7 +38,11 @@ class TokenStore(Protocol):
 
     def put(self, record: TokenRecord) -> None: ...
 
-    def delete(self, user_id: str) -> None: ...
+    def delete(self, user_id: str, *, if_unchanged: TokenRecord | None = None) -> bool:
+        """Delete the user's tokens; with ``if_unchanged``, only while the stored access
+        token, refresh token and grant code are still that record's (a re-link that landed
+        meanwhile is kept). False when nothing was deleted for that reason."""
+        ...
 
 
 class DirectiveQueue(Protocol):

@@ -45,9 +45,9 @@ class CountingStore(MemoryTokenStore):
         self.reads += 1
         return super().get(user_id)
 
-    def delete(self, user_id: str) -> None:
+    def delete(self, user_id: str, *, if_unchanged: TokenRecord | None = None) -> bool:
         self.deleted.append(user_id)
-        super().delete(user_id)
+        return super().delete(user_id, if_unchanged=if_unchanged)
 
 
 class ClockedLwa(FakeLwa):
@@ -239,7 +239,27 @@ def test_invalid_grant_after_a_relink_keeps_the_new_tokens(store, clock):
     cache = TokenCache(store, RelinkingLwa(clock), clock=clock)
     store.put(linked(expires_at=T0 - 1))
     assert cache.get("user-1").access_token == "at-new"
-    assert store.deleted == []
+    assert store.records["user-1"].refresh_token == "rt-new"  # the delete of the dead grant refused
+
+
+def test_a_relink_landing_just_before_the_dead_grant_is_deleted_survives(clock):
+    """The delete is conditional on the refused credentials: a re-link between LWA's
+    invalid_grant and the delete is not lost (it was, when the store was read and then
+    deleted unconditionally)."""
+
+    class RacingStore(CountingStore):
+        def delete(self, user_id, *, if_unchanged=None):
+            # the re-link's AcceptGrant writes right before this delete reaches the table
+            self.records[user_id] = linked(access="at-new", refresh="rt-new", expires_at=T0 + 3600)
+            return super().delete(user_id, if_unchanged=if_unchanged)
+
+    store = RacingStore()
+    lwa = ClockedLwa(clock)
+    lwa.failure = LwaError("LWA refused: invalid_grant", invalid_grant=True)
+    store.put(linked(expires_at=T0 - 1))
+
+    assert TokenCache(store, lwa, clock=clock).get("user-1").access_token == "at-new"
+    assert store.records["user-1"].refresh_token == "rt-new"
 
 
 @pytest.mark.parametrize(
@@ -390,3 +410,28 @@ def test_an_exchanged_grant_is_stored_in_dynamodb(clock, monkeypatch):
     )
     assert saved.expires_at == T0 + 3600
     assert lwa.exchanged == ["code-9"]
+
+
+@mock_aws
+def test_dynamodb_deletes_the_tokens_only_while_they_are_the_refused_ones(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    dynamodb.create_table(
+        TableName="tokens",
+        KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    store = DynamoTokenStore("tokens", dynamodb)
+    dead = TokenRecord(user_id="user-1", access_token="at-1", refresh_token="rt-1", expires_at=T0)
+    relinked = TokenRecord(user_id="user-1", grant_code="code-2")
+
+    store.put(relinked)
+    assert store.delete("user-1", if_unchanged=dead) is False
+    assert store.get("user-1") == relinked
+    assert store.delete("user-1", if_unchanged=relinked) is True  # a grant code, no tokens
+    assert store.get("user-1") is None
+    store.put(dead)
+    assert store.delete("user-1", if_unchanged=dead) is True and store.get("user-1") is None
+    store.put(dead)
+    assert store.delete("user-1") is True and store.get("user-1") is None

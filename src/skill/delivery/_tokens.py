@@ -168,11 +168,12 @@ class TokenCache:
             try:
                 return self._obtain(record, usable=usable)
             except _GrantDead:
-                current = self._store.get(user_id)
-                if current is not None and _credentials(current) != _credentials(record):
-                    record = current  # re-linked or refreshed elsewhere meanwhile: use that
+                # delete only what LWA refused: a re-link or a refresh elsewhere that landed
+                # meanwhile is read back and used instead
+                if not self._store.delete(user_id, if_unchanged=record):
+                    record = self._store.get(user_id)
                     continue
-                self.forget(user_id)
+                self._uncache(user_id)
                 logger.warning(
                     "LWA answered invalid_grant for user %s: tokens deleted, "
                     "the user must re-link the skill",

@@ -63,7 +63,7 @@ class AcceptGrantHandler(_Handler):
         except LwaError as error:
             if not error.transient:  # a dead code: back to what the user had (a re-link that
                 if previous is None:  # fails must not unlink a working user)
-                    services.tokens.delete(user_id)
+                    services.tokens.delete(user_id, if_unchanged=pending)
                 else:
                     services.tokens.put(previous)
             logger.warning("AcceptGrant: LWA exchange failed (transient=%s)", error.transient)

@@ -38,5 +38,26 @@ class DynamoTokenStore(DynamoTable):
                 item[name] = {"S": value}
         self._db.put_item(TableName=self._table, Item=item)
 
-    def delete(self, user_id: str) -> None:
-        self._db.delete_item(TableName=self._table, Key={"user_id": {"S": user_id}})
+    def delete(self, user_id: str, *, if_unchanged: TokenRecord | None = None) -> bool:
+        """See ``skill.ports.TokenStore.delete``: a conditional delete on the credentials."""
+        if if_unchanged is None:
+            self._db.delete_item(TableName=self._table, Key={"user_id": {"S": user_id}})
+            return True
+        conditions, values = [], {}
+        for name in ("access_token", "refresh_token", "grant_code"):
+            value = getattr(if_unchanged, name)
+            if value:
+                conditions.append(f"{name} = :{name}")
+                values[f":{name}"] = {"S": value}
+            else:
+                conditions.append(f"attribute_not_exists({name})")
+        try:
+            self._db.delete_item(
+                TableName=self._table,
+                Key={"user_id": {"S": user_id}},
+                ConditionExpression=" AND ".join(conditions),
+                **({"ExpressionAttributeValues": values} if values else {}),
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
