@@ -251,7 +251,3 @@ class TokenCache:
 
 class _GrantDead(Exception):
     pass
-
-
-def _credentials(record: TokenRecord) -> tuple[str | None, str | None, str | None]:
-    return record.access_token, record.refresh_token, record.grant_code
