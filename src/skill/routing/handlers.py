@@ -18,7 +18,7 @@ from skill.errors import (
     SkillError,
 )
 from skill.plugins import Adapter, Device, Style, decode_endpoint_id, encode_endpoint_id
-from skill.ports import LwaError
+from skill.ports import LwaError, PendingStore
 from skill.records import DeviceOwner, QueuedDirective, TokenRecord
 from skill.routing._dispatch import DirectiveInput, EntrypointServices
 
@@ -89,24 +89,26 @@ class DiscoverHandler(_Handler):
         token = payload.scope.token
         found = discovery.devices(services.adapters, token, services.webhook_url_for)
         if services.owners is not None and found:
-            _record_owners(services, token, found)
+            _record_owners(services, services.owners, token, found)
         return events.discover_response(
             [discovery.discovery_endpoint(adapter, device) for adapter, device in found]
         )
 
 
 def _record_owners(
-    services: EntrypointServices, token: str, found: list[tuple[Adapter, Device]]
+    services: EntrypointServices,
+    owners: PendingStore,
+    token: str,
+    found: list[tuple[Adapter, Device]],
 ) -> None:
     """Who owns each discovered bulb, before any command: a command whose user cannot be
     identified (the vendor is down, the container is new) falls back to the bulb's owner and
     still gets its ErrorResponse, and the sweep knows every discovered bulb. Best effort: a
     failure is logged and the discovery answered all the same."""
-    assert services.owners is not None
     try:
         user_id = discovery.identify_user(services.adapters, token, found[0][0].name)
         now = services.clock()
-        added = services.owners.add_owners([
+        added = owners.add_owners([
             DeviceOwner(endpoint_id=encode_endpoint_id(adapter.name, device.id), user_id=user_id,
                         vendor=adapter.name, features=device.features, vendor_token=token,
                         updated_at=now)
