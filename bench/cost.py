@@ -15,7 +15,6 @@ and simulator threads are excluded), which the on-paper model turns into billed 
 from __future__ import annotations
 
 import io
-import json
 import os
 import sys
 import time
@@ -28,6 +27,7 @@ if str(ROOT) not in sys.path:
 
 from bench import _scenarios as sc  # noqa: E402
 from bench._stubs import StubCloud  # noqa: E402
+from skill.local._pollers import LambdaContext  # noqa: E402
 
 N = int(os.environ.get("BENCH_COST_DIRECTIVES", "4"))
 
@@ -44,20 +44,6 @@ class _CountingStdout(io.TextIOBase):
 
     def flush(self) -> None:
         pass
-
-
-class Context:
-    function_name = "bench"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-    aws_request_id = "c0ffee00-0000-4000-8000-000000000000"
-
-    def __init__(self) -> None:
-        self._end = time.time() + 10
-
-    def get_remaining_time_in_millis(self) -> int:
-        return int((self._end - time.time()) * 1000)
 
 
 class Driver:
@@ -89,7 +75,7 @@ class Driver:
         gateway_before, lwa_before = ledger.gateway_posts, ledger.lwa_calls
         vendor_before = len(self.sim.log())
         cpu, wall = time.thread_time(), time.perf_counter()
-        answer = handler(event, Context())
+        answer = handler(event, LambdaContext("bench", timeout=10))
         self.invocations.append({
             "function": function,
             "cpu_ms": (time.thread_time() - cpu) * 1000,
@@ -232,12 +218,9 @@ def _lwa_check(driver: Driver) -> dict[str, Any]:
 
 
 def main() -> None:
-    results = run()
-    text = json.dumps(results, indent=1)
-    if len(sys.argv) > 1:
-        Path(sys.argv[1]).write_text(text)
-    else:
-        print(text)
+    from bench import emit_results
+
+    emit_results(run())
 
 
 if __name__ == "__main__":

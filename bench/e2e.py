@@ -1,8 +1,7 @@
 """End-to-end latency, directive -> event gateway 202, in the local stack, per style.
 
 Uses ``skill.local.stack.LocalStack`` (``invoke(event)``, ``wait_for_answer(correlation_token,
-timeout)``) when it is importable; until it lands this section reports "not measured" and says
-why. For each vendor latency in ``BENCH_E2E_LATENCIES`` (default ``0,0.15``) and each style,
+timeout)``). For each vendor latency in ``BENCH_E2E_LATENCIES`` (default ``0,0.15``) and each style,
 ``BENCH_E2E_DIRECTIVES`` (default 15) SetBrightness directives (half as many for polling) are sent one after
 the other to the style's simulated bulb (after ``link_demo_user``); each is timed from ``invoke`` to the gateway's 202 for its
 correlation token (a Response; anything else counts as a failure). Reported: p50/p95/p99
@@ -22,13 +21,11 @@ virtualenv.
 from __future__ import annotations
 
 import inspect
-import json
 import math
 import os
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -100,29 +97,9 @@ def _summary(times: list[float]) -> dict[str, float]:
             "max": max(times, default=float("nan"))}
 
 
-def _directive(style: str, brightness: int) -> tuple[dict[str, Any], str]:
-    from skill.alexa import features_to_cookie
-    from skill.bulbs import Features, KelvinRange
-
-    token = uuid.uuid4().hex + "=="
-    features = Features(dimmable=True, color=True, color_temperature=KelvinRange(minimum=2000, maximum=9000))
-    event = {"directive": {
-        "header": {"namespace": "Alexa.BrightnessController", "name": "SetBrightness", "payloadVersion": "3",
-                   "messageId": str(uuid.uuid4()), "correlationToken": token},
-        "endpoint": {"scope": {"type": "BearerToken", "token": "demo-token"},
-                     "endpointId": f"sim-{style}:color-1", "cookie": features_to_cookie(features)},
-        "payload": {"brightness": brightness},
-    }}
-    return event, token
-
-
 def run() -> dict[str, Any]:
-    try:
-        import skill.local.stack  # noqa: F401
-    except ImportError as error:
-        return {"measured": False,
-                "reason": f"skill.local.stack.LocalStack has not landed ({error}); this section is "
-                          "ready and runs as soon as it does"}
+    from skill.local.stack import set_brightness
+
     results: dict[str, Any] = {"measured": True, "directives": N, "latencies": {}}
     for latency in LATENCIES:
         per_style: dict[str, Any] = {}
@@ -137,7 +114,7 @@ def run() -> dict[str, Any]:
                 n = N_STYLE.get(style, N)
                 print(f"  e2e: vendor latency {latency:g}, {style}: {n} directives", file=sys.stderr, flush=True)
                 for i in range(n + 2):
-                    event, token = _directive(style, 20 + i % 60)
+                    event, token = set_brightness(f"sim-{style}:color-1", 20 + i % 60)
                     start = time.perf_counter()
                     stack.invoke(event)
                     answer = stack.wait_for_answer(token, TIMEOUT)
@@ -162,12 +139,9 @@ def run() -> dict[str, Any]:
 
 
 def main() -> None:
-    results = run()
-    text = json.dumps(results, indent=1)
-    if len(sys.argv) > 1:
-        Path(sys.argv[1]).write_text(text)
-    else:
-        print(text)
+    from bench import emit_results
+
+    emit_results(run())
 
 
 if __name__ == "__main__":

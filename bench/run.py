@@ -297,7 +297,7 @@ def _findings(r: dict[str, Any]) -> str:
             f"{', '.join(f'{k} {v:g}' for k, v in per_bulb.items())} per sweep of a user with 3 bulbs), but the "
             "sweep scans the pending table for owners and reads users one after the other, so one invocation covers "
             f"about {_model.sweep_capacity(cost):.0f} users before its 55 s timeout. Fix: read a user's bulbs "
-            "concurrently (a small thread pool, as `discovery.discover` does); past a few dozen users fan out (one "
+            "concurrently (a small thread pool, as `discovery.devices` does); past a few dozen users fan out (one "
             "SQS message per vendor account, processed by a poller-style consumer, owners found through a GSI per "
             "vendor instead of a scan); and consider a slower schedule or sweeping only users active in the last "
             "day.\n")

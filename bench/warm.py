@@ -347,11 +347,9 @@ def main() -> None:
     sys.stdout = open(os.devnull, "w")  # the handler's JSON logs are produced, then dropped
     results = {"python": "%d.%d.%d" % sys.version_info[:3], "seconds": SECONDS}
     results["cases"] = {**entrypoint_cases(), **pipeline_cases(), **dispatcher_cases()}
-    text = json.dumps(results, indent=1)
-    if len(sys.argv) > 1:
-        Path(sys.argv[1]).write_text(text)
-    else:
-        sys.__stdout__.write(text + "\n")
+    from bench import emit_results
+
+    emit_results(results, stdout=sys.__stdout__)
 
 
 if __name__ == "__main__":

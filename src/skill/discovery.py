@@ -38,14 +38,6 @@ def discovery_endpoint(adapter: Adapter, device: Device) -> dict[str, Any]:
 WebhookUrls = Callable[[str], str | None]
 
 
-def discover(
-    registry: AdapterRegistry, token: str, webhook_url_for: WebhookUrls | None = None
-) -> list[dict[str, Any]]:
-    """Every endpoint the token's owner has across the enabled adapters (see ``devices``)."""
-    found = devices(registry, token, webhook_url_for)
-    return [discovery_endpoint(adapter, device) for adapter, device in found]
-
-
 def devices(
     registry: AdapterRegistry, token: str, webhook_url_for: WebhookUrls | None = None
 ) -> list[tuple[Adapter, Device]]:

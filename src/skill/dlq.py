@@ -287,30 +287,19 @@ def _client() -> Any:
     return client("sqs")
 
 
+#: SQS pages these lists only when asked for a page size (else the first 1000, no token).
+_PAGES = {"PaginationConfig": {"PageSize": 1000}}
+
+
 def _queue_urls(sqs: Any, prefix: str) -> list[str]:
-    urls: list[str] = []
-    request: dict[str, Any] = {"MaxResults": 1000}
-    if prefix:
-        request["QueueNamePrefix"] = prefix
-    while True:
-        answer = sqs.list_queues(**request)
-        urls += answer.get("QueueUrls", [])
-        token = answer.get("NextToken")
-        if not token:
-            return urls
-        request["NextToken"] = token
+    named = {"QueueNamePrefix": prefix} if prefix else {}
+    pages = sqs.get_paginator("list_queues").paginate(**named, **_PAGES)
+    return [url for page in pages for url in page.get("QueueUrls", [])]
 
 
 def _sources(sqs: Any, url: str) -> list[str]:
-    sources: list[str] = []
-    request: dict[str, Any] = {"QueueUrl": url, "MaxResults": 1000}
-    while True:
-        answer = sqs.list_dead_letter_source_queues(**request)
-        sources += answer.get("queueUrls", [])
-        token = answer.get("NextToken")
-        if not token:
-            return sources
-        request["NextToken"] = token
+    pages = sqs.get_paginator("list_dead_letter_source_queues").paginate(QueueUrl=url, **_PAGES)
+    return [source for page in pages for source in page.get("queueUrls", [])]
 
 
 def _only_source(sqs: Any, dlq_url: str) -> str:

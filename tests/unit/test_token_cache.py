@@ -385,16 +385,22 @@ def test_a_failed_store_write_after_a_refresh_still_gives_the_token(cache, store
     assert lwa.calls == 1
 
 
-@mock_aws
-def test_an_exchanged_grant_is_stored_in_dynamodb(clock, monkeypatch):
+@pytest.fixture
+def dynamodb(monkeypatch):
+    """moto's DynamoDB with the tokens table (key ``user_id``), as template.yaml makes it."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-    dynamodb.create_table(
-        TableName="tokens",
-        KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="tokens",
+            KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield client
+
+
+def test_an_exchanged_grant_is_stored_in_dynamodb(clock, dynamodb):
     store = DynamoTokenStore("tokens", dynamodb)
     store.put(TokenRecord(user_id="user-1", region="FE", grant_code="code-9"))
     lwa = ClockedLwa(clock)
@@ -412,16 +418,7 @@ def test_an_exchanged_grant_is_stored_in_dynamodb(clock, monkeypatch):
     assert lwa.exchanged == ["code-9"]
 
 
-@mock_aws
-def test_dynamodb_deletes_the_tokens_only_while_they_are_the_refused_ones(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-    dynamodb.create_table(
-        TableName="tokens",
-        KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+def test_dynamodb_deletes_the_tokens_only_while_they_are_the_refused_ones(dynamodb):
     store = DynamoTokenStore("tokens", dynamodb)
     dead = TokenRecord(user_id="user-1", access_token="at-1", refresh_token="rt-1", expires_at=T0)
     relinked = TokenRecord(user_id="user-1", grant_code="code-2")

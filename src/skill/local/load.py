@@ -268,13 +268,13 @@ def _add_users(stack: Any, count: int) -> list[str]:
 
 
 def _link_and_discover(stack: Any, tokens: list[str], threads: int) -> list[list[dict[str, Any]]]:
-    from skill.local.stack import accept_grant
+    from skill.local.stack import accept_grant, discover
 
     def one(token: str) -> list[dict[str, Any]]:
         linked = stack.invoke(accept_grant(token, f"load-grant-{uuid.uuid4().hex[:12]}"))
         if _name(linked) != "AcceptGrant.Response":
             raise RuntimeError(f"linking {token} failed: {json.dumps(linked)[:300]}")
-        found = stack.invoke(_discover(token))
+        found = stack.invoke(discover(token))
         if _name(found) != "Discover.Response":
             raise RuntimeError(f"discovery for {token} failed: {json.dumps(found)[:300]}")
         return list(found["event"]["payload"]["endpoints"])
@@ -568,20 +568,6 @@ def _name(message: Any) -> str:
         return str(message["event"]["header"]["name"])
     except (TypeError, KeyError):
         return "?"
-
-
-def _discover(token: str) -> dict[str, Any]:
-    return {
-        "directive": {
-            "header": {
-                "namespace": "Alexa.Discovery",
-                "name": "Discover",
-                "payloadVersion": "3",
-                "messageId": str(uuid.uuid4()),
-            },
-            "payload": {"scope": {"type": "BearerToken", "token": token}},
-        }
-    }
 
 
 # -- the report ------------------------------------------------------------------------------------

@@ -24,7 +24,6 @@ calls per directive before it opened), and the time from the vendor's recovery t
 from __future__ import annotations
 
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,7 +109,7 @@ def run_outage(
     latency: float = 0.05,
 ) -> OutageResult:
     """Run the two phases on a fresh ``LocalStack`` (see the module docstring)."""
-    from skill.local.stack import LocalStack
+    from skill.local.stack import LocalStack, discover, set_brightness
 
     profile = FaultProfile(kinds=DOWN_KINDS)
     with LocalStack(latency=latency, transition=0.0, faults=profile) as stack:
@@ -121,7 +120,7 @@ def run_outage(
         finals: Counter[str] = Counter()
 
         def send(phase: Phase, brightness: int) -> str:
-            event, token = _set_brightness(vendor, brightness)
+            event, token = set_brightness(f"{vendor}:color-1", brightness)
             calls_before, started = injector.calls, time.perf_counter()
             stack.invoke(event)
             final = [m for m in stack.wait_for_answer(token) if _final(m)]
@@ -131,7 +130,7 @@ def run_outage(
             phase.record(answer, injector.calls - calls_before, latency_ms, breaker.state().value)
             return answer
 
-        found = stack.invoke(_discover("demo-token"))
+        found = stack.invoke(discover("demo-token"))
         assert found["event"]["header"]["name"] == "Discover.Response", found
         down = Phase()
         injector.rate = 1.0
@@ -163,32 +162,6 @@ def _breaker(vendor: str) -> Any:
     from skill.wiring import pipeline_services
 
     return pipeline_services().breaker_for(vendor)
-
-
-def _set_brightness(vendor: str, brightness: int) -> tuple[dict[str, Any], str]:
-    from skill.alexa import features_to_cookie
-    from skill.bulbs import Features, KelvinRange
-
-    token = uuid.uuid4().hex + "=="
-    features = Features(dimmable=True, color=True,
-                        color_temperature=KelvinRange(minimum=2000, maximum=9000))
-    event = {"directive": {
-        "header": {"namespace": "Alexa.BrightnessController", "name": "SetBrightness",
-                   "payloadVersion": "3", "messageId": str(uuid.uuid4()),
-                   "correlationToken": token},
-        "endpoint": {"scope": {"type": "BearerToken", "token": "demo-token"},
-                     "endpointId": f"{vendor}:color-1", "cookie": features_to_cookie(features)},
-        "payload": {"brightness": brightness},
-    }}
-    return event, token
-
-
-def _discover(token: str) -> dict[str, Any]:
-    return {"directive": {
-        "header": {"namespace": "Alexa.Discovery", "name": "Discover", "payloadVersion": "3",
-                   "messageId": str(uuid.uuid4())},
-        "payload": {"scope": {"type": "BearerToken", "token": token}},
-    }}
 
 
 def _final(message: dict[str, Any]) -> bool:

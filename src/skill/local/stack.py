@@ -66,7 +66,16 @@ from skill.local._resources import (
 from skill.local._webhook import ROUTE_KEY, WebhookBridge
 from skill.local.faults import FaultProfile, Faults, install, profile_of
 
-__all__ = ["DEFAULT_ADAPTERS", "DEMO_TOKEN", "LocalStack", "TemplateError", "default_template"]
+__all__ = [
+    "DEFAULT_ADAPTERS",
+    "DEMO_TOKEN",
+    "LocalStack",
+    "TemplateError",
+    "accept_grant",
+    "default_template",
+    "discover",
+    "set_brightness",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -531,6 +540,40 @@ def accept_grant(token: str, code: str) -> dict[str, Any]:
             },
         }
     }
+
+
+def discover(token: str) -> dict[str, Any]:
+    """An ``Alexa.Discovery/Discover`` directive for the account ``token`` belongs to."""
+    return {
+        "directive": {
+            "header": {
+                "namespace": "Alexa.Discovery",
+                "name": "Discover",
+                "payloadVersion": "3",
+                "messageId": str(uuid.uuid4()),
+            },
+            "payload": {"scope": {"type": "BearerToken", "token": token}},
+        }
+    }
+
+
+def set_brightness(endpoint_id: str, brightness: int, token: str = DEMO_TOKEN) -> tuple[dict[str, Any], str]:
+    """(a ``SetBrightness`` directive to a colour bulb, its correlation token)."""
+    from skill.alexa import features_to_cookie
+    from skill.bulbs import Features, KelvinRange
+
+    correlation = uuid.uuid4().hex + "=="
+    features = Features(dimmable=True, color=True,
+                        color_temperature=KelvinRange(minimum=2000, maximum=9000))
+    event = {"directive": {
+        "header": {"namespace": "Alexa.BrightnessController", "name": "SetBrightness",
+                   "payloadVersion": "3", "messageId": str(uuid.uuid4()),
+                   "correlationToken": correlation},
+        "endpoint": {"scope": {"type": "BearerToken", "token": token},
+                     "endpointId": endpoint_id, "cookie": features_to_cookie(features)},
+        "payload": {"brightness": brightness},
+    }}
+    return event, correlation
 
 
 def cold_start() -> None:
