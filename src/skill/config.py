@@ -22,6 +22,14 @@ Names (all optional locally, set by template.yaml in AWS):
   (``WEBHOOK_PATH_SECRET``, ``SWITCHBOT_WEBHOOK_SECRET``...; see ``skill.secrets``)
 - ``WEBHOOK_BASE_URL``  the notifications API's ``.../webhooks/`` (entrypoint, for adapters
   that register their vendor's webhook at Discover); unset when no async style is deployed
+- ``ACCOUNT_LINKING``   ``cognito`` (default: the skill's own user pool) or ``vendor`` (the one
+  enabled vendor's own OAuth token is the linking token)
+- ``COGNITO_ISSUER``, ``COGNITO_CLIENT_ID``, ``COGNITO_JWKS_URL``: the user pool whose access
+  tokens Alexa sends (cognito mode; the JWKS URL defaults to the issuer's)
+- ``LINKING_VENDOR``    vendor mode: the adapter whose token Alexa sends
+- ``CREDENTIALS_TABLE``, ``CREDENTIALS_KEY_ID``: the vendor credentials vault and its KMS key
+- ``CREDENTIAL_GRACE_DAYS`` days a user's vendor credentials are kept after LWA says the grant
+  is gone (default 30)
 - ``FEATURE_FLAGS_FILE`` or ``APPCONFIG_APPLICATION``/``_ENVIRONMENT``/``_PROFILE``: feature
   flags (see ``skill.flags``)
 """
@@ -60,6 +68,14 @@ class Settings:
     gateway_url: str | None
     deadline_seconds: float
     webhook_base_url: str = ""
+    account_linking: str = "cognito"
+    cognito_issuer: str = ""
+    cognito_client_id: str = ""
+    cognito_jwks_url: str = ""
+    linking_vendor: str = ""
+    credentials_table: str = "bulb-skill-credentials"
+    credentials_key_id: str = ""
+    credential_grace_days: float = 30
 
     def gateway_for(self, region: str) -> str:
         """The event gateway for a user's region (the override wins, for the local stack)."""
@@ -89,6 +105,14 @@ def settings_from(environ: dict[str, str] | os._Environ[str]) -> Settings:
         gateway_url=environ.get("GATEWAY_URL") or None,
         deadline_seconds=float(environ.get("DEADLINE_SECONDS", "8")),
         webhook_base_url=environ.get("WEBHOOK_BASE_URL", ""),
+        account_linking=environ.get("ACCOUNT_LINKING", "cognito") or "cognito",
+        cognito_issuer=environ.get("COGNITO_ISSUER", ""),
+        cognito_client_id=environ.get("COGNITO_CLIENT_ID", ""),
+        cognito_jwks_url=environ.get("COGNITO_JWKS_URL", ""),
+        linking_vendor=environ.get("LINKING_VENDOR", ""),
+        credentials_table=environ.get("CREDENTIALS_TABLE", "bulb-skill-credentials"),
+        credentials_key_id=environ.get("CREDENTIALS_KEY_ID", ""),
+        credential_grace_days=float(environ.get("CREDENTIAL_GRACE_DAYS", "30")),
     )
 
 

@@ -1,4 +1,4 @@
-"""From vendor devices to Alexa discovery endpoints, and who a token belongs to.
+"""From vendor devices to Alexa discovery endpoints.
 
 Shared by Discover (entrypoint), AddOrUpdateReport (sweep) and features lookups (processors).
 """
@@ -12,8 +12,8 @@ from typing import Any
 
 from skill.alexa import capabilities_for, events, features_to_cookie
 from skill.alexa.capabilities import AlexaInterface
-from skill.errors import BridgeUnreachable, InvalidAuthorizationCredential, SkillError
-from skill.plugins import Adapter, AdapterRegistry, Device, WebhookRegistrar, encode_endpoint_id
+from skill.errors import BridgeUnreachable, InvalidAuthorizationCredential, NoSuchEndpoint, SkillError
+from skill.plugins import AnyCredential, Adapter, Device, WebhookRegistrar, encode_endpoint_id
 
 logger = logging.getLogger(__name__)
 
@@ -36,82 +36,77 @@ def discovery_endpoint(adapter: Adapter, device: Device) -> dict[str, Any]:
 
 #: Where a vendor must push, per adapter name (None: nowhere, e.g. no webhook API deployed).
 WebhookUrls = Callable[[str], str | None]
+#: A vendor the user connected, and how to get the user's credential for it (from the vault).
+Linked = tuple[Adapter, Callable[[], AnyCredential]]
 
 
 def devices(
-    registry: AdapterRegistry, token: str, webhook_url_for: WebhookUrls | None = None
+    linked: list[Linked],
+    webhook_url_for: WebhookUrls | None = None,
+    *,
+    refusal_is_error: bool = False,
 ) -> list[tuple[Adapter, Device]]:
-    """Every bulb the token's owner has across the enabled adapters, at most ``MAX_ENDPOINTS``.
+    """Every bulb of the vendors the user connected, each vendor asked with its own
+    credential, at most ``MAX_ENDPOINTS``.
 
-    An adapter that rejects the token is skipped (it is another vendor's account); if every
-    adapter rejects it, the token is invalid; if none answered, the vendors are unreachable.
+    A vendor that fails is left out and the others answered. When every vendor failed: a vendor
+    down raises its error (Alexa keeps the bulbs it knows); every credential refused gives no
+    bulbs (the user has to connect those vendors again), or, with ``refusal_is_error``
+    (``vendor`` linking, where the credential is Alexa's token), INVALID_AUTHORIZATION_CREDENTIAL.
     An adapter that needs its vendor told where to push (``WebhookRegistrar``) registers
-    ``webhook_url_for(name)`` for the account it listed: Discover follows every account
-    linking, so new users get pushes without an operator's step.
+    ``webhook_url_for(name)`` for the account it listed.
     """
-    adapters = registry.all()
-    with ThreadPoolExecutor(max_workers=max(1, min(8, len(adapters)))) as pool:
-        results = list(pool.map(lambda a: _devices_of(a, token, webhook_url_for), adapters))
+    if not linked:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(linked)))) as pool:
+        results = list(pool.map(lambda pair: _devices_of(*pair, webhook_url_for), linked))
     found: list[tuple[Adapter, Device]] = []
     errors = [r for r in results if isinstance(r, SkillError)]
-    for adapter, result in zip(adapters, results, strict=True):
+    for (adapter, _), result in zip(linked, results, strict=True):
         if not isinstance(result, SkillError):
             found += [(adapter, device) for device in result]
-    if errors and len(errors) == len(adapters):
-        if all(isinstance(e, InvalidAuthorizationCredential) for e in errors):
-            raise InvalidAuthorizationCredential("no vendor accepts this token")
-        raise next((e for e in errors if not isinstance(e, InvalidAuthorizationCredential)),
-                   BridgeUnreachable("no vendor answered"))
+    if errors and len(errors) == len(linked):
+        refused = [e for e in errors if isinstance(e, InvalidAuthorizationCredential | NoSuchEndpoint)]
+        if len(refused) < len(errors):
+            raise next((e for e in errors if e not in refused), BridgeUnreachable("no vendor answered"))
+        if refusal_is_error:
+            raise InvalidAuthorizationCredential("the vendor does not accept this token")
     if len(found) > MAX_ENDPOINTS:
         logger.warning("discovered %d endpoints; Alexa takes %d", len(found), MAX_ENDPOINTS)
     return found[:MAX_ENDPOINTS]
 
 
 def _devices_of(
-    adapter: Adapter, token: str, webhook_url_for: WebhookUrls | None
+    adapter: Adapter, credential_of: Callable[[], AnyCredential], webhook_url_for: WebhookUrls | None
 ) -> list[Device] | SkillError:
     try:
-        devices = adapter.list_devices(token)
+        credential = credential_of()
+        devices = adapter.list_devices(credential)
     except SkillError as error:
         logger.info("adapter %s: %s", adapter.name, error.alexa_type)
         return error
     if webhook_url_for is not None and isinstance(adapter, WebhookRegistrar):
-        _register_webhook(adapter, adapter.name, token, webhook_url_for)
+        _register_webhook(adapter, adapter.name, credential, webhook_url_for)
     return devices
 
 
 def _register_webhook(
-    registrar: WebhookRegistrar, name: str, token: str, webhook_url_for: WebhookUrls
+    registrar: WebhookRegistrar, name: str, credential: AnyCredential, webhook_url_for: WebhookUrls
 ) -> None:
     """Best effort: without pushes the async style still answers (its watchdog polls), so a
     failure is logged and never fails the discovery; the next Discover tries again."""
     try:
         base_url = webhook_url_for(name)
         if base_url:
-            registrar.register_webhook(token, base_url)
+            registrar.register_webhook(credential, base_url)
     except Exception as error:  # a vendor fault, or the path secret could not be read
         logger.warning("adapter %s: webhook not registered (%s)", name,
                        getattr(error, "alexa_type", type(error).__name__))
 
 
-def identify_user(registry: AdapterRegistry, token: str, vendor: str | None = None) -> str:
-    """The user id a token belongs to: asked of ``vendor``'s adapter, or of each adapter in
-    turn. Adapters deployed together share one account system (see docs/adapters.md)."""
-    adapters = [registry.get(vendor)] if vendor else registry.all()
-    last: SkillError = InvalidAuthorizationCredential("no adapter is enabled")
-    for adapter in adapters:
-        try:
-            return adapter.identify_user(token)
-        except InvalidAuthorizationCredential as error:
-            last = error
-    raise last
-
-
-def find_device(adapter: Adapter, token: str, device_id: str) -> Device:
+def find_device(adapter: Adapter, credential: AnyCredential, device_id: str) -> Device:
     """The vendor's description of one device (used when no cookie says its features)."""
-    from skill.errors import NoSuchEndpoint
-
-    for device in adapter.list_devices(token):
+    for device in adapter.list_devices(credential):
         if device.id == device_id:
             return device
     raise NoSuchEndpoint(f"device {device_id[:64]!r} is not in this account")

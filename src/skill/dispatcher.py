@@ -40,17 +40,24 @@ def dispatcher() -> Dispatcher:
     """The container's dispatcher; its token cache lives as long as the container."""
     from skill.gateway import GatewayClient
     from skill.lwa import LwaClient, secret_credentials
-    from skill.stores import DynamoTokenStore
+    from skill.stores import DynamoCredentialVault, DynamoTokenStore
 
     _quiet_wire_logs()
     config = settings()
     meter = _PowertoolsMeter()
     dlq_url = os.environ.get("OUTBOX_DLQ_URL") or None
+    vault = DynamoCredentialVault(config.credentials_table, config.credentials_key_id)
+    grace = config.credential_grace_days * 86400
+
+    def unlinked(user_id: str) -> None:
+        vault.expire_user(user_id, time.time() + grace)
+
     return Dispatcher(
         TokenCache(
             DynamoTokenStore(config.tokens_table),
             LwaClient(config.lwa_token_url, secret_credentials(config.lwa_secret_name)),
             meter=meter,
+            on_unlinked=unlinked,
         ),
         GatewayClient(),
         config.gateway_for,

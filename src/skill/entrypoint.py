@@ -24,10 +24,15 @@ def router() -> Router:
     from skill.plugins import AdapterRegistry
     from skill.secrets import secret_source
     from skill.stores import DynamoPendingStore, DynamoTokenStore, SqsDirectiveQueue
+    from skill.wiring import credentials, identity_for
 
     config = settings()
+    adapters = AdapterRegistry.from_environment(secrets=secret_source())
     services = EntrypointServices(
-        adapters=AdapterRegistry.from_environment(secrets=secret_source()),
+        adapters=adapters,
+        identity=identity_for(config, adapters),
+        credentials=credentials(),
+        linking_vendor=config.linking_vendor if config.account_linking == "vendor" else None,
         tokens=DynamoTokenStore(config.tokens_table),
         lwa=LwaClient(config.lwa_token_url, secret_credentials(config.lwa_secret_name)),
         queue=SqsDirectiveQueue(config.directives_queue_urls),

@@ -13,6 +13,7 @@ from skill.records import (
     PendingCommand,
     PollTicket,
     QueuedDirective,
+    StoredCredential,
     TokenRecord,
 )
 
@@ -25,6 +26,58 @@ class LwaError(Exception):
         super().__init__(message)
         self.invalid_grant = invalid_grant
         self.transient = transient
+
+
+class VaultError(Exception):
+    """The credentials vault could not be read or written. ``conflict``: a conditional write
+    lost to another writer (someone else refreshed the credential)."""
+
+    def __init__(self, message: str, *, conflict: bool = False) -> None:
+        super().__init__(message)
+        self.conflict = conflict
+
+
+class CredentialVault(Protocol):
+    """Vendor credentials per (skill user, vendor), encrypted; see ``skill.stores``."""
+
+    def get(self, user_id: str, vendor: str) -> StoredCredential | None:
+        """Decrypted, or None when the user has not connected the vendor; ``VaultError``
+        when the vault cannot be read."""
+        ...
+
+    def vendors_of(self, user_id: str) -> list[str]: ...
+
+    def put(self, stored: StoredCredential, *, if_version: int | None = None) -> StoredCredential:
+        """Store (encrypted); with ``if_version``, only over that version (else
+        ``VaultError(conflict=True)``). Returns what is stored now (its new version)."""
+        ...
+
+    def take_lease(self, user_id: str, vendor: str, version: int, until: float, now: float) -> bool:
+        """The right to refresh the credential until ``until``, one holder at a time."""
+        ...
+
+    def delete(self, user_id: str, vendor: str) -> None: ...
+
+    def expire_user(self, user_id: str, at: float) -> int:
+        """Let every credential of the user expire at ``at`` (a grace period)."""
+        ...
+
+    def restore_user(self, user_id: str) -> None:
+        """The user linked the skill again: end the grace period."""
+        ...
+
+
+class IdentityError(Exception):
+    """The token Alexa sent does not identify a skill user (missing, malformed, expired,
+    signed by someone else, for another client)."""
+
+
+class Identity(Protocol):
+    """Who a directive is for: the skill user its bearer token identifies."""
+
+    def user_of(self, token: str | None) -> str:
+        """The user id, or ``IdentityError``."""
+        ...
 
 
 class TokenExchanger(Protocol):
@@ -79,12 +132,16 @@ class PendingStore(Protocol):
     def put_owner(self, owner: DeviceOwner) -> None: ...
 
     def add_owners(self, owners: list[DeviceOwner]) -> int:
-        """Record the owners of bulbs not recorded yet (known ones keep their state); how many
-        were new."""
+        """Record the (bulb, user) owners not recorded yet (known ones keep their state); how
+        many were new."""
         ...
 
-    def owner_of(self, endpoint_id: str) -> DeviceOwner | None: ...
+    def owner_of(self, endpoint_id: str, user_id: str) -> DeviceOwner | None: ...
+
+    def owners_of(self, endpoint_id: str) -> list[DeviceOwner]:
+        """Every skill user who owns the bulb."""
+        ...
 
     def owners(self) -> list[DeviceOwner]: ...
 
-    def delete_owner(self, endpoint_id: str) -> None: ...
+    def delete_owner(self, endpoint_id: str, user_id: str) -> None: ...

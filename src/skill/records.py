@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import PydanticSerializationError
 
 from skill.bulbs import BulbState, Change, Features
+from skill.plugins._credentials import ApiKey, KeyAndSecret, OAuthToken
 
 
 class _Record(BaseModel):
@@ -26,7 +27,8 @@ class QueuedDirective(_Record):
     """A control directive as the entrypoint stored it: the directive, when it arrived, and the
     moment after which Alexa no longer waits for the answer."""
 
-    directive: dict[str, Any]
+    directive: dict[str, Any]  # as Alexa sent it, less ``endpoint.scope.token``
+    user_id: str  # the skill user it is for (whose vault credentials and LWA tokens)
     received_at: float
     deadline: float
     features: Features | None = None  # from the cookie, when it had them
@@ -43,11 +45,16 @@ class QueuedDirective(_Record):
     def endpoint_id(self) -> str:
         return str(self.directive["endpoint"]["endpointId"])
 
-    @property
-    def vendor_token(self) -> str:
-        return str(self.directive["endpoint"]["scope"]["token"])
+    @classmethod
+    def without_token(cls, directive: dict[str, Any], **fields: Any) -> QueuedDirective:
+        """Store ``directive`` with its bearer token removed: queues carry no credential."""
+        stored = json.loads(json.dumps(directive))
+        scope = (stored.get("endpoint") or {}).get("scope")
+        if isinstance(scope, dict):
+            scope.pop("token", None)
+        return cls(directive=stored, **fields)
 
-    def __repr__(self) -> str:  # the directive carries the user's vendor token
+    def __repr__(self) -> str:
         return f"QueuedDirective(message_id={self.message_id!r}, endpoint={self.endpoint_id!r})"
 
     def to_message(self) -> str:
@@ -102,7 +109,6 @@ class PendingCommand(_Record):
     message_id: str
     correlation_token: str | None = None
     user_id: str
-    vendor_token: str = Field(repr=False)
     reference: str | None = None
     change: Change
     expected: BulbState
@@ -120,14 +126,25 @@ class PollTicket(_Record):
 
 
 class DeviceOwner(_Record):
-    """Who owns a bulb and what it looked like last: lets a vendor push or the sweep become a
-    ChangeReport for the right user, and the sweep notice added or removed devices."""
+    """A skill user who owns a bulb, and what it looked like last: lets a vendor push or the
+    sweep become a ChangeReport for each right user, and the sweep notice added or removed
+    devices. Several users may own one bulb (two Alexa accounts linked to one Hue bridge)."""
 
     endpoint_id: str
     user_id: str
     vendor: str
     features: Features
     state: BulbState | None = None
-    #: The account-linking token last seen with a directive for this bulb (the sweep uses it).
-    vendor_token: str | None = Field(default=None, repr=False)
     updated_at: float = 0
+    account_id: str | None = None  # the vendor's id of the account the user connected
+
+
+class StoredCredential(_Record):
+    """One vendor credential of one skill user, as the vault holds it (decrypted)."""
+
+    user_id: str
+    vendor: str
+    credential: OAuthToken | ApiKey | KeyAndSecret = Field(discriminator="kind")
+    account_id: str | None = None  # the vendor's id of the account (not a secret)
+    version: int = 0  # bumped by each write; a refresh writes only over the version it read
+    grace_until: float | None = None  # set once the user unlinked the skill

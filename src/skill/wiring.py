@@ -10,8 +10,12 @@ from typing import TYPE_CHECKING
 from skill.config import settings
 
 if TYPE_CHECKING:
-    from skill.flags import flags
+    from skill.breaker import CircuitBreaker
+    from skill.config import Settings
+    from skill.credentials import Credentials
     from skill.pipeline import PipelineServices
+    from skill.plugins import AdapterRegistry
+    from skill.ports import Identity
 
 
 def count(name: str, value: float) -> None:
@@ -21,6 +25,38 @@ def count(name: str, value: float) -> None:
     from skill.observability import metrics
 
     metrics().add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+@cache
+def credentials() -> Credentials:
+    """The container's view of the credentials vault (decrypted credentials cached briefly)."""
+    from skill.credentials import Credentials
+    from skill.stores import DynamoCredentialVault
+
+    config = settings()
+    return Credentials(DynamoCredentialVault(config.credentials_table, config.credentials_key_id))
+
+
+def identity_for(config: Settings, adapters: AdapterRegistry) -> Identity:
+    """``ACCOUNT_LINKING``: ``cognito`` verifies the user pool's access tokens; ``vendor``
+    passes the one enabled vendor's token through, and refuses to start with more or fewer
+    adapters (one vendor's token must never be shown to another)."""
+    if config.account_linking == "cognito":
+        from skill.identity import CognitoIdentity
+
+        return CognitoIdentity(
+            config.cognito_issuer, config.cognito_client_id, jwks_url=config.cognito_jwks_url or None
+        )
+    if config.account_linking != "vendor":
+        raise RuntimeError(f"ACCOUNT_LINKING must be cognito or vendor, not {config.account_linking!r}")
+    if len(adapters.names) != 1 or adapters.names != [config.linking_vendor]:
+        raise RuntimeError(
+            "vendor linking needs exactly one enabled adapter, named by LINKING_VENDOR; "
+            f"enabled: {adapters.names}, LINKING_VENDOR={config.linking_vendor!r}"
+        )
+    from skill.identity import VendorIdentity
+
+    return VendorIdentity(adapters.get(config.linking_vendor))
 
 
 @cache
@@ -35,6 +71,7 @@ def pipeline_services() -> PipelineServices:
     breakers = _breakers(config.pending_table)
     return PipelineServices(
         adapters=AdapterRegistry.from_environment(secrets=secret_source()),
+        credentials=credentials(),
         outbox=SqsOutbox(config.outbox_queue_url),
         pending=DynamoPendingStore(config.pending_table),
         poll_queue=SqsPollQueue(config.poll_queue_url) if config.poll_queue_url else None,

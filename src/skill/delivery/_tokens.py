@@ -75,7 +75,11 @@ class TokenCache:
         meter: Meter | None = None,
         margin: float = REFRESH_MARGIN_SECONDS,
         max_users: int = 10_000,
+        on_unlinked: Callable[[str], None] | None = None,
     ) -> None:
+        #: Called with the user id once LWA or the gateway says the user unlinked the skill:
+        #: their vendor credentials start their grace period (``skill.ports.CredentialVault``).
+        self._on_unlinked = on_unlinked
         self._store = store
         self._lwa = lwa
         self._clock = clock
@@ -117,6 +121,16 @@ class TokenCache:
         until they link the skill again."""
         self._uncache(user_id)
         self._store.delete(user_id)
+        self._unlinked(user_id)
+
+    def _unlinked(self, user_id: str) -> None:
+        if self._on_unlinked is None:
+            return
+        try:
+            self._on_unlinked(user_id)
+        except Exception as error:  # the tokens are gone already; the TTL is a clean-up
+            logger.warning("vendor credentials of user %s not marked for deletion (%s)",
+                           user_id, type(error).__name__)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -174,6 +188,7 @@ class TokenCache:
                     record = self._store.get(user_id)
                     continue
                 self._uncache(user_id)
+                self._unlinked(user_id)
                 logger.warning(
                     "LWA answered invalid_grant for user %s: tokens deleted, "
                     "the user must re-link the skill",

@@ -2,28 +2,27 @@
 
 Example::
 
-    pipeline = Pipeline(PipelineServices(adapters, outbox, pending, poll_queue))
+    pipeline = Pipeline(PipelineServices(adapters, credentials, outbox, pending, poll_queue))
     pipeline.process(QueuedDirective.model_validate_json(record.body))
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from skill import bulbs, discovery
 from skill.alexa import SUPPORTED, parse_envelope
-from skill.breaker import CircuitOpen
 from skill.bulbs import BulbState, Features
+from skill.credentials import Credentials
 from skill.errors import EndpointUnreachable, InvalidAuthorizationCredential, SkillError
 from skill.pipeline._answers import Answers
 from skill.pipeline._styles import STRATEGIES
-from skill.plugins import Adapter, AdapterRegistry, Style, decode_endpoint_id
+from skill.plugins import Adapter, AdapterRegistry, AnyCredential, Style, decode_endpoint_id
 from skill.ports import Outbox, PendingStore, PollQueue
 from skill.records import DeviceOwner, OutboxMessage, PendingCommand, QueuedDirective
 
@@ -32,13 +31,12 @@ T = TypeVar("T")
 
 #: Leave this much of the deadline for the outbox -> dispatcher -> gateway leg.
 DELIVERY_MARGIN_SECONDS = 1.0
-#: How long a token -> user id answer is trusted (saves a vendor call per directive).
-IDENTITY_TTL_SECONDS = 600.0
 
 
 @dataclass
 class PipelineServices:
     adapters: AdapterRegistry
+    credentials: Credentials
     outbox: Outbox
     pending: PendingStore
     poll_queue: PollQueue | None = None
@@ -49,7 +47,6 @@ class PipelineServices:
     paused: Callable[[str], bool] = lambda vendor: False  # feature flags
     #: The vendor's circuit breaker (``skill.breaker.CircuitBreaker``), or None for none.
     breaker_for: Callable[[str], Any] = lambda vendor: None
-    identities: dict[str, tuple[str, float]] = field(default_factory=dict)
 
 
 class Pipeline:
@@ -60,8 +57,8 @@ class Pipeline:
     def process(self, queued: QueuedDirective) -> str:
         """Carry one stored directive to the vendor and record or send its answer.
 
-        Returns what happened (``answered``, ``pending``, ``late``, ``undeliverable``); raises
-        only when the answer could not be stored (so SQS delivers the directive again).
+        Returns what happened (``answered``, ``pending``, ``late``); raises only when the
+        answer could not be stored (so SQS delivers the directive again).
         """
         services = self.services
         if services.clock() > queued.deadline:
@@ -69,53 +66,19 @@ class Pipeline:
             services.count("LateDrops", 1)
             return "late"
         vendor, device_id = decode_endpoint_id(queued.endpoint_id)
-        adapter = services.adapters.get(vendor)
+        job = Job(self, queued, vendor, device_id)
         try:
-            user_id = self._user_of(adapter, queued.vendor_token, queued.endpoint_id, queued.deadline)
-        except SkillError as error:
-            # Without a user there is no LWA token to answer with: Alexa times out.
-            logger.warning("cannot identify the user (%s); the answer cannot be sent", error.alexa_type)
-            services.count("Undeliverable", 1)
-            return "undeliverable"
-        job = Job(self, queued, adapter, device_id, user_id)
-        try:
+            job.adapter = services.adapters.get(vendor)
             if services.paused(vendor):
                 raise EndpointUnreachable(f"{vendor} is paused by the operators")
+            job.credential = services.credentials.for_adapter(queued.user_id, job.adapter)
+            job.account_id = services.credentials.stored(queued.user_id, vendor).account_id
             job.run()
         except SkillError as error:
             services.count("VendorErrors", 1)
             job.send([job.error(error)])
             return "answered"
         return job.outcome
-
-    def _user_of(self, adapter: Adapter, token: str, endpoint_id: str, deadline: float) -> str:
-        """Whose directive this is: the vendor says (cached), or, when the vendor is down, the
-        bulb's recorded owner (Discover records every bulb's), so that even then the user hears
-        ENDPOINT_UNREACHABLE. The lookup goes through the vendor's breaker: while it is open the
-        owner record answers at once; only a bulb nobody is recorded for makes the vendor be
-        asked all the same, since without a user no answer can be sent (finding L1b)."""
-        key = f"{adapter.name}:{hashlib.sha256(token.encode()).hexdigest()}"
-        cached = self.services.identities.get(key)
-        now = self.services.clock()
-        if cached and cached[1] > now:
-            return cached[0]
-
-        def lookup() -> str:
-            return discovery.identify_user(self.services.adapters, token, adapter.name)
-
-        try:
-            user_id = self.call(adapter, lookup, deadline=deadline)
-        except SkillError as error:
-            if not error.retryable:
-                raise
-            owner = self.services.pending.owner_of(endpoint_id)
-            if owner is not None:
-                return owner.user_id
-            if not isinstance(error, CircuitOpen):
-                raise
-            user_id = self.call(adapter, lookup, deadline=deadline, breaker=False)
-        self.services.identities[key] = (user_id, now + IDENTITY_TTL_SECONDS)
-        return user_id
 
     def call(
         self, adapter: Adapter, operation: Callable[[], T], *, deadline: float, breaker: bool = True
@@ -144,15 +107,17 @@ class Pipeline:
 class Job:
     """The work on one directive; strategies call back into it."""
 
-    def __init__(
-        self, pipeline: Pipeline, queued: QueuedDirective, adapter: Adapter, device_id: str, user_id: str
-    ) -> None:
+    adapter: Adapter
+    credential: AnyCredential
+    account_id: str | None = None
+
+    def __init__(self, pipeline: Pipeline, queued: QueuedDirective, vendor: str, device_id: str) -> None:
         self.pipeline = pipeline
         self.services = pipeline.services
         self.queued = queued
-        self.adapter = adapter
+        self.vendor = vendor
         self.device_id = device_id
-        self.user_id = user_id
+        self.user_id = queued.user_id
         self.outcome = "answered"
         self.features: Features = queued.features or Features()
         self.current = BulbState()
@@ -163,19 +128,15 @@ class Job:
     def endpoint_id(self) -> str:
         return self.queued.endpoint_id
 
-    @property
-    def token(self) -> str:
-        return self.queued.vendor_token
-
     def run(self) -> None:
         queued, adapter = self.queued, self.adapter
         directive = parse_envelope({"directive": queued.directive}).directive
         command = SUPPORTED[directive.key].command(directive)
         call = self.pipeline.call
         if queued.features is None:
-            device = call(adapter, lambda: discovery.find_device(adapter, self.token, self.device_id), deadline=queued.deadline)
+            device = call(adapter, lambda: discovery.find_device(adapter, self.credential, self.device_id), deadline=queued.deadline)
             self.features = device.features
-        current = call(adapter, lambda: adapter.read_state(self.token, self.device_id), deadline=queued.deadline)
+        current = call(adapter, lambda: adapter.read_state(self.credential, self.device_id), deadline=queued.deadline)
         self.current = current
         self.expected = bulbs.apply_command(current, command, self.features)
         change = self.change = bulbs.changes_for(current, self.expected)
@@ -187,7 +148,7 @@ class Job:
         try:
             outcome = call(
                 adapter,
-                lambda: adapter.execute(self.token, self.device_id, change),
+                lambda: adapter.execute(self.credential, self.device_id, change),
                 deadline=queued.deadline,
             )
         except Exception:
@@ -235,11 +196,11 @@ class Job:
             DeviceOwner(
                 endpoint_id=self.endpoint_id,
                 user_id=self.user_id,
-                vendor=self.adapter.name,
+                vendor=self.vendor,
                 features=self.features,
                 state=state,
-                vendor_token=self.token,
                 updated_at=self.services.clock(),
+                account_id=self.account_id,
             )
         )
 
@@ -251,7 +212,6 @@ class Job:
             message_id=self.queued.message_id,
             correlation_token=self.queued.header.get("correlationToken"),
             user_id=self.user_id,
-            vendor_token=self.token,
             reference=reference,
             change=self.change,
             expected=self.expected,

@@ -27,7 +27,8 @@ class PollHandler:
         adapter = self.services.adapters.get(vendor)
         now = self.services.clock()
         try:
-            state = adapter.read_state(pending.vendor_token, device_id)
+            credential = self.services.credentials.for_adapter(pending.user_id, adapter)
+            state = adapter.read_state(credential, device_id)
         except SkillError as error:
             if not error.retryable:
                 return self._finish(pending, self._error(pending, error))
@@ -47,7 +48,7 @@ class PollHandler:
         if not self.services.pending.delete_pending(pending.endpoint_id, pending.message_id):
             return "gone"
         if state is not None:
-            owner = self.services.pending.owner_of(pending.endpoint_id)
+            owner = self.services.pending.owner_of(pending.endpoint_id, pending.user_id)
             if owner is not None:
                 self.services.pending.put_owner(owner.model_copy(update={"state": state}))
         self.services.outbox.put([message])

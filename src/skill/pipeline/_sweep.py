@@ -11,17 +11,16 @@ from skill.alexa import events
 from skill.errors import SkillError
 from skill.pipeline._answers import Answers
 from skill.pipeline._pipeline import PipelineServices
-from skill.plugins import PushAdapter, decode_endpoint_id, encode_endpoint_id
+from skill.plugins import Adapter, AnyCredential, PushAdapter, decode_endpoint_id, encode_endpoint_id
 from skill.records import DeviceOwner, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
 
 class Sweep:
-    def __init__(self, services: PipelineServices, *, max_age_seconds: float = 86400) -> None:
+    def __init__(self, services: PipelineServices) -> None:
         self.services = services
         self.answers = Answers(services.clock)
-        self.max_age_seconds = max_age_seconds
 
     def run(self) -> int:
         """One sweep over every known user of every non-push vendor; returns events sent."""
@@ -36,19 +35,27 @@ class Sweep:
                 continue
             if isinstance(adapter, PushAdapter):
                 continue  # the vendor tells us itself
-            newest = max(owners, key=lambda o: o.updated_at)
-            if not newest.vendor_token or self.services.clock() - newest.updated_at > self.max_age_seconds:
-                continue  # no fresh account-linking token to read with
             try:
-                messages += self._sweep_user(adapter, user_id, newest.vendor_token, owners)
+                stored = self.services.credentials.stored(user_id, vendor)
+                if stored.grace_until is not None:
+                    continue  # the user unlinked the skill: nobody to report to
+                credential = self.services.credentials.for_adapter(user_id, adapter)
+                messages += self._sweep_user(adapter, user_id, credential, owners, stored.account_id)
             except SkillError as error:
                 logger.info("sweep of %s skipped: %s", vendor, error.alexa_type)
         if messages:
             self.services.outbox.put(messages)
         return len(messages)
 
-    def _sweep_user(self, adapter, user_id: str, token: str, owners: list[DeviceOwner]) -> list[OutboxMessage]:
-        devices = {d.id: d for d in adapter.list_devices(token)}
+    def _sweep_user(
+        self,
+        adapter: Adapter,
+        user_id: str,
+        credential: AnyCredential,
+        owners: list[DeviceOwner],
+        account_id: str | None,
+    ) -> list[OutboxMessage]:
+        devices = {d.id: d for d in adapter.list_devices(credential)}
         known = {decode_endpoint_id(o.endpoint_id)[1]: o for o in owners}
         messages: list[OutboxMessage] = []
         added = [d for i, d in devices.items() if i not in known]
@@ -59,12 +66,12 @@ class Sweep:
         if removed:
             messages.append(OutboxMessage(user_id=user_id, message=events.delete_report([o.endpoint_id for o in removed]), kind="DeleteReport"))
             for owner in removed:
-                self.services.pending.delete_owner(owner.endpoint_id)
+                self.services.pending.delete_owner(owner.endpoint_id, user_id)
         now = self.services.clock()
         for device in devices.values():
             endpoint_id = encode_endpoint_id(adapter.name, device.id)
             owner = known.get(device.id)
-            state = adapter.read_state(token, device.id)
+            state = adapter.read_state(credential, device.id)
             if owner is not None and owner.state == state and owner.features == device.features:
                 continue  # nothing changed: no write, no event (the common case, each minute)
             if owner is not None and self.services.pending.pending_for(endpoint_id):
@@ -87,8 +94,8 @@ class Sweep:
                     vendor=adapter.name,
                     features=device.features,
                     state=state,
-                    vendor_token=token,
                     updated_at=owner.updated_at if owner else now,
+                    account_id=account_id,
                 )
             )
         return messages

@@ -8,6 +8,8 @@ from skill.plugins._contract import (
     Accepted,
     Adapter,
     AdapterContext,
+    AnyCredential,
+    CredentialRefresher,
     AdapterFactory,
     Device,
     Notification,
@@ -15,6 +17,15 @@ from skill.plugins._contract import (
     Style,
     WebhookRegistrar,
     WebhookRequest,
+)
+from skill.plugins._credentials import (
+    ApiKey,
+    CredentialKind,
+    KeyAndSecret,
+    OAuthToken,
+    credential_from_json,
+    credential_from_linking_token,
+    credential_to_json,
 )
 from skill.plugins._endpoint_ids import decode_endpoint_id, encode_endpoint_id
 from skill.plugins._registry import ENTRY_POINT_GROUP, AdapterRegistry, installed_adapters
@@ -26,6 +37,15 @@ __all__ = [
     "AdapterContext",
     "AdapterFactory",
     "AdapterRegistry",
+    "AnyCredential",
+    "ApiKey",
+    "CredentialKind",
+    "CredentialRefresher",
+    "KeyAndSecret",
+    "OAuthToken",
+    "credential_from_json",
+    "credential_from_linking_token",
+    "credential_to_json",
     "Device",
     "Notification",
     "PushAdapter",

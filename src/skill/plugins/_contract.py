@@ -13,6 +13,10 @@ from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from skill.bulbs import BulbState, Change, Features
+from skill.plugins._credentials import ApiKey, CredentialKind, KeyAndSecret, OAuthToken
+
+#: The credential an adapter receives: always of the kind it declares, for its own vendor.
+AnyCredential = OAuthToken | ApiKey | KeyAndSecret
 
 
 class Style(StrEnum):
@@ -89,30 +93,36 @@ class AdapterContext:
 
 @runtime_checkable
 class Adapter(Protocol):
-    """A vendor's cloud, seen through the five operations the skill needs.
+    """A vendor's cloud, seen through the operations the skill needs.
 
-    Every method may raise the typed errors of ``skill.errors``: a rejected token ->
-    ``InvalidAuthorizationCredential``, unknown device -> ``NoSuchEndpoint``, vendor down ->
-    ``EndpointUnreachable``/``BridgeUnreachable``, throttled -> ``RateLimited``.
+    Every method receives the user's credential for this vendor (of ``credential_kind``),
+    never the token Alexa sent, and may raise the typed errors of ``skill.errors``: a rejected
+    credential -> ``InvalidAuthorizationCredential``, unknown device -> ``NoSuchEndpoint``,
+    vendor down -> ``EndpointUnreachable``/``BridgeUnreachable``, throttled -> ``RateLimited``.
     """
 
     #: Short vendor key ([a-z0-9_-]), the prefix of every endpoint id of this adapter.
     name: str
     style: Style
+    #: What the user's credential for this vendor is (the linking pages ask for it).
+    credential_kind: CredentialKind
 
-    def identify_user(self, token: str) -> str:
-        """The vendor's stable id for the account that owns ``token``."""
+    def identify_user(self, credential: AnyCredential) -> str:
+        """The vendor's stable id for the account the credential belongs to; no part of the
+        credential itself."""
         ...
 
-    def list_devices(self, token: str) -> list[Device]:
+    def list_devices(self, credential: AnyCredential) -> list[Device]:
         """Every bulb the account owns, with its real features."""
         ...
 
-    def read_state(self, token: str, device_id: str) -> BulbState:
+    def read_state(self, credential: AnyCredential, device_id: str) -> BulbState:
         """The bulb's state now, as the vendor knows it."""
         ...
 
-    def execute(self, token: str, device_id: str, change: Change) -> BulbState | Accepted:
+    def execute(
+        self, credential: AnyCredential, device_id: str, change: Change
+    ) -> BulbState | Accepted:
         """Apply ``change``: a ``BulbState`` when the vendor says the result (sync), else
         ``Accepted``."""
         ...
@@ -131,11 +141,29 @@ class PushAdapter(Adapter, Protocol):
 @runtime_checkable
 class WebhookRegistrar(Protocol):
     """An adapter whose vendor must be told, per account, where to push (SwitchBot). Optional:
-    the entrypoint calls it at each Discover for every account the adapter lists devices of."""
+    the entrypoint calls it at each Discover for every account the adapter lists devices of,
+    and a disconnect calls ``deregister_webhook``."""
 
-    def register_webhook(self, token: str, base_url: str) -> str:
+    def register_webhook(self, credential: AnyCredential, base_url: str) -> str:
         """Make the account push to ``base_url`` (idempotent: a no-op when it already does);
         return the URL registered."""
+        ...
+
+    def deregister_webhook(self, credential: AnyCredential, base_url: str) -> None:
+        """Stop the account pushing to ``base_url`` (a no-op when it does not); leave any
+        other URL the account has alone."""
+        ...
+
+
+@runtime_checkable
+class CredentialRefresher(Protocol):
+    """An adapter whose OAuth credentials expire (LIFX, Hue): renews one through the vendor's
+    token endpoint. The vault calls it shortly before expiry, one refresh per credential at a
+    time, and stores the answer."""
+
+    def refresh_credential(self, credential: OAuthToken) -> OAuthToken:
+        """A fresh credential (keeping fields the vendor does not return, such as Hue's
+        application key); ``InvalidAuthorizationCredential`` when the refresh token is dead."""
         ...
 
 

@@ -28,8 +28,9 @@ from ask_sdk_runtime.skill import RuntimeConfiguration
 from skill.alexa import events
 from skill.alexa.directives import Directive, Envelope, parse_envelope, spec_for
 from skill.errors import InternalError, SkillError
+from skill.credentials import Credentials
 from skill.plugins import AdapterRegistry
-from skill.ports import DirectiveQueue, PendingStore, TokenExchanger, TokenStore
+from skill.ports import DirectiveQueue, Identity, PendingStore, TokenExchanger, TokenStore
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,13 @@ class EntrypointServices:
     tokens: TokenStore
     lwa: TokenExchanger
     queue: DirectiveQueue
+    #: Who the bearer token Alexa sends identifies (``skill.identity``).
+    identity: Identity
+    #: The users' vendor credentials (the vault).
+    credentials: Credentials
+    #: ``vendor`` linking mode: the one adapter whose own token Alexa sends; the entrypoint
+    #: keeps it in the vault for the functions that run later. None in ``cognito`` mode.
+    linking_vendor: str | None = None
     region: str = "NA"
     deadline_seconds: float = 8.0
     clock: Callable[[], float] = time.time

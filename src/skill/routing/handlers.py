@@ -10,16 +10,26 @@ from ask_sdk_runtime.dispatch_components import AbstractRequestHandler
 from skill import bulbs, discovery
 from skill.alexa import SUPPORTED, Kind, events, features_from_cookie, state_properties
 from skill.alexa.directives import AcceptGrantPayload, DiscoverPayload
+from skill.credentials import CredentialUnavailable
 from skill.errors import (
     AcceptGrantFailed,
     InternalError,
     InvalidAuthorizationCredential,
     InvalidDirective,
+    NoSuchEndpoint,
     SkillError,
 )
-from skill.plugins import Adapter, Device, Style, decode_endpoint_id, encode_endpoint_id
-from skill.ports import LwaError, PendingStore
-from skill.records import DeviceOwner, QueuedDirective, TokenRecord
+from skill.plugins import (
+    Adapter,
+    AnyCredential,
+    Device,
+    Style,
+    credential_from_linking_token,
+    decode_endpoint_id,
+    encode_endpoint_id,
+)
+from skill.ports import IdentityError, LwaError, PendingStore, VaultError
+from skill.records import DeviceOwner, QueuedDirective, StoredCredential, TokenRecord
 from skill.routing._dispatch import DirectiveInput, EntrypointServices
 
 logger = logging.getLogger(__name__)
@@ -33,8 +43,54 @@ class _Handler(AbstractRequestHandler):
         return True
 
 
+def _user_of(handler_input: DirectiveInput, token: str | None) -> str:
+    """The skill user the bearer token identifies; INVALID_AUTHORIZATION_CREDENTIAL when it
+    identifies nobody. In ``vendor`` linking mode the token is that vendor's credential: it is
+    kept in the vault (never on a queue) for the functions that call the vendor later."""
+    services = handler_input.services
+    try:
+        user_id = services.identity.user_of(token)
+    except IdentityError as error:
+        raise InvalidAuthorizationCredential(f"the token identifies no user: {error}") from None
+    if services.linking_vendor is not None and token:
+        _keep_linking_token(services, services.linking_vendor, user_id, token)
+    return user_id
+
+
+def _keep_linking_token(services: EntrypointServices, vendor: str, user_id: str, token: str) -> None:
+    adapter = services.adapters.get(vendor)
+    credential = credential_from_linking_token(adapter.credential_kind, token)
+    try:
+        stored = services.credentials.stored(user_id, vendor)
+    except NoSuchEndpoint:
+        stored = None
+    except SkillError:
+        raise InternalError("the credentials vault cannot be read") from None
+    if stored is not None and stored.credential == credential:
+        return
+    try:
+        services.credentials.vault.put(
+            StoredCredential(user_id=user_id, vendor=vendor, credential=credential,
+                             account_id=user_id, version=stored.version if stored else 0)
+        )
+    except Exception:
+        logger.exception("vendor linking: the relayed credential could not be stored")
+        raise InternalError("the credential could not be stored") from None
+    services.credentials.forget(user_id, vendor)
+
+
+def _credential_for(services: EntrypointServices, user_id: str, adapter: Adapter) -> AnyCredential:
+    """The user's credential for this adapter's vendor; a vault that cannot be read is the
+    skill's fault (INTERNAL_ERROR), not the vendor's."""
+    try:
+        return services.credentials.for_adapter(user_id, adapter)
+    except CredentialUnavailable:
+        raise InternalError("the credentials vault cannot be read") from None
+
+
 class AcceptGrantHandler(_Handler):
-    """Identify the user, redeem the single-use grant code at once, keep the tokens."""
+    """Identify the user from the token alone, redeem the single-use grant code at once, keep
+    the LWA tokens."""
 
     def handle(self, handler_input: DirectiveInput) -> dict[str, Any]:
         try:
@@ -50,7 +106,7 @@ class AcceptGrantHandler(_Handler):
         spec = SUPPORTED[handler_input.directive.key]
         try:
             payload: AcceptGrantPayload = spec.parse_payload(handler_input.directive)
-            user_id = discovery.identify_user(services.adapters, payload.grantee.token)
+            user_id = _user_of(handler_input, payload.grantee.token)
         except SkillError as error:
             raise AcceptGrantFailed(f"cannot identify the user: {error.message}") from None
         previous = services.tokens.get(user_id)
@@ -77,19 +133,36 @@ class AcceptGrantHandler(_Handler):
                 expires_at=tokens.expires_at,
             )
         )
+        try:  # a user who unlinked and comes back keeps the vendors they had connected
+            services.credentials.vault.restore_user(user_id)
+        except Exception as error:
+            logger.warning("AcceptGrant: credentials' grace period not ended (%s)", type(error).__name__)
         logger.info("AcceptGrant: tokens stored for a user in region %s", services.region)
         return events.accept_grant_response()
 
 
 class DiscoverHandler(_Handler):
+    """The bulbs of the vendors the user has connected, each asked with its own credential."""
+
     def handle(self, handler_input: DirectiveInput) -> dict[str, Any]:
         spec = SUPPORTED[handler_input.directive.key]
         payload: DiscoverPayload = spec.parse_payload(handler_input.directive)
         services = handler_input.services
-        token = payload.scope.token
-        found = discovery.devices(services.adapters, token, services.webhook_url_for)
+        user_id = _user_of(handler_input, payload.scope.token)
+        try:
+            connected = set(services.credentials.connected(user_id))
+        except VaultError:
+            raise InternalError("the credentials vault cannot be read") from None
+        linked: list[discovery.Linked] = []
+        for adapter in services.adapters.all():
+            if adapter.name in connected:
+                linked.append((adapter, lambda a=adapter: _credential_for(services, user_id, a)))
+        found = discovery.devices(
+            linked, services.webhook_url_for,
+            refusal_is_error=services.linking_vendor is not None,
+        )
         if services.owners is not None and found:
-            _record_owners(services, services.owners, token, found)
+            _record_owners(services, services.owners, user_id, found)
         return events.discover_response(
             [discovery.discovery_endpoint(adapter, device) for adapter, device in found]
         )
@@ -98,50 +171,52 @@ class DiscoverHandler(_Handler):
 def _record_owners(
     services: EntrypointServices,
     owners: PendingStore,
-    token: str,
+    user_id: str,
     found: list[tuple[Adapter, Device]],
 ) -> None:
-    """Who owns each discovered bulb, before any command: a command whose user cannot be
-    identified (the vendor is down, the container is new) falls back to the bulb's owner and
-    still gets its ErrorResponse, and the sweep knows every discovered bulb. Best effort: a
-    failure is logged and the discovery answered all the same."""
+    """Who owns each discovered bulb, before any command: pushes and the sweep report changes
+    to every user who owns the bulb. Best effort: a failure is logged and the discovery
+    answered all the same."""
     try:
-        user_id = discovery.identify_user(services.adapters, token, found[0][0].name)
         now = services.clock()
+        accounts = {a.name: services.credentials.stored(user_id, a.name).account_id
+                    for a, _ in found}
         added = owners.add_owners([
             DeviceOwner(endpoint_id=encode_endpoint_id(adapter.name, device.id), user_id=user_id,
-                        vendor=adapter.name, features=device.features, vendor_token=token,
-                        updated_at=now)
+                        vendor=adapter.name, features=device.features, updated_at=now,
+                        account_id=accounts[adapter.name])
             for adapter, device in found
         ])
-    except Exception as error:  # the vendor or DynamoDB failed: the owners come with commands
-        logger.warning("Discover: bulb owners not recorded (%s)",
-                       getattr(error, "alexa_type", type(error).__name__))
+    except Exception as error:  # DynamoDB failed: the owners come with commands
+        logger.warning("Discover: bulb owners not recorded (%s)", type(error).__name__)
         return
     logger.info("Discover: %d of %d bulbs newly recorded", added, len(found))
 
 
 def _endpoint_target(handler_input: DirectiveInput) -> tuple[Adapter, str, str, str]:
-    """(adapter, device id, endpoint id, vendor token) of a directive addressed to a bulb."""
+    """(adapter, device id, endpoint id, user id) of a directive addressed to a bulb. The
+    vendor comes from the endpoint id, and only a vendor the user connected is asked."""
     endpoint = handler_input.directive.endpoint
     if endpoint is None:
         raise InvalidDirective("the directive has no endpoint")
     if endpoint.scope is None:
         raise InvalidAuthorizationCredential("the directive carries no token")
+    user_id = _user_of(handler_input, endpoint.scope.token)
     vendor, device_id = decode_endpoint_id(endpoint.endpoint_id)
     adapter = handler_input.services.adapters.get(vendor)
-    return adapter, device_id, endpoint.endpoint_id, endpoint.scope.token
+    return adapter, device_id, endpoint.endpoint_id, user_id
 
 
 class ReportStateHandler(_Handler):
     def handle(self, handler_input: DirectiveInput) -> dict[str, Any]:
-        adapter, device_id, endpoint_id, token = _endpoint_target(handler_input)
+        adapter, device_id, endpoint_id, user_id = _endpoint_target(handler_input)
+        credential = _credential_for(handler_input.services, user_id, adapter)
         directive = handler_input.directive
         assert directive.endpoint is not None
         features = features_from_cookie(directive.endpoint.cookie)
         if features is None:
-            features = discovery.find_device(adapter, token, device_id).features
-        state = adapter.read_state(token, device_id)
+            features = discovery.find_device(adapter, credential, device_id).features
+        state = adapter.read_state(credential, device_id)
         properties = state_properties(features, state, handler_input.services.clock())
         return events.state_report(directive.header.correlation_token, endpoint_id, properties)
 
@@ -152,13 +227,20 @@ class ControlHandler(_Handler):
     def handle(self, handler_input: DirectiveInput) -> dict[str, Any]:
         directive = handler_input.directive
         command = SUPPORTED[directive.key].command(directive)  # INVALID_VALUE / OUT_OF_RANGE
-        adapter, _, _, _ = _endpoint_target(handler_input)
+        adapter, _, _, user_id = _endpoint_target(handler_input)
+        services = handler_input.services
+        try:
+            connected = services.credentials.connected(user_id)
+        except VaultError:
+            raise InternalError("the credentials vault cannot be read") from None
+        if adapter.name not in connected:
+            raise NoSuchEndpoint(f"the user has not connected {adapter.name}")
         assert directive.endpoint is not None
         features = features_from_cookie(directive.endpoint.cookie)
         bulbs.validate_command(command, features)
-        services = handler_input.services
-        queued = QueuedDirective(
-            directive=handler_input.event["directive"],
+        queued = QueuedDirective.without_token(
+            handler_input.event["directive"],
+            user_id=user_id,
             received_at=handler_input.received_at,
             deadline=handler_input.received_at + services.deadline_seconds,
             features=features,

@@ -1,7 +1,8 @@
 """DynamoDB- and SQS-backed implementations of the core's ports."""
 
+from skill.stores._credentials import DynamoCredentialVault
 from skill.stores._pending import DynamoPendingStore
 from skill.stores._queues import SqsDirectiveQueue, SqsOutbox, SqsPollQueue
 from skill.stores._tokens import DynamoTokenStore
 
-__all__ = ["DynamoPendingStore", "DynamoTokenStore", "SqsDirectiveQueue", "SqsOutbox", "SqsPollQueue"]
+__all__ = ["DynamoCredentialVault", "DynamoPendingStore", "DynamoTokenStore", "SqsDirectiveQueue", "SqsOutbox", "SqsPollQueue"]

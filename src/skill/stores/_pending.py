@@ -2,9 +2,10 @@
 
 - ``pending#<endpoint id>`` / ``<message id>``: a command the vendor accepted, until answered
   (TTL ``expires_at`` cleans up what nobody answered).
-- ``owner#<endpoint id>`` / ``owner``: who owns a bulb, its features and last known state;
-  written by Discover for every bulb it lists (no state yet), then by each command, push and
-  sweep.
+- ``owner#<endpoint id>`` / ``user#<user id>``: a skill user who owns a bulb, its features and
+  last known state as that user was told; written by Discover for every bulb it lists (no state
+  yet), then by each command, push and sweep. Two users linked to one vendor account each have
+  their own item for the bulb.
 """
 
 from __future__ import annotations
@@ -69,13 +70,13 @@ class DynamoPendingStore(DynamoTable):
         self._db.put_item(TableName=self._table, Item=self._owner_item(owner))
 
     @staticmethod
-    def _owner_key(endpoint_id: str) -> dict[str, dict[str, str]]:
-        return {"pk": {"S": f"owner#{endpoint_id}"}, "sk": {"S": "owner"}}
+    def _owner_key(endpoint_id: str, user_id: str) -> dict[str, dict[str, str]]:
+        return {"pk": {"S": f"owner#{endpoint_id}"}, "sk": {"S": f"user#{user_id}"}}
 
     @classmethod
     def _owner_item(cls, owner: DeviceOwner) -> dict[str, dict[str, str]]:
         return {
-            **cls._owner_key(owner.endpoint_id),
+            **cls._owner_key(owner.endpoint_id, owner.user_id),
             "body": {"S": owner.model_dump_json()},
             "updated_at": {"N": str(int(owner.updated_at or time.time()))},
         }
@@ -85,21 +86,24 @@ class DynamoPendingStore(DynamoTable):
         a known bulb keeps its record and last known state. A processor writing the same bulb
         between the read and the write loses its state to this record (the sweep then reads
         the bulb again); its owner is the same."""
-        unique = list({o.endpoint_id: o for o in owners}.values())  # a batch refuses duplicates
-        known: set[str] = set()
-        keys = [self._owner_key(o.endpoint_id) for o in unique]
+        # a batch refuses duplicates
+        unique = list({(o.endpoint_id, o.user_id): o for o in owners}.values())
+        known: set[tuple[str, str]] = set()
+        keys = [self._owner_key(o.endpoint_id, o.user_id) for o in unique]
         for start in range(0, len(keys), 100):  # BatchGetItem takes 100 keys
             request: Any = {self._table: {"Keys": keys[start:start + 100],
-                                          "ProjectionExpression": "pk"}}
+                                          "ProjectionExpression": "pk, sk"}}
             for _ in range(_BATCH_PASSES):
                 answer = self._db.batch_get_item(RequestItems=request)
-                known |= {i["pk"]["S"] for i in answer.get("Responses", {}).get(self._table, [])}
+                known |= {(i["pk"]["S"], i["sk"]["S"])
+                          for i in answer.get("Responses", {}).get(self._table, [])}
                 request = answer.get("UnprocessedKeys")
                 if not request:
                     break
             else:
                 raise RuntimeError("DynamoDB left owner reads unprocessed")
-        new = [o for o in unique if f"owner#{o.endpoint_id}" not in known]
+        new = [o for o in unique
+               if (f"owner#{o.endpoint_id}", f"user#{o.user_id}") not in known]
         items = [{"PutRequest": {"Item": self._owner_item(o)}} for o in new]
         for start in range(0, len(items), 25):  # BatchWriteItem takes 25 items
             writes: Any = {self._table: items[start:start + 25]}
@@ -111,9 +115,20 @@ class DynamoPendingStore(DynamoTable):
                 raise RuntimeError("DynamoDB left owner writes unprocessed")
         return len(new)
 
-    def owner_of(self, endpoint_id: str) -> DeviceOwner | None:
-        item = self._db.get_item(TableName=self._table, Key=self._owner_key(endpoint_id)).get("Item")
+    def owner_of(self, endpoint_id: str, user_id: str) -> DeviceOwner | None:
+        item = self._db.get_item(
+            TableName=self._table, Key=self._owner_key(endpoint_id, user_id)
+        ).get("Item")
         return DeviceOwner.model_validate_json(item["body"]["S"]) if item else None
+
+    def owners_of(self, endpoint_id: str) -> list[DeviceOwner]:
+        answer = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :user)",
+            ExpressionAttributeValues={":pk": {"S": f"owner#{endpoint_id}"},
+                                       ":user": {"S": "user#"}},
+        )
+        return [DeviceOwner.model_validate_json(i["body"]["S"]) for i in answer.get("Items", [])]
 
     def owners(self) -> list[DeviceOwner]:
         """Every known bulb owner (the sweep's work list). A scan: fine for thousands of bulbs;
@@ -122,11 +137,11 @@ class DynamoPendingStore(DynamoTable):
         paginator = self._db.get_paginator("scan")
         for page in paginator.paginate(
             TableName=self._table,
-            FilterExpression="sk = :owner",
-            ExpressionAttributeValues={":owner": {"S": "owner"}},
+            FilterExpression="begins_with(pk, :owner) AND begins_with(sk, :user)",
+            ExpressionAttributeValues={":owner": {"S": "owner#"}, ":user": {"S": "user#"}},
         ):
             owners += [DeviceOwner.model_validate_json(i["body"]["S"]) for i in page["Items"]]
         return owners
 
-    def delete_owner(self, endpoint_id: str) -> None:
-        self._db.delete_item(TableName=self._table, Key=self._owner_key(endpoint_id))
+    def delete_owner(self, endpoint_id: str, user_id: str) -> None:
+        self._db.delete_item(TableName=self._table, Key=self._owner_key(endpoint_id, user_id))

@@ -1,0 +1,136 @@
+"""A skill user's vendor connections: connect (checked, then kept in the vault), disconnect
+(everything of that vendor goes), and delete a whole user (support, data-deletion requests).
+
+Used by the local stack and the ``skill users`` command today, and by the linking pages.
+
+Example::
+
+    accounts = Accounts(credentials, adapters, pending, outbox, tokens)
+    accounts.connect("user-1", "lifx", OAuthToken.bearer("..."))
+    accounts.disconnect("user-1", "lifx")   # credential, owners, pending items, DeleteReport
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from skill.alexa import events
+from skill.credentials import Credentials
+from skill.discovery import MAX_ENDPOINTS
+from skill.errors import SkillError
+from skill.plugins import AdapterRegistry, AnyCredential, WebhookRegistrar
+from skill.ports import Outbox, PendingStore, TokenStore
+from skill.records import DeviceOwner, OutboxMessage, StoredCredential
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Disconnected:
+    """What a disconnect removed."""
+
+    vendor: str
+    endpoints: list[str] = field(default_factory=list)
+    pending_deleted: int = 0
+    webhook_deregistered: bool = False
+
+
+class Accounts:
+    def __init__(
+        self,
+        credentials: Credentials,
+        adapters: AdapterRegistry,
+        pending: PendingStore,
+        outbox: Outbox,
+        tokens: TokenStore | None = None,
+        *,
+        webhook_url_for: Callable[[str], str | None] | None = None,
+    ) -> None:
+        self.credentials = credentials
+        self.adapters = adapters
+        self.pending = pending
+        self.outbox = outbox
+        self.tokens = tokens
+        self.webhook_url_for = webhook_url_for
+
+    def connect(self, user_id: str, vendor: str, credential: AnyCredential) -> StoredCredential:
+        """Check the credential with one real call to its vendor, then keep it (encrypted).
+        The vendor's refusal (``InvalidAuthorizationCredential``...) propagates and nothing
+        is stored."""
+        adapter = self.adapters.get(vendor)
+        if credential.kind != adapter.credential_kind:
+            raise ValueError(f"{vendor} takes a {adapter.credential_kind} credential")
+        account_id = adapter.identify_user(credential)
+        try:
+            previous = self.credentials.vault.get(user_id, vendor)
+        except Exception:
+            previous = None
+        stored = self.credentials.vault.put(
+            StoredCredential(user_id=user_id, vendor=vendor, credential=credential,
+                             account_id=account_id, version=previous.version if previous else 0)
+        )
+        self.credentials.forget(user_id, vendor)
+        return stored
+
+    def disconnect(self, user_id: str, vendor: str) -> Disconnected:
+        """Delete the user's connection to ``vendor``: its webhook (when no other skill user
+        owns those bulbs), pending commands, owner records and the credential; Alexa gets a
+        ``DeleteReport`` for the bulbs."""
+        result = Disconnected(vendor)
+        owned = [o for o in self.pending.owners() if o.user_id == user_id and o.vendor == vendor]
+        result.endpoints = sorted(o.endpoint_id for o in owned)
+        result.webhook_deregistered = self._deregister_webhook(user_id, vendor, owned)
+        for owner in owned:
+            for command in self.pending.pending_for(owner.endpoint_id):
+                if command.user_id == user_id and self.pending.delete_pending(
+                    owner.endpoint_id, command.message_id
+                ):
+                    result.pending_deleted += 1
+            self.pending.delete_owner(owner.endpoint_id, user_id)
+        self.credentials.vault.delete(user_id, vendor)
+        self.credentials.forget(user_id, vendor)
+        if result.endpoints:
+            self.outbox.put([
+                OutboxMessage(user_id=user_id, kind="DeleteReport",
+                              message=events.delete_report(result.endpoints[i:i + MAX_ENDPOINTS]))
+                for i in range(0, len(result.endpoints), MAX_ENDPOINTS)
+            ])
+        logger.info("user %s disconnected %s: %d bulbs, %d pending commands", user_id, vendor,
+                    len(result.endpoints), result.pending_deleted)
+        return result
+
+    def delete_user(self, user_id: str) -> list[Disconnected]:
+        """Everything of one user: every vendor connection (as ``disconnect``), owner records
+        of vendors no longer installed, and the LWA tokens."""
+        done = [self.disconnect(user_id, vendor) for vendor in self.credentials.vault.vendors_of(user_id)]
+        for owner in self.pending.owners():
+            if owner.user_id == user_id:
+                self.pending.delete_owner(owner.endpoint_id, user_id)
+        if self.tokens is not None:
+            self.tokens.delete(user_id)
+        return done
+
+    def _deregister_webhook(self, user_id: str, vendor: str, owned: list[DeviceOwner]) -> bool:
+        """Best effort: a vendor that cannot be reached keeps pushing to a URL that now
+        ignores it (no owner records), which is harmless."""
+        try:
+            adapter = self.adapters.get(vendor)
+        except SkillError:
+            return False
+        if not isinstance(adapter, WebhookRegistrar) or self.webhook_url_for is None:
+            return False
+        for owner in owned:  # another skill user on the same vendor account still needs it
+            if any(o.user_id != user_id for o in self.pending.owners_of(owner.endpoint_id)):
+                return False
+        try:
+            base_url = self.webhook_url_for(vendor)
+            if not base_url:
+                return False
+            adapter.deregister_webhook(self.credentials.for_adapter(user_id, adapter), base_url)
+        except Exception as error:
+            logger.warning("%s webhook not deregistered (%s)", vendor,
+                           getattr(error, "alexa_type", type(error).__name__))
+            return False
+        return True
