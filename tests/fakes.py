@@ -7,11 +7,16 @@ from dataclasses import dataclass, field
 
 from skill.bulbs import BulbState, Change, Color, Features, KelvinRange
 from skill.errors import InvalidAuthorizationCredential, NoSuchEndpoint, SkillError
-from skill.plugins import Accepted, AdapterRegistry, Device, Style
-from skill.ports import LwaError
-from skill.records import LwaTokens, QueuedDirective, TokenRecord
+from skill.credentials import Credentials
+from skill.plugins import Accepted, AdapterRegistry, CredentialKind, Device, OAuthToken, Style
+from skill.ports import IdentityError, LwaError, VaultError
+from skill.records import LwaTokens, QueuedDirective, StoredCredential, TokenRecord
 
+#: The bearer token Alexa sends (a skill user's access token); it identifies ``USER``.
 TOKEN = "demo-token"
+USER = "user-1"
+#: The user's credential at the fake vendor (what the vault holds; never the Alexa token).
+CREDENTIAL = OAuthToken.bearer("fake-vendor-credential")
 
 COLOR = Features(dimmable=True, color=True, color_temperature=KelvinRange(minimum=2000, maximum=9000))
 TUNABLE = Features(dimmable=True, color_temperature=KelvinRange(minimum=2700, maximum=6500))
@@ -24,7 +29,8 @@ class FakeAdapter:
 
     name: str = "fake"
     style: Style = Style.SYNC
-    token: str = TOKEN
+    credential: OAuthToken = CREDENTIAL
+    credential_kind: CredentialKind = CredentialKind.OAUTH
     failure: SkillError | None = None
     states: dict[str, BulbState] = field(default_factory=dict)
     devices: dict[str, Device] = field(default_factory=dict)
@@ -41,32 +47,32 @@ class FakeAdapter:
                 self.devices[device.id] = device
                 self.states[device.id] = BulbState(on=False, brightness=60)
 
-    def _check(self, token: str, device_id: str | None = None) -> None:
+    def _check(self, credential, device_id: str | None = None) -> None:
         if self.failure is not None:
             raise self.failure
-        if token != self.token:
-            raise InvalidAuthorizationCredential("token rejected")
+        if credential != self.credential:
+            raise InvalidAuthorizationCredential("credential rejected")
         if device_id is not None and device_id not in self.devices:
             raise NoSuchEndpoint(device_id)
 
-    def identify_user(self, token: str) -> str:
+    def identify_user(self, credential) -> str:
         self.calls.append(("identify", ""))
-        self._check(token)
-        return "user-1"
+        self._check(credential)
+        return "fake-account-1"
 
-    def list_devices(self, token: str) -> list[Device]:
+    def list_devices(self, credential) -> list[Device]:
         self.calls.append(("list", ""))
-        self._check(token)
+        self._check(credential)
         return list(self.devices.values())
 
-    def read_state(self, token: str, device_id: str) -> BulbState:
+    def read_state(self, credential, device_id: str) -> BulbState:
         self.calls.append(("read", device_id))
-        self._check(token, device_id)
+        self._check(credential, device_id)
         return self.states[device_id]
 
-    def execute(self, token: str, device_id: str, change: Change) -> BulbState | Accepted:
+    def execute(self, credential, device_id: str, change: Change) -> BulbState | Accepted:
         self.calls.append(("execute", device_id))
-        self._check(token, device_id)
+        self._check(credential, device_id)
         update = {k: v for k, v in change.model_dump(exclude_none=True).items()}
         if change.color is not None:
             update.update(color=change.color, color_mode="color")
@@ -151,10 +157,96 @@ class MemoryOutbox:
         self.messages += messages
 
 
+class FakeIdentity:
+    """Tokens -> skill user ids; anything else is refused."""
+
+    def __init__(self, users: dict[str, str] | None = None) -> None:
+        self.users = dict(users or {TOKEN: USER})
+
+    def user_of(self, token):
+        if not token or token not in self.users:
+            raise IdentityError("unknown token")
+        return self.users[token]
+
+
+class MemoryVault:
+    """The credentials vault in memory (no encryption: what it stores is what the tests see)."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], StoredCredential] = {}
+        self.leases: dict[tuple[str, str], float] = {}
+        self.failure: Exception | None = None
+        self.reads = 0
+
+    def connect(self, user_id: str, vendor: str, credential, account_id: str | None = None) -> None:
+        self.items[(user_id, vendor)] = StoredCredential(
+            user_id=user_id, vendor=vendor, credential=credential, account_id=account_id, version=1
+        )
+
+    def get(self, user_id, vendor):
+        self.reads += 1
+        if self.failure:
+            raise VaultError("vault down")
+        return self.items.get((user_id, vendor))
+
+    def vendors_of(self, user_id):
+        if self.failure:
+            raise VaultError("vault down")
+        return [v for (u, v) in self.items if u == user_id]
+
+    def put(self, stored, *, if_version=None):
+        current = self.items.get((stored.user_id, stored.vendor))
+        if if_version is not None and current is not None and current.version != if_version:
+            raise VaultError("changed", conflict=True)
+        version = (if_version if if_version is not None else stored.version) + 1
+        new = stored.model_copy(update={"version": version, "grace_until": None})
+        self.items[(stored.user_id, stored.vendor)] = new
+        self.leases.pop((stored.user_id, stored.vendor), None)
+        return new
+
+    def take_lease(self, user_id, vendor, version, until, now):
+        current = self.items.get((user_id, vendor))
+        if current is None or current.version != version:
+            return False
+        if self.leases.get((user_id, vendor), 0) >= now:
+            return False
+        self.leases[(user_id, vendor)] = until
+        return True
+
+    def delete(self, user_id, vendor):
+        self.items.pop((user_id, vendor), None)
+
+    def expire_user(self, user_id, at):
+        keys = [k for k in self.items if k[0] == user_id]
+        for key in keys:
+            self.items[key] = self.items[key].model_copy(update={"grace_until": at})
+        return len(keys)
+
+    def restore_user(self, user_id):
+        for key in [k for k in self.items if k[0] == user_id]:
+            self.items[key] = self.items[key].model_copy(update={"grace_until": None})
+
+
+def credentials_of(vault: MemoryVault, clock=None) -> Credentials:
+    """A ``Credentials`` over ``vault`` with no in-memory cache (tests see every read)."""
+    if clock is None:
+        return Credentials(vault, cache_seconds=0.000001)
+    return Credentials(vault, clock=clock, sleep=getattr(clock, "sleep", lambda s: None),
+                       cache_seconds=0.000001)
+
+
+def vault_with(*adapters: FakeAdapter, user_id: str = USER) -> MemoryVault:
+    """A vault where ``user_id`` connected every adapter given, each with its own credential."""
+    vault = MemoryVault()
+    for adapter in adapters:
+        vault.connect(user_id, adapter.name, adapter.credential, account_id="fake-account-1")
+    return vault
+
+
 class MemoryPendingStore:
     def __init__(self) -> None:
         self.pending: dict[tuple[str, str], object] = {}
-        self.owners_by_endpoint: dict[str, object] = {}
+        self.owners_by_key: dict[tuple[str, str], object] = {}
 
     def put_pending(self, command) -> None:
         self.pending[(command.endpoint_id, command.message_id)] = command
@@ -169,22 +261,25 @@ class MemoryPendingStore:
         return self.pending.pop((endpoint_id, message_id), None) is not None
 
     def put_owner(self, owner) -> None:
-        self.owners_by_endpoint[owner.endpoint_id] = owner
+        self.owners_by_key[(owner.endpoint_id, owner.user_id)] = owner
 
     def add_owners(self, owners) -> int:
-        new = [o for o in owners if o.endpoint_id not in self.owners_by_endpoint]
+        new = [o for o in owners if (o.endpoint_id, o.user_id) not in self.owners_by_key]
         for owner in new:
-            self.owners_by_endpoint[owner.endpoint_id] = owner
+            self.owners_by_key[(owner.endpoint_id, owner.user_id)] = owner
         return len(new)
 
-    def owner_of(self, endpoint_id):
-        return self.owners_by_endpoint.get(endpoint_id)
+    def owner_of(self, endpoint_id, user_id):
+        return self.owners_by_key.get((endpoint_id, user_id))
+
+    def owners_of(self, endpoint_id):
+        return [o for (e, _), o in self.owners_by_key.items() if e == endpoint_id]
 
     def owners(self):
-        return list(self.owners_by_endpoint.values())
+        return list(self.owners_by_key.values())
 
-    def delete_owner(self, endpoint_id) -> None:
-        self.owners_by_endpoint.pop(endpoint_id, None)
+    def delete_owner(self, endpoint_id, user_id) -> None:
+        self.owners_by_key.pop((endpoint_id, user_id), None)
 
 
 class MemoryPollQueue:

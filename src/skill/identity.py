@@ -36,8 +36,8 @@ logger = logging.getLogger(__name__)
 
 #: Seconds of clock difference tolerated on ``exp`` and ``iat``.
 LEEWAY_SECONDS = 30
-#: A token naming an unknown key id makes the JWKS be fetched again at most this often
-#: (a flood of forged key ids must not become a flood of fetches).
+#: A token naming an unknown key id makes the JWKS be fetched again at once, and then not
+#: again for this long (a flood of forged key ids must not become a flood of fetches).
 JWKS_REFETCH_SECONDS = 60.0
 
 
@@ -55,15 +55,16 @@ class JwksCache:
         self._fetch = fetch or _fetch_json
         self._clock = clock
         self._keys: dict[str, jwt.PyJWK] | None = None
-        self._fetched_at = float("-inf")
+        self._refetched_at = float("-inf")
         self._lock = threading.Lock()
         self.fetches = 0
 
     def key(self, kid: str) -> jwt.PyJWK:
         with self._lock:
-            if self._keys is None or (
-                kid not in self._keys and self._clock() - self._fetched_at >= JWKS_REFETCH_SECONDS
-            ):
+            if self._keys is None:
+                self._load()
+            elif kid not in self._keys and self._clock() - self._refetched_at >= JWKS_REFETCH_SECONDS:
+                self._refetched_at = self._clock()
                 self._load()
             assert self._keys is not None
             found = self._keys.get(kid)
@@ -72,7 +73,6 @@ class JwksCache:
         return found
 
     def _load(self) -> None:
-        self._fetched_at = self._clock()
         self.fetches += 1
         try:
             keys = jwt.PyJWKSet.from_dict(self._fetch(self.url)).keys

@@ -386,7 +386,7 @@ def test_any_interleaving_keeps_the_breaker_rules(steps):
 def test_wired_into_the_pipeline_an_open_breaker_answers_at_once_without_calling_the_vendor(assert_alexa_valid):
     from skill.pipeline import Pipeline, PipelineServices
     from skill.plugins import Style
-    from tests.fakes import FakeAdapter, MemoryOutbox, MemoryPendingStore, registry_of
+    from tests.fakes import FakeAdapter, MemoryOutbox, MemoryPendingStore, credentials_of, registry_of, vault_with
     from tests.unit.test_pipeline import queued
 
     clock = Clock(1000.0)
@@ -397,9 +397,9 @@ def test_wired_into_the_pipeline_an_open_breaker_answers_at_once_without_calling
         return breakers.setdefault(vendor, CircuitBreaker(store, vendor, clock, 3, 30.0))
 
     adapter = FakeAdapter(style=Style.SYNC)
-    services = PipelineServices(adapters=registry_of(adapter), outbox=MemoryOutbox(),
-                                pending=MemoryPendingStore(), clock=clock, sleep=clock.sleep,
-                                breaker_for=breaker_for)
+    services = PipelineServices(adapters=registry_of(adapter), credentials=credentials_of(vault_with(adapter)),
+                                outbox=MemoryOutbox(), pending=MemoryPendingStore(), clock=clock,
+                                sleep=clock.sleep, breaker_for=breaker_for)
     pipeline = Pipeline(services)
     pipeline.process(queued(received=clock.now))  # healthy: the bulb's owner is known
     adapter.failure = EndpointUnreachable("vendor down")

@@ -10,11 +10,25 @@ import pytest
 from skill.alexa import features_to_cookie
 from skill.bulbs import BulbState
 from skill.errors import EndpointUnreachable
-from skill.plugins import Style
+from skill.plugins import ApiKey, CredentialKind, OAuthToken, Style
 from skill.ports import LwaError
 from skill.records import DeviceOwner
 from skill.routing import EntrypointServices, build_router
-from tests.fakes import COLOR, TOKEN, TUNABLE, WHITE, FakeAdapter, FakeLwa, MemoryQueue, MemoryTokenStore, registry_of
+from tests.fakes import (
+    COLOR,
+    TOKEN,
+    TUNABLE,
+    USER,
+    WHITE,
+    FakeAdapter,
+    FakeIdentity,
+    FakeLwa,
+    MemoryQueue,
+    MemoryTokenStore,
+    credentials_of,
+    registry_of,
+    vault_with,
+)
 
 CORRELATION = "dFMb0z+PgpgdDmluhJ1LddFvSqZ/jCc8ptlAKulUj90jSqg=="
 
@@ -48,11 +62,19 @@ def world():
         queue = MemoryQueue()
 
     w = World()
-    services = EntrypointServices(
-        adapters=registry_of(w.adapter), tokens=w.tokens, lwa=w.lwa, queue=w.queue, clock=lambda: 1000.0
-    )
-    w.router = build_router(services)
+    w.vault = vault_with(w.adapter)
+    w.services = services_for([w.adapter], w.vault, tokens=w.tokens, lwa=w.lwa, queue=w.queue)
+    w.router = build_router(w.services)
     return w
+
+
+def services_for(adapters, vault=None, **overrides):
+    """Entrypoint services over fakes; ``vault`` default: the user connected every adapter."""
+    vault = vault if vault is not None else vault_with(*adapters)
+    fields = dict(adapters=registry_of(*adapters), identity=FakeIdentity(), credentials=credentials_of(vault),
+                  tokens=MemoryTokenStore(), lwa=FakeLwa(), queue=MemoryQueue(), clock=lambda: 1000.0)
+    fields.update(overrides)
+    return EntrypointServices(**fields)
 
 
 def answer(world, event, assert_valid):
@@ -81,7 +103,11 @@ def test_a_control_directive_is_stored_then_deferred(world, assert_alexa_valid, 
     assert reply["header"]["correlationToken"] == CORRELATION
     [(style, queued)] = world.queue.messages
     assert style is Style.SYNC
-    assert queued.directive == event["directive"]
+    assert queued.user_id == USER
+    assert "token" not in queued.directive["endpoint"]["scope"], "the bearer token was queued"
+    assert TOKEN not in queued.to_message()
+    without_token = {**event["directive"], "endpoint": {**event["directive"]["endpoint"], "scope": {"type": "BearerToken"}}}
+    assert queued.directive == without_token
     assert queued.deadline == 1008.0
     assert world.adapter.calls == []  # nothing reaches the vendor before the queue
 
@@ -156,6 +182,7 @@ def test_discover_lists_each_bulb_with_its_capabilities(world, assert_alexa_vali
 def test_discover_with_a_rejected_token_is_invalid_authorization_credential(world, assert_alexa_valid):
     event = {"directive": {"header": {"namespace": "Alexa.Discovery", "name": "Discover", "payloadVersion": "3", "messageId": "m-1"}, "payload": {"scope": {"type": "BearerToken", "token": "nope"}}}}
     assert answer(world, event, assert_alexa_valid)["payload"]["type"] == "INVALID_AUTHORIZATION_CREDENTIAL"
+    assert world.adapter.calls == [], "a vendor was asked about a token that identifies nobody"
 
 
 def test_report_state_reports_every_property_and_health(world, assert_alexa_valid):
@@ -209,10 +236,21 @@ def test_accept_grant_fails_in_the_authorization_namespace_when_lwa_fails(world,
     assert ("user-1" in world.tokens.records) is kept
 
 
-def test_accept_grant_with_a_token_no_vendor_knows_fails(world, assert_alexa_valid):
+def test_accept_grant_with_a_token_that_identifies_nobody_fails(world, assert_alexa_valid):
     reply = answer(world, accept_grant(token="stranger"), assert_alexa_valid)
     assert reply["payload"]["type"] == "ACCEPT_GRANT_FAILED"
     assert world.lwa.exchanged == []
+
+
+def test_accept_grant_identifies_the_user_from_the_token_alone(world, assert_alexa_valid):
+    answer(world, accept_grant(), assert_alexa_valid)
+    assert world.adapter.calls == [], "AcceptGrant called a vendor"
+
+
+def test_accept_grant_ends_the_grace_period_of_a_returning_user(world, assert_alexa_valid):
+    world.vault.expire_user(USER, 5000.0)
+    answer(world, accept_grant(), assert_alexa_valid)
+    assert all(item.grace_until is None for item in world.vault.items.values())
 
 
 def test_accept_grant_when_the_store_fails_is_accept_grant_failed(world, assert_alexa_valid):
@@ -239,20 +277,21 @@ DISCOVER = {"directive": {"header": {"namespace": "Alexa.Discovery", "name": "Di
 class RegisteringAdapter(FakeAdapter):
     """A push vendor that must be told, per account, where to push (as SwitchBot)."""
 
-    registered: list[tuple[str, str]]
+    registered: list[tuple[object, str]]
     refuse: Exception | None = None
 
-    def register_webhook(self, token: str, base_url: str) -> str:
+    def register_webhook(self, credential, base_url: str) -> str:
         if self.refuse is not None:
             raise self.refuse
-        self.registered.append((token, base_url))
+        self.registered.append((credential, base_url))
         return base_url
 
+    def deregister_webhook(self, credential, base_url: str) -> None:
+        self.registered.remove((credential, base_url))
 
-def router_with(adapters, webhook_url_for):
-    services = EntrypointServices(adapters=registry_of(*adapters), tokens=MemoryTokenStore(), lwa=FakeLwa(),
-                                  queue=MemoryQueue(), clock=lambda: 1000.0, webhook_url_for=webhook_url_for)
-    return build_router(services)
+
+def router_with(adapters, webhook_url_for, vault=None):
+    return build_router(services_for(adapters, vault, webhook_url_for=webhook_url_for))
 
 
 def urls(vendor: str) -> str:
@@ -262,14 +301,15 @@ def urls(vendor: str) -> str:
 def test_discover_registers_the_webhook_of_each_account_a_push_vendor_lists(assert_alexa_valid):
     pusher = RegisteringAdapter(name="pusher", style=Style.ASYNC)
     pusher.registered = []
-    other = RegisteringAdapter(name="other", token="someone-else")  # rejects this token
+    other = RegisteringAdapter(name="other", credential=OAuthToken.bearer("other-credential"))
     other.registered = []
-    reply = router_with([pusher, other, FakeAdapter(name="plain")], urls).answer(DISCOVER)
+    vault = vault_with(pusher, FakeAdapter(name="plain"))  # the user did not connect "other"
+    reply = router_with([pusher, other, FakeAdapter(name="plain")], urls, vault).answer(DISCOVER)
 
     assert_alexa_valid(reply)
     assert len(reply["event"]["payload"]["endpoints"]) == 6  # pusher's and plain's bulbs
-    assert pusher.registered == [(TOKEN, "https://hooks.example/webhooks/pusher/s3cret")]
-    assert other.registered == [], "registered for an account the vendor does not know"
+    assert pusher.registered == [(pusher.credential, "https://hooks.example/webhooks/pusher/s3cret")]
+    assert other.registered == [] and other.calls == [], "a vendor the user never connected was asked"
 
 
 @pytest.mark.parametrize("refusal", [EndpointUnreachable("vendor down"), KeyError("WEBHOOK_PATH_SECRET")])
@@ -310,16 +350,14 @@ def test_discover_records_who_owns_each_bulb_and_keeps_known_ones(assert_alexa_v
     known = DeviceOwner(endpoint_id="fake:white-1", user_id="user-1", vendor="fake", features=WHITE,
                         state=BulbState(on=True, brightness=30))
     owners.put_owner(known)
-    services = EntrypointServices(adapters=registry_of(adapter), tokens=MemoryTokenStore(), lwa=FakeLwa(),
-                                  queue=MemoryQueue(), clock=lambda: 1000.0, owners=owners)
-    assert_alexa_valid(build_router(services).answer(DISCOVER))
+    assert_alexa_valid(build_router(services_for([adapter], owners=owners)).answer(DISCOVER))
 
     recorded = {o.endpoint_id: o for o in owners.owners()}
     assert set(recorded) == {"fake:color-1", "fake:tunable-1", "fake:white-1"}
     assert recorded["fake:white-1"] is known, "a known bulb's record (and last state) was replaced"
     new = recorded["fake:color-1"]
-    assert (new.user_id, new.vendor, new.features, new.state, new.vendor_token) == (
-        adapter.identify_user(TOKEN), "fake", COLOR, None, TOKEN)
+    assert (new.user_id, new.vendor, new.features, new.state, new.account_id) == (
+        USER, "fake", COLOR, None, "fake-account-1")
 
 
 def test_discover_answers_even_when_the_owners_cannot_be_recorded(assert_alexa_valid, caplog):
@@ -327,9 +365,94 @@ def test_discover_answers_even_when_the_owners_cannot_be_recorded(assert_alexa_v
         def add_owners(self, owners):
             raise RuntimeError("DynamoDB is down")
 
-    services = EntrypointServices(adapters=registry_of(FakeAdapter()), tokens=MemoryTokenStore(), lwa=FakeLwa(),
-                                  queue=MemoryQueue(), clock=lambda: 1000.0, owners=BrokenStore())
-    reply = build_router(services).answer(DISCOVER)
+    reply = build_router(services_for([FakeAdapter()], owners=BrokenStore())).answer(DISCOVER)
     assert_alexa_valid(reply)
     assert len(reply["event"]["payload"]["endpoints"]) == 3
     assert "bulb owners not recorded (RuntimeError)" in caplog.text
+
+
+# -- accounts: the skill's own users, each credential to its own vendor (issue 11) --------------
+
+
+@pytest.mark.parametrize("token", [None, "", "forged", "expired-token"])
+def test_a_token_that_identifies_nobody_is_refused_at_once_and_nothing_is_queued(world, assert_alexa_valid, token):
+    event = directive("Alexa.PowerController", "TurnOn", token=token)
+    if token is None:
+        del event["directive"]["endpoint"]["scope"]["token"]
+    reply = answer(world, event, assert_alexa_valid)
+    assert reply["payload"]["type"] == "INVALID_AUTHORIZATION_CREDENTIAL"
+    assert world.queue.messages == [] and world.adapter.calls == []
+
+
+def test_report_state_with_a_token_that_identifies_nobody_is_refused(world, assert_alexa_valid):
+    reply = answer(world, directive("Alexa", "ReportState", token="forged"), assert_alexa_valid)
+    assert reply["payload"]["type"] == "INVALID_AUTHORIZATION_CREDENTIAL"
+    assert world.adapter.calls == []
+
+
+def test_a_user_with_no_connected_vendor_discovers_no_endpoints(assert_alexa_valid):
+    from tests.fakes import MemoryVault
+
+    adapter = FakeAdapter()
+    reply = build_router(services_for([adapter], MemoryVault())).answer(DISCOVER)
+    assert_alexa_valid(reply)
+    assert reply["event"]["payload"]["endpoints"] == []
+    assert adapter.calls == []
+
+
+def test_discover_hands_each_vendor_only_its_own_credential(assert_alexa_valid):
+    lifx = FakeAdapter(name="lifx", credential=OAuthToken.bearer("lifx-credential"))
+    govee = FakeAdapter(name="govee", credential=OAuthToken.bearer("govee-credential"))
+    seen: list[tuple[str, object]] = []
+    for adapter in (lifx, govee):
+        original = adapter.list_devices
+        adapter.list_devices = lambda credential, a=adapter, f=original: (seen.append((a.name, credential)), f(credential))[1]
+    reply = build_router(services_for([lifx, govee])).answer(DISCOVER)
+    assert_alexa_valid(reply)
+    assert len(reply["event"]["payload"]["endpoints"]) == 6
+    assert sorted(seen, key=lambda s: s[0]) == [("govee", govee.credential), ("lifx", lifx.credential)]
+
+
+@pytest.mark.parametrize("name", ["TurnOn", "ReportState"])
+def test_a_vendor_the_user_has_not_connected_is_no_such_endpoint(assert_alexa_valid, name):
+    from tests.fakes import MemoryVault
+
+    adapter, queue = FakeAdapter(), MemoryQueue()
+    namespace = "Alexa" if name == "ReportState" else "Alexa.PowerController"
+    reply = build_router(services_for([adapter], MemoryVault(), queue=queue)).answer(directive(namespace, name))
+    assert_alexa_valid(reply)
+    assert reply["event"]["payload"]["type"] == "NO_SUCH_ENDPOINT"
+    assert queue.messages == [] and adapter.calls == []
+
+
+@pytest.mark.parametrize(
+    ("namespace", "name"), [("Alexa.PowerController", "TurnOn"), ("Alexa", "ReportState"), ("Alexa.Discovery", "Discover")]
+)
+def test_a_vault_read_failure_is_internal_error(world, assert_alexa_valid, namespace, name):
+    world.vault.failure = ConnectionError("dynamodb down")
+    event = DISCOVER if name == "Discover" else directive(namespace, name)
+    reply = answer(world, event, assert_alexa_valid)
+    assert reply["payload"]["type"] == "INTERNAL_ERROR"
+    assert world.queue.messages == [] and world.adapter.calls == []
+
+
+def test_a_stored_credential_of_another_kind_is_never_handed_to_the_adapter(world, assert_alexa_valid):
+    world.vault.connect(USER, "fake", ApiKey.of("a-key-for-another-shape"))
+    reply = answer(world, directive("Alexa", "ReportState"), assert_alexa_valid)
+    assert reply["payload"]["type"] == "INVALID_AUTHORIZATION_CREDENTIAL"
+    assert world.adapter.calls == []
+
+
+def test_vendor_linking_keeps_the_relayed_token_in_the_vault_not_on_the_queue(assert_alexa_valid):
+    from skill.identity import VendorIdentity
+    from tests.fakes import MemoryVault
+
+    adapter, vault, queue = FakeAdapter(credential=OAuthToken.bearer(TOKEN)), MemoryVault(), MemoryQueue()
+    services = services_for([adapter], vault, identity=VendorIdentity(adapter), queue=queue, linking_vendor="fake")
+    reply = build_router(services).answer(directive("Alexa.PowerController", "TurnOn"))
+    assert_alexa_valid(reply)
+    assert reply["event"]["header"]["name"] == "DeferredResponse"
+    [(_, queued)] = queue.messages
+    assert queued.user_id == "fake-account-1" and TOKEN not in queued.to_message()
+    stored = vault.items[("fake-account-1", "fake")]
+    assert stored.credential == OAuthToken.bearer(TOKEN) and stored.credential.kind == CredentialKind.OAUTH

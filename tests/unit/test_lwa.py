@@ -20,7 +20,16 @@ from skill.lwa import LwaClient
 from skill.ports import LwaError
 from skill.routing import EntrypointServices, build_router
 from skill.records import TokenRecord
-from tests.fakes import TOKEN, FakeAdapter, MemoryQueue, MemoryTokenStore, registry_of
+from tests.fakes import (
+    TOKEN,
+    FakeAdapter,
+    FakeIdentity,
+    MemoryQueue,
+    MemoryTokenStore,
+    credentials_of,
+    registry_of,
+    vault_with,
+)
 from tests.unit.test_token_cache import T0, Clock, linked, logs  # noqa: F401
 
 LWA_URL = "https://lwa.test/auth/o2/token"
@@ -125,8 +134,10 @@ def accept_grant(code: str) -> dict:
 
 
 def entrypoint_with(lwa: LwaClient, store: MemoryTokenStore):
+    adapter = FakeAdapter()
     services = EntrypointServices(
-        adapters=registry_of(FakeAdapter()), tokens=store, lwa=lwa, queue=MemoryQueue(), clock=lambda: T0
+        adapters=registry_of(adapter), identity=FakeIdentity(), credentials=credentials_of(vault_with(adapter)),
+        tokens=store, lwa=lwa, queue=MemoryQueue(), clock=lambda: T0,
     )
     return build_router(services)
 

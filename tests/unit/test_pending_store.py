@@ -29,7 +29,7 @@ def store():
 
 def owner(n: int, state: BulbState | None = None) -> DeviceOwner:
     return DeviceOwner(endpoint_id=f"lifx:bulb-{n}", user_id="user-1", vendor="lifx",
-                       features=Features(dimmable=True), state=state, vendor_token="t")
+                       features=Features(dimmable=True), state=state)
 
 
 def test_add_owners_records_only_the_bulbs_not_known_yet_across_batches(store):
@@ -40,9 +40,18 @@ def test_add_owners_records_only_the_bulbs_not_known_yet_across_batches(store):
 
     assert added == 299
     assert len(store.owners()) == 300
-    assert store.owner_of("lifx:bulb-7") == used, "a known bulb lost its last state"
-    assert store.owner_of("lifx:bulb-299") == owner(299)
+    assert store.owner_of("lifx:bulb-7", "user-1") == used, "a known bulb lost its last state"
+    assert store.owner_of("lifx:bulb-299", "user-1") == owner(299)
     assert store.add_owners([owner(n) for n in range(10)]) == 0
+
+
+def test_two_users_own_one_bulb_each_with_their_own_record(store):
+    first, second = owner(1), owner(1).model_copy(update={"user_id": "user-2"})
+    assert store.add_owners([first, second]) == 2
+    assert sorted(o.user_id for o in store.owners_of("lifx:bulb-1")) == ["user-1", "user-2"]
+    store.delete_owner("lifx:bulb-1", "user-1")
+    assert [o.user_id for o in store.owners_of("lifx:bulb-1")] == ["user-2"]
+    assert store.owner_of("lifx:bulb-1", "user-1") is None
 
 
 def test_add_owners_sends_unprocessed_writes_again(store, monkeypatch):

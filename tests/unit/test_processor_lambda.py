@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from moto import mock_aws
 
 from skill.plugins import Style
-from tests.fakes import Clock, FakeAdapter, MemoryOutbox, MemoryPendingStore, registry_of
+from tests.fakes import Clock, FakeAdapter, MemoryOutbox, MemoryPendingStore, credentials_of, registry_of, vault_with
 from tests.unit.test_pipeline import queued
 
 
@@ -63,7 +63,8 @@ def processor(monkeypatch):
 
         adapter = FakeAdapter(style=Style.SYNC)
         clock = Clock(now=__import__("time").time())
-        services = PipelineServices(adapters=registry_of(adapter), outbox=MemoryOutbox(), pending=MemoryPendingStore(), clock=clock)
+        services = PipelineServices(adapters=registry_of(adapter), credentials=credentials_of(vault_with(adapter)),
+                                    outbox=MemoryOutbox(), pending=MemoryPendingStore(), clock=clock)
         config.settings.cache_clear()
         _lambda._runtime.cache_clear()
         monkeypatch.setattr(wiring, "pipeline_services", lambda: services)

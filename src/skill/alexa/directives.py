@@ -32,7 +32,9 @@ class _Model(BaseModel):
 
 class Scope(_Model):
     type: Literal["BearerToken"]
-    token: str = Field(min_length=1, max_length=8192)
+    #: Empty when missing: the handler answers INVALID_AUTHORIZATION_CREDENTIAL, not
+    #: INVALID_DIRECTIVE (a directive without a credential is well formed, just not allowed).
+    token: str = Field(default="", max_length=8192)
 
     def __repr__(self) -> str:  # never show a token in a log or traceback
         return "Scope(type='BearerToken', token=<redacted>)"
