@@ -48,10 +48,11 @@ class QueuedDirective(_Record):
     @classmethod
     def without_token(cls, directive: dict[str, Any], **fields: Any) -> QueuedDirective:
         """Store ``directive`` with its bearer token removed: queues carry no credential."""
-        stored = json.loads(json.dumps(directive))
-        scope = (stored.get("endpoint") or {}).get("scope")
-        if isinstance(scope, dict):
-            scope.pop("token", None)
+        stored = dict(directive)  # copies along the token's path only: the rest may be huge
+        endpoint = stored.get("endpoint")
+        if isinstance(endpoint, dict) and isinstance(endpoint.get("scope"), dict):
+            scope = {k: v for k, v in endpoint["scope"].items() if k != "token"}
+            stored["endpoint"] = {**endpoint, "scope": scope}
         return cls(directive=stored, **fields)
 
     def __repr__(self) -> str:
