@@ -102,8 +102,12 @@ class Stack:
     def parameter(self, name: str) -> Any:
         if name in self.given:
             raw = self.given[name]
-            return self.parent.resolve(raw) if self.parent is not None else str(raw)
-        return str(self.template["Parameters"][name]["Default"])
+            value = self.parent.resolve(raw) if self.parent is not None else str(raw)
+        else:
+            value = str(self.template["Parameters"][name]["Default"])
+        if self.template["Parameters"][name].get("Type") == "CommaDelimitedList" and isinstance(value, str):
+            return value.split(",")
+        return value
 
     def condition(self, name: str) -> bool:
         if name not in self._conditions:
@@ -140,7 +144,19 @@ class Stack:
                     return self._sub(args)
                 if key == "Fn::Join":
                     parts = [self.resolve(p) for p in self.resolve(args[1])]
+                    if all(isinstance(p, str) and not p.startswith("<AWS::") for p in parts):
+                        return str(args[0]).join(parts)  # known text (conditions compare it)
                     return Sub(str(args[0]).join(str(p) for p in parts), tuple(parts))
+                if key == "Fn::Split":
+                    source = self.resolve(args[1])
+                    if isinstance(source, str) and not source.startswith("<AWS::"):
+                        return source.split(str(args[0]))
+                    return Sub(f"Fn::Split({args[0]!r})", (source,))  # known at deploy time only
+                if key == "Fn::Select":
+                    index, items = self.resolve(args[0]), self.resolve(args[1])
+                    if isinstance(items, list):
+                        return items[int(index)]
+                    return Sub(f"Fn::Select({index})", (items,))
                 if key.startswith("Fn::"):
                     raise CompositionError(f"{self.label}: {key} not understood")
             out = {}
@@ -192,6 +208,43 @@ class Stack:
             else:
                 refs.append(self._ref(var))
         return Sub(str(text), tuple(refs))
+
+    def rule_failures(self, region: str = "us-east-1") -> list[str]:
+        """The ``AssertDescription`` of every failing assertion of the template's ``Rules``, as
+        CloudFormation would refuse the parameters (``region`` stands for ``AWS::Region``)."""
+        failures = []
+        for name, rule in self.template.get("Rules", {}).items():
+            if "RuleCondition" in rule and not self._rule_truth(rule["RuleCondition"], region):
+                continue
+            for assertion in rule["Assertions"]:
+                if not self._rule_truth(assertion["Assert"], region):
+                    failures.append(f"{name}: {assertion.get('AssertDescription', '')}")
+        return failures
+
+    def _rule_value(self, expr: Any, region: str) -> Any:
+        if isinstance(expr, dict) and list(expr) == ["Ref"]:
+            return region if expr["Ref"] == "AWS::Region" else self.parameter(expr["Ref"])
+        if isinstance(expr, dict):
+            return self._rule_truth(expr, region)
+        if isinstance(expr, list):
+            return [self._rule_value(e, region) for e in expr]
+        return str(expr)
+
+    def _rule_truth(self, expr: Any, region: str) -> bool:
+        (fn, args), = expr.items()
+        if fn == "Fn::Equals":
+            left, right = (self._rule_value(a, region) for a in args)
+            return left == right
+        if fn == "Fn::Not":
+            return not self._rule_truth(args[0], region)
+        if fn == "Fn::And":
+            return all(self._rule_truth(a, region) for a in args)
+        if fn == "Fn::Or":
+            return any(self._rule_truth(a, region) for a in args)
+        if fn == "Fn::Contains":
+            haystack, needle = (self._rule_value(a, region) for a in args)
+            return needle in haystack
+        raise CompositionError(f"{self.label}: rule function {fn} not understood")
 
     def output(self, name: str) -> Any:
         outputs = self.template.get("Outputs", {})

@@ -40,8 +40,13 @@ NETWORK = {
 }
 #: Environment each function must get (beyond the Powertools settings), by handler.
 REQUIRED_ENV = {
-    ENTRYPOINT: {"TOKENS_TABLE", "LWA_TOKEN_URL", "LWA_SECRET_NAME", "DEADLINE_SECONDS", "VENDOR_SECRETS_NAME"},
-    DISPATCHER: {"TOKENS_TABLE", "LWA_TOKEN_URL", "LWA_SECRET_NAME", "OUTBOX_DLQ_URL"},
+    ENTRYPOINT: {
+        "TOKENS_TABLE", "LWA_TOKEN_URL", "LWA_SECRET_NAME", "DEADLINE_SECONDS", "VENDOR_SECRETS_NAME",
+        "COGNITO_ISSUER", "COGNITO_CLIENT_ID",  # AccountLinking=cognito, the default
+    },
+    DISPATCHER: {
+        "TOKENS_TABLE", "LWA_TOKEN_URL", "LWA_SECRET_NAME", "OUTBOX_DLQ_URL", "CREDENTIALS_TABLE", "CREDENTIAL_GRACE_DAYS",
+    },
     "skill.processors.sync.handler": {"OUTBOX_QUEUE_URL", "PENDING_TABLE", "IDEMPOTENCY_TABLE", "DEADLINE_SECONDS"},
     "skill.processors.async_.handler": {"OUTBOX_QUEUE_URL", "PENDING_TABLE", "IDEMPOTENCY_TABLE", "DEADLINE_SECONDS"},
     "skill.processors.optimistic.handler": {"OUTBOX_QUEUE_URL", "PENDING_TABLE", "IDEMPOTENCY_TABLE", "DEADLINE_SECONDS"},
@@ -53,13 +58,22 @@ REQUIRED_ENV = {
     "skill.sweep.handler": {"PENDING_TABLE", "OUTBOX_QUEUE_URL"},
 }  # fmt: skip
 POWERTOOLS_ENV = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
+#: What every function that calls vendors gets: the vault and the linking mode.
+VAULT_ENV = {"ACCOUNT_LINKING", "CREDENTIALS_TABLE", "CREDENTIALS_KEY_ID"}
+VENDOR_CALLERS = {ENTRYPOINT, *(h for handlers in NETWORK.values() for h in handlers)}
+for _handler in VENDOR_CALLERS:
+    REQUIRED_ENV[_handler] = REQUIRED_ENV[_handler] | VAULT_ENV
 #: What a function needs on a resource whose name/URL/ARN its environment carries.
 #: What a function may do, at least one of, with a resource its environment names.
 USE_ACTION = {
     "AWS::SQS::Queue": ("sqs:SendMessage",),
-    "AWS::DynamoDB::Table": ("dynamodb:GetItem", "dynamodb:BatchGetItem"),
+    "AWS::DynamoDB::Table": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"),
     "AWS::SecretsManager::Secret": ("secretsmanager:GetSecretValue",),
+    "AWS::KMS::Key": ("kms:Decrypt",),
 }
+#: Resources a function's environment names without calling them: the Alexa app client's id is
+#: compared with the access token's client_id claim (the pool's JWKS is public).
+NAMED_ONLY = {"AWS::Cognito::UserPoolClient"}
 CRYPTO = {
     "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
     "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:GenerateDataKeyPair",
@@ -218,6 +232,7 @@ def test_tables_have_the_keys_and_ttl_the_code_uses():
         "TokensTable": ({"user_id": "HASH"}, None),
         "PendingTable": ({"pk": "HASH", "sk": "RANGE"}, "expires_at"),
         "IdempotencyTable": ({"id": "HASH"}, "expiration"),  # Powertools' defaults
+        "CredentialsTable": ({"user_id": "HASH", "vendor": "RANGE"}, "expires_at"),
     }
     tables = {res.logical_id: ALL.props(res) for res, _ in ALL.resources("AWS::DynamoDB::Table")}
     assert set(tables) == set(expected)
@@ -271,6 +286,8 @@ def test_each_function_environment_names_only_resources_its_policies_allow():
         statements = fn.statements()
         for name, res in env_resources(ALL, fn).items():
             kind = ALL.type_of(res)
+            if kind in NAMED_ONLY:
+                continue
             assert kind in USE_ACTION, f"{fn.handler}: {name} names a {kind}"
             actions = USE_ACTION[kind]
             assert any(s.allows(a, res) for s in statements for a in actions), (
@@ -335,7 +352,14 @@ def test_secrets_reach_functions_as_names_never_as_values():
 
 def test_secrets_are_generated_not_written_in_the_template():
     for res, raw in ALL.resources("AWS::SecretsManager::Secret"):
-        assert "SecretString" not in raw["Properties"] and "GenerateSecretString" in raw["Properties"], res
+        if "SecretString" in raw["Properties"]:
+            # only a value CloudFormation knows and the template does not: the Alexa app client's
+            # id and generated secret
+            value = ALL.props(res)["SecretString"]
+            assert isinstance(value, Sub) and set(value.refs) == {Res("", "AlexaClient")}, res
+            assert "${AlexaClient.ClientSecret}" in value.text, res
+        else:
+            assert "GenerateSecretString" in raw["Properties"], res
 
 
 # -- the Alexa trigger ------------------------------------------------------------------------------

@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from skill.plugins import AdapterContext
+from skill.plugins import AdapterContext, ApiKey
 
 BASE = "https://openapi.api.govee.com/router/api/v1"
 API_KEY = "3f6b2d0e-8a4c-4f1e-9b7d-1c2e3f4a5b6c"
+#: What the vault hands the adapter for this user.
+CREDENTIAL = ApiKey.of(API_KEY)
 SKU = "H6601"
 DEVICE = "9D:FA:85:EB:D3:00:8B:FF"
 DEVICE_ID = f"{SKU}@{DEVICE}"

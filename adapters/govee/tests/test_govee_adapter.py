@@ -13,6 +13,10 @@ from skill.errors import EndpointUnreachable, InvalidAuthorizationCredential, No
 from skill.plugins import (
     Accepted,
     Adapter,
+    ApiKey,
+    CredentialKind,
+    KeyAndSecret,
+    OAuthToken,
     Style,
     decode_endpoint_id,
     encode_endpoint_id,
@@ -23,6 +27,7 @@ from bulb_skill_govee import GoveeAdapter, create, device_id, split_device_id
 from govee_support import (
     API_KEY,
     BASE,
+    CREDENTIAL,
     DEVICE,
     DEVICE_ID,
     DEVICES,
@@ -51,17 +56,18 @@ def test_factory_builds_a_polling_adapter_with_a_poll_hint(adapter):
     assert isinstance(adapter, Adapter) and isinstance(adapter, GoveeAdapter)
     assert adapter.name == "govee" and adapter.style is Style.POLLING
     assert adapter.poll_interval_seconds == 6.0  # 60 s / 10 requests per device
+    assert adapter.credential_kind is CredentialKind.API_KEY
 
 
 def test_base_url_comes_from_the_setting(api):
     adapter = create(context({"GOVEE_BASE_URL": "http://127.0.0.1:9998/router/api/v1/"}))
     api.get("http://127.0.0.1:9998/router/api/v1/user/devices", json=DEVICES)
-    assert adapter.list_devices(API_KEY)
+    assert adapter.list_devices(CREDENTIAL)
 
 
 def test_every_call_sends_the_api_key_and_a_timeout(adapter, api):
     api.get(f"{BASE}/user/devices", json=DEVICES)
-    adapter.list_devices(API_KEY)
+    adapter.list_devices(CREDENTIAL)
     call = api.calls[0]
     assert call.request.headers["Govee-API-Key"] == API_KEY
     assert 0 < call.request.req_kwargs["timeout"] <= 2.5
@@ -84,38 +90,80 @@ def test_device_ids_carry_sku_and_device_and_survive_endpoint_encoding():
 @pytest.mark.parametrize("bad", ["", DEVICE, f"@{DEVICE}", f"{SKU}@"])
 def test_an_id_without_sku_and_device_is_no_such_endpoint(adapter, bad):
     with pytest.raises(NoSuchEndpoint):
-        adapter.read_state(API_KEY, bad)
+        adapter.read_state(CREDENTIAL, bad)
 
 
 # --- identification -------------------------------------------------------------------------
 
 def test_identify_user_is_a_stable_hash_of_the_key(adapter, api):
     api.get(f"{BASE}/user/devices", json=DEVICES)
-    assert adapter.identify_user(API_KEY) == hashlib.sha256(API_KEY.encode()).hexdigest()[:32]
+    assert adapter.identify_user(CREDENTIAL) == hashlib.sha256(API_KEY.encode()).hexdigest()[:32]
 
 
 def test_identify_user_with_a_rejected_key_is_invalid_authorization(adapter, api):
     api.get(f"{BASE}/user/devices", body="", status=401)
     with pytest.raises(InvalidAuthorizationCredential):
-        adapter.identify_user(API_KEY)
+        adapter.identify_user(CREDENTIAL)
 
 
-def test_an_empty_key_is_refused_without_a_call(adapter):
+@pytest.mark.parametrize("bad", ["  ", "", "two words"], ids=["blank", "empty", "space"])
+def test_an_empty_or_malformed_key_is_refused_without_a_call(adapter, api, bad):
     with pytest.raises(InvalidAuthorizationCredential):
-        adapter.identify_user("  ")
+        adapter.identify_user(ApiKey.of(bad))
+    assert len(api.calls) == 0
+
+
+def test_identify_user_contains_no_part_of_the_key(adapter, api):
+    api.get(f"{BASE}/user/devices", json=DEVICES)
+    user = adapter.identify_user(CREDENTIAL)
+    assert all(API_KEY[i : i + 8] not in user for i in range(len(API_KEY) - 7))
+
+
+# --- credentials of another kind ----------------------------------------------------------
+
+#: What another vendor's credential looks like: OAuth (LIFX, Hue), a key and secret (SwitchBot).
+FOREIGN = [
+    OAuthToken.bearer("c87a9bf3d45e4e0f8ad1b5a0c2e3f417", refresh_token="r-6a1f"),
+    OAuthToken.bearer("hue-access", application_key="hue-application-key"),
+    KeyAndSecret.of("4d7f5c0e8a1b2c3d4e5f60718293a4b5", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"),
+]
+
+
+@pytest.mark.parametrize("foreign", FOREIGN, ids=["oauth", "oauth-app-key", "key-and-secret"])
+@pytest.mark.parametrize("operation", ["identify_user", "list_devices", "read_state", "execute"])
+def test_a_credential_of_another_kind_is_refused_before_any_request(
+    adapter, api, foreign, operation
+):
+    calls = {
+        "identify_user": lambda: adapter.identify_user(foreign),
+        "list_devices": lambda: adapter.list_devices(foreign),
+        "read_state": lambda: adapter.read_state(foreign, DEVICE_ID),
+        "execute": lambda: adapter.execute(foreign, DEVICE_ID, Change(on=True)),
+    }
+    with pytest.raises(InvalidAuthorizationCredential) as caught:
+        calls[operation]()
+    assert len(api.calls) == 0  # nothing reached Govee (the strict mock would fail too)
+    for secret in ("c87a9bf3", "hue-application-key", "4d7f5c0e", "0f1e2d3c"):
+        assert secret not in str(caught.value)
+
+
+def test_a_plain_string_key_is_refused(adapter, api):
+    with pytest.raises(InvalidAuthorizationCredential):
+        adapter.list_devices(API_KEY)  # type: ignore[arg-type]
+    assert len(api.calls) == 0
 
 
 # --- discovery ------------------------------------------------------------------------------
 
 def test_discovery_lists_lights_only(adapter, api):
     api.get(f"{BASE}/user/devices", json=DEVICES)
-    ids = [d.id for d in adapter.list_devices(API_KEY)]
+    ids = [d.id for d in adapter.list_devices(CREDENTIAL)]
     assert ids == [DEVICE_ID, "H6008@AA:BB:CC:DD:EE:FF:00:11", "H6001@11:22:33:44:55:66:77:88"]
 
 
 def test_colour_light_features_and_kelvin_range_come_from_its_capabilities(adapter, api):
     api.get(f"{BASE}/user/devices", json=DEVICES)
-    bar = adapter.list_devices(API_KEY)[0]
+    bar = adapter.list_devices(CREDENTIAL)[0]
     assert bar.features == Features(
         dimmable=True, color=True, color_temperature=KelvinRange(minimum=2000, maximum=9000)
     )
@@ -124,35 +172,35 @@ def test_colour_light_features_and_kelvin_range_come_from_its_capabilities(adapt
 
 def test_white_bulb_without_colour_rgb_has_no_colour(adapter, api):
     api.get(f"{BASE}/user/devices", json=DEVICES)
-    white = adapter.list_devices(API_KEY)[1]
+    white = adapter.list_devices(CREDENTIAL)[1]
     assert not white.features.color
     assert white.features.color_temperature == KelvinRange(minimum=2700, maximum=6500)
 
 
 def test_dimmer_only_light(adapter, api):
     api.get(f"{BASE}/user/devices", json=DEVICES)
-    assert adapter.list_devices(API_KEY)[2].features == Features(dimmable=True)
+    assert adapter.list_devices(CREDENTIAL)[2].features == Features(dimmable=True)
 
 
 def test_a_kelvin_range_beyond_alexas_is_clipped(adapter, api):
     entry = json.loads(json.dumps(DEVICES["data"][0]))
     entry["capabilities"][-1]["parameters"]["range"] = {"min": 800, "max": 12000, "precision": 1}
     api.get(f"{BASE}/user/devices", json={**DEVICES, "data": [entry]})
-    [light] = adapter.list_devices(API_KEY)
+    [light] = adapter.list_devices(CREDENTIAL)
     assert light.features.color_temperature == KelvinRange(minimum=1000, maximum=10000)
 
 
 def test_an_entry_without_type_is_a_light_when_it_has_light_capabilities(adapter, api):
     entry = {k: v for k, v in DEVICES["data"][0].items() if k not in ("type", "deviceName")}
     api.get(f"{BASE}/user/devices", json={**DEVICES, "data": [entry]})
-    [light] = adapter.list_devices(API_KEY)
+    [light] = adapter.list_devices(CREDENTIAL)
     assert light.name == f"Govee {SKU}" and light.features.color
 
 
 def test_a_device_list_without_data_is_unreachable(adapter, api):
     api.get(f"{BASE}/user/devices", json={"code": 200, "message": "success"})
     with pytest.raises(EndpointUnreachable):
-        adapter.list_devices(API_KEY)
+        adapter.list_devices(CREDENTIAL)
 
 
 # --- state ----------------------------------------------------------------------------------
@@ -168,7 +216,7 @@ def test_read_state_in_colour_mode(adapter, api):
             cap_state("color_setting", "colorTemperatureK", 0),
         ),
     )
-    got = adapter.read_state(API_KEY, DEVICE_ID)
+    got = adapter.read_state(CREDENTIAL, DEVICE_ID)
     assert got.on and got.brightness == 55 and got.reachable
     assert got.color == Color(hue=120, saturation=1, brightness=1)
     assert got.color_mode == "color" and got.color_temperature is None
@@ -186,7 +234,7 @@ def test_read_state_in_white_mode(adapter, api):
             cap_state("color_setting", "colorTemperatureK", 3000),
         ),
     )
-    got = adapter.read_state(API_KEY, DEVICE_ID)
+    got = adapter.read_state(CREDENTIAL, DEVICE_ID)
     assert got.color_temperature == 3000 and got.color_mode == "temperature"
 
 
@@ -201,14 +249,14 @@ def test_read_state_of_an_offline_light_as_documented(adapter, api):
             cap_state("color_setting", "colorRgb", 16777215),
         ),
     )
-    got = adapter.read_state(API_KEY, DEVICE_ID)
+    got = adapter.read_state(CREDENTIAL, DEVICE_ID)
     assert not got.on and got.brightness == 5 and got.reachable is False
 
 
 def test_an_empty_brightness_value_keeps_the_default(adapter, api):
     api.post(STATE, json=state(cap_state("on_off", "powerSwitch", 1),
                                cap_state("range", "brightness", "")))
-    assert adapter.read_state(API_KEY, DEVICE_ID).brightness == 100
+    assert adapter.read_state(CREDENTIAL, DEVICE_ID).brightness == 100
 
 
 @pytest.mark.parametrize(
@@ -223,13 +271,13 @@ def test_an_empty_brightness_value_keeps_the_default(adapter, api):
 def test_unreadable_state_is_unreachable(adapter, api, capabilities):
     api.post(STATE, json=state(*capabilities))
     with pytest.raises(EndpointUnreachable):
-        adapter.read_state(API_KEY, DEVICE_ID)
+        adapter.read_state(CREDENTIAL, DEVICE_ID)
 
 
 def test_state_without_capabilities_is_unreachable(adapter, api):
     api.post(STATE, json={"requestId": "uuid", "msg": "success", "code": 200, "payload": {}})
     with pytest.raises(EndpointUnreachable):
-        adapter.read_state(API_KEY, DEVICE_ID)
+        adapter.read_state(CREDENTIAL, DEVICE_ID)
 
 
 # --- control --------------------------------------------------------------------------------
@@ -256,7 +304,7 @@ def capability(kind: str, instance: str, value: object) -> dict:
 )
 def test_each_change_field_becomes_one_control_call(adapter, api, change, expected):
     api.add_callback("POST", CONTROL, callback=control_echo)
-    accepted = adapter.execute(API_KEY, DEVICE_ID, change)
+    accepted = adapter.execute(CREDENTIAL, DEVICE_ID, change)
     assert isinstance(accepted, Accepted) and accepted.reference
     bodies = [sent(api, i) for i in range(len(api.calls))]
     assert [b["payload"]["capability"] for b in bodies] == expected
@@ -266,7 +314,7 @@ def test_each_change_field_becomes_one_control_call(adapter, api, change, expect
 def test_several_attributes_go_power_then_colour_then_brightness(adapter, api):
     api.add_callback("POST", CONTROL, callback=control_echo)
     change = Change(on=True, brightness=20, color=Color(hue=0, saturation=1, brightness=1))
-    accepted = adapter.execute(API_KEY, DEVICE_ID, change)
+    accepted = adapter.execute(CREDENTIAL, DEVICE_ID, change)
     bodies = [sent(api, i) for i in range(len(api.calls))]
     assert [b["payload"]["capability"]["instance"] for b in bodies] == [
         "powerSwitch", "colorRgb", "brightness",
@@ -276,14 +324,14 @@ def test_several_attributes_go_power_then_colour_then_brightness(adapter, api):
 
 def test_power_off_is_sent_last(adapter, api):
     api.add_callback("POST", CONTROL, callback=control_echo)
-    adapter.execute(API_KEY, DEVICE_ID, Change(on=False, color_temperature=3000))
+    adapter.execute(CREDENTIAL, DEVICE_ID, Change(on=False, color_temperature=3000))
     assert [sent(api, i)["payload"]["capability"]["instance"] for i in range(2)] == [
         "colorTemperatureK", "powerSwitch",
     ]
 
 
 def test_an_empty_change_sends_nothing(adapter, api):
-    assert isinstance(adapter.execute(API_KEY, DEVICE_ID, Change()), Accepted)
+    assert isinstance(adapter.execute(CREDENTIAL, DEVICE_ID, Change()), Accepted)
     assert len(api.calls) == 0
 
 
@@ -297,11 +345,11 @@ def test_a_control_that_does_not_report_success_is_unreachable(adapter, api):
         },
     )
     with pytest.raises(EndpointUnreachable):
-        adapter.execute(API_KEY, DEVICE_ID, Change(on=True))
+        adapter.execute(CREDENTIAL, DEVICE_ID, Change(on=True))
 
 
 def test_execute_stops_when_its_time_budget_is_spent(api):
     adapter = create(context({"GOVEE_BUDGET_SECONDS": "0"}))
     with pytest.raises(EndpointUnreachable):
-        adapter.execute(API_KEY, DEVICE_ID, Change(on=True))
+        adapter.execute(CREDENTIAL, DEVICE_ID, Change(on=True))
     assert len(api.calls) == 0

@@ -15,13 +15,14 @@ import pytest
 import requests
 import responses
 
+from skill.plugins import ApiKey
 from skill.testing import AdapterConformance, AdapterScenario, Failure, Operation, VendorCall
 from skill.testing import responses_vendor
 
 from bulb_skill_govee import create, split_device_id
 from govee_support import (
-    API_KEY,
     BASE,
+    CREDENTIAL,
     DEVICE_ID,
     DEVICES,
     cap_state,
@@ -31,7 +32,7 @@ from govee_support import (
 )
 from test_govee_errors import THROTTLED_HEADERS
 
-INVALID_KEY = "00000000-0000-4000-8000-000000000000"
+INVALID_KEY = ApiKey.of("00000000-0000-4000-8000-000000000000")
 WHITE_ID = "H6008@AA:BB:CC:DD:EE:FF:00:11"
 DIMMER_ID = "H6001@11:22:33:44:55:66:77:88"
 UNKNOWN_ID = "H6601@00:00:00:00:00:00:00:00"
@@ -82,7 +83,7 @@ def _url(call: VendorCall) -> tuple[str, str]:
 
 def stage(mock: responses.RequestsMock, call: VendorCall) -> None:
     method, url = _url(call)
-    if call.token == INVALID_KEY or call.failure is Failure.UNAUTHORIZED:
+    if call.credential == INVALID_KEY or call.failure is Failure.UNAUTHORIZED:
         mock.add(method, url, json={"code": 401, "message": "Unauthorized"}, status=401)
     elif call.device_id == UNKNOWN_ID or call.failure is Failure.NOT_FOUND:
         mock.add(method, url, json=failure("devices not exist"))
@@ -109,8 +110,8 @@ class TestGoveeConforms(AdapterConformance):
         assert split_device_id(UNKNOWN_ID)  # well-formed: the vendor, not the parser, refuses it
         return AdapterScenario(
             adapter=create(context()),
-            token=API_KEY,
-            invalid_token=INVALID_KEY,
+            credential=CREDENTIAL,
+            invalid_credential=INVALID_KEY,
             vendor=responses_vendor(stage),
             color_device=DEVICE_ID,
             white_device=WHITE_ID,

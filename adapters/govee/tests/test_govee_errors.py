@@ -15,7 +15,7 @@ from skill.errors import (
     RateLimited,
 )
 
-from govee_support import API_KEY, BASE, DEVICE_ID, failure
+from govee_support import BASE, CREDENTIAL, DEVICE_ID, failure
 
 CONTROL = f"{BASE}/device/control"
 STATE = f"{BASE}/device/state"
@@ -38,19 +38,19 @@ THROTTLED_HEADERS = {
 def test_an_unknown_device_in_the_answer_body_is_no_such_endpoint(adapter, api, msg):
     api.post(STATE, json=failure(msg))  # HTTP 200, failure in "code"
     with pytest.raises(NoSuchEndpoint):
-        adapter.read_state(API_KEY, DEVICE_ID)
+        adapter.read_state(CREDENTIAL, DEVICE_ID)
 
 
 def test_any_other_400_in_the_body_is_an_invalid_value(adapter, api):
     api.post(CONTROL, json=failure("Parameter value out of range"))
     with pytest.raises(InvalidValue):
-        adapter.execute(API_KEY, DEVICE_ID, Change(brightness=50))
+        adapter.execute(CREDENTIAL, DEVICE_ID, Change(brightness=50))
 
 
 def test_an_offline_device_in_the_body_is_unreachable(adapter, api):
     api.post(CONTROL, json=failure("device offline"))
     with pytest.raises(EndpointUnreachable):
-        adapter.execute(API_KEY, DEVICE_ID, Change(on=True))
+        adapter.execute(CREDENTIAL, DEVICE_ID, Change(on=True))
 
 
 @pytest.mark.parametrize(
@@ -71,13 +71,13 @@ def test_an_offline_device_in_the_body_is_unreachable(adapter, api):
 def test_http_statuses_map_to_typed_errors(adapter, api, status, body, error):
     api.post(STATE, body=body, status=status)
     with pytest.raises(error):
-        adapter.read_state(API_KEY, DEVICE_ID)
+        adapter.read_state(CREDENTIAL, DEVICE_ID)
 
 
 def test_a_code_401_in_the_body_is_invalid_authorization(adapter, api):
     api.get(f"{BASE}/user/devices", json={"code": 401, "message": "Unauthorized"})
     with pytest.raises(InvalidAuthorizationCredential):
-        adapter.list_devices(API_KEY)
+        adapter.list_devices(CREDENTIAL)
 
 
 def test_429_is_rate_limited_with_retry_after(adapter, api):
@@ -86,7 +86,7 @@ def test_429_is_rate_limited_with_retry_after(adapter, api):
         content_type="text/plain; charset=utf-8", headers=THROTTLED_HEADERS,
     )
     with pytest.raises(RateLimited) as caught:
-        adapter.execute(API_KEY, DEVICE_ID, Change(on=True))
+        adapter.execute(CREDENTIAL, DEVICE_ID, Change(on=True))
     assert caught.value.retry_after == 52.0
 
 
@@ -95,7 +95,7 @@ def test_429_without_retry_after_waits_for_the_window_that_is_used_up(adapter, a
     headers = {k: v for k, v in THROTTLED_HEADERS.items() if k != "Retry-After"}
     api.post(CONTROL, body="Too many requests", status=429, headers=headers)
     with pytest.raises(RateLimited) as caught:
-        adapter.execute(API_KEY, DEVICE_ID, Change(on=True))
+        adapter.execute(CREDENTIAL, DEVICE_ID, Change(on=True))
     assert caught.value.retry_after == 52.0  # API-RateLimit-Reset - now
 
 
@@ -105,28 +105,28 @@ def test_429_when_the_daily_quota_is_spent(adapter, api):
                "X-RateLimit-Reset": "1674777066"}
     api.get(f"{BASE}/user/devices", body="Too many requests", status=429, headers=headers)
     with pytest.raises(RateLimited) as caught:
-        adapter.list_devices(API_KEY)
+        adapter.list_devices(CREDENTIAL)
     assert caught.value.retry_after == 66.0
 
 
 def test_429_without_any_hint(adapter, api):
     api.post(STATE, body="Too many requests", status=429)
     with pytest.raises(RateLimited) as caught:
-        adapter.read_state(API_KEY, DEVICE_ID)
+        adapter.read_state(CREDENTIAL, DEVICE_ID)
     assert caught.value.retry_after is None
 
 
 def test_a_code_429_in_the_body_is_rate_limited(adapter, api):
     api.post(STATE, json=failure("rate limit", code=429), headers={"Retry-After": "7"})
     with pytest.raises(RateLimited) as caught:
-        adapter.read_state(API_KEY, DEVICE_ID)
+        adapter.read_state(CREDENTIAL, DEVICE_ID)
     assert caught.value.retry_after == 7.0
 
 
 def test_a_5xx_code_in_the_body_is_unreachable(adapter, api):
     api.post(STATE, json=failure("internal error", code=500))
     with pytest.raises(EndpointUnreachable):
-        adapter.read_state(API_KEY, DEVICE_ID)
+        adapter.read_state(CREDENTIAL, DEVICE_ID)
 
 
 @pytest.mark.parametrize(
@@ -141,14 +141,14 @@ def test_a_5xx_code_in_the_body_is_unreachable(adapter, api):
 def test_network_failures_are_unreachable(adapter, api, exception):
     api.post(CONTROL, body=exception)
     with pytest.raises(EndpointUnreachable):
-        adapter.execute(API_KEY, DEVICE_ID, Change(on=True))
+        adapter.execute(CREDENTIAL, DEVICE_ID, Change(on=True))
 
 
 @pytest.mark.parametrize("body", ["{not json", "[1, 2]", ""], ids=["malformed", "array", "empty"])
 def test_malformed_answers_are_unreachable(adapter, api, body):
     api.post(STATE, body=body, status=200, content_type="application/json")
     with pytest.raises(EndpointUnreachable):
-        adapter.read_state(API_KEY, DEVICE_ID)
+        adapter.read_state(CREDENTIAL, DEVICE_ID)
 
 
 def test_a_failure_midway_stops_the_sequence(adapter, api):
@@ -158,5 +158,5 @@ def test_a_failure_midway_stops_the_sequence(adapter, api):
                                            "state": {"status": "success"}, "value": 1}})
     api.post(CONTROL, body="Too many requests", status=429, headers={"Retry-After": "40"})
     with pytest.raises(RateLimited):
-        adapter.execute(API_KEY, DEVICE_ID, Change(on=True, brightness=40))
+        adapter.execute(CREDENTIAL, DEVICE_ID, Change(on=True, brightness=40))
     assert len(api.calls) == 2

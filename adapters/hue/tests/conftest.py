@@ -1,7 +1,8 @@
 """Fixtures: the adapter under test and a stub of the Hue Remote API (``responses``, no socket).
 
 Named as a conformance kit would want them: ``adapter`` (built through the real factory),
-``token``, and ``vendor`` (stages Hue answers and records what was sent).
+``credential`` (a Hue ``OAuthToken`` with its application key), and ``vendor`` (stages the
+answers of the Hue Remote API and of its OAuth token endpoint, and records what was sent).
 """
 
 from __future__ import annotations
@@ -13,8 +14,18 @@ from typing import Any
 import pytest
 import responses
 
-from hue_payloads import BASE, CLIP, TOKEN
-from skill.plugins import AdapterContext
+from hue_payloads import (
+    ACCESS_TOKEN,
+    APP_KEY,
+    BASE,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    CLIP,
+    NOW,
+    REFRESH_TOKEN,
+    TOKEN_URL,
+)
+from skill.plugins import AdapterContext, OAuthToken
 
 import bulb_skill_hue
 from bulb_skill_hue import HueAdapter
@@ -31,6 +42,12 @@ class HueStub:
 
     def put(self, resource: str, body: Any, status: int = 200, **kwargs: Any) -> None:
         self.mock.put(f"{CLIP}/{resource}", json=body, status=status, **kwargs)
+
+    def token(self, json: Any = None, status: int = 200, **kwargs: Any) -> None:
+        """Stage the OAuth token endpoint's answer: ``json``, or ``body=`` (text, exception)."""
+        if json is not None:
+            kwargs["json"] = json
+        self.mock.post(TOKEN_URL, status=status, **kwargs)
 
     def answer(self, method: str, resource: str, **kwargs: Any) -> None:
         self.mock.add(method, f"{CLIP}/{resource}", **kwargs)
@@ -50,19 +67,38 @@ def vendor() -> Iterator[HueStub]:
 
 
 @pytest.fixture
-def token() -> str:
-    return TOKEN
+def credential() -> OAuthToken:
+    """The user's Hue credential as the vault holds it: about to expire, with a refresh token
+    and the application key created on the user's bridge."""
+    return OAuthToken.bearer(
+        ACCESS_TOKEN, refresh_token=REFRESH_TOKEN, expires_at=NOW + 60, application_key=APP_KEY
+    )
+
+
+#: The deployment's Hue OAuth client, as ``ctx.secret`` serves it (no deployment-wide key).
+SECRETS = {"HUE_CLIENT_ID": CLIENT_ID, "HUE_CLIENT_SECRET": CLIENT_SECRET}
 
 
 def build(secrets: dict[str, str] | None = None) -> HueAdapter:
-    secrets = secrets or {}
+    """Built by the entry-point factory, pointed at the stubs, with a fixed clock for the token
+    endpoint. Every secret read is recorded in ``adapter.secret_reads``."""
+    secrets = SECRETS if secrets is None else secrets
+    reads: list[str] = []
 
     def secret(name: str) -> str:
+        reads.append(name)
         return secrets[name]  # KeyError when absent, as AdapterContext.secret's sources do
 
-    return bulb_skill_hue.create(
-        AdapterContext(vendor="hue", environ={"HUE_BASE_URL": BASE}, secrets=secret)
+    built = bulb_skill_hue.create(
+        AdapterContext(
+            vendor="hue",
+            environ={"HUE_BASE_URL": BASE, "HUE_TOKEN_URL": TOKEN_URL},
+            secrets=secret,
+        )
     )
+    built._tokens._clock = lambda: NOW  # expires_at is checked against NOW
+    built.secret_reads = reads  # type: ignore[attr-defined]
+    return built
 
 
 @pytest.fixture

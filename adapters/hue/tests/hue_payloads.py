@@ -6,7 +6,12 @@
 - ``PUT /resource/light/{id}`` answers ``data: [{"rid", "rtype"}]``; when the bridge cannot talk
   to the light it adds ``errors: [{"description": "device (light) has communication issues,
   command (.on) may not have effect"}]`` (status 207);
-- the remote route's token check answers 401 with an Apigee ``fault`` body.
+- the remote route's token check answers 401 with an Apigee ``fault`` body;
+- OAuth (https://developers.meethue.com/develop/hue-api/remote-authentication-oauth/): the
+  token endpoint ``https://api.meethue.com/v2/oauth2/token`` answers a refresh with
+  ``{"access_token", "expires_in", "refresh_token", "token_type": "bearer"}`` (access tokens live
+  7 days: ``expires_in`` 604800); a refused grant with an RFC 6749 ``{"error": ...}`` body or
+  the gateway's ``fault`` body.
 """
 
 from __future__ import annotations
@@ -18,7 +23,11 @@ BASE = "https://hue.test/route"
 CLIP = f"{BASE}/clip/v2/resource"
 ACCESS_TOKEN = "bCs9ZmE4N2JkLTk1ZjEtNDJkMC05MjEzLTM0Y2E4ZTg3ZGJhZg"
 APP_KEY = "a4e08834-0893-4013-b646-738582ec15c9"
-TOKEN = f"{APP_KEY}:{ACCESS_TOKEN}"
+REFRESH_TOKEN = "Tq7MGUQ0oTSXmVb6yjDkwRqCtHnQvvWx"
+NOW = 1_700_000_000.0  # the clock the adapter under test is given
+TOKEN_URL = "https://hue.test/v2/oauth2/token"
+CLIENT_ID = "iiY946HrYrrAz0JdW9RLjtLG5ZB1yeIW"
+CLIENT_SECRET = "OSaOkbM8fVFaZXUx"
 BRIDGE_ID = "001788FFFE6A2B3C"
 
 COLOR_ID = "3e7b5c5a-8f1e-4b8e-9d47-2c1d4ef0a7d1"
@@ -232,3 +241,26 @@ def put_unreachable(light_id: str) -> dict[str, Any]:
 def fault(faultstring: str, errorcode: str) -> dict[str, Any]:
     """The remote route's (Apigee) error body."""
     return {"fault": {"faultstring": faultstring, "detail": {"errorcode": errorcode}}}
+
+
+def token_answer(
+    access_token: str = "AYZXfqbJXzSXetwcg9HS7V3ZmyAA",
+    *,
+    refresh_token: str | None = "NeeoF9HkPS50xAUJX8R8q2kMxUOGBGsb",
+    expires_in: int | None = 604800,
+) -> dict[str, Any]:
+    """The token endpoint's answer to a refresh, as the remote authentication page shows it."""
+    body: dict[str, Any] = {"access_token": access_token, "token_type": "bearer"}
+    if expires_in is not None:
+        body["expires_in"] = expires_in
+    if refresh_token is not None:
+        body["refresh_token"] = refresh_token
+    return body
+
+
+def oauth_error(code: str, description: str = "") -> dict[str, Any]:
+    """An RFC 6749 section 5.2 error body."""
+    body = {"error": code}
+    if description:
+        body["error_description"] = description
+    return body

@@ -16,6 +16,7 @@ import pytest
 import requests
 import responses
 
+from skill.plugins import OAuthToken
 from skill.testing import AdapterConformance, AdapterScenario, Failure, Operation, VendorCall
 from skill.testing import responses_vendor
 
@@ -37,7 +38,7 @@ from hue_payloads import (
     put_unreachable,
 )
 
-INVALID_TOKEN = f"{APP_KEY}:revoked0access0token0000000000"
+INVALID_CREDENTIAL = OAuthToken.bearer("revoked0access0token0000000000", application_key=APP_KEY)
 UNKNOWN_ID = "00000000-0000-4000-8000-0000000000ff"
 LIGHTS: dict[str, dict[str, Any]] = {light["id"]: light for light in lights()}
 
@@ -82,7 +83,7 @@ def _plan(call: VendorCall) -> list[tuple[str, str, Any]]:
 
 def stage(mock: responses.RequestsMock, call: VendorCall) -> None:
     failure = call.failure
-    if call.token == INVALID_TOKEN:
+    if call.credential == INVALID_CREDENTIAL:
         failure = Failure.UNAUTHORIZED
     elif call.device_id == UNKNOWN_ID:
         failure = Failure.NOT_FOUND
@@ -102,11 +103,11 @@ def stage(mock: responses.RequestsMock, call: VendorCall) -> None:
 
 class TestHueConforms(AdapterConformance):
     @pytest.fixture
-    def scenario(self, adapter: HueAdapter, token: str) -> AdapterScenario:
+    def scenario(self, adapter: HueAdapter, credential: OAuthToken) -> AdapterScenario:
         return AdapterScenario(
             adapter=adapter,
-            token=token,
-            invalid_token=INVALID_TOKEN,
+            credential=credential,
+            invalid_credential=INVALID_CREDENTIAL,
             vendor=responses_vendor(stage),
             color_device=COLOR_ID,
             white_device=WHITE_ID,

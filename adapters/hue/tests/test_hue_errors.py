@@ -62,7 +62,7 @@ HTTP_FAILURES = [
     ids=[f"{s}-{e.__name__}" for s, _, e in HTTP_FAILURES],
 )
 def test_http_failures_map_to_typed_errors(
-    adapter, vendor, token, operation, status, body, expected
+    adapter, vendor, credential, operation, status, body, expected
 ):
     call, method, resource = OPERATIONS[operation]
     if body is None:
@@ -70,14 +70,14 @@ def test_http_failures_map_to_typed_errors(
     else:
         vendor.answer(method, resource, status=status, json=body)
     with pytest.raises(expected) as raised:
-        call(adapter, token)
+        call(adapter, credential)
     assert type(raised.value) is expected
 
 
-def test_an_offline_bridge_is_retryable(adapter, vendor, token) -> None:
+def test_an_offline_bridge_is_retryable(adapter, vendor, credential) -> None:
     vendor.answer("GET", "light", status=503, json=clip([], ["Service Unavailable"]))
     with pytest.raises(BridgeUnreachable) as raised:
-        adapter.list_devices(token)
+        adapter.list_devices(credential)
     assert raised.value.retryable
 
 
@@ -92,11 +92,13 @@ def test_an_offline_bridge_is_retryable(adapter, vendor, token) -> None:
     ],
     ids=["connect-timeout", "read-timeout", "connection-error", "tls-error"],
 )
-def test_network_failures_are_endpoint_unreachable(adapter, vendor, token, operation, exception):
+def test_network_failures_are_endpoint_unreachable(
+    adapter, vendor, credential, operation, exception
+):
     call, method, resource = OPERATIONS[operation]
     vendor.answer(method, resource, body=exception)
     with pytest.raises(EndpointUnreachable) as raised:
-        call(adapter, token)
+        call(adapter, credential)
     assert raised.value.retryable
 
 
@@ -112,67 +114,71 @@ def test_network_failures_are_endpoint_unreachable(adapter, vendor, token, opera
     ],
     ids=["truncated", "html", "array", "data-not-a-list", "data-not-resources"],
 )
-def test_malformed_bodies_are_endpoint_unreachable(adapter, vendor, token, operation, body):
+def test_malformed_bodies_are_endpoint_unreachable(adapter, vendor, credential, operation, body):
     call, method, resource = OPERATIONS[operation]
     vendor.answer(method, resource, status=200, body=body, content_type="application/json")
     with pytest.raises(EndpointUnreachable):
-        call(adapter, token)
+        call(adapter, credential)
 
 
-def test_a_light_in_an_undocumented_shape_is_endpoint_unreachable(adapter, vendor, token) -> None:
+def test_a_light_in_an_undocumented_shape_is_endpoint_unreachable(
+    adapter, vendor, credential
+) -> None:
     vendor.get(f"light/{COLOR_ID}", clip([color_light(on={"state": "on"})]))
     vendor.get("zigbee_connectivity", clip([]))
     with pytest.raises(EndpointUnreachable):
-        adapter.read_state(token, COLOR_ID)
+        adapter.read_state(credential, COLOR_ID)
 
 
-def test_lights_in_an_undocumented_shape_are_endpoint_unreachable(adapter, vendor, token) -> None:
+def test_lights_in_an_undocumented_shape_are_endpoint_unreachable(
+    adapter, vendor, credential
+) -> None:
     vendor.get("light", clip([{"type": "light", "metadata": {"name": "no id"}}]))
     vendor.get("device", clip([]))
     with pytest.raises(EndpointUnreachable):
-        adapter.list_devices(token)
+        adapter.list_devices(credential)
 
 
-def test_failure_of_the_connectivity_read_is_mapped_too(adapter, vendor, token) -> None:
+def test_failure_of_the_connectivity_read_is_mapped_too(adapter, vendor, credential) -> None:
     vendor.get(f"light/{COLOR_ID}", clip([color_light()]))
     vendor.answer("GET", "zigbee_connectivity", body=requests.exceptions.ReadTimeout())
     with pytest.raises(EndpointUnreachable):
-        adapter.read_state(token, COLOR_ID)
+        adapter.read_state(credential, COLOR_ID)
 
 
-def test_a_bridge_without_zigbee_connectivity_resources_still_reads(adapter, vendor, token):
+def test_a_bridge_without_zigbee_connectivity_resources_still_reads(adapter, vendor, credential):
     vendor.get(f"light/{COLOR_ID}", clip([color_light()]))
     vendor.get("zigbee_connectivity", clip([], ["Not Found"]), status=404)
-    assert adapter.read_state(token, COLOR_ID).reachable is True
+    assert adapter.read_state(credential, COLOR_ID).reachable is True
 
 
-def test_an_empty_answer_for_one_light_is_no_such_endpoint(adapter, vendor, token) -> None:
+def test_an_empty_answer_for_one_light_is_no_such_endpoint(adapter, vendor, credential) -> None:
     vendor.get(f"light/{COLOR_ID}", clip([]))
     with pytest.raises(NoSuchEndpoint):
-        adapter.read_state(token, COLOR_ID)
+        adapter.read_state(credential, COLOR_ID)
 
 
 # -- rate limits ---------------------------------------------------------------------------------
 
 
-def test_429_carries_retry_after_seconds(adapter, vendor, token) -> None:
+def test_429_carries_retry_after_seconds(adapter, vendor, credential) -> None:
     vendor.get("light", clip([], ["Too Many Requests"]), status=429, headers={"Retry-After": "2"})
     with pytest.raises(RateLimited) as raised:
-        adapter.list_devices(token)
+        adapter.list_devices(credential)
     assert raised.value.retry_after == 2 and raised.value.retryable
 
 
-def test_429_from_the_cloud_quota_without_a_hint(adapter, vendor, token) -> None:
+def test_429_from_the_cloud_quota_without_a_hint(adapter, vendor, credential) -> None:
     body = fault(
         "Rate limit quota violation. Quota limit  exceeded.", "policies.ratelimit.QuotaViolation"
     )
     vendor.put(f"light/{COLOR_ID}", body, status=429)
     with pytest.raises(RateLimited) as raised:
-        adapter.execute(token, COLOR_ID, Change(on=True))
+        adapter.execute(credential, COLOR_ID, Change(on=True))
     assert raised.value.retry_after is None
 
 
-def test_429_with_an_http_date_retry_after(adapter, vendor, token) -> None:
+def test_429_with_an_http_date_retry_after(adapter, vendor, credential) -> None:
     adapter._client._clock = lambda: 1_700_000_000.0  # 2023-11-14T22:13:20Z
     vendor.get(
         "bridge",
@@ -181,5 +187,5 @@ def test_429_with_an_http_date_retry_after(adapter, vendor, token) -> None:
         headers={"Retry-After": "Tue, 14 Nov 2023 22:13:25 GMT"},
     )
     with pytest.raises(RateLimited) as raised:
-        adapter.identify_user(token)
+        adapter.identify_user(credential)
     assert raised.value.retry_after == 5

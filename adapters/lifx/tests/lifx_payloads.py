@@ -5,6 +5,10 @@
   https://api.developer.lifx.com/docs/reachability (207 ``results`` with ok/timed_out/offline)
 - errors: https://api.developer.lifx.com/docs/errors (``{"error": ..., "errors": [...]}``)
 - rate limits: https://api.developer.lifx.com/docs/rate-limits (X-RateLimit-* headers, 429)
+- OAuth: the token URL ``https://cloud.lifx.com/oauth/token`` and its ``client_id`` /
+  ``client_secret`` parameters from LIFX's *OAuth Integration Guide*
+  (https://gist.github.com/smarthall/b6977ce828dd786e2802); LIFX documents no more than that, so
+  the refresh answers are RFC 6749's: section 5.1 (success) and 5.2 (``invalid_grant``...)
 """
 
 from __future__ import annotations
@@ -15,6 +19,10 @@ from typing import Any
 BASE = "https://lifx.test/v1"
 NOW = 1_700_000_000.0  # the clock the adapter under test is given
 TOKEN = "c87c73a896b554367fac61f71dd3656af8d93a525a4e87df5952c6078a89d192"
+REFRESH_TOKEN = "5d3b6e0c9a0f4e2e8f1b7a6c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e"
+TOKEN_URL = "https://cloud.lifx.test/oauth/token"
+CLIENT_ID = "b1fa18a4-lifx-client-id"
+CLIENT_SECRET = "45daebf2-lifx-client-secret"
 
 COLOR_ID = "d073d5141876"
 WHITE_ID = "d073d5000001"
@@ -148,3 +156,30 @@ def rate_headers(remaining: int, reset: int, limit: int = 120) -> dict[str, str]
         "X-RateLimit-Remaining": str(remaining),
         "X-RateLimit-Reset": str(reset),
     }
+
+
+def token_answer(
+    access_token: str = "e2b1c0d9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1",
+    *,
+    refresh_token: str | None = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    expires_in: int | None = 7200,
+) -> dict[str, Any]:
+    """A successful refresh answer (RFC 6749 section 5.1), the scope LIFX's guide names."""
+    body: dict[str, Any] = {
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "scope": "remote_control:all",
+    }
+    if expires_in is not None:
+        body["expires_in"] = expires_in
+    if refresh_token is not None:
+        body["refresh_token"] = refresh_token
+    return body
+
+
+def oauth_error(code: str, description: str = "") -> dict[str, Any]:
+    """An RFC 6749 section 5.2 error body."""
+    body = {"error": code}
+    if description:
+        body["error_description"] = description
+    return body

@@ -16,6 +16,7 @@ import pytest
 import requests
 import responses
 
+from skill.plugins import OAuthToken
 from skill.testing import AdapterConformance, AdapterScenario, Failure, Operation, VendorCall
 from skill.testing import responses_vendor
 
@@ -33,7 +34,7 @@ from lifx_payloads import (
     results,
 )
 
-INVALID_TOKEN = "0" * 64
+INVALID_CREDENTIAL = OAuthToken.bearer("0" * 64)
 UNKNOWN_ID = "d073d5ffffff"
 LIGHTS: dict[str, dict[str, Any]] = {light["id"]: light for light in all_lights()}
 
@@ -61,7 +62,7 @@ def _failure(mock: responses.RequestsMock, method: str, url: str, failure: Failu
 
 def stage(mock: responses.RequestsMock, call: VendorCall) -> None:
     failure = call.failure
-    if call.token == INVALID_TOKEN:
+    if call.credential == INVALID_CREDENTIAL:
         failure = Failure.UNAUTHORIZED
     elif call.device_id == UNKNOWN_ID:
         failure = Failure.NOT_FOUND
@@ -83,11 +84,11 @@ def stage(mock: responses.RequestsMock, call: VendorCall) -> None:
 
 class TestLifxConforms(AdapterConformance):
     @pytest.fixture
-    def scenario(self, adapter: LifxAdapter, token: str) -> AdapterScenario:
+    def scenario(self, adapter: LifxAdapter, credential: OAuthToken) -> AdapterScenario:
         return AdapterScenario(
             adapter=adapter,
-            token=token,
-            invalid_token=INVALID_TOKEN,
+            credential=credential,
+            invalid_credential=INVALID_CREDENTIAL,
             vendor=responses_vendor(stage),
             color_device=COLOR_ID,
             white_device=WHITE_ID,

@@ -15,6 +15,7 @@ from skill.errors import (
     NoSuchEndpoint,
     RateLimited,
 )
+from skill.plugins import ApiKey, KeyAndSecret, OAuthToken
 
 # The four operations, each staged so that its *first* request is the one that fails.
 OPERATIONS = {
@@ -42,7 +43,7 @@ HTTP_FAILURES = [
 @pytest.mark.parametrize("operation", OPERATIONS)
 @pytest.mark.parametrize(("status", "body", "expected"), HTTP_FAILURES)
 def test_http_failures_map_to_typed_errors(
-    adapter, vendor, token, operation, status, body, expected
+    adapter, vendor, credential, operation, status, body, expected
 ):
     call, method, selector = OPERATIONS[operation]
     if body is None:
@@ -50,7 +51,7 @@ def test_http_failures_map_to_typed_errors(
     else:
         vendor.answer(method, selector, status=status, json=body)
     with pytest.raises(expected):
-        call(adapter, token)
+        call(adapter, credential)
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)
@@ -64,11 +65,13 @@ def test_http_failures_map_to_typed_errors(
     ],
     ids=["connect-timeout", "read-timeout", "connection-error", "tls-error"],
 )
-def test_network_failures_are_endpoint_unreachable(adapter, vendor, token, operation, exception):
+def test_network_failures_are_endpoint_unreachable(
+    adapter, vendor, credential, operation, exception
+):
     call, method, selector = OPERATIONS[operation]
     vendor.answer(method, selector, body=exception)
     with pytest.raises(EndpointUnreachable) as raised:
-        call(adapter, token)
+        call(adapter, credential)
     assert raised.value.retryable
 
 
@@ -78,68 +81,68 @@ def test_network_failures_are_endpoint_unreachable(adapter, vendor, token, opera
     ['[{"id": "d073d5141876", "power": ', "<html>maintenance</html>", '{"lights": []}', "[42]"],
     ids=["truncated", "html", "not-a-list", "not-lights"],
 )
-def test_malformed_bodies_are_endpoint_unreachable(adapter, vendor, token, operation, body):
+def test_malformed_bodies_are_endpoint_unreachable(adapter, vendor, credential, operation, body):
     call, method, selector = OPERATIONS[operation]
     vendor.answer(method, selector, status=200, body=body, content_type="application/json")
     with pytest.raises(EndpointUnreachable):
-        call(adapter, token)
+        call(adapter, credential)
 
 
-def test_malformed_multi_status_is_endpoint_unreachable(adapter, vendor, token) -> None:
+def test_malformed_multi_status_is_endpoint_unreachable(adapter, vendor, credential) -> None:
     vendor.lights(f"id:{COLOR_ID}", [color_light()])
     vendor.answer("PUT", f"id:{COLOR_ID}", status=207, body="{not json")
     with pytest.raises(EndpointUnreachable):
-        adapter.execute(token, COLOR_ID, Change(on=True))
+        adapter.execute(credential, COLOR_ID, Change(on=True))
 
 
-def test_failure_of_the_write_after_a_good_read_is_mapped_too(adapter, vendor, token) -> None:
+def test_failure_of_the_write_after_a_good_read_is_mapped_too(adapter, vendor, credential) -> None:
     vendor.lights(f"id:{COLOR_ID}", [color_light()])
     vendor.answer("PUT", f"id:{COLOR_ID}", body=requests.exceptions.ReadTimeout())
     with pytest.raises(EndpointUnreachable):
-        adapter.execute(token, COLOR_ID, Change(on=True))
+        adapter.execute(credential, COLOR_ID, Change(on=True))
 
 
-def test_a_light_with_an_undocumented_shape_is_endpoint_unreachable(adapter, vendor, token):
+def test_a_light_with_an_undocumented_shape_is_endpoint_unreachable(adapter, vendor, credential):
     vendor.lights(f"id:{COLOR_ID}", [color_light(brightness="bright")])
     with pytest.raises(EndpointUnreachable):
-        adapter.read_state(token, COLOR_ID)
+        adapter.read_state(credential, COLOR_ID)
 
 
-def test_a_product_in_an_undocumented_shape_is_endpoint_unreachable(adapter, vendor, token):
+def test_a_product_in_an_undocumented_shape_is_endpoint_unreachable(adapter, vendor, credential):
     light = color_light()
     light["product"] = "Color 1000"
     vendor.lights("all", [light])
     with pytest.raises(EndpointUnreachable):
-        adapter.list_devices(token)
+        adapter.list_devices(credential)
 
 
 # -- rate limits ---------------------------------------------------------------------------------
 
 
-def test_429_carries_the_wait_until_the_window_resets(adapter, vendor, token) -> None:
+def test_429_carries_the_wait_until_the_window_resets(adapter, vendor, credential) -> None:
     headers = rate_headers(remaining=0, reset=int(NOW) + 42)
     vendor.lights("all", error("Too Many Requests"), status=429, headers=headers)
     with pytest.raises(RateLimited) as raised:
-        adapter.list_devices(token)
+        adapter.list_devices(credential)
     assert raised.value.retry_after == 42 and raised.value.retryable
 
 
-def test_429_prefers_retry_after_when_given(adapter, vendor, token) -> None:
+def test_429_prefers_retry_after_when_given(adapter, vendor, credential) -> None:
     headers = rate_headers(remaining=0, reset=int(NOW) + 42) | {"Retry-After": "7"}
     vendor.lights("all", error("Too Many Requests"), status=429, headers=headers)
     with pytest.raises(RateLimited) as raised:
-        adapter.list_devices(token)
+        adapter.list_devices(credential)
     assert raised.value.retry_after == 7
 
 
-def test_429_without_headers_has_no_hint(adapter, vendor, token) -> None:
+def test_429_without_headers_has_no_hint(adapter, vendor, credential) -> None:
     vendor.lights("all", error("Too Many Requests"), status=429)
     with pytest.raises(RateLimited) as raised:
-        adapter.list_devices(token)
+        adapter.list_devices(credential)
     assert raised.value.retry_after is None
 
 
-def test_429_on_the_write_is_rate_limited(adapter, vendor, token) -> None:
+def test_429_on_the_write_is_rate_limited(adapter, vendor, credential) -> None:
     vendor.lights(f"id:{COLOR_ID}", [color_light()])
     vendor.set_state(
         f"id:{COLOR_ID}",
@@ -148,43 +151,57 @@ def test_429_on_the_write_is_rate_limited(adapter, vendor, token) -> None:
         headers=rate_headers(remaining=0, reset=int(NOW) + 3),
     )
     with pytest.raises(RateLimited) as raised:
-        adapter.execute(token, COLOR_ID, Change(on=True))
+        adapter.execute(credential, COLOR_ID, Change(on=True))
     assert raised.value.retry_after == 3
 
 
-def test_a_used_up_window_is_respected_without_asking_lifx(adapter, vendor, token) -> None:
+def test_a_used_up_window_is_respected_without_asking_lifx(adapter, vendor, credential) -> None:
     vendor.lights("all", all_lights(), headers=rate_headers(remaining=0, reset=int(NOW) + 30))
-    adapter.list_devices(token)  # succeeds, but the window is now used up
+    adapter.list_devices(credential)  # succeeds, but the window is now used up
     with pytest.raises(RateLimited) as raised:
-        adapter.list_devices(token)
+        adapter.list_devices(credential)
     assert raised.value.retry_after == 30
     assert len(vendor.calls) == 1
 
 
-def test_a_used_up_window_ends_at_reset(adapter, vendor, token) -> None:
+def test_a_used_up_window_ends_at_reset(adapter, vendor, credential) -> None:
     vendor.lights("all", all_lights(), headers=rate_headers(remaining=0, reset=int(NOW) + 30))
     vendor.lights("all", all_lights(), headers=rate_headers(remaining=119, reset=int(NOW) + 90))
-    adapter.list_devices(token)
+    adapter.list_devices(credential)
     adapter._client._clock = lambda: NOW + 31
-    assert len(adapter.list_devices(token)) == 4
+    assert len(adapter.list_devices(credential)) == 4
 
 
-def test_the_window_is_per_token(adapter, vendor, token) -> None:
+def test_the_window_is_per_token(adapter, vendor, credential) -> None:
     vendor.lights("all", all_lights(), headers=rate_headers(remaining=0, reset=int(NOW) + 30))
     vendor.lights("all", all_lights(), headers=rate_headers(remaining=100, reset=int(NOW) + 30))
-    adapter.list_devices(token)
-    assert len(adapter.list_devices("another-users-token")) == 4
+    adapter.list_devices(credential)
+    assert len(adapter.list_devices(OAuthToken.bearer("another-users-token"))) == 4
 
 
-def test_remaining_requests_keep_the_door_open(adapter, vendor, token) -> None:
+def test_remaining_requests_keep_the_door_open(adapter, vendor, credential) -> None:
     vendor.lights(f"id:{COLOR_ID}", [color_light()], headers=rate_headers(1, int(NOW) + 30))
     vendor.set_state(f"id:{COLOR_ID}", results(COLOR_ID), headers=rate_headers(0, int(NOW) + 30))
-    assert adapter.execute(token, COLOR_ID, Change(on=False)).on is False
+    assert adapter.execute(credential, COLOR_ID, Change(on=False)).on is False
     with pytest.raises(RateLimited):
-        adapter.read_state(token, COLOR_ID)
+        adapter.read_state(credential, COLOR_ID)
 
 
-def test_empty_token_is_refused_before_any_request(adapter, vendor) -> None:
+@pytest.mark.parametrize("operation", OPERATIONS)
+@pytest.mark.parametrize(
+    "foreign",
+    [
+        ApiKey.of("govee-api-key-0123456789"),
+        KeyAndSecret.of("switchbot-open-token", "switchbot-secret"),
+        OAuthToken.bearer(""),
+    ],
+    ids=["api-key", "key-and-secret", "empty-oauth-token"],
+)
+def test_a_credential_lifx_cannot_use_is_refused_before_any_request(
+    adapter, vendor, operation, foreign
+) -> None:
+    """Another vendor's credential (or an empty token) never reaches LIFX."""
+    call, _, _ = OPERATIONS[operation]
     with pytest.raises(InvalidAuthorizationCredential):
-        adapter.list_devices("")
+        call(adapter, foreign)
     assert vendor.calls == []

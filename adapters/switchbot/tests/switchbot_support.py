@@ -7,7 +7,7 @@ devices/lighting/*.md) exactly, including the error shapes.
 
 from __future__ import annotations
 
-from skill.plugins import AdapterContext
+from skill.plugins import AdapterContext, KeyAndSecret
 
 BASE = "https://api.switch-bot.com/v1.1"
 OPEN_TOKEN = (
@@ -16,7 +16,8 @@ OPEN_TOKEN = (
     "c6d7e8f90a1b2c3d4e5f60718293a4b5"
 )
 SECRET_KEY = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
-TOKEN = f"{OPEN_TOKEN}:{SECRET_KEY}"
+#: What the vault hands the adapter for this user: the open token and the secret key.
+CREDENTIAL = KeyAndSecret.of(OPEN_TOKEN, SECRET_KEY)
 WEBHOOK_SECRET = "deployment-webhook-secret-0123456789abcdef"
 BULB = "84F70353A411"
 

@@ -1,7 +1,7 @@
 """The project's adapter conformance kit (``skill.testing``) against the SwitchBot adapter.
 
 SwitchBot is answered by ``responses`` with the documented bodies of the other tests: HTTP 401
-for a refused token, statusCode 152 (in a 200) for an unknown device, 161 for an offline one,
+for a refused credential, statusCode 152 (in a 200) for an unknown device, 161 for an offline one,
 5xx / 429 / timeouts at the HTTP level. (Module name carries the vendor: every adapter's tests
 share one pytest session.)
 """
@@ -15,19 +15,19 @@ import pytest
 import requests
 import responses
 
-from skill.plugins import WebhookRequest
+from skill.plugins import KeyAndSecret, WebhookRequest
 from skill.testing import AdapterConformance, AdapterScenario, Failure, VendorCall
 from skill.testing import Operation, responses_vendor
 
-from bulb_skill_switchbot import Credentials, create
-from switchbot_support import BASE, BULB, TOKEN, context, ok
+from bulb_skill_switchbot import account_id, create
+from switchbot_support import BASE, BULB, CREDENTIAL, context, ok
 from test_switchbot_adapter import BULB_STATUS, DEVICE_LIST, UNAUTHORIZED, failure
 from test_switchbot_webhook import BULB_EVENT, HOOK_BASE
 
-INVALID_TOKEN = f"{'0' * 96}:{'f' * 32}"
+INVALID_CREDENTIAL = KeyAndSecret.of("0" * 96, "f" * 32)
 STRIP, CEILING, CANDLE = "C0FFEE000001", "C0FFEE000002", "C0FFEE000003"
 UNKNOWN = "C0FFEE0000FF"
-ACCOUNT = Credentials.parse(TOKEN).account_id()
+ACCOUNT = account_id(CREDENTIAL)
 
 #: ``GET /devices/{id}/status`` bodies as devices/lighting/*.md document them.
 STATUS = {
@@ -56,7 +56,7 @@ def stage(mock: responses.RequestsMock, call: VendorCall) -> None:
     if call.operation is Operation.PARSE_NOTIFICATION:
         return  # verification needs no SwitchBot call
     method, url = _url(call)
-    if call.token == INVALID_TOKEN or call.failure is Failure.UNAUTHORIZED:
+    if call.credential == INVALID_CREDENTIAL or call.failure is Failure.UNAUTHORIZED:
         mock.add(method, url, json=UNAUTHORIZED, status=401)
     elif call.device_id == UNKNOWN or call.failure is Failure.NOT_FOUND:
         mock.add(method, url, json=failure(152, "device not found"))
@@ -98,8 +98,8 @@ class TestSwitchBotConforms(AdapterConformance):
     def scenario(self) -> AdapterScenario:
         return AdapterScenario(
             adapter=create(context()),
-            token=TOKEN,
-            invalid_token=INVALID_TOKEN,
+            credential=CREDENTIAL,
+            invalid_credential=INVALID_CREDENTIAL,
             vendor=responses_vendor(stage),
             color_device=BULB,
             white_device=CEILING,

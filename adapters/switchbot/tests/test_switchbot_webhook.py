@@ -8,13 +8,13 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from skill.bulbs import Color
-from skill.errors import InvalidNotification
-from skill.plugins import Notification, WebhookRequest
+from skill.errors import EndpointUnreachable, InvalidAuthorizationCredential, InvalidNotification
+from skill.plugins import Notification, WebhookRegistrar, WebhookRequest
 
-from bulb_skill_switchbot import Credentials, create
-from switchbot_support import BASE, OPEN_TOKEN, TOKEN, context
+from bulb_skill_switchbot import account_id, create
+from switchbot_support import BASE, CREDENTIAL, OPEN_TOKEN, context
 
-ACCOUNT = Credentials.parse(TOKEN).account_id()
+ACCOUNT = account_id(CREDENTIAL)
 HOOK_BASE = "https://hooks.example.com/webhooks/switchbot"
 
 # The Color Bulb event exactly as devices/lighting/color-bulb.md shows it (with a real MAC).
@@ -254,7 +254,7 @@ def test_webhook_url_keeps_the_base_and_adds_account_and_key(adapter):
 def test_register_webhook_sets_up_the_account_url_for_all_devices(adapter, api):
     api.post(f"{BASE}/webhook/queryWebhook", json=ok({"urls": ["https://other.example/hook"]}))
     api.post(f"{BASE}/webhook/setupWebhook", json=ok())
-    url = adapter.register_webhook(TOKEN, HOOK_BASE)
+    url = adapter.register_webhook(CREDENTIAL, HOOK_BASE)
     assert json.loads(api.calls[0].request.body) == {"action": "queryUrl"}
     assert json.loads(api.calls[1].request.body) == {
         "action": "setupWebhook", "url": url, "deviceList": "ALL",
@@ -266,15 +266,15 @@ def test_register_webhook_sets_up_the_account_url_for_all_devices(adapter, api):
 def test_register_webhook_is_idempotent(adapter, api):
     url = adapter.webhook_url(HOOK_BASE, ACCOUNT)
     api.post(f"{BASE}/webhook/queryWebhook", json=ok({"urls": [url]}))
-    assert adapter.register_webhook(TOKEN, HOOK_BASE) == url
+    assert adapter.register_webhook(CREDENTIAL, HOOK_BASE) == url
     assert len(api.calls) == 1
 
 
 def test_update_and_delete_webhook_send_the_documented_bodies(adapter, api):
     api.post(f"{BASE}/webhook/updateWebhook", json=ok())
     api.post(f"{BASE}/webhook/deleteWebhook", json=ok())
-    adapter.update_webhook(TOKEN, "https://hooks.example.com/x", enable=False)
-    adapter.delete_webhook(TOKEN, "https://hooks.example.com/x")
+    adapter.update_webhook(CREDENTIAL, "https://hooks.example.com/x", enable=False)
+    adapter.delete_webhook(CREDENTIAL, "https://hooks.example.com/x")
     assert json.loads(api.calls[0].request.body) == {
         "action": "updateWebhook",
         "config": {"url": "https://hooks.example.com/x", "enable": False},
@@ -282,3 +282,64 @@ def test_update_and_delete_webhook_send_the_documented_bodies(adapter, api):
     assert json.loads(api.calls[1].request.body) == {
         "action": "deleteWebhook", "url": "https://hooks.example.com/x",
     }
+
+
+# --- deregistration (the user disconnected SwitchBot) ---------------------------------------
+# Bodies as README v1.1, "Webhook" documents them: "Get webhook configuration" (queryUrl ->
+# {"statusCode": 100, "body": {"urls": [url1]}, "message": ""}) and "Delete webhook"
+# (POST /v1.1/webhook/deleteWebhook {"action": "deleteWebhook", "url": url1} ->
+# {"statusCode": 100, "body": {}, "message": ""}).
+
+QUERY = f"{BASE}/webhook/queryWebhook"
+DELETE = f"{BASE}/webhook/deleteWebhook"
+
+
+def test_deregister_webhook_deletes_our_url_after_checking_it_is_there(adapter, api):
+    ours = adapter.webhook_url(HOOK_BASE, ACCOUNT)
+    api.post(QUERY, json=ok({"urls": [ours]}))
+    api.post(DELETE, json=ok())
+    adapter.deregister_webhook(CREDENTIAL, HOOK_BASE)
+    assert [c.request.url for c in api.calls] == [QUERY, DELETE]
+    assert json.loads(api.calls[0].request.body) == {"action": "queryUrl"}
+    assert json.loads(api.calls[1].request.body) == {"action": "deleteWebhook", "url": ours}
+    assert api.calls[1].request.headers["Authorization"] == OPEN_TOKEN
+    assert "sign" in api.calls[1].request.headers
+
+
+def test_deregister_webhook_leaves_another_url_alone(adapter, api):
+    # The user pointed the account at their own server (or another deployment did): not ours.
+    api.post(QUERY, json=ok({"urls": ["https://other.example/hook"]}))
+    adapter.deregister_webhook(CREDENTIAL, HOOK_BASE)
+    assert len(api.calls) == 1  # queried, nothing deleted (the strict mock has no delete)
+
+
+def test_deregister_webhook_leaves_another_deployments_url_for_this_account_alone(api):
+    theirs = create(context(secrets={"SWITCHBOT_WEBHOOK_SECRET": "another-deployment-secret-xyz"}))
+    ours = create(context())
+    api.post(QUERY, json=ok({"urls": [theirs.webhook_url(HOOK_BASE, ACCOUNT)]}))
+    ours.deregister_webhook(CREDENTIAL, HOOK_BASE)
+    assert len(api.calls) == 1
+
+
+def test_deregister_webhook_without_any_url_is_a_no_op(adapter, api):
+    api.post(QUERY, json=ok({"urls": []}))
+    adapter.deregister_webhook(CREDENTIAL, HOOK_BASE)
+    assert len(api.calls) == 1
+
+
+def test_deregister_webhook_with_a_refused_credential_is_invalid_authorization(adapter, api):
+    api.post(QUERY, json={"message": "Unauthorized"}, status=401)
+    with pytest.raises(InvalidAuthorizationCredential):
+        adapter.deregister_webhook(CREDENTIAL, HOOK_BASE)
+    assert len(api.calls) == 1
+
+
+def test_a_failed_delete_surfaces_as_a_typed_error(adapter, api):
+    api.post(QUERY, json=ok({"urls": [adapter.webhook_url(HOOK_BASE, ACCOUNT)]}))
+    api.post(DELETE, json={"statusCode": 190, "body": {}, "message": "System error"})
+    with pytest.raises(EndpointUnreachable):
+        adapter.deregister_webhook(CREDENTIAL, HOOK_BASE)
+
+
+def test_the_adapter_is_a_webhook_registrar(adapter):
+    assert isinstance(adapter, WebhookRegistrar)

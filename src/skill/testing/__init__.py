@@ -4,6 +4,7 @@ Describe your adapter and how your (mocked) vendor answers in an ``AdapterScenar
 subclass ``AdapterConformance`` in a pytest module and give it that scenario as a fixture::
 
     import pytest
+    from skill.plugins import ApiKey
     from skill.testing import AdapterConformance, AdapterScenario, Failure, responses_vendor
 
     class TestAcmeConformance(AdapterConformance):
@@ -11,7 +12,7 @@ subclass ``AdapterConformance`` in a pytest module and give it that scenario as 
         def scenario(self) -> AdapterScenario:
             return AdapterScenario(
                 adapter=create(AdapterContext(vendor="acme", environ={"ACME_BASE_URL": BASE})),
-                token="good-token", invalid_token="bad-token",
+                credential=ApiKey.of("good-key"), invalid_credential=ApiKey.of("bad-key"),
                 color_device="bulb-1", white_device="bulb-2", unknown_device="bulb-9",
                 vendor=responses_vendor(stage),  # stage(mock, call): register the answers
             )

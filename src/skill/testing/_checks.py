@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import SecretStr
+
 from skill.bulbs import BulbState, Change, Color
 from skill.errors import (
     BridgeUnreachable,
@@ -27,8 +29,13 @@ from skill.errors import (
 from skill.plugins import (
     Accepted,
     Adapter,
+    AnyCredential,
+    ApiKey,
+    CredentialKind,
     Device,
+    KeyAndSecret,
     Notification,
+    OAuthToken,
     PushAdapter,
     Style,
     decode_endpoint_id,
@@ -146,32 +153,38 @@ def _check_timeouts(call: VendorCall, calls: Iterable[Any]) -> None:
             )
 
 
-def identify(scenario: AdapterScenario, token: str, failure: Failure | None = None) -> _Outcome:
-    call = VendorCall(Operation.IDENTIFY_USER, token=token, failure=failure)
-    return _invoke(scenario, call, lambda: scenario.adapter.identify_user(token))
+def identify(
+    scenario: AdapterScenario, credential: AnyCredential, failure: Failure | None = None
+) -> _Outcome:
+    call = VendorCall(Operation.IDENTIFY_USER, credential=credential, failure=failure)
+    return _invoke(scenario, call, lambda: scenario.adapter.identify_user(credential))
 
 
 def list_devices(
-    scenario: AdapterScenario, token: str | None = None, failure: Failure | None = None
+    scenario: AdapterScenario,
+    credential: AnyCredential | None = None,
+    failure: Failure | None = None,
 ) -> _Outcome:
-    token = scenario.token if token is None else token
-    call = VendorCall(Operation.LIST_DEVICES, token=token, failure=failure)
-    return _invoke(scenario, call, lambda: scenario.adapter.list_devices(token))
+    used = scenario.credential if credential is None else credential
+    call = VendorCall(Operation.LIST_DEVICES, credential=used, failure=failure)
+    return _invoke(scenario, call, lambda: scenario.adapter.list_devices(used))
 
 
 def read_state(
     scenario: AdapterScenario, device_id: str, failure: Failure | None = None
 ) -> _Outcome:
-    call = VendorCall(Operation.READ_STATE, scenario.token, device_id, failure=failure)
-    return _invoke(scenario, call, lambda: scenario.adapter.read_state(scenario.token, device_id))
+    credential = scenario.credential
+    call = VendorCall(Operation.READ_STATE, credential, device_id, failure=failure)
+    return _invoke(scenario, call, lambda: scenario.adapter.read_state(credential, device_id))
 
 
 def execute(
     scenario: AdapterScenario, device_id: str, change: Change, failure: Failure | None = None
 ) -> _Outcome:
-    call = VendorCall(Operation.EXECUTE, scenario.token, device_id, change, failure)
+    credential = scenario.credential
+    call = VendorCall(Operation.EXECUTE, credential, device_id, change, failure)
     return _invoke(
-        scenario, call, lambda: scenario.adapter.execute(scenario.token, device_id, change)
+        scenario, call, lambda: scenario.adapter.execute(credential, device_id, change)
     )
 
 
@@ -220,9 +233,13 @@ def style_is_declared(scenario: AdapterScenario) -> None:
     assert isinstance(getattr(adapter, "style", None), Style), (
         f"style {getattr(adapter, 'style', None)!r} must be a skill.plugins.Style member"
     )
+    assert isinstance(getattr(adapter, "credential_kind", None), CredentialKind), (
+        f"credential_kind {getattr(adapter, 'credential_kind', None)!r} must be a "
+        "skill.plugins.CredentialKind member: it says what the user's credential is"
+    )
     assert isinstance(adapter, Adapter), (
-        "the adapter lacks part of the Adapter protocol (name, style, identify_user, "
-        "list_devices, read_state, execute)"
+        "the adapter lacks part of the Adapter protocol (name, style, credential_kind, "
+        "identify_user, list_devices, read_state, execute)"
     )
     if adapter.style is Style.ASYNC:
         assert isinstance(adapter, PushAdapter), (
@@ -245,25 +262,78 @@ def installed_under_entry_point(scenario: AdapterScenario) -> None:
     )
 
 
+#: A secret part shorter than this is not looked for inside the user id (only equality is
+#: checked): a two-letter test secret would match by chance.
+MIN_SECRET_LENGTH = 4
+
+
+def _secret_parts(credential: AnyCredential) -> list[str]:
+    """The value of every ``SecretStr`` field of the credential (access token, refresh token,
+    application key, API key, key, secret...)."""
+    parts = []
+    for _name, value in credential:
+        if isinstance(value, SecretStr):
+            parts.append(value.get_secret_value())
+    return parts
+
+
 def identifies_the_user(scenario: AdapterScenario) -> None:
-    first = identify(scenario, scenario.token).value_or_fail("identify_user(valid token)")
-    second = identify(scenario, scenario.token).value_or_fail("identify_user again")
+    credential = scenario.credential
+    first = identify(scenario, credential).value_or_fail("identify_user(valid credential)")
+    second = identify(scenario, credential).value_or_fail("identify_user again")
     assert isinstance(first, str) and first.strip(), (
         f"identify_user must return a non-empty string, got {first!r}"
     )
     assert first == second, f"identify_user is not stable: {first!r} then {second!r}"
-    assert first != scenario.token, (
-        "identify_user returned the token itself: user ids are stored and logged, tokens "
-        "must not be (hash it, or use the vendor's account id)"
-    )
+    for part in _secret_parts(credential):
+        leaked = first == part or (len(part) >= MIN_SECRET_LENGTH and part in first)
+        assert not leaked, (
+            "identify_user returned a user id containing a secret part of the credential: "
+            "user ids are stored and logged, credentials must not be (hash it, or use the "
+            "vendor's account id)"
+        )
 
 
-def refuses_an_invalid_token(scenario: AdapterScenario) -> None:
-    identify(scenario, scenario.invalid_token).error_or_fail(
-        (InvalidAuthorizationCredential,), "identify_user(invalid token)"
+def _foreign_credentials(kind: CredentialKind) -> list[AnyCredential]:
+    """One well-formed credential of every kind but ``kind``: another vendor's."""
+    every: list[AnyCredential] = [
+        OAuthToken.bearer("conformance-foreign-access-token", refresh_token="conformance-r"),
+        ApiKey.of("conformance-foreign-api-key"),
+        KeyAndSecret.of("conformance-foreign-key", "conformance-foreign-secret"),
+    ]
+    return [c for c in every if c.kind != kind]
+
+
+def refuses_a_credential_of_another_kind(scenario: AdapterScenario) -> None:
+    """Handed another kind of credential (another vendor's), the adapter raises
+    ``InvalidAuthorizationCredential`` without sending it anywhere."""
+    adapter = scenario.adapter
+    kind = getattr(adapter, "credential_kind", None)
+    if not isinstance(kind, CredentialKind):
+        raise AssertionError(f"credential_kind {kind!r} must be a CredentialKind member")
+    assert scenario.credential.kind == kind, (
+        f"the scenario's credential is a {scenario.credential.kind}, the adapter declares "
+        f"{kind}"
     )
-    list_devices(scenario, scenario.invalid_token).error_or_fail(
-        (InvalidAuthorizationCredential,), "list_devices(invalid token)"
+    for foreign in _foreign_credentials(kind):
+        for operation, outcome in (
+            (Operation.IDENTIFY_USER, identify(scenario, foreign)),
+            (Operation.LIST_DEVICES, list_devices(scenario, foreign)),
+        ):
+            what = f"{operation}(a {foreign.kind} credential, not {kind})"
+            outcome.error_or_fail((InvalidAuthorizationCredential,), what)
+            assert not outcome.requests, (
+                f"{what}: the adapter sent {outcome.requests} request(s) to the vendor; a "
+                "credential of another kind belongs to another vendor and must not leave"
+            )
+
+
+def refuses_an_invalid_credential(scenario: AdapterScenario) -> None:
+    identify(scenario, scenario.invalid_credential).error_or_fail(
+        (InvalidAuthorizationCredential,), "identify_user(invalid credential)"
+    )
+    list_devices(scenario, scenario.invalid_credential).error_or_fail(
+        (InvalidAuthorizationCredential,), "list_devices(invalid credential)"
     )
 
 
@@ -490,7 +560,7 @@ def maps_vendor_failure(scenario: AdapterScenario, operation: Operation, failure
     device_id = _subject(scenario)
     what = f"{operation} when the vendor fails with {failure}"
     if operation is Operation.IDENTIFY_USER:
-        outcome = identify(scenario, scenario.token, failure)
+        outcome = identify(scenario, scenario.credential, failure)
     elif operation is Operation.LIST_DEVICES:
         outcome = list_devices(scenario, failure=failure)
     elif operation is Operation.READ_STATE:
@@ -529,7 +599,9 @@ def parses_a_genuine_push(scenario: AdapterScenario) -> None:
         f"a genuine push about a light must give at least one Notification, got {found!r}"
     )
     listed = {d.id for d in devices_of(scenario)}
-    user = identify(scenario, scenario.token).value_or_fail("identify_user(valid token)")
+    user = identify(scenario, scenario.credential).value_or_fail(
+        "identify_user(valid credential)"
+    )
     for notification in found:
         assert isinstance(notification, Notification), f"not a Notification: {notification!r}"
         assert isinstance(notification.state, BulbState), f"no BulbState in {notification!r}"

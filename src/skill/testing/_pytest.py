@@ -34,12 +34,18 @@ class AdapterConformance:
 
     Example::
 
+        from skill.plugins import ApiKey
         from skill.testing import AdapterConformance, AdapterScenario
 
         class TestAcmeConformance(AdapterConformance):
             @pytest.fixture
             def scenario(self) -> AdapterScenario:
-                return AdapterScenario(adapter=..., token=..., invalid_token=..., ...)
+                return AdapterScenario(
+                    adapter=...,
+                    credential=ApiKey.of("good-key"),
+                    invalid_credential=ApiKey.of("revoked-key"),
+                    ...,
+                )
     """
 
     # identity ----------------------------------------------------------------------------------
@@ -57,13 +63,20 @@ class AdapterConformance:
     ) -> None:
         _run(_checks.installed_under_entry_point, scenario)
 
-    def test_identify_user_gives_a_stable_id_for_a_valid_token(
+    def test_identify_user_gives_a_stable_id_for_a_valid_credential(
         self, scenario: AdapterScenario
     ) -> None:
         _run(_checks.identifies_the_user, scenario)
 
-    def test_an_invalid_token_is_invalid_authorization(self, scenario: AdapterScenario) -> None:
-        _run(_checks.refuses_an_invalid_token, scenario)
+    def test_an_invalid_credential_is_invalid_authorization(
+        self, scenario: AdapterScenario
+    ) -> None:
+        _run(_checks.refuses_an_invalid_credential, scenario)
+
+    def test_a_credential_of_another_kind_is_refused_unsent(
+        self, scenario: AdapterScenario
+    ) -> None:
+        _run(_checks.refuses_a_credential_of_another_kind, scenario)
 
     # discovery ---------------------------------------------------------------------------------
 

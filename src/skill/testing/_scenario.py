@@ -1,4 +1,4 @@
-"""What an adapter author tells the conformance kit: the adapter, tokens, devices, vendor stubs.
+"""What an adapter author tells the conformance kit: the adapter, credentials, devices, stubs.
 
 No pytest and no ``responses`` here: a scenario is plain data plus one callable, ``vendor``, that
 makes the vendor answer one adapter call (a context manager around that call).
@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Union
 
 from skill.bulbs import Change
-from skill.plugins import Adapter, WebhookRequest
+from skill.plugins import Adapter, AnyCredential, WebhookRequest
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; responses stays optional
     import responses
@@ -36,7 +36,7 @@ class Failure(StrEnum):
     in that situation (some put the error in a 200 body).
     """
 
-    UNAUTHORIZED = "unauthorized"  # 401: token revoked -> InvalidAuthorizationCredential
+    UNAUTHORIZED = "unauthorized"  # 401: credential revoked -> InvalidAuthorizationCredential
     NOT_FOUND = "not_found"  # 404: no such device -> NoSuchEndpoint
     SERVER_ERROR = "server_error"  # 5xx -> EndpointUnreachable / BridgeUnreachable
     TIMEOUT = "timeout"  # no answer in time -> EndpointUnreachable / BridgeUnreachable
@@ -74,13 +74,16 @@ STANDARD_FAILURES: frozenset[Failure] = frozenset(
 class VendorCall:
     """One adapter call the kit is about to make, so the vendor stub can answer it.
 
-    ``failure`` None: answer as the vendor does when all is well (for ``device_id`` equal to the
-    scenario's ``unknown_device`` or ``token`` equal to its ``invalid_token``: as the vendor
-    answers those). Otherwise: make the vendor answer with that failure.
+    ``credential`` is the one the adapter is handed (the scenario's ``credential``, its
+    ``invalid_credential``, or, in the wrong-kind check, another kind's, which the adapter must
+    refuse before sending anything). ``failure`` None: answer as the vendor does when all is well
+    (for ``device_id`` equal to the scenario's ``unknown_device`` or ``credential`` equal to its
+    ``invalid_credential``: as the vendor answers those). Otherwise: make the vendor answer with
+    that failure.
     """
 
     operation: Operation
-    token: str | None = None
+    credential: AnyCredential | None = None
     device_id: str | None = None
     change: Change | None = None
     failure: Failure | None = None
@@ -105,15 +108,17 @@ def no_stage(call: VendorCall) -> AbstractContextManager[Any]:
 class AdapterScenario:
     """Everything the conformance checks need to know about one adapter and its vendor stub.
 
-    Name devices by their vendor id. At least one of ``color_device`` / ``white_device`` is
-    required; ``devices`` (every id ``list_devices`` returns) makes the discovery check exact.
+    ``credential`` and ``invalid_credential`` are of the kind the adapter declares
+    (``adapter.credential_kind``): one your stub accepts, one it refuses. Name devices by their
+    vendor id. At least one of ``color_device`` / ``white_device`` is required; ``devices``
+    (every id ``list_devices`` returns) makes the discovery check exact.
 
     Example::
 
         AdapterScenario(
             adapter=create(AdapterContext(vendor="acme", environ={"ACME_BASE_URL": BASE})),
-            token="good-token",
-            invalid_token="revoked-token",
+            credential=ApiKey.of("good-key"),
+            invalid_credential=ApiKey.of("revoked-key"),
             color_device="bulb-1",
             white_device="bulb-2",
             unknown_device="bulb-999",
@@ -122,8 +127,8 @@ class AdapterScenario:
     """
 
     adapter: Adapter
-    token: str
-    invalid_token: str
+    credential: AnyCredential
+    invalid_credential: AnyCredential
     vendor: VendorStage = no_stage
     #: A bulb with colour (gets ColorController), and one without colour.
     color_device: str | None = None

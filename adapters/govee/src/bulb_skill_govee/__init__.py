@@ -4,11 +4,11 @@ Registered under the ``bulb_skill.adapters`` entry-point group as ``govee``.
 
 Example::
 
-    from skill.plugins import AdapterContext
+    from skill.plugins import AdapterContext, ApiKey
     from bulb_skill_govee import create
 
     adapter = create(AdapterContext(vendor="govee"))
-    devices = adapter.list_devices("<Govee API key>")
+    devices = adapter.list_devices(ApiKey.of("<Govee API key>"))
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ import requests
 
 from skill.bulbs import BulbState, Change
 from skill.errors import EndpointUnreachable
-from skill.plugins import Accepted, AdapterContext, Device, Style
+from skill.plugins import Accepted, AdapterContext, AnyCredential, CredentialKind, Device, Style
 
-from bulb_skill_govee._client import DEFAULT_BASE_URL, GoveeClient
+from bulb_skill_govee._client import DEFAULT_BASE_URL, GoveeClient, api_key_of
 from bulb_skill_govee._mapping import (
     BadValue,
     capabilities_for,
@@ -32,16 +32,21 @@ DEFAULT_BUDGET_SECONDS = 6.0
 
 
 class GoveeAdapter:
-    """Govee lights through the Govee OpenAPI. ``token`` is the user's Govee API key.
+    """Govee lights through the Govee OpenAPI.
+
+    Every operation takes the user's ``ApiKey``; a credential of any other kind is refused
+    with ``InvalidAuthorizationCredential`` before any request is made.
 
     Example::
 
         adapter = create(AdapterContext(vendor="govee"))
-        adapter.execute(api_key, "H6601@9D:FA:85:EB:D3:00:8B:FF", Change(on=True))
+        adapter.execute(ApiKey.of("<Govee API key>"), "H6601@9D:FA:85:EB:D3:00:8B:FF",
+                        Change(on=True))
     """
 
     name = "govee"
     style = Style.POLLING
+    credential_kind = CredentialKind.API_KEY
     #: Seconds between two state reads of one device that keep the poller inside Govee's
     #: "10 requests per minute per device" (60 s / 10). An optional hint for the poller.
     poll_interval_seconds: float = 6.0
@@ -55,18 +60,19 @@ class GoveeAdapter:
             session=session or requests.Session(),
         )
 
-    def identify_user(self, token: str) -> str:
+    def identify_user(self, credential: AnyCredential) -> str:
         """SHA-256 of the API key (32 hex chars), once Govee has accepted the key.
 
         The OpenAPI has no account endpoint; a key belongs to one account and changes only when
-        the user applies for a new one (the account is then linked afresh).
+        the user applies for a new one (the account is then connected afresh).
         """
-        self._device_entries(token)
-        return hashlib.sha256(token.strip().encode()).hexdigest()[:32]
+        api_key = api_key_of(credential)
+        self._device_entries(credential)
+        return hashlib.sha256(api_key.encode()).hexdigest()[:32]
 
-    def list_devices(self, token: str) -> list[Device]:
+    def list_devices(self, credential: AnyCredential) -> list[Device]:
         devices = []
-        for entry in self._device_entries(token):
+        for entry in self._device_entries(credential):
             if not is_light(entry):
                 continue
             sku, device = entry.get("sku"), entry.get("device")
@@ -85,10 +91,11 @@ class GoveeAdapter:
             )
         return devices
 
-    def read_state(self, token: str, device_id: str) -> BulbState:
+    def read_state(self, credential: AnyCredential, device_id: str) -> BulbState:
+        api_key_of(credential)  # another kind is refused before the device id is looked at
         sku, device = split_device_id(device_id)
         answer = self.client.request(
-            token.strip(),
+            credential,
             "POST",
             "/device/state",
             json={"requestId": str(uuid.uuid4()), "payload": {"sku": sku, "device": device}},
@@ -102,15 +109,16 @@ class GoveeAdapter:
         except (BadValue, ValueError) as exc:
             raise EndpointUnreachable(f"unreadable Govee state: {exc}") from exc
 
-    def execute(self, token: str, device_id: str, change: Change) -> Accepted:
+    def execute(self, credential: AnyCredential, device_id: str, change: Change) -> Accepted:
         """One control call per capability (Govee takes one per call; see ``capabilities_for``
         for the order). Their ``requestId`` is ``<reference>.<n>``; the reference is returned."""
+        api_key_of(credential)
         sku, device = split_device_id(device_id)
         reference = str(uuid.uuid4())
         deadline = time.monotonic() + self._budget
         for n, capability in enumerate(capabilities_for(change), start=1):
             answer = self.client.request(
-                token.strip(),
+                credential,
                 "POST",
                 "/device/control",
                 json={
@@ -122,8 +130,8 @@ class GoveeAdapter:
             _check_control(answer)
         return Accepted(reference=reference)
 
-    def _device_entries(self, token: str) -> list[dict[str, Any]]:
-        answer = self.client.request(token.strip(), "GET", "/user/devices")
+    def _device_entries(self, credential: AnyCredential) -> list[dict[str, Any]]:
+        answer = self.client.request(credential, "GET", "/user/devices")
         data = answer.get("data")
         if not isinstance(data, list):
             raise EndpointUnreachable("Govee device list without data")

@@ -31,6 +31,7 @@ from skill.errors import (
     RateLimited,
     SkillError,
 )
+from skill.plugins import AnyCredential, ApiKey
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,21 @@ DEFAULT_BASE_URL = "https://openapi.api.govee.com/router/api/v1"
 
 #: Phrases of Govee's ``msg`` that mean "this account has no such device".
 _UNKNOWN_DEVICE = ("not exist", "not belong", "not found")
+
+
+def api_key_of(credential: object) -> str:
+    """The user's Govee API key (what the Govee app's "Apply for API Key" mails them).
+
+    Anything else (another kind of credential: another vendor's) raises
+    ``InvalidAuthorizationCredential`` before any request is built, so it is never sent.
+    """
+    if not isinstance(credential, ApiKey):
+        kind = getattr(credential, "kind", type(credential).__name__)
+        raise InvalidAuthorizationCredential(f"Govee takes an API key credential, not {kind!s}")
+    api_key = credential.api_key.get_secret_value().strip()
+    if not api_key or any(c.isspace() for c in api_key):
+        raise InvalidAuthorizationCredential("the Govee API key is empty or malformed")
+    return api_key
 
 
 class GoveeClient:
@@ -58,7 +74,7 @@ class GoveeClient:
 
     def request(
         self,
-        api_key: str,
+        credential: AnyCredential,
         method: str,
         path: str,
         *,
@@ -66,8 +82,7 @@ class GoveeClient:
         deadline: float | None = None,
     ) -> dict[str, Any]:
         """The decoded answer of a successful call (``code`` 200); a ``SkillError`` otherwise."""
-        if not api_key or any(c.isspace() for c in api_key):
-            raise InvalidAuthorizationCredential("the Govee API key is empty or malformed")
+        api_key = api_key_of(credential)  # refuses any other kind before anything is sent
         timeout = self.timeout
         if deadline is not None:
             timeout = min(timeout, deadline - time.monotonic())

@@ -6,10 +6,29 @@ import re
 from collections import OrderedDict
 
 from skill.bulbs import BulbState, Change
-from skill.errors import EndpointUnreachable, InvalidValue, NoSuchEndpoint
-from skill.plugins import Accepted, AdapterContext, Device, Style
+from skill.errors import EndpointUnreachable, InternalError, InvalidValue, NoSuchEndpoint
+from skill.plugins import (
+    Accepted,
+    AdapterContext,
+    AnyCredential,
+    CredentialKind,
+    Device,
+    OAuthToken,
+    Style,
+)
 
-from bulb_skill_hue._client import APPLICATION_KEY_SECRET, DEFAULT_BASE_URL, HueClient
+from bulb_skill_hue._client import (
+    APPLICATION_KEY_SECRET,
+    DEFAULT_BASE_URL,
+    HueClient,
+    oauth_token,
+)
+from bulb_skill_hue._oauth import (
+    CLIENT_ID_SECRET,
+    CLIENT_SECRET_SECRET,
+    DEFAULT_TOKEN_URL,
+    HueTokenEndpoint,
+)
 from bulb_skill_hue._mapping import (
     Capabilities,
     Resource,
@@ -33,31 +52,39 @@ class HueAdapter:
     mirek range: they are remembered from discovery and reads (they never change for a light),
     so a command usually costs a single request.
 
+    Every operation takes the user's Hue ``OAuthToken``: its access token is the Bearer token,
+    its ``application_key`` the ``hue-application-key``. A credential of another kind is refused
+    with ``InvalidAuthorizationCredential`` before any request. ``refresh_credential`` renews an
+    expiring one at Hue's OAuth token endpoint.
+
     Example::
 
         adapter = create(AdapterContext(vendor="hue"))
-        adapter.execute("<application key>:<access token>", light_id, Change(on=True))
+        credential = OAuthToken.bearer("<access token>", application_key="<application key>")
+        adapter.execute(credential, light_id, Change(on=True))
     """
 
     name = "hue"
     style = Style.OPTIMISTIC
+    credential_kind = CredentialKind.OAUTH
 
-    def __init__(self, client: HueClient) -> None:
+    def __init__(self, client: HueClient, tokens: HueTokenEndpoint | None = None) -> None:
         self._client = client
+        self._tokens = tokens
         self._capabilities: OrderedDict[str, Capabilities] = OrderedDict()
 
-    def identify_user(self, token: str) -> str:
+    def identify_user(self, credential: AnyCredential) -> str:
         """``hue-<bridge_id>``: the bridge the remote token is linked to (stable across
         re-linking and token refreshes; the id is printed on the bridge, not a secret)."""
-        bridges = self._client.request("GET", "bridge", token).data
+        bridges = self._client.request("GET", "bridge", credential).data
         bridge_id = next((b.get("bridge_id") for b in bridges if b.get("bridge_id")), None)
         if not isinstance(bridge_id, str) or not bridge_id:
             raise EndpointUnreachable("Hue listed no bridge for this account")
         return f"hue-{bridge_id.lower()}"
 
-    def list_devices(self, token: str) -> list[Device]:
-        lights = self._client.request("GET", "light", token).data
-        devices = {d.get("id"): d for d in self._client.request("GET", "device", token).data}
+    def list_devices(self, credential: AnyCredential) -> list[Device]:
+        lights = self._client.request("GET", "light", credential).data
+        devices = {d.get("id"): d for d in self._client.request("GET", "device", credential).data}
         found = []
         try:
             for light in lights:
@@ -68,11 +95,11 @@ class HueAdapter:
             raise EndpointUnreachable(f"Hue listed lights in an unexpected shape: {exc!r}") from exc
         return found
 
-    def read_state(self, token: str, device_id: str) -> BulbState:
-        light = self._light(token, device_id)
+    def read_state(self, credential: AnyCredential, device_id: str) -> BulbState:
+        light = self._light(credential, device_id)
         owner = (light.get("owner") or {}).get("rid")
         try:
-            links = self._client.request("GET", "zigbee_connectivity", token).data
+            links = self._client.request("GET", "zigbee_connectivity", credential).data
         except NoSuchEndpoint:  # a bridge without Zigbee services: nothing says unreachable
             links = []
         status = next(
@@ -81,7 +108,10 @@ class HueAdapter:
         )
         return state_of(light, status)
 
-    def execute(self, token: str, device_id: str, change: Change) -> BulbState | Accepted:
+    def execute(
+        self, credential: AnyCredential, device_id: str, change: Change
+    ) -> BulbState | Accepted:
+        oauth_token(credential)  # another vendor's credential is refused, even for no change
         _check(device_id)
         if change.is_empty():
             return Accepted()
@@ -89,9 +119,9 @@ class HueAdapter:
         if capabilities is None and (
             change.color is not None or change.color_temperature is not None
         ):
-            capabilities = self._remember(self._light(token, device_id))
+            capabilities = self._remember(self._light(credential, device_id))
         body = put_body(change, capabilities or Capabilities(gamut=None, mirek=None))
-        answer = self._client.request("PUT", f"light/{device_id}", token, json=body)
+        answer = self._client.request("PUT", f"light/{device_id}", credential, json=body)
         if answer.errors:
             problem = "; ".join(answer.errors)[:200]
             if "communication" in problem.lower() or "not reachable" in problem.lower():
@@ -99,11 +129,20 @@ class HueAdapter:
             raise InvalidValue(f"Hue did not apply the command: {problem}")
         return Accepted()
 
+    def refresh_credential(self, credential: OAuthToken) -> OAuthToken:
+        """A renewed credential from Hue's token endpoint (``skill.plugins.CredentialRefresher``):
+        new access token and refresh token, ``expires_at`` from ``expires_in``, the application
+        key kept. ``InvalidAuthorizationCredential`` when the refresh token is dead,
+        ``EndpointUnreachable`` when the endpoint is down; see ``_oauth``."""
+        if self._tokens is None:
+            raise InternalError("this Hue adapter was built without a token endpoint")
+        return self._tokens.refresh(credential)
+
     # -- helpers -------------------------------------------------------------------------------
 
-    def _light(self, token: str, device_id: str) -> Resource:
+    def _light(self, credential: AnyCredential, device_id: str) -> Resource:
         _check(device_id)
-        for light in self._client.request("GET", f"light/{device_id}", token).data:
+        for light in self._client.request("GET", f"light/{device_id}", credential).data:
             if light.get("id") == device_id:
                 self._remember(light)
                 return light
@@ -127,14 +166,24 @@ def _check(device_id: str) -> None:
 def create(ctx: AdapterContext) -> HueAdapter:
     """The ``bulb_skill.adapters`` entry point.
 
-    ``HUE_BASE_URL`` overrides the API root (default ``https://api.meethue.com/route``); the
-    ``HUE_APPLICATION_KEY`` secret (``ctx.secret``) serves tokens that do not carry their own key.
+    ``HUE_BASE_URL`` overrides the API root (default ``https://api.meethue.com/route``),
+    ``HUE_TOKEN_URL`` the OAuth token endpoint (default
+    ``https://api.meethue.com/v2/oauth2/token``). Secrets (``ctx.secret``, read lazily):
+    ``HUE_APPLICATION_KEY`` serves credentials that carry no application key of their own;
+    ``HUE_CLIENT_ID`` and ``HUE_CLIENT_SECRET`` are read only when a credential is refreshed.
     """
     base_url = ctx.setting("BASE_URL") or DEFAULT_BASE_URL
     read = float(ctx.timeout_seconds)
+    timeout = (min(2.0, read), read)
     client = HueClient(
         base_url,
-        timeout=(min(2.0, read), read),
+        timeout=timeout,
         application_key=lambda: ctx.secret(APPLICATION_KEY_SECRET),
     )
-    return HueAdapter(client)
+    tokens = HueTokenEndpoint(
+        ctx.setting("TOKEN_URL", DEFAULT_TOKEN_URL) or DEFAULT_TOKEN_URL,
+        client_credentials=lambda: (ctx.secret(CLIENT_ID_SECRET), ctx.secret(CLIENT_SECRET_SECRET)),
+        session=client.session,
+        timeout=timeout,
+    )
+    return HueAdapter(client, tokens)

@@ -3,7 +3,9 @@
 Every CLIP v2 answer is ``{"errors": [{"description": ...}], "data": [...]}`` (Hue CLIP API v2
 reference). The remote route (``https://api.meethue.com/route/clip/v2/...``) needs two headers:
 ``Authorization: Bearer <OAuth access token>`` and ``hue-application-key: <application key>``,
-the whitelist "username" created on the user's bridge at link time.
+the whitelist "username" created on the user's bridge at link time. Both come from the user's
+``OAuthToken`` (``access_token``, ``application_key``); a credential of another kind (another
+vendor's) is refused with ``InvalidAuthorizationCredential`` before any request.
 
 Failures:
 
@@ -38,10 +40,22 @@ from skill.errors import (
     RateLimited,
     SkillError,
 )
+from skill.plugins import AnyCredential, OAuthToken
 
 DEFAULT_BASE_URL = "https://api.meethue.com/route"
 USER_AGENT = "bulb-skill-hue/0.1"
 APPLICATION_KEY_SECRET = "HUE_APPLICATION_KEY"
+
+
+def oauth_token(credential: AnyCredential) -> OAuthToken:
+    """``credential`` if it is an ``OAuthToken``; anything else is another vendor's credential,
+    refused with ``InvalidAuthorizationCredential`` so that it is never sent to Hue."""
+    if not isinstance(credential, OAuthToken):
+        kind = getattr(credential, "kind", type(credential).__name__)
+        raise InvalidAuthorizationCredential(
+            f"Hue takes an OAuth access token, not a {kind} credential"
+        )
+    return credential
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +69,14 @@ class ClipAnswer:
 class HueClient:
     """One ``requests.Session`` (connection reuse across warm invocations) and the error mapping.
 
-    ``application_key`` is called (once, then cached) when a token does not carry its own key;
-    see ``credentials``.
+    ``application_key`` is called (once, then cached) when a credential does not carry its own
+    key; see ``credentials``.
 
     Example::
 
         client = HueClient(DEFAULT_BASE_URL, timeout=(2.0, 3.0), application_key=lambda: None)
-        lights = client.request("GET", "light", "<application key>:<access token>").data
+        credential = OAuthToken.bearer("<access token>", application_key="<application key>")
+        lights = client.request("GET", "light", credential).data
     """
 
     def __init__(
@@ -81,22 +96,22 @@ class HueClient:
         self._application_key: str | None = None
         self._clock = clock
 
-    def credentials(self, token: str) -> tuple[str, str]:
-        """``(access token, application key)`` for a token as the skill holds it.
+    def credentials(self, credential: AnyCredential) -> tuple[str, str]:
+        """``(access token, application key)`` of the user's Hue credential.
 
-        ``"<application key>:<access token>"`` carries the user's own key (the form an account
-        linking service that created the key at link time hands out). A colon cannot appear in
-        an OAuth bearer token (RFC 6750 b64token), so the split is unambiguous. A plain access
-        token uses the deployment's ``HUE_APPLICATION_KEY`` secret (single-bridge deployments,
-        the local stack).
+        The key is the credential's own ``application_key`` (created on the user's bridge when
+        they connected Hue); a credential without one uses the deployment's
+        ``HUE_APPLICATION_KEY`` secret (single-bridge deployments, the local stack, a token
+        Alexa relayed in ``vendor`` linking mode). Anything but an ``OAuthToken`` is another
+        vendor's credential and is refused.
         """
-        if not token:
+        credential = oauth_token(credential)
+        access = credential.access_token.get_secret_value()
+        if not access:
             raise InvalidAuthorizationCredential("no Hue access token")
-        key, colon, access = token.partition(":")
-        if colon:
-            if not key or not access:
-                raise InvalidAuthorizationCredential("malformed '<application key>:<token>'")
-            return access, key
+        own = credential.application_key.get_secret_value() if credential.application_key else ""
+        if own:
+            return access, own
         if self._application_key is None:
             try:
                 self._application_key = self._load_application_key() or None
@@ -104,15 +119,20 @@ class HueClient:
                 self._application_key = None
         if not self._application_key:
             raise InvalidAuthorizationCredential(
-                "the token carries no Hue application key and HUE_APPLICATION_KEY is not set"
+                "the credential carries no Hue application key and HUE_APPLICATION_KEY is not set"
             )
-        return token, self._application_key
+        return access, self._application_key
 
     def request(
-        self, method: str, resource: str, token: str, *, json: dict[str, Any] | None = None
+        self,
+        method: str,
+        resource: str,
+        credential: AnyCredential,
+        *,
+        json: dict[str, Any] | None = None,
     ) -> ClipAnswer:
         """``method`` on ``/clip/v2/resource/<resource>``; a ``SkillError`` for any failure."""
-        access, key = self.credentials(token)
+        access, key = self.credentials(credential)
         try:
             response = self.session.request(
                 method,

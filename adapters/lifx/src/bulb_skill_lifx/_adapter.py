@@ -6,10 +6,24 @@ import re
 from typing import Any
 
 from skill.bulbs import BulbState, Change
-from skill.errors import EndpointUnreachable, NoSuchEndpoint
-from skill.plugins import Accepted, AdapterContext, Device, Style
+from skill.errors import EndpointUnreachable, InternalError, NoSuchEndpoint
+from skill.plugins import (
+    Accepted,
+    AdapterContext,
+    AnyCredential,
+    CredentialKind,
+    Device,
+    OAuthToken,
+    Style,
+)
 
 from bulb_skill_lifx._client import DEFAULT_BASE_URL, LifxClient
+from bulb_skill_lifx._oauth import (
+    CLIENT_ID_SECRET,
+    CLIENT_SECRET_SECRET,
+    DEFAULT_TOKEN_URL,
+    LifxTokenEndpoint,
+)
 from bulb_skill_lifx._mapping import (
     Light,
     account_id,
@@ -27,6 +41,10 @@ _LIGHT_ID = re.compile(r"^[0-9A-Za-z]{1,64}$")
 class LifxAdapter:
     """LIFX bulbs through https://api.lifx.com/v1, ``sync`` style.
 
+    Every operation takes the user's LIFX ``OAuthToken`` (its access token is the Bearer token);
+    a credential of any other kind is refused with ``InvalidAuthorizationCredential`` before any
+    request. ``refresh_credential`` renews an expiring one at LIFX's token endpoint.
+
     ``execute`` costs two requests (read the light, then ``PUT .../state`` with ``fast: false``)
     and returns the state LIFX confirmed: the prior state with the request applied. See the
     package README for why this beats write-then-read under LIFX's 120 requests / 60 s limit.
@@ -34,58 +52,72 @@ class LifxAdapter:
     Example::
 
         adapter = LifxAdapter(LifxClient("https://api.lifx.com/v1", timeout=(2.0, 3.0)))
-        for device in adapter.list_devices(token):
-            print(device.id, adapter.read_state(token, device.id))
+        credential = OAuthToken.bearer("<access token>")
+        for device in adapter.list_devices(credential):
+            print(device.id, adapter.read_state(credential, device.id))
     """
 
     name = "lifx"
     style = Style.SYNC
+    credential_kind = CredentialKind.OAUTH
 
-    def __init__(self, client: LifxClient) -> None:
+    def __init__(self, client: LifxClient, tokens: LifxTokenEndpoint | None = None) -> None:
         self._client = client
+        self._tokens = tokens
 
-    def identify_user(self, token: str) -> str:
-        user = account_id(self._lights(token))
+    def identify_user(self, credential: AnyCredential) -> str:
+        user = account_id(self._lights(credential))
         if user is None:
             raise NoSuchEndpoint("this LIFX account has no lights to identify it by; add one")
         return user
 
-    def list_devices(self, token: str) -> list[Device]:
+    def list_devices(self, credential: AnyCredential) -> list[Device]:
         # Lights LIFX sees as disconnected are listed too: they are the user's, only offline.
         try:
-            return [device_of(light) for light in self._lights(token)]
+            return [device_of(light) for light in self._lights(credential)]
         except (AttributeError, TypeError, ValueError) as exc:
             raise EndpointUnreachable(
                 f"LIFX listed a light in an unexpected shape: {exc!r}"
             ) from exc
 
-    def read_state(self, token: str, device_id: str) -> BulbState:
-        return state_of(self._light(token, device_id))
+    def read_state(self, credential: AnyCredential, device_id: str) -> BulbState:
+        return state_of(self._light(credential, device_id))
 
-    def execute(self, token: str, device_id: str, change: Change) -> BulbState | Accepted:
-        light = self._light(token, device_id)
+    def execute(
+        self, credential: AnyCredential, device_id: str, change: Change
+    ) -> BulbState | Accepted:
+        light = self._light(credential, device_id)
         before, features = state_of(light), features_of(light)
         if change.is_empty():
             return before
         body = set_state_body(change, features)
         answer = self._client.request(
-            "PUT", f"/lights/{_selector(device_id)}/state", token, json=body
+            "PUT", f"/lights/{_selector(device_id)}/state", credential, json=body
         )
         _require_ok(answer, device_id)
         return applied(before, change, features)
 
+    def refresh_credential(self, credential: OAuthToken) -> OAuthToken:
+        """A renewed credential from LIFX's token endpoint (``skill.plugins.CredentialRefresher``):
+        the refresh token kept unless LIFX rotates it, ``expires_at`` from ``expires_in``.
+        ``InvalidAuthorizationCredential`` when the refresh token is dead (``invalid_grant``),
+        ``EndpointUnreachable`` when the endpoint is down; see ``_oauth``."""
+        if self._tokens is None:
+            raise InternalError("this LIFX adapter was built without a token endpoint")
+        return self._tokens.refresh(credential)
+
     # -- helpers -------------------------------------------------------------------------------
 
-    def _lights(self, token: str, selector: str = "all") -> list[Light]:
-        lights = self._client.request("GET", f"/lights/{selector}", token)
+    def _lights(self, credential: AnyCredential, selector: str = "all") -> list[Light]:
+        lights = self._client.request("GET", f"/lights/{selector}", credential)
         if not isinstance(lights, list) or not all(
             isinstance(light, dict) and light.get("id") for light in lights
         ):
             raise EndpointUnreachable("LIFX listed lights in an unexpected shape")
         return lights
 
-    def _light(self, token: str, device_id: str) -> Light:
-        for light in self._lights(token, _selector(device_id)):
+    def _light(self, credential: AnyCredential, device_id: str) -> Light:
+        for light in self._lights(credential, _selector(device_id)):
             if str(light["id"]).lower() == device_id.lower():
                 return light
         raise NoSuchEndpoint(f"LIFX has no light {device_id!r} in this account")
@@ -119,7 +151,20 @@ def _require_ok(answer: Any, device_id: str) -> None:
 
 
 def create(ctx: AdapterContext) -> LifxAdapter:
-    """The ``bulb_skill.adapters`` entry point: ``LIFX_BASE_URL`` overrides the API root."""
+    """The ``bulb_skill.adapters`` entry point.
+
+    ``LIFX_BASE_URL`` overrides the API root, ``LIFX_TOKEN_URL`` the OAuth token endpoint (default
+    ``https://cloud.lifx.com/oauth/token``); the secrets ``LIFX_CLIENT_ID`` and
+    ``LIFX_CLIENT_SECRET`` (``ctx.secret``) are read only when a credential is refreshed.
+    """
     base_url = ctx.setting("BASE_URL") or DEFAULT_BASE_URL
     read = float(ctx.timeout_seconds)
-    return LifxAdapter(LifxClient(base_url, timeout=(min(2.0, read), read)))
+    timeout = (min(2.0, read), read)
+    client = LifxClient(base_url, timeout=timeout)
+    tokens = LifxTokenEndpoint(
+        ctx.setting("TOKEN_URL", DEFAULT_TOKEN_URL) or DEFAULT_TOKEN_URL,
+        client_credentials=lambda: (ctx.secret(CLIENT_ID_SECRET), ctx.secret(CLIENT_SECRET_SECRET)),
+        session=client.session,
+        timeout=timeout,
+    )
+    return LifxAdapter(client, tokens)

@@ -3,7 +3,8 @@
 Status codes and bodies follow https://api.developer.lifx.com/docs/errors and
 https://api.developer.lifx.com/docs/rate-limits:
 
-- 401 (bad access token) and 403 (bad OAuth scope) -> ``InvalidAuthorizationCredential``
+- 401 (bad access token) and 403 (bad OAuth scope) -> ``InvalidAuthorizationCredential``; so is a
+  credential that is no LIFX OAuth token (another vendor's), refused before any request
 - 404 (selector did not match any lights) -> ``NoSuchEndpoint``
 - 400 / 422 (invalid or malformed parameters) -> ``InvalidValue`` with LIFX's ``error`` message
 - 429 -> ``RateLimited``, ``retry_after`` from ``Retry-After`` or ``X-RateLimit-Reset``
@@ -34,9 +35,27 @@ from skill.errors import (
     RateLimited,
     SkillError,
 )
+from skill.plugins import AnyCredential, OAuthToken
 
 DEFAULT_BASE_URL = "https://api.lifx.com/v1"
 USER_AGENT = "bulb-skill-lifx/0.1"
+
+
+def access_token_of(credential: AnyCredential) -> str:
+    """The LIFX access token (sent as ``Authorization: Bearer``) of the user's credential.
+
+    Anything but an ``OAuthToken`` is another vendor's credential: refused here, before any
+    request, so it never leaves the process.
+    """
+    if not isinstance(credential, OAuthToken):
+        kind = getattr(credential, "kind", type(credential).__name__)
+        raise InvalidAuthorizationCredential(
+            f"LIFX takes an OAuth access token, not a {kind} credential"
+        )
+    token = credential.access_token.get_secret_value()
+    if not token:
+        raise InvalidAuthorizationCredential("no LIFX access token")
+    return token
 
 
 class LifxClient:
@@ -45,7 +64,7 @@ class LifxClient:
     Example::
 
         client = LifxClient("https://api.lifx.com/v1", timeout=(2.0, 3.0))
-        lights = client.request("GET", "/lights/all", token)
+        lights = client.request("GET", "/lights/all", OAuthToken.bearer("<access token>"))
     """
 
     def __init__(
@@ -65,11 +84,15 @@ class LifxClient:
         self._exhausted_until: dict[str, float] = {}
 
     def request(
-        self, method: str, path: str, token: str, *, json: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        credential: AnyCredential,
+        *,
+        json: dict[str, Any] | None = None,
     ) -> Any:
         """The decoded JSON body of a successful call; a ``SkillError`` for anything else."""
-        if not token:
-            raise InvalidAuthorizationCredential("no LIFX access token")
+        token = access_token_of(credential)
         fingerprint = _fingerprint(token)
         self._refuse_if_exhausted(fingerprint)
         try:

@@ -4,11 +4,11 @@ Registered under the ``bulb_skill.adapters`` entry-point group as ``switchbot``.
 
 Example::
 
-    from skill.plugins import AdapterContext
+    from skill.plugins import AdapterContext, KeyAndSecret
     from bulb_skill_switchbot import create
 
     adapter = create(AdapterContext(vendor="switchbot"))
-    devices = adapter.list_devices("<open token>:<secret key>")
+    devices = adapter.list_devices(KeyAndSecret.of("<open token>", "<secret key>"))
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from __future__ import annotations
 from skill.plugins import AdapterContext
 
 from bulb_skill_switchbot._adapter import SwitchBotAdapter
-from bulb_skill_switchbot._client import Credentials, sign
+from bulb_skill_switchbot._client import account_id, key_and_secret, sign
 
-__all__ = ["Credentials", "SwitchBotAdapter", "create", "sign"]
+__all__ = ["SwitchBotAdapter", "account_id", "create", "key_and_secret", "sign"]
 
 
 def create(context: AdapterContext) -> SwitchBotAdapter:

@@ -11,10 +11,24 @@ import requests
 
 from skill.bulbs import BulbState, Change
 from skill.errors import EndpointUnreachable, NoSuchEndpoint
-from skill.plugins import Accepted, AdapterContext, Device, Notification, Style, WebhookRequest
+from skill.plugins import (
+    Accepted,
+    AdapterContext,
+    AnyCredential,
+    CredentialKind,
+    Device,
+    Notification,
+    Style,
+    WebhookRequest,
+)
 
 from bulb_skill_switchbot import _webhook
-from bulb_skill_switchbot._client import DEFAULT_BASE_URL, Credentials, SwitchBotClient
+from bulb_skill_switchbot._client import (
+    DEFAULT_BASE_URL,
+    SwitchBotClient,
+    account_id,
+    key_and_secret,
+)
 from bulb_skill_switchbot._mapping import LIGHT_TYPES, BadValue, commands_for, state_from
 
 log = logging.getLogger(__name__)
@@ -26,16 +40,20 @@ DEFAULT_BUDGET_SECONDS = 6.0
 class SwitchBotAdapter:
     """SwitchBot lights through SwitchBot API v1.1.
 
-    ``token`` is the account-linking token ``"<open token>:<secret key>"``.
+    Every operation takes the user's ``KeyAndSecret`` (``key``: the open token, ``secret``: the
+    secret key); a credential of any other kind is refused with
+    ``InvalidAuthorizationCredential`` before any request is made.
 
     Example::
 
         adapter = create(AdapterContext(vendor="switchbot"))
-        adapter.execute("tok:secret", "84F70353A411", Change(on=True, brightness=40))
+        credential = KeyAndSecret.of("<open token>", "<secret key>")
+        adapter.execute(credential, "84F70353A411", Change(on=True, brightness=40))
     """
 
     name = "switchbot"
     style = Style.ASYNC
+    credential_kind = CredentialKind.KEY_AND_SECRET
 
     def __init__(self, context: AdapterContext, *, session: requests.Session | None = None) -> None:
         self._context = context
@@ -49,13 +67,13 @@ class SwitchBotAdapter:
 
     # --- Adapter ---------------------------------------------------------------------------
 
-    def identify_user(self, token: str) -> str:
-        credentials = Credentials.parse(token)
-        self.client.request(credentials, "GET", "/devices")  # proves the pair is accepted
-        return credentials.account_id()
+    def identify_user(self, credential: AnyCredential) -> str:
+        pair = key_and_secret(credential)
+        self.client.request(pair, "GET", "/devices")  # proves the pair is accepted
+        return account_id(pair)
 
-    def list_devices(self, token: str) -> list[Device]:
-        body = self.client.request(Credentials.parse(token), "GET", "/devices")
+    def list_devices(self, credential: AnyCredential) -> list[Device]:
+        body = self.client.request(key_and_secret(credential), "GET", "/devices")
         entries = body.get("deviceList") if isinstance(body, dict) else None
         if not isinstance(entries, list):
             raise EndpointUnreachable("SwitchBot device list without deviceList")
@@ -82,10 +100,9 @@ class SwitchBotAdapter:
             )
         return devices
 
-    def read_state(self, token: str, device_id: str) -> BulbState:
-        body = self.client.request(
-            Credentials.parse(token), "GET", f"/devices/{_path_id(device_id)}/status"
-        )
+    def read_state(self, credential: AnyCredential, device_id: str) -> BulbState:
+        pair = key_and_secret(credential)
+        body = self.client.request(pair, "GET", f"/devices/{_path_id(device_id)}/status")
         if not isinstance(body, dict) or not body:
             raise EndpointUnreachable("SwitchBot returned an empty device status")
         light = LIGHT_TYPES.get(str(body.get("deviceType")))
@@ -96,16 +113,16 @@ class SwitchBotAdapter:
         except (BadValue, ValueError) as exc:
             raise EndpointUnreachable(f"unreadable SwitchBot status: {exc}") from exc
 
-    def execute(self, token: str, device_id: str, change: Change) -> Accepted:
+    def execute(self, credential: AnyCredential, device_id: str, change: Change) -> Accepted:
         """Send one command per attribute (see ``commands_for`` for the order); SwitchBot
         accepts them without saying the result, which arrives later on the webhook."""
-        credentials = Credentials.parse(token)
+        pair = key_and_secret(credential)
         path = f"/devices/{_path_id(device_id)}/commands"
         deadline = time.monotonic() + self._budget
         reference: str | None = None
         for command, parameter in commands_for(change):
             body = self.client.request(
-                credentials,
+                pair,
                 "POST",
                 path,
                 json={"command": command, "parameter": parameter, "commandType": "command"},
@@ -127,44 +144,61 @@ class SwitchBotAdapter:
         secret = self._context.secret(_webhook.SECRET_NAME)
         return _webhook.webhook_url(base_url, secret, account_id)
 
-    def register_webhook(self, token: str, base_url: str) -> str:
+    def register_webhook(self, credential: AnyCredential, base_url: str) -> str:
         """Point the account's pushes (``deviceList: "ALL"``) at this deployment; idempotent.
 
         Returns the registered URL. Other URLs already on the account are left alone.
         """
-        credentials = Credentials.parse(token)
-        url = self.webhook_url(base_url, credentials.account_id())
-        if url in self.webhook_urls(token):
+        pair = key_and_secret(credential)
+        url = self.webhook_url(base_url, account_id(pair))
+        if url in self.webhook_urls(pair):
             return url
         self.client.request(
-            credentials,
+            pair,
             "POST",
             "/webhook/setupWebhook",
             json={"action": "setupWebhook", "url": url, "deviceList": "ALL"},
         )
         return url
 
-    def webhook_urls(self, token: str) -> list[str]:
+    def deregister_webhook(self, credential: AnyCredential, base_url: str) -> None:
+        """Stop the account pushing to this deployment (the user disconnected SwitchBot).
+
+        Asks SwitchBot first (``queryWebhook``) and deletes only this account's URL for
+        ``base_url``, and only when the account has it: a URL the user set up for something
+        else, or another deployment's, is left alone. A no-op when ours is not there.
+        """
+        pair = key_and_secret(credential)
+        url = self.webhook_url(base_url, account_id(pair))
+        if url not in self.webhook_urls(pair):
+            return
+        self.delete_webhook(pair, url)
+
+    def webhook_urls(self, credential: AnyCredential) -> list[str]:
         """The URLs configured on the account (``queryWebhook`` / ``queryUrl``)."""
         body = self.client.request(
-            Credentials.parse(token), "POST", "/webhook/queryWebhook", json={"action": "queryUrl"}
+            key_and_secret(credential),
+            "POST",
+            "/webhook/queryWebhook",
+            json={"action": "queryUrl"},
         )
         urls: Any = body.get("urls") if isinstance(body, dict) else None
         return [u for u in urls if isinstance(u, str)] if isinstance(urls, list) else []
 
-    def update_webhook(self, token: str, url: str, *, enable: bool = True) -> None:
+    def update_webhook(self, credential: AnyCredential, url: str, *, enable: bool = True) -> None:
         """Enable or disable a configured URL (``updateWebhook``)."""
         self.client.request(
-            Credentials.parse(token),
+            key_and_secret(credential),
             "POST",
             "/webhook/updateWebhook",
             json={"action": "updateWebhook", "config": {"url": url, "enable": enable}},
         )
 
-    def delete_webhook(self, token: str, url: str) -> None:
-        """Remove a configured URL (``deleteWebhook``), e.g. when the user unlinks."""
+    def delete_webhook(self, credential: AnyCredential, url: str) -> None:
+        """Remove a configured URL (``deleteWebhook``) as is; ``deregister_webhook`` is the
+        safe way to remove this deployment's."""
         self.client.request(
-            Credentials.parse(token),
+            key_and_secret(credential),
             "POST",
             "/webhook/deleteWebhook",
             json={"action": "deleteWebhook", "url": url},

@@ -1,4 +1,4 @@
-"""HTTP to SwitchBot API v1.1: credentials, request signing, and vendor errors -> ``skill.errors``.
+"""HTTP to SwitchBot API v1.1: the credential, request signing, vendor errors -> ``skill.errors``.
 
 Every request carries ``Authorization: <token>``, ``t`` (13-digit ms timestamp), ``nonce`` (a
 random UUID) and ``sign`` = upper-case base64(HMAC-SHA256(secret, token + t + nonce)), following
@@ -19,7 +19,6 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -34,6 +33,7 @@ from skill.errors import (
     RateLimited,
     SkillError,
 )
+from skill.plugins import AnyCredential, KeyAndSecret
 
 log = logging.getLogger(__name__)
 
@@ -49,33 +49,31 @@ HUB_OFFLINE = 171
 SYSTEM_ERROR = 190
 
 
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """The SwitchBot open token and secret key carried by the account-linking token.
+def key_and_secret(credential: object) -> KeyAndSecret:
+    """The user's SwitchBot credential: the open token (``key``) and secret key (``secret``) the
+    SwitchBot app shows under Developer Options.
 
-    The linking token is the opaque string ``"<token>:<secret>"``; both halves are what the
-    SwitchBot app shows under Developer Options. ``repr`` never shows either.
+    Anything else (another kind of credential: another vendor's) raises
+    ``InvalidAuthorizationCredential`` before any request is built, so it is never sent.
     """
+    if not isinstance(credential, KeyAndSecret):
+        kind = getattr(credential, "kind", type(credential).__name__)
+        raise InvalidAuthorizationCredential(
+            f"SwitchBot takes a key-and-secret credential, not {kind!s}"
+        )
+    token, secret = credential.key.get_secret_value(), credential.secret.get_secret_value()
+    if not token or not secret or any(c.isspace() for c in token + secret):
+        raise InvalidAuthorizationCredential("the SwitchBot open token or secret key is malformed")
+    return credential
 
-    token: str = field(repr=False)
-    secret: str = field(repr=False)
 
-    @classmethod
-    def parse(cls, linking_token: str) -> Credentials:
-        token, sep, secret = (linking_token or "").strip().rpartition(":")
-        if not sep or not token or not secret or any(c.isspace() for c in token + secret):
-            raise InvalidAuthorizationCredential(
-                "the SwitchBot credential must be '<open token>:<secret key>'"
-            )
-        return cls(token=token, secret=secret)
+def account_id(credential: KeyAndSecret) -> str:
+    """A stable, non-reversible id for the account: SHA-256 of the open token, 32 hex chars.
 
-    def account_id(self) -> str:
-        """A stable, non-reversible id for the account: SHA-256 of the open token, 32 hex chars.
-
-        SwitchBot API v1.1 has no "who am I" call; the open token belongs to one account and only
-        changes when the user resets it in the app (then the account is linked afresh).
-        """
-        return hashlib.sha256(self.token.encode()).hexdigest()[:32]
+    SwitchBot API v1.1 has no "who am I" call; the open token belongs to one account and only
+    changes when the user resets it in the app (then the account is connected afresh).
+    """
+    return hashlib.sha256(credential.key.get_secret_value().encode()).hexdigest()[:32]
 
 
 def sign(token: str, secret: str, t: str, nonce: str) -> str:
@@ -109,12 +107,14 @@ class SwitchBotClient:
         self._clock = clock
         self._nonces = nonces
 
-    def headers(self, credentials: Credentials) -> dict[str, str]:
+    def headers(self, credential: AnyCredential) -> dict[str, str]:
+        pair = key_and_secret(credential)
+        token = pair.key.get_secret_value()
         t = str(int(round(self._clock() * 1000)))
         nonce = self._nonces()
         return {
-            "Authorization": credentials.token,
-            "sign": sign(credentials.token, credentials.secret, t, nonce),
+            "Authorization": token,
+            "sign": sign(token, pair.secret.get_secret_value(), t, nonce),
             "t": t,
             "nonce": nonce,
             "Content-Type": "application/json; charset=utf8",
@@ -122,7 +122,7 @@ class SwitchBotClient:
 
     def request(
         self,
-        credentials: Credentials,
+        credential: AnyCredential,
         method: str,
         path: str,
         *,
@@ -134,6 +134,7 @@ class SwitchBotClient:
         ``deadline`` (``time.monotonic()`` seconds) caps the timeout so that several calls of
         one command stay inside one budget.
         """
+        headers = self.headers(credential)  # refuses any other kind before anything is sent
         timeout = self.timeout
         if deadline is not None:
             timeout = min(timeout, deadline - time.monotonic())
@@ -143,7 +144,7 @@ class SwitchBotClient:
             response = self.session.request(
                 method,
                 f"{self.base_url}{path}",
-                headers=self.headers(credentials),
+                headers=headers,
                 json=json,
                 timeout=timeout,
             )
