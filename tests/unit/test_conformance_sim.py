@@ -1,9 +1,11 @@
 """The conformance kit against the four built-in simulator adapters, over the real simulator.
 
 The vendor is the real ``VendorSimulator`` on loopback. Failures come from the simulator itself
-where it can produce them (a token it does not know -> 401, a removed bulb -> 404, an offline
-bulb), and from its fault-injection point (``sim.dispatch`` wrapped) for 5xx, 429 and a slow
-answer that runs into the adapter's timeout, so every failure still travels over real HTTP.
+where it can produce them (a credential it does not know or has revoked -> 401, a removed bulb
+-> 404, an offline bulb), and from its fault-injection point (``sim.dispatch`` wrapped) for 5xx,
+429 and a slow answer that runs into the adapter's timeout, so every failure still travels over
+real HTTP. Each adapter runs with the demo user's credential of its own kind; the simulator
+must have seen no foreign credential after any check (the kit's wrong-kind check included).
 """
 
 from __future__ import annotations
@@ -18,9 +20,22 @@ from typing import Any
 import pytest
 
 from skill.local.sim_adapters import create_async, create_optimistic, create_polling, create_sync
-from skill.local.simulator import DEMO_TOKEN, DEMO_USER, SimRequest, SimResponse, VendorSimulator
-from skill.local.simulator import sign
-from skill.plugins import AdapterContext, WebhookRequest
+from skill.local.simulator import (
+    DEMO_USER,
+    VENDORS,
+    SimRequest,
+    SimResponse,
+    VendorSimulator,
+    sign,
+)
+from skill.plugins import (
+    AdapterContext,
+    AnyCredential,
+    ApiKey,
+    KeyAndSecret,
+    OAuthToken,
+    WebhookRequest,
+)
 from skill.testing import AdapterConformance, AdapterScenario, Failure, VendorCall
 
 SECRET = "conformance-webhook-secret"
@@ -47,6 +62,17 @@ def fresh(sim: VendorSimulator) -> Iterator[None]:
     sim.reset()
     yield
     sim.wait_idle()
+    assert sim.foreign_credentials() == dict.fromkeys(VENDORS, 0), sim.foreign_sightings()
+
+
+def _invalid(credential: AnyCredential) -> AnyCredential:
+    """A credential of the same kind the vendor refuses: an unknown access token or API key,
+    and for the key-and-secret vendor its real key with a wrong secret (a bad signature)."""
+    if isinstance(credential, OAuthToken):
+        return OAuthToken.bearer("not-a-simulator-token", refresh_token="not-a-refresh-token")
+    if isinstance(credential, ApiKey):
+        return ApiKey.of("not-a-simulator-key")
+    return KeyAndSecret.of(credential.key.get_secret_value(), "not-the-secret")
 
 
 class _SimCalls:
@@ -109,9 +135,9 @@ def simulator_stage(sim: VendorSimulator, vendor: str) -> Callable[[VendorCall],
     def stage(call: VendorCall) -> Iterator[_SimCalls]:
         failure, device = call.failure, call.device_id
         answer: Answer | None = None
-        revoked: str | None = None
+        revoked: AnyCredential | None = None
         if failure is Failure.UNAUTHORIZED:
-            revoked = call.token  # the simulator forgets the token: a real 401
+            revoked = call.credential  # the simulator forgets the credential: a real 401
         elif failure is Failure.NOT_FOUND and device:
             sim.remove_device(vendor, device)  # a real 404; the next test's reset restores it
         elif failure is Failure.OFFLINE and device:
@@ -126,7 +152,8 @@ def simulator_stage(sim: VendorSimulator, vendor: str) -> Callable[[VendorCall],
             answer = _Slow()
         elif failure is not None:
             raise AssertionError(f"the simulator stage cannot produce {failure}")
-        user = sim.accounts.pop(revoked, None) if revoked else None
+        if revoked is not None:
+            sim.revoke(vendor, revoked)
         if answer is not None:
             sim.dispatch = _faulty(sim, answer)  # type: ignore[method-assign]
         try:
@@ -136,8 +163,8 @@ def simulator_stage(sim: VendorSimulator, vendor: str) -> Callable[[VendorCall],
                 del sim.dispatch  # back to the class's own method
             if isinstance(answer, _Slow):
                 answer.settled()
-            if revoked and user is not None:
-                sim.accounts[revoked] = user
+            if revoked is not None:
+                sim.add_account(vendor, DEMO_USER, revoked)
 
     return stage
 
@@ -189,8 +216,8 @@ def _scenario(sim: VendorSimulator, vendor: str) -> AdapterScenario:
         }
     return AdapterScenario(
         adapter=FACTORIES[vendor](context),
-        token=DEMO_TOKEN,
-        invalid_token="not-a-simulator-token",
+        credential=sim.demo_credential(vendor),
+        invalid_credential=_invalid(sim.demo_credential(vendor)),
         vendor=simulator_stage(sim, vendor),
         color_device="color-1",
         white_device="white-1",

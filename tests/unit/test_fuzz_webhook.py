@@ -38,9 +38,16 @@ from skill.local.sim_adapters import (
     create_async,
 )
 from skill.pipeline import PipelineServices, PushHandler
-from skill.plugins import AdapterRegistry
+from skill.plugins import AdapterRegistry, KeyAndSecret
 from skill.records import DeviceOwner, PendingCommand
-from tests.fakes import COLOR, FakeAdapter, MemoryOutbox, MemoryPendingStore
+from tests.fakes import (
+    COLOR,
+    FakeAdapter,
+    MemoryOutbox,
+    MemoryPendingStore,
+    MemoryVault,
+    credentials_of,
+)
 
 #: notifications.handler flushes metrics after every request; none are recorded here
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
@@ -82,28 +89,32 @@ class Hook:
         )
         self.outbox = MemoryOutbox()
         self.pending = MemoryPendingStore()
+        self.vault = MemoryVault()
+        self.vault.connect("user-1", VENDOR, KeyAndSecret.of("vendor-key", "vendor-secret"),
+                           account_id="user-1")
         now = time.time()
         self.pending.put_owner(
             DeviceOwner(endpoint_id=ENDPOINT, user_id="user-1", vendor=VENDOR, features=COLOR,
-                        state=BulbState(on=False, brightness=60), vendor_token="vendor-token")
+                        state=BulbState(on=False, brightness=60), account_id="user-1")
         )
         self.pending.put_pending(
             PendingCommand(
                 endpoint_id=ENDPOINT, message_id="m-1", correlation_token="corr-1",
-                user_id="user-1", vendor_token="vendor-token", reference=REFERENCE,
+                user_id="user-1", reference=REFERENCE,
                 change=Change(on=True), expected=BulbState(on=True, brightness=60),
                 features=COLOR, received_at=now, deadline=now + 600,
             )
         )
         self.push = CountingPushHandler(
-            PipelineServices(adapters=registry, outbox=self.outbox, pending=self.pending)
+            PipelineServices(adapters=registry, credentials=credentials_of(self.vault),
+                             outbox=self.outbox, pending=self.pending)
         )
         self.before = self.snapshot()
 
     def snapshot(self) -> tuple[Any, ...]:
         return (
             sorted((k, v.model_dump_json()) for k, v in self.pending.pending.items()),
-            sorted((k, v.model_dump_json()) for k, v in self.pending.owners_by_endpoint.items()),
+            sorted((str(k), v.model_dump_json()) for k, v in self.pending.owners_by_key.items()),
         )
 
     def untouched(self) -> bool:

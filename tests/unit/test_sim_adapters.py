@@ -1,5 +1,8 @@
 """The four simulator adapters against the real simulator on loopback, and against ``responses``
-where a vendor must misbehave (5xx, timeouts, malformed bodies)."""
+where a vendor must misbehave (5xx, timeouts, malformed bodies): each takes its own vendor's
+kind of credential, sends it that vendor's way, refuses any other kind unsent, and the OAuth
+ones renew credentials at the vendor's token endpoint. No test here shows a vendor a foreign
+credential: the simulator's count is checked after each."""
 
 from __future__ import annotations
 
@@ -27,24 +30,37 @@ from skill.errors import (
 )
 from skill.local.sim_adapters import (
     SimulatorAdapter,
+    SimulatorOAuthAdapter,
     SimulatorPushAdapter,
     create_async,
     create_optimistic,
     create_polling,
     create_sync,
 )
-from skill.local.simulator import VendorSimulator, sign
+from skill.local.simulator import (
+    CREDENTIAL_KINDS,
+    VENDORS,
+    VendorSimulator,
+    demo_credential,
+    request_signature,
+    sign,
+)
 from skill.plugins import (
     Accepted,
     Adapter,
     AdapterContext,
     AdapterRegistry,
+    AnyCredential,
+    ApiKey,
+    CredentialKind,
+    CredentialRefresher,
+    KeyAndSecret,
+    OAuthToken,
     PushAdapter,
     Style,
     WebhookRequest,
 )
 
-TOKEN = "demo-token"
 SECRET = "adapter-test-secret"
 FACTORIES: dict[str, tuple[Callable[[AdapterContext], Any], Style]] = {
     "sim-sync": (create_sync, Style.SYNC),
@@ -53,6 +69,20 @@ FACTORIES: dict[str, tuple[Callable[[AdapterContext], Any], Style]] = {
     "sim-polling": (create_polling, Style.POLLING),
 }
 DEFERRED = ["sim-async", "sim-optimistic", "sim-polling"]
+OAUTH = ["sim-optimistic", "sim-sync"]
+#: The sync adapter's credential (the demo user's at sim-sync).
+TOKEN = demo_credential("sim-sync")
+#: One well-formed credential of each kind that is nobody's at the simulator.
+STRANGERS: dict[CredentialKind, AnyCredential] = {
+    CredentialKind.OAUTH: OAuthToken.bearer("stranger-access", refresh_token="stranger-refresh"),
+    CredentialKind.API_KEY: ApiKey.of("stranger-api-key"),
+    CredentialKind.KEY_AND_SECRET: KeyAndSecret.of("stranger-key", "stranger-secret"),
+}
+
+
+def cred(vendor: str) -> AnyCredential:
+    """The demo user's credential at ``vendor``."""
+    return demo_credential(vendor)
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +96,7 @@ def fresh(sim: VendorSimulator) -> Iterator[None]:
     sim.reset()
     yield
     sim.wait_idle()
+    assert sim.foreign_credentials() == dict.fromkeys(VENDORS, 0), sim.foreign_sightings()
 
 
 def adapter_for(vendor: str, sim: VendorSimulator, **environ: str) -> Any:
@@ -91,11 +122,21 @@ def test_each_factory_names_its_vendor_and_declares_its_style(
     assert isinstance(adapter, PushAdapter) == (vendor == "sim-async")
 
 
+@pytest.mark.parametrize("vendor", FACTORIES)
+def test_each_adapter_declares_the_credential_kind_its_vendor_takes(
+    sim: VendorSimulator, vendor: str
+) -> None:
+    adapter = adapter_for(vendor, sim)
+    assert adapter.credential_kind is CREDENTIAL_KINDS[vendor]
+    assert isinstance(adapter, CredentialRefresher) == (vendor in OAUTH)
+
+
 def test_the_registry_finds_all_four_through_their_entry_points(sim: VendorSimulator) -> None:
     environ = {"ADAPTERS": ",".join(FACTORIES), "SIMULATOR_URL": sim.url}
     registry = AdapterRegistry.from_environment(environ)
     assert {a.name: a.style for a in registry.all()} == {v: s for v, (_, s) in FACTORIES.items()}
-    assert registry.get("sim-sync").identify_user(TOKEN) == "demo-user"
+    for vendor in FACTORIES:
+        assert registry.get(vendor).identify_user(cred(vendor)) == "demo-user"
 
 
 def test_without_simulator_url_the_adapters_use_port_8765() -> None:
@@ -107,13 +148,19 @@ def test_without_simulator_url_the_adapters_use_port_8765() -> None:
 
 
 @pytest.mark.parametrize("vendor", FACTORIES)
-def test_identify_user_returns_the_vendor_account_id(sim: VendorSimulator, vendor: str) -> None:
-    assert adapter_for(vendor, sim).identify_user(TOKEN) == "demo-user"
+def test_identify_user_returns_the_simulators_account_id_not_the_credential(
+    sim: VendorSimulator, vendor: str
+) -> None:
+    sim.add_account(vendor, "acct-42", STRANGERS[CREDENTIAL_KINDS[vendor]], devices=[])
+    adapter = adapter_for(vendor, sim)
+    assert adapter.identify_user(cred(vendor)) == "demo-user"
+    assert adapter.identify_user(STRANGERS[CREDENTIAL_KINDS[vendor]]) == "acct-42"
+    sim.revoke(vendor, STRANGERS[CREDENTIAL_KINDS[vendor]])
 
 
 @pytest.mark.parametrize("vendor", FACTORIES)
 def test_listed_devices_carry_their_real_features(sim: VendorSimulator, vendor: str) -> None:
-    devices = {d.id: d for d in adapter_for(vendor, sim).list_devices(TOKEN)}
+    devices = {d.id: d for d in adapter_for(vendor, sim).list_devices(cred(vendor))}
     assert devices["color-1"].features == Features(
         dimmable=True, color=True, color_temperature=KelvinRange(minimum=2000, maximum=9000)
     )
@@ -148,7 +195,9 @@ def test_sync_execute_returns_the_state_the_vendor_reports(sync: SimulatorAdapte
 def test_deferred_styles_return_the_vendors_request_id_after_one_call(
     sim: VendorSimulator, vendor: str
 ) -> None:
-    result = adapter_for(vendor, sim).execute(TOKEN, "white-1", Change(on=True, brightness=30))
+    result = adapter_for(vendor, sim).execute(
+        cred(vendor), "white-1", Change(on=True, brightness=30)
+    )
     assert isinstance(result, Accepted)
     [command] = sim.commands(vendor)
     assert result.reference == command["request_id"]
@@ -156,19 +205,19 @@ def test_deferred_styles_return_the_vendors_request_id_after_one_call(
 
 
 def test_polling_reads_the_expected_state_once_the_bulb_converges(sim: VendorSimulator) -> None:
-    adapter = adapter_for("sim-polling", sim)
+    adapter, key = adapter_for("sim-polling", sim), cred("sim-polling")
     features = Features(dimmable=True)
-    before = adapter.read_state(TOKEN, "white-1")
+    before = adapter.read_state(key, "white-1")
     expected = apply_command(before, TurnOn(), features)
     change = changes_for(before, expected)
     sim.transition = 1.0  # long enough that the read below comes first even on a busy machine
     try:
-        adapter.execute(TOKEN, "white-1", change)
-        assert not converged(adapter.read_state(TOKEN, "white-1"), expected, change)
+        adapter.execute(key, "white-1", change)
+        assert not converged(adapter.read_state(key, "white-1"), expected, change)
     finally:
         sim.transition = 0.05
     sim.wait_idle(3)
-    assert converged(adapter.read_state(TOKEN, "white-1"), expected, change)
+    assert converged(adapter.read_state(key, "white-1"), expected, change)
 
 
 @pytest.mark.parametrize("vendor", FACTORIES)
@@ -177,7 +226,7 @@ def test_executing_on_an_offline_bulb_is_endpoint_unreachable(
 ) -> None:
     sim.set_online(vendor, "color-1", False)
     with pytest.raises(EndpointUnreachable, match="offline"):
-        adapter_for(vendor, sim).execute(TOKEN, "color-1", Change(on=True))
+        adapter_for(vendor, sim).execute(cred(vendor), "color-1", Change(on=True))
 
 
 def test_device_ids_are_percent_encoded_in_paths(
@@ -190,30 +239,221 @@ def test_device_ids_are_percent_encoded_in_paths(
 # -- errors from the real simulator ------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "call",
-    [
-        lambda a: a.identify_user("wrong"),
-        lambda a: a.list_devices("wrong"),
-        lambda a: a.read_state("wrong", "color-1"),
-        lambda a: a.execute("wrong", "color-1", Change(on=True)),
-    ],
-    ids=["identify", "list", "read", "execute"],
-)
-def test_a_token_the_vendor_rejects_is_invalid_authorization_credential(
-    sync: SimulatorAdapter, call: Callable[[SimulatorAdapter], Any]
+CALLS = [
+    lambda a, c: a.identify_user(c),
+    lambda a, c: a.list_devices(c),
+    lambda a, c: a.read_state(c, "color-1"),
+    lambda a, c: a.execute(c, "color-1", Change(on=True)),
+]
+CALL_IDS = ["identify", "list", "read", "execute"]
+
+
+@pytest.mark.parametrize("call", CALLS, ids=CALL_IDS)
+@pytest.mark.parametrize("vendor", FACTORIES)
+def test_a_credential_the_vendor_rejects_is_invalid_authorization_credential(
+    sim: VendorSimulator, vendor: str, call: Callable[[Any, AnyCredential], Any]
 ) -> None:
     with pytest.raises(InvalidAuthorizationCredential):
-        call(sync)
+        call(adapter_for(vendor, sim), STRANGERS[CREDENTIAL_KINDS[vendor]])
+    assert sim.state(vendor, "color-1")["on"] is False
+
+
+def test_a_key_with_the_wrong_secret_signs_wrongly_and_is_refused(sim: VendorSimulator) -> None:
+    wrong = KeyAndSecret.of("demo-sim-async-credential", "not-the-secret")
+    with pytest.raises(InvalidAuthorizationCredential):
+        adapter_for("sim-async", sim).list_devices(wrong)
+
+
+@pytest.mark.parametrize("call", CALLS, ids=CALL_IDS)
+@pytest.mark.parametrize(
+    ("vendor", "owner"), [(v, o) for v in FACTORIES for o in FACTORIES if
+                          CREDENTIAL_KINDS[v] != CREDENTIAL_KINDS[o]]
+)
+def test_another_vendors_credential_is_refused_before_any_request(
+    sim: VendorSimulator, vendor: str, owner: str, call: Callable[[Any, AnyCredential], Any]
+) -> None:
+    with pytest.raises(InvalidAuthorizationCredential, match="not this vendor's"):
+        call(adapter_for(vendor, sim), cred(owner))
+    assert sim.log() == []  # nothing was sent (and ``fresh`` checks nothing foreign was seen)
+
+
+@pytest.mark.parametrize(
+    "credential",
+    [OAuthToken.bearer(""), OAuthToken.bearer("two words"), OAuthToken.bearer("line\nbreak")],
+    ids=["empty", "space", "newline"],
+)
+def test_a_malformed_credential_of_the_right_kind_is_refused_unsent(
+    sim: VendorSimulator, sync: SimulatorAdapter, credential: OAuthToken
+) -> None:
+    with pytest.raises(InvalidAuthorizationCredential):
+        sync.list_devices(credential)
+    assert sim.log() == []
 
 
 @pytest.mark.parametrize("vendor", FACTORIES)
 def test_an_unknown_device_is_no_such_endpoint(sim: VendorSimulator, vendor: str) -> None:
     adapter = adapter_for(vendor, sim)
     with pytest.raises(NoSuchEndpoint):
-        adapter.read_state(TOKEN, "gone")
+        adapter.read_state(cred(vendor), "gone")
     with pytest.raises(NoSuchEndpoint):
-        adapter.execute(TOKEN, "gone", Change(on=True))
+        adapter.execute(cred(vendor), "gone", Change(on=True))
+
+
+# -- each vendor's way of being shown a credential -------------------------------------------
+
+
+def test_the_oauth_adapters_send_a_bearer_token(sim: VendorSimulator) -> None:
+    for vendor in OAUTH:
+        headers = adapter_for(vendor, sim).auth_headers(cred(vendor))
+        assert headers == {"Authorization": f"Bearer demo-{vendor}-credential"}
+
+
+def test_the_polling_adapter_sends_an_api_key_header(sim: VendorSimulator) -> None:
+    assert adapter_for("sim-polling", sim).auth_headers(cred("sim-polling")) == {
+        "X-Api-Key": "demo-sim-polling-credential"
+    }
+
+
+def test_the_async_adapter_signs_each_request_like_switchbot() -> None:
+    adapter = SimulatorPushAdapter(
+        "sim-async", BASE, lambda: SECRET, clock=lambda: 1700000000.1234, nonces=lambda: "n-1"
+    )
+    headers = adapter.auth_headers(cred("sim-async"))
+    t = "1700000000123"
+    assert headers == {
+        "Authorization": "demo-sim-async-credential",
+        "t": t,
+        "nonce": "n-1",
+        "sign": request_signature("demo-sim-async-credential", "demo-sim-async-secret", t, "n-1"),
+    }
+    assert headers["sign"] == headers["sign"].upper()
+    assert "demo-sim-async-secret" not in json.dumps(headers)
+
+
+def test_each_signed_request_has_its_own_nonce(sim: VendorSimulator) -> None:
+    adapter = adapter_for("sim-async", sim)
+    first, second = (adapter.auth_headers(cred("sim-async")) for _ in range(2))
+    assert first["nonce"] != second["nonce"] and first["sign"] != second["sign"]
+
+
+# -- OAuth renewal (CredentialRefresher) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("vendor", OAUTH)
+def test_refresh_credential_renews_at_the_vendors_token_endpoint(vendor: str) -> None:
+    with VendorSimulator(latency=0, token_lifetime=60) as own:
+        adapter = adapter_for(vendor, own)
+        old = own.demo_credential(vendor).model_copy(
+            update={"application_key": OAuthToken.bearer("x", application_key="app-key-1")
+                    .application_key}
+        )
+        started = time.time()
+        fresh = adapter.refresh_credential(old)
+        assert fresh.access_token.get_secret_value() != old.access_token.get_secret_value()
+        assert fresh.refresh_token.get_secret_value() != old.refresh_token.get_secret_value()
+        assert fresh.expires_at == pytest.approx(started + 60, abs=5)
+        assert fresh.application_key == old.application_key  # kept: not in the answer
+        assert adapter.identify_user(fresh) == "demo-user"
+        assert own.refreshes() == {**dict.fromkeys(VENDORS, 0), vendor: 1}
+        # the old refresh token is spent
+        with pytest.raises(InvalidAuthorizationCredential, match="again"):
+            adapter.refresh_credential(old)
+        assert own.foreign_credentials() == dict.fromkeys(VENDORS, 0)
+
+
+def test_the_cores_refresh_path_renews_an_expiring_sim_credential_once() -> None:
+    from skill.credentials import Credentials
+    from tests.fakes import MemoryVault
+
+    with VendorSimulator(latency=0) as own:  # a refresh spends the demo refresh token
+        adapter = adapter_for("sim-sync", own)
+        vault = MemoryVault()
+        expiring = own.demo_credential("sim-sync").model_copy(
+            update={"expires_at": time.time() + 10}
+        )
+        vault.connect("skill-user-1", "sim-sync", expiring, account_id="demo-user")
+        credentials = Credentials(vault, cache_seconds=0.000001)
+        first = credentials.for_adapter("skill-user-1", adapter)
+        second = credentials.for_adapter("skill-user-1", adapter)
+        assert first == second and first.access_token != expiring.access_token
+        assert adapter.list_devices(first)
+        assert own.refreshes()["sim-sync"] == 1
+        assert own.foreign_credentials() == dict.fromkeys(VENDORS, 0)
+
+
+def test_a_credential_without_refresh_token_cannot_be_renewed(sync: SimulatorOAuthAdapter) -> None:
+    with pytest.raises(InvalidAuthorizationCredential):
+        sync.refresh_credential(OAuthToken.bearer("demo-sim-sync-credential"))
+    with pytest.raises(InvalidAuthorizationCredential):
+        sync.refresh_credential(ApiKey.of("k"))  # type: ignore[arg-type]
+
+
+def test_the_oauth_client_comes_from_the_secret_source_then_the_default() -> None:
+    asked: list[str] = []
+
+    def secrets(name: str) -> str:
+        asked.append(name)
+        raise KeyError(name)
+
+    with VendorSimulator(latency=0) as own:  # a refresh spends the demo refresh token
+        environ = {"SIMULATOR_URL": own.url}
+        adapter = create_sync(AdapterContext(vendor="sim-sync", environ=environ, secrets=secrets))
+        assert asked == []  # not before a refresh
+        assert adapter.refresh_credential(cred("sim-sync")).access_token
+        assert asked == ["SIM_CLIENT_ID", "SIM_CLIENT_SECRET"]
+        wrong = create_sync(AdapterContext(
+            vendor="sim-sync", environ={**environ, "SIM_CLIENT_SECRET": "wrong"}))
+        with pytest.raises(InternalError, match="invalid_client"):
+            wrong.refresh_credential(OAuthToken.bearer("a", refresh_token="r"))
+
+
+TOKEN_URL = "http://vendor.test/sim-sync/oauth/token"
+
+
+@pytest.mark.parametrize(
+    ("reply", "error"),
+    [
+        ({"status": 400, "json": {"error": "invalid_grant"}}, InvalidAuthorizationCredential),
+        ({"status": 401, "json": {"error": "invalid_token"}}, InvalidAuthorizationCredential),
+        ({"status": 400, "json": {"error": "unsupported_grant_type"}}, InternalError),
+        ({"status": 401, "json": {"error": "invalid_client"}}, InternalError),
+        ({"status": 429, "headers": {"Retry-After": "3"}}, RateLimited),
+        ({"status": 503}, EndpointUnreachable),
+        ({"status": 200, "body": "<html>"}, EndpointUnreachable),
+        ({"status": 200, "json": {"token_type": "bearer"}}, EndpointUnreachable),
+        ({"status": 200, "json": {"access_token": "a", "expires_in": -5}}, EndpointUnreachable),
+        ({"body": requests.Timeout("slow")}, EndpointUnreachable),
+        ({"body": requests.ConnectionError("reset")}, EndpointUnreachable),
+    ],
+    ids=["invalid-grant", "401", "grant-type", "invalid-client", "429", "503", "not-json",
+         "no-access-token", "negative-lifetime", "timeout", "connection-reset"],
+)
+def test_token_endpoint_failures_map_to_typed_errors(
+    reply: dict[str, Any], error: type[SkillError]
+) -> None:
+    adapter = create_sync(AdapterContext(vendor="sim-sync",
+                                         environ={"SIMULATOR_URL": "http://vendor.test"}))
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, TOKEN_URL, **reply)
+        with pytest.raises(error):
+            adapter.refresh_credential(OAuthToken.bearer("a", refresh_token="r"))
+
+
+def test_an_answer_without_refresh_token_or_lifetime_keeps_the_old_refresh_token() -> None:
+    adapter = create_optimistic(AdapterContext(vendor="sim-optimistic",
+                                               environ={"SIMULATOR_URL": "http://vendor.test"}))
+    old = OAuthToken.bearer("a", refresh_token="r-1", expires_at=5, application_key="app")
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, "http://vendor.test/sim-optimistic/oauth/token",
+                 json={"access_token": "a-2", "token_type": "bearer"})
+        fresh = adapter.refresh_credential(old)
+        sent = mock.calls[0].request
+    assert fresh.access_token.get_secret_value() == "a-2"
+    assert fresh.refresh_token == old.refresh_token and fresh.expires_at is None
+    assert fresh.application_key == old.application_key
+    assert sent.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert "grant_type=refresh_token" in sent.body and "client_id=sim-client" in sent.body
+    assert "Authorization" not in sent.headers
 
 
 def test_a_value_the_vendor_refuses_is_invalid_value(sync: SimulatorAdapter) -> None:
@@ -319,7 +559,7 @@ def test_a_receipt_without_request_id_is_endpoint_unreachable(sim: VendorSimulat
         mock.add(responses.POST, f"{BASE}/sim-polling/v1/devices/white-1/commands",
                  status=202, json={"queued": True})
         with pytest.raises(EndpointUnreachable):
-            adapter.execute(TOKEN, "white-1", Change(on=True))
+            adapter.execute(cred("sim-polling"), "white-1", Change(on=True))
 
 
 # -- webhook notifications ---------------------------------------------------------------------

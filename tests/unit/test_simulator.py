@@ -1,13 +1,16 @@
-"""The vendor simulator, over real HTTP on loopback: API, auth, 202 convergence, signed pushes."""
+"""The vendor simulator, over real HTTP on loopback: API, per-vendor credentials and foreign
+credential counting, OAuth expiry and refresh, 202 convergence, signed pushes."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -16,12 +19,35 @@ import pytest
 import requests
 
 from skill.local.sim_adapters import create_async
-from skill.local.simulator import VENDORS, SimRequest, VendorSimulator
-from skill.plugins import AdapterContext, WebhookRequest
+from skill.local.simulator import (
+    CREDENTIAL_KINDS,
+    OAUTH_CLIENT_ID,
+    OAUTH_CLIENT_SECRET,
+    VENDORS,
+    SimRequest,
+    VendorSimulator,
+    demo_credential,
+    request_signature,
+)
+from skill.plugins import (
+    AdapterContext,
+    AnyCredential,
+    ApiKey,
+    CredentialKind,
+    KeyAndSecret,
+    OAuthToken,
+    WebhookRequest,
+)
 
 SECRET = "test-secret"
-AUTH = {"Authorization": "Bearer demo-token"}
+AUTH = {"Authorization": "Bearer demo-sim-sync-credential"}
 TRANSITION = 0.05
+OAUTH = [v for v, kind in CREDENTIAL_KINDS.items() if kind is CredentialKind.OAUTH]
+#: A Cognito-style access token: what the skill's users hold, never a vendor's.
+SKILL_JWT = ".".join(
+    base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
+    for part in ({"kid": "k1", "alg": "RS256"}, {"sub": "u-1", "token_use": "access"}, "sig")
+)
 PUSHING = [v for v, kind in VENDORS.items() if kind == "push"]
 DEFERRED = [v for v, kind in VENDORS.items() if kind != "sync"]
 NOPUSH = [v for v, kind in VENDORS.items() if kind == "nopush"]
@@ -83,12 +109,34 @@ def receiver(sim: VendorSimulator) -> Iterator[Receiver]:
     hook.close()
 
 
+def shown(vendor: str, credential: AnyCredential | None = None) -> dict[str, str]:
+    """Headers that show ``credential`` (default: the demo user's) the way ``vendor`` takes
+    its kind; built here, independently of the sim adapters."""
+    credential = credential or demo_credential(vendor)
+    if isinstance(credential, OAuthToken):
+        return {"Authorization": f"Bearer {credential.access_token.get_secret_value()}"}
+    if isinstance(credential, ApiKey):
+        return {"X-Api-Key": credential.api_key.get_secret_value()}
+    key, secret = credential.key.get_secret_value(), credential.secret.get_secret_value()
+    t, nonce = str(int(time.time() * 1000)), str(uuid.uuid4())
+    return {"Authorization": key, "t": t, "nonce": nonce,
+            "sign": request_signature(key, secret, t, nonce)}
+
+
+def _auth(path: str) -> dict[str, str]:
+    vendor = path.lstrip("/").partition("/")[0]
+    return shown(vendor) if vendor in VENDORS else {}
+
+
 def get(sim: VendorSimulator, path: str, **kwargs: Any) -> requests.Response:
-    return requests.get(sim.url + path, headers=kwargs.pop("headers", AUTH), timeout=5, **kwargs)
+    headers = kwargs.pop("headers", None)
+    headers = _auth(path) if headers is None else headers
+    return requests.get(sim.url + path, headers=headers, timeout=5, **kwargs)
 
 
 def post(sim: VendorSimulator, path: str, body: Any = None, **kwargs: Any) -> requests.Response:
-    headers = kwargs.pop("headers", AUTH)
+    headers = kwargs.pop("headers", None)
+    headers = _auth(path) if headers is None else headers
     return requests.post(sim.url + path, json=body, headers=headers, timeout=5, **kwargs)
 
 
@@ -147,7 +195,7 @@ def test_state_reports_every_attribute_and_whether_the_bulb_is_online(
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic demo-token"}],
+    [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic demo-sim-sync-credential"}],
     ids=["missing", "unknown-token", "wrong-scheme"],
 )
 @pytest.mark.parametrize("path", ["/me", "/devices", "/devices/color-1/state"])
@@ -239,7 +287,7 @@ def test_bodies_the_vendor_cannot_take_are_400_and_change_nothing(
     response = requests.post(
         f"{sim.url}/{vendor}/v1/devices/{device}/commands",
         data=body,
-        headers={**AUTH, "Content-Type": "application/json"},
+        headers={**shown(vendor), "Content-Type": "application/json"},
         timeout=5,
     )
     assert response.status_code == 400
@@ -307,6 +355,403 @@ def test_vendor_latency_is_felt_by_every_api_call() -> None:
             assert get(slow, "/sim-sync/v1/me").status_code == 200
         elapsed = time.perf_counter() - started
     assert 3 * 0.025 <= elapsed < 2.0  # at least half the mean each, never stuck
+
+
+# -- credentials: each vendor its own kind, sent its own way ---------------------------------
+
+
+def other_vendors(vendor: str) -> list[str]:
+    return [v for v in VENDORS if v != vendor]
+
+
+def test_each_vendor_takes_the_kind_of_credential_of_the_vendor_it_plays() -> None:
+    assert CREDENTIAL_KINDS == {
+        "sim-sync": CredentialKind.OAUTH,
+        "sim-async": CredentialKind.KEY_AND_SECRET,
+        "sim-optimistic": CredentialKind.OAUTH,
+        "sim-polling": CredentialKind.API_KEY,
+    }
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_the_demo_credential_is_of_the_vendors_kind_and_named_after_it(
+    sim: VendorSimulator, vendor: str
+) -> None:
+    credential = sim.demo_credential(vendor)
+    assert credential.kind == CREDENTIAL_KINDS[vendor]
+    value = f"demo-{vendor}-credential"
+    if isinstance(credential, OAuthToken):
+        assert credential.access_token.get_secret_value() == value
+        assert credential.refresh_token.get_secret_value() == f"demo-{vendor}-refresh"
+        assert credential.expires_at == pytest.approx(time.time() + 3600, abs=600)
+    elif isinstance(credential, ApiKey):
+        assert credential.api_key.get_secret_value() == value
+    else:
+        assert credential.key.get_secret_value() == value
+        assert credential.secret.get_secret_value() == "demo-sim-async-secret"
+    assert dict(sim.accounts[vendor]) == {value: "demo-user"}
+    assert demo_credential(vendor).model_copy(update={"expires_at": None}) == demo_credential(
+        vendor
+    )
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_each_vendor_accepts_its_own_credential_sent_its_own_way(
+    sim: VendorSimulator, vendor: str
+) -> None:
+    response = get(sim, f"/{vendor}/v1/me", headers=shown(vendor))
+    assert response.status_code == 200 and response.json() == {"user_id": "demo-user"}
+    assert sim.foreign_credentials() == dict.fromkeys(VENDORS, 0)
+
+
+@pytest.mark.parametrize(
+    ("vendor", "headers"),
+    [
+        ("sim-sync", {"X-Api-Key": "demo-sim-sync-credential"}),
+        ("sim-sync", {"Authorization": "demo-sim-sync-credential"}),
+        ("sim-polling", {"Authorization": "Bearer demo-sim-polling-credential"}),
+        ("sim-polling", {"Authorization": "demo-sim-polling-credential"}),
+        ("sim-async", {"Authorization": "Bearer demo-sim-async-credential"}),
+        ("sim-async", {"Authorization": "demo-sim-async-credential"}),  # not signed
+        ("sim-async", {"X-Api-Key": "demo-sim-async-credential"}),
+    ],
+    ids=["oauth-as-api-key", "oauth-without-scheme", "api-key-as-bearer",
+         "api-key-as-authorization", "key-as-bearer", "key-unsigned", "key-as-api-key"],
+)
+def test_a_vendors_own_credential_sent_another_way_is_refused(
+    sim: VendorSimulator, vendor: str, headers: dict[str, str]
+) -> None:
+    assert get(sim, f"/{vendor}/v1/me", headers=headers).status_code == 401
+    assert sim.foreign_credentials() == dict.fromkeys(VENDORS, 0)
+
+
+@pytest.mark.parametrize(
+    ("vendor", "owner"), [(vendor, owner) for vendor in VENDORS for owner in other_vendors(vendor)]
+)
+def test_another_vendors_credential_is_refused_and_counted_as_foreign(
+    sim: VendorSimulator, vendor: str, owner: str
+) -> None:
+    foreign = demo_credential(owner)
+    value = (
+        foreign.access_token if isinstance(foreign, OAuthToken)
+        else foreign.api_key if isinstance(foreign, ApiKey) else foreign.key
+    ).get_secret_value()
+    # shown the way this vendor takes its own kind
+    kind = CREDENTIAL_KINDS[vendor]
+    if kind is CredentialKind.OAUTH:
+        credential: AnyCredential = OAuthToken.bearer(value)
+    elif kind is CredentialKind.API_KEY:
+        credential = ApiKey.of(value)
+    else:
+        credential = KeyAndSecret.of(value, "whatever")
+    response = get(sim, f"/{vendor}/v1/devices", headers=shown(vendor, credential))
+    assert response.status_code == 401
+    assert sim.foreign_credentials() == {**dict.fromkeys(VENDORS, 0), vendor: 1}
+    [sighting] = sim.foreign_sightings()
+    assert sighting["vendor"] == vendor and sighting["owner"] == owner
+    assert value not in json.dumps(sighting)
+
+
+def test_the_sync_credential_shown_to_the_polling_vendor_is_one_foreign_credential(
+    sim: VendorSimulator,
+) -> None:
+    """The check the integration tests rely on fails when a credential goes astray."""
+    assert sim.foreign_credentials()["sim-polling"] == 0
+    response = get(sim, "/sim-polling/v1/me", headers={"X-Api-Key": "demo-sim-sync-credential"})
+    assert response.status_code == 401
+    assert sim.foreign_credentials() == {
+        "sim-sync": 0, "sim-async": 0, "sim-optimistic": 0, "sim-polling": 1
+    }
+    assert requests.get(f"{sim.url}/_sim/foreign", timeout=5).json() == sim.foreign_credentials()
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": f"Bearer {SKILL_JWT}"},
+        {"Authorization": SKILL_JWT},
+        {"X-Api-Key": SKILL_JWT},
+        {"X-Anything": f"token {SKILL_JWT}, other"},
+    ],
+    ids=["bearer", "bare", "api-key", "any-header"],
+)
+def test_a_skill_access_token_is_foreign_everywhere(
+    sim: VendorSimulator, vendor: str, headers: dict[str, str]
+) -> None:
+    assert get(sim, f"/{vendor}/v1/me", headers=headers).status_code == 401
+    assert sim.foreign_credentials()[vendor] == 1
+    assert sim.foreign_sightings()[0]["owner"] == "jwt"
+
+
+def test_a_foreign_credential_in_the_query_or_beside_a_good_one_is_counted(
+    sim: VendorSimulator,
+) -> None:
+    assert get(sim, "/sim-sync/v1/me", params={"key": "demo-sim-polling-credential"}).ok
+    headers = {**shown("sim-polling"), "X-Extra": "demo-sim-async-secret"}
+    assert get(sim, "/sim-polling/v1/me", headers=headers).ok
+    assert sim.foreign_credentials() == {**dict.fromkeys(VENDORS, 0), "sim-sync": 1,
+                                         "sim-polling": 1}
+    assert [s["where"] for s in sim.foreign_sightings()] == ["query key", "header x-extra"]
+
+
+def test_a_foreign_credential_in_a_cookie_or_a_json_body_is_counted(sim: VendorSimulator) -> None:
+    cookie = {**shown("sim-sync"), "Cookie": "session=demo-sim-polling-credential; x=1"}
+    assert get(sim, "/sim-sync/v1/me", headers=cookie).ok
+    body = {"on": True, "note": {"leak": ["demo-sim-optimistic-credential"]}}
+    post(sim, "/sim-async/v1/devices/white-1/commands", body)
+    assert sim.foreign_credentials() == {**dict.fromkeys(VENDORS, 0), "sim-sync": 1,
+                                         "sim-async": 1}
+    assert [s["where"] for s in sim.foreign_sightings()] == ["header cookie", "body"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["nope", "1.2.3", "a.b.c", "eyJub3QganNvbg.x.y", "Atza|IwEB.abc.def", "demo-token"],
+)
+def test_unknown_values_that_are_nobodys_credential_are_refused_but_not_counted(
+    sim: VendorSimulator, value: str
+) -> None:
+    response = get(sim, "/sim-sync/v1/me", headers={"Authorization": f"Bearer {value}"})
+    assert response.status_code == 401
+    assert sim.foreign_credentials() == dict.fromkeys(VENDORS, 0)
+
+
+def test_the_foreign_count_is_per_request_and_reset_clears_it(sim: VendorSimulator) -> None:
+    headers = {"X-Api-Key": "demo-sim-sync-credential", "X-Copy": "demo-sim-sync-credential"}
+    for _ in range(3):
+        get(sim, "/sim-polling/v1/me", headers=headers)
+    assert sim.foreign_credentials()["sim-polling"] == 3
+    assert requests.post(f"{sim.url}/_sim/reset", timeout=5).ok
+    assert sim.foreign_credentials() == dict.fromkeys(VENDORS, 0)
+    assert sim.foreign_sightings() == []
+
+
+def test_a_foreign_credential_is_counted_even_when_a_fault_layer_answers(
+    sim: VendorSimulator,
+) -> None:
+    from skill.local.simulator import SimResponse
+
+    down = SimResponse.error(503, "down", "down")
+    sim.dispatch = lambda request: down  # type: ignore[method-assign]
+    try:
+        assert get(sim, "/sim-polling/v1/me", headers=shown("sim-sync")).status_code == 503
+    finally:
+        del sim.dispatch
+    assert sim.foreign_credentials()["sim-polling"] == 1
+
+
+# -- sim-async: SwitchBot-style signed requests ------------------------------------------------
+
+
+def signed_headers(*, key: str = "demo-sim-async-credential",
+                   secret: str = "demo-sim-async-secret", t: str | None = None,
+                   nonce: str = "n-1", sign: str | None = None) -> dict[str, str]:
+    t = t if t is not None else str(int(time.time() * 1000))
+    return {"Authorization": key, "t": t, "nonce": nonce,
+            "sign": sign if sign is not None else request_signature(key, secret, t, nonce)}
+
+
+def test_the_async_vendor_verifies_the_request_signature(sim: VendorSimulator) -> None:
+    assert get(sim, "/sim-async/v1/me", headers=signed_headers()).status_code == 200
+    lower = signed_headers()
+    lower["sign"] = lower["sign"].lower()  # SwitchBot's own Python sample does not upper-case
+    assert get(sim, "/sim-async/v1/me", headers=lower).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        lambda: signed_headers(secret="not-the-secret"),
+        lambda: {**signed_headers(), "nonce": "n-2"},
+        lambda: {**signed_headers(), "t": str(int(time.time() * 1000) + 1)},
+        lambda: signed_headers(t=str(int(time.time()))),  # seconds, not milliseconds
+        lambda: signed_headers(t=str(int((time.time() - 600) * 1000))),
+        lambda: signed_headers(t="soon"),
+        lambda: {k: v for k, v in signed_headers().items() if k != "sign"},
+        lambda: {k: v for k, v in signed_headers().items() if k != "nonce"},
+        lambda: signed_headers(key="unknown-key", secret="demo-sim-async-secret"),
+    ],
+    ids=["wrong-secret", "other-nonce", "other-t", "seconds", "stale", "not-a-number",
+         "no-sign", "no-nonce", "unknown-key"],
+)
+def test_a_badly_signed_request_is_refused(sim: VendorSimulator, headers: Any) -> None:
+    response = get(sim, "/sim-async/v1/devices", headers=headers())
+    assert response.status_code == 401 and response.json()["error"] == "unauthorized"
+    assert sim.foreign_credentials() == dict.fromkeys(VENDORS, 0)
+
+
+# -- OAuth: expiry and the token endpoint --------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def refresh(
+    sim: VendorSimulator, vendor: str, refresh_token: str, **form: str
+) -> requests.Response:
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token,
+            "client_id": OAUTH_CLIENT_ID, "client_secret": OAUTH_CLIENT_SECRET, **form}
+    return requests.post(f"{sim.url}/{vendor}/oauth/token", data=data, timeout=5)
+
+
+@pytest.mark.parametrize("vendor", OAUTH)
+def test_access_tokens_expire_and_a_refresh_gives_a_working_one(vendor: str) -> None:
+    clock = Clock()
+    with VendorSimulator(latency=0, token_lifetime=60, clock=clock) as oauth:
+        credential = oauth.demo_credential(vendor)
+        assert credential.expires_at == pytest.approx(clock.now + 60)
+        assert get(oauth, f"/{vendor}/v1/me").status_code == 200
+        clock.now += 61
+        expired = get(oauth, f"/{vendor}/v1/me")
+        assert expired.status_code == 401 and "expired" in expired.json()["message"]
+        assert expired.headers["WWW-Authenticate"].startswith("Bearer")
+
+        answer = refresh(oauth, vendor, f"demo-{vendor}-refresh")
+        assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+        body = answer.json()
+        assert set(body) == {"access_token", "refresh_token", "expires_in", "token_type"}
+        assert body["token_type"] == "bearer" and body["expires_in"] == 60
+        fresh = {"Authorization": f"Bearer {body['access_token']}"}
+        assert get(oauth, f"/{vendor}/v1/me", headers=fresh).json() == {"user_id": "demo-user"}
+        assert oauth.refreshes() == {**dict.fromkeys(VENDORS, 0), vendor: 1}
+        assert requests.get(f"{oauth.url}/_sim/refreshes", timeout=5).json() == oauth.refreshes()
+        # the refresh token was spent (rotated): using it again is invalid_grant
+        again = refresh(oauth, vendor, f"demo-{vendor}-refresh")
+        assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+        assert refresh(oauth, vendor, body["refresh_token"]).status_code == 200
+        assert oauth.refreshes()[vendor] == 2
+        # renewed tokens are this vendor's own: shown to another vendor they are foreign
+        get(oauth, "/sim-polling/v1/me", headers={"X-Api-Key": body["access_token"]})
+        assert oauth.foreign_credentials()["sim-polling"] == 1
+
+
+def test_without_a_lifetime_access_tokens_never_expire() -> None:
+    with VendorSimulator(latency=0, token_lifetime=None) as forever:
+        assert forever.demo_credential("sim-sync").expires_at is None
+        body = refresh(forever, "sim-sync", "demo-sim-sync-refresh").json()
+        assert "expires_in" not in body
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "error"),
+    [
+        ({"refresh_token": "unknown"}, 400, "invalid_grant"),
+        ({"refresh_token": "demo-sim-optimistic-refresh"}, 400, "invalid_grant"),  # not ours
+        ({"client_secret": "wrong"}, 401, "invalid_client"),
+        ({"client_id": "someone"}, 401, "invalid_client"),
+        ({"grant_type": "authorization_code"}, 400, "unsupported_grant_type"),
+        ({"grant_type": ""}, 400, "invalid_request"),
+        ({"refresh_token": ""}, 400, "invalid_request"),
+    ],
+    ids=["unknown", "another-vendors", "client-secret", "client-id", "grant-type", "no-grant",
+         "no-refresh-token"],
+)
+def test_the_token_endpoint_refuses_as_an_oauth_server_does(
+    sim: VendorSimulator, form: dict[str, str], status: int, error: str
+) -> None:
+    refresh_token = form.pop("refresh_token", "demo-sim-sync-refresh")
+    response = refresh(sim, "sim-sync", refresh_token, **form)
+    assert response.status_code == status and response.json()["error"] == error
+    assert sim.refreshes()["sim-sync"] == 0
+
+
+def test_the_token_endpoint_takes_forms_only_and_only_at_oauth_vendors(
+    sim: VendorSimulator,
+) -> None:
+    as_json = requests.post(f"{sim.url}/sim-sync/oauth/token", timeout=5, json={
+        "grant_type": "refresh_token", "refresh_token": "demo-sim-sync-refresh",
+        "client_id": OAUTH_CLIENT_ID, "client_secret": OAUTH_CLIENT_SECRET})
+    assert as_json.status_code == 400 and as_json.json()["error"] == "invalid_request"
+    for vendor in ("sim-async", "sim-polling"):
+        assert refresh(sim, vendor, "x").status_code == 404
+
+
+def test_a_token_request_is_logged_without_its_secrets(sim: VendorSimulator) -> None:
+    assert refresh(sim, "sim-sync", "demo-sim-sync-refresh").ok
+    [entry] = sim.log("sim-sync", "token")
+    assert entry["body"] == {"grant_type": "refresh_token"} and entry["status"] == 200
+    assert "demo-sim-sync-refresh" not in json.dumps(sim.log())
+    assert OAUTH_CLIENT_SECRET not in json.dumps(sim.log())
+
+
+def test_a_refresh_token_shown_to_another_vendor_is_foreign(sim: VendorSimulator) -> None:
+    assert refresh(sim, "sim-optimistic", "demo-sim-sync-refresh").status_code == 400
+    assert sim.foreign_credentials()["sim-optimistic"] == 1
+    assert sim.foreign_sightings()[0]["where"] == "form refresh_token"
+
+
+# -- accounts --------------------------------------------------------------------------------
+
+
+def test_accounts_given_by_key_get_their_secret_and_refresh_token_by_rule() -> None:
+    accounts = {"sim-async": {"acme-credential": "acme"}, "sim-sync": {"tok-credential": "t"}}
+    with VendorSimulator(latency=0, accounts=accounts) as custom:
+        key = KeyAndSecret.of("acme-credential", "acme-secret")
+        assert get(custom, "/sim-async/v1/me", headers=shown("sim-async", key)).json() == {
+            "user_id": "acme"
+        }
+        assert refresh(custom, "sim-sync", "tok-refresh").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("vendor", "credential"),
+    [
+        ("sim-sync", OAuthToken.bearer("new-access", refresh_token="new-refresh")),
+        ("sim-async", KeyAndSecret.of("new-key", "new-secret")),
+        ("sim-optimistic", OAuthToken.bearer("new-access-2")),
+        ("sim-polling", ApiKey.of("new-api-key")),
+    ],
+)
+def test_an_added_account_is_accepted_with_its_own_devices_and_revoked(
+    vendor: str, credential: AnyCredential
+) -> None:
+    with VendorSimulator(latency=0) as more:
+        more.add_account(vendor, "alice", credential, devices=[{"id": "lamp", "name": "Lamp"}])
+        headers = shown(vendor, credential)
+        assert get(more, f"/{vendor}/v1/me", headers=headers).json() == {"user_id": "alice"}
+        assert [d["id"] for d in get(more, f"/{vendor}/v1/devices", headers=headers).json()] == [
+            "lamp"
+        ]
+        more.reset()  # keeps accounts, restores their first devices
+        listed = get(more, f"/{vendor}/v1/devices", headers=shown(vendor, credential)).json()
+        assert len(listed) == 1
+        more.revoke(vendor, credential)
+        assert get(more, f"/{vendor}/v1/me", headers=shown(vendor, credential)).status_code == 401
+        assert more.state(vendor, "lamp", user="alice")["on"] is False  # the account stays
+
+
+def test_two_credentials_can_open_one_account() -> None:
+    with VendorSimulator(latency=0) as shared:
+        shared.add_account("sim-polling", "demo-user", ApiKey.of("second-key"), devices=[])
+        second = {"X-Api-Key": "second-key"}
+        assert len(get(shared, "/sim-polling/v1/devices", headers=second).json()) == 3
+
+
+@pytest.mark.parametrize(
+    ("vendor", "credential"),
+    [
+        ("sim-sync", ApiKey.of("k")),
+        ("sim-polling", OAuthToken.bearer("t")),
+        ("sim-async", ApiKey.of("k")),
+        ("sim-optimistic", KeyAndSecret.of("k", "s")),
+    ],
+)
+def test_an_account_of_another_kind_cannot_be_added(
+    sim: VendorSimulator, vendor: str, credential: AnyCredential
+) -> None:
+    with pytest.raises(ValueError, match="takes"):
+        sim.add_account(vendor, "someone", credential)
+
+
+def test_the_accounts_view_is_read_only(sim: VendorSimulator) -> None:
+    with pytest.raises(TypeError):
+        sim.accounts["sim-sync"]["stolen"] = "demo-user"  # type: ignore[index]
 
 
 # -- webhook push ------------------------------------------------------------------------------
@@ -460,13 +905,15 @@ def test_wait_idle_over_http_reports_when_nothing_is_in_flight(sim: VendorSimula
 
 
 def test_each_account_sees_only_its_own_devices() -> None:
-    accounts = {"demo-token": "demo-user", "other-token": "other-user"}
+    accounts = {"sim-sync": {"demo-sim-sync-credential": "demo-user", "other-token": "other-user"}}
     with VendorSimulator(latency=0, accounts=accounts) as two:
         two.add_device("sim-sync", {"id": "mine", "name": "Mine"}, user="other-user")
         other = {"Authorization": "Bearer other-token"}
         assert get(two, "/sim-sync/v1/me", headers=other).json() == {"user_id": "other-user"}
         assert len(get(two, "/sim-sync/v1/devices", headers=other).json()) == 4
         assert get(two, "/sim-sync/v1/devices/mine/state").status_code == 404
+        # a vendor left out of ``accounts`` has none
+        assert get(two, "/sim-polling/v1/me").status_code == 401
 
 
 # -- lifecycle ---------------------------------------------------------------------------------

@@ -1,15 +1,27 @@
-"""The simulated vendors' bulbs: wire models, strict body validation and the demo catalogue.
+"""The simulated vendors' bulbs and accounts: wire models, strict body validation, the demo
+catalogue, and who each vendor's credentials belong to (``Accounts``).
 
 Deliberately independent of ``skill.bulbs``: the simulator plays a foreign vendor, so a mismatch
 between what our adapters send and what a vendor accepts shows up as a 400, as it would for real.
+Credentials use the skill's typed credentials (``skill.plugins``) only as the way tests hand
+them over; each vendor keeps and checks its own in its own terms.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import base64
+import binascii
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from skill.plugins import AnyCredential, ApiKey, CredentialKind, KeyAndSecret, OAuthToken
 
 #: Vendor key -> API kind: "sync" answers with the new state, "push" answers 202 and calls the
 #: webhook when the bulb has changed, "nopush" answers 202 and says nothing more.
@@ -20,8 +32,22 @@ VENDORS: dict[str, str] = {
     "sim-polling": "nopush",
 }
 
-DEMO_TOKEN = "demo-token"
+#: Vendor key -> the credential its API takes, each like the real vendor it stands for:
+#: ``sim-sync`` OAuth bearer tokens (LIFX), ``sim-async`` a key and a secret with signed requests
+#: (SwitchBot API v1.1), ``sim-optimistic`` OAuth (Hue), ``sim-polling`` an API key (Govee).
+CREDENTIAL_KINDS: dict[str, CredentialKind] = {
+    "sim-sync": CredentialKind.OAUTH,
+    "sim-async": CredentialKind.KEY_AND_SECRET,
+    "sim-optimistic": CredentialKind.OAUTH,
+    "sim-polling": CredentialKind.API_KEY,
+}
+
 DEMO_USER = "demo-user"
+#: The OAuth client every simulated OAuth vendor knows (fixed local values, not secrets).
+OAUTH_CLIENT_ID = "sim-client"
+OAUTH_CLIENT_SECRET = "sim-client-secret"
+#: How long an access token of a simulated OAuth vendor lives unless told otherwise (seconds).
+DEFAULT_TOKEN_LIFETIME = 3600.0
 
 #: Friendly-name prefix and manufacturer per vendor, so Alexa never sees two bulbs with one name.
 _BRANDS: dict[str, tuple[str, str]] = {
@@ -45,6 +71,18 @@ class NotFound(LookupError):
 
 class Conflict(ValueError):
     """A device with that id already exists (409)."""
+
+
+class Unauthorized(Exception):
+    """The request's credential is missing, unknown, expired or badly signed (401)."""
+
+
+class OAuthError(Exception):
+    """A token-endpoint refusal, as RFC 6749 section 5.2 words it (``error`` code, status)."""
+
+    def __init__(self, status: int, code: str, description: str) -> None:
+        super().__init__(description)
+        self.status, self.code, self.description = status, code, description
 
 
 class _Strict(BaseModel):
@@ -212,3 +250,252 @@ def default_catalogue(vendor: str) -> list[SimDevice]:
             features=SimFeatures(dimmable=True),
         ),
     ]
+
+
+# -- accounts and credentials ----------------------------------------------------------------
+
+
+def demo_credential(vendor: str, *, expires_at: float | None = None) -> AnyCredential:
+    """The demo user's credential at ``vendor``, of that vendor's kind: the access token, API key
+    or key ``demo-<vendor>-credential``; for the OAuth vendors the refresh token
+    ``demo-<vendor>-refresh`` (and ``expires_at`` as given); for ``sim-async`` the secret
+    ``demo-sim-async-secret``. ``VendorSimulator.demo_credential`` adds the expiry it knows."""
+    kind = _kind(vendor)
+    value = f"demo-{vendor}-credential"
+    if kind is CredentialKind.OAUTH:
+        return OAuthToken.bearer(
+            value, refresh_token=companion(value, "refresh"), expires_at=expires_at
+        )
+    if kind is CredentialKind.API_KEY:
+        return ApiKey.of(value)
+    return KeyAndSecret.of(value, companion(value, "secret"))
+
+
+def companion(key: str, part: Literal["secret", "refresh"]) -> str:
+    """The secret (key and secret) or refresh token (OAuth) of an account given only by its key:
+    the key with its ``-credential`` suffix, if any, replaced by ``-secret`` / ``-refresh``."""
+    return f"{key.removesuffix('-credential')}-{part}"
+
+
+def looks_like_jwt(value: str) -> bool:
+    """A JWS (three base64url parts) or JWE (five) whose first part is a JSON object: the shape
+    of the skill's own (Cognito) tokens, which no simulated vendor ever issues."""
+    parts = value.split(".")
+    if len(parts) not in (3, 5) or not all(parts[:2]):
+        return False
+    if not all(_is_base64url(part) for part in parts):
+        return False
+    try:
+        header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+    except (ValueError, binascii.Error):
+        return False
+    return isinstance(header, dict)
+
+
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def _is_base64url(part: str) -> bool:
+    return all(char in _B64URL for char in part)
+
+
+def _kind(vendor: str) -> CredentialKind:
+    kind = CREDENTIAL_KINDS.get(vendor)
+    if kind is None:
+        raise NotFound(f"no vendor {vendor!r}")
+    return kind
+
+
+def _secret(value: Any) -> str:
+    return value.get_secret_value() if value is not None else ""
+
+
+@dataclass(slots=True)
+class _Account:
+    """One credential a vendor accepts: whose it is, and what is kept beside its key."""
+
+    user: str
+    secret: str | None = None  # key and secret: the secret the request signature uses
+    expires_at: float | None = None  # OAuth access tokens
+
+
+class Accounts:
+    """Each vendor's credentials and whose they are; issues and renews OAuth tokens.
+
+    A vendor knows its credentials by their key: the access token (OAuth), the key (key and
+    secret; the secret is kept beside it) or the API key. Thread-safe. Every value any vendor
+    ever issued or was given is remembered as that vendor's (``owners``), so a credential shown
+    to another vendor can be recognised as foreign even after it was renewed or revoked.
+    """
+
+    def __init__(
+        self,
+        token_lifetime: float | None = DEFAULT_TOKEN_LIFETIME,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.token_lifetime = token_lifetime
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._keys: dict[str, dict[str, _Account]] = {vendor: {} for vendor in VENDORS}
+        self._refresh: dict[str, dict[str, str]] = {vendor: {} for vendor in VENDORS}
+        self._owners: dict[str, set[str]] = {}
+
+    # -- adding and removing ---------------------------------------------------------------------
+
+    def add(self, vendor: str, user: str, credential: AnyCredential) -> None:
+        """``credential`` is ``user``'s at ``vendor`` from now on (``ValueError``: of another
+        kind than the vendor takes, or empty). An OAuth token without ``expires_at`` lives
+        ``token_lifetime`` from now."""
+        kind = _kind(vendor)
+        if credential.kind != kind:
+            raise ValueError(f"{vendor} takes {kind} credentials, not {credential.kind}")
+        if not user:
+            raise ValueError("the user id is empty")
+        with self._lock:
+            if isinstance(credential, OAuthToken):
+                access = self._nonempty(credential.access_token.get_secret_value())
+                expires_at = credential.expires_at
+                if expires_at is None:
+                    expires_at = self._expiry_from_now()
+                self._put(vendor, access, _Account(user, expires_at=expires_at))
+                if credential.refresh_token is not None:
+                    refresh = self._nonempty(_secret(credential.refresh_token))
+                    self._put_refresh(vendor, refresh, user)
+                if credential.application_key is not None:
+                    self._own(vendor, _secret(credential.application_key))
+            elif isinstance(credential, ApiKey):
+                self._put(vendor, self._nonempty(_secret(credential.api_key)), _Account(user))
+            else:
+                key = self._nonempty(_secret(credential.key))
+                secret = self._nonempty(_secret(credential.secret))
+                self._put(vendor, key, _Account(user, secret=secret))
+                self._own(vendor, secret)
+
+    def add_key(self, vendor: str, key: str, user: str) -> None:
+        """An account given by its key alone (the simulator's ``accounts=``): the secret or
+        refresh token it needs is ``companion(key, ...)``."""
+        kind = _kind(vendor)
+        if kind is CredentialKind.OAUTH:
+            self.add(vendor, user, OAuthToken.bearer(key, refresh_token=companion(key, "refresh")))
+        elif kind is CredentialKind.API_KEY:
+            self.add(vendor, user, ApiKey.of(key))
+        else:
+            self.add(vendor, user, KeyAndSecret.of(key, companion(key, "secret")))
+
+    def revoke(self, vendor: str, credential: AnyCredential) -> str | None:
+        """The vendor forgets ``credential`` (its key, and an OAuth token's refresh token); the
+        account and its devices stay. Returns the user it was, or None if unknown."""
+        _kind(vendor)
+        with self._lock:
+            if isinstance(credential, OAuthToken):
+                self._refresh[vendor].pop(_secret(credential.refresh_token), None)
+                account = self._keys[vendor].pop(_secret(credential.access_token), None)
+            elif isinstance(credential, ApiKey):
+                account = self._keys[vendor].pop(_secret(credential.api_key), None)
+            else:
+                account = self._keys[vendor].pop(_secret(credential.key), None)
+        return account.user if account else None
+
+    # -- checking --------------------------------------------------------------------------------
+
+    def bearer(self, vendor: str, token: str) -> str:
+        """The user an OAuth access token is for; ``Unauthorized`` if unknown or expired."""
+        with self._lock:
+            account = self._keys[vendor].get(token)
+        if account is None:
+            raise Unauthorized("unknown access token")
+        if account.expires_at is not None and account.expires_at <= self._clock():
+            raise Unauthorized("the access token has expired")
+        return account.user
+
+    def api_key(self, vendor: str, key: str) -> str:
+        with self._lock:
+            account = self._keys[vendor].get(key)
+        if account is None:
+            raise Unauthorized("unknown API key")
+        return account.user
+
+    def key_and_secret(self, vendor: str, key: str) -> tuple[str, str]:
+        """``(user, secret)`` of a key; ``Unauthorized`` if unknown."""
+        with self._lock:
+            account = self._keys[vendor].get(key)
+        if account is None or account.secret is None:
+            raise Unauthorized("unknown token")
+        return account.user, account.secret
+
+    def refresh(self, vendor: str, refresh_token: str) -> dict[str, Any]:
+        """Renew: a new access token and a new refresh token (the old refresh token is spent;
+        the old access token lives until it expires). The RFC 6749 section 5.1 answer."""
+        with self._lock:
+            user = self._refresh[vendor].pop(refresh_token, None)
+            if user is None:
+                raise OAuthError(400, "invalid_grant", "the refresh token is unknown or spent")
+            access = f"{vendor}-access-{secrets.token_hex(16)}"
+            rotated = f"{vendor}-refresh-{secrets.token_hex(16)}"
+            self._put(vendor, access, _Account(user, expires_at=self._expiry_from_now()))
+            self._put_refresh(vendor, rotated, user)
+        answer: dict[str, Any] = {
+            "access_token": access,
+            "refresh_token": rotated,
+            "token_type": "bearer",
+        }
+        if self.token_lifetime is not None:
+            lifetime = float(self.token_lifetime)
+            answer["expires_in"] = int(lifetime) if lifetime.is_integer() else lifetime
+        return answer
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def owners(self, value: str) -> frozenset[str]:
+        """The vendors that issued or were given ``value`` as (part of) a credential."""
+        with self._lock:
+            return frozenset(self._owners.get(value, ()))
+
+    def expires_at(self, vendor: str, access_token: str) -> float | None:
+        with self._lock:
+            account = self._keys[vendor].get(access_token)
+        return account.expires_at if account else None
+
+    def users(self, vendor: str) -> list[str]:
+        with self._lock:
+            return sorted({account.user for account in self._keys[vendor].values()})
+
+    def by_key(self) -> dict[str, dict[str, str]]:
+        """``{vendor: {credential key: user}}`` (access token, key or API key)."""
+        with self._lock:
+            return {
+                vendor: {key: account.user for key, account in keys.items()}
+                for vendor, keys in self._keys.items()
+            }
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _expiry_from_now(self) -> float | None:
+        return None if self.token_lifetime is None else self._clock() + self.token_lifetime
+
+    def _put(self, vendor: str, key: str, account: _Account) -> None:
+        self._keys[vendor][key] = account
+        self._own(vendor, key)
+
+    def _put_refresh(self, vendor: str, token: str, user: str) -> None:
+        self._refresh[vendor][token] = user
+        self._own(vendor, token)
+
+    def _own(self, vendor: str, value: str) -> None:
+        if value:
+            self._owners.setdefault(value, set()).add(vendor)
+
+    @staticmethod
+    def _nonempty(value: str) -> str:
+        if not value or any(char.isspace() for char in value):
+            raise ValueError("a credential part is empty or contains white space")
+        return value
+
+
+def initial_devices(
+    vendor: str, devices: Iterable[SimDevice | Mapping[str, Any]] | None
+) -> list[SimDevice]:
+    """What an account starts with: ``devices`` (validated), or the default catalogue."""
+    if devices is None:
+        return default_catalogue(vendor)
+    return [d if isinstance(d, SimDevice) else parse(SimDevice, d) for d in devices]

@@ -1,12 +1,23 @@
 """The four built-in adapters: the vendor simulator's clouds, one per API style.
 
-One HTTP client class serves all four; only the vendor key and the declared style differ, which
-is the point: the processor that runs an adapter is chosen by its style, not by its code.
-The async one adds webhook verification (``PushAdapter``).
+One HTTP client class serves all four; the vendor key, the declared style and the credential
+differ, which is the point: the processor that runs an adapter is chosen by its style, not by
+its code. Each takes its vendor's own kind of credential and sends it that vendor's way:
+
+- ``sim-sync``, ``sim-optimistic``: ``OAUTH``, ``Authorization: Bearer <access token>`` (like
+  LIFX and Hue); they renew credentials at ``<vendor>/oauth/token`` (``CredentialRefresher``).
+- ``sim-async``: ``KEY_AND_SECRET``, signed like SwitchBot API v1.1 (``Authorization: <key>``,
+  ``t``, ``nonce``, ``sign``); also verifies the vendor's webhook pushes (``PushAdapter``).
+- ``sim-polling``: ``API_KEY``, ``X-Api-Key: <key>`` (like Govee's ``Govee-API-Key``).
+
+A credential of another kind (another vendor's) is refused with
+``InvalidAuthorizationCredential`` before any request is built, so it is never sent.
 
 Settings: ``SIMULATOR_URL`` (default ``http://127.0.0.1:8765``); the webhook secret is the
 secret ``SIM_WEBHOOK_SECRET`` when the context has a secret source, else the environment
-variable of that name, else ``local-webhook-secret`` (the simulator's default).
+variable of that name, else ``local-webhook-secret`` (the simulator's default). The OAuth client
+is ``SIM_CLIENT_ID`` / ``SIM_CLIENT_SECRET`` (secret source, then environment), else the
+simulator's fixed local client ``sim-client`` / ``sim-client-secret``.
 
 HTTP answers become ``skill.errors``: 401/403 -> ``InvalidAuthorizationCredential``,
 404 -> ``NoSuchEndpoint``, 429 -> ``RateLimited`` (with ``Retry-After``), 400 -> ``InvalidValue``,
@@ -17,9 +28,11 @@ would send them looking for one they do not have), other 4xx -> ``InternalError`
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import time
+import uuid
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from functools import cached_property
@@ -46,20 +59,29 @@ from skill.errors import (
     InvalidValue,
     NoSuchEndpoint,
     RateLimited,
+    SkillError,
 )
 from skill.plugins import (
     Accepted,
     AdapterContext,
+    AnyCredential,
+    ApiKey,
+    CredentialKind,
     Device,
+    KeyAndSecret,
     Notification,
+    OAuthToken,
     Style,
     WebhookRequest,
 )
 
 __all__ = [
+    "DEFAULT_CLIENT_ID",
+    "DEFAULT_CLIENT_SECRET",
     "DEFAULT_SIMULATOR_URL",
     "DEFAULT_WEBHOOK_SECRET",
     "SimulatorAdapter",
+    "SimulatorOAuthAdapter",
     "SimulatorPushAdapter",
     "create_async",
     "create_optimistic",
@@ -69,6 +91,8 @@ __all__ = [
 
 DEFAULT_SIMULATOR_URL = "http://127.0.0.1:8765"
 DEFAULT_WEBHOOK_SECRET = "local-webhook-secret"
+DEFAULT_CLIENT_ID = "sim-client"
+DEFAULT_CLIENT_SECRET = "sim-client-secret"
 REQUEST_TIMEOUT_SECONDS = 2.0
 MAX_NOTIFICATION_BYTES = 64 * 1024
 #: Replay window: a signed push older than this, or this far ahead of our clock, is refused.
@@ -119,6 +143,15 @@ class _Offline(_Wire):
     status: Literal["offline"]
 
 
+class _TokenAnswer(_Wire):
+    """RFC 6749 section 5.1."""
+
+    access_token: str = Field(min_length=1)
+    refresh_token: str | None = None
+    expires_in: float | None = Field(default=None, ge=0)
+    token_type: str = "bearer"
+
+
 class _Push(_Wire):
     device_id: str = Field(min_length=1)
     request_id: str | None = None
@@ -131,7 +164,11 @@ W = TypeVar("W", bound=_Wire)
 
 
 class SimulatorAdapter:
-    """A simulated vendor's cloud over HTTP; ``style`` tells the processor how it answers."""
+    """A simulated vendor's cloud over HTTP; ``style`` tells the processor how it answers,
+    ``credential_kind`` what the user's credential is (and so how it is sent).
+
+    ``clock`` and ``nonces`` are injectable so tests can check a signed request exactly.
+    """
 
     def __init__(
         self,
@@ -139,46 +176,78 @@ class SimulatorAdapter:
         style: Style,
         base_url: str,
         *,
+        credential_kind: CredentialKind,
         timeout: float = REQUEST_TIMEOUT_SECONDS,
         session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+        nonces: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self.name = name
         self.style = style
-        self.base_url = f"{base_url.rstrip('/')}/{name}/v1"
+        self.credential_kind = credential_kind
+        self.root_url = base_url.rstrip("/")
+        self.base_url = f"{self.root_url}/{name}/v1"
         self.timeout = timeout
         self._session = session or _session()
+        self._clock = clock
+        self._nonces = nonces
 
-    def identify_user(self, token: str) -> str:
-        return _parse(_Me, self._call("GET", token, "/me")).user_id
+    def identify_user(self, credential: AnyCredential) -> str:
+        """The simulator's id of the account (never a part of the credential)."""
+        return _parse(_Me, self._call("GET", credential, "/me")).user_id
 
-    def list_devices(self, token: str) -> list[Device]:
+    def list_devices(self, credential: AnyCredential) -> list[Device]:
         try:
-            devices = _DEVICES.validate_python(self._call("GET", token, "/devices"))
+            devices = _DEVICES.validate_python(self._call("GET", credential, "/devices"))
         except ValidationError as exc:
             raise EndpointUnreachable(f"{self.name} sent a malformed device list") from exc
         return [_device(device) for device in devices]
 
-    def read_state(self, token: str, device_id: str) -> BulbState:
-        answer = self._call("GET", token, _device_path(device_id, "state"))
+    def read_state(self, credential: AnyCredential, device_id: str) -> BulbState:
+        answer = self._call("GET", credential, _device_path(device_id, "state"))
         return _bulb_state(_parse(_State, answer))
 
-    def execute(self, token: str, device_id: str, change: Change) -> BulbState | Accepted:
+    def execute(
+        self, credential: AnyCredential, device_id: str, change: Change
+    ) -> BulbState | Accepted:
         """Send ``change``; a sync vendor answers with the state, the others with a receipt."""
         body = change.model_dump(mode="json", exclude_none=True)
-        answer = self._call("POST", token, _device_path(device_id, "commands"), body)
+        answer = self._call("POST", credential, _device_path(device_id, "commands"), body)
         if _is_offline(answer):
             raise EndpointUnreachable(f"{self.name} says device {device_id!r} is offline")
         if self.style is Style.SYNC:
             return _bulb_state(_parse(_State, answer))
         return Accepted(reference=_parse(_Receipt, answer).request_id)
 
-    def _call(self, method: str, token: str, path: str, body: Any = None) -> Any:
+    def auth_headers(self, credential: AnyCredential) -> dict[str, str]:
+        """How this vendor is shown ``credential``; ``InvalidAuthorizationCredential`` for a
+        credential of another kind or a malformed one (then nothing is sent)."""
+        kind = self.credential_kind
+        if getattr(credential, "kind", None) != kind:
+            other = getattr(credential, "kind", type(credential).__name__)
+            raise InvalidAuthorizationCredential(
+                f"{self.name} takes {kind} credentials, not {other}: not this vendor's"
+            )
+        if isinstance(credential, OAuthToken):
+            return {"Authorization": f"Bearer {_part(self.name, credential.access_token)}"}
+        if isinstance(credential, ApiKey):
+            return {"X-Api-Key": _part(self.name, credential.api_key)}
+        if isinstance(credential, KeyAndSecret):
+            key, secret = _part(self.name, credential.key), _part(self.name, credential.secret)
+            t = str(int(round(self._clock() * 1000)))
+            nonce = self._nonces()
+            return {"Authorization": key, "t": t, "nonce": nonce,
+                    "sign": request_signature(key, secret, t, nonce)}
+        raise InvalidAuthorizationCredential(f"{self.name} cannot use this credential")
+
+    def _call(self, method: str, credential: AnyCredential, path: str, body: Any = None) -> Any:
         """One vendor request: errors mapped, JSON decoded (a non-JSON body is malformed)."""
+        headers = self.auth_headers(credential)
         try:
             response = self._session.request(
                 method,
                 self.base_url + path,
-                headers={"Authorization": f"Bearer {token}"},
+                headers=headers,
                 json=body,
                 timeout=self.timeout,
             )
@@ -193,8 +262,90 @@ class SimulatorAdapter:
             raise EndpointUnreachable(f"{self.name} sent a body that is not JSON") from exc
 
 
+class SimulatorOAuthAdapter(SimulatorAdapter):
+    """A simulated OAuth vendor (``sim-sync``, ``sim-optimistic``): also renews credentials at
+    the vendor's token endpoint (``CredentialRefresher``), a separate class so that only these
+    adapters satisfy that protocol.
+
+    ``client`` returns ``(client id, client secret)``, called at each refresh, never before.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        style: Style,
+        base_url: str,
+        *,
+        client: Callable[[], tuple[str, str]] = lambda: (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
+        timeout: float = REQUEST_TIMEOUT_SECONDS,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(
+            name, style, base_url, credential_kind=CredentialKind.OAUTH, timeout=timeout,
+            session=session, clock=clock,
+        )
+        self.token_url = f"{self.root_url}/{name}/oauth/token"
+        self._client = client
+
+    def refresh_credential(self, credential: OAuthToken) -> OAuthToken:
+        """A fresh credential from ``POST <vendor>/oauth/token`` (RFC 6749 section 6): the new
+        access token, the rotated refresh token (the old one when the answer has none),
+        ``expires_at`` from ``expires_in`` (None when absent), other fields kept.
+
+        A dead refresh token (400 ``invalid_grant``, any other 400/401/403 that does not blame
+        the client) -> ``InvalidAuthorizationCredential``; the client refused
+        (``invalid_client`` and the like) -> ``InternalError``; 429 -> ``RateLimited``; 5xx,
+        timeouts, a body without ``access_token`` -> ``EndpointUnreachable``.
+        """
+        if not isinstance(credential, OAuthToken):
+            kind = getattr(credential, "kind", type(credential).__name__)
+            raise InvalidAuthorizationCredential(
+                f"{self.name} renews OAuth credentials, not {kind}"
+            )
+        if credential.refresh_token is None or not credential.refresh_token.get_secret_value():
+            raise InvalidAuthorizationCredential(
+                f"this {self.name} credential has no refresh token: connect {self.name} again"
+            )
+        client_id, client_secret = self._client()
+        try:
+            response = self._session.post(
+                self.token_url,
+                data={
+                    "grant_type": "refresh_token",
+                    "refresh_token": credential.refresh_token.get_secret_value(),
+                    "client_id": client_id,
+                    "client_secret": client_secret,
+                },
+                timeout=self.timeout,
+            )
+        except requests.Timeout as exc:
+            raise EndpointUnreachable(f"{self.name}'s token endpoint did not answer") from exc
+        except requests.RequestException as exc:
+            raise EndpointUnreachable(f"{self.name}'s token endpoint cannot be reached") from exc
+        if response.status_code >= 400:
+            raise _token_error(self.name, response)
+        try:
+            answer = _TokenAnswer.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise EndpointUnreachable(
+                f"{self.name}'s token endpoint sent a malformed answer"
+            ) from exc
+        return OAuthToken.model_validate(
+            {
+                "access_token": answer.access_token,
+                "refresh_token": answer.refresh_token or credential.refresh_token,
+                "expires_at": (
+                    None if answer.expires_in is None else self._clock() + answer.expires_in
+                ),
+                "application_key": credential.application_key,
+            }
+        )
+
+
 class SimulatorPushAdapter(SimulatorAdapter):
-    """The ``async`` simulator adapter: also verifies and reads the vendor's webhook pushes.
+    """The ``async`` simulator adapter (key and secret, signed requests): also verifies and
+    reads the vendor's webhook pushes.
 
     A separate class so that only this adapter satisfies ``PushAdapter``.
     """
@@ -208,10 +359,13 @@ class SimulatorPushAdapter(SimulatorAdapter):
         timeout: float = REQUEST_TIMEOUT_SECONDS,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
+        nonces: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
-        super().__init__(name, Style.ASYNC, base_url, timeout=timeout, session=session)
+        super().__init__(
+            name, Style.ASYNC, base_url, credential_kind=CredentialKind.KEY_AND_SECRET,
+            timeout=timeout, session=session, clock=clock, nonces=nonces,
+        )
         self._secret_source = secret
-        self._clock = clock
 
     @cached_property
     def _secret(self) -> bytes:
@@ -257,8 +411,11 @@ class SimulatorPushAdapter(SimulatorAdapter):
 # -- factories (entry points ``sim-*`` of ``bulb_skill.adapters``) -------------------------------
 
 
-def create_sync(ctx: AdapterContext) -> SimulatorAdapter:
-    return SimulatorAdapter("sim-sync", Style.SYNC, _base_url(ctx), timeout=_timeout(ctx))
+def create_sync(ctx: AdapterContext) -> SimulatorOAuthAdapter:
+    return SimulatorOAuthAdapter(
+        "sim-sync", Style.SYNC, _base_url(ctx), client=lambda: _oauth_client(ctx),
+        timeout=_timeout(ctx),
+    )
 
 
 def create_async(ctx: AdapterContext) -> SimulatorPushAdapter:
@@ -267,14 +424,18 @@ def create_async(ctx: AdapterContext) -> SimulatorPushAdapter:
     )
 
 
-def create_optimistic(ctx: AdapterContext) -> SimulatorAdapter:
-    return SimulatorAdapter(
-        "sim-optimistic", Style.OPTIMISTIC, _base_url(ctx), timeout=_timeout(ctx)
+def create_optimistic(ctx: AdapterContext) -> SimulatorOAuthAdapter:
+    return SimulatorOAuthAdapter(
+        "sim-optimistic", Style.OPTIMISTIC, _base_url(ctx), client=lambda: _oauth_client(ctx),
+        timeout=_timeout(ctx),
     )
 
 
 def create_polling(ctx: AdapterContext) -> SimulatorAdapter:
-    return SimulatorAdapter("sim-polling", Style.POLLING, _base_url(ctx), timeout=_timeout(ctx))
+    return SimulatorAdapter(
+        "sim-polling", Style.POLLING, _base_url(ctx), credential_kind=CredentialKind.API_KEY,
+        timeout=_timeout(ctx),
+    )
 
 
 def _base_url(ctx: AdapterContext) -> str:
@@ -291,6 +452,22 @@ def _webhook_secret(ctx: AdapterContext) -> str:
     return ctx.environ.get("SIM_WEBHOOK_SECRET") or DEFAULT_WEBHOOK_SECRET
 
 
+def _oauth_client(ctx: AdapterContext) -> tuple[str, str]:
+    """``(client id, client secret)``: the secret source, the environment, the local default."""
+
+    def setting(name: str, default: str) -> str:
+        if ctx.secrets is not None:
+            try:
+                return ctx.secret(name)
+            except KeyError:
+                pass
+        return ctx.environ.get(name) or default
+
+    return setting("SIM_CLIENT_ID", DEFAULT_CLIENT_ID), setting(
+        "SIM_CLIENT_SECRET", DEFAULT_CLIENT_SECRET
+    )
+
+
 # -- helpers ---------------------------------------------------------------------------------
 
 
@@ -301,6 +478,49 @@ def _session() -> requests.Session:
     session.trust_env = False
     session.headers.update({"Accept": "application/json", "User-Agent": "bulb-skill/sim-adapter"})
     return session
+
+
+def request_signature(key: str, secret: str, t: str, nonce: str) -> str:
+    """``sign`` header of ``sim-async`` (SwitchBot API v1.1's scheme): upper-case base64 of
+    HMAC-SHA256(secret, key + t + nonce)."""
+    digest = hmac.new(secret.encode(), f"{key}{t}{nonce}".encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode().upper()
+
+
+def _part(vendor: str, value: Any) -> str:
+    """A secret part of a credential, fit for a header; ``InvalidAuthorizationCredential``
+    when empty or holding white space (it could not be a credential of this vendor)."""
+    text = value.get_secret_value() if value is not None else ""
+    if not text or any(char.isspace() or not char.isprintable() for char in text):
+        raise InvalidAuthorizationCredential(f"the {vendor} credential is empty or malformed")
+    return text
+
+
+_NOT_THE_USERS_FAULT = frozenset(
+    {"invalid_client", "unauthorized_client", "unsupported_grant_type", "invalid_request",
+     "invalid_scope"}
+)
+
+
+def _token_error(vendor: str, response: requests.Response) -> SkillError:
+    """A token endpoint's refusal (RFC 6749 section 5.2) as a typed error."""
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    code = body.get("error") if isinstance(body, dict) else None
+    code = code if isinstance(code, str) else ""
+    detail = f"{vendor}'s token endpoint answered {status} {code}".rstrip()
+    if status in (400, 401, 403):
+        if code in _NOT_THE_USERS_FAULT:
+            return InternalError(f"{detail}: this deployment's OAuth client or request is wrong")
+        return InvalidAuthorizationCredential(f"{detail}: connect {vendor} again")
+    if status == 429:
+        return RateLimited(detail, retry_after=_retry_after(response.headers.get("Retry-After")))
+    if status >= 500:
+        return EndpointUnreachable(detail)
+    return InternalError(detail)
 
 
 def _device_path(device_id: str, leaf: str) -> str:

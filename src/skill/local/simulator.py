@@ -14,21 +14,45 @@ Example::
 
     with VendorSimulator(latency=0, transition=0.1) as sim:
         requests.get(f"{sim.url}/sim-sync/v1/devices",
-                     headers={"Authorization": "Bearer demo-token"}).json()
+                     headers={"Authorization": "Bearer demo-sim-sync-credential"}).json()
         sim.set_state("sim-async", "color-1", on=True)  # a change made outside Alexa
         sim.commands("sim-polling")                     # what the vendor was asked to do
+        sim.foreign_credentials()                       # {"sim-sync": 0, ...}
 
-Vendor API (``Authorization: Bearer <token>``; latency applies):
+Accounts and credentials: each vendor takes its own kind of credential (``CREDENTIAL_KINDS``),
+sent its own way, and knows its accounts by their key (``accounts=`` ``{vendor: {key: user}}``,
+``add_account``). Every vendor starts with the demo user ``demo-user`` (``demo_credential``):
+
+- ``sim-sync``, ``sim-optimistic`` (OAuth, like LIFX and Hue): ``Authorization: Bearer <access
+  token>``. Access tokens expire after ``token_lifetime``; ``POST /<vendor>/oauth/token``
+  (form ``grant_type=refresh_token``, ``refresh_token``, ``client_id`` ``sim-client``,
+  ``client_secret`` ``sim-client-secret``) answers ``{"access_token", "refresh_token",
+  "expires_in", "token_type": "bearer"}`` and spends the refresh token; an unknown one is
+  400 ``{"error": "invalid_grant"}``.
+- ``sim-async`` (key and secret, like SwitchBot API v1.1): ``Authorization: <key>``, ``t`` (ms
+  since the epoch, within 5 minutes), ``nonce``, and ``sign`` = upper-case base64 of
+  HMAC-SHA256(secret, key + t + nonce) (``request_signature``).
+- ``sim-polling`` (API key, like Govee's ``Govee-API-Key``): ``X-Api-Key: <key>``.
+
+A vendor refuses any other credential with 401, and counts every *foreign* credential it is
+shown, anywhere in the headers, query, a token request's form or a JSON body: a value another
+simulated vendor issued or was given, or a JWT (the skill's own Cognito tokens; no vendor here
+issues one). ``foreign_credentials()`` must stay all zeros: a skill that shows one vendor's
+secret to another has a leak.
+
+Vendor API (latency applies):
 ``GET /<vendor>/v1/me``, ``GET /<vendor>/v1/devices``, ``GET /<vendor>/v1/devices/{id}/state``,
 ``POST /<vendor>/v1/devices/{id}/commands`` (body: any of on, brightness, color,
-color_temperature). An offline bulb answers a command with 200 ``{"status": "offline"}``.
+color_temperature), ``POST /<vendor>/oauth/token`` (OAuth vendors). An offline bulb answers a
+command with 200 ``{"status": "offline"}``.
 
 Test hooks (no auth, no latency, loopback clients only), mirroring the Python methods:
 ``GET /_sim/health``, ``POST /_sim/reset``, ``POST /_sim/webhook`` ``{"url", "secret"?}``,
 ``POST /_sim/wait-idle?timeout=s``, ``GET /_sim/log?vendor=&kind=&device_id=``,
-``GET /_sim/deliveries``, ``POST /_sim/<vendor>/devices`` (a device), and on
-``/_sim/<vendor>/devices/{id}``: ``GET`` (state), ``PATCH`` (a physical change: attributes
-and/or ``online``), ``DELETE``. Hooks act on ``demo-user`` unless ``?user=<id>``.
+``GET /_sim/deliveries``, ``GET /_sim/foreign`` (foreign credentials seen, per vendor),
+``GET /_sim/refreshes`` (OAuth refreshes, per vendor), ``POST /_sim/<vendor>/devices`` (a
+device), and on ``/_sim/<vendor>/devices/{id}``: ``GET`` (state), ``PATCH`` (a physical change:
+attributes and/or ``online``), ``DELETE``. Hooks act on ``demo-user`` unless ``?user=<id>``.
 
 ``dispatch`` is the single place a request is decided; a fault-injection layer wraps it
 (``sim.dispatch = faulty(sim.dispatch)``) without touching HTTP.
@@ -37,6 +61,7 @@ and/or ``online``), ``DELETE``. Hooks act on ``demo-user`` unless ``?user=<id>``
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import hmac
 import ipaddress
@@ -51,38 +76,52 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any
 
 from skill.local._sim_http import SimRequest, SimResponse, SimServer
 from skill.local._sim_model import (
-    DEMO_TOKEN,
+    CREDENTIAL_KINDS,
+    DEFAULT_TOKEN_LIFETIME,
     DEMO_USER,
+    OAUTH_CLIENT_ID,
+    OAUTH_CLIENT_SECRET,
     VENDORS,
+    Accounts,
     Attributes,
     BadRequest,
     Conflict,
     NotFound,
+    OAuthError,
     PhysicalChange,
     SimDevice,
+    Unauthorized,
     applied,
     check_supported,
-    default_catalogue,
+    demo_credential,
+    initial_devices,
+    looks_like_jwt,
     parse,
 )
 from skill.local._sim_scheduler import Lane
+from skill.plugins import AnyCredential, CredentialKind, OAuthToken
 
 __all__ = [
+    "CREDENTIAL_KINDS",
+    "DEFAULT_TOKEN_LIFETIME",
     "DEFAULT_WEBHOOK_SECRET",
-    "DEMO_TOKEN",
     "DEMO_USER",
+    "OAUTH_CLIENT_ID",
+    "OAUTH_CLIENT_SECRET",
     "VENDORS",
     "SimRequest",
     "SimResponse",
     "VendorSimulator",
+    "demo_credential",
+    "request_signature",
     "sign",
 ]
 
@@ -94,6 +133,11 @@ PUSH_TIMEOUT_SECONDS = 2.0
 LOG_LIMIT = 10_000
 #: A failed push (connection error or 5xx) is tried again after these delays, as vendors do.
 PUSH_RETRY_DELAYS = (0.2, 1.0)
+#: ``sim-async`` refuses a signed request whose ``t`` is further than this from its clock.
+SIGNATURE_WINDOW_SECONDS = 300.0
+#: Foreign-credential sightings kept (each: when, which vendor, whose credential, where).
+SIGHTINGS_LIMIT = 1000
+
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     """``X-Sim-Signature`` value: ``sha256=`` HMAC-SHA256 of ``"{timestamp}.{body}"``."""
@@ -101,17 +145,29 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest.hexdigest()}"
 
 
+def request_signature(key: str, secret: str, t: str, nonce: str) -> str:
+    """``sim-async``'s ``sign`` header, as SwitchBot API v1.1 defines it: upper-case base64 of
+    HMAC-SHA256(secret, key + t + nonce)."""
+    digest = hmac.new(secret.encode(), f"{key}{t}{nonce}".encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode().upper()
+
+
 @dataclass(frozen=True, slots=True)
 class _Route:
     method: str
     pattern: re.Pattern[str]
-    kind: str  # log name for vendor API routes ("me", "devices", "state", "command"), else hook
+    kind: str  # log name of vendor API routes (me, devices, state, command, token), else hook
     handler: str  # method name on VendorSimulator
-    api: bool = False  # vendor API (bearer auth, latency, logged) rather than a test hook
+    api: bool = False  # vendor API (latency, logged) rather than a test hook
+    #: How an API route is authorised: "credential" (the vendor's own), "client" (OAuth client
+    #: in the form: the token endpoint).
+    auth: str = "credential"
 
 
-def _route(method: str, path: str, kind: str, handler: str, api: bool = False) -> _Route:
-    return _Route(method, re.compile(f"^{path}$"), kind, handler, api)
+def _route(
+    method: str, path: str, kind: str, handler: str, api: bool = False, auth: str = "credential"
+) -> _Route:
+    return _Route(method, re.compile(f"^{path}$"), kind, handler, api, auth)
 
 
 _VENDOR = r"/(?P<vendor>[a-z0-9_-]+)"
@@ -124,6 +180,8 @@ _ROUTES = (
     _route("POST", "/_sim/wait-idle", "hook", "_hook_wait_idle"),
     _route("GET", "/_sim/log", "hook", "_hook_log"),
     _route("GET", "/_sim/deliveries", "hook", "_hook_deliveries"),
+    _route("GET", "/_sim/foreign", "hook", "_hook_foreign"),
+    _route("GET", "/_sim/refreshes", "hook", "_hook_refreshes"),
     _route("POST", f"/_sim{_VENDOR}/devices", "hook", "_hook_add_device"),
     _route("GET", f"/_sim{_VENDOR}{_DEVICE}", "hook", "_hook_read_device"),
     _route("PATCH", f"/_sim{_VENDOR}{_DEVICE}", "hook", "_hook_change_device"),
@@ -132,6 +190,7 @@ _ROUTES = (
     _route("GET", f"{_VENDOR}/v1/devices", "devices", "_api_devices", api=True),
     _route("GET", f"{_VENDOR}/v1{_DEVICE}/state", "state", "_api_state", api=True),
     _route("POST", f"{_VENDOR}/v1{_DEVICE}/commands", "command", "_api_command", api=True),
+    _route("POST", f"{_VENDOR}/oauth/token", "token", "_api_token", api=True, auth="client"),
 )
 
 
@@ -140,7 +199,14 @@ class VendorSimulator:
 
     ``latency`` is the mean answer time of the vendor API (jittered, from a seeded RNG so runs
     repeat); ``transition`` is how long a 202-command takes to reach the bulb.
-    ``accounts`` maps bearer tokens to user ids; each account starts with ``default_catalogue``.
+
+    ``accounts`` is ``{vendor: {credential key: user id}}``, the key being the access token
+    (OAuth), the key (key and secret) or the API key; the secret (``sim-async``) or refresh token
+    (OAuth) of an account given this way is the key with its ``-credential`` suffix replaced by
+    ``-secret`` / ``-refresh``. None (the default): ``demo-user`` at every vendor with
+    ``demo_credential(vendor)``. A vendor left out has no account; ``add_account`` adds any
+    credential. Each new account starts with ``default_catalogue``. OAuth access tokens live
+    ``token_lifetime`` seconds (None: forever); ``clock`` is the vendors' time.
     """
 
     def __init__(
@@ -152,8 +218,10 @@ class VendorSimulator:
         transition: float = 0.6,
         webhook_url: str | None = None,
         webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
-        accounts: Mapping[str, str] | None = None,
+        accounts: Mapping[str, Mapping[str, str]] | None = None,
+        token_lifetime: float | None = DEFAULT_TOKEN_LIFETIME,
         seed: int = 0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.host = host
         self.port = port
@@ -161,12 +229,25 @@ class VendorSimulator:
         self.transition = transition
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
-        self.accounts = dict(accounts or {DEMO_TOKEN: DEMO_USER})
+        self._clock = clock
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
-        self._devices: dict[str, dict[str, dict[str, SimDevice]]] = {}
+        self._accounts = Accounts(token_lifetime, clock)
+        self._initial: dict[str, dict[str, list[SimDevice]]] = {vendor: {} for vendor in VENDORS}
+        self._devices: dict[str, dict[str, dict[str, SimDevice]]] = {v: {} for v in VENDORS}
+        self._foreign = dict.fromkeys(VENDORS, 0)
+        self._sightings: deque[dict[str, Any]] = deque(maxlen=SIGHTINGS_LIMIT)
+        self._refreshes = dict.fromkeys(VENDORS, 0)
         self._log: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
         self._deliveries: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
+        if accounts is None:
+            for vendor in VENDORS:
+                self.add_account(vendor, DEMO_USER, demo_credential(vendor))
+        else:
+            for vendor, keys in accounts.items():
+                for key, user in keys.items():
+                    self._accounts.add_key(vendor, key, user)
+                    self._open(vendor, user, None)
         self._transitions = Lane("sim-transitions")
         self._pushes = Lane("sim-pushes")
         self._server: SimServer | None = None
@@ -228,16 +309,78 @@ class VendorSimulator:
     # -- test hooks (Python) -----------------------------------------------------------------
 
     def reset(self) -> None:
-        """Back to the default catalogue; clears logs and what is in flight (keeps the webhook)."""
+        """Every account back to the devices it started with; clears logs, counters (foreign
+        credentials, refreshes) and what is in flight. Keeps the webhook and the accounts with
+        their current credentials (a credential renewed since stays the valid one)."""
         self._transitions.cancel_all()
         self._pushes.cancel_all()
         with self._lock:
             self._devices = {
-                vendor: {user: _by_id(default_catalogue(vendor)) for user in self.accounts.values()}
-                for vendor in VENDORS
+                vendor: {user: _copies(devices) for user, devices in users.items()}
+                for vendor, users in self._initial.items()
             }
             self._log.clear()
             self._deliveries.clear()
+            self._foreign = dict.fromkeys(VENDORS, 0)
+            self._sightings.clear()
+            self._refreshes = dict.fromkeys(VENDORS, 0)
+
+    # -- accounts ------------------------------------------------------------------------------
+
+    def add_account(
+        self,
+        vendor: str,
+        user_id: str,
+        credential: AnyCredential,
+        *,
+        devices: Iterable[SimDevice | Mapping[str, Any]] | None = None,
+    ) -> None:
+        """``vendor`` accepts ``credential`` (of its kind: ``ValueError`` otherwise) for the
+        account ``user_id``. A new account starts with ``devices`` (default: the catalogue);
+        an existing one (another credential for the same account) keeps its devices. An OAuth
+        token without ``expires_at`` lives ``token_lifetime`` from now; its refresh token, if
+        any, can be renewed at the token endpoint."""
+        self._accounts.add(vendor, user_id, credential)
+        self._open(vendor, user_id, devices)
+
+    def revoke(self, vendor: str, credential: AnyCredential) -> None:
+        """``vendor`` forgets ``credential`` (401 from now on); the account and its devices
+        stay. A no-op for a credential it does not know."""
+        self._accounts.revoke(vendor, credential)
+
+    def demo_credential(self, vendor: str) -> AnyCredential:
+        """The demo user's credential at ``vendor`` (``demo_credential(vendor)``), with the
+        expiry this simulator gave its access token (OAuth)."""
+        credential = demo_credential(vendor)
+        if isinstance(credential, OAuthToken):
+            access = credential.access_token.get_secret_value()
+            return demo_credential(vendor, expires_at=self._accounts.expires_at(vendor, access))
+        return credential
+
+    @property
+    def accounts(self) -> Mapping[str, Mapping[str, str]]:
+        """``{vendor: {credential key: user id}}``, read-only (``add_account`` / ``revoke``)."""
+        return MappingProxyType(
+            {vendor: MappingProxyType(keys) for vendor, keys in self._accounts.by_key().items()}
+        )
+
+    def foreign_credentials(self) -> dict[str, int]:
+        """Per vendor (every vendor, zeros included), how many foreign credentials it was shown:
+        another simulated vendor's, or a JWT. Anything but zeros is a leak."""
+        with self._lock:
+            return dict(self._foreign)
+
+    def foreign_sightings(self) -> list[dict[str, Any]]:
+        """Each foreign credential seen, oldest first: ``at, vendor, path, owner`` (the vendor
+        whose it is, or ``"jwt"``) and ``where`` (``header <name>``, ``query <name>``, ``form
+        <name>``); never the value itself."""
+        with self._lock:
+            return [dict(entry) for entry in self._sightings]
+
+    def refreshes(self) -> dict[str, int]:
+        """Per vendor (every vendor, zeros included), how many OAuth refreshes it granted."""
+        with self._lock:
+            return dict(self._refreshes)
 
     def state(self, vendor: str, device_id: str, *, user: str = DEMO_USER) -> dict[str, Any]:
         """The bulb's physical state (what the vendor API would report), without logging a call."""
@@ -324,12 +467,17 @@ class VendorSimulator:
         try:
             if route.api:
                 self._cloud(params["vendor"])
-                user = self._authenticate(request)
+            if route.api and route.auth == "credential":
+                user = self._authenticate(request, params["vendor"])
                 params["user"] = user
             response = getattr(self, route.handler)(request, **params)
-        except _Unauthorized as exc:
-            response = SimResponse.error(
-                401, "unauthorized", str(exc), {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        except Unauthorized as exc:
+            response = _unauthorized(params.get("vendor", ""), str(exc))
+        except OAuthError as exc:
+            response = SimResponse.json(
+                exc.status,
+                {"error": exc.code, "error_description": exc.description},
+                {"Cache-Control": "no-store"},
             )
         except NotFound as exc:
             response = SimResponse.error(404, "not_found", str(exc))
@@ -342,7 +490,13 @@ class VendorSimulator:
         return response
 
     def _serve(self, request: SimRequest) -> SimResponse:
-        """What the HTTP server calls: vendor latency, then ``dispatch``; a crash is a 500."""
+        """What the HTTP server calls: foreign credentials counted (before ``dispatch`` and any
+        fault layer wrapped around it, so every one shown is seen), vendor latency, then
+        ``dispatch``; a crash is a 500."""
+        try:
+            self._inspect(request)
+        except Exception:
+            _log.exception("simulator failed to inspect %s %s", request.method, request.path)
         if not request.path.startswith("/_sim/"):
             time.sleep(self._latency())
         try:
@@ -397,6 +551,32 @@ class VendorSimulator:
             state = device.state_json()
         self._notify(vendor, user, device_id, state, request_id)
 
+    def _api_token(self, request: SimRequest, vendor: str) -> SimResponse:
+        """The OAuth token endpoint (RFC 6749 section 6): renew with a refresh token."""
+        if CREDENTIAL_KINDS[vendor] is not CredentialKind.OAUTH:
+            raise NotFound(f"{vendor} has no OAuth token endpoint")
+        form = _form(request)
+        if form is None:
+            raise OAuthError(400, "invalid_request", "the body must be a form (urlencoded)")
+        client_id, client_secret = form.get("client_id", ""), form.get("client_secret", "")
+        if not (
+            hmac.compare_digest(client_id.encode(), OAUTH_CLIENT_ID.encode())
+            and hmac.compare_digest(client_secret.encode(), OAUTH_CLIENT_SECRET.encode())
+        ):
+            raise OAuthError(401, "invalid_client", "unknown client or wrong client secret")
+        grant_type = form.get("grant_type")
+        if not grant_type:
+            raise OAuthError(400, "invalid_request", "grant_type is missing")
+        if grant_type != "refresh_token":
+            raise OAuthError(400, "unsupported_grant_type", f"{vendor} renews refresh tokens only")
+        refresh_token = form.get("refresh_token")
+        if not refresh_token:
+            raise OAuthError(400, "invalid_request", "refresh_token is missing")
+        answer = self._accounts.refresh(vendor, refresh_token)
+        with self._lock:
+            self._refreshes[vendor] += 1
+        return SimResponse.json(200, answer, {"Cache-Control": "no-store", "Pragma": "no-cache"})
+
     # -- test hooks (HTTP) ---------------------------------------------------------------------
 
     def _hook_health(self, request: SimRequest) -> SimResponse:
@@ -429,6 +609,12 @@ class VendorSimulator:
 
     def _hook_deliveries(self, request: SimRequest) -> SimResponse:
         return SimResponse.json(200, self.deliveries())
+
+    def _hook_foreign(self, request: SimRequest) -> SimResponse:
+        return SimResponse.json(200, self.foreign_credentials())
+
+    def _hook_refreshes(self, request: SimRequest) -> SimResponse:
+        return SimResponse.json(200, self.refreshes())
 
     def _hook_add_device(self, request: SimRequest, vendor: str) -> SimResponse:
         device = self.add_device(vendor, parse(SimDevice, request.body), user=_user(request))
@@ -479,12 +665,93 @@ class VendorSimulator:
             raise NotFound(f"no device {device_id!r}")
         return device
 
-    def _authenticate(self, request: SimRequest) -> str:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        user = self.accounts.get(token.strip()) if scheme.lower() == "bearer" else None
-        if user is None:
-            raise _Unauthorized("missing or invalid bearer token")
+    def _open(
+        self, vendor: str, user: str, devices: Iterable[SimDevice | Mapping[str, Any]] | None
+    ) -> None:
+        """Give a new account its first devices (and remember them for ``reset``)."""
+        with self._lock:
+            if user in self._initial[vendor]:
+                return
+            start = initial_devices(vendor, devices)
+            self._initial[vendor][user] = start
+            current = self._devices[vendor].setdefault(user, {})
+            for device_id, device in _copies(start).items():
+                current.setdefault(device_id, device)
+
+    def _authenticate(self, request: SimRequest, vendor: str) -> str:
+        """The account the request's credential is for, checked the vendor's way."""
+        headers = request.headers
+        kind = CREDENTIAL_KINDS[vendor]
+        if kind is CredentialKind.OAUTH:
+            scheme, _, token = headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthorized("missing bearer token")
+            return self._accounts.bearer(vendor, token.strip())
+        if kind is CredentialKind.API_KEY:
+            key = headers.get("x-api-key", "").strip()
+            if not key:
+                raise Unauthorized("missing X-Api-Key header")
+            return self._accounts.api_key(vendor, key)
+        key = headers.get("authorization", "").strip()
+        t, nonce = headers.get("t", "").strip(), headers.get("nonce", "").strip()
+        signature = headers.get("sign", "").strip()
+        if not (key and t and nonce and signature):
+            raise Unauthorized("missing Authorization, t, nonce or sign header")
+        user, secret = self._accounts.key_and_secret(vendor, key)
+        expected = request_signature(key, secret, t, nonce).encode()
+        if not hmac.compare_digest(expected, signature.upper().encode()):
+            raise Unauthorized("the request signature is wrong")
+        try:
+            sent = int(t)
+        except ValueError as exc:
+            raise Unauthorized("t must be milliseconds since the epoch") from exc
+        if abs(self._clock() * 1000 - sent) > SIGNATURE_WINDOW_SECONDS * 1000:
+            raise Unauthorized("t is too far from the vendor's clock (milliseconds expected)")
         return user
+
+    def _inspect(self, request: SimRequest) -> None:
+        """Count the foreign credentials a request to a vendor shows, each value once."""
+        vendor = request.path.lstrip("/").partition("/")[0]
+        if vendor not in VENDORS:
+            return
+        seen: dict[str, str] = {}
+        for name, value in request.headers.items():
+            for piece in _pieces(value):
+                seen.setdefault(piece, f"header {name}")
+        for name, value in request.query.items():
+            for piece in _pieces(value):
+                seen.setdefault(piece, f"query {name}")
+        for name, value in (_form(request) or {}).items():
+            for piece in _pieces(value):
+                seen.setdefault(piece, f"form {name}")
+        for value in _json_strings(request):
+            for piece in _pieces(value):
+                seen.setdefault(piece, "body")
+        sightings = []
+        for value, where in seen.items():
+            owners = self._accounts.owners(value)
+            if vendor in owners:
+                continue
+            if owners:
+                owner = ",".join(sorted(owners))
+            elif looks_like_jwt(value):
+                owner = "jwt"
+            else:
+                continue
+            sightings.append(
+                {"at": time.time(), "vendor": vendor, "path": request.path[:200],
+                 "owner": owner, "where": where}
+            )
+        if not sightings:
+            return
+        with self._lock:
+            self._foreign[vendor] += len(sightings)
+            self._sightings.extend(sightings)
+        for sighting in sightings:
+            _log.warning(
+                "%s was shown a foreign credential (%s's, in the %s)",
+                vendor, sighting["owner"], sighting["where"],
+            )
 
     def _latency(self) -> float:
         if self.latency <= 0:
@@ -501,6 +768,9 @@ class VendorSimulator:
         user: str | None,
         response: SimResponse,
     ) -> None:
+        # A token request's form carries the refresh token and client secret: never logged.
+        body = {"grant_type": (_form(request) or {}).get("grant_type")} if route.kind == "token" \
+            else _readable(request.body)
         entry = {
             "at": time.time(),
             "vendor": params.get("vendor"),
@@ -509,7 +779,7 @@ class VendorSimulator:
             "path": request.path,
             "user_id": user,
             "device_id": params.get("device_id"),
-            "body": _readable(request.body),
+            "body": body,
             "status": response.status,
             "request_id": response.headers.get("X-Request-Id"),
         }
@@ -576,8 +846,59 @@ class VendorSimulator:
             return None, str(exc)
 
 
-class _Unauthorized(Exception):
-    pass
+def _unauthorized(vendor: str, message: str) -> SimResponse:
+    headers = {}
+    if CREDENTIAL_KINDS.get(vendor) is CredentialKind.OAUTH:
+        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    return SimResponse.error(401, "unauthorized", message, headers)
+
+
+def _form(request: SimRequest) -> dict[str, str] | None:
+    """A urlencoded form body as a dict (last value wins), or None if the body is not one."""
+    if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
+        return None
+    try:
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return dict(urllib.parse.parse_qsl(text, keep_blank_values=True))
+
+
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def _pieces(value: str) -> set[str]:
+    """Where a credential may sit in a header value: the whole, each word of it (the token of
+    ``Bearer <token>``) and the value of each ``name=value`` word, quotes stripped."""
+    words = {value.strip(), *_SEPARATORS.split(value)}
+    words |= {word.partition("=")[2] for word in words if "=" in word}
+    return {word.strip("\"'") for word in words} - {""}
+
+
+#: JSON bodies up to this size are searched for foreign credentials too (commands are tiny).
+_JSON_SEARCH_BYTES = 64 * 1024
+
+
+def _json_strings(request: SimRequest) -> list[str]:
+    """Every string (keys and values) in a JSON request body, or none if it is not JSON."""
+    if not request.body or len(request.body) > _JSON_SEARCH_BYTES:
+        return []
+    try:
+        value = json.loads(request.body)
+    except ValueError:
+        return []
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            found.extend(key for key in item if isinstance(key, str))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 def _match(request: SimRequest) -> tuple[_Route, dict[str, str]] | SimResponse:
@@ -609,8 +930,8 @@ def _user(request: SimRequest) -> str:
     return request.query.get("user", DEMO_USER)
 
 
-def _by_id(devices: list[SimDevice]) -> dict[str, SimDevice]:
-    return {device.id: device for device in devices}
+def _copies(devices: list[SimDevice]) -> dict[str, SimDevice]:
+    return {device.id: device.model_copy(deep=True) for device in devices}
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
@@ -642,6 +963,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--transition", type=float, default=0.6)
     parser.add_argument("--webhook-url")
     parser.add_argument("--webhook-secret", default=DEFAULT_WEBHOOK_SECRET)
+    parser.add_argument(
+        "--token-lifetime", type=float, default=DEFAULT_TOKEN_LIFETIME,
+        help="seconds an OAuth access token lives (sim-sync, sim-optimistic)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     simulator = VendorSimulator(
@@ -651,9 +976,12 @@ def main(argv: list[str] | None = None) -> None:
         transition=args.transition,
         webhook_url=args.webhook_url,
         webhook_secret=args.webhook_secret,
+        token_lifetime=args.token_lifetime,
     )
     with simulator:
         print(f"vendor simulator on {simulator.url} (Ctrl-C to stop)", flush=True)
+        for vendor, kind in CREDENTIAL_KINDS.items():
+            print(f"  {vendor}: {kind}, demo user's credential demo-{vendor}-credential")
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
