@@ -109,6 +109,10 @@ class CognitoIdentity:
         self.jwks = jwks or JwksCache(jwks_url or f"{self.issuer}/.well-known/jwks.json")
 
     def user_of(self, token: str | None) -> str:
+        return str(self.claims_of(token)["sub"])
+
+    def claims_of(self, token: str | None) -> dict[str, Any]:
+        """The verified claims of an access token of this client (``IdentityError`` else)."""
         if not token or not isinstance(token, str):
             raise IdentityError("no token")
         try:
@@ -140,7 +144,7 @@ class CognitoIdentity:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise IdentityError("the token names no user")
-        return subject
+        return claims
 
 
 class VendorIdentity:

@@ -149,3 +149,5 @@ class StoredCredential(_Record):
     account_id: str | None = None  # the vendor's id of the account (not a secret)
     version: int = 0  # bumped by each write; a refresh writes only over the version it read
     grace_until: float | None = None  # set once the user unlinked the skill
+    #: False: the user kept another push URL at a one-webhook vendor, so the sweep reads it.
+    push: bool = True

@@ -33,10 +33,10 @@ class Sweep:
                 adapter = self.services.adapters.get(vendor)
             except SkillError:
                 continue
-            if isinstance(adapter, PushAdapter):
-                continue  # the vendor tells us itself
             try:
                 stored = self.services.credentials.stored(user_id, vendor)
+                if isinstance(adapter, PushAdapter) and stored.push:
+                    continue  # the vendor tells us itself
                 if stored.grace_until is not None:
                     continue  # the user unlinked the skill: nobody to report to
                 credential = self.services.credentials.for_adapter(user_id, adapter)

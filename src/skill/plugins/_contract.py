@@ -167,4 +167,33 @@ class CredentialRefresher(Protocol):
         ...
 
 
+@runtime_checkable
+class SingleWebhookVendor(Protocol):
+    """A vendor that keeps one push URL per account (SwitchBot): registering ours would replace
+    one the user set up for something else, so the linking pages ask first."""
+
+    def other_webhooks(self, credential: AnyCredential, base_url: str) -> list[str]:
+        """The URLs the account pushes to that are not this deployment's."""
+        ...
+
+    def replace_webhooks(self, credential: AnyCredential, base_url: str) -> str:
+        """Remove the account's other URLs and register ours; the URL registered."""
+        ...
+
+
+@runtime_checkable
+class OAuthLinker(Protocol):
+    """An OAuth vendor's authorization-code flow, for the linking pages' Connect button: the
+    user signs in at the vendor, which redirects back with a code."""
+
+    def authorization_url(self, redirect_uri: str, state: str) -> str:
+        """The vendor's authorize page for this deployment's client, with ``state``."""
+        ...
+
+    def exchange_code(self, code: str, redirect_uri: str) -> OAuthToken:
+        """The user's credential for the code (Hue: also creates the application key);
+        ``InvalidAuthorizationCredential`` when the vendor refuses the code."""
+        ...
+
+
 AdapterFactory = Callable[[AdapterContext], Adapter]

@@ -78,6 +78,7 @@ class DynamoCredentialVault(DynamoTable):
             account_id=item.get("account_id", {}).get("S"),
             version=int(item.get("version", {}).get("N", "0")),
             grace_until=float(item["expires_at"]["N"]) if "expires_at" in item else None,
+            push=item.get("push", {}).get("BOOL", True),
         )
 
     def vendors_of(self, user_id: str) -> list[str]:
@@ -116,6 +117,8 @@ class DynamoCredentialVault(DynamoTable):
         }
         if stored.account_id:
             item["account_id"] = {"S": stored.account_id}
+        if not stored.push:
+            item["push"] = {"BOOL": False}
         condition: dict[str, Any] = {}
         if if_version is not None:
             condition = {
