@@ -83,6 +83,10 @@ def _url(call: VendorCall) -> tuple[str, str]:
 
 def stage(mock: responses.RequestsMock, call: VendorCall) -> None:
     method, url = _url(call)
+    if call.operation is Operation.EXECUTE:
+        # A brightness or colour temperature is clamped to the device's advertised range: the
+        # device list is read once per container when the adapter has not seen the device.
+        mock.get(f"{BASE}/user/devices", json=DEVICES)
     if call.credential == INVALID_KEY or call.failure is Failure.UNAUTHORIZED:
         mock.add(method, url, json={"code": 401, "message": "Unauthorized"}, status=401)
     elif call.device_id == UNKNOWN_ID or call.failure is Failure.NOT_FOUND:

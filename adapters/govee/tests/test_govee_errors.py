@@ -15,7 +15,7 @@ from skill.errors import (
     RateLimited,
 )
 
-from govee_support import BASE, CREDENTIAL, DEVICE_ID, failure
+from govee_support import BASE, CREDENTIAL, DEVICE_ID, DEVICES, failure
 
 CONTROL = f"{BASE}/device/control"
 STATE = f"{BASE}/device/state"
@@ -42,6 +42,7 @@ def test_an_unknown_device_in_the_answer_body_is_no_such_endpoint(adapter, api, 
 
 
 def test_any_other_400_in_the_body_is_an_invalid_value(adapter, api):
+    api.get(f"{BASE}/user/devices", json=DEVICES)  # the brightness range, read once
     api.post(CONTROL, json=failure("Parameter value out of range"))
     with pytest.raises(InvalidValue):
         adapter.execute(CREDENTIAL, DEVICE_ID, Change(brightness=50))
@@ -152,6 +153,7 @@ def test_malformed_answers_are_unreachable(adapter, api, body):
 
 
 def test_a_failure_midway_stops_the_sequence(adapter, api):
+    api.get(f"{BASE}/user/devices", json=DEVICES)  # the brightness range, read once
     api.post(CONTROL, json={"requestId": "r.1", "msg": "success", "code": 200,
                             "capability": {"type": "devices.capabilities.on_off",
                                            "instance": "powerSwitch",
@@ -159,4 +161,4 @@ def test_a_failure_midway_stops_the_sequence(adapter, api):
     api.post(CONTROL, body="Too many requests", status=429, headers={"Retry-After": "40"})
     with pytest.raises(RateLimited):
         adapter.execute(CREDENTIAL, DEVICE_ID, Change(on=True, brightness=40))
-    assert len(api.calls) == 2
+    assert len(api.calls) == 3  # the device list, then two controls

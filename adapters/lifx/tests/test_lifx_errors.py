@@ -205,3 +205,12 @@ def test_a_credential_lifx_cannot_use_is_refused_before_any_request(
     with pytest.raises(InvalidAuthorizationCredential):
         call(adapter, foreign)
     assert vendor.calls == []
+
+
+def test_the_token_never_follows_a_redirect_to_another_host(adapter, vendor, credential):
+    """The adapter's transport (``skill.plugins.VendorTransport``) follows no redirect of a
+    credentialed request to another host."""
+    vendor.answer("GET", "all", status=302, headers={"Location": "https://collector.example/x"})
+    with pytest.raises(EndpointUnreachable):
+        adapter.list_devices(credential)
+    assert len(vendor.calls) == 1

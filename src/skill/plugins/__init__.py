@@ -29,6 +29,13 @@ from skill.plugins._credentials import (
 )
 from skill.plugins._endpoint_ids import decode_endpoint_id, encode_endpoint_id
 from skill.plugins._registry import ENTRY_POINT_GROUP, AdapterRegistry, installed_adapters
+from skill.plugins._transport import (
+    USER_AGENT,
+    ErrorMapper,
+    VendorTransport,
+    default_error,
+    parse_retry_after,
+)
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -55,4 +62,9 @@ __all__ = [
     "decode_endpoint_id",
     "encode_endpoint_id",
     "installed_adapters",
+    "USER_AGENT",
+    "ErrorMapper",
+    "VendorTransport",
+    "default_error",
+    "parse_retry_after",
 ]

@@ -6,12 +6,13 @@ import hashlib
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from typing import Any
 
 import requests
 
 from skill.bulbs import BulbState, Change
-from skill.errors import EndpointUnreachable
+from skill.errors import EndpointUnreachable, NoSuchEndpoint
 from skill.plugins import Accepted, AdapterContext, AnyCredential, CredentialKind, Device, Style
 
 from bulb_skill_govee._client import DEFAULT_BASE_URL, GoveeClient, api_key_of
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 
 #: Total time one ``execute`` may spend on Govee (several control calls), inside Alexa's 8 s.
 DEFAULT_BUDGET_SECONDS = 6.0
+
+#: Devices whose advertised capabilities this container remembers.
+_CAPABILITY_CACHE_SIZE = 4096
 
 
 class GoveeAdapter:
@@ -59,6 +63,9 @@ class GoveeAdapter:
             timeout=timeout,
             session=session or requests.Session(),
         )
+        #: "<sku>@<device>" -> its advertised capabilities (device list); a product's ranges do
+        #: not change, and ``execute`` clamps to them.
+        self._capabilities: OrderedDict[str, list[Any]] = OrderedDict()
 
     def identify_user(self, credential: AnyCredential) -> str:
         """SHA-256 of the API key (32 hex chars), once Govee has accepted the key.
@@ -116,7 +123,10 @@ class GoveeAdapter:
         sku, device = split_device_id(device_id)
         reference = str(uuid.uuid4())
         deadline = time.monotonic() + self._budget
-        for n, capability in enumerate(capabilities_for(change), start=1):
+        advertised = self._capabilities.get(device_id)
+        if advertised is None and _needs_ranges(change):
+            advertised = self._advertised(credential, device_id, deadline)
+        for n, capability in enumerate(capabilities_for(change, advertised), start=1):
             answer = self.client.request(
                 credential,
                 "POST",
@@ -130,12 +140,43 @@ class GoveeAdapter:
             _check_control(answer)
         return Accepted(reference=reference)
 
-    def _device_entries(self, credential: AnyCredential) -> list[dict[str, Any]]:
-        answer = self.client.request(credential, "GET", "/user/devices")
+    def _device_entries(
+        self, credential: AnyCredential, deadline: float | None = None
+    ) -> list[dict[str, Any]]:
+        answer = self.client.request(credential, "GET", "/user/devices", deadline=deadline)
         data = answer.get("data")
         if not isinstance(data, list):
             raise EndpointUnreachable("Govee device list without data")
-        return [entry for entry in data if isinstance(entry, dict)]
+        entries = [entry for entry in data if isinstance(entry, dict)]
+        for entry in entries:
+            sku, device, capabilities = (
+                entry.get("sku"), entry.get("device"), entry.get("capabilities")
+            )
+            if isinstance(sku, str) and isinstance(device, str) and isinstance(capabilities, list):
+                self._remember(device_id(sku, device), capabilities)
+        return entries
+
+    def _advertised(
+        self, credential: AnyCredential, device: str, deadline: float
+    ) -> list[Any]:
+        """The device's advertised capabilities, from the device list (one call) when this
+        container has not seen them; ``NoSuchEndpoint`` when the account has no such device."""
+        self._device_entries(credential, deadline)
+        advertised = self._capabilities.get(device)
+        if advertised is None:
+            raise NoSuchEndpoint(f"Govee lists no device {device[:64]!r} for this key")
+        return advertised
+
+    def _remember(self, device: str, capabilities: list[Any]) -> None:
+        self._capabilities[device] = capabilities
+        self._capabilities.move_to_end(device)
+        while len(self._capabilities) > _CAPABILITY_CACHE_SIZE:
+            self._capabilities.popitem(last=False)
+
+
+def _needs_ranges(change: Change) -> bool:
+    """Brightness (other than 0: off) and colour temperature are clamped to advertised ranges."""
+    return bool(change.brightness) or change.color_temperature is not None
 
 
 def _check_control(answer: dict[str, Any]) -> None:

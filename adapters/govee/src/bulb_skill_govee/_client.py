@@ -10,11 +10,19 @@ A failed call may come back as HTTP 200 with another ``code``, e.g.
 ``{"requestId": "uuid", "msg": "devices not exist", "code": 400, "payload": {...}}``; throttling
 is HTTP 429 with ``Retry-After`` and ``API-RateLimit-*`` / ``X-RateLimit-*`` headers
 (developer.govee.com reference; Govee's rate-limiting page). All of it is mapped here.
+
+A 404 (HTTP or ``code``) says one of two things, told apart by ``msg``: the account has no such
+device ("devices not exist", "device not found") -> ``NoSuchEndpoint``; or the device has no
+such capability ("instance not found", an unsupported capability) -> ``InvalidDirective``, not
+retried, and the device is *not* reported gone.
+
+The plumbing (session, timeouts, user agent, ``Retry-After``, redirects) is
+``skill.plugins.VendorTransport``'s; ``Govee-API-Key`` is marked secret there, so no redirect
+carries it to another host.
 """
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -26,19 +34,26 @@ from skill.errors import (
     EndpointUnreachable,
     InternalError,
     InvalidAuthorizationCredential,
+    InvalidDirective,
     InvalidValue,
     NoSuchEndpoint,
     RateLimited,
     SkillError,
 )
-from skill.plugins import AnyCredential, ApiKey
+from skill.plugins import AnyCredential, ApiKey, VendorTransport, parse_retry_after
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://openapi.api.govee.com/router/api/v1"
 
+#: The header that carries the user's key (marked secret on the transport).
+API_KEY_HEADER = "Govee-API-Key"
+
 #: Phrases of Govee's ``msg`` that mean "this account has no such device".
 _UNKNOWN_DEVICE = ("not exist", "not belong", "not found")
+#: Phrases that mean "this device has no such capability" (checked first: "instance not found"
+#: also says "not found").
+_UNSUPPORTED = ("instance", "capabilit", "not support", "unsupported")
 
 
 def api_key_of(credential: object) -> str:
@@ -57,7 +72,7 @@ def api_key_of(credential: object) -> str:
 
 
 class GoveeClient:
-    """One ``requests.Session`` per adapter; typed errors; time-boxed calls."""
+    """Govee's bodies over one ``VendorTransport``; typed errors; time-boxed calls."""
 
     def __init__(
         self,
@@ -67,10 +82,30 @@ class GoveeClient:
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self.session = session or requests.Session()
-        self._clock = clock
+        self.transport = VendorTransport(
+            "Govee",
+            base_url,
+            timeout=timeout,
+            session=session,
+            clock=clock,
+            secret_headers=[API_KEY_HEADER],
+            errors=self._http_error,
+        )
+
+    base_url = property(lambda self: self.transport.base_url)
+    session = property(lambda self: self.transport.session)
+
+    @property
+    def timeout(self) -> float:
+        return self.transport.timeout[1]
+
+    @property
+    def _clock(self) -> Callable[[], float]:
+        return self.transport.clock
+
+    @_clock.setter
+    def _clock(self, clock: Callable[[], float]) -> None:
+        self.transport.clock = clock
 
     def request(
         self,
@@ -83,48 +118,51 @@ class GoveeClient:
     ) -> dict[str, Any]:
         """The decoded answer of a successful call (``code`` 200); a ``SkillError`` otherwise."""
         api_key = api_key_of(credential)  # refuses any other kind before anything is sent
-        timeout = self.timeout
-        if deadline is not None:
-            timeout = min(timeout, deadline - time.monotonic())
-            if timeout <= 0.05:
-                raise EndpointUnreachable("no time left to reach Govee")
-        try:
-            response = self.session.request(
-                method,
-                f"{self.base_url}{path}",
-                headers={"Govee-API-Key": api_key, "Content-Type": "application/json"},
-                json=json,
-                timeout=timeout,
-            )
-        except requests.Timeout as exc:
-            raise EndpointUnreachable(f"Govee did not answer within {timeout:.1f} s") from exc
-        except requests.RequestException as exc:
-            raise EndpointUnreachable(f"cannot reach Govee: {type(exc).__name__}") from exc
-        return self._result(response)
-
-    def _result(self, response: requests.Response) -> dict[str, Any]:
-        status = response.status_code
-        if status in (401, 403):
-            raise InvalidAuthorizationCredential(f"Govee refused the API key (HTTP {status})")
-        if status == 404:
-            raise NoSuchEndpoint("Govee does not know this device or path (HTTP 404)")
-        if status == 429:
-            raise self._rate_limited(response.headers)
-        if status >= 500:
-            raise EndpointUnreachable(f"Govee is unavailable (HTTP {status})")
+        response = self.transport.request(
+            method,
+            path,
+            headers={API_KEY_HEADER: api_key, "Content-Type": "application/json"},
+            json=dict(json) if json is not None else None,
+            deadline=deadline,
+        )
         try:
             payload = response.json()
         except ValueError as exc:
-            if status >= 400:
-                raise InternalError(f"Govee rejected the request (HTTP {status})") from exc
             raise EndpointUnreachable("Govee answered with malformed JSON") from exc
         if not isinstance(payload, dict):
             raise EndpointUnreachable("Govee answered with something other than an object")
-        code = payload.get("code", status)
-        if code == 200 and status < 400:
+        code = payload.get("code", response.status_code)
+        if code == 200:
             return payload
         message = str(payload.get("msg") or payload.get("message") or "")
-        raise self.code_error(code if isinstance(code, int) else status, message, response.headers)
+        status = code if isinstance(code, int) and not isinstance(code, bool) else 500
+        raise self.code_error(status, message, response.headers)
+
+    def _http_error(self, response: requests.Response) -> SkillError:
+        """HTTP status >= 400 (the transport asks): Govee's bodies where they say more."""
+        status = response.status_code
+        if status in (401, 403):
+            return InvalidAuthorizationCredential(f"Govee refused the API key (HTTP {status})")
+        if status == 429:
+            return self._rate_limited(response.headers)
+        if status >= 500:
+            return EndpointUnreachable(f"Govee is unavailable (HTTP {status})")
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        message = ""
+        code: Any = status
+        if isinstance(payload, dict):
+            message = str(payload.get("msg") or payload.get("message") or "")
+            code = payload.get("code", status)
+            if not isinstance(code, int) or isinstance(code, bool) or code == 200:
+                code = status
+        if status == 404 or code == 404:
+            return self.code_error(404, message, response.headers)
+        if payload is None:
+            return InternalError(f"Govee rejected the request (HTTP {status})")
+        return self.code_error(code, message, response.headers)
 
     def code_error(self, code: int, message: str, headers: Mapping[str, str]) -> SkillError:
         """The typed error for Govee's answer ``code`` (or HTTP status) and ``msg``."""
@@ -134,6 +172,8 @@ class GoveeClient:
             return InvalidAuthorizationCredential(detail)
         if code == 429:
             return self._rate_limited(headers)
+        if (code == 404 or code == 400) and any(p in lowered for p in _UNSUPPORTED):
+            return InvalidDirective(f"this Govee device has no such capability ({detail})")
         if code == 404 or any(phrase in lowered for phrase in _UNKNOWN_DEVICE):
             return NoSuchEndpoint(detail)
         if code >= 500 or "offline" in lowered:
@@ -155,15 +195,9 @@ def retry_after_seconds(
     """Seconds to wait: ``Retry-After`` (delta-seconds or HTTP-date), else the nearest
     ``API-RateLimit-Reset`` (per minute) or ``X-RateLimit-Reset`` (per day, epoch seconds)
     of a window that is used up."""
-    value = (headers.get("Retry-After") or "").strip()
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            try:
-                return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - now())
-            except (TypeError, ValueError):
-                pass
+    seconds = parse_retry_after(headers.get("Retry-After"), now=now())
+    if seconds is not None:
+        return seconds
     for prefix in ("API-RateLimit", "X-RateLimit"):
         remaining, reset = headers.get(f"{prefix}-Remaining"), headers.get(f"{prefix}-Reset")
         try:

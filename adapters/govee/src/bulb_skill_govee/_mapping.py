@@ -25,7 +25,7 @@ from skill.bulbs import (
     Features,
     KelvinRange,
 )
-from skill.errors import NoSuchEndpoint
+from skill.errors import InvalidDirective, NoSuchEndpoint
 
 ON_OFF = "devices.capabilities.on_off"
 RANGE = "devices.capabilities.range"
@@ -177,28 +177,53 @@ def state_from(capabilities: list[Any]) -> BulbState:
 
 # --- commands -----------------------------------------------------------------------------
 
-def capabilities_for(change: Change) -> list[dict[str, Any]]:
+def capabilities_for(
+    change: Change, advertised: list[Any] | None = None
+) -> list[dict[str, Any]]:
     """The ``capability`` objects that apply ``change``, one control call each, in order.
 
     Order: power on first, then colour or colour temperature, then brightness (last, so the
     colour cannot override the level asked for), then power off last. Brightness 0 means off.
+
+    ``advertised`` is the device's ``capabilities`` from the device list ("Get You Devices"):
+    brightness and colour temperature are then clamped to their ``parameters.range`` min/max
+    (a 2700-6500 K bulb asked for 2200 K gets 2700 K), and a change the device has no capability
+    for is refused with ``InvalidDirective`` before anything is sent.
     """
     calls: list[dict[str, Any]] = []
     turn_off = change.on is False
     if change.on is True:
         calls.append({"type": ON_OFF, "instance": "powerSwitch", "value": 1})
     if change.color is not None:
+        _require(advertised, COLOR_SETTING, "colorRgb", "colour")
         calls.append({"type": COLOR_SETTING, "instance": "colorRgb",
                       "value": color_to_int(change.color)})
     if change.color_temperature is not None:
-        calls.append({"type": COLOR_SETTING, "instance": "colorTemperatureK",
-                      "value": int(change.color_temperature)})
+        _require(advertised, COLOR_SETTING, "colorTemperatureK", "colour temperature")
+        kelvin = _clamp(int(change.color_temperature), advertised, COLOR_SETTING,
+                        "colorTemperatureK")
+        calls.append({"type": COLOR_SETTING, "instance": "colorTemperatureK", "value": kelvin})
     if change.brightness is not None:
         if change.brightness == 0:
             turn_off = turn_off or change.on is not True
         else:
-            calls.append({"type": RANGE, "instance": "brightness",
-                          "value": max(1, min(100, change.brightness))})
+            _require(advertised, RANGE, "brightness", "brightness")
+            level = _clamp(max(1, min(100, change.brightness)), advertised, RANGE, "brightness")
+            calls.append({"type": RANGE, "instance": "brightness", "value": level})
     if turn_off:
         calls.append({"type": ON_OFF, "instance": "powerSwitch", "value": 0})
     return calls
+
+
+def _require(advertised: list[Any] | None, kind: str, instance: str, what: str) -> None:
+    if advertised is not None and find(advertised, kind, instance) is None:
+        raise InvalidDirective(f"this Govee device has no {what} ({instance})")
+
+
+def _clamp(value: int, advertised: list[Any] | None, kind: str, instance: str) -> int:
+    """``value`` inside the capability's advertised ``range`` (unchanged when none is given)."""
+    span = _range(find(advertised, kind, instance)) if advertised is not None else None
+    if span is None:
+        return value
+    low, high = span
+    return max(low, min(high, value))

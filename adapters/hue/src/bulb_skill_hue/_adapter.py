@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import OrderedDict
 
@@ -37,6 +38,8 @@ from bulb_skill_hue._mapping import (
     put_body,
     state_of,
 )
+
+log = logging.getLogger(__name__)
 
 #: CLIP v2 resource ids are UUIDs; anything else cannot be one of ours (and never reaches a URL).
 _RESOURCE_ID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
@@ -122,11 +125,17 @@ class HueAdapter:
             capabilities = self._remember(self._light(credential, device_id))
         body = put_body(change, capabilities or Capabilities(gamut=None, mirek=None))
         answer = self._client.request("PUT", f"light/{device_id}", credential, json=body)
-        if answer.errors:
-            problem = "; ".join(answer.errors)[:200]
-            if "communication" in problem.lower() or "not reachable" in problem.lower():
+        warnings = [e for e in answer.errors if is_warning(e)]
+        problems = [e for e in answer.errors if not is_warning(e)]
+        if problems:
+            problem = "; ".join(problems)[:200]
+            if "not reachable" in problem.lower() or "unreachable" in problem.lower():
                 raise EndpointUnreachable(f"the Hue light does not respond: {problem}")
             raise InvalidValue(f"Hue did not apply the command: {problem}")
+        if warnings:
+            # The bridge took the command and warns that it may not show (the light is "soft
+            # off" or has communication issues): an accepted command, not a refused value.
+            log.warning("Hue accepted the command with a warning: %s", "; ".join(warnings)[:200])
         return Accepted()
 
     def refresh_credential(self, credential: OAuthToken) -> OAuthToken:
@@ -156,6 +165,20 @@ class HueAdapter:
         while len(self._capabilities) > _CACHE_SIZE:
             self._capabilities.popitem(last=False)
         return capabilities
+
+
+#: Per-resource ``errors`` of a PUT that the bridge sends beside an accepted command, e.g.
+#: ``device (light) has communication issues, command (.on) may not have effect`` and
+#: ``device (grouped_light) is "soft off", command (.on) may not have effect`` (bridge firmware
+#: 1.50+; reported in home-assistant/core#68231 and Q42.HueApi#283; Home Assistant's Hue
+#: integration logs them and goes on).
+_WARNING_MARKERS = ("may not have effect", "soft off", "communication issues")
+
+
+def is_warning(description: str) -> bool:
+    """A per-resource error that warns about an accepted command rather than refusing it."""
+    text = description.lower()
+    return any(marker in text for marker in _WARNING_MARKERS)
 
 
 def _check(device_id: str) -> None:

@@ -17,6 +17,10 @@ Failures:
 - 503 / 504: the cloud could not reach the bridge (bridge offline, or too busy) ->
   ``BridgeUnreachable``; other 5xx, timeouts, connection errors, bodies that are not the
   documented JSON -> ``EndpointUnreachable``
+
+The plumbing (session, timeouts, user agent, ``Retry-After``, redirects) is
+``skill.plugins.VendorTransport``'s; ``hue-application-key`` is marked secret there, so neither
+it nor the Bearer token ever follows a redirect to another host.
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -40,10 +43,11 @@ from skill.errors import (
     RateLimited,
     SkillError,
 )
-from skill.plugins import AnyCredential, OAuthToken
+from skill.plugins import AnyCredential, OAuthToken, VendorTransport
 
 DEFAULT_BASE_URL = "https://api.meethue.com/route"
-USER_AGENT = "bulb-skill-hue/0.1"
+#: The application key header: a credential the transport must never carry to another host.
+APPLICATION_KEY_HEADER = "hue-application-key"
 APPLICATION_KEY_SECRET = "HUE_APPLICATION_KEY"
 
 
@@ -88,13 +92,29 @@ class HueClient:
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self.session = session or requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
+        self.transport = VendorTransport(
+            "Hue",
+            base_url,
+            timeout=timeout,
+            session=session,
+            clock=clock,
+            secret_headers=[APPLICATION_KEY_HEADER],
+            errors=self._error,
+        )
         self._load_application_key = application_key
         self._application_key: str | None = None
-        self._clock = clock
+
+    base_url = property(lambda self: self.transport.base_url)
+    timeout = property(lambda self: self.transport.timeout)
+    session = property(lambda self: self.transport.session)
+
+    @property
+    def _clock(self) -> Callable[[], float]:
+        return self.transport.clock
+
+    @_clock.setter
+    def _clock(self, clock: Callable[[], float]) -> None:
+        self.transport.clock = clock
 
     def credentials(self, credential: AnyCredential) -> tuple[str, str]:
         """``(access token, application key)`` of the user's Hue credential.
@@ -133,31 +153,22 @@ class HueClient:
     ) -> ClipAnswer:
         """``method`` on ``/clip/v2/resource/<resource>``; a ``SkillError`` for any failure."""
         access, key = self.credentials(credential)
-        try:
-            response = self.session.request(
-                method,
-                f"{self.base_url}/clip/v2/resource/{resource}",
-                json=json,
-                headers={
-                    "Authorization": f"Bearer {access}",
-                    "hue-application-key": key,
-                    "Accept": "application/json",
-                },
-                timeout=self.timeout,
-            )
-        except requests.Timeout as exc:
-            raise EndpointUnreachable("the Hue cloud did not answer in time") from exc
-        except requests.RequestException as exc:
-            raise EndpointUnreachable(
-                f"the Hue cloud cannot be reached: {type(exc).__name__}"
-            ) from exc
-        if response.status_code >= 400:
-            raise self._error(response)
+        response = self.transport.request(
+            method,
+            f"/clip/v2/resource/{resource}",
+            json=json,
+            headers={
+                "Authorization": f"Bearer {access}",
+                APPLICATION_KEY_HEADER: key,
+                "Accept": "application/json",
+            },
+        )
         return _answer(response)
 
     # -- errors --------------------------------------------------------------------------------
 
     def _error(self, response: requests.Response) -> SkillError:
+        """Hue's bodies for the transport's status mapping."""
         status = response.status_code
         message, errorcode = _describe(response)
         if status == 401:
@@ -181,17 +192,7 @@ class HueClient:
         return InternalError(f"unexpected Hue answer {status}: {message}")
 
     def _retry_after(self, response: requests.Response) -> float | None:
-        header = response.headers.get("Retry-After")
-        if not header:
-            return None
-        try:
-            return max(0.0, float(header))
-        except ValueError:
-            pass
-        try:
-            return max(0.0, round(parsedate_to_datetime(header).timestamp() - self._clock(), 3))
-        except (TypeError, ValueError):
-            return None
+        return self.transport.retry_after(response.headers)
 
 
 def _answer(response: requests.Response) -> ClipAnswer:

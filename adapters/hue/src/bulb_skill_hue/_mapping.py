@@ -125,8 +125,27 @@ def _percent(brightness: Any) -> int:
     return 1 if percent == 0 and value > 0 else percent
 
 
+def light_mirek(light: Resource) -> float | None:
+    """The light's mirek when it is white now, else ``None``.
+
+    Philips documents ``color_temperature.mirek`` as "color temperature in mirek or null when
+    the light color is not in the ct spectrum" (CLIP v2 reference, resource ``light``), so a
+    number means white (temperature mode) and null means a colour (xy). ``mirek_valid`` is not
+    required: lights that are not Hue certified do not set it reliably (Home Assistant dropped
+    the check for that reason, home-assistant/core#97263).
+    """
+    temperature = light.get("color_temperature")
+    if not isinstance(temperature, Mapping):
+        return None
+    mirek = temperature.get("mirek")
+    if isinstance(mirek, bool) or not isinstance(mirek, int | float) or mirek <= 0:
+        return None
+    return float(mirek)
+
+
 def state_of(light: Resource, connectivity: str | None = None) -> BulbState:
-    """The light's state; colour mode is *temperature* while ``mirek_valid``, else *colour*."""
+    """The light's state. Colour mode: *temperature* while the light reports a mirek, *colour*
+    while it reports none (``light_mirek``)."""
     try:
         features = features_of(light)
         dimming = light.get("dimming")
@@ -134,14 +153,9 @@ def state_of(light: Resource, connectivity: str | None = None) -> BulbState:
             _percent(dimming.get("brightness", 100)) if isinstance(dimming, Mapping) else 100
         )
         temperature = None
-        if features.color_temperature is not None:
-            ct = light["color_temperature"]
-            if (
-                ct.get("mirek_valid")
-                and isinstance(ct.get("mirek"), int | float)
-                and ct["mirek"] > 0
-            ):
-                temperature = features.color_temperature.clamp(mirek_to_kelvin(ct["mirek"]))
+        mirek = light_mirek(light)
+        if features.color_temperature is not None and mirek is not None:
+            temperature = features.color_temperature.clamp(mirek_to_kelvin(mirek))
         color = None
         if features.color:
             xy = light["color"]["xy"]

@@ -46,7 +46,7 @@ from skill.errors import (
     RateLimited,
     SkillError,
 )
-from skill.plugins import AnyCredential, OAuthToken
+from skill.plugins import AnyCredential, OAuthToken, VendorTransport, parse_retry_after
 
 DEFAULT_TOKEN_URL = "https://api.meethue.com/v2/oauth2/token"
 CLIENT_ID_SECRET = "HUE_CLIENT_ID"
@@ -93,10 +93,22 @@ class HueTokenEndpoint:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.token_url = token_url
-        self.timeout = timeout
-        self.session = session
+        #: Shares the API client's session; errors are RFC 6749 / gateway bodies (``_error``).
+        self.transport = VendorTransport(
+            "Hue's token endpoint", timeout=timeout, session=session, clock=clock, errors=_error
+        )
         self._client_credentials = client_credentials
-        self._clock = clock
+
+    timeout = property(lambda self: self.transport.timeout)
+    session = property(lambda self: self.transport.session)
+
+    @property
+    def _clock(self) -> Callable[[], float]:
+        return self.transport.clock
+
+    @_clock.setter
+    def _clock(self, clock: Callable[[], float]) -> None:
+        self.transport.clock = clock
 
     def refresh(self, credential: AnyCredential) -> OAuthToken:
         """A fresh credential for ``credential`` (its refresh token spent); see the module."""
@@ -113,26 +125,13 @@ class HueTokenEndpoint:
                 "this Hue credential has no refresh token: the user must link Hue again"
             )
         client_id, client_secret = self._client()
-        try:
-            response = self.session.post(
-                self.token_url,
-                data={"grant_type": "refresh_token", "refresh_token": refresh_token},
-                auth=(client_id, client_secret),
-                headers={"Accept": "application/json"},
-                timeout=self.timeout,
-            )
-        except requests.Timeout as exc:
-            raise EndpointUnreachable("Hue's token endpoint did not answer in time") from exc
-        except requests.RequestException as exc:
-            raise EndpointUnreachable(
-                f"Hue's token endpoint cannot be reached: {type(exc).__name__}"
-            ) from exc
-        if response.status_code >= 400:
-            raise _error(response)
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise EndpointUnreachable("Hue's token endpoint answered without JSON") from exc
+        body = self.transport.json(
+            "POST",
+            self.token_url,
+            data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+            auth=(client_id, client_secret),
+            headers={"Accept": "application/json"},
+        )
         return renewed(credential, body, now=self._clock())
 
     def _client(self) -> tuple[str, str]:
@@ -229,7 +228,4 @@ def _describe(response: requests.Response) -> tuple[str, str]:
 
 
 def _retry_after(response: requests.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers.get("Retry-After", "")))
-    except ValueError:
-        return None
+    return parse_retry_after(response.headers.get("Retry-After"))

@@ -11,9 +11,12 @@ https://api.developer.lifx.com/docs/rate-limits:
 - 5xx (500, 502, 503, 523), timeouts, connection errors, bodies that are not the JSON LIFX
   documents -> ``EndpointUnreachable``
 
-The client also honours the documented rule "if X-RateLimit-Remaining is less than or equal to
-zero you should not make another request until the time specified in X-RateLimit-Reset": once a
-token has used its window, calls for it fail fast with ``RateLimited`` instead of reaching LIFX.
+The plumbing (session, connect/read timeouts, user agent, redirects that never carry the token to
+another host, ``Retry-After`` as seconds or HTTP-date) is ``skill.plugins.VendorTransport``'s;
+this module maps LIFX's bodies. The client also honours the documented rule "if
+X-RateLimit-Remaining is less than or equal to zero you should not make another request until the
+time specified in X-RateLimit-Reset": once a token has used its window, calls for it fail fast
+with ``RateLimited`` instead of reaching LIFX.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -35,10 +37,9 @@ from skill.errors import (
     RateLimited,
     SkillError,
 )
-from skill.plugins import AnyCredential, OAuthToken
+from skill.plugins import AnyCredential, OAuthToken, VendorTransport, parse_retry_after
 
 DEFAULT_BASE_URL = "https://api.lifx.com/v1"
-USER_AGENT = "bulb-skill-lifx/0.1"
 
 
 def access_token_of(credential: AnyCredential) -> str:
@@ -59,7 +60,8 @@ def access_token_of(credential: AnyCredential) -> str:
 
 
 class LifxClient:
-    """One ``requests.Session`` (connection reuse across warm invocations) and the error mapping.
+    """The LIFX side of one ``skill.plugins.VendorTransport`` (session, timeouts, user agent,
+    redirects): the rate-limit memory and LIFX's error bodies.
 
     Example::
 
@@ -75,13 +77,23 @@ class LifxClient:
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self.session = session or requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
-        self._clock = clock
+        self.transport = VendorTransport(
+            "LIFX", base_url, timeout=timeout, session=session, clock=clock, errors=self._error
+        )
         #: token fingerprint -> unix time at which its exhausted rate-limit window ends
         self._exhausted_until: dict[str, float] = {}
+
+    base_url = property(lambda self: self.transport.base_url)
+    timeout = property(lambda self: self.transport.timeout)
+    session = property(lambda self: self.transport.session)
+
+    @property
+    def _clock(self) -> Callable[[], float]:
+        return self.transport.clock
+
+    @_clock.setter
+    def _clock(self, clock: Callable[[], float]) -> None:
+        self.transport.clock = clock
 
     def request(
         self,
@@ -95,21 +107,15 @@ class LifxClient:
         token = access_token_of(credential)
         fingerprint = _fingerprint(token)
         self._refuse_if_exhausted(fingerprint)
-        try:
-            response = self.session.request(
-                method,
-                self.base_url + path,
-                json=json,
-                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-                timeout=self.timeout,
-            )
-        except requests.Timeout as exc:
-            raise EndpointUnreachable("LIFX did not answer in time") from exc
-        except requests.RequestException as exc:  # connection refused, DNS, TLS, ...
-            raise EndpointUnreachable(f"LIFX cannot be reached: {type(exc).__name__}") from exc
+        response = self.transport.send(
+            method,
+            path,
+            json=json,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        )
         self._remember_window(fingerprint, response)
         if response.status_code >= 400:
-            raise self._error(response)
+            raise self.transport.error_for(response)
         try:
             return response.json()
         except ValueError as exc:
@@ -139,16 +145,9 @@ class LifxClient:
             self._exhausted_until.pop(fingerprint, None)
 
     def _retry_after(self, response: requests.Response) -> float | None:
-        header = response.headers.get("Retry-After")
-        if header:
-            seconds = _number(header)
-            if seconds is None:
-                try:
-                    seconds = parsedate_to_datetime(header).timestamp() - self._clock()
-                except (TypeError, ValueError):
-                    seconds = None
-            if seconds is not None:
-                return max(0.0, round(seconds, 3))
+        seconds = parse_retry_after(response.headers.get("Retry-After"), now=self._clock())
+        if seconds is not None:
+            return seconds
         reset = _number(response.headers.get("X-RateLimit-Reset"))
         if reset is not None:
             return max(0.0, round(reset - self._clock(), 3))
@@ -157,6 +156,7 @@ class LifxClient:
     # -- errors --------------------------------------------------------------------------------
 
     def _error(self, response: requests.Response) -> SkillError:
+        """LIFX's bodies for the transport's status mapping (it decides nothing else)."""
         status = response.status_code
         message = _lifx_message(response)
         if status in (401, 403):

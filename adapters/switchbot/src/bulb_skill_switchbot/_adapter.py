@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from typing import Any
 from urllib.parse import quote
 
@@ -26,15 +27,25 @@ from bulb_skill_switchbot import _webhook
 from bulb_skill_switchbot._client import (
     DEFAULT_BASE_URL,
     SwitchBotClient,
+    WebhookExists,
     account_id,
     key_and_secret,
 )
-from bulb_skill_switchbot._mapping import LIGHT_TYPES, BadValue, commands_for, state_from
+from bulb_skill_switchbot._mapping import (
+    LIGHT_TYPES,
+    BadValue,
+    LightType,
+    commands_for,
+    state_from,
+)
 
 log = logging.getLogger(__name__)
 
 #: Total time one ``execute`` may spend on SwitchBot (several commands), well inside Alexa's 8 s.
 DEFAULT_BUDGET_SECONDS = 6.0
+
+#: Device ids whose product (deviceType) this container remembers.
+_TYPE_CACHE_SIZE = 4096
 
 
 class SwitchBotAdapter:
@@ -64,6 +75,9 @@ class SwitchBotAdapter:
             timeout=timeout,
             session=session or requests.Session(),
         )
+        #: deviceId -> its light type, learnt from the device list and status reads (a
+        #: product never changes); ``execute`` needs it for the model's setColor byte order.
+        self._types: OrderedDict[str, LightType] = OrderedDict()
 
     # --- Adapter ---------------------------------------------------------------------------
 
@@ -87,6 +101,7 @@ class SwitchBotAdapter:
                 continue
             if entry.get("enableCloudService") is False:
                 continue  # the cloud cannot reach it: Alexa could not control it either
+            self._remember(device_id, light)
             name = entry.get("deviceName") or f"{light.device_type} {device_id[-4:]}"
             devices.append(
                 Device(
@@ -108,6 +123,7 @@ class SwitchBotAdapter:
         light = LIGHT_TYPES.get(str(body.get("deviceType")))
         if light is None:
             raise NoSuchEndpoint(f"SwitchBot device is a {body.get('deviceType')!r}, not a light")
+        self._remember(device_id, light)
         try:
             return state_from(body, light.features, power_key="power")
         except (BadValue, ValueError) as exc:
@@ -119,8 +135,11 @@ class SwitchBotAdapter:
         pair = key_and_secret(credential)
         path = f"/devices/{_path_id(device_id)}/commands"
         deadline = time.monotonic() + self._budget
+        light = self._types.get(device_id)
+        if light is None and change.color is not None:
+            light = self._light_type(pair, device_id, deadline)
         reference: str | None = None
-        for command, parameter in commands_for(change):
+        for command, parameter in commands_for(change, light):
             body = self.client.request(
                 pair,
                 "POST",
@@ -131,6 +150,24 @@ class SwitchBotAdapter:
             if isinstance(body, dict) and isinstance(body.get("commandId"), str):
                 reference = body["commandId"]
         return Accepted(reference=reference)
+
+    def _light_type(self, credential: AnyCredential, device_id: str, deadline: float) -> LightType:
+        """The device's product, read from its status (one call) when not yet known."""
+        body = self.client.request(
+            credential, "GET", f"/devices/{_path_id(device_id)}/status", deadline=deadline
+        )
+        kind = body.get("deviceType") if isinstance(body, dict) else None
+        light = LIGHT_TYPES.get(str(kind))
+        if light is None:
+            raise NoSuchEndpoint(f"SwitchBot device is a {kind!r}, not a light")
+        self._remember(device_id, light)
+        return light
+
+    def _remember(self, device_id: str, light: LightType) -> None:
+        self._types[device_id] = light
+        self._types.move_to_end(device_id)
+        while len(self._types) > _TYPE_CACHE_SIZE:
+            self._types.popitem(last=False)
 
     # --- PushAdapter -----------------------------------------------------------------------
 
@@ -153,12 +190,19 @@ class SwitchBotAdapter:
         url = self.webhook_url(base_url, account_id(pair))
         if url in self.webhook_urls(pair):
             return url
-        self.client.request(
-            pair,
-            "POST",
-            "/webhook/setupWebhook",
-            json={"action": "setupWebhook", "url": url, "deviceList": "ALL"},
-        )
+        try:
+            self.client.request(
+                pair,
+                "POST",
+                "/webhook/setupWebhook",
+                json={"action": "setupWebhook", "url": url, "deviceList": "ALL"},
+            )
+        except WebhookExists:
+            # statusCode 190 "webhook is exist": another Discover may have just set ours up;
+            # anything else is a configuration only the user can change (not retried).
+            if url in self.webhook_urls(pair):
+                return url
+            raise
         return url
 
     def deregister_webhook(self, credential: AnyCredential, base_url: str) -> None:

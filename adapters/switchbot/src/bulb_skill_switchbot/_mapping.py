@@ -34,18 +34,29 @@ _DIM = Features(dimmable=True)
 
 @dataclass(frozen=True, slots=True)
 class LightType:
-    """A SwitchBot light product: its ``deviceType`` and what it can do."""
+    """A SwitchBot light product: its ``deviceType``, what it can do, and the byte order its
+    ``setColor`` parameter takes (see ``SET_COLOR_ORDER``)."""
 
     device_type: str
     features: Features
+    set_color_order: str = "rgb"
 
+
+#: The byte order of ``setColor``'s ``"{0-255}:{0-255}:{0-255}"``. The README documents every
+#: light's parameter as "set RGB color value", but Home Assistant's SwitchBot Cloud integration
+#: (home-assistant/core ``homeassistant/components/switchbot_cloud/light.py``, added in
+#: core#146382, extended in core#150986 and core#160282) sends ``B:G:R`` for "Strip Light" - its
+#: base class - and overrides it to ``R:G:B`` for every other model, the RGBIC Neon lights
+#: included. Status bodies and webhook pushes stay ``R:G:B`` for every model (README; Home
+#: Assistant reads them so).
+SET_COLOR_ORDER = {"rgb": (0, 1, 2), "bgr": (2, 1, 0)}
 
 #: deviceType (device list, status) -> light type. Other device types are not lights.
 LIGHT_TYPES: dict[str, LightType] = {
     t.device_type: t
     for t in (
         LightType("Color Bulb", _ALL),
-        LightType("Strip Light", _RGB),
+        LightType("Strip Light", _RGB, set_color_order="bgr"),
         LightType("Ceiling Light", _WHITE),
         LightType("Ceiling Light Pro", _WHITE),
         LightType("Floor Lamp", _ALL),
@@ -53,6 +64,10 @@ LIGHT_TYPES: dict[str, LightType] = {
         LightType("RGBICWW Strip Light", _ALL),
         LightType("RGBICWW Floor Lamp", _ALL),
         LightType("Candle Warmer Lamp", _DIM),
+        # README v1.1: status power/brightness (1-100)/color "RGB", commands turnOn/turnOff/
+        # setBrightness/setColor; no colour temperature; webhook deviceType = the name.
+        LightType("RGBIC Neon Rope Light", _RGB),
+        LightType("RGBIC Neon Wire Rope Light", _RGB),
     )
 }
 
@@ -106,8 +121,9 @@ def parse_rgb(value: object) -> tuple[int, int, int]:
     return r, g, b
 
 
-def format_rgb(rgb: tuple[int, int, int]) -> str:
-    return ":".join(str(c) for c in rgb)
+def format_rgb(rgb: tuple[int, int, int], order: str = "rgb") -> str:
+    """``setColor``'s parameter: the three bytes in the light's ``set_color_order``."""
+    return ":".join(str(rgb[i]) for i in SET_COLOR_ORDER[order])
 
 
 # --- state --------------------------------------------------------------------------------
@@ -162,8 +178,9 @@ def state_from(fields: Mapping[str, Any], features: Features, *, power_key: str)
 
 # --- commands -----------------------------------------------------------------------------
 
-def commands_for(change: Change) -> list[tuple[str, str]]:
-    """``(command, parameter)`` pairs that apply ``change``, in the order they are sent.
+def commands_for(change: Change, light: LightType | None = None) -> list[tuple[str, str]]:
+    """``(command, parameter)`` pairs that apply ``change`` to ``light``, in the order they are
+    sent (a colour needs the light: its ``setColor`` byte order depends on the model).
 
     Order: ``turnOn`` first (so the attributes land on a lit bulb), then colour or colour
     temperature, then brightness (last, so an RGB value cannot override the level asked for),
@@ -175,7 +192,8 @@ def commands_for(change: Change) -> list[tuple[str, str]]:
     if change.on is True:
         commands.append(("turnOn", "default"))
     if change.color is not None:
-        commands.append(("setColor", format_rgb(color_to_rgb(change.color))))
+        order = light.set_color_order if light is not None else "rgb"
+        commands.append(("setColor", format_rgb(color_to_rgb(change.color), order)))
     if change.color_temperature is not None:
         commands.append(("setColorTemperature", str(KELVIN.clamp(change.color_temperature))))
     if change.brightness is not None:
