@@ -10,15 +10,22 @@ must have seen no foreign credential after any check (the kit's wrong-kind check
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import requests
+from pydantic import SecretStr
 
+from skill.errors import InvalidAuthorizationCredential
 from skill.local.sim_adapters import create_async, create_optimistic, create_polling, create_sync
 from skill.local.simulator import (
     DEMO_USER,
@@ -36,6 +43,7 @@ from skill.plugins import (
     OAuthToken,
     WebhookRequest,
 )
+from skill.plugins._contract import OAuthLinker
 from skill.testing import AdapterConformance, AdapterScenario, Failure, VendorCall
 
 SECRET = "conformance-webhook-secret"
@@ -233,3 +241,59 @@ class TestSimulatorAdaptersConform(AdapterConformance):
     @pytest.fixture(params=sorted(FACTORIES))
     def scenario(self, request: pytest.FixtureRequest, sim: VendorSimulator) -> AdapterScenario:
         return _scenario(sim, request.param)
+
+
+# -- connecting as the linking pages do: every kind, on one machine ---------------------------
+
+CALLBACK = "https://skill.example/connect/callback"
+
+
+def _browser_allows(url: str, username: str = DEMO_USER) -> str:
+    """The user at the simulated vendor's authorize page presses Allow: the code it sends back."""
+    page = requests.get(url, timeout=5)
+    assert page.status_code == 200 and "local stand-in" in page.text
+    fields = {k: html.unescape(v) for k, v in
+              re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)}
+    answer = requests.post(url.split("?")[0], data={**fields, "username": username,
+                                                    "decision": "allow"},
+                           timeout=5, allow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["Location"].startswith(CALLBACK)
+    return dict(parse_qsl(urlsplit(answer.headers["Location"]).query))["code"]
+
+
+def _linked(sim: VendorSimulator, vendor: str, adapter: Any) -> AnyCredential:
+    """The demo user's credential as the linking pages would get it: the OAuth flow through the
+    vendor's authorize page, or the key the connect form's help text names."""
+    if isinstance(adapter, OAuthLinker):
+        return adapter.exchange_code(_browser_allows(adapter.authorization_url(CALLBACK, "s")),
+                                     CALLBACK)
+    credential = sim.demo_credential(vendor)
+    for _, value in credential:
+        if isinstance(value, SecretStr):
+            assert value.get_secret_value() in adapter.credential_help
+    return credential
+
+
+@pytest.mark.parametrize("vendor", sorted(FACTORIES))
+def test_every_kind_of_connect_can_be_tried_on_one_machine(
+    sim: VendorSimulator, vendor: str
+) -> None:
+    adapter = FACTORIES[vendor](AdapterContext(vendor=vendor, environ={"SIMULATOR_URL": sim.url}))
+    credential = _linked(sim, vendor, adapter)
+    assert adapter.identify_user(credential) == DEMO_USER
+    assert {d.id for d in adapter.list_devices(credential)} == {
+        "color-1", "white-tunable-1", "white-1"}
+    with pytest.raises(InvalidAuthorizationCredential):  # a wrong one is refused
+        adapter.identify_user(_invalid(credential))
+
+
+class TestOAuthLinkedSimAdaptersConform(AdapterConformance):
+    """The kit again for the OAuth adapters, with a credential from the authorize page (for
+    ``sim-optimistic`` the token that needs its application key)."""
+
+    @pytest.fixture(params=["sim-optimistic", "sim-sync"])
+    def scenario(self, request: pytest.FixtureRequest, sim: VendorSimulator) -> AdapterScenario:
+        base = _scenario(sim, request.param)
+        linked = _linked(sim, request.param, base.adapter)
+        assert (linked.application_key is None) == (request.param == "sim-sync")
+        return dataclasses.replace(base, credential=linked)

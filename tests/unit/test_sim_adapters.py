@@ -6,15 +6,21 @@ credential: the simulator's count is checked after each."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 import pytest
 import requests
 import responses
+from pydantic import SecretStr
 
 from skill.bulbs import BulbState, Change, Color, Features, KelvinRange, TurnOn, apply_command
 from skill.bulbs import changes_for, converged
@@ -60,6 +66,7 @@ from skill.plugins import (
     Style,
     WebhookRequest,
 )
+from skill.plugins._contract import OAuthLinker, SingleWebhookVendor, WebhookRegistrar
 
 SECRET = "adapter-test-secret"
 FACTORIES: dict[str, tuple[Callable[[AdapterContext], Any], Style]] = {
@@ -347,6 +354,7 @@ def test_refresh_credential_renews_at_the_vendors_token_endpoint(vendor: str) ->
             update={"application_key": OAuthToken.bearer("x", application_key="app-key-1")
                     .application_key}
         )
+        own.add_account(vendor, "demo-user", old)  # the vendor knows the application key
         started = time.time()
         fresh = adapter.refresh_credential(old)
         assert fresh.access_token.get_secret_value() != old.access_token.get_secret_value()
@@ -670,3 +678,366 @@ def test_the_webhook_secret_falls_back_to_the_environment_then_the_local_default
     assert from_env.parse_notification(signed(GOOD, secret="from-env"))
     default = create_async(AdapterContext(vendor="sim-async", environ={}))
     assert default.parse_notification(signed(GOOD, secret="local-webhook-secret"))
+
+
+# -- the linking pages' needs: names, help, OAuth connect, the account's webhook -------------
+
+
+@pytest.mark.parametrize("vendor", FACTORIES)
+def test_each_adapter_has_a_display_name_and_the_key_ones_say_where_the_key_is(
+    sim: VendorSimulator, vendor: str
+) -> None:
+    adapter = adapter_for(vendor, sim)
+    assert adapter.display_name == {
+        "sim-sync": "Simulated sync cloud", "sim-async": "Simulated async cloud",
+        "sim-optimistic": "Simulated optimistic cloud", "sim-polling": "Simulated polling cloud",
+    }[vendor]
+    if vendor in OAUTH:
+        assert adapter.credential_help is None
+        return
+    credential = cred(vendor)
+    for _, value in credential:  # the demo values, to try the form on one machine
+        if isinstance(value, SecretStr):
+            assert value.get_secret_value() in adapter.credential_help
+    assert "simulator" in adapter.credential_help
+
+
+@pytest.mark.parametrize("vendor", FACTORIES)
+def test_the_oauth_adapters_link_and_the_push_adapter_keeps_the_accounts_webhook(
+    sim: VendorSimulator, vendor: str
+) -> None:
+    adapter = adapter_for(vendor, sim)
+    assert isinstance(adapter, OAuthLinker) == (vendor in OAUTH)
+    assert isinstance(adapter, WebhookRegistrar) == (vendor == "sim-async")
+    assert isinstance(adapter, SingleWebhookVendor) == (vendor == "sim-async")
+
+
+CALLBACK = "https://skill.example/connect/sim/callback"
+
+
+def sign_in_at(url: str, *, username: str = "demo-user", decision: str = "allow") -> dict[str, str]:
+    """What a browser does at the vendor's authorize page: load it, press a button, follow the
+    303 back; the callback's query parameters."""
+    page = requests.get(url, timeout=5)
+    assert page.status_code == 200, page.text
+    fields = {k: html.unescape(v) for k, v in
+              re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)}
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text)
+    assert action is not None
+    answer = requests.post(urljoin(url, action.group(1)), timeout=5, allow_redirects=False,
+                           data={**fields, "username": username, "decision": decision})
+    assert answer.status_code == 303, answer.text
+    location = urlsplit(answer.headers["Location"])
+    assert urlunsplit(location._replace(query="")) == CALLBACK
+    return dict(parse_qsl(location.query))
+
+
+def test_the_authorization_url_is_the_vendors_page_for_this_deployments_client(
+    sim: VendorSimulator,
+) -> None:
+    adapter = adapter_for("sim-sync", sim, SIM_CLIENT_ID="configured-client")
+    url = urlsplit(adapter.authorization_url(CALLBACK, "state-1"))
+    assert f"{url.scheme}://{url.netloc}" == sim.url and url.path == "/sim-sync/oauth/authorize"
+    assert dict(parse_qsl(url.query)) == {"response_type": "code", "client_id": "configured-client",
+                                          "redirect_uri": CALLBACK, "state": "state-1"}
+    asked: list[str] = []
+
+    def secrets(name: str) -> str:
+        asked.append(name)
+        return {"SIM_CLIENT_ID": "from-secrets"}[name]
+
+    from_secrets = create_optimistic(AdapterContext(vendor="sim-optimistic",
+                                                    environ={"SIMULATOR_URL": sim.url},
+                                                    secrets=secrets))
+    assert asked == []
+    assert "client_id=from-secrets" in from_secrets.authorization_url(CALLBACK, "s")
+    default = adapter_for("sim-optimistic", sim)
+    assert "client_id=sim-client" in default.authorization_url(CALLBACK, "s")
+
+
+@pytest.mark.parametrize("vendor", OAUTH)
+def test_a_user_connects_through_the_vendors_authorize_page(
+    sim: VendorSimulator, vendor: str
+) -> None:
+    adapter = adapter_for(vendor, sim)
+    back = sign_in_at(adapter.authorization_url(CALLBACK, "state-9"), username="linker")
+    assert back["state"] == "state-9"
+    started = time.time()
+    credential = adapter.exchange_code(back["code"], CALLBACK)
+    assert isinstance(credential, OAuthToken)
+    assert credential.refresh_token is not None
+    assert credential.expires_at == pytest.approx(started + 3600, abs=5)
+    assert (credential.application_key is not None) == (vendor == "sim-optimistic")
+    assert adapter.identify_user(credential) == "linker"
+    assert {d.id for d in adapter.list_devices(credential)} == {
+        "color-1", "white-tunable-1", "white-1"}
+    renewed = adapter.refresh_credential(credential)
+    assert renewed.application_key == credential.application_key  # kept across renewals
+    assert adapter.identify_user(renewed) == "linker"
+    if vendor == "sim-optimistic":  # the vendor wants the key: without it the token is refused
+        bare = credential.model_copy(update={"application_key": None})
+        with pytest.raises(InvalidAuthorizationCredential, match="X-App-Key"):
+            adapter.identify_user(bare)
+        assert [e["kind"] for e in sim.log(vendor)][:3] == ["authorize", "authorize", "token"]
+        assert sim.log(vendor, "appkey")[0]["status"] == 201
+
+
+def test_a_user_who_denies_access_comes_back_without_a_code(sim: VendorSimulator) -> None:
+    adapter = adapter_for("sim-sync", sim)
+    back = sign_in_at(adapter.authorization_url(CALLBACK, "s"), decision="deny")
+    assert back == {"error": "access_denied", "state": "s"}
+
+
+@pytest.mark.parametrize("vendor", OAUTH)
+def test_a_code_the_vendor_refuses_is_invalid_authorization_credential(
+    sim: VendorSimulator, vendor: str
+) -> None:
+    adapter = adapter_for(vendor, sim)
+    with pytest.raises(InvalidAuthorizationCredential, match="invalid_grant"):
+        adapter.exchange_code(f"{vendor}-code-unknown", CALLBACK)
+    code = sign_in_at(adapter.authorization_url(CALLBACK, "s"))["code"]
+    with pytest.raises(InvalidAuthorizationCredential):
+        adapter.exchange_code(code, "https://skill.example/another/callback")
+    adapter.exchange_code(code, CALLBACK)
+    with pytest.raises(InvalidAuthorizationCredential, match="connect again"):
+        adapter.exchange_code(code, CALLBACK)  # spent
+    assert len(sim.log(vendor, "appkey")) == (1 if vendor == "sim-optimistic" else 0)
+
+
+@pytest.mark.parametrize("code", ["", "has space", "line\nbreak"])
+def test_an_unusable_code_is_refused_unsent(code: str) -> None:
+    adapter = create_sync(AdapterContext(vendor="sim-sync", environ={"SIMULATOR_URL": BASE}))
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        with pytest.raises(InvalidAuthorizationCredential):
+            adapter.exchange_code(code, CALLBACK)
+        assert len(mock.calls) == 0
+
+
+@pytest.mark.parametrize(
+    ("reply", "error"),
+    [
+        ({"status": 400, "json": {"error": "invalid_grant"}}, InvalidAuthorizationCredential),
+        ({"status": 401, "json": {"error": "invalid_client"}}, InternalError),
+        ({"status": 429, "headers": {"Retry-After": "3"}}, RateLimited),
+        ({"status": 503}, EndpointUnreachable),
+        ({"status": 200, "body": "<html>"}, EndpointUnreachable),
+        ({"status": 200, "json": {"token_type": "bearer"}}, EndpointUnreachable),
+        ({"body": requests.Timeout("slow")}, EndpointUnreachable),
+        ({"body": requests.ConnectionError("refused")}, EndpointUnreachable),
+    ],
+    ids=["invalid-grant", "invalid-client", "429", "503", "not-json", "no-access-token",
+         "timeout", "connection-refused"],
+)
+def test_code_exchange_failures_map_to_typed_errors(
+    reply: dict[str, Any], error: type[SkillError]
+) -> None:
+    adapter = create_sync(AdapterContext(vendor="sim-sync", environ={"SIMULATOR_URL": BASE}))
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, TOKEN_URL, **reply)
+        with pytest.raises(error):
+            adapter.exchange_code("a-code", CALLBACK)
+
+
+def test_a_vendor_down_while_connecting_is_endpoint_unreachable() -> None:
+    adapter = create_sync(AdapterContext(vendor="sim-sync",
+                                         environ={"SIMULATOR_URL": "http://127.0.0.1:9"}))
+    with pytest.raises(EndpointUnreachable):
+        adapter.exchange_code("a-code", CALLBACK)
+
+
+OPTIMISTIC = f"{BASE}/sim-optimistic"
+
+
+def test_the_optimistic_exchange_sends_the_code_then_creates_the_application_key() -> None:
+    adapter = create_optimistic(AdapterContext(vendor="sim-optimistic",
+                                               environ={"SIMULATOR_URL": BASE}))
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, f"{OPTIMISTIC}/oauth/token",
+                 json={"access_token": "at-1", "refresh_token": "rt-1", "expires_in": 60})
+        mock.add(responses.POST, f"{OPTIMISTIC}/v1/appkey", status=201,
+                 json={"application_key": "key-1"})
+        mock.add(responses.GET, f"{OPTIMISTIC}/v1/me", json={"user_id": "u-1"})
+        credential = adapter.exchange_code("the-code", CALLBACK)
+        assert adapter.identify_user(credential) == "u-1"
+        token, appkey, me = (call.request for call in mock.calls)
+    assert dict(parse_qsl(token.body)) == {
+        "grant_type": "authorization_code", "code": "the-code", "redirect_uri": CALLBACK,
+        "client_id": "sim-client", "client_secret": "sim-client-secret"}
+    assert appkey.headers["Authorization"] == "Bearer at-1" and "X-App-Key" not in appkey.headers
+    assert me.headers["Authorization"] == "Bearer at-1" and me.headers["X-App-Key"] == "key-1"
+    assert credential.application_key is not None
+    assert credential.application_key.get_secret_value() == "key-1"
+
+
+@pytest.mark.parametrize(
+    ("reply", "error"),
+    [
+        ({"status": 503}, EndpointUnreachable),
+        ({"status": 401, "json": {"error": "unauthorized"}}, InvalidAuthorizationCredential),
+        ({"status": 201, "json": {"key": "wrong-field"}}, EndpointUnreachable),
+        ({"body": requests.Timeout("slow")}, EndpointUnreachable),
+    ],
+    ids=["503", "401", "malformed", "timeout"],
+)
+def test_an_application_key_the_vendor_does_not_create_fails_the_exchange(
+    reply: dict[str, Any], error: type[SkillError]
+) -> None:
+    adapter = create_optimistic(AdapterContext(vendor="sim-optimistic",
+                                               environ={"SIMULATOR_URL": BASE}))
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, f"{OPTIMISTIC}/oauth/token", json={"access_token": "at-1"})
+        mock.add(responses.POST, f"{OPTIMISTIC}/v1/appkey", **reply)
+        with pytest.raises(error):
+            adapter.exchange_code("the-code", CALLBACK)
+
+
+OURS = "https://skill.example/webhooks/sim-async/path-secret"
+THEIRS = "https://other-home-system.example/hook"
+
+
+@pytest.fixture
+def pusher(sim: VendorSimulator) -> SimulatorPushAdapter:
+    return adapter_for("sim-async", sim)
+
+
+def webhook_actions(sim: VendorSimulator) -> list[str]:
+    return [entry["body"]["action"] for entry in sim.log("sim-async", "webhook")]
+
+
+def test_registering_sets_our_url_once_and_again_is_a_no_op(
+    sim: VendorSimulator, pusher: SimulatorPushAdapter
+) -> None:
+    credential = cred("sim-async")
+    assert pusher.other_webhooks(credential, OURS) == []
+    assert pusher.register_webhook(credential, OURS) == OURS
+    assert sim.account_webhook("sim-async") == OURS
+    assert pusher.register_webhook(credential, OURS) == OURS  # every Discover calls it
+    assert webhook_actions(sim) == ["query", "query", "setup", "query"]
+    assert pusher.other_webhooks(credential, OURS) == []
+
+
+def test_registering_leaves_another_url_alone(
+    sim: VendorSimulator, pusher: SimulatorPushAdapter
+) -> None:
+    sim.set_account_webhook("sim-async", THEIRS)
+    credential = cred("sim-async")
+    assert pusher.register_webhook(credential, OURS) == ""
+    assert sim.account_webhook("sim-async") == THEIRS
+    assert webhook_actions(sim) == ["query"]  # not even tried
+    assert pusher.other_webhooks(credential, OURS) == [THEIRS]
+    pusher.deregister_webhook(credential, OURS)  # a disconnect: theirs stays
+    assert sim.account_webhook("sim-async") == THEIRS
+
+
+def test_replacing_removes_the_other_url_and_registers_ours(
+    sim: VendorSimulator, pusher: SimulatorPushAdapter
+) -> None:
+    sim.set_account_webhook("sim-async", THEIRS)
+    credential = cred("sim-async")
+    assert pusher.replace_webhooks(credential, OURS) == OURS
+    assert sim.account_webhook("sim-async") == OURS
+    assert webhook_actions(sim) == ["query", "delete", "setup"]
+    assert pusher.replace_webhooks(credential, OURS) == OURS  # already ours: nothing to do
+    assert webhook_actions(sim)[3:] == ["query"]
+
+
+def test_deregistering_removes_only_ours(
+    sim: VendorSimulator, pusher: SimulatorPushAdapter
+) -> None:
+    credential = cred("sim-async")
+    pusher.deregister_webhook(credential, OURS)  # none: a no-op
+    assert webhook_actions(sim) == ["query"]
+    pusher.register_webhook(credential, OURS)
+    pusher.deregister_webhook(credential, OURS)
+    assert sim.account_webhook("sim-async") is None
+    assert webhook_actions(sim)[-2:] == ["query", "delete"]
+
+
+PUSH_API = f"{BASE}/sim-async/v1/webhook"
+
+
+@pytest.fixture
+def mocked_pusher() -> Iterator[tuple[responses.RequestsMock, SimulatorPushAdapter]]:
+    adapter = create_async(AdapterContext(vendor="sim-async", environ={"SIMULATOR_URL": BASE}))
+    with responses.RequestsMock() as mock:
+        yield mock, adapter
+
+
+def test_another_url_set_up_meanwhile_is_not_replaced(
+    mocked_pusher: tuple[responses.RequestsMock, SimulatorPushAdapter],
+) -> None:
+    mock, adapter = mocked_pusher
+    mock.add(responses.POST, PUSH_API, json={"urls": []})
+    mock.add(responses.POST, PUSH_API, status=409,
+             json={"error": "conflict", "message": "delete it first"})
+    assert adapter.register_webhook(cred("sim-async"), OURS) == ""
+
+
+def test_a_url_already_gone_when_deleting_is_fine(
+    mocked_pusher: tuple[responses.RequestsMock, SimulatorPushAdapter],
+) -> None:
+    mock, adapter = mocked_pusher
+    mock.add(responses.POST, PUSH_API, json={"urls": [OURS]})
+    mock.add(responses.POST, PUSH_API, status=404, json={"error": "not_found", "message": "gone"})
+    adapter.deregister_webhook(cred("sim-async"), OURS)
+
+
+@pytest.mark.parametrize(
+    ("reply", "error"),
+    [
+        ({"status": 503}, EndpointUnreachable),
+        ({"status": 401, "json": {"message": "bad sign"}}, InvalidAuthorizationCredential),
+        ({"status": 200, "json": {"urls": "not-a-list"}}, EndpointUnreachable),
+        ({"body": requests.Timeout("slow")}, EndpointUnreachable),
+    ],
+    ids=["503", "401", "malformed", "timeout"],
+)
+@pytest.mark.parametrize("operation", ["register", "deregister", "other", "replace"])
+def test_webhook_failures_map_to_typed_errors(
+    mocked_pusher: tuple[responses.RequestsMock, SimulatorPushAdapter],
+    reply: dict[str, Any], error: type[SkillError], operation: str,
+) -> None:
+    mock, adapter = mocked_pusher
+    mock.add(responses.POST, PUSH_API, **reply)
+    call = {"register": adapter.register_webhook, "deregister": adapter.deregister_webhook,
+            "other": adapter.other_webhooks, "replace": adapter.replace_webhooks}[operation]
+    with pytest.raises(error):
+        call(cred("sim-async"), OURS)
+
+
+def test_a_registered_url_receives_the_accounts_pushes_and_they_verify(
+    sim: VendorSimulator,
+) -> None:
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                     daemon=True).start()
+    previous, sim.webhook_url = sim.webhook_url, None
+    try:
+        adapter = create_async(AdapterContext(
+            vendor="sim-async", environ={"SIMULATOR_URL": sim.url,
+                                         "SIM_WEBHOOK_SECRET": sim.webhook_secret}))
+        url = f"http://127.0.0.1:{server.server_address[1]}/webhooks/sim-async/secret"
+        assert adapter.register_webhook(cred("sim-async"), url) == url
+        reference = adapter.execute(cred("sim-async"), "color-1", Change(on=True))
+        assert sim.wait_idle(3) and len(received) == 1
+        headers, body = received[0]
+        [notification] = adapter.parse_notification(WebhookRequest(headers=headers, body=body))
+        assert isinstance(reference, Accepted) and notification.reference == reference.reference
+        assert notification.user_id == "demo-user" and notification.state.on is True
+    finally:
+        sim.webhook_url = previous
+        server.shutdown()
+        server.server_close()

@@ -6,10 +6,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import html
 import json
 import queue
+import re
 import threading
 import time
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +23,8 @@ import requests
 
 from skill.local.sim_adapters import create_async
 from skill.local.simulator import (
+    APP_KEY_VENDORS,
+    AUTHORIZATION_CODE_LIFETIME,
     CREDENTIAL_KINDS,
     OAUTH_CLIENT_ID,
     OAUTH_CLIENT_SECRET,
@@ -645,7 +650,7 @@ def test_without_a_lifetime_access_tokens_never_expire() -> None:
         ({"refresh_token": "demo-sim-optimistic-refresh"}, 400, "invalid_grant"),  # not ours
         ({"client_secret": "wrong"}, 401, "invalid_client"),
         ({"client_id": "someone"}, 401, "invalid_client"),
-        ({"grant_type": "authorization_code"}, 400, "unsupported_grant_type"),
+        ({"grant_type": "client_credentials"}, 400, "unsupported_grant_type"),
         ({"grant_type": ""}, 400, "invalid_request"),
         ({"refresh_token": ""}, 400, "invalid_request"),
     ],
@@ -935,3 +940,460 @@ def test_url_is_known_only_while_serving() -> None:
         simulator.url  # noqa: B018 - the property raising is the behaviour under test
     with simulator:
         assert simulator.url.startswith("http://127.0.0.1:") and simulator.port > 0
+
+
+# -- OAuth: the authorize page and the authorization-code grant ------------------------------
+
+CALLBACK = "https://skill.example/connect/sim-sync/callback?from=sim"
+HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+
+
+def authorize_params(**overrides: str | None) -> dict[str, str]:
+    params = {"response_type": "code", "client_id": OAUTH_CLIENT_ID, "redirect_uri": CALLBACK,
+              "state": "st-1", **overrides}
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def consent(sim: VendorSimulator, vendor: str, **overrides: str | None) -> requests.Response:
+    return requests.get(f"{sim.url}/{vendor}/oauth/authorize", params=authorize_params(**overrides),
+                        timeout=5, allow_redirects=False)
+
+
+def answer_consent(
+    sim: VendorSimulator, vendor: str, decision: str = "allow", username: str = "demo-user",
+    **overrides: str | None,
+) -> requests.Response:
+    """What a browser sends when the user presses a button of the consent form."""
+    page = consent(sim, vendor, **overrides)
+    fields = dict(HIDDEN.findall(page.text)) if page.status_code == 200 else authorize_params(
+        **overrides)
+    fields = {k: html.unescape(v) for k, v in fields.items()}
+    return requests.post(f"{sim.url}/{vendor}/oauth/authorize", timeout=5, allow_redirects=False,
+                         data={**fields, "username": username, "decision": decision})
+
+
+def redirected(response: requests.Response) -> tuple[str, dict[str, str]]:
+    """Where a 303 goes (without its query) and its query parameters."""
+    assert response.status_code == 303, response.text
+    parts = urllib.parse.urlsplit(response.headers["Location"])
+    return (urllib.parse.urlunsplit(parts._replace(query="")),
+            dict(urllib.parse.parse_qsl(parts.query)))
+
+
+def code_for(sim: VendorSimulator, vendor: str, username: str = "demo-user",
+             redirect_uri: str = CALLBACK) -> str:
+    return redirected(answer_consent(sim, vendor, username=username,
+                                     redirect_uri=redirect_uri))[1]["code"]
+
+
+def exchange(sim: VendorSimulator, vendor: str, code: str, redirect_uri: str = CALLBACK,
+             **form: str) -> requests.Response:
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+            "client_id": OAUTH_CLIENT_ID, "client_secret": OAUTH_CLIENT_SECRET, **form}
+    return requests.post(f"{sim.url}/{vendor}/oauth/token", data=data, timeout=5)
+
+
+def bearer(token: str, app_key: str | None = None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **({"X-App-Key": app_key} if app_key else {})}
+
+
+@pytest.mark.parametrize("vendor", OAUTH)
+def test_the_authorize_page_is_a_labelled_consent_form_marked_as_a_local_stand_in(
+    sim: VendorSimulator, vendor: str
+) -> None:
+    page = consent(sim, vendor, state='st"<&>')
+    assert page.status_code == 200
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+    policy = page.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    assert "script" not in policy and "<script" not in page.text.lower()
+    assert page.headers["X-Frame-Options"] == "DENY" and page.headers["Cache-Control"] == "no-store"
+    assert f"Simulated {vendor} — local stand-in" in page.text
+    assert '<html lang="en">' in page.text and 'name="viewport"' in page.text
+    assert "<h1>" in page.text
+    assert '<label for="username">Simulator user id</label>' in page.text
+    assert re.search(r'<input id="username" name="username" value="demo-user"', page.text)
+    assert f'<form method="post" action="/{vendor}/oauth/authorize">' in page.text
+    assert 'name="decision" value="allow">Allow</button>' in page.text
+    assert 'name="decision" value="deny">Deny</button>' in page.text
+    hidden = {k: html.unescape(v) for k, v in HIDDEN.findall(page.text)}
+    assert hidden == authorize_params(state='st"<&>')  # carried, escaped in the HTML
+    assert 'st"<&>' not in page.text
+
+
+@pytest.mark.parametrize("vendor", OAUTH)
+def test_allow_redirects_back_with_a_code_and_the_state(sim: VendorSimulator, vendor: str) -> None:
+    target, query = redirected(answer_consent(sim, vendor))
+    assert target == "https://skill.example/connect/sim-sync/callback"
+    assert query["from"] == "sim" and query["state"] == "st-1"  # its own query is kept
+    assert query["code"].startswith(f"{vendor}-code-")
+    [entry] = sim.log(vendor, "authorize")[-1:]
+    assert entry["body"] == {"decision": "allow"} and entry["status"] == 303
+
+
+def test_deny_redirects_back_with_access_denied_and_no_code(sim: VendorSimulator) -> None:
+    target, query = redirected(answer_consent(sim, "sim-sync", decision="deny"))
+    assert query == {"from": "sim", "error": "access_denied", "state": "st-1"}
+
+
+def test_without_state_the_answer_carries_none(sim: VendorSimulator) -> None:
+    _, query = redirected(answer_consent(sim, "sim-sync", state=None))
+    assert "state" not in query and query["code"]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"client_id": "someone-else"},
+        {"client_id": None},
+        {"redirect_uri": None},
+        {"redirect_uri": "/relative/callback"},
+        {"redirect_uri": "ftp://skill.example/callback"},
+        {"redirect_uri": "javascript:alert(1)"},
+        {"redirect_uri": "https://skill.example/callback#fragment"},
+        {"redirect_uri": "https:///no-host"},
+        {"redirect_uri": "https://skill.example/a b"},
+    ],
+    ids=["wrong-client", "no-client", "no-redirect", "relative", "ftp", "javascript", "fragment",
+         "no-host", "space"],
+)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_wrong_client_or_redirect_uri_gets_a_page_and_never_a_redirect(
+    sim: VendorSimulator, overrides: dict[str, str | None], method: str
+) -> None:
+    if method == "GET":
+        response = consent(sim, "sim-sync", **overrides)
+    else:
+        response = requests.post(f"{sim.url}/sim-sync/oauth/authorize", timeout=5,
+                                 allow_redirects=False,
+                                 data={**authorize_params(**overrides), "username": "demo-user",
+                                       "decision": "allow"})
+    assert response.status_code == 400 and "Location" not in response.headers
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "local stand-in" in response.text and "Nothing was shared" in response.text
+
+
+def test_another_response_type_is_sent_back_as_unsupported(sim: VendorSimulator) -> None:
+    _, query = redirected(consent(sim, "sim-sync", response_type="token"))
+    assert query["error"] == "unsupported_response_type" and query["state"] == "st-1"
+
+
+@pytest.mark.parametrize("vendor", ["sim-async", "sim-polling"])
+def test_only_oauth_vendors_have_an_authorize_page(sim: VendorSimulator, vendor: str) -> None:
+    assert consent(sim, vendor).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("username", "decision"),
+    [("", "allow"), ("two words", "allow"), ("x" * 65, "allow"), ("-lead", "allow"),
+     ("demo-user", "maybe"), ("demo-user", "")],
+    ids=["empty", "space", "too-long", "leading-dash", "no-such-decision", "no-decision"],
+)
+def test_a_bad_answer_shows_the_form_again_with_the_problem(
+    sim: VendorSimulator, username: str, decision: str
+) -> None:
+    response = answer_consent(sim, "sim-sync", decision=decision, username=username)
+    assert response.status_code == 400 and "Location" not in response.headers
+    assert 'role="alert"' in response.text and 'aria-invalid="true"' in response.text
+    assert dict(HIDDEN.findall(response.text))["state"] == "st-1"  # can be answered again
+
+
+def test_the_consent_form_must_be_a_form(sim: VendorSimulator) -> None:
+    response = requests.post(f"{sim.url}/sim-sync/oauth/authorize", json=authorize_params(),
+                             timeout=5, allow_redirects=False)
+    assert response.status_code == 400 and "Location" not in response.headers
+
+
+@pytest.mark.parametrize("vendor", OAUTH)
+def test_a_code_gives_a_fresh_credential_for_the_chosen_account(
+    sim: VendorSimulator, vendor: str
+) -> None:
+    sim.set_state(vendor, "white-1", on=True, brightness=7)  # the demo account's own devices
+    answer = exchange(sim, vendor, code_for(sim, vendor))
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+    body = answer.json()
+    assert set(body) == {"access_token", "refresh_token", "expires_in", "token_type"}
+    assert body["token_type"] == "bearer" and body["expires_in"] == 3600
+    assert body["access_token"] != f"demo-{vendor}-credential"
+    app_key = None
+    if vendor in APP_KEY_VENDORS:
+        app_key = post(sim, f"/{vendor}/v1/appkey", {},
+                       headers=bearer(body["access_token"])).json()["application_key"]
+    headers = bearer(body["access_token"], app_key)
+    assert get(sim, f"/{vendor}/v1/me", headers=headers).json() == {"user_id": "demo-user"}
+    state = get(sim, f"/{vendor}/v1/devices/white-1/state", headers=headers).json()
+    assert state["on"] is True and state["brightness"] == 7  # the account kept its devices
+    assert get(sim, f"/{vendor}/v1/me").status_code == 200  # the demo credential still works
+    refreshed = refresh(sim, vendor, body["refresh_token"])
+    assert refreshed.status_code == 200
+    assert [e["body"] for e in sim.log(vendor, "token")] == [
+        {"grant_type": "authorization_code"}, {"grant_type": "refresh_token"}]
+
+
+def test_a_new_user_id_opens_an_account_with_the_catalogue(sim: VendorSimulator) -> None:
+    code = code_for(sim, "sim-sync", username="new.person@example")
+    token = exchange(sim, "sim-sync", code).json()["access_token"]
+    assert get(sim, "/sim-sync/v1/me", headers=bearer(token)).json() == {
+        "user_id": "new.person@example"}
+    devices = get(sim, "/sim-sync/v1/devices", headers=bearer(token)).json()
+    assert sorted(d["id"] for d in devices) == ["color-1", "white-1", "white-tunable-1"]
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"redirect_uri": "https://skill.example/elsewhere"}, "invalid_grant"),
+        ({"code": "sim-sync-code-made-up"}, "invalid_grant"),
+        ({"code": ""}, "invalid_request"),
+        ({"redirect_uri": ""}, "invalid_request"),
+        ({"client_secret": "wrong"}, "invalid_client"),
+        ({"client_id": "someone"}, "invalid_client"),
+    ],
+    ids=["other-redirect", "unknown-code", "no-code", "no-redirect", "client-secret", "client-id"],
+)
+def test_a_code_is_bound_to_its_redirect_uri_and_client(
+    sim: VendorSimulator, change: dict[str, str], error: str
+) -> None:
+    code = code_for(sim, "sim-sync")
+    refused = exchange(sim, "sim-sync", **{"code": code, **change})
+    assert refused.status_code in (400, 401) and refused.json()["error"] == error
+    assert exchange(sim, "sim-sync", code).status_code == 200  # still usable by the right one
+
+
+def test_a_code_is_single_use(sim: VendorSimulator) -> None:
+    code = code_for(sim, "sim-sync")
+    assert exchange(sim, "sim-sync", code).status_code == 200
+    again = exchange(sim, "sim-sync", code)
+    assert again.status_code == 400 and again.json() == {
+        "error": "invalid_grant", "error_description": "the authorization code was already used"}
+
+
+def test_a_code_is_short_lived() -> None:
+    clock = Clock()
+    with VendorSimulator(latency=0, clock=clock) as own:
+        code = code_for(own, "sim-sync")
+        clock.now += AUTHORIZATION_CODE_LIFETIME + 1
+        late = exchange(own, "sim-sync", code)
+        assert late.status_code == 400 and "expired" in late.json()["error_description"]
+
+
+def test_a_code_is_bound_to_the_client_it_was_issued_to() -> None:
+    from skill.local._sim_model import Accounts, OAuthError
+
+    accounts = Accounts()
+    code = accounts.issue_code("sim-sync", "demo-user", "client-a", CALLBACK)
+    with pytest.raises(OAuthError, match="another client"):
+        accounts.redeem_code("sim-sync", code, "client-b", CALLBACK)
+    assert accounts.redeem_code("sim-sync", code, "client-a", CALLBACK)[0] == "demo-user"
+
+
+def test_a_code_is_its_vendors_own_and_foreign_elsewhere(sim: VendorSimulator) -> None:
+    code = code_for(sim, "sim-sync")
+    refused = exchange(sim, "sim-optimistic", code)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    assert sim.foreign_credentials()["sim-optimistic"] == 1
+    assert sim.foreign_sightings()[0]["where"] == "form code"
+    assert exchange(sim, "sim-sync", code).status_code == 200
+
+
+def test_codes_states_and_tokens_are_never_logged(sim: VendorSimulator) -> None:
+    code = code_for(sim, "sim-sync")
+    body = exchange(sim, "sim-sync", code).json()
+    logged = json.dumps(sim.log())
+    for value in (code, "st-1", body["access_token"], body["refresh_token"], OAUTH_CLIENT_SECRET):
+        assert value not in logged
+
+
+# -- sim-optimistic: the application key (Hue's) ------------------------------------------------
+
+
+def coded_token(sim: VendorSimulator, vendor: str = "sim-optimistic",
+                username: str = "demo-user") -> dict[str, Any]:
+    return exchange(sim, vendor, code_for(sim, vendor, username=username)).json()
+
+
+def test_a_token_from_the_authorize_page_needs_the_application_key() -> None:
+    with VendorSimulator(latency=0) as own:
+        body = coded_token(own)
+        token = body["access_token"]
+        without = get(own, "/sim-optimistic/v1/me", headers=bearer(token))
+        assert without.status_code == 401 and "X-App-Key" in without.json()["message"]
+        created = post(own, "/sim-optimistic/v1/appkey", {"devicetype": "test"},
+                       headers=bearer(token))
+        assert created.status_code == 201
+        key = created.json()["application_key"]
+        assert get(own, "/sim-optimistic/v1/me", headers=bearer(token, key)).json() == {
+            "user_id": "demo-user"}
+        assert command(own, "sim-optimistic", "color-1", {"on": True}).status_code == 202
+        wrong_key = get(own, "/sim-optimistic/v1/me", headers=bearer(token, "made-up"))
+        assert wrong_key.status_code == 401
+        # its renewals need it too
+        renewed = refresh(own, "sim-optimistic", body["refresh_token"]).json()["access_token"]
+        assert get(own, "/sim-optimistic/v1/me", headers=bearer(renewed)).status_code == 401
+        assert get(own, "/sim-optimistic/v1/me", headers=bearer(renewed, key)).status_code == 200
+        # another account's key is refused
+        other = coded_token(own, username="someone")["access_token"]
+        assert get(own, "/sim-optimistic/v1/me", headers=bearer(other, key)).status_code == 401
+        assert own.foreign_credentials() == dict.fromkeys(VENDORS, 0)
+
+
+def test_a_token_added_with_an_application_key_needs_it_and_the_demo_token_does_not() -> None:
+    with VendorSimulator(latency=0) as own:
+        added = OAuthToken.bearer("added-token", application_key="added-app-key")
+        own.add_account("sim-optimistic", "added", added)
+        assert get(own, "/sim-optimistic/v1/me", headers=bearer("added-token")).status_code == 401
+        assert get(own, "/sim-optimistic/v1/me",
+                   headers=bearer("added-token", "added-app-key")).json() == {"user_id": "added"}
+        assert get(own, "/sim-optimistic/v1/me").status_code == 200  # the demo token: no key
+
+
+def test_the_sync_vendor_has_no_application_keys(sim: VendorSimulator) -> None:
+    token = coded_token(sim, "sim-sync")["access_token"]
+    assert get(sim, "/sim-sync/v1/me", headers=bearer(token)).status_code == 200
+    assert post(sim, "/sim-sync/v1/appkey", {}, headers=bearer(token)).status_code == 404
+
+
+def test_creating_an_application_key_needs_a_good_token(sim: VendorSimulator) -> None:
+    assert post(sim, "/sim-optimistic/v1/appkey", {}, headers=bearer("nope")).status_code == 401
+
+
+# -- sim-async: one webhook URL per account (SwitchBot's) -------------------------------------
+
+
+def webhook(sim: VendorSimulator, body: Any, credential: AnyCredential | None = None,
+            vendor: str = "sim-async") -> requests.Response:
+    return post(sim, f"/{vendor}/v1/webhook", body, headers=shown(vendor, credential))
+
+
+def test_the_account_webhook_is_queried_set_up_and_deleted_over_the_vendor_api(
+    sim: VendorSimulator,
+) -> None:
+    assert webhook(sim, {"action": "query"}).json() == {"urls": []}
+    mine = "https://skill.example/webhooks/sim-async/secret"
+    assert webhook(sim, {"action": "setup", "url": mine}).json() == {"urls": [mine]}
+    assert webhook(sim, {"action": "setup", "url": mine}).status_code == 200  # idempotent
+    assert webhook(sim, {"action": "query"}).json() == {"urls": [mine]}
+    assert sim.account_webhook("sim-async") == mine
+    other = webhook(sim, {"action": "setup", "url": "https://other.example/hook"})
+    assert other.status_code == 409 and "delete it first" in other.json()["message"]
+    not_ours = webhook(sim, {"action": "delete", "url": "https://other.example/hook"})
+    assert not_ours.status_code == 404
+    assert webhook(sim, {"action": "delete", "url": mine}).json() == {"urls": []}
+    assert sim.account_webhook("sim-async") is None
+    assert [e["body"]["action"] for e in sim.log("sim-async", "webhook")] == [
+        "query", "setup", "setup", "query", "setup", "delete", "delete"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"action": "enable"}, {}, [], {"action": "setup"}, {"action": "setup", "url": 5},
+     {"action": "setup", "url": "ftp://x/hook"}, {"action": "setup", "url": "/hook"},
+     {"action": "delete"}],
+    ids=["unknown-action", "no-action", "not-an-object", "no-url", "url-not-string", "ftp",
+         "relative", "delete-no-url"],
+)
+def test_a_bad_webhook_request_is_400(sim: VendorSimulator, body: Any) -> None:
+    assert webhook(sim, body).status_code == 400
+    assert sim.account_webhook("sim-async") is None
+
+
+def test_the_webhook_api_is_signed_and_only_at_push_vendors(sim: VendorSimulator) -> None:
+    unsigned = requests.post(f"{sim.url}/sim-async/v1/webhook", json={"action": "query"},
+                             headers={"Authorization": "demo-sim-async-credential"}, timeout=5)
+    assert unsigned.status_code == 401
+    for vendor in ("sim-sync", "sim-polling"):
+        assert webhook(sim, {"action": "query"}, vendor=vendor).status_code == 404
+
+
+def test_each_account_has_its_own_webhook_url() -> None:
+    other = KeyAndSecret.of("other-key", "other-secret")
+    with VendorSimulator(latency=0) as own:
+        own.add_account("sim-async", "other", other)
+        webhook(own, {"action": "setup", "url": "https://a.example/hook"})
+        assert webhook(own, {"action": "query"}, other).json() == {"urls": []}
+        assert own.account_webhook("sim-async", user="other") is None
+
+
+def test_the_test_hook_presets_an_accounts_webhook_url(sim: VendorSimulator) -> None:
+    hook = f"{sim.url}/_sim/sim-async/webhook"
+    other = "https://other-home-system.example/hook"
+    assert requests.get(hook, timeout=5).json() == {"url": None}
+    assert requests.post(hook, json={"url": other}, timeout=5).json() == {"url": other}
+    assert requests.get(hook, timeout=5).json() == {"url": other}
+    assert webhook(sim, {"action": "query"}).json() == {"urls": [other]}
+    assert requests.get(hook, params={"user": "someone"}, timeout=5).json() == {"url": None}
+    assert requests.post(hook, json={"url": None}, timeout=5).json() == {"url": None}
+    assert sim.account_webhook("sim-async") is None
+    assert requests.post(hook, json={"url": "not a url"}, timeout=5).status_code == 400
+    assert requests.post(hook, json={"url": 3}, timeout=5).status_code == 400
+    assert requests.post(f"{sim.url}/_sim/sim-sync/webhook", json={"url": other},
+                         timeout=5).status_code == 404
+
+
+def test_reset_clears_the_accounts_webhook_urls(sim: VendorSimulator) -> None:
+    sim.set_account_webhook("sim-async", "https://other.example/hook")
+    sim.reset()
+    assert sim.account_webhook("sim-async") is None
+
+
+def test_an_accounts_changes_go_to_its_own_url_else_to_the_global_one(
+    sim: VendorSimulator, receiver: Receiver
+) -> None:
+    own_hook = Receiver()
+    try:
+        sim.set_account_webhook("sim-async", own_hook.url)
+        sim.set_state("sim-async", "color-1", on=True)
+        headers, body = own_hook.next()
+        assert_signed(headers, body)
+        assert json.loads(body)["user_id"] == "demo-user"
+        assert sim.wait_idle(2) and receiver.received.empty()
+        assert [d["url"] for d in sim.deliveries()] == [own_hook.url]
+
+        stranger = KeyAndSecret.of("push-stranger-key", "push-stranger-secret")
+        sim.add_account("sim-async", "stranger", stranger)
+        sim.set_state("sim-async", "color-1", user="stranger", on=True)
+        assert json.loads(receiver.next()[1])["user_id"] == "stranger"  # no URL of its own
+
+        sim.set_account_webhook("sim-async", None)
+        sim.set_state("sim-async", "white-1", on=True)
+        assert json.loads(receiver.next()[1])["device_id"] == "white-1"
+        assert sim.wait_idle(2) and own_hook.received.empty()
+    finally:
+        own_hook.close()
+
+
+def test_a_failed_push_to_an_accounts_url_is_retried_there(
+    sim: VendorSimulator, receiver: Receiver
+) -> None:
+    own_hook = Receiver()
+    try:
+        own_hook.statuses = [500]
+        sim.set_account_webhook("sim-async", own_hook.url)
+        sim.set_state("sim-async", "color-1", on=True)
+        own_hook.next(), own_hook.next()
+        assert sim.wait_idle(3)
+        assert [(d["url"], d["status"]) for d in sim.deliveries()] == [
+            (own_hook.url, 500), (own_hook.url, 200)]
+        assert receiver.received.empty()
+    finally:
+        own_hook.close()
+
+
+def test_at_the_authorize_page_only_the_authorization_request_is_searched_for_credentials(
+    sim: VendorSimulator,
+) -> None:
+    # the browser sends the cookies it keeps for this host (the local pages' signed session)
+    cookie = {"Cookie": f"session={SKILL_JWT}"}
+    page = requests.get(f"{sim.url}/sim-sync/oauth/authorize", params=authorize_params(),
+                        headers=cookie, timeout=5)
+    assert page.status_code == 200
+    typed = requests.post(f"{sim.url}/sim-sync/oauth/authorize", headers=cookie, timeout=5,
+                          allow_redirects=False,
+                          data={**authorize_params(), "username": "demo-sim-polling-credential",
+                                "decision": "allow"})
+    assert typed.status_code == 303
+    assert sim.foreign_credentials() == dict.fromkeys(VENDORS, 0)
+    # what the skill put in the request is its doing
+    consent(sim, "sim-sync", state="demo-sim-polling-credential")
+    assert sim.foreign_credentials()["sim-sync"] == 1
+    assert sim.foreign_sightings()[0]["where"] == "query state"

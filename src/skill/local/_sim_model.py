@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import secrets
 import threading
@@ -48,6 +49,13 @@ OAUTH_CLIENT_ID = "sim-client"
 OAUTH_CLIENT_SECRET = "sim-client-secret"
 #: How long an access token of a simulated OAuth vendor lives unless told otherwise (seconds).
 DEFAULT_TOKEN_LIFETIME = 3600.0
+#: How long an authorization code (the authorize page's answer) can be exchanged (seconds).
+AUTHORIZATION_CODE_LIFETIME = 120.0
+#: OAuth vendors that, like Hue's remote API, want a per-account application key beside the
+#: access token once one was created (``POST /<vendor>/v1/appkey``): a token issued through the
+#: authorization-code grant, its renewals, and a token added with an ``application_key`` must be
+#: sent with ``X-App-Key``. Tokens added without one (the demo user's, load accounts) need none.
+APP_KEY_VENDORS: frozenset[str] = frozenset({"sim-optimistic"})
 
 #: Friendly-name prefix and manufacturer per vendor, so Alexa never sees two bulbs with one name.
 _BRANDS: dict[str, tuple[str, str]] = {
@@ -222,6 +230,11 @@ def applied(state: SimState, attrs: Attributes) -> SimState:
     return state.model_copy(update=update)
 
 
+def brand(vendor: str) -> str:
+    """The name the simulated vendor goes by on its own pages (its bulbs' manufacturer)."""
+    return _BRANDS.get(vendor, (vendor, "Simulated Lighting"))[1]
+
+
 def default_catalogue(vendor: str) -> list[SimDevice]:
     """The three bulbs every account starts with: colour, tunable white, plain dimmable white."""
     brand, manufacturer = _BRANDS.get(vendor, (vendor, "Simulated Lighting"))
@@ -317,6 +330,27 @@ class _Account:
     user: str
     secret: str | None = None  # key and secret: the secret the request signature uses
     expires_at: float | None = None  # OAuth access tokens
+    app_key: bool = False  # OAuth: this token must come with the account's ``X-App-Key``
+
+
+@dataclass(slots=True)
+class _Grant:
+    """A refresh token: whose it is, and whether the tokens it renews need ``X-App-Key``."""
+
+    user: str
+    app_key: bool = False
+
+
+@dataclass(slots=True)
+class _Code:
+    """An authorization code: issued for one user, client and redirect URI; used once."""
+
+    vendor: str
+    user: str
+    client_id: str
+    redirect_uri: str
+    expires_at: float
+    spent: bool = False
 
 
 class Accounts:
@@ -337,7 +371,9 @@ class Accounts:
         self._clock = clock
         self._lock = threading.Lock()
         self._keys: dict[str, dict[str, _Account]] = {vendor: {} for vendor in VENDORS}
-        self._refresh: dict[str, dict[str, str]] = {vendor: {} for vendor in VENDORS}
+        self._refresh: dict[str, dict[str, _Grant]] = {vendor: {} for vendor in VENDORS}
+        self._codes: dict[str, _Code] = {}
+        self._app_keys: dict[str, dict[str, str]] = {vendor: {} for vendor in VENDORS}
         self._owners: dict[str, set[str]] = {}
 
     # -- adding and removing ---------------------------------------------------------------------
@@ -357,12 +393,16 @@ class Accounts:
                 expires_at = credential.expires_at
                 if expires_at is None:
                     expires_at = self._expiry_from_now()
-                self._put(vendor, access, _Account(user, expires_at=expires_at))
+                app_key = credential.application_key is not None and vendor in APP_KEY_VENDORS
+                if credential.application_key is not None:
+                    value = self._nonempty(_secret(credential.application_key))
+                    self._own(vendor, value)
+                    if app_key:
+                        self._app_keys[vendor][value] = user
+                self._put(vendor, access, _Account(user, expires_at=expires_at, app_key=app_key))
                 if credential.refresh_token is not None:
                     refresh = self._nonempty(_secret(credential.refresh_token))
-                    self._put_refresh(vendor, refresh, user)
-                if credential.application_key is not None:
-                    self._own(vendor, _secret(credential.application_key))
+                    self._put_refresh(vendor, refresh, _Grant(user, app_key))
             elif isinstance(credential, ApiKey):
                 self._put(vendor, self._nonempty(_secret(credential.api_key)), _Account(user))
             else:
@@ -389,6 +429,7 @@ class Accounts:
         with self._lock:
             if isinstance(credential, OAuthToken):
                 self._refresh[vendor].pop(_secret(credential.refresh_token), None)
+                self._app_keys[vendor].pop(_secret(credential.application_key), None)
                 account = self._keys[vendor].pop(_secret(credential.access_token), None)
             elif isinstance(credential, ApiKey):
                 account = self._keys[vendor].pop(_secret(credential.api_key), None)
@@ -400,13 +441,23 @@ class Accounts:
 
     def bearer(self, vendor: str, token: str) -> str:
         """The user an OAuth access token is for; ``Unauthorized`` if unknown or expired."""
+        return self.bearer_account(vendor, token)[0]
+
+    def bearer_account(self, vendor: str, token: str) -> tuple[str, bool]:
+        """``(user, needs X-App-Key)`` of an OAuth access token; ``Unauthorized`` if unknown or
+        expired."""
         with self._lock:
             account = self._keys[vendor].get(token)
         if account is None:
             raise Unauthorized("unknown access token")
         if account.expires_at is not None and account.expires_at <= self._clock():
             raise Unauthorized("the access token has expired")
-        return account.user
+        return account.user, account.app_key
+
+    def app_key_user(self, vendor: str, key: str) -> str | None:
+        """The user an application key was created for (None: unknown)."""
+        with self._lock:
+            return self._app_keys[vendor].get(key)
 
     def api_key(self, vendor: str, key: str) -> str:
         with self._lock:
@@ -427,13 +478,68 @@ class Accounts:
         """Renew: a new access token and a new refresh token (the old refresh token is spent;
         the old access token lives until it expires). The RFC 6749 section 5.1 answer."""
         with self._lock:
-            user = self._refresh[vendor].pop(refresh_token, None)
-            if user is None:
+            grant = self._refresh[vendor].pop(refresh_token, None)
+            if grant is None:
                 raise OAuthError(400, "invalid_grant", "the refresh token is unknown or spent")
-            access = f"{vendor}-access-{secrets.token_hex(16)}"
-            rotated = f"{vendor}-refresh-{secrets.token_hex(16)}"
-            self._put(vendor, access, _Account(user, expires_at=self._expiry_from_now()))
-            self._put_refresh(vendor, rotated, user)
+            return self._issue(vendor, grant)
+
+    def issue_code(self, vendor: str, user: str, client_id: str, redirect_uri: str) -> str:
+        """A single-use authorization code for ``user``'s account at ``vendor``, bound to the
+        client and redirect URI it was asked for; it lives ``AUTHORIZATION_CODE_LIFETIME``."""
+        _kind(vendor)
+        now = self._clock()
+        code = f"{vendor}-code-{secrets.token_urlsafe(18)}"
+        with self._lock:
+            for stale in [c for c, v in self._codes.items() if v.expires_at <= now]:
+                del self._codes[stale]
+            self._codes[code] = _Code(
+                vendor, user, client_id, redirect_uri, now + AUTHORIZATION_CODE_LIFETIME
+            )
+            self._own(vendor, code)
+        return code
+
+    def redeem_code(
+        self, vendor: str, code: str, client_id: str, redirect_uri: str
+    ) -> tuple[str, dict[str, Any]]:
+        """``(user, token answer)`` for an authorization code (RFC 6749 section 4.1.3): a fresh
+        access and refresh token for the account the code was issued for. ``invalid_grant``
+        when the code is unknown, another vendor's, expired, already used, or was issued to
+        another client or redirect URI (then it stays usable by the right one)."""
+        with self._lock:
+            found = self._codes.get(code)
+            if found is None or found.vendor != vendor:
+                raise OAuthError(400, "invalid_grant", "the authorization code is unknown")
+            if found.spent:
+                raise OAuthError(400, "invalid_grant", "the authorization code was already used")
+            if found.expires_at <= self._clock():
+                raise OAuthError(400, "invalid_grant", "the authorization code has expired")
+            if not hmac.compare_digest(found.client_id.encode(), client_id.encode()):
+                raise OAuthError(400, "invalid_grant", "the code was issued to another client")
+            if found.redirect_uri != redirect_uri:
+                raise OAuthError(
+                    400, "invalid_grant", "redirect_uri differs from the authorization request's"
+                )
+            found.spent = True
+            return found.user, self._issue(vendor, _Grant(found.user, vendor in APP_KEY_VENDORS))
+
+    def create_app_key(self, vendor: str, user: str) -> str:
+        """A new application key for ``user``'s account (Hue's ``POST /api``)."""
+        if vendor not in APP_KEY_VENDORS:
+            raise NotFound(f"{vendor} has no application keys")
+        key = f"{vendor}-appkey-{secrets.token_hex(16)}"
+        with self._lock:
+            self._app_keys[vendor][key] = user
+            self._own(vendor, key)
+        return key
+
+    def _issue(self, vendor: str, grant: _Grant) -> dict[str, Any]:
+        """A new access and refresh token for ``grant`` (lock held); the RFC 6749 section 5.1
+        answer."""
+        access = f"{vendor}-access-{secrets.token_hex(16)}"
+        rotated = f"{vendor}-refresh-{secrets.token_hex(16)}"
+        account = _Account(grant.user, expires_at=self._expiry_from_now(), app_key=grant.app_key)
+        self._put(vendor, access, account)
+        self._put_refresh(vendor, rotated, _Grant(grant.user, grant.app_key))
         answer: dict[str, Any] = {
             "access_token": access,
             "refresh_token": rotated,
@@ -477,8 +583,8 @@ class Accounts:
         self._keys[vendor][key] = account
         self._own(vendor, key)
 
-    def _put_refresh(self, vendor: str, token: str, user: str) -> None:
-        self._refresh[vendor][token] = user
+    def _put_refresh(self, vendor: str, token: str, grant: _Grant) -> None:
+        self._refresh[vendor][token] = grant
         self._own(vendor, token)
 
     def _own(self, vendor: str, value: str) -> None:

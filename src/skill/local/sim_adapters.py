@@ -5,10 +5,19 @@ differ, which is the point: the processor that runs an adapter is chosen by its 
 its code. Each takes its vendor's own kind of credential and sends it that vendor's way:
 
 - ``sim-sync``, ``sim-optimistic``: ``OAUTH``, ``Authorization: Bearer <access token>`` (like
-  LIFX and Hue); they renew credentials at ``<vendor>/oauth/token`` (``CredentialRefresher``).
+  LIFX and Hue); they renew credentials at ``<vendor>/oauth/token`` (``CredentialRefresher``)
+  and connect users through the vendor's authorize page (``OAuthLinker``:
+  ``authorization_url``, then ``exchange_code`` at the token endpoint). ``sim-optimistic``, like
+  Hue, then also creates an application key (``POST <vendor>/v1/appkey``), kept in the
+  credential's ``application_key`` and sent as ``X-App-Key`` on every call.
 - ``sim-async``: ``KEY_AND_SECRET``, signed like SwitchBot API v1.1 (``Authorization: <key>``,
-  ``t``, ``nonce``, ``sign``); also verifies the vendor's webhook pushes (``PushAdapter``).
+  ``t``, ``nonce``, ``sign``); also verifies the vendor's webhook pushes (``PushAdapter``) and
+  keeps the account's one webhook URL (``WebhookRegistrar``, ``SingleWebhookVendor``): it never
+  replaces a URL the account has for something else unless told to (``replace_webhooks``).
 - ``sim-polling``: ``API_KEY``, ``X-Api-Key: <key>`` (like Govee's ``Govee-API-Key``).
+
+Each has a ``display_name`` for the linking pages; the key ones a ``credential_help`` (where a
+user finds the key, and the simulator's demo values).
 
 A credential of another kind (another vendor's) is refused with
 ``InvalidAuthorizationCredential`` before any request is built, so it is never sent.
@@ -32,15 +41,16 @@ import base64
 import hashlib
 import hmac
 import time
+import logging
 import uuid
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from functools import cached_property
 from typing import Any, Literal, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import requests
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
 
 from skill.bulbs import (
     ALEXA_MAX_KELVIN,
@@ -76,10 +86,12 @@ from skill.plugins import (
 )
 
 __all__ = [
+    "CREDENTIAL_HELP",
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
     "DEFAULT_SIMULATOR_URL",
     "DEFAULT_WEBHOOK_SECRET",
+    "DISPLAY_NAMES",
     "SimulatorAdapter",
     "SimulatorOAuthAdapter",
     "SimulatorPushAdapter",
@@ -88,6 +100,8 @@ __all__ = [
     "create_polling",
     "create_sync",
 ]
+
+_log = logging.getLogger(__name__)
 
 DEFAULT_SIMULATOR_URL = "http://127.0.0.1:8765"
 DEFAULT_WEBHOOK_SECRET = "local-webhook-secret"
@@ -98,6 +112,28 @@ MAX_NOTIFICATION_BYTES = 64 * 1024
 #: Replay window: a signed push older than this, or this far ahead of our clock, is refused.
 MAX_NOTIFICATION_AGE_SECONDS = 300
 MAX_NOTIFICATION_SKEW_SECONDS = 60
+
+#: What the linking pages call each simulated vendor.
+DISPLAY_NAMES = {
+    "sim-sync": "Simulated sync cloud",
+    "sim-async": "Simulated async cloud",
+    "sim-optimistic": "Simulated optimistic cloud",
+    "sim-polling": "Simulated polling cloud",
+}
+#: Where a user finds their key, for the vendors that take one (shown on the connect form).
+CREDENTIAL_HELP = {
+    "sim-async": (
+        "A real vendor of this kind (SwitchBot) shows the token and the secret key in its app: "
+        "Profile, Preferences, tap App Version ten times, then Developer Options. This is the "
+        "vendor simulator: its demo account's token is demo-sim-async-credential and its "
+        "secret key demo-sim-async-secret."
+    ),
+    "sim-polling": (
+        "A real vendor of this kind (Govee) sends the API key by e-mail when you ask for it in "
+        "its app: Profile, Settings, Apply for API Key. This is the vendor simulator: its demo "
+        "account's API key is demo-sim-polling-credential."
+    ),
+}
 
 
 # -- the vendor's wire format (extra fields ignored: vendors add fields without notice) ---------
@@ -143,6 +179,14 @@ class _Offline(_Wire):
     status: Literal["offline"]
 
 
+class _AppKey(_Wire):
+    application_key: str = Field(min_length=1)
+
+
+class _Hooks(_Wire):
+    urls: list[str]
+
+
 class _TokenAnswer(_Wire):
     """RFC 6749 section 5.1."""
 
@@ -181,10 +225,18 @@ class SimulatorAdapter:
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
         nonces: Callable[[], str] = lambda: str(uuid.uuid4()),
+        display_name: str | None = None,
+        credential_help: str | None = None,
     ) -> None:
         self.name = name
         self.style = style
         self.credential_kind = credential_kind
+        #: What the linking pages call this vendor.
+        self.display_name = display_name or DISPLAY_NAMES.get(name, name)
+        #: Where a user finds their key (key vendors; None for OAuth ones).
+        self.credential_help = credential_help if credential_help is not None else (
+            CREDENTIAL_HELP.get(name)
+        )
         self.root_url = base_url.rstrip("/")
         self.base_url = f"{self.root_url}/{name}/v1"
         self.timeout = timeout
@@ -229,7 +281,10 @@ class SimulatorAdapter:
                 f"{self.name} takes {kind} credentials, not {other}: not this vendor's"
             )
         if isinstance(credential, OAuthToken):
-            return {"Authorization": f"Bearer {_part(self.name, credential.access_token)}"}
+            headers = {"Authorization": f"Bearer {_part(self.name, credential.access_token)}"}
+            if credential.application_key is not None:
+                headers["X-App-Key"] = _part(self.name, credential.application_key)
+            return headers
         if isinstance(credential, ApiKey):
             return {"X-Api-Key": _part(self.name, credential.api_key)}
         if isinstance(credential, KeyAndSecret):
@@ -242,9 +297,17 @@ class SimulatorAdapter:
 
     def _call(self, method: str, credential: AnyCredential, path: str, body: Any = None) -> Any:
         """One vendor request: errors mapped, JSON decoded (a non-JSON body is malformed)."""
+        response = self._request(method, credential, path, body)
+        _raise_for_status(self.name, response)
+        return self._json(response)
+
+    def _request(
+        self, method: str, credential: AnyCredential, path: str, body: Any = None
+    ) -> requests.Response:
+        """One vendor request, its answer as it came (transport failures mapped)."""
         headers = self.auth_headers(credential)
         try:
-            response = self._session.request(
+            return self._session.request(
                 method,
                 self.base_url + path,
                 headers=headers,
@@ -255,7 +318,8 @@ class SimulatorAdapter:
             raise EndpointUnreachable(f"{self.name} did not answer in {self.timeout} s") from exc
         except requests.RequestException as exc:
             raise EndpointUnreachable(f"{self.name} cannot be reached") from exc
-        _raise_for_status(self.name, response)
+
+    def _json(self, response: requests.Response) -> Any:
         try:
             return response.json()
         except ValueError as exc:
@@ -264,10 +328,13 @@ class SimulatorAdapter:
 
 class SimulatorOAuthAdapter(SimulatorAdapter):
     """A simulated OAuth vendor (``sim-sync``, ``sim-optimistic``): also renews credentials at
-    the vendor's token endpoint (``CredentialRefresher``), a separate class so that only these
-    adapters satisfy that protocol.
+    the vendor's token endpoint (``CredentialRefresher``) and connects users through its
+    authorize page (``OAuthLinker``), a separate class so that only these adapters satisfy those
+    protocols.
 
-    ``client`` returns ``(client id, client secret)``, called at each refresh, never before.
+    ``client`` returns ``(client id, client secret)``, called when a URL or request needs it,
+    never at construction. ``application_key``: the vendor, like Hue, wants an application key
+    created after the code exchange (``sim-optimistic``).
     """
 
     def __init__(
@@ -277,16 +344,62 @@ class SimulatorOAuthAdapter(SimulatorAdapter):
         base_url: str,
         *,
         client: Callable[[], tuple[str, str]] = lambda: (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET),
+        application_key: bool = False,
         timeout: float = REQUEST_TIMEOUT_SECONDS,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
+        display_name: str | None = None,
     ) -> None:
         super().__init__(
             name, style, base_url, credential_kind=CredentialKind.OAUTH, timeout=timeout,
-            session=session, clock=clock,
+            session=session, clock=clock, display_name=display_name,
         )
         self.token_url = f"{self.root_url}/{name}/oauth/token"
+        self.authorize_url = f"{self.root_url}/{name}/oauth/authorize"
+        self.creates_application_key = application_key
         self._client = client
+
+    def authorization_url(self, redirect_uri: str, state: str) -> str:
+        """The vendor's authorize page for this deployment's client (``SIM_CLIENT_ID``): the
+        user picks a simulator account there, and is sent back to ``redirect_uri`` with a code
+        and ``state``."""
+        client_id, _ = self._client()
+        query = urlencode({"response_type": "code", "client_id": client_id,
+                           "redirect_uri": redirect_uri, "state": state})
+        return f"{self.authorize_url}?{query}"
+
+    def exchange_code(self, code: str, redirect_uri: str) -> OAuthToken:
+        """The user's credential for an authorization code (RFC 6749 section 4.1.3), with
+        ``expires_at`` from ``expires_in``; for a vendor that wants one, with the application
+        key it then creates (a second call, authorised by the new token).
+
+        A refused code (400 ``invalid_grant``: unknown, spent, expired, another redirect URI)
+        or a refused application key -> ``InvalidAuthorizationCredential``; the client refused
+        -> ``InternalError``; 429 -> ``RateLimited``; 5xx, timeouts, a malformed answer ->
+        ``EndpointUnreachable``.
+        """
+        if not code or any(char.isspace() or not char.isprintable() for char in code):
+            raise InvalidAuthorizationCredential(f"{self.name} sent no usable authorization code")
+        client_id, client_secret = self._client()
+        answer = self._token_request(
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+             "client_id": client_id, "client_secret": client_secret},
+            refused="the authorization code was refused; please connect again",
+        )
+        credential = OAuthToken.model_validate(
+            {
+                "access_token": answer.access_token,
+                "refresh_token": answer.refresh_token,
+                "expires_at": (
+                    None if answer.expires_in is None else self._clock() + answer.expires_in
+                ),
+            }
+        )
+        if not self.creates_application_key:
+            return credential
+        created = self._call("POST", credential, "/appkey", {"devicetype": "bulb-skill"})
+        key = _parse(_AppKey, created).application_key
+        return credential.model_copy(update={"application_key": SecretStr(key)})
 
     def refresh_credential(self, credential: OAuthToken) -> OAuthToken:
         """A fresh credential from ``POST <vendor>/oauth/token`` (RFC 6749 section 6): the new
@@ -308,29 +421,15 @@ class SimulatorOAuthAdapter(SimulatorAdapter):
                 f"this {self.name} credential has no refresh token: connect {self.name} again"
             )
         client_id, client_secret = self._client()
-        try:
-            response = self._session.post(
-                self.token_url,
-                data={
-                    "grant_type": "refresh_token",
-                    "refresh_token": credential.refresh_token.get_secret_value(),
-                    "client_id": client_id,
-                    "client_secret": client_secret,
-                },
-                timeout=self.timeout,
-            )
-        except requests.Timeout as exc:
-            raise EndpointUnreachable(f"{self.name}'s token endpoint did not answer") from exc
-        except requests.RequestException as exc:
-            raise EndpointUnreachable(f"{self.name}'s token endpoint cannot be reached") from exc
-        if response.status_code >= 400:
-            raise _token_error(self.name, response)
-        try:
-            answer = _TokenAnswer.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise EndpointUnreachable(
-                f"{self.name}'s token endpoint sent a malformed answer"
-            ) from exc
+        answer = self._token_request(
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": credential.refresh_token.get_secret_value(),
+                "client_id": client_id,
+                "client_secret": client_secret,
+            },
+            refused=f"connect {self.name} again",
+        )
         return OAuthToken.model_validate(
             {
                 "access_token": answer.access_token,
@@ -341,6 +440,23 @@ class SimulatorOAuthAdapter(SimulatorAdapter):
                 "application_key": credential.application_key,
             }
         )
+
+    def _token_request(self, form: dict[str, str], *, refused: str) -> _TokenAnswer:
+        """One token-endpoint request; ``refused`` ends the message of a refused grant."""
+        try:
+            response = self._session.post(self.token_url, data=form, timeout=self.timeout)
+        except requests.Timeout as exc:
+            raise EndpointUnreachable(f"{self.name}'s token endpoint did not answer") from exc
+        except requests.RequestException as exc:
+            raise EndpointUnreachable(f"{self.name}'s token endpoint cannot be reached") from exc
+        if response.status_code >= 400:
+            raise _token_error(self.name, response, refused=refused)
+        try:
+            return _TokenAnswer.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise EndpointUnreachable(
+                f"{self.name}'s token endpoint sent a malformed answer"
+            ) from exc
 
 
 class SimulatorPushAdapter(SimulatorAdapter):
@@ -360,12 +476,70 @@ class SimulatorPushAdapter(SimulatorAdapter):
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
         nonces: Callable[[], str] = lambda: str(uuid.uuid4()),
+        display_name: str | None = None,
+        credential_help: str | None = None,
     ) -> None:
         super().__init__(
             name, Style.ASYNC, base_url, credential_kind=CredentialKind.KEY_AND_SECRET,
             timeout=timeout, session=session, clock=clock, nonces=nonces,
+            display_name=display_name, credential_help=credential_help,
         )
         self._secret_source = secret
+
+    # -- the account's one webhook URL (WebhookRegistrar, SingleWebhookVendor) -----------------
+
+    def webhook_urls(self, credential: AnyCredential) -> list[str]:
+        """The URLs the account pushes to (``{"action": "query"}``): none or one."""
+        answer = self._call("POST", credential, "/webhook", {"action": "query"})
+        return list(_parse(_Hooks, answer).urls)
+
+    def register_webhook(self, credential: AnyCredential, base_url: str) -> str:
+        """Make the account push to ``base_url``; a no-op when it already does. When the account
+        pushes to another URL (set up for something else), that URL is left alone and nothing
+        is registered: returns ``""`` then (``replace_webhooks`` replaces it, when the user says
+        so); else ``base_url``."""
+        urls = self.webhook_urls(credential)
+        if base_url in urls:
+            return base_url
+        if urls or not self._setup_webhook(credential, base_url):
+            _log.info("%s: the account pushes to another URL; ours is not registered", self.name)
+            return ""
+        return base_url
+
+    def deregister_webhook(self, credential: AnyCredential, base_url: str) -> None:
+        """Stop the account pushing to ``base_url``; a no-op when it does not. Any other URL
+        stays."""
+        if base_url in self.webhook_urls(credential):
+            self._delete_webhook(credential, base_url)
+
+    def other_webhooks(self, credential: AnyCredential, base_url: str) -> list[str]:
+        """The URLs the account pushes to that are not ``base_url``."""
+        return [url for url in self.webhook_urls(credential) if url != base_url]
+
+    def replace_webhooks(self, credential: AnyCredential, base_url: str) -> str:
+        """Delete the account's other URLs and register ``base_url``; returns it.
+        ``EndpointUnreachable`` when another URL appeared meanwhile and ours could not be set."""
+        urls = self.webhook_urls(credential)
+        for url in urls:
+            if url != base_url:
+                self._delete_webhook(credential, url)
+        if base_url not in urls and not self._setup_webhook(credential, base_url):
+            raise EndpointUnreachable(f"{self.name} kept another webhook URL; try again")
+        return base_url
+
+    def _setup_webhook(self, credential: AnyCredential, url: str) -> bool:
+        """``setup``; False when the vendor refuses because the account has another URL (409)."""
+        response = self._request("POST", credential, "/webhook", {"action": "setup", "url": url})
+        if response.status_code == 409:
+            return False
+        _raise_for_status(self.name, response)
+        return True
+
+    def _delete_webhook(self, credential: AnyCredential, url: str) -> None:
+        """``delete``; a URL already gone (404) is fine."""
+        response = self._request("POST", credential, "/webhook", {"action": "delete", "url": url})
+        if response.status_code != 404:
+            _raise_for_status(self.name, response)
 
     @cached_property
     def _secret(self) -> bytes:
@@ -427,7 +601,7 @@ def create_async(ctx: AdapterContext) -> SimulatorPushAdapter:
 def create_optimistic(ctx: AdapterContext) -> SimulatorOAuthAdapter:
     return SimulatorOAuthAdapter(
         "sim-optimistic", Style.OPTIMISTIC, _base_url(ctx), client=lambda: _oauth_client(ctx),
-        timeout=_timeout(ctx),
+        application_key=True, timeout=_timeout(ctx),
     )
 
 
@@ -502,8 +676,11 @@ _NOT_THE_USERS_FAULT = frozenset(
 )
 
 
-def _token_error(vendor: str, response: requests.Response) -> SkillError:
-    """A token endpoint's refusal (RFC 6749 section 5.2) as a typed error."""
+def _token_error(
+    vendor: str, response: requests.Response, *, refused: str | None = None
+) -> SkillError:
+    """A token endpoint's refusal (RFC 6749 section 5.2) as a typed error; ``refused`` ends the
+    message of a refused grant (default: connect again)."""
     status = response.status_code
     try:
         body = response.json()
@@ -515,7 +692,7 @@ def _token_error(vendor: str, response: requests.Response) -> SkillError:
     if status in (400, 401, 403):
         if code in _NOT_THE_USERS_FAULT:
             return InternalError(f"{detail}: this deployment's OAuth client or request is wrong")
-        return InvalidAuthorizationCredential(f"{detail}: connect {vendor} again")
+        return InvalidAuthorizationCredential(f"{detail}: {refused or f'connect {vendor} again'}")
     if status == 429:
         return RateLimited(detail, retry_after=_retry_after(response.headers.get("Retry-After")))
     if status >= 500:

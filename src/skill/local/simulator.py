@@ -28,31 +28,60 @@ sent its own way, and knows its accounts by their key (``accounts=`` ``{vendor: 
   (form ``grant_type=refresh_token``, ``refresh_token``, ``client_id`` ``sim-client``,
   ``client_secret`` ``sim-client-secret``) answers ``{"access_token", "refresh_token",
   "expires_in", "token_type": "bearer"}`` and spends the refresh token; an unknown one is
-  400 ``{"error": "invalid_grant"}``.
+  400 ``{"error": "invalid_grant"}``. New users connect through the authorization-code flow,
+  as with the real vendors: ``GET /<vendor>/oauth/authorize?response_type=code&client_id=
+  sim-client&redirect_uri=<http(s) URL>&state=...`` is a small consent page (plain HTML, no
+  script, marked as a local stand-in) asking for a simulator user id (default ``demo-user``),
+  with Allow and Deny. Its form posts to the same path and is answered with a 303 to
+  ``redirect_uri`` with ``code`` and ``state`` (Deny: ``error=access_denied`` and ``state``;
+  a response type other than ``code``: ``error=unsupported_response_type``); a wrong
+  ``client_id`` or a ``redirect_uri`` that is not an absolute http(s) URL gets a 400 page and
+  no redirect. The token endpoint takes the code with ``grant_type=authorization_code``,
+  ``code``, the same ``redirect_uri`` and the client, and answers as a refresh does with a new
+  credential for that user's account (a new user id opens an account with the catalogue; an
+  existing account keeps its devices). A code is single-use, bound to its client and
+  redirect URI, and lives ``AUTHORIZATION_CODE_LIFETIME`` seconds; anything else is 400
+  ``invalid_grant``.
+- ``sim-optimistic`` also plays Hue's application key: ``POST /sim-optimistic/v1/appkey``
+  (bearer token) answers 201 ``{"application_key"}``. A token issued through the
+  authorization-code flow (and its renewals, and one added with an ``application_key``) must
+  then be sent with ``X-App-Key: <key>``, as Hue wants ``hue-application-key``; a key shown
+  must be one of the account's. Tokens added without a key (the demo user's) need none.
 - ``sim-async`` (key and secret, like SwitchBot API v1.1): ``Authorization: <key>``, ``t`` (ms
   since the epoch, within 5 minutes), ``nonce``, and ``sign`` = upper-case base64 of
-  HMAC-SHA256(secret, key + t + nonce) (``request_signature``).
+  HMAC-SHA256(secret, key + t + nonce) (``request_signature``). Like SwitchBot, it keeps one
+  webhook URL per account: ``POST /sim-async/v1/webhook`` (signed) with ``{"action":
+  "query"}`` -> ``{"urls": [...]}``, ``{"action": "setup", "url"}`` (409 when the account
+  already has another URL: delete it first) and ``{"action": "delete", "url"}`` (404 when it is
+  not the account's). An account's changes are pushed to its own URL when it has one, else to
+  the global ``webhook_url``.
 - ``sim-polling`` (API key, like Govee's ``Govee-API-Key``): ``X-Api-Key: <key>``.
 
 A vendor refuses any other credential with 401, and counts every *foreign* credential it is
 shown, anywhere in the headers, query, a token request's form or a JSON body: a value another
 simulated vendor issued or was given, or a JWT (the skill's own Cognito tokens; no vendor here
 issues one). ``foreign_credentials()`` must stay all zeros: a skill that shows one vendor's
-secret to another has a leak.
+secret to another has a leak. At the authorize page, a person's browser, only the authorization
+request's parameters are looked at: not the browser's headers (the local pages share the host,
+so their cookies come along) nor what the person types.
 
 Vendor API (latency applies):
 ``GET /<vendor>/v1/me``, ``GET /<vendor>/v1/devices``, ``GET /<vendor>/v1/devices/{id}/state``,
 ``POST /<vendor>/v1/devices/{id}/commands`` (body: any of on, brightness, color,
-color_temperature), ``POST /<vendor>/oauth/token`` (OAuth vendors). An offline bulb answers a
-command with 200 ``{"status": "offline"}``.
+color_temperature), ``POST /<vendor>/oauth/token``, ``GET``/``POST /<vendor>/oauth/authorize``
+(OAuth vendors), ``POST /sim-optimistic/v1/appkey``, ``POST /sim-async/v1/webhook``. An offline
+bulb answers a command with 200 ``{"status": "offline"}``.
 
 Test hooks (no auth, no latency, loopback clients only), mirroring the Python methods:
 ``GET /_sim/health``, ``POST /_sim/reset``, ``POST /_sim/webhook`` ``{"url", "secret"?}``,
 ``POST /_sim/wait-idle?timeout=s``, ``GET /_sim/log?vendor=&kind=&device_id=``,
 ``GET /_sim/deliveries``, ``GET /_sim/foreign`` (foreign credentials seen, per vendor),
-``GET /_sim/refreshes`` (OAuth refreshes, per vendor), ``POST /_sim/<vendor>/devices`` (a
-device), and on ``/_sim/<vendor>/devices/{id}``: ``GET`` (state), ``PATCH`` (a physical change:
-attributes and/or ``online``), ``DELETE``. Hooks act on ``demo-user`` unless ``?user=<id>``.
+``GET /_sim/refreshes`` (OAuth refreshes, per vendor), ``GET``/``POST /_sim/<vendor>/webhook``
+(a push vendor's account's own webhook URL, ``{"url": str | null}``, set without the vendor
+API's checks, as if the user had set one up for something else), ``POST
+/_sim/<vendor>/devices`` (a device), and on ``/_sim/<vendor>/devices/{id}``: ``GET`` (state),
+``PATCH`` (a physical change: attributes and/or ``online``), ``DELETE``. Hooks act on
+``demo-user`` unless ``?user=<id>``; ``reset`` clears the accounts' own webhook URLs.
 
 ``dispatch`` is the single place a request is decided; a fault-injection layer wraps it
 (``sim.dispatch = faulty(sim.dispatch)``) without touching HTTP.
@@ -82,8 +111,16 @@ from functools import partial
 from types import MappingProxyType, TracebackType
 from typing import Any
 
-from skill.local._sim_http import SimRequest, SimResponse, SimServer
+from skill.local._sim_http import (
+    SimRequest,
+    SimResponse,
+    SimServer,
+    consent_page,
+    message_page,
+)
 from skill.local._sim_model import (
+    APP_KEY_VENDORS,
+    AUTHORIZATION_CODE_LIFETIME,
     CREDENTIAL_KINDS,
     DEFAULT_TOKEN_LIFETIME,
     DEMO_USER,
@@ -100,6 +137,7 @@ from skill.local._sim_model import (
     SimDevice,
     Unauthorized,
     applied,
+    brand,
     check_supported,
     demo_credential,
     initial_devices,
@@ -110,6 +148,8 @@ from skill.local._sim_scheduler import Lane
 from skill.plugins import AnyCredential, CredentialKind, OAuthToken
 
 __all__ = [
+    "APP_KEY_VENDORS",
+    "AUTHORIZATION_CODE_LIFETIME",
     "CREDENTIAL_KINDS",
     "DEFAULT_TOKEN_LIFETIME",
     "DEFAULT_WEBHOOK_SECRET",
@@ -137,6 +177,12 @@ PUSH_RETRY_DELAYS = (0.2, 1.0)
 SIGNATURE_WINDOW_SECONDS = 300.0
 #: Foreign-credential sightings kept (each: when, which vendor, whose credential, where).
 SIGHTINGS_LIMIT = 1000
+#: A simulator user id typed on an authorize page.
+_USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
+#: The parameters of an authorization request, in the order the consent form carries them.
+_AUTHORIZE_FIELDS = ("response_type", "client_id", "redirect_uri", "state", "scope")
+#: Longest redirect URI or webhook URL a vendor takes.
+MAX_URL_LENGTH = 2000
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -160,7 +206,7 @@ class _Route:
     handler: str  # method name on VendorSimulator
     api: bool = False  # vendor API (latency, logged) rather than a test hook
     #: How an API route is authorised: "credential" (the vendor's own), "client" (OAuth client
-    #: in the form: the token endpoint).
+    #: in the form: the token endpoint), "user" (a person at the authorize page).
     auth: str = "credential"
 
 
@@ -182,6 +228,8 @@ _ROUTES = (
     _route("GET", "/_sim/deliveries", "hook", "_hook_deliveries"),
     _route("GET", "/_sim/foreign", "hook", "_hook_foreign"),
     _route("GET", "/_sim/refreshes", "hook", "_hook_refreshes"),
+    _route("GET", f"/_sim{_VENDOR}/webhook", "hook", "_hook_account_webhook"),
+    _route("POST", f"/_sim{_VENDOR}/webhook", "hook", "_hook_set_account_webhook"),
     _route("POST", f"/_sim{_VENDOR}/devices", "hook", "_hook_add_device"),
     _route("GET", f"/_sim{_VENDOR}{_DEVICE}", "hook", "_hook_read_device"),
     _route("PATCH", f"/_sim{_VENDOR}{_DEVICE}", "hook", "_hook_change_device"),
@@ -190,7 +238,13 @@ _ROUTES = (
     _route("GET", f"{_VENDOR}/v1/devices", "devices", "_api_devices", api=True),
     _route("GET", f"{_VENDOR}/v1{_DEVICE}/state", "state", "_api_state", api=True),
     _route("POST", f"{_VENDOR}/v1{_DEVICE}/commands", "command", "_api_command", api=True),
+    _route("POST", f"{_VENDOR}/v1/appkey", "appkey", "_api_app_key", api=True),
+    _route("POST", f"{_VENDOR}/v1/webhook", "webhook", "_api_webhook", api=True),
     _route("POST", f"{_VENDOR}/oauth/token", "token", "_api_token", api=True, auth="client"),
+    _route("GET", f"{_VENDOR}/oauth/authorize", "authorize", "_api_authorize_page", api=True,
+           auth="user"),
+    _route("POST", f"{_VENDOR}/oauth/authorize", "authorize", "_api_authorize", api=True,
+           auth="user"),
 )
 
 
@@ -238,6 +292,8 @@ class VendorSimulator:
         self._foreign = dict.fromkeys(VENDORS, 0)
         self._sightings: deque[dict[str, Any]] = deque(maxlen=SIGHTINGS_LIMIT)
         self._refreshes = dict.fromkeys(VENDORS, 0)
+        #: Push vendors' per-account webhook URLs: ``{vendor: {user: url}}``.
+        self._hooks: dict[str, dict[str, str]] = {v: {} for v in VENDORS if VENDORS[v] == "push"}
         self._log: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
         self._deliveries: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
         if accounts is None:
@@ -309,9 +365,10 @@ class VendorSimulator:
     # -- test hooks (Python) -----------------------------------------------------------------
 
     def reset(self) -> None:
-        """Every account back to the devices it started with; clears logs, counters (foreign
-        credentials, refreshes) and what is in flight. Keeps the webhook and the accounts with
-        their current credentials (a credential renewed since stays the valid one)."""
+        """Every account back to the devices it started with and without a webhook URL of its
+        own; clears logs, counters (foreign credentials, refreshes) and what is in flight. Keeps
+        the global webhook and the accounts with their current credentials (a credential
+        renewed since stays the valid one)."""
         self._transitions.cancel_all()
         self._pushes.cancel_all()
         with self._lock:
@@ -324,6 +381,8 @@ class VendorSimulator:
             self._foreign = dict.fromkeys(VENDORS, 0)
             self._sightings.clear()
             self._refreshes = dict.fromkeys(VENDORS, 0)
+            for hooks in self._hooks.values():
+                hooks.clear()
 
     # -- accounts ------------------------------------------------------------------------------
 
@@ -381,6 +440,26 @@ class VendorSimulator:
         """Per vendor (every vendor, zeros included), how many OAuth refreshes it granted."""
         with self._lock:
             return dict(self._refreshes)
+
+    def account_webhook(self, vendor: str, *, user: str = DEMO_USER) -> str | None:
+        """The URL ``user``'s account at the push ``vendor`` has set up (None: none, so its
+        changes go to the global ``webhook_url``)."""
+        with self._lock:
+            return self._hooks_of(vendor).get(user)
+
+    def set_account_webhook(
+        self, vendor: str, url: str | None, *, user: str = DEMO_USER
+    ) -> None:
+        """Set (or, with None, remove) the account's own webhook URL, as if the user had set it
+        up for something else; no questions asked (the vendor API refuses to replace one)."""
+        if url is not None:
+            _check_url(url, "url")
+        with self._lock:
+            hooks = self._hooks_of(vendor)
+            if url is None:
+                hooks.pop(user, None)
+            else:
+                hooks[user] = url
 
     def state(self, vendor: str, device_id: str, *, user: str = DEMO_USER) -> dict[str, Any]:
         """The bulb's physical state (what the vendor API would report), without logging a call."""
@@ -468,7 +547,7 @@ class VendorSimulator:
             if route.api:
                 self._cloud(params["vendor"])
             if route.api and route.auth == "credential":
-                user = self._authenticate(request, params["vendor"])
+                user = self._authenticate(request, params["vendor"], route.kind != "appkey")
                 params["user"] = user
             response = getattr(self, route.handler)(request, **params)
         except Unauthorized as exc:
@@ -567,8 +646,13 @@ class VendorSimulator:
         grant_type = form.get("grant_type")
         if not grant_type:
             raise OAuthError(400, "invalid_request", "grant_type is missing")
+        if grant_type == "authorization_code":
+            return self._exchange_code(vendor, form)
         if grant_type != "refresh_token":
-            raise OAuthError(400, "unsupported_grant_type", f"{vendor} renews refresh tokens only")
+            raise OAuthError(
+                400, "unsupported_grant_type",
+                f"{vendor} takes the authorization_code and refresh_token grants only",
+            )
         refresh_token = form.get("refresh_token")
         if not refresh_token:
             raise OAuthError(400, "invalid_request", "refresh_token is missing")
@@ -576,6 +660,131 @@ class VendorSimulator:
         with self._lock:
             self._refreshes[vendor] += 1
         return SimResponse.json(200, answer, {"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+    def _exchange_code(self, vendor: str, form: Mapping[str, str]) -> SimResponse:
+        """The authorization-code grant (RFC 6749 section 4.1.3), the client already checked:
+        a fresh credential for the account the code names (a new account gets the catalogue)."""
+        code, redirect_uri = form.get("code"), form.get("redirect_uri")
+        if not code:
+            raise OAuthError(400, "invalid_request", "code is missing")
+        if not redirect_uri:
+            raise OAuthError(400, "invalid_request", "redirect_uri is missing")
+        user, answer = self._accounts.redeem_code(
+            vendor, code, form.get("client_id", ""), redirect_uri
+        )
+        self._open(vendor, user, None)
+        return SimResponse.json(200, answer, {"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+    def _api_authorize_page(self, request: SimRequest, vendor: str) -> SimResponse:
+        """``GET /<vendor>/oauth/authorize``: the consent page (RFC 6749 section 4.1.1)."""
+        fields = self._authorization_request(vendor, request.query)
+        if isinstance(fields, SimResponse):
+            return fields
+        return SimResponse.html(
+            200, consent_page(vendor, brand(vendor), fields, username=DEMO_USER)
+        )
+
+    def _api_authorize(self, request: SimRequest, vendor: str) -> SimResponse:
+        """``POST /<vendor>/oauth/authorize``: the consent form's answer, a 303 back to the
+        client with ``code`` and ``state`` (Allow) or ``error=access_denied`` (Deny)."""
+        form = _form(request)
+        if form is None:
+            return SimResponse.html(400, message_page(
+                vendor, "This sign-in cannot go on", "The page sent no form. Please start again."
+            ))
+        fields = self._authorization_request(vendor, form)
+        if isinstance(fields, SimResponse):
+            return fields
+        redirect_uri, state = fields["redirect_uri"], fields.get("state")
+        decision = form.get("decision")
+        if decision == "deny":
+            denied = _with_query(redirect_uri, error="access_denied", state=state)
+            return SimResponse.redirect(denied)
+        if decision != "allow":
+            return SimResponse.html(400, consent_page(
+                vendor, brand(vendor), fields, username=form.get("username", DEMO_USER)[:64],
+                error="Choose Allow or Deny.",
+            ))
+        username = form.get("username", "").strip()
+        if not _USER_ID.fullmatch(username):
+            return SimResponse.html(400, consent_page(
+                vendor, brand(vendor), fields, username=username[:64],
+                error="A simulator user id is 1 to 64 letters, digits or . _ @ + - "
+                "(starting with a letter or digit).",
+            ))
+        code = self._accounts.issue_code(vendor, username, fields["client_id"], redirect_uri)
+        return SimResponse.redirect(_with_query(redirect_uri, code=code, state=state))
+
+    def _authorization_request(
+        self, vendor: str, params: Mapping[str, str]
+    ) -> dict[str, str] | SimResponse:
+        """The request's parameters, or the answer to a bad one: a page when the client or the
+        redirect URI is wrong (RFC 6749 section 4.1.2.1: never redirect then), a redirect with
+        ``unsupported_response_type`` for another response type."""
+        if CREDENTIAL_KINDS[vendor] is not CredentialKind.OAUTH:
+            raise NotFound(f"{vendor} has no OAuth authorize page")
+        client_id, redirect_uri = params.get("client_id", ""), params.get("redirect_uri", "")
+        if not hmac.compare_digest(client_id.encode(), OAUTH_CLIENT_ID.encode()):
+            return SimResponse.html(400, message_page(
+                vendor, "Unknown app", "The app that sent you here is not registered with "
+                f"{brand(vendor)} (client_id). Nothing was shared.",
+            ))
+        try:
+            _check_url(redirect_uri, "redirect_uri")
+        except BadRequest:
+            return SimResponse.html(400, message_page(
+                vendor, "This sign-in cannot go on", "The app that sent you here gave no valid "
+                "address to return to (redirect_uri). Nothing was shared.",
+            ))
+        fields = {name: params[name] for name in _AUTHORIZE_FIELDS if params.get(name)}
+        if params.get("response_type") != "code":
+            return SimResponse.redirect(_with_query(
+                redirect_uri, error="unsupported_response_type", state=params.get("state")
+            ))
+        return fields
+
+    def _api_app_key(self, request: SimRequest, vendor: str, user: str) -> SimResponse:
+        """``POST /<vendor>/v1/appkey`` (Hue's ``POST /api`` after the link button): a new
+        application key for the token's account, to send as ``X-App-Key`` from now on."""
+        if vendor not in APP_KEY_VENDORS:
+            raise NotFound(f"{vendor} has no application keys")
+        key = self._accounts.create_app_key(vendor, user)
+        return SimResponse.json(201, {"application_key": key})
+
+    def _api_webhook(self, request: SimRequest, vendor: str, user: str) -> SimResponse:
+        """``POST /<vendor>/v1/webhook`` (SwitchBot's one webhook URL per account): ``{"action":
+        "query"}`` -> ``{"urls"}``; ``"setup"`` with ``"url"`` (409 when the account already has
+        another URL: delete it first); ``"delete"`` with ``"url"`` (404 when it is not the
+        account's)."""
+        hooks = self._hooks_of(vendor)
+        body = _json_object(request.body)
+        action = body.get("action")
+        if action not in ("query", "setup", "delete"):
+            raise BadRequest("action must be query, setup or delete")
+        with self._lock:
+            current = hooks.get(user)
+            if action == "query":
+                return SimResponse.json(200, {"urls": [current] if current else []})
+            url = body.get("url")
+            if not isinstance(url, str):
+                raise BadRequest("url: a string is required")
+            if action == "setup":
+                _check_url(url, "url")
+                if current is not None and current != url:
+                    raise Conflict("the account already has a webhook URL: delete it first")
+                hooks[user] = url
+                return SimResponse.json(200, {"urls": [url]})
+            if current != url:
+                raise NotFound("the account has no such webhook URL")
+            del hooks[user]
+            return SimResponse.json(200, {"urls": []})
+
+    def _hooks_of(self, vendor: str) -> dict[str, str]:
+        self._cloud(vendor)
+        hooks = self._hooks.get(vendor)
+        if hooks is None:
+            raise NotFound(f"{vendor} does not push: it has no webhooks")
+        return hooks
 
     # -- test hooks (HTTP) ---------------------------------------------------------------------
 
@@ -615,6 +824,16 @@ class VendorSimulator:
 
     def _hook_refreshes(self, request: SimRequest) -> SimResponse:
         return SimResponse.json(200, self.refreshes())
+
+    def _hook_account_webhook(self, request: SimRequest, vendor: str) -> SimResponse:
+        return SimResponse.json(200, {"url": self.account_webhook(vendor, user=_user(request))})
+
+    def _hook_set_account_webhook(self, request: SimRequest, vendor: str) -> SimResponse:
+        url = _json_object(request.body).get("url")
+        if not (url is None or isinstance(url, str)):
+            raise BadRequest('expected {"url": str | null}')
+        self.set_account_webhook(vendor, url, user=_user(request))
+        return SimResponse.json(200, {"url": url})
 
     def _hook_add_device(self, request: SimRequest, vendor: str) -> SimResponse:
         device = self.add_device(vendor, parse(SimDevice, request.body), user=_user(request))
@@ -678,15 +897,20 @@ class VendorSimulator:
             for device_id, device in _copies(start).items():
                 current.setdefault(device_id, device)
 
-    def _authenticate(self, request: SimRequest, vendor: str) -> str:
-        """The account the request's credential is for, checked the vendor's way."""
+    def _authenticate(self, request: SimRequest, vendor: str, app_key: bool = True) -> str:
+        """The account the request's credential is for, checked the vendor's way (``app_key``
+        False: the request creates the application key, so cannot show one yet)."""
         headers = request.headers
         kind = CREDENTIAL_KINDS[vendor]
         if kind is CredentialKind.OAUTH:
             scheme, _, token = headers.get("authorization", "").partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise Unauthorized("missing bearer token")
-            return self._accounts.bearer(vendor, token.strip())
+            user, needs_app_key = self._accounts.bearer_account(vendor, token.strip())
+            if vendor in APP_KEY_VENDORS:
+                self._check_app_key(vendor, user, headers.get("x-app-key", "").strip(),
+                                    needs_app_key and app_key)
+            return user
         if kind is CredentialKind.API_KEY:
             key = headers.get("x-api-key", "").strip()
             if not key:
@@ -709,22 +933,38 @@ class VendorSimulator:
             raise Unauthorized("t is too far from the vendor's clock (milliseconds expected)")
         return user
 
+    def _check_app_key(self, vendor: str, user: str, shown: str, required: bool) -> None:
+        """Like Hue's ``hue-application-key``: a key shown must be one made for this account;
+        a token issued through the authorize page must come with one."""
+        if shown:
+            if self._accounts.app_key_user(vendor, shown) != user:
+                raise Unauthorized("unknown application key (X-App-Key)")
+        elif required:
+            raise Unauthorized("this token needs the account's application key (X-App-Key)")
+
     def _inspect(self, request: SimRequest) -> None:
         """Count the foreign credentials a request to a vendor shows, each value once."""
         vendor = request.path.lstrip("/").partition("/")[0]
         if vendor not in VENDORS:
             return
         seen: dict[str, str] = {}
-        for name, value in request.headers.items():
+        # The authorize page is a person's browser: its headers (cookies the browser keeps for
+        # this host, which the local pages share) and what the person types are not the skill's
+        # doing; the authorization request's parameters are.
+        browser = request.path == f"/{vendor}/oauth/authorize"
+        form = _form(request) or {}
+        if browser:
+            form = {name: value for name, value in form.items() if name in _AUTHORIZE_FIELDS}
+        for name, value in () if browser else request.headers.items():
             for piece in _pieces(value):
                 seen.setdefault(piece, f"header {name}")
         for name, value in request.query.items():
             for piece in _pieces(value):
                 seen.setdefault(piece, f"query {name}")
-        for name, value in (_form(request) or {}).items():
+        for name, value in form.items():
             for piece in _pieces(value):
                 seen.setdefault(piece, f"form {name}")
-        for value in _json_strings(request):
+        for value in () if browser else _json_strings(request):
             for piece in _pieces(value):
                 seen.setdefault(piece, "body")
         sightings = []
@@ -768,9 +1008,15 @@ class VendorSimulator:
         user: str | None,
         response: SimResponse,
     ) -> None:
-        # A token request's form carries the refresh token and client secret: never logged.
-        body = {"grant_type": (_form(request) or {}).get("grant_type")} if route.kind == "token" \
-            else _readable(request.body)
+        # A token request's form carries the refresh token or code and the client secret, an
+        # authorize form the state: never logged.
+        form = _form(request) or {}
+        if route.kind == "token":
+            body: Any = {"grant_type": form.get("grant_type")}
+        elif route.kind == "authorize":
+            body = {"decision": form.get("decision")} if request.method == "POST" else None
+        else:
+            body = _readable(request.body)
         entry = {
             "at": time.time(),
             "vendor": params.get("vendor"),
@@ -799,11 +1045,15 @@ class VendorSimulator:
             "user_id": user,
             "state": state,
         }
-        self._pushes.call_later(0, partial(self._deliver, json.dumps(payload).encode(), 1))
+        deliver = partial(self._deliver, json.dumps(payload).encode(), 1, vendor, user)
+        self._pushes.call_later(0, deliver)
 
-    def _deliver(self, body: bytes, attempt: int) -> None:
-        """POST one signed notification; retry connection errors and 5xx a couple of times."""
-        url, secret = self.webhook_url, self.webhook_secret
+    def _deliver(self, body: bytes, attempt: int, vendor: str, user: str) -> None:
+        """POST one signed notification to the account's webhook URL, else the global one;
+        retry connection errors and 5xx a couple of times."""
+        with self._lock:
+            url = self._hooks_of(vendor).get(user) or self.webhook_url
+        secret = self.webhook_secret
         status, error = None, None
         if url is None:
             error = "no webhook_url configured"
@@ -822,7 +1072,7 @@ class VendorSimulator:
             )
         failed = url is not None and (status is None or status >= 500)
         if failed and attempt <= len(PUSH_RETRY_DELAYS):
-            retry = partial(self._deliver, body, attempt + 1)
+            retry = partial(self._deliver, body, attempt + 1, vendor, user)
             self._pushes.call_later(PUSH_RETRY_DELAYS[attempt - 1], retry)
 
     def _post_signed(self, url: str, secret: str, body: bytes) -> tuple[int | None, str | None]:
@@ -926,6 +1176,32 @@ def _is_loopback(client: str) -> bool:
         return False
 
 
+def _check_url(url: str, what: str) -> None:
+    """An absolute http(s) URL without fragment or white space (``BadRequest`` otherwise)."""
+    problem = BadRequest(f"{what}: an absolute http(s) URL without fragment is required")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        raise problem from exc
+    if (
+        not host
+        or len(url) > MAX_URL_LENGTH
+        or parts.scheme not in ("http", "https")
+        or parts.fragment
+        or any(char.isspace() or not char.isprintable() for char in url)
+    ):
+        raise problem
+
+
+def _with_query(url: str, **params: str | None) -> str:
+    """``url`` with ``params`` (those not None) added to its query."""
+    parts = urllib.parse.urlsplit(url)
+    extra = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urllib.parse.urlunsplit(parts._replace(query=query))
+
+
 def _user(request: SimRequest) -> str:
     return request.query.get("user", DEMO_USER)
 
@@ -982,6 +1258,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"vendor simulator on {simulator.url} (Ctrl-C to stop)", flush=True)
         for vendor, kind in CREDENTIAL_KINDS.items():
             print(f"  {vendor}: {kind}, demo user's credential demo-{vendor}-credential")
+            if kind is CredentialKind.OAUTH:
+                print(f"    authorize page {simulator.url}/{vendor}/oauth/authorize "
+                      f"(client {OAUTH_CLIENT_ID})")
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
