@@ -34,6 +34,7 @@ VENDOR_CALLERS = {
     "skill.notifications.handler",
     "skill.poller.handler",
     "skill.sweep.handler",
+    "skill.linking_pages.handler",  # cognito mode: connect stores a credential, the home page reads them
 }
 COGNITO_TYPES = {
     "AWS::Cognito::UserPool",
@@ -174,8 +175,11 @@ def test_managed_login_domain_has_a_branding_style_for_the_alexa_client():
     named = Composition.with_styles("Sync", CognitoDomainPrefix="my-bulbs")
     assert named.props(Res("", "UserPoolDomain"))["Domain"] == "my-bulbs"
     brandings = [ALL.props(res) for res, _ in ALL.resources("AWS::Cognito::ManagedLoginBranding")]
+    # Alexa's client and the linking pages' client each get Cognito's default style
     assert brandings == [
-        {"UserPoolId": Res("", "UserPool"), "ClientId": Res("", "AlexaClient"), "UseCognitoProvidedValues": "true"}
+        {"UserPoolId": Res("", "UserPool"), "ClientId": Res("", "AlexaClient"), "UseCognitoProvidedValues": "true"},
+        {"UserPoolId": Res("", "UserPool"), "ClientId": Res("LinkingPages", "LinkingClient"),
+         "UseCognitoProvidedValues": "true"},
     ]
 
 
@@ -204,7 +208,10 @@ def test_the_client_secret_goes_only_into_its_secrets_manager_secret():
         template = load(path)
         for section in ("Resources", "Outputs"):
             found += mentions(template.get(section, {}), f"{path.name}:{section}")
-    assert found == ["template.yaml:Resources.AlexaClientSecret.Properties.SecretString.Fn::Sub"]
+    assert found == [
+        "template.yaml:Resources.AlexaClientSecret.Properties.SecretString.Fn::Sub",
+        "linking.yaml:Resources.LinkingClientSecret.Properties.SecretString.Fn::Sub",
+    ]
 
 
 def test_entrypoint_verifies_tokens_of_the_pool_and_client_in_cognito_mode():
@@ -352,8 +359,11 @@ def test_dispatcher_gets_the_vault_table_and_the_grace_period():
 #: Every resource that holds user data (or the key to it); idempotency records and queues do not.
 USER_DATA = {
     "TokensTable", "TokensKey", "PendingTable", "CredentialsTable", "CredentialsKey", "UserPool",
-    "LwaSecret", "VendorSecrets", "AlexaClientSecret",
+    "LwaSecret", "VendorSecrets", "AlexaClientSecret", "SessionSecret",
 }  # fmt: skip
+#: Data resources that hold no user data: the idempotency records, and the linking pages' app
+#: client secret (made again with its client, read by nobody outside the stack).
+NOT_USER_DATA = {"IdempotencyTable", "LinkingClientSecret"}
 DATA_TYPES = {
     "AWS::DynamoDB::Table",
     "AWS::KMS::Key",
@@ -371,7 +381,7 @@ def test_every_table_key_and_secret_that_holds_user_data_is_retained():
         assert raw.get("UpdateReplacePolicy") == "Retain", name
     for res, raw in ALL.resources():
         if raw["Type"] in DATA_TYPES and res.logical_id not in USER_DATA:
-            assert res.logical_id == "IdempotencyTable", f"{res}: does it hold user data? add it to USER_DATA"
+            assert res.logical_id in NOT_USER_DATA, f"{res}: does it hold user data? add it to USER_DATA"
 
 
 # -- reserved concurrency -------------------------------------------------------------------------

@@ -31,6 +31,8 @@ ALL = Composition.with_styles(*STYLES)
 
 ENTRYPOINT = "skill.entrypoint.handler"
 DISPATCHER = "skill.dispatcher.handler"
+#: The linking pages: deployed in cognito mode (the default), whatever the styles.
+LINKING = "skill.linking_pages.handler"
 #: The functions each style's processor network adds (the sweep serves both styles without push).
 NETWORK = {
     "Sync": {"skill.processors.sync.handler"},
@@ -56,20 +58,27 @@ REQUIRED_ENV = {
     "skill.notifications.handler": {"PENDING_TABLE", "OUTBOX_QUEUE_URL", "WEBHOOK_SECRET_NAME"},
     "skill.poller.handler": {"POLL_QUEUE_URL", "OUTBOX_QUEUE_URL", "PENDING_TABLE", "DEADLINE_SECONDS"},
     "skill.sweep.handler": {"PENDING_TABLE", "OUTBOX_QUEUE_URL"},
+    LINKING: {
+        "LINKING_BASE_URL", "COGNITO_DOMAIN", "COGNITO_ISSUER", "LINKING_CLIENT_SECRET_NAME",
+        "SESSION_SECRET_NAME", "USER_POOL_ID", "PENDING_TABLE", "TOKENS_TABLE", "OUTBOX_QUEUE_URL",
+        "VENDOR_SECRETS_NAME",
+    },
 }  # fmt: skip
 POWERTOOLS_ENV = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
 #: What every function that calls vendors gets: the vault and the linking mode.
 VAULT_ENV = {"ACCOUNT_LINKING", "CREDENTIALS_TABLE", "CREDENTIALS_KEY_ID"}
-VENDOR_CALLERS = {ENTRYPOINT, *(h for handlers in NETWORK.values() for h in handlers)}
+VENDOR_CALLERS = {ENTRYPOINT, LINKING, *(h for handlers in NETWORK.values() for h in handlers)}
 for _handler in VENDOR_CALLERS:
     REQUIRED_ENV[_handler] = REQUIRED_ENV[_handler] | VAULT_ENV
 #: What a function needs on a resource whose name/URL/ARN its environment carries.
 #: What a function may do, at least one of, with a resource its environment names.
 USE_ACTION = {
     "AWS::SQS::Queue": ("sqs:SendMessage",),
-    "AWS::DynamoDB::Table": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"),
+    # DeleteItem: the linking pages only delete a user's LWA tokens
+    "AWS::DynamoDB::Table": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:DeleteItem"),
     "AWS::SecretsManager::Secret": ("secretsmanager:GetSecretValue",),
     "AWS::KMS::Key": ("kms:Decrypt",),
+    "AWS::Cognito::UserPool": ("cognito-idp:AdminDeleteUser",),  # the linking pages' account deletion
 }
 #: Resources a function's environment names without calling them: the Alexa app client's id is
 #: compared with the access token's client_id claim (the pool's JWKS is public).
@@ -122,10 +131,12 @@ def test_cfn_lint_finds_no_error_in_any_template():
 def test_each_style_combination_composes_and_deploys_only_its_networks(styles):
     comp = composed(styles)  # raises on a missing parameter, output or resource
     handlers = sorted(f.handler for f in comp.functions())
-    expected = {ENTRYPOINT, DISPATCHER}.union(*(NETWORK[s] for s in styles))
+    expected = {ENTRYPOINT, DISPATCHER, LINKING}.union(*(NETWORK[s] for s in styles))
     assert sorted(expected) == handlers  # one function per handler (the sweep once)
     apis = [res for res, _ in comp.resources("AWS::Serverless::HttpApi")]
-    assert bool(apis) == ("Async" in styles), "the webhook exists exactly when the async style does"
+    assert [a.logical_id for a in apis] == (["WebhookApi"] if "Async" in styles else []), (
+        "the webhook exists exactly when the async style does"
+    )
     poll_queues = [res for res, _ in comp.resources("AWS::SQS::Queue") if res.logical_id == "PollQueue"]
     assert bool(poll_queues) == ("Polling" in styles)
     entrypoint = comp.function(ENTRYPOINT)
@@ -142,7 +153,8 @@ def test_only_sync_deploys_no_webhook_no_poller_no_sweep():
     comp = composed(("Sync",))
     kinds = {comp.type_of(res) for res, _ in comp.resources()}
     assert "AWS::Serverless::HttpApi" not in kinds
-    assert {f.handler for f in comp.functions()} == {ENTRYPOINT, DISPATCHER, "skill.processors.sync.handler"}
+    assert not [res for res, _ in comp.resources() if res.logical_id == "WebhookApi"]
+    assert {f.handler for f in comp.functions()} == {ENTRYPOINT, DISPATCHER, LINKING, "skill.processors.sync.handler"}
 
 
 def test_every_brick_is_composed_by_template_yaml():
@@ -353,11 +365,12 @@ def test_secrets_reach_functions_as_names_never_as_values():
 def test_secrets_are_generated_not_written_in_the_template():
     for res, raw in ALL.resources("AWS::SecretsManager::Secret"):
         if "SecretString" in raw["Properties"]:
-            # only a value CloudFormation knows and the template does not: the Alexa app client's
-            # id and generated secret
+            # only a value CloudFormation knows and the template does not: an app client's id and
+            # generated secret (Alexa's, the linking pages')
+            client = {"AlexaClientSecret": "AlexaClient", "LinkingClientSecret": "LinkingClient"}[res.logical_id]
             value = ALL.props(res)["SecretString"]
-            assert isinstance(value, Sub) and set(value.refs) == {Res("", "AlexaClient")}, res
-            assert "${AlexaClient.ClientSecret}" in value.text, res
+            assert isinstance(value, Sub) and set(value.refs) == {Res(res.stack, client)}, res
+            assert f"${{{client}.ClientSecret}}" in value.text, res
         else:
             assert "GenerateSecretString" in raw["Properties"], res
 
@@ -424,8 +437,11 @@ def test_tokens_table_is_encrypted_with_its_own_customer_managed_key():
 
 
 def test_tokens_key_is_usable_only_by_the_entrypoint_and_the_dispatcher():
+    """... and by the linking pages (account deletion deletes a user's tokens), which may only
+    Decrypt through DynamoDB."""
     key, statements = tokens_key()
     entrypoint, dispatcher = ALL.function(ENTRYPOINT).role, ALL.function(DISPATCHER).role
+    linking = ALL.function(LINKING).role
     for statement in statements:
         if not CRYPTO & set(statement.actions):
             continue
@@ -435,21 +451,33 @@ def test_tokens_key_is_usable_only_by_the_entrypoint_and_the_dispatcher():
         ), f"{statement.origin}: cryptographic use outside DynamoDB"
         if set(statement.principals) <= {entrypoint, dispatcher}:
             continue
+        if statement.principals == [linking]:
+            assert set(statement.actions) == {"kms:Decrypt", "kms:DescribeKey"}, statement.origin
+            continue
         # the account (CloudFormation creating/updating the table) only through CloudFormation
         called_via = statement.condition.get("ForAnyValue:StringEquals", {}).get("aws:CalledVia")
         assert called_via == "cloudformation.amazonaws.com", f"{statement.origin} lets {statement.principals} use the key"
     users = {s.principals[0] if len(s.principals) == 1 else tuple(s.principals) for s in statements if CRYPTO & set(s.actions)}
-    assert (entrypoint, dispatcher) in users
+    assert (entrypoint, dispatcher) in users and linking in users
     for fn in ALL.functions():
         grants_key = [s for s in fn.statements() if key in s.resources]
-        assert bool(grants_key) == (fn.handler in (ENTRYPOINT, DISPATCHER)), fn.handler
+        assert bool(grants_key) == (fn.handler in (ENTRYPOINT, DISPATCHER, LINKING)), fn.handler
+        if fn.handler == LINKING:
+            assert {a for s in grants_key for a in s.actions} == {"kms:Decrypt", "kms:DescribeKey"}
+    vendor = Composition.with_styles(*STYLES, AccountLinking="vendor", LinkingVendor="lifx", Adapters="lifx")
+    vendor_statements = statements_of(vendor.props(key)["KeyPolicy"], str(key))
+    assert not [s for s in vendor_statements if any("Linking" in str(p) for p in s.principals)]
+    assert not any(res.logical_id == "LinkingRole" for res, _ in vendor.resources())
 
 
 def test_tokens_table_is_reachable_only_by_the_entrypoint_and_the_dispatcher():
+    """... and by the linking pages, which may only delete a user's item."""
     table = Res("", "TokensTable")
     for fn in ALL.functions():
-        reaches = any(table in s.resources for s in fn.statements())
-        assert reaches == (fn.handler in (ENTRYPOINT, DISPATCHER)), fn.handler
+        on_table = [s for s in fn.statements() if table in s.resources]
+        assert bool(on_table) == (fn.handler in (ENTRYPOINT, DISPATCHER, LINKING)), fn.handler
+        if fn.handler == LINKING:
+            assert {a for s in on_table for a in s.actions} == {"dynamodb:DeleteItem"}
 
 
 # -- operations -------------------------------------------------------------------------------------
