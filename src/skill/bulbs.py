@@ -2,6 +2,9 @@
 
 Pure functions over immutable models; no I/O. ``apply_command(state, command, features)`` gives
 the expected state, and ``changes_for(before, after)`` the attributes an adapter must set.
+``carry_zero`` and ``standing`` turn what a vendor shows into what the skill reports (a light
+dimmed to 0 keeps reporting 0; an answer just given is not contradicted). The rules, their
+sources in Amazon's documentation and their tests: ``docs/conformance.md``.
 
 Example::
 
@@ -21,6 +24,17 @@ from skill.errors import InvalidDirective, InvalidValue, ValueOutOfRange
 #: Alexa's own limits for colour temperature (ColorTemperatureController accepts 1000-10000 K).
 ALEXA_MIN_KELVIN = 1000
 ALEXA_MAX_KELVIN = 10000
+
+#: How long what the skill answered for a command stands as the bulb's state while the vendor
+#: does not show it yet (read-your-writes): ReportState reports it, the sweep reports no change
+#: away from it. Ends earlier as soon as the vendor shows it.
+EXPECTED_STATE_WINDOW_SECONDS = 10.0
+
+#: Tolerances within which a vendor's reading shows a value (vendors round and convert scales).
+BRIGHTNESS_TOLERANCE = 1
+KELVIN_TOLERANCE = 50
+HUE_TOLERANCE = 2.0
+SATURATION_TOLERANCE = 0.02
 
 
 class _Frozen(BaseModel):
@@ -57,10 +71,15 @@ class Features(_Frozen):
 
 
 class BulbState(_Frozen):
-    """What a bulb is doing. ``brightness`` is kept while off so that TurnOn restores it."""
+    """What a bulb is doing, as Alexa is told. ``brightness`` is the reported level: kept while
+    a light is turned off (TurnOff), 0 when it was dimmed off (SetBrightness 0, or adjusted down
+    to 0); then ``restore_brightness`` is the level the next TurnOn brings back. Vendors never
+    set ``restore_brightness``: the skill keeps it (``carry_zero``)."""
 
     on: bool = False
     brightness: int = Field(default=100, ge=0, le=100)
+    #: The last non-zero level, while ``brightness`` reports 0 (None: 100).
+    restore_brightness: int | None = Field(default=None, ge=1, le=100)
     color: Color | None = None
     color_temperature: int | None = Field(default=None, ge=ALEXA_MIN_KELVIN, le=ALEXA_MAX_KELVIN)
     #: Which of colour / colour temperature the bulb shows now (None for plain white bulbs).
@@ -130,6 +149,11 @@ class Change(_Frozen):
     def is_empty(self) -> bool:
         return self == Change()
 
+    def merged(self, other: Change) -> Change:
+        """Both changes' attributes (``other``'s where both set one)."""
+        mine, theirs = self.model_dump(exclude_none=True), other.model_dump(exclude_none=True)
+        return Change(**{**mine, **theirs})
+
 
 def validate_command(command: Command, features: Features | None) -> None:
     """Reject a command the device cannot take, before anything is queued or sent.
@@ -150,16 +174,17 @@ def validate_command(command: Command, features: Features | None) -> None:
         case SetColor():
             _require(features, "color", "colour")
         case SetColorTemperature(kelvin=kelvin):
+            # Only Alexa's own range is an error: a value the light cannot show is set to the
+            # nearest one it can (apply_command), as ColorTemperatureController asks.
+            if not ALEXA_MIN_KELVIN <= kelvin <= ALEXA_MAX_KELVIN:
+                raise ValueOutOfRange(
+                    f"colour temperature {kelvin} K is outside Alexa's "
+                    f"{ALEXA_MIN_KELVIN}-{ALEXA_MAX_KELVIN} K",
+                    minimum=ALEXA_MIN_KELVIN,
+                    maximum=ALEXA_MAX_KELVIN,
+                )
             if features is not None and features.color_temperature is None:
                 raise InvalidDirective("this light has no adjustable colour temperature")
-            valid = features.color_temperature if features is not None else None
-            valid = valid or KelvinRange(minimum=ALEXA_MIN_KELVIN, maximum=ALEXA_MAX_KELVIN)
-            if kelvin not in valid:
-                raise ValueOutOfRange(
-                    f"colour temperature {kelvin} K is outside {valid.minimum}-{valid.maximum} K",
-                    minimum=valid.minimum,
-                    maximum=valid.maximum,
-                )
         case IncreaseColorTemperature() | DecreaseColorTemperature():
             if features is not None and features.color_temperature is None:
                 raise InvalidDirective("this light has no adjustable colour temperature")
@@ -175,19 +200,22 @@ def apply_command(state: BulbState, command: Command, features: Features) -> Bul
     validate_command(command, features)
     match command:
         case TurnOn():
-            return state.model_copy(update={"on": True})
+            return _turned_on(state)
         case TurnOff():
             return state.model_copy(update={"on": False})
         case SetBrightness(brightness=0):
-            return state.model_copy(update={"on": False})
+            return _dimmed_off(state)
         case SetBrightness(brightness=value):
-            return state.model_copy(update={"on": True, "brightness": value})
+            return state.model_copy(
+                update={"on": True, "brightness": value, "restore_brightness": None}
+            )
         case AdjustBrightness(delta=delta):
             return _adjusted(state, delta)
         case SetColor(color=color):
-            return state.model_copy(update={"on": True, "color": color, "color_mode": "color"})
+            return _turned_on(state).model_copy(update={"color": color, "color_mode": "color"})
         case SetColorTemperature(kelvin=kelvin):
-            return _with_temperature(state, kelvin)
+            assert features.color_temperature is not None  # validate_command checked it
+            return _with_temperature(state, features.color_temperature.clamp(kelvin))
         case IncreaseColorTemperature() | DecreaseColorTemperature():
             assert features.color_temperature is not None  # validate_command checked it
             sign = 1 if isinstance(command, IncreaseColorTemperature) else -1
@@ -195,24 +223,45 @@ def apply_command(state: BulbState, command: Command, features: Features) -> Bul
             target = features.color_temperature.clamp(
                 current + sign * features.color_temperature_step
             )
-            return _with_temperature(state, target)
+            return _with_temperature(state, target)  # at a limit: stays there
     raise InvalidValue(f"unknown command {command!r}")  # pragma: no cover - exhaustive above
+
+
+def level_to_restore(state: BulbState) -> int:
+    """The level a light comes back at when turned on: its brightness, or while that reports 0,
+    the last non-zero level (100 when none is known)."""
+    return state.brightness if state.brightness > 0 else (state.restore_brightness or 100)
+
+
+def _turned_on(state: BulbState) -> BulbState:
+    return state.model_copy(
+        update={"on": True, "brightness": level_to_restore(state), "restore_brightness": None}
+    )
+
+
+def _dimmed_off(state: BulbState) -> BulbState:
+    """Brightness 0: the light turns off, reports 0, and keeps the level to restore."""
+    return state.model_copy(
+        update={"on": False, "brightness": 0, "restore_brightness": level_to_restore(state)}
+    )
 
 
 def _adjusted(state: BulbState, delta: int) -> BulbState:
     if not state.on:
         if delta <= 0:
-            return state  # dimming a bulb that is off leaves it off
-        return state.model_copy(update={"on": True, "brightness": min(delta, 100)})
+            return state  # dimming a light that is off leaves it off (at 0 it still reports 0)
+        return state.model_copy(
+            update={"on": True, "brightness": min(delta, 100), "restore_brightness": None}
+        )
     value = max(0, min(100, state.brightness + delta))
     if value == 0:
-        return state.model_copy(update={"on": False})  # keep brightness for the next TurnOn
+        return _dimmed_off(state)
     return state.model_copy(update={"brightness": value})
 
 
 def _with_temperature(state: BulbState, kelvin: int) -> BulbState:
-    return state.model_copy(
-        update={"on": True, "color_temperature": kelvin, "color_mode": "temperature"}
+    return _turned_on(state).model_copy(
+        update={"color_temperature": kelvin, "color_mode": "temperature"}
     )
 
 
@@ -243,12 +292,13 @@ def converged(actual: BulbState, expected: BulbState, change: Change) -> bool:
     """Whether a bulb read back shows what ``change`` asked for (used by polling and push)."""
     if change.on is not None and actual.on != change.on:
         return False
-    if change.brightness is not None and actual.brightness != change.brightness:
-        return False
+    if change.brightness is not None:
+        if abs(actual.brightness - change.brightness) > BRIGHTNESS_TOLERANCE:
+            return False
     if change.color is not None and not _same_color(actual.color, change.color):
         return False
     if change.color_temperature is not None and actual.color_temperature is not None:
-        if abs(actual.color_temperature - change.color_temperature) > 50:
+        if abs(actual.color_temperature - change.color_temperature) > KELVIN_TOLERANCE:
             return False
     return actual.on == expected.on
 
@@ -257,4 +307,59 @@ def _same_color(actual: Color | None, wanted: Color) -> bool:
     if actual is None:
         return False
     hue_gap = abs(actual.hue - wanted.hue) % 360
-    return min(hue_gap, 360 - hue_gap) <= 2 and abs(actual.saturation - wanted.saturation) <= 0.02
+    return (
+        min(hue_gap, 360 - hue_gap) <= HUE_TOLERANCE
+        and abs(actual.saturation - wanted.saturation) <= SATURATION_TOLERANCE
+    )
+
+
+def carry_zero(actual: BulbState, known: BulbState | None) -> BulbState:
+    """``actual`` (as a vendor shows it) as the skill reports it, given what the skill said last
+    (``known``): vendors keep their level while a light is off, so a light the skill dimmed off
+    still reports brightness 0, and keeps the level the next TurnOn restores, until it is on
+    again."""
+    if known is None or actual.on or known.on or known.brightness != 0:
+        return actual
+    restore = known.restore_brightness or (actual.brightness or None)
+    return actual.model_copy(update={"brightness": 0, "restore_brightness": restore})
+
+
+def shows(actual: BulbState, expected: BulbState) -> bool:
+    """Whether ``actual`` shows every property the skill reports of ``expected`` (power,
+    brightness, and the colour or colour temperature the light shows), within tolerance."""
+    if actual.on != expected.on:
+        return False
+    if abs(actual.brightness - expected.brightness) > BRIGHTNESS_TOLERANCE:
+        return False
+    if expected.color_mode == "color" and expected.color is not None:
+        if actual.color_mode not in (None, "color"):
+            return False
+        if not _same_color(actual.color, expected.color):
+            return False
+    if expected.color_mode == "temperature" and expected.color_temperature is not None:
+        if actual.color_mode not in (None, "temperature") or actual.color_temperature is None:
+            return False
+        if abs(actual.color_temperature - expected.color_temperature) > KELVIN_TOLERANCE:
+            return False
+    return True
+
+
+def standing(
+    actual: BulbState,
+    *,
+    last: BulbState | None,
+    expected: BulbState | None,
+    expected_until: float,
+    now: float,
+) -> tuple[BulbState, bool]:
+    """What to report of a bulb the vendor shows as ``actual``: ``last`` is what the skill told
+    last, ``expected`` what it answered for a command (standing until ``expected_until``).
+
+    Returns the state to report and whether the expected state still stands. It stands while
+    the window is open and the vendor does not show it yet: an answer just given is never
+    contradicted (only connectivity is the vendor's). Once the vendor shows it, or the window
+    passed, the vendor's state is reported again."""
+    seen = carry_zero(actual, last)
+    if expected is None or now >= expected_until or shows(seen, expected):
+        return seen, False
+    return expected.model_copy(update={"reachable": seen.reachable}), True

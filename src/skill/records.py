@@ -138,6 +138,11 @@ class DeviceOwner(_Record):
     state: BulbState | None = None
     updated_at: float = 0
     account_id: str | None = None  # the vendor's id of the account the user connected
+    #: What the skill answered for its last command before the vendor showed it: the bulb's
+    #: expected state until the vendor shows it or ``expected_until`` passes (read-your-writes,
+    #: ``skill.bulbs.standing``).
+    expected: BulbState | None = None
+    expected_until: float = 0
 
 
 class StoredCredential(_Record):

@@ -81,3 +81,51 @@ def test_an_unknown_namespace_is_invalid_directive():
     event["directive"]["header"]["namespace"] = "Alexa.LockController"
     with pytest.raises(InvalidDirective):
         spec_for(parse_envelope(event).directive)
+
+
+def _kelvin(value):
+    event = sample("ColorTemperatureController/ColorTemperatureController.SetColorTemperature.request.json")
+    event["directive"]["payload"]["colorTemperatureInKelvin"] = value
+    directive = parse_envelope(event).directive
+    return spec_for(directive).command(directive)
+
+
+@pytest.mark.parametrize("value", [1000, 2200, 7000, 10000])
+def test_a_colour_temperature_within_alexas_range_is_taken_whatever_the_bulb(value):
+    """Outside the bulb's range it is set to the nearest value later (bulbs.apply_command)."""
+    from skill.bulbs import validate_command
+    from tests.fakes import TUNABLE
+
+    validate_command(_kelvin(value), TUNABLE)
+    validate_command(_kelvin(value), None)
+
+
+@pytest.mark.parametrize("value", [999, 10001, 0, -1])
+def test_a_colour_temperature_outside_alexas_range_is_value_out_of_range(value):
+    from skill.bulbs import validate_command
+    from tests.fakes import TUNABLE
+
+    for features in (TUNABLE, None):
+        with pytest.raises(ValueOutOfRange) as raised:
+            validate_command(_kelvin(value), features)
+        assert raised.value.payload()["validRange"] == {"minimumValue": 1000, "maximumValue": 10000}
+
+
+@pytest.mark.parametrize("value", [-101, 101])
+def test_a_brightness_delta_outside_alexas_range_is_value_out_of_range(value):
+    from skill.bulbs import validate_command
+
+    event = sample("BrightnessController/BrightnessController.AdjustBrightness.request.json")
+    event["directive"]["payload"]["brightnessDelta"] = value
+    directive = parse_envelope(event).directive
+    with pytest.raises(ValueOutOfRange):
+        validate_command(spec_for(directive).command(directive), None)
+
+
+@pytest.mark.parametrize("name", ["saturation", "brightness"])
+def test_a_colour_component_over_1_is_value_out_of_range(name):
+    event = sample("ColorController/ColorController.SetColor.request.json")
+    event["directive"]["payload"]["color"][name] = 1.5
+    directive = parse_envelope(event).directive
+    with pytest.raises(ValueOutOfRange):
+        spec_for(directive).command(directive)

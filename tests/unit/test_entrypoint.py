@@ -118,7 +118,7 @@ def test_a_control_directive_is_stored_then_deferred(world, assert_alexa_valid, 
         ("Alexa.BrightnessController", "SetBrightness", {"brightness": "40"}, COLOR, "INVALID_VALUE"),
         ("Alexa.BrightnessController", "SetBrightness", {}, COLOR, "INVALID_VALUE"),
         ("Alexa.BrightnessController", "SetBrightness", {"brightness": 140}, COLOR, "VALUE_OUT_OF_RANGE"),
-        ("Alexa.ColorTemperatureController", "SetColorTemperature", {"colorTemperatureInKelvin": 2000}, TUNABLE, "VALUE_OUT_OF_RANGE"),
+        ("Alexa.ColorTemperatureController", "SetColorTemperature", {"colorTemperatureInKelvin": 12000}, TUNABLE, "VALUE_OUT_OF_RANGE"),
         ("Alexa.ColorController", "SetColor", {"color": {"hue": 1, "saturation": 1, "brightness": 1}}, WHITE, "INVALID_DIRECTIVE"),
         ("Alexa.LockController", "Lock", {}, COLOR, "INVALID_DIRECTIVE"),
     ],
@@ -132,10 +132,18 @@ def test_a_bad_control_directive_is_answered_at_once_and_never_queued(
     assert world.queue.messages == []
 
 
-def test_out_of_range_carries_the_device_valid_range(world, assert_alexa_valid):
-    event = directive("Alexa.ColorTemperatureController", "SetColorTemperature", {"colorTemperatureInKelvin": 9000}, features=TUNABLE)
+def test_out_of_range_carries_alexas_colour_temperature_range(world, assert_alexa_valid):
+    """Only a value outside Alexa's own 1000-10000 K is out of range; one the bulb cannot show
+    is set to the nearest it can (tests/unit/test_interface_rules.py)."""
+    event = directive("Alexa.ColorTemperatureController", "SetColorTemperature", {"colorTemperatureInKelvin": 10500}, features=TUNABLE)
     reply = answer(world, event, assert_alexa_valid)
-    assert reply["payload"]["validRange"] == {"minimumValue": 2700, "maximumValue": 6500}
+    assert reply["payload"]["validRange"] == {"minimumValue": 1000, "maximumValue": 10000}
+
+
+def test_a_colour_temperature_the_bulb_cannot_show_is_deferred_not_refused(world, assert_alexa_valid):
+    event = directive("Alexa.ColorTemperatureController", "SetColorTemperature", {"colorTemperatureInKelvin": 2200}, features=TUNABLE)
+    assert answer(world, event, assert_alexa_valid)["header"]["name"] == "DeferredResponse"
+    assert len(world.queue.messages) == 1
 
 
 def test_payload_version_other_than_3_is_invalid_directive(world, assert_alexa_valid):

@@ -27,7 +27,10 @@ from tests.unit.test_entrypoint import CORRELATION, directive
 
 
 class PushingFakeAdapter(FakeAdapter):
-    """A FakeAdapter whose pushes are JSON bodies with a shared secret header."""
+    """A FakeAdapter whose pushes are JSON bodies with a shared secret header; each names its
+    vendor account (``account``, default the vault's) and is stamped with the fake clock."""
+
+    clock = staticmethod(Clock())  # build() gives it the services' clock
 
     def parse_notification(self, request: WebhookRequest):
         import json
@@ -37,7 +40,9 @@ class PushingFakeAdapter(FakeAdapter):
         if request.headers.get("x-secret") != "s3cret":
             raise InvalidNotification("bad signature")
         body = json.loads(request.body)
-        return [Notification(body["device"], BulbState.model_validate(body["state"]), body.get("ref"))]
+        return [Notification(body["device"], BulbState.model_validate(body["state"]), body.get("ref"),
+                             user_id=body.get("account", "fake-account-1"),
+                             sent_at=body.get("sent_at", self.clock()))]
 
 
 def build(style: Style, adapter_class=FakeAdapter):
@@ -49,6 +54,7 @@ def build(style: Style, adapter_class=FakeAdapter):
         poll_queue=MemoryPollQueue(), clock=clock, sleep=clock.sleep,
     )
     services.vault = services.credentials.vault
+    adapter.clock = clock
     return adapter, services, clock
 
 

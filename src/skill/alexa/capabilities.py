@@ -27,6 +27,10 @@ def time_of_sample(epoch_seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}Z"
 
 
+#: A value read from the vendor a moment ago.
+DEFAULT_UNCERTAINTY_MS = 500
+
+
 @dataclass(frozen=True, slots=True)
 class Capability:
     """One Alexa interface with a single reportable property."""
@@ -49,14 +53,18 @@ class Capability:
     def value(self, state: BulbState) -> Any:
         raise NotImplementedError
 
-    def properties(self, state: BulbState, sampled_at: float) -> list[dict[str, Any]]:
+    def properties(
+        self, state: BulbState, sampled_at: float, uncertainty_ms: int = DEFAULT_UNCERTAINTY_MS
+    ) -> list[dict[str, Any]]:
+        """The property as Alexa wants it: ``timeOfSample`` when the value was recorded,
+        ``uncertaintyInMilliseconds`` how long since it was last confirmed."""
         return [
             {
                 "namespace": self.interface,
                 "name": self.property_name,
                 "value": self.value(state),
                 "timeOfSample": time_of_sample(sampled_at),
-                "uncertaintyInMilliseconds": 500,
+                "uncertaintyInMilliseconds": max(0, int(uncertainty_ms)),
             }
         ]
 
@@ -110,7 +118,9 @@ class AlexaInterface:
     def describe(self) -> dict[str, Any]:
         return {"type": "AlexaInterface", "interface": "Alexa", "version": "3"}
 
-    def properties(self, state: BulbState, sampled_at: float) -> list[dict[str, Any]]:
+    def properties(
+        self, state: BulbState, sampled_at: float, uncertainty_ms: int = DEFAULT_UNCERTAINTY_MS
+    ) -> list[dict[str, Any]]:
         return []
 
 
@@ -128,6 +138,23 @@ def capabilities_for(features: Features) -> list[Capability]:
     return capabilities
 
 
-def state_properties(features: Features, state: BulbState, sampled_at: float) -> list[dict[str, Any]]:
-    """Every reportable property of a light, for a context or a ChangeReport."""
-    return [p for c in capabilities_for(features) for p in c.properties(state, sampled_at)]
+def state_properties(
+    features: Features,
+    state: BulbState,
+    sampled_at: float,
+    *,
+    uncertainty_ms: int = DEFAULT_UNCERTAINTY_MS,
+    health_sampled_at: float | None = None,
+) -> list[dict[str, Any]]:
+    """Every reportable property of a light, for a context or a ChangeReport.
+
+    For cached values (a bulb that cannot be read now), ``sampled_at`` is when they were
+    recorded and ``uncertainty_ms`` how long ago; ``health_sampled_at`` is when connectivity was
+    found (now), which is then reported with the default uncertainty."""
+    properties: list[dict[str, Any]] = []
+    for capability in capabilities_for(features):
+        if isinstance(capability, EndpointHealth) and health_sampled_at is not None:
+            properties += capability.properties(state, health_sampled_at)
+        else:
+            properties += capability.properties(state, sampled_at, uncertainty_ms)
+    return properties

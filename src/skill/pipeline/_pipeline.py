@@ -120,6 +120,11 @@ class Job:
         self.user_id = queued.user_id
         self.outcome = "answered"
         self.features: Features = queued.features or Features()
+        #: The (bulb, user) owner record as read before the command, if any.
+        self.owner: DeviceOwner | None = None
+        #: What the skill answered for the last command while the vendor does not show it yet.
+        self.in_flight: BulbState | None = None
+        #: The bulb as the user knows it (the vendor's state, a dimmed-off level carried over).
         self.current = BulbState()
         self.expected = BulbState()
         self.change = bulbs.Change()
@@ -136,12 +141,21 @@ class Job:
         if queued.features is None:
             device = call(adapter, lambda: discovery.find_device(adapter, self.credential, self.device_id), deadline=queued.deadline)
             self.features = device.features
-        current = call(adapter, lambda: adapter.read_state(self.credential, self.device_id), deadline=queued.deadline)
-        self.current = current
+        actual = call(adapter, lambda: adapter.read_state(self.credential, self.device_id), deadline=queued.deadline)
+        if not actual.reachable:  # EndpointHealth UNREACHABLE: no Response saying it obeyed
+            raise EndpointUnreachable("the vendor says the light is not connected")
+        self.owner = self._owner()
+        # The command acts on the bulb as the user knows it (a light dimmed to 0 still is at 0);
+        # the vendor is asked for what its own state lacks.
+        current = self.current = bulbs.carry_zero(actual, self.owner.state if self.owner else None)
         self.expected = bulbs.apply_command(current, command, self.features)
-        change = self.change = bulbs.changes_for(current, self.expected)
+        change = bulbs.changes_for(actual, self.expected)
+        in_flight = self.in_flight = self._unconfirmed_answer(actual)
+        if in_flight is not None:  # the vendor may still carry out the last command: undo it too
+            change = change.merged(bulbs.changes_for(in_flight, self.expected))
+        self.change = change
         if change.is_empty():
-            self.respond(self.expected)  # already so: nothing to ask the vendor
+            self.respond(self.expected, confirmed=True)  # already so: nothing to ask the vendor
             return
         strategy = STRATEGIES[Style(self.services.style_override(adapter.name) or adapter.style)]
         strategy.prepare(self)  # before the vendor can answer by another way (a fast push)
@@ -160,8 +174,10 @@ class Job:
 
     # --- callbacks for the strategies -------------------------------------------------------
 
-    def respond(self, state: BulbState) -> None:
-        self.remember(state)
+    def respond(self, state: BulbState, *, confirmed: bool = False) -> None:
+        """Answer ``state``. Unless the vendor already shows it (``confirmed``), it stands as the
+        bulb's expected state for ``EXPECTED_STATE_WINDOW_SECONDS`` (read-your-writes)."""
+        self.remember(state, window="close" if confirmed else "open")
         self.send([self.response(state)])
 
     def response(self, state: BulbState) -> OutboxMessage:
@@ -190,8 +206,20 @@ class Job:
     def send(self, messages: list[OutboxMessage]) -> None:
         self.services.outbox.put(messages)
 
-    def remember(self, state: BulbState) -> None:
-        """Record the bulb's owner and last known state, for pushes and the sweep."""
+    def remember(self, state: BulbState, *, window: str = "keep") -> None:
+        """Record the bulb's owner and last known state, for ReportState, pushes and the sweep.
+
+        ``window``: ``open`` when the skill just answered ``state`` before the vendor showed it
+        (the bulb's expected state for a short window), ``close`` when it answered what the
+        vendor shows, ``keep`` when nothing was answered yet (a window stays while the vendor
+        still does not show it)."""
+        now = self.services.clock()
+        expected: BulbState | None = None
+        until = 0.0
+        if window == "open":
+            expected, until = state, now + bulbs.EXPECTED_STATE_WINDOW_SECONDS
+        elif window == "keep" and self.owner is not None and self.in_flight is not None:
+            expected, until = self.in_flight, self.owner.expected_until  # still not shown
         self.services.pending.put_owner(
             DeviceOwner(
                 endpoint_id=self.endpoint_id,
@@ -199,10 +227,31 @@ class Job:
                 vendor=self.vendor,
                 features=self.features,
                 state=state,
-                updated_at=self.services.clock(),
+                updated_at=now,
                 account_id=self.account_id,
+                expected=expected,
+                expected_until=until,
             )
         )
+
+    def _unconfirmed_answer(self, actual: BulbState) -> BulbState | None:
+        """The state the skill answered for the last command while the vendor does not show it
+        yet (its window open), else None."""
+        owner = self.owner
+        if owner is None or owner.expected is None:
+            return None
+        _, stands = bulbs.standing(actual, last=owner.state, expected=owner.expected,
+                                   expected_until=owner.expected_until, now=self.services.clock())
+        return owner.expected if stands else None
+
+    def _owner(self) -> DeviceOwner | None:
+        """The owner record, or None when there is none or it cannot be read (the command then
+        acts on the vendor's state alone: a read failure must not fail the command)."""
+        try:
+            return self.services.pending.owner_of(self.endpoint_id, self.user_id)
+        except Exception as error:  # noqa: BLE001 - best effort
+            logger.warning("owner record not read (%s); using the vendor's state", type(error).__name__)
+            return None
 
     def pending_command(self, reference: str | None) -> PendingCommand:
         self.outcome = "pending"

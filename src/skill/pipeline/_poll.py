@@ -34,6 +34,7 @@ class PollHandler:
                 return self._finish(pending, self._error(pending, error))
             state = None
         if state is not None and bulbs.converged(state, pending.expected, pending.change):
+            state = bulbs.carry_zero(state, pending.expected)  # dimmed off: reports 0
             return self._finish(pending, self._response(pending, state), state)
         delay = max(1, int(getattr(adapter, "poll_interval_seconds", 1) or 1))
         if now + delay < pending.deadline - DELIVERY_MARGIN_SECONDS:

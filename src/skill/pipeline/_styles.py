@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from skill.bulbs import BulbState
+from skill.bulbs import BulbState, carry_zero
 from skill.errors import EndpointUnreachable
 from skill.plugins import Accepted, Style
 from skill.records import PollTicket
@@ -60,12 +60,14 @@ class _AnswersLater:
         """The vendor said the result after all: answer now, unless a push already did."""
         if job.services.pending.delete_pending(job.endpoint_id, job.queued.message_id):
             job.outcome = "answered"
-            job.respond(state)
+            job.respond(_answered_state(job, state))
 
 
 def _answered_state(job: Job, outcome: BulbState | Accepted) -> BulbState:
+    """The state to answer: the vendor's when it gave one (a light the command dimmed off still
+    reports 0, whatever level the vendor keeps), else the expected state."""
     if isinstance(outcome, BulbState):
-        return outcome
+        return carry_zero(outcome, job.expected)
     return job.expected
 
 

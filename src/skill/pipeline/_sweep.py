@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
-from skill import discovery
+from skill import bulbs, discovery
 from skill.alexa import events
-from skill.errors import SkillError
+from skill.bulbs import BulbState, Features
+from skill.errors import EndpointUnreachable, SkillError
 from skill.pipeline._answers import Answers
 from skill.pipeline._pipeline import PipelineServices
 from skill.plugins import Adapter, AnyCredential, PushAdapter, decode_endpoint_id, encode_endpoint_id
@@ -67,35 +68,74 @@ class Sweep:
             messages.append(OutboxMessage(user_id=user_id, message=events.delete_report([o.endpoint_id for o in removed]), kind="DeleteReport"))
             for owner in removed:
                 self.services.pending.delete_owner(owner.endpoint_id, user_id)
-        now = self.services.clock()
         for device in devices.values():
             endpoint_id = encode_endpoint_id(adapter.name, device.id)
             owner = known.get(device.id)
-            state = adapter.read_state(credential, device.id)
-            if owner is not None and owner.state == state and owner.features == device.features:
-                continue  # nothing changed: no write, no event (the common case, each minute)
-            if owner is not None and self.services.pending.pending_for(endpoint_id):
-                continue  # a command is in flight: its answer will say the state
-            if owner is not None and owner.state is not None:
-                report = self.answers.change_report(
-                    user_id=user_id,
-                    endpoint_id=endpoint_id,
-                    features=device.features,
-                    before=owner.state,
-                    after=state,
-                    cause="PERIODIC_POLL",
-                )
-                if report:
-                    messages.append(report)
-            self.services.pending.put_owner(
-                DeviceOwner(
-                    endpoint_id=endpoint_id,
-                    user_id=user_id,
-                    vendor=adapter.name,
-                    features=device.features,
-                    state=state,
-                    updated_at=owner.updated_at if owner else now,
-                    account_id=account_id,
-                )
-            )
+            cached = False
+            try:
+                actual = adapter.read_state(credential, device.id)
+            except EndpointUnreachable:
+                # The vendor answers but cannot reach this light: its last known values, with
+                # connectivity UNREACHABLE (EndpointHealth is proactively reported).
+                if owner is None or owner.state is None:
+                    continue
+                actual, cached = owner.state.model_copy(update={"reachable": False}), True
+            message = self._observe(adapter.name, user_id, endpoint_id, device.features, owner,
+                                    actual, account_id, cached=cached)
+            if message is not None:
+                messages.append(message)
         return messages
+
+    def _observe(
+        self,
+        vendor: str,
+        user_id: str,
+        endpoint_id: str,
+        features: Features,
+        owner: DeviceOwner | None,
+        actual: BulbState,
+        account_id: str | None,
+        *,
+        cached: bool = False,
+    ) -> OutboxMessage | None:
+        """Compare what the vendor shows with what the user was told; a ChangeReport when they
+        differ. Within the window after a command's answer, the answered state stands while
+        the vendor does not show it yet: no ChangeReport in the other direction. ``cached``:
+        the values are the owner record's (the light could not be read), so they keep the time
+        they were recorded."""
+        now = self.services.clock()
+        state, standing = actual, False
+        if owner is not None:
+            state, standing = bulbs.standing(
+                actual, last=owner.state, expected=owner.expected,
+                expected_until=owner.expected_until, now=now,
+            )
+            window_unchanged = owner.expected is None or standing
+            if owner.state == state and owner.features == features and window_unchanged:
+                return None  # nothing changed: no write, no event (the common case, each minute)
+            if self.services.pending.pending_for(endpoint_id):
+                return None  # a command is in flight: its answer will say the state
+        report = None
+        if owner is not None and owner.state is not None:
+            report = self.answers.change_report(
+                user_id=user_id,
+                endpoint_id=endpoint_id,
+                features=features,
+                before=owner.state,
+                after=state,
+                cause="PERIODIC_POLL",
+            )
+        self.services.pending.put_owner(
+            DeviceOwner(
+                endpoint_id=endpoint_id,
+                user_id=user_id,
+                vendor=vendor,
+                features=features,
+                state=state,
+                updated_at=owner.updated_at if cached and owner is not None else now,
+                account_id=account_id,
+                expected=owner.expected if owner is not None and standing else None,
+                expected_until=owner.expected_until if owner is not None and standing else 0.0,
+            )
+        )
+        return report

@@ -13,6 +13,8 @@ from skill.alexa.directives import AcceptGrantPayload, DiscoverPayload
 from skill.credentials import CredentialUnavailable
 from skill.errors import (
     AcceptGrantFailed,
+    BridgeUnreachable,
+    EndpointUnreachable,
     InternalError,
     InvalidAuthorizationCredential,
     InvalidDirective,
@@ -208,17 +210,77 @@ def _endpoint_target(handler_input: DirectiveInput) -> tuple[Adapter, str, str, 
 
 
 class ReportStateHandler(_Handler):
+    """StateReport of every property, as the user was told it.
+
+    - Within the window after a command's answer, the answered (expected) state stands until
+      the vendor shows it: a certification run's "command, Response, ReportState at once" is
+      never contradicted (``skill.bulbs.standing``).
+    - A light dimmed off keeps reporting brightness 0 (``skill.bulbs.carry_zero``).
+    - A bulb the vendor cannot reach: "If the endpoint is unreachable but you can report all
+      endpoint property values because the values are cached, return the StateReport ... with
+      connectivity UNREACHABLE; if you can't ... ErrorResponse ENDPOINT_UNREACHABLE or
+      BRIDGE_UNREACHABLE" (Understand State and Change Reporting). The cached values are the
+      owner record's, with their age as ``uncertaintyInMilliseconds``.
+    """
+
     def handle(self, handler_input: DirectiveInput) -> dict[str, Any]:
         adapter, device_id, endpoint_id, user_id = _endpoint_target(handler_input)
-        credential = _credential_for(handler_input.services, user_id, adapter)
+        services = handler_input.services
+        credential = _credential_for(services, user_id, adapter)
         directive = handler_input.directive
         assert directive.endpoint is not None
+        owner = _owner_of(services, endpoint_id, user_id)
         features = features_from_cookie(directive.endpoint.cookie)
+        if features is None and owner is not None:
+            features = owner.features
         if features is None:
             features = discovery.find_device(adapter, credential, device_id).features
-        state = adapter.read_state(credential, device_id)
-        properties = state_properties(features, state, handler_input.services.clock())
-        return events.state_report(directive.header.correlation_token, endpoint_id, properties)
+        correlation_token = directive.header.correlation_token
+        try:
+            actual = adapter.read_state(credential, device_id)
+        except (EndpointUnreachable, BridgeUnreachable):
+            if owner is None or owner.state is None:
+                raise  # nothing cached: the error is the answer
+            return _cached_state_report(services, correlation_token, endpoint_id, features, owner)
+        now = services.clock()
+        state = actual
+        if owner is not None:
+            state, _ = bulbs.standing(
+                actual, last=owner.state, expected=owner.expected,
+                expected_until=owner.expected_until, now=now,
+            )
+        return events.state_report(correlation_token, endpoint_id, state_properties(features, state, now))
+
+
+def _owner_of(services: EntrypointServices, endpoint_id: str, user_id: str) -> DeviceOwner | None:
+    """The (bulb, user) owner record, best effort: without it ReportState reports the vendor's
+    state alone (never an error for want of it)."""
+    if services.owners is None:
+        return None
+    try:
+        return services.owners.owner_of(endpoint_id, user_id)
+    except Exception as error:  # noqa: BLE001 - DynamoDB down or not allowed: degrade
+        logger.warning("ReportState: owner record not read (%s)", type(error).__name__)
+        return None
+
+
+def _cached_state_report(
+    services: EntrypointServices,
+    correlation_token: str | None,
+    endpoint_id: str,
+    features: Any,
+    owner: DeviceOwner,
+) -> dict[str, Any]:
+    assert owner.state is not None
+    now = services.clock()
+    recorded = min(owner.updated_at or now, now)
+    cached = owner.state.model_copy(update={"reachable": False})
+    properties = state_properties(
+        features, cached, recorded,
+        uncertainty_ms=int((now - recorded) * 1000), health_sampled_at=now,
+    )
+    logger.info("ReportState: the vendor cannot reach the light; cached state reported")
+    return events.state_report(correlation_token, endpoint_id, properties)
 
 
 class ControlHandler(_Handler):

@@ -116,8 +116,10 @@ class DynamoPendingStore(DynamoTable):
         return len(new)
 
     def owner_of(self, endpoint_id: str, user_id: str) -> DeviceOwner | None:
+        """Strongly consistent: ReportState right after a command's answer must see the
+        expected state the processor just wrote (read-your-writes)."""
         item = self._db.get_item(
-            TableName=self._table, Key=self._owner_key(endpoint_id, user_id)
+            TableName=self._table, Key=self._owner_key(endpoint_id, user_id), ConsistentRead=True
         ).get("Item")
         return DeviceOwner.model_validate_json(item["body"]["S"]) if item else None
 
