@@ -403,7 +403,7 @@ def test_entrypoint_may_touch_only_owner_items_of_the_pending_table():
                if any("dynamodb:" in a for a in s.actions) and any("Pending" in str(r) for r in s.resources)]
     assert pending, "the entrypoint has no access to the pending table"
     for statement in pending:
-        assert set(statement.actions) <= {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"}, statement
+        assert set(statement.actions) <= {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:GetItem"}, statement
         assert statement.condition == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["owner#*"]}}, statement
 
 
