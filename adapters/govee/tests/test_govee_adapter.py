@@ -70,6 +70,17 @@ def test_factory_builds_a_polling_adapter_with_a_poll_hint(adapter):
     assert adapter.credential_kind is CredentialKind.API_KEY
 
 
+def test_the_linking_pages_name_govee_and_say_where_the_key_is(adapter):
+    # Govee, "Applying for an API Key" (https://govee.readme.io/reference/applying-for-an-api-key):
+    # My Profile > Settings (gear icon) > Apply for API Key; Govee e-mails the key; one valid key
+    # per account, so applying again deletes the previous one.
+    assert adapter.display_name == "Govee"
+    help_text = adapter.credential_help
+    assert "Govee Home app" in help_text and "Apply for API Key" in help_text
+    assert "e-mail" in help_text and "replaces" in help_text
+    assert help_text.count(";") <= 1 and help_text.endswith(".")  # one sentence
+
+
 def test_base_url_comes_from_the_setting(api):
     adapter = create(context({"GOVEE_BASE_URL": "http://127.0.0.1:9998/router/api/v1/"}))
     api.get("http://127.0.0.1:9998/router/api/v1/user/devices", json=DEVICES)

@@ -196,13 +196,32 @@ def test_webhook_is_exist_for_our_url_is_a_registration(adapter, api):
     assert adapter.register_webhook(CREDENTIAL, HOOK_BASE) == ours
 
 
-def test_webhook_is_exist_for_another_url_is_not_retried(adapter, api):
-    """[SB-393]: the account has another configuration; only its owner can change that."""
+def test_another_url_is_not_even_tried_over(adapter, api):
+    """[SB-393]: the account has another configuration; only its owner can change that (the
+    linking pages ask them: ``replace_webhooks``). No setup is sent, nothing is raised: the
+    account's bulbs are polled."""
     api.post(QUERY, json=ok({"urls": ["https://other.example/hook"]}))
+    assert adapter.register_webhook(CREDENTIAL, HOOK_BASE) == ""
+    assert len(api.calls) == 1
+
+
+def test_webhook_is_exist_for_an_url_that_appeared_meanwhile_is_not_retried(adapter, api):
+    """[SB-393]: another configuration appeared between our query and our setup."""
+    api.post(QUERY, json=ok({"urls": []}))
     api.post(SETUP, json=failure("webhook is exist"))
     api.post(QUERY, json=ok({"urls": ["https://other.example/hook"]}))
+    assert adapter.register_webhook(CREDENTIAL, HOOK_BASE) == ""
+    assert len(api.calls) == 3
+
+
+def test_webhook_is_exist_is_a_typed_error_not_retried(api):
+    """What the client raises for 190 "webhook is exist" (``replace_webhooks`` reads it)."""
+    api.post(SETUP, json=failure("webhook is exist"))
     with pytest.raises(WebhookExists) as caught:
-        adapter.register_webhook(CREDENTIAL, HOOK_BASE)
+        create(context()).client.request(
+            CREDENTIAL, "POST", "/webhook/setupWebhook",
+            json={"action": "setupWebhook", "url": HOOK_BASE, "deviceList": "ALL"},
+        )
     assert not caught.value.retryable
 
 

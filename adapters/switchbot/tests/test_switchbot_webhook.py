@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from skill.bulbs import Color
 from skill.errors import EndpointUnreachable, InvalidAuthorizationCredential, InvalidNotification
 from skill.plugins import Notification, WebhookRegistrar, WebhookRequest
+from skill.plugins._contract import SingleWebhookVendor  # not re-exported by skill.plugins (yet)
 
 from bulb_skill_switchbot import account_id, create
 from switchbot_support import BASE, CREDENTIAL, OPEN_TOKEN, context
@@ -252,9 +254,10 @@ def test_webhook_url_keeps_the_base_and_adds_account_and_key(adapter):
 
 
 def test_register_webhook_sets_up_the_account_url_for_all_devices(adapter, api):
-    api.post(f"{BASE}/webhook/queryWebhook", json=ok({"urls": ["https://other.example/hook"]}))
+    api.post(f"{BASE}/webhook/queryWebhook", json=ok({"urls": []}))
     api.post(f"{BASE}/webhook/setupWebhook", json=ok())
     url = adapter.register_webhook(CREDENTIAL, HOOK_BASE)
+    assert url == adapter.webhook_url(HOOK_BASE, ACCOUNT)
     assert json.loads(api.calls[0].request.body) == {"action": "queryUrl"}
     assert json.loads(api.calls[1].request.body) == {
         "action": "setupWebhook", "url": url, "deviceList": "ALL",
@@ -343,3 +346,153 @@ def test_a_failed_delete_surfaces_as_a_typed_error(adapter, api):
 
 def test_the_adapter_is_a_webhook_registrar(adapter):
     assert isinstance(adapter, WebhookRegistrar)
+
+
+# --- one URL per account: never replaced without the user's word ---------------------------
+# SwitchBot keeps one webhook URL per account (README v1.1, "Configure webhook"; setupWebhook
+# while another URL is configured answers statusCode 190 "webhook is exist", SwitchBotAPI#393
+# and #196). Payloads as README v1.1, "Webhook": queryUrl -> {"statusCode": 100, "body":
+# {"urls": [url1]}, "message": ""}; setupWebhook {"action": "setupWebhook", "url": url1,
+# "deviceList": "ALL"} and deleteWebhook {"action": "deleteWebhook", "url": url1} ->
+# {"statusCode": 100, "body": {}, "message": ""}.
+
+SETUP = f"{BASE}/webhook/setupWebhook"
+THEIRS = "https://homebridge.example.net/switchbot/webhook"  # the user's other system
+EXISTS = {"statusCode": 190, "body": {}, "message": "webhook is exist"}
+
+
+def _bodies(api) -> list[dict]:
+    return [json.loads(call.request.body) for call in api.calls]
+
+
+def test_the_adapter_is_a_single_webhook_vendor(adapter):
+    assert isinstance(adapter, SingleWebhookVendor)
+
+
+def test_register_webhook_leaves_another_url_alone_and_registers_nothing(adapter, api, caplog):
+    api.post(QUERY, json=ok({"urls": [THEIRS]}))
+    with caplog.at_level(logging.INFO, logger="bulb_skill_switchbot._adapter"):
+        assert adapter.register_webhook(CREDENTIAL, HOOK_BASE) == ""
+    assert _bodies(api) == [{"action": "queryUrl"}]  # no setup, no delete
+    assert any(
+        r.levelno == logging.INFO and "another webhook URL" in r.message for r in caplog.records
+    )
+    assert THEIRS not in caplog.text and OPEN_TOKEN not in caplog.text
+
+
+def test_register_webhook_at_every_discover_keeps_leaving_it_alone(adapter, api):
+    api.post(QUERY, json=ok({"urls": [THEIRS]}))
+    api.post(QUERY, json=ok({"urls": [THEIRS]}))
+    assert adapter.register_webhook(CREDENTIAL, HOOK_BASE) == ""
+    assert adapter.register_webhook(CREDENTIAL, HOOK_BASE) == ""
+    assert [c.request.url for c in api.calls] == [QUERY, QUERY]
+
+
+def test_register_webhook_does_not_replace_another_deployments_url_either(api):
+    theirs = create(context(secrets={"SWITCHBOT_WEBHOOK_SECRET": "another-deployment-secret-xyz"}))
+    ours = create(context())
+    api.post(QUERY, json=ok({"urls": [theirs.webhook_url(HOOK_BASE, ACCOUNT)]}))
+    assert ours.register_webhook(CREDENTIAL, HOOK_BASE) == ""
+    assert len(api.calls) == 1
+
+
+def test_register_webhook_when_another_url_appears_meanwhile_leaves_it(adapter, api):
+    api.post(QUERY, json=ok({"urls": []}))
+    api.post(SETUP, json=EXISTS)
+    api.post(QUERY, json=ok({"urls": [THEIRS]}))
+    assert adapter.register_webhook(CREDENTIAL, HOOK_BASE) == ""
+    assert [c.request.url for c in api.calls] == [QUERY, SETUP, QUERY]
+
+
+def test_register_webhook_when_a_concurrent_discover_set_ours_returns_it(adapter, api):
+    ours = adapter.webhook_url(HOOK_BASE, ACCOUNT)
+    api.post(QUERY, json=ok({"urls": []}))
+    api.post(SETUP, json=EXISTS)
+    api.post(QUERY, json=ok({"urls": [ours]}))
+    assert adapter.register_webhook(CREDENTIAL, HOOK_BASE) == ours
+
+
+def test_other_webhooks_lists_the_accounts_other_url(adapter, api):
+    api.post(QUERY, json=ok({"urls": [THEIRS]}))
+    assert adapter.other_webhooks(CREDENTIAL, HOOK_BASE) == [THEIRS]
+    assert _bodies(api) == [{"action": "queryUrl"}]
+
+
+@pytest.mark.parametrize("has_ours", [False, True], ids=["none", "only-ours"])
+def test_other_webhooks_is_empty_without_another_url(adapter, api, has_ours):
+    urls = [adapter.webhook_url(HOOK_BASE, ACCOUNT)] if has_ours else []
+    api.post(QUERY, json=ok({"urls": urls}))
+    assert adapter.other_webhooks(CREDENTIAL, HOOK_BASE) == []
+
+
+def test_other_webhooks_counts_another_deployments_url_for_this_account(api):
+    theirs = create(context(secrets={"SWITCHBOT_WEBHOOK_SECRET": "another-deployment-secret-xyz"}))
+    url = theirs.webhook_url(HOOK_BASE, ACCOUNT)
+    api.post(QUERY, json=ok({"urls": [url]}))
+    assert create(context()).other_webhooks(CREDENTIAL, HOOK_BASE) == [url]
+
+
+def test_replace_webhooks_deletes_the_other_url_then_sets_up_ours(adapter, api):
+    ours = adapter.webhook_url(HOOK_BASE, ACCOUNT)
+    api.post(QUERY, json=ok({"urls": [THEIRS]}))
+    api.post(DELETE, json=ok())
+    api.post(SETUP, json=ok())
+    assert adapter.replace_webhooks(CREDENTIAL, HOOK_BASE) == ours
+    assert [c.request.url for c in api.calls] == [QUERY, DELETE, SETUP]
+    assert _bodies(api) == [
+        {"action": "queryUrl"},
+        {"action": "deleteWebhook", "url": THEIRS},
+        {"action": "setupWebhook", "url": ours, "deviceList": "ALL"},
+    ]
+    for call in api.calls:
+        assert call.request.headers["Authorization"] == OPEN_TOKEN
+        assert "sign" in call.request.headers
+
+
+def test_replace_webhooks_without_another_url_only_sets_up_ours(adapter, api):
+    api.post(QUERY, json=ok({"urls": []}))
+    api.post(SETUP, json=ok())
+    ours = adapter.webhook_url(HOOK_BASE, ACCOUNT)
+    assert adapter.replace_webhooks(CREDENTIAL, HOOK_BASE) == ours
+    assert [c.request.url for c in api.calls] == [QUERY, SETUP]
+
+
+def test_replace_webhooks_when_ours_is_already_there_changes_nothing(adapter, api):
+    ours = adapter.webhook_url(HOOK_BASE, ACCOUNT)
+    api.post(QUERY, json=ok({"urls": [ours]}))
+    assert adapter.replace_webhooks(CREDENTIAL, HOOK_BASE) == ours
+    assert len(api.calls) == 1
+
+
+def test_replace_webhooks_that_still_meets_another_url_is_unreachable(adapter, api):
+    api.post(QUERY, json=ok({"urls": [THEIRS]}))
+    api.post(DELETE, json=ok())
+    api.post(SETUP, json=EXISTS)
+    api.post(QUERY, json=ok({"urls": ["https://third.example/hook"]}))
+    with pytest.raises(EndpointUnreachable):
+        adapter.replace_webhooks(CREDENTIAL, HOOK_BASE)
+
+
+def test_replace_webhooks_stops_when_the_delete_fails(adapter, api):
+    api.post(QUERY, json=ok({"urls": [THEIRS]}))
+    api.post(DELETE, json={"statusCode": 190, "body": {}, "message": "System error"})
+    with pytest.raises(EndpointUnreachable):
+        adapter.replace_webhooks(CREDENTIAL, HOOK_BASE)
+    assert [c.request.url for c in api.calls] == [QUERY, DELETE]  # nothing set up
+
+
+def test_replace_webhooks_with_a_refused_credential_touches_nothing(adapter, api):
+    api.post(QUERY, json={"message": "Unauthorized"}, status=401)
+    with pytest.raises(InvalidAuthorizationCredential):
+        adapter.replace_webhooks(CREDENTIAL, HOOK_BASE)
+    assert len(api.calls) == 1
+
+
+def test_the_linking_pages_name_switchbot_and_say_where_the_pair_is(adapter):
+    # SwitchBotAPI README, "Getting Started" (app V9.0 and later): Profile > Preferences >
+    # About, tap App Version 10 times, Developer Options; "Open Token and Secret Key".
+    assert adapter.display_name == "SwitchBot"
+    help_text = adapter.credential_help
+    for words in ("Profile > Preferences > About", "App Version", "Developer Options"):
+        assert words in help_text
+    assert "token" in help_text and "secret key" in help_text

@@ -49,6 +49,16 @@ class GoveeAdapter:
     """
 
     name = "govee"
+    #: What the linking pages call the vendor, and where they tell the user to find the key
+    #: (Govee's "Applying for an API Key",
+    #: https://govee.readme.io/reference/applying-for-an-api-key: My Profile > Settings (gear
+    #: icon) > Apply for API Key; the key is e-mailed; one key per account, each application
+    #: replaces the previous key).
+    display_name = "Govee"
+    credential_help = (
+        "In the Govee Home app, open Profile > Settings > Apply for API Key; the key arrives by "
+        "e-mail (applying again replaces your previous key)."
+    )
     style = Style.POLLING
     credential_kind = CredentialKind.API_KEY
     #: Seconds between two state reads of one device that keep the poller inside Govee's

@@ -2,8 +2,9 @@
 
 Registered under the ``bulb_skill.adapters`` entry-point group as ``hue``; the skill builds it
 with ``create(ctx)``. ``HUE_BASE_URL`` points it at another API root (a simulator),
-``HUE_TOKEN_URL`` at another OAuth token endpoint; the secret ``HUE_APPLICATION_KEY`` serves
-credentials that do not carry their own application key.
+``HUE_TOKEN_URL`` at another OAuth token endpoint, ``HUE_AUTHORIZE_URL`` at another authorize
+page; the secret ``HUE_APPLICATION_KEY`` serves credentials that do not carry their own
+application key.
 
 Example::
 
@@ -18,9 +19,10 @@ Example::
 
 from bulb_skill_hue._adapter import HueAdapter, create
 from bulb_skill_hue._client import DEFAULT_BASE_URL, HueClient
-from bulb_skill_hue._oauth import DEFAULT_TOKEN_URL, HueTokenEndpoint
+from bulb_skill_hue._oauth import DEFAULT_AUTHORIZE_URL, DEFAULT_TOKEN_URL, HueTokenEndpoint
 
 __all__ = [
+    "DEFAULT_AUTHORIZE_URL",
     "DEFAULT_BASE_URL",
     "DEFAULT_TOKEN_URL",
     "HueAdapter",

@@ -27,6 +27,7 @@ from bulb_skill_hue._client import (
 from bulb_skill_hue._oauth import (
     CLIENT_ID_SECRET,
     CLIENT_SECRET_SECRET,
+    DEFAULT_AUTHORIZE_URL,
     DEFAULT_TOKEN_URL,
     HueTokenEndpoint,
 )
@@ -58,7 +59,9 @@ class HueAdapter:
     Every operation takes the user's Hue ``OAuthToken``: its access token is the Bearer token,
     its ``application_key`` the ``hue-application-key``. A credential of another kind is refused
     with ``InvalidAuthorizationCredential`` before any request. ``refresh_credential`` renews an
-    expiring one at Hue's OAuth token endpoint.
+    expiring one at Hue's OAuth token endpoint; ``authorization_url`` and ``exchange_code``
+    connect a user through their Hue account and create the application key on their bridge
+    (``skill.plugins.OAuthLinker``, for the linking pages).
 
     Example::
 
@@ -68,6 +71,8 @@ class HueAdapter:
     """
 
     name = "hue"
+    #: What the linking pages call the vendor.
+    display_name = "Philips Hue"
     style = Style.OPTIMISTIC
     credential_kind = CredentialKind.OAUTH
 
@@ -138,16 +143,50 @@ class HueAdapter:
             log.warning("Hue accepted the command with a warning: %s", "; ".join(warnings)[:200])
         return Accepted()
 
+    def authorization_url(self, redirect_uri: str, state: str) -> str:
+        """Hue's authorize page for this deployment's client (``skill.plugins.OAuthLinker``):
+        ``https://api.meethue.com/v2/oauth2/authorize?client_id=...&response_type=code&state=...``.
+
+        ``redirect_uri`` is not sent: Hue redirects to the callback URL registered with the app
+        on the Hue developer portal (see ``_oauth``), which must be this ``redirect_uri``.
+        ``InternalError`` when ``HUE_CLIENT_ID`` is not configured.
+        """
+        return self._token_endpoint().authorization_url(state)
+
+    def exchange_code(self, code: str, redirect_uri: str) -> OAuthToken:
+        """The user's credential for the code Hue sent back (``skill.plugins.OAuthLinker``):
+        the tokens (``expires_at`` from ``expires_in``), then a new application key created on
+        the user's bridge with them (``PUT /route/api/0/config {"linkbutton": true}``, ``POST
+        /route/api {"devicetype": "bulb-skill"}``), kept in ``application_key``.
+
+        ``InvalidAuthorizationCredential`` when Hue refuses the code or the bridge refuses the
+        key; ``InternalError`` when Hue refuses this deployment's client; ``BridgeUnreachable``
+        when the bridge is offline; ``EndpointUnreachable`` when Hue is down.
+        """
+        tokens = self._token_endpoint().exchange(code)
+        key = self._client.create_application_key(tokens.access_token.get_secret_value())
+        return OAuthToken.model_validate(
+            {
+                "access_token": tokens.access_token,
+                "refresh_token": tokens.refresh_token,
+                "expires_at": tokens.expires_at,
+                "application_key": key,
+            }
+        )
+
     def refresh_credential(self, credential: OAuthToken) -> OAuthToken:
         """A renewed credential from Hue's token endpoint (``skill.plugins.CredentialRefresher``):
         new access token and refresh token, ``expires_at`` from ``expires_in``, the application
         key kept. ``InvalidAuthorizationCredential`` when the refresh token is dead,
         ``EndpointUnreachable`` when the endpoint is down; see ``_oauth``."""
-        if self._tokens is None:
-            raise InternalError("this Hue adapter was built without a token endpoint")
-        return self._tokens.refresh(credential)
+        return self._token_endpoint().refresh(credential)
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _token_endpoint(self) -> HueTokenEndpoint:
+        if self._tokens is None:
+            raise InternalError("this Hue adapter was built without a token endpoint")
+        return self._tokens
 
     def _light(self, credential: AnyCredential, device_id: str) -> Resource:
         _check(device_id)
@@ -191,9 +230,11 @@ def create(ctx: AdapterContext) -> HueAdapter:
 
     ``HUE_BASE_URL`` overrides the API root (default ``https://api.meethue.com/route``),
     ``HUE_TOKEN_URL`` the OAuth token endpoint (default
-    ``https://api.meethue.com/v2/oauth2/token``). Secrets (``ctx.secret``, read lazily):
-    ``HUE_APPLICATION_KEY`` serves credentials that carry no application key of their own;
-    ``HUE_CLIENT_ID`` and ``HUE_CLIENT_SECRET`` are read only when a credential is refreshed.
+    ``https://api.meethue.com/v2/oauth2/token``), ``HUE_AUTHORIZE_URL`` the authorize page
+    (default ``https://api.meethue.com/v2/oauth2/authorize``). Secrets (``ctx.secret``, read
+    lazily): ``HUE_APPLICATION_KEY`` serves credentials that carry no application key of their
+    own; ``HUE_CLIENT_ID`` and ``HUE_CLIENT_SECRET`` are read only when a user connects or a
+    credential is refreshed.
     """
     base_url = ctx.setting("BASE_URL") or DEFAULT_BASE_URL
     read = float(ctx.timeout_seconds)
@@ -208,5 +249,6 @@ def create(ctx: AdapterContext) -> HueAdapter:
         client_credentials=lambda: (ctx.secret(CLIENT_ID_SECRET), ctx.secret(CLIENT_SECRET_SECRET)),
         session=client.session,
         timeout=timeout,
+        authorize_url=ctx.setting("AUTHORIZE_URL") or DEFAULT_AUTHORIZE_URL,
     )
     return HueAdapter(client, tokens)

@@ -21,6 +21,21 @@ Failures:
 The plumbing (session, timeouts, user agent, ``Retry-After``, redirects) is
 ``skill.plugins.VendorTransport``'s; ``hue-application-key`` is marked secret there, so neither
 it nor the Bearer token ever follows a redirect to another host.
+
+Creating the application key when a user connects (``create_application_key``) is the one call
+to the remote route's v1 API (CLIP v2 has no equivalent of ``POST /api``): press the bridge's
+link button remotely, then register, both with the Bearer token only::
+
+    PUT  https://api.meethue.com/route/api/0/config   {"linkbutton": true}
+         -> [{"success": {"/config/linkbutton": true}}]
+    POST https://api.meethue.com/route/api            {"devicetype": "bulb-skill"}
+         -> [{"success": {"username": "<application key>"}}]
+
+as Philips Hue's *Remote Authentication* page describes it, and as Q42.HueApi
+(``RemoteHueClient.RegisterAsync``), node-hue-api (``RemoteApi.createRemoteUsername``) and other
+public remote-API clients do it. A v1 answer that is a list of ``{"error": {"type",
+"address", "description"}}`` (e.g. type 101 "link button not pressed") is a refusal:
+``InvalidAuthorizationCredential`` with Hue's description (the user connects again).
 """
 
 from __future__ import annotations
@@ -49,6 +64,8 @@ DEFAULT_BASE_URL = "https://api.meethue.com/route"
 #: The application key header: a credential the transport must never carry to another host.
 APPLICATION_KEY_HEADER = "hue-application-key"
 APPLICATION_KEY_SECRET = "HUE_APPLICATION_KEY"
+#: What the bridge's whitelist shows for the key this skill creates (v1 ``devicetype``).
+DEVICE_TYPE = "bulb-skill"
 
 
 def oauth_token(credential: AnyCredential) -> OAuthToken:
@@ -165,6 +182,29 @@ class HueClient:
         )
         return _answer(response)
 
+    def create_application_key(self, access_token: str, *, devicetype: str = DEVICE_TYPE) -> str:
+        """A new application key on the bridge of the account ``access_token`` belongs to: the
+        remote link button (``PUT /api/0/config``), then ``POST /api``; see the module.
+
+        ``InvalidAuthorizationCredential`` when the bridge or the cloud refuses (a v1 ``error``
+        entry, 401, 403); ``BridgeUnreachable`` when the cloud cannot reach the bridge;
+        ``EndpointUnreachable`` for an answer in another shape or Hue down.
+        """
+        if not access_token:
+            raise InvalidAuthorizationCredential("no Hue access token")
+        headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
+        pressed = self.transport.json(
+            "PUT", "/api/0/config", json={"linkbutton": True}, headers=headers
+        )
+        _v1_success(pressed, "press the bridge's link button")
+        created = self.transport.json(
+            "POST", "/api", json={"devicetype": devicetype}, headers=headers
+        )
+        username = _v1_success(created, "create an application key").get("username")
+        if not isinstance(username, str) or not username:
+            raise EndpointUnreachable("Hue created an application key but did not say which")
+        return username
+
     # -- errors --------------------------------------------------------------------------------
 
     def _error(self, response: requests.Response) -> SkillError:
@@ -208,6 +248,30 @@ def _answer(response: requests.Response) -> ClipAnswer:
     if not all(isinstance(item, dict) for item in data):
         raise EndpointUnreachable("Hue listed resources in an unexpected shape")
     return ClipAnswer(data=data, errors=[_error_text(e) for e in errors])
+
+
+def _v1_success(body: Any, what: str) -> dict[str, Any]:
+    """The first ``success`` object of a v1 answer (``[{"success": {...}}]``); a refusal
+    (``[{"error": {"type": 101, "description": "link button not pressed"}}]``) is
+    ``InvalidAuthorizationCredential``, another shape ``EndpointUnreachable``."""
+    if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
+        raise EndpointUnreachable(f"Hue answered the request to {what} in an unexpected shape")
+    for item in body:
+        error = item.get("error")
+        if error is not None:
+            description = error.get("description") if isinstance(error, dict) else None
+            kind = error.get("type") if isinstance(error, dict) else None
+            reason = str(description or "no reason given")[:200]
+            raise InvalidAuthorizationCredential(
+                f"the Hue bridge refused to {what} ({reason}"
+                + (f", error {kind}" if isinstance(kind, int) else "")
+                + "): please connect Hue again"
+            )
+    for item in body:
+        success = item.get("success")
+        if isinstance(success, dict):
+            return success
+    raise EndpointUnreachable(f"Hue answered the request to {what} without success or error")
 
 
 def _error_text(error: Any) -> str:

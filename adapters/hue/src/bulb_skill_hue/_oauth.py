@@ -1,6 +1,28 @@
-"""Renewing a Hue credential at the Hue Remote API's OAuth token endpoint (``refresh_credential``).
+"""The Hue Remote API's OAuth endpoints: connecting a user (``authorization_url``,
+``exchange_code``) and renewing their credential (``refresh_credential``).
 
-As Philips Hue documents it on its developer portal (*Remote Authentication*,
+Connecting (Philips Hue's *Remote Authentication* page, and what Q42.HueApi's
+``RemoteAuthenticationClient`` and node-hue-api's ``RemoteApi`` implement): the user is sent to::
+
+    https://api.meethue.com/v2/oauth2/authorize?client_id=<client id>&response_type=code&state=...
+
+signs in with their Hue account, grants access, and Hue redirects to the **callback URL
+registered with the app** on the Hue developer portal, with ``code`` and ``state``. Neither
+Q42.HueApi (``BuildAuthorizeUri``: ``client_id``, ``response_type``, ``state``, ``appid``,
+``deviceid``, ``devicename``) nor node-hue-api sends a ``redirect_uri``, so none is sent here:
+the deployment registers its linking pages' ``/connect/hue/callback`` as the app's callback URL.
+The code is exchanged at the token endpoint with the client authenticated as for a refresh::
+
+    POST https://api.meethue.com/v2/oauth2/token
+    Authorization: Basic base64(<client id>:<client secret>)
+
+    grant_type=authorization_code&code=<code>
+
+(Q42.HueApi's ``GetToken`` sends the same form with Digest authentication; Basic is the
+page's alternative, as for the refresh below.) The application key is then created on the
+user's bridge through the remote API (``HueClient.create_application_key``).
+
+Renewing, as Philips Hue documents it on its developer portal (*Remote Authentication*,
 https://developers.meethue.com/develop/hue-api/remote-authentication-oauth/, behind a developer
 login; the same flow is what the maintained Hue client libraries implement, e.g. Q42.HueApi's
 ``RemoteAuthenticationClient``): the access token lives about 7 days, the refresh token longer,
@@ -29,6 +51,9 @@ gateway's ``{"fault": {"faultstring", "detail": {"errorcode"}}}``):
   ``HUE_CLIENT_ID`` / ``HUE_CLIENT_SECRET`` secrets are wrong, not the user's credential;
 - 429 -> ``RateLimited``; 5xx, timeouts, connection errors, an answer without ``access_token``
   -> ``EndpointUnreachable`` (retry later: the refresh token was not spent).
+
+A code exchange fails the same way, a refused code (``invalid_grant``) being
+``InvalidAuthorizationCredential`` ("connect Hue again").
 """
 
 from __future__ import annotations
@@ -36,6 +61,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
@@ -49,6 +75,7 @@ from skill.errors import (
 from skill.plugins import AnyCredential, OAuthToken, VendorTransport, parse_retry_after
 
 DEFAULT_TOKEN_URL = "https://api.meethue.com/v2/oauth2/token"
+DEFAULT_AUTHORIZE_URL = "https://api.meethue.com/v2/oauth2/authorize"
 CLIENT_ID_SECRET = "HUE_CLIENT_ID"
 CLIENT_SECRET_SECRET = "HUE_CLIENT_SECRET"
 
@@ -65,10 +92,12 @@ _NOT_THE_USERS_FAULT = frozenset(
 
 
 class HueTokenEndpoint:
-    """The Hue Remote API's OAuth token endpoint, for renewing users' credentials.
+    """The Hue Remote API's OAuth endpoints: the authorize page, and the token endpoint that
+    exchanges codes and renews users' credentials.
 
-    ``client_credentials`` returns ``(client id, client secret)``; it is called at each refresh
-    (the factory reads the secrets through ``ctx.secret``, which caches them), never at start.
+    ``client_credentials`` returns ``(client id, client secret)``; it is called when a URL or a
+    request needs it (the factory reads the secrets through ``ctx.secret``, which caches them),
+    never at start.
 
     Example::
 
@@ -91,8 +120,10 @@ class HueTokenEndpoint:
         session: requests.Session,
         timeout: tuple[float, float],
         clock: Callable[[], float] = time.time,
+        authorize_url: str = DEFAULT_AUTHORIZE_URL,
     ) -> None:
         self.token_url = token_url
+        self.authorize_url = authorize_url
         #: Shares the API client's session; errors are RFC 6749 / gateway bodies (``_error``).
         self.transport = VendorTransport(
             "Hue's token endpoint", timeout=timeout, session=session, clock=clock, errors=_error
@@ -109,6 +140,38 @@ class HueTokenEndpoint:
     @_clock.setter
     def _clock(self, clock: Callable[[], float]) -> None:
         self.transport.clock = clock
+
+    def authorization_url(self, state: str) -> str:
+        """Hue's authorize page for this deployment's client: ``client_id``,
+        ``response_type=code``, ``state`` (Hue redirects to the app's registered callback)."""
+        client_id, _ = self._client()
+        query = urlencode({"client_id": client_id, "response_type": "code", "state": state})
+        return f"{self.authorize_url}?{query}"
+
+    def exchange(self, code: str) -> OAuthToken:
+        """The user's tokens for an authorization code (no application key yet): access token,
+        refresh token, ``expires_at = now + expires_in``. A refused code ->
+        ``InvalidAuthorizationCredential``, a refused client -> ``InternalError``, Hue down ->
+        ``EndpointUnreachable``. A code that cannot be one is refused unsent."""
+        if not code or len(code) > 2048 or any(c.isspace() or not c.isprintable() for c in code):
+            raise InvalidAuthorizationCredential("Hue sent back no usable authorization code")
+        client_id, client_secret = self._client()
+        response = self.transport.send(
+            "POST",
+            self.token_url,
+            data={"grant_type": "authorization_code", "code": code},
+            auth=(client_id, client_secret),
+            headers={"Accept": "application/json"},
+        )
+        if response.status_code >= 400:
+            raise _error(response, grant=_CODE)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise EndpointUnreachable(
+                "Hue's token endpoint answered with a body that is not JSON"
+            ) from exc
+        return renewed(OAuthToken.bearer("-"), body, now=self._clock())
 
     def refresh(self, credential: AnyCredential) -> OAuthToken:
         """A fresh credential for ``credential`` (its refresh token spent); see the module."""
@@ -182,22 +245,26 @@ def _seconds(value: Any) -> float | None:
     return seconds if seconds >= 0 else None
 
 
-def _error(response: requests.Response) -> SkillError:
+#: Which grant a token request carried: what a refusal condemns, and what the user must do.
+_REFRESH = ("the refresh token", "the refresh", "the user must link Hue again")
+_CODE = ("the authorization code", "the sign-in", "please connect Hue again")
+
+
+def _error(response: requests.Response, grant: tuple[str, str, str] = _REFRESH) -> SkillError:
     status = response.status_code
     code, description = _describe(response)
     detail = f"{code or status}: {description}" if description else str(code or status)
+    refused, request, remedy = grant
     if status in (400, 401, 403):
         if code in _NOT_THE_USERS_FAULT or "client" in code.lower():
             return InternalError(
                 f"Hue refused this deployment's token request ({detail}); check "
                 f"{CLIENT_ID_SECRET} and {CLIENT_SECRET_SECRET}"
             )
-        return InvalidAuthorizationCredential(
-            f"Hue refused the refresh token ({detail}): the user must link Hue again"
-        )
+        return InvalidAuthorizationCredential(f"Hue refused {refused} ({detail}): {remedy}")
     if status == 429:
         return RateLimited(
-            f"Hue's token endpoint throttled the refresh ({detail})",
+            f"Hue's token endpoint throttled {request} ({detail})",
             retry_after=_retry_after(response),
         )
     if status >= 500:

@@ -2,7 +2,8 @@
 
 Registered under the ``bulb_skill.adapters`` entry-point group as ``lifx``; the skill builds it
 with ``create(ctx)``. ``LIFX_BASE_URL`` points it at another API root (a simulator),
-``LIFX_TOKEN_URL`` at another OAuth token endpoint.
+``LIFX_TOKEN_URL`` at another OAuth token endpoint, ``LIFX_AUTHORIZE_URL`` at another authorize
+page.
 
 Example::
 
@@ -15,9 +16,10 @@ Example::
 
 from bulb_skill_lifx._adapter import LifxAdapter, create
 from bulb_skill_lifx._client import DEFAULT_BASE_URL, LifxClient
-from bulb_skill_lifx._oauth import DEFAULT_TOKEN_URL, LifxTokenEndpoint
+from bulb_skill_lifx._oauth import DEFAULT_AUTHORIZE_URL, DEFAULT_TOKEN_URL, LifxTokenEndpoint
 
 __all__ = [
+    "DEFAULT_AUTHORIZE_URL",
     "DEFAULT_BASE_URL",
     "DEFAULT_TOKEN_URL",
     "LifxAdapter",

@@ -21,6 +21,7 @@ from bulb_skill_lifx._client import DEFAULT_BASE_URL, LifxClient
 from bulb_skill_lifx._oauth import (
     CLIENT_ID_SECRET,
     CLIENT_SECRET_SECRET,
+    DEFAULT_AUTHORIZE_URL,
     DEFAULT_TOKEN_URL,
     LifxTokenEndpoint,
 )
@@ -43,7 +44,9 @@ class LifxAdapter:
 
     Every operation takes the user's LIFX ``OAuthToken`` (its access token is the Bearer token);
     a credential of any other kind is refused with ``InvalidAuthorizationCredential`` before any
-    request. ``refresh_credential`` renews an expiring one at LIFX's token endpoint.
+    request. ``refresh_credential`` renews an expiring one at LIFX's token endpoint;
+    ``authorization_url`` and ``exchange_code`` connect a user through LIFX's sign-in
+    (``skill.plugins.OAuthLinker``, for the linking pages).
 
     ``execute`` costs two requests (read the light, then ``PUT .../state`` with ``fast: false``)
     and returns the state LIFX confirmed: the prior state with the request applied. See the
@@ -58,6 +61,8 @@ class LifxAdapter:
     """
 
     name = "lifx"
+    #: What the linking pages call the vendor.
+    display_name = "LIFX"
     style = Style.SYNC
     credential_kind = CredentialKind.OAUTH
 
@@ -97,16 +102,34 @@ class LifxAdapter:
         _require_ok(answer, device_id)
         return applied(before, change, features)
 
+    def authorization_url(self, redirect_uri: str, state: str) -> str:
+        """LIFX's authorize page for this deployment's client (``skill.plugins.OAuthLinker``):
+        ``https://cloud.lifx.com/oauth/authorize?client_id=...&scope=remote_control:all&state=...
+        &response_type=code&redirect_uri=...``. ``InternalError`` when ``LIFX_CLIENT_ID`` is not
+        configured."""
+        return self._token_endpoint().authorization_url(redirect_uri, state)
+
+    def exchange_code(self, code: str, redirect_uri: str) -> OAuthToken:
+        """The user's credential for the code LIFX sent back (``skill.plugins.OAuthLinker``):
+        access token, refresh token, ``expires_at`` from ``expires_in``.
+        ``InvalidAuthorizationCredential`` when LIFX refuses the code, ``InternalError`` when it
+        refuses this deployment's client, ``EndpointUnreachable`` when it is down; see
+        ``_oauth``."""
+        return self._token_endpoint().exchange(code, redirect_uri)
+
     def refresh_credential(self, credential: OAuthToken) -> OAuthToken:
         """A renewed credential from LIFX's token endpoint (``skill.plugins.CredentialRefresher``):
         the refresh token kept unless LIFX rotates it, ``expires_at`` from ``expires_in``.
         ``InvalidAuthorizationCredential`` when the refresh token is dead (``invalid_grant``),
         ``EndpointUnreachable`` when the endpoint is down; see ``_oauth``."""
-        if self._tokens is None:
-            raise InternalError("this LIFX adapter was built without a token endpoint")
-        return self._tokens.refresh(credential)
+        return self._token_endpoint().refresh(credential)
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _token_endpoint(self) -> LifxTokenEndpoint:
+        if self._tokens is None:
+            raise InternalError("this LIFX adapter was built without a token endpoint")
+        return self._tokens
 
     def _lights(self, credential: AnyCredential, selector: str = "all") -> list[Light]:
         lights = self._client.request("GET", f"/lights/{selector}", credential)
@@ -154,8 +177,10 @@ def create(ctx: AdapterContext) -> LifxAdapter:
     """The ``bulb_skill.adapters`` entry point.
 
     ``LIFX_BASE_URL`` overrides the API root, ``LIFX_TOKEN_URL`` the OAuth token endpoint (default
-    ``https://cloud.lifx.com/oauth/token``); the secrets ``LIFX_CLIENT_ID`` and
-    ``LIFX_CLIENT_SECRET`` (``ctx.secret``) are read only when a credential is refreshed.
+    ``https://cloud.lifx.com/oauth/token``), ``LIFX_AUTHORIZE_URL`` the authorize page (default
+    ``https://cloud.lifx.com/oauth/authorize``); the secrets ``LIFX_CLIENT_ID`` and
+    ``LIFX_CLIENT_SECRET`` (``ctx.secret``) are read only when a user connects or a credential
+    is refreshed.
     """
     base_url = ctx.setting("BASE_URL") or DEFAULT_BASE_URL
     read = float(ctx.timeout_seconds)
@@ -166,5 +191,6 @@ def create(ctx: AdapterContext) -> LifxAdapter:
         client_credentials=lambda: (ctx.secret(CLIENT_ID_SECRET), ctx.secret(CLIENT_SECRET_SECRET)),
         session=client.session,
         timeout=timeout,
+        authorize_url=ctx.setting("AUTHORIZE_URL") or DEFAULT_AUTHORIZE_URL,
     )
     return LifxAdapter(client, tokens)

@@ -1,9 +1,22 @@
-"""Renewing a LIFX OAuth credential at LIFX's token endpoint (``refresh_credential``).
+"""LIFX's OAuth endpoints: connecting a user (``authorization_url``, ``exchange_code``) and
+renewing their credential (``refresh_credential``).
 
 What LIFX documents, in its *LIFX OAuth Integration Guide* (the guide LIFX hands OAuth partners,
-https://gist.github.com/smarthall/b6977ce828dd786e2802): the token URL
-``https://cloud.lifx.com/oauth/token``, and that a token request is a ``POST`` to it carrying the
-partner's ``client_id`` and ``client_secret`` as parameters (the authorization-code exchange).
+https://gist.github.com/smarthall/b6977ce828dd786e2802):
+
+1. the authorize page ``https://cloud.lifx.com/oauth/authorize``, opened with ``client_id``,
+   ``scope`` (e.g. ``remote_control:all``), ``state`` and ``response_type=code``; LIFX sends the
+   user back to the partner's registered ``redirect_uri`` with ``code`` and ``state``;
+2. the token URL ``https://cloud.lifx.com/oauth/token``: a ``POST`` carrying ``client_id``,
+   ``client_secret`` and the ``code`` exchanges the code for the user's access token. LIFX's own
+   SmartThings integration (SmartThingsCommunity/SmartThingsPublic,
+   ``smartapps/smartthings/lifx-connect.src/lifx-connect.groovy``, "Copyright 2015 LIFX") sends
+   exactly ``client_id``, ``client_secret``, ``grant_type=authorization_code`` and ``code``.
+
+The authorize URL also names ``redirect_uri`` (RFC 6749 section 4.1.1: the page's own callback,
+which must be the one registered with LIFX), and the code exchange repeats it, as RFC 6749
+section 4.1.3 requires when the authorization request carried one.
+
 LIFX's public pages say nothing more about renewal, so the refresh is the standard OAuth 2.0 one
 (RFC 6749 section 6) at that URL, with the client authenticated the way the guide shows::
 
@@ -25,6 +38,10 @@ valid and is kept), ``token_type``, ``scope``. Errors are RFC 6749 section 5.2 b
   ``LIFX_CLIENT_SECRET`` secrets) or request is wrong, the user's credential may well be fine;
 - 429 -> ``RateLimited``; 5xx, timeouts, connection errors, a body without ``access_token`` ->
   ``EndpointUnreachable`` (retry later: the refresh token was not spent).
+
+A code exchange fails the same way: a refused code (``invalid_grant``: unknown, spent, expired,
+or issued for another ``redirect_uri``) is ``InvalidAuthorizationCredential`` ("connect LIFX
+again"), a refused client is ``InternalError``, LIFX down is ``EndpointUnreachable``.
 """
 
 from __future__ import annotations
@@ -32,6 +49,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
@@ -45,6 +63,9 @@ from skill.errors import (
 from skill.plugins import AnyCredential, OAuthToken, VendorTransport, parse_retry_after
 
 DEFAULT_TOKEN_URL = "https://cloud.lifx.com/oauth/token"
+DEFAULT_AUTHORIZE_URL = "https://cloud.lifx.com/oauth/authorize"
+#: The scope LIFX's guide names: control of every light of the account.
+SCOPE = "remote_control:all"
 CLIENT_ID_SECRET = "LIFX_CLIENT_ID"
 CLIENT_SECRET_SECRET = "LIFX_CLIENT_SECRET"
 
@@ -61,10 +82,12 @@ _NOT_THE_USERS_FAULT = frozenset(
 
 
 class LifxTokenEndpoint:
-    """LIFX's OAuth token endpoint, for renewing users' credentials.
+    """LIFX's OAuth endpoints: the authorize page, and the token endpoint that exchanges codes
+    and renews users' credentials.
 
-    ``client_credentials`` returns ``(client id, client secret)``; it is called at each refresh
-    (the factory reads the secrets through ``ctx.secret``, which caches them), never at start.
+    ``client_credentials`` returns ``(client id, client secret)``; it is called when a URL or a
+    request needs it (the factory reads the secrets through ``ctx.secret``, which caches them),
+    never at start.
 
     Example::
 
@@ -85,8 +108,10 @@ class LifxTokenEndpoint:
         session: requests.Session,
         timeout: tuple[float, float],
         clock: Callable[[], float] = time.time,
+        authorize_url: str = DEFAULT_AUTHORIZE_URL,
     ) -> None:
         self.token_url = token_url
+        self.authorize_url = authorize_url
         #: Shares the API client's session; errors are RFC 6749 bodies (``_error``).
         self.transport = VendorTransport(
             "LIFX's token endpoint", timeout=timeout, session=session, clock=clock, errors=_error
@@ -103,6 +128,50 @@ class LifxTokenEndpoint:
     @_clock.setter
     def _clock(self, clock: Callable[[], float]) -> None:
         self.transport.clock = clock
+
+    def authorization_url(self, redirect_uri: str, state: str) -> str:
+        """LIFX's authorize page for this deployment's client: ``client_id``, ``scope``,
+        ``state``, ``response_type=code`` (the guide's four) and ``redirect_uri``."""
+        client_id, _ = self._client()
+        query = urlencode(
+            {
+                "client_id": client_id,
+                "scope": SCOPE,
+                "state": state,
+                "response_type": "code",
+                "redirect_uri": redirect_uri,
+            }
+        )
+        return f"{self.authorize_url}?{query}"
+
+    def exchange(self, code: str, redirect_uri: str) -> OAuthToken:
+        """The user's credential for an authorization code (RFC 6749 section 4.1.3): the access
+        token, the refresh token, ``expires_at = now + expires_in``; see the module for errors.
+        A code that cannot be one (empty, spaces, control characters) is refused unsent."""
+        if not code or len(code) > 2048 or any(c.isspace() or not c.isprintable() for c in code):
+            raise InvalidAuthorizationCredential("LIFX sent back no usable authorization code")
+        client_id, client_secret = self._client()
+        response = self.transport.send(
+            "POST",
+            self.token_url,
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "client_id": client_id,
+                "client_secret": client_secret,
+            },
+            headers={"Accept": "application/json"},
+        )
+        if response.status_code >= 400:
+            raise _error(response, grant=_CODE)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise EndpointUnreachable(
+                "LIFX's token endpoint answered with a body that is not JSON"
+            ) from exc
+        return issued(body, now=self._clock())
 
     def refresh(self, credential: AnyCredential) -> OAuthToken:
         """A fresh credential for ``credential`` (its refresh token spent); see the module."""
@@ -148,6 +217,12 @@ class LifxTokenEndpoint:
         return client_id, client_secret
 
 
+def issued(body: Any, *, now: float) -> OAuthToken:
+    """The new credential a code exchange answer ``body`` gives (no application key: LIFX has
+    none)."""
+    return renewed(OAuthToken.bearer("-"), body, now=now)
+
+
 def renewed(credential: OAuthToken, body: Any, *, now: float) -> OAuthToken:
     """The credential a token answer ``body`` gives: its access token, its refresh token if it
     rotated one (else the old one), ``expires_at = now + expires_in`` (``None`` when the answer
@@ -180,22 +255,26 @@ def _seconds(value: Any) -> float | None:
     return seconds if seconds >= 0 else None
 
 
-def _error(response: requests.Response) -> SkillError:
+#: Which grant a token request carried: what a refusal condemns, and what the user must do.
+_REFRESH = ("the refresh token", "the refresh", "the user must link LIFX again")
+_CODE = ("the authorization code", "the sign-in", "please connect LIFX again")
+
+
+def _error(response: requests.Response, grant: tuple[str, str, str] = _REFRESH) -> SkillError:
     status = response.status_code
     code, description = _oauth_error(response)
     detail = f"{code or status}: {description}" if description else str(code or status)
+    refused, request, remedy = grant
     if status in (400, 401, 403):
         if code in _NOT_THE_USERS_FAULT:
             return InternalError(
                 f"LIFX refused this deployment's token request ({detail}); check "
                 f"{CLIENT_ID_SECRET} and {CLIENT_SECRET_SECRET}"
             )
-        return InvalidAuthorizationCredential(
-            f"LIFX refused the refresh token ({detail}): the user must link LIFX again"
-        )
+        return InvalidAuthorizationCredential(f"LIFX refused {refused} ({detail}): {remedy}")
     if status == 429:
         return RateLimited(
-            f"LIFX's token endpoint throttled the refresh ({detail})",
+            f"LIFX's token endpoint throttled {request} ({detail})",
             retry_after=_retry_after(response),
         )
     if status >= 500:

@@ -18,6 +18,7 @@ from skill.plugins import (
     AnyCredential,
     CredentialKind,
     Device,
+    KeyAndSecret,
     Notification,
     Style,
     WebhookRequest,
@@ -63,6 +64,14 @@ class SwitchBotAdapter:
     """
 
     name = "switchbot"
+    #: What the linking pages call the vendor, and where they tell the user to find the pair
+    #: (SwitchBotAPI README, "Getting Started": app V9.0 and later; before V9.0 there is no
+    #: "About" step).
+    display_name = "SwitchBot"
+    credential_help = (
+        "In the SwitchBot app, open Profile > Preferences > About and tap App Version ten times; "
+        "Developer Options then shows your token and secret key."
+    )
     style = Style.ASYNC
     credential_kind = CredentialKind.KEY_AND_SECRET
 
@@ -175,6 +184,9 @@ class SwitchBotAdapter:
         return _webhook.parse(request, lambda: self._context.secret(_webhook.SECRET_NAME))
 
     # --- webhook registration (SwitchBot README, "Webhook") ---------------------------------
+    # SwitchBot keeps one webhook URL per account: ``setupWebhook`` is refused (statusCode 190
+    # "webhook is exist") while another URL is configured. Registering never removes a URL the
+    # user set up for something else; only ``replace_webhooks`` does, once the user said yes.
 
     def webhook_url(self, base_url: str, account_id: str) -> str:
         """The URL this account must push to: ``base_url?account=<id>&key=<per-account key>``."""
@@ -182,27 +194,34 @@ class SwitchBotAdapter:
         return _webhook.webhook_url(base_url, secret, account_id)
 
     def register_webhook(self, credential: AnyCredential, base_url: str) -> str:
-        """Point the account's pushes (``deviceList: "ALL"``) at this deployment; idempotent.
+        """Point the account's pushes (``deviceList: "ALL"``) at this deployment; idempotent
+        (``skill.plugins.WebhookRegistrar``; the skill calls it at every Discover).
 
-        Returns the registered URL. Other URLs already on the account are left alone.
+        Returns the registered URL. When the account already pushes to another URL (the user's
+        own server, another smart-home system, another deployment), that URL is left alone and
+        ours is not set up: returns ``""`` (logged at info). ``replace_webhooks`` replaces it,
+        when the user says so on the linking pages.
         """
         pair = key_and_secret(credential)
         url = self.webhook_url(base_url, account_id(pair))
-        if url in self.webhook_urls(pair):
+        urls = self.webhook_urls(pair)
+        if url in urls:
             return url
-        try:
-            self.client.request(
-                pair,
-                "POST",
-                "/webhook/setupWebhook",
-                json={"action": "setupWebhook", "url": url, "deviceList": "ALL"},
+        if urls:
+            log.info(
+                "SwitchBot account already pushes to another webhook URL; ours is not registered "
+                "(the account's bulbs are polled unless the user replaces it)"
             )
+            return ""
+        try:
+            self._setup_webhook(pair, url)
         except WebhookExists:
-            # statusCode 190 "webhook is exist": another Discover may have just set ours up;
-            # anything else is a configuration only the user can change (not retried).
+            # statusCode 190 "webhook is exist": another Discover may have just set ours up, or
+            # another URL appeared meanwhile; either way nothing is replaced here.
             if url in self.webhook_urls(pair):
                 return url
-            raise
+            log.info("SwitchBot account got another webhook URL meanwhile; ours is not registered")
+            return ""
         return url
 
     def deregister_webhook(self, credential: AnyCredential, base_url: str) -> None:
@@ -217,6 +236,51 @@ class SwitchBotAdapter:
         if url not in self.webhook_urls(pair):
             return
         self.delete_webhook(pair, url)
+
+    # --- SingleWebhookVendor: the linking pages ask before replacing -----------------------
+
+    def other_webhooks(self, credential: AnyCredential, base_url: str) -> list[str]:
+        """The URLs the account pushes to that are not this deployment's URL for this account
+        (``queryWebhook``): empty when it has none or only ours (``SingleWebhookVendor``)."""
+        pair = key_and_secret(credential)
+        url = self.webhook_url(base_url, account_id(pair))
+        return [other for other in self.webhook_urls(pair) if other != url]
+
+    def replace_webhooks(self, credential: AnyCredential, base_url: str) -> str:
+        """Delete the account's other URLs, then set up ours; returns ours
+        (``SingleWebhookVendor``: only after the user agreed on the linking pages).
+
+        A no-op for ours when it is already there. ``EndpointUnreachable`` when SwitchBot still
+        reports another URL after the deletions (one appeared meanwhile): try again.
+        """
+        pair = key_and_secret(credential)
+        url = self.webhook_url(base_url, account_id(pair))
+        urls = self.webhook_urls(pair)
+        for other in urls:
+            if other != url:
+                log.info("replacing the SwitchBot account's other webhook URL, as the user asked")
+                self.delete_webhook(pair, other)
+        if url in urls:
+            return url
+        try:
+            self._setup_webhook(pair, url)
+        except WebhookExists as exc:
+            if url in self.webhook_urls(pair):
+                return url
+            raise EndpointUnreachable(
+                "SwitchBot kept another webhook URL for this account; try again"
+            ) from exc
+        return url
+
+    def _setup_webhook(self, credential: KeyAndSecret, url: str) -> None:
+        self.client.request(
+            credential,
+            "POST",
+            "/webhook/setupWebhook",
+            json={"action": "setupWebhook", "url": url, "deviceList": "ALL"},
+        )
+
+    # --- the rest of the webhook API --------------------------------------------------------
 
     def webhook_urls(self, credential: AnyCredential) -> list[str]:
         """The URLs configured on the account (``queryWebhook`` / ``queryUrl``)."""
