@@ -44,7 +44,7 @@ from skill.linking._session import (
 )
 from skill.linking._signin import SignInFailed
 from skill.plugins import Adapter, AnyCredential, ApiKey, CredentialKind, KeyAndSecret
-from skill.plugins._contract import OAuthLinker, SingleWebhookVendor, WebhookRegistrar
+from skill.plugins import OAuthLinker, SingleWebhookVendor, WebhookRegistrar
 
 logger = logging.getLogger(__name__)
 
@@ -346,7 +346,12 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
         state = secrets.token_urlsafe(24)
         flow = services().cookies.seal(f"oauth:{vendor}", {"state": state, "sub": who.user_id},
                                        lifetime=FLOW_SECONDS)
-        target = adapter.authorization_url(services().url(f"/connect/{vendor}/callback"), state)
+        try:
+            target = adapter.authorization_url(services().url(f"/connect/{vendor}/callback"), state)
+        except SkillError:
+            logger.exception("connect %s: the vendor's OAuth client is not configured", vendor)
+            return connect_error(vendor, adapter, who, f"Connecting {services().title(vendor)} is not set up "
+                                 "in this skill yet. Please tell its operator.", 503)
         return redirect(target, set_cookies=[cookie(FLOW_COOKIE, flow, FLOW_SECONDS)])
 
     @app.get("/connect/<vendor>/callback")
