@@ -1,7 +1,7 @@
 """A circuit breaker per vendor, its state shared by every Lambda container through a store.
 
-After ``threshold`` consecutive retryable vendor failures (``EndpointUnreachable``,
-``BridgeUnreachable``, ``RateLimited``) within ``window`` seconds the breaker *opens*: vendor
+After ``threshold`` consecutive vendor failures (``EndpointUnreachable``,
+``BridgeUnreachable``: 5xx, timeouts, resets; not a 429, which is one credential's) within ``window`` seconds the breaker *opens*: vendor
 calls fail fast with ``CircuitOpen`` (an ``EndpointUnreachable``) instead of hammering a vendor
 that is down. After ``cooldown`` seconds it is *half-open*: exactly one caller, across all
 containers, wins a conditional write and makes a *probe* call; success *closes* the breaker,
@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
-from skill.errors import BridgeUnreachable, EndpointUnreachable, RateLimited, SkillError
+from skill.errors import BridgeUnreachable, EndpointUnreachable, SkillError
 from skill.stores._dynamo import DynamoTable
 
 __all__ = [
@@ -58,7 +58,9 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: The failures that count towards opening: the vendor is down or throttling us.
-TRIPPING_ERRORS: tuple[type[SkillError], ...] = (EndpointUnreachable, BridgeUnreachable, RateLimited)
+#: What shows the vendor itself failing (5xx, timeouts, resets). A 429 is about one credential:
+#: it backs that credential off in the pipeline, and here counts as the vendor answering.
+TRIPPING_ERRORS: tuple[type[SkillError], ...] = (EndpointUnreachable, BridgeUnreachable)
 #: Compare-and-set attempts before giving up on recording an outcome (then it is dropped).
 _CAS_ATTEMPTS = 5
 

@@ -20,6 +20,7 @@ from skill.breaker import (
     MemoryBreakerStore,
 )
 from skill.errors import (
+    BridgeUnreachable,
     EndpointUnreachable,
     InvalidAuthorizationCredential,
     InvalidValue,
@@ -85,9 +86,15 @@ def test_it_stays_closed_below_the_threshold_and_opens_at_it(store, clock):
     b, vendor = breaker(store, clock), Vendor()
     fail(b, vendor, 2)
     assert b.state() is BreakerState.CLOSED
-    fail(b, vendor, 1, RateLimited("slow down"))
+    fail(b, vendor, 1, BridgeUnreachable("hub down"))
     assert b.state() is BreakerState.OPEN
     assert vendor.calls == 3
+
+
+def test_a_429_is_one_credential_throttled_not_the_vendor_failing(store, clock):
+    b, vendor = breaker(store, clock), Vendor()
+    fail(b, vendor, 10, RateLimited("slow down"))
+    assert b.state() is BreakerState.CLOSED
 
 
 def test_while_open_calls_fail_fast_without_reaching_the_vendor(store, clock):

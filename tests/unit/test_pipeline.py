@@ -446,3 +446,55 @@ def test_a_push_naming_another_vendor_account_reaches_nobody():
     handler = Handler(services)
     note = Notification("color-1", BulbState(on=False), None, user_id="someone-else")
     assert handler._apply("fake", note) == []
+
+
+def test_a_429_storm_from_one_credential_leaves_the_other_users_served(assert_alexa_valid):
+    """Ten directives of a heavy user whose token the vendor throttles: each gets its answer at
+    once (ENDPOINT_UNREACHABLE, no wait past the deadline), the vendor-wide breaker stays
+    closed, and another user of the same vendor is served normally."""
+    from skill.breaker import BreakerState, CircuitBreaker, MemoryBreakerStore
+    from skill.plugins import OAuthToken
+
+    adapter, services, clock = build(Style.SYNC)
+    breaker = CircuitBreaker(MemoryBreakerStore(), "fake", clock, threshold=3, cooldown=30)
+    services.breaker_for = lambda vendor: breaker
+    heavy = OAuthToken.bearer("heavy-users-token")
+    services.vault.connect("heavy", "fake", heavy)
+    original = adapter.read_state
+
+    def throttled(credential, device_id):
+        if credential == heavy:
+            raise RateLimited("too many requests", retry_after=60)
+        return original(adapter.credential, device_id)
+
+    adapter.read_state = throttled
+    vendor_calls = []
+    adapter.execute = (lambda f: lambda c, d, ch: (vendor_calls.append(c), f(c, d, ch))[1])(adapter.execute)
+    for n in range(10):
+        started = clock.now
+        assert Pipeline(services).process(queued(user="heavy", received=clock.now)) == "answered"
+        answer = services.outbox.messages[-1]
+        assert_alexa_valid(answer.message)
+        assert answer.message["event"]["payload"]["type"] == "ENDPOINT_UNREACHABLE"
+        assert clock.now - started < 8, "waited past Alexa's deadline"
+    assert breaker.state() is BreakerState.CLOSED, "one user's 429s opened the vendor-wide breaker"
+    assert Pipeline(services).process(queued(received=clock.now)) == "answered"
+    answer = services.outbox.messages[-1]
+    assert answer.user_id == USER and answer.message["event"]["header"]["name"] == "Response"
+    assert heavy not in vendor_calls
+
+
+def test_a_short_retry_after_is_waited_out_within_the_deadline(assert_alexa_valid):
+    adapter, services, clock = build(Style.SYNC)
+    failures = iter([RateLimited("slow down", retry_after=1.5)])
+    original = adapter.read_state
+
+    def once(credential, device_id):
+        for failure in failures:
+            raise failure
+        return original(credential, device_id)
+
+    adapter.read_state = once
+    Pipeline(services).process(queued())
+    assert services.outbox.messages[-1].message["event"]["header"]["name"] == "Response"
+    assert clock.now == pytest.approx(1001.5)

@@ -12,14 +12,16 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+from cachetools import TTLCache
 
 from skill import bulbs, discovery
 from skill.alexa import SUPPORTED, parse_envelope
 from skill.bulbs import BulbState, Features
 from skill.credentials import Credentials
-from skill.errors import EndpointUnreachable, InvalidAuthorizationCredential, SkillError
+from skill.errors import EndpointUnreachable, InvalidAuthorizationCredential, RateLimited, SkillError
 from skill.pipeline._answers import Answers
 from skill.pipeline._styles import STRATEGIES
 from skill.plugins import Adapter, AdapterRegistry, AnyCredential, Style, decode_endpoint_id
@@ -31,6 +33,10 @@ T = TypeVar("T")
 
 #: Leave this much of the deadline for the outbox -> dispatcher -> gateway leg.
 DELIVERY_MARGIN_SECONDS = 1.0
+#: A 429 without Retry-After backs its credential off this long; no back-off lasts longer
+#: than BACKOFF_MAX_SECONDS in memory (a daily quota is the adapter's to remember).
+DEFAULT_BACKOFF_SECONDS = 2.0
+BACKOFF_MAX_SECONDS = 3600.0
 
 
 @dataclass
@@ -47,6 +53,11 @@ class PipelineServices:
     paused: Callable[[str], bool] = lambda vendor: False  # feature flags
     #: The vendor's circuit breaker (``skill.breaker.CircuitBreaker``), or None for none.
     breaker_for: Callable[[str], Any] = lambda vendor: None
+    #: Until when each credential is rate limited, per (vendor, user id): a vendor's 429 is
+    #: about one credential, so only that credential backs off (the breaker never sees it).
+    backoff: TTLCache[tuple[str, str], float] = field(
+        default_factory=lambda: TTLCache(maxsize=10_000, ttl=BACKOFF_MAX_SECONDS)
+    )
 
 
 class Pipeline:
@@ -81,27 +92,59 @@ class Pipeline:
         return job.outcome
 
     def call(
-        self, adapter: Adapter, operation: Callable[[], T], *, deadline: float, breaker: bool = True
+        self,
+        adapter: Adapter,
+        operation: Callable[[], T],
+        *,
+        deadline: float,
+        breaker: bool = True,
+        credential_key: tuple[str, str] | None = None,
     ) -> T:
         """Run a vendor call through its circuit breaker, retrying retryable failures while the
         deadline allows. An open breaker raises at once with its cool-down as ``retry_after``,
-        which is longer than the time left: the answer is ENDPOINT_UNREACHABLE without waiting."""
+        which is longer than the time left: the answer is ENDPOINT_UNREACHABLE without waiting.
+
+        A 429 backs off only the credential it was about (``credential_key``): its calls wait
+        out ``Retry-After`` when the deadline allows, else answer ENDPOINT_UNREACHABLE at once;
+        other users of the vendor are not touched, and the breaker does not count it."""
         circuit = self.services.breaker_for(adapter.name) if breaker else None
         guarded = operation if circuit is None else (lambda: circuit.guard(operation))
         attempt = 0
         while True:
+            self._wait_out_backoff(adapter, credential_key, deadline)
             try:
                 return guarded()
             except SkillError as error:
                 if isinstance(error, InvalidAuthorizationCredential) or not error.retryable:
                     raise
-                wait = getattr(error, "retry_after", None) or 0.25 * 2**attempt
+                hint = getattr(error, "retry_after", None)
+                if isinstance(error, RateLimited) and credential_key is not None:
+                    until = self.services.clock() + min(hint or DEFAULT_BACKOFF_SECONDS, BACKOFF_MAX_SECONDS)
+                    self.services.backoff[credential_key] = max(until, self.services.backoff.get(credential_key, 0))
+                    self.services.count("RateLimited", 1)
+                    if attempt >= 3:
+                        raise EndpointUnreachable(f"{adapter.name} rate-limits this account") from None
+                    attempt += 1
+                    continue  # the back-off decides: wait, or answer at once
+                wait = hint or 0.25 * 2**attempt
                 remaining = deadline - DELIVERY_MARGIN_SECONDS - self.services.clock()
                 if attempt >= 3 or wait >= remaining:
                     raise
                 logger.info("vendor %s: %s, retrying in %.2fs", adapter.name, error.alexa_type, wait)
                 self.services.sleep(wait)
                 attempt += 1
+
+    def _wait_out_backoff(self, adapter: Adapter, key: tuple[str, str] | None, deadline: float) -> None:
+        if key is None:
+            return
+        until = self.services.backoff.get(key, 0.0)
+        wait = until - self.services.clock()
+        if wait <= 0:
+            return
+        if wait >= deadline - DELIVERY_MARGIN_SECONDS - self.services.clock():
+            raise EndpointUnreachable(f"{adapter.name} rate-limits this account; try again shortly")
+        logger.info("vendor %s: this account is rate limited, waiting %.2fs", adapter.name, wait)
+        self.services.sleep(wait)
 
 
 class Job:
@@ -137,7 +180,11 @@ class Job:
         queued, adapter = self.queued, self.adapter
         directive = parse_envelope({"directive": queued.directive}).directive
         command = SUPPORTED[directive.key].command(directive)
-        call = self.pipeline.call
+        key = (self.vendor, self.user_id)
+
+        def call(adapter: Adapter, operation: Callable[[], T], *, deadline: float) -> T:
+            return self.pipeline.call(adapter, operation, deadline=deadline, credential_key=key)
+
         if queued.features is None:
             device = call(adapter, lambda: discovery.find_device(adapter, self.credential, self.device_id), deadline=queued.deadline)
             self.features = device.features
