@@ -45,14 +45,16 @@ def router() -> Router:
 
 
 def _webhook_urls(base_url: str) -> Callable[[str], str | None] | None:
-    """``<WEBHOOK_BASE_URL><vendor>/<WEBHOOK_PATH_SECRET>``: the notifications function's URL
-    for a vendor. The secret is read when a Discover needs it (cached by Powertools)."""
+    """``<WEBHOOK_BASE_URL><vendor>/<the vendor's current path secret>``: the notifications
+    function's URL for a vendor (``skill.secrets.PathSecrets``: ``WEBHOOK_PATH_SECRET_<VENDOR>``,
+    else the deployment-wide ``WEBHOOK_PATH_SECRET``). Read when a Discover needs it, cached
+    with a TTL; a vendor with no path secret raises ``KeyError``."""
     if not base_url:
         return None
-    from skill.secrets import secret_source
+    from skill.secrets import PathSecrets, secret_source
 
-    secret = secret_source()
-    return lambda vendor: f"{base_url.rstrip('/')}/{vendor}/{secret('WEBHOOK_PATH_SECRET')}"
+    secrets = PathSecrets(secret_source())
+    return lambda vendor: f"{base_url.rstrip('/')}/{vendor}/{secrets.current(vendor)}"
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -1,18 +1,23 @@
 """Lambda handler ``skill.notifications.handler``: vendor webhooks behind an HTTP API.
 
-Route ``POST /webhooks/{vendor}/{secret}``: the path secret (an unguessable per-deployment
-value, compared in constant time) keeps strangers out even for vendors that do not sign their
-pushes; the adapter then verifies the vendor's own signature. Bad requests get a 4xx and
-nothing is processed. The secret segment is matched by a plain regex, not a route argument,
-because Powertools logs route arguments at DEBUG.
+Route ``POST /webhooks/{vendor}/{secret}``: the path secret keeps strangers out even for vendors
+that do not sign their pushes. Each vendor has its own, rotatable (``skill.secrets.PathSecrets``:
+``WEBHOOK_PATH_SECRET_<VENDOR>`` current, ``..._PREVIOUS`` still accepted; cached with a TTL),
+compared in constant time with each accepted one. A wrong, rotated-out or missing secret, or a
+vendor name no adapter could have, is a 404 before anything is read. The adapter then verifies
+the vendor's own signature or key, and ``skill.pipeline.PushHandler`` refuses a stale push,
+ignores a replayed one (a de-duplication record in the pending table) and one tied to no skill
+user (see its module). Bad requests get a 4xx and nothing is processed. The secret segment is
+matched by a plain regex, not a route argument, because Powertools logs route arguments at
+DEBUG.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import logging
+import re
 from functools import cache
 from typing import Any
 
@@ -22,23 +27,49 @@ from skill.errors import InvalidNotification
 from skill.observability import logger, metrics
 
 MAX_BODY_BYTES = 64 * 1024
+#: An adapter name (``skill.plugins`` endpoint ids): anything else has no path secret.
+_VENDOR = re.compile(r"^[a-z0-9_\-]{1,32}$")
 
 app = APIGatewayHttpResolver()
 
 
 @cache
-def _path_secret() -> str:
-    from skill.secrets import secret_source
+def _path_secret_reader() -> Any:
+    from skill.secrets import PathSecrets, secret_source
 
-    return secret_source()("WEBHOOK_PATH_SECRET")
+    return PathSecrets(secret_source())
+
+
+def _path_secrets(vendor: str) -> tuple[str, ...]:
+    """``vendor``'s accepted path secrets (current, then previous); ``KeyError`` if none."""
+    return _path_secret_reader().accepted(vendor)
 
 
 @cache
 def _push_handler() -> Any:
+    from skill.config import settings
     from skill.pipeline import PushHandler
+    from skill.stores import DynamoPushLog
     from skill.wiring import pipeline_services
 
-    return PushHandler(pipeline_services())
+    return PushHandler(pipeline_services(), seen=DynamoPushLog(settings().pending_table))
+
+
+def _secret_accepted(vendor: str, secret: str) -> Response | None:
+    """None when ``secret`` is one of ``vendor``'s path secrets, else the answer to give."""
+    from skill.secrets import matches_any
+
+    if not _VENDOR.fullmatch(vendor):
+        return _json(404, "not found")
+    try:
+        accepted = _path_secrets(vendor)
+    except KeyError:
+        logger().info("webhook for a vendor without a path secret refused")
+        return _json(404, "not found")
+    except Exception as error:  # noqa: BLE001 - the secret store is down: let the vendor retry
+        logger().error("webhook path secrets unavailable (%s)", type(error).__name__)
+        return _json(503, "unavailable")
+    return None if matches_any(secret, accepted) else _json(404, "not found")
 
 
 def _json(status: int, message: str) -> Response:
@@ -64,8 +95,9 @@ def webhook(vendor: str) -> Response:
 
     event = app.current_event
     secret = event.path.rstrip("/").rsplit("/", 1)[-1]
-    if not hmac.compare_digest(secret.encode(), _path_secret().encode()):
-        return _json(404, "not found")
+    refused = _secret_accepted(vendor, secret)
+    if refused is not None:
+        return refused
     raw = _raw_body(event)
     if raw is None:
         return _json(400, "body is not valid base64")

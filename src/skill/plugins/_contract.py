@@ -55,6 +55,9 @@ class Notification:
     state: BulbState
     reference: str | None = None
     user_id: str | None = None  # the vendor account it belongs to, when the push says
+    #: When the vendor sent it (seconds since the epoch), read from what the vendor vouches
+    #: for (a signed header, the body). None: the push cannot be shown fresh and is refused.
+    sent_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
