@@ -252,11 +252,11 @@ def test_a_push_that_could_not_be_processed_is_processed_when_the_vendor_retries
     with pytest.raises(RuntimeError):
         world.handler.handle("fake", request)
     world.outbox.failure = None
-    # the first try took the pending command (its Response went down with the outbox write);
-    # the retry still tells both users on the account the bulb's new state
+    # the first try took the pending command and put it back when the outbox write failed:
+    # the retry answers it (user-1's Response) and tells the other user on the account
     assert world.handler.handle("fake", request) == 2
     assert sorted((m.kind, m.user_id) for m in world.outbox.messages) == [
-        ("ChangeReport", "user-1"), ("ChangeReport", "user-2")]
+        ("ChangeReport", "user-2"), ("Response", "user-1")]
     assert world.state_of("user-1").on and world.state_of("user-2").on
 
 
@@ -383,3 +383,24 @@ def test_the_handler_with_the_dynamo_record_ignores_a_replay(world, dynamo):
     [item] = dynamo.scan(TableName=TABLE)["Items"]
     assert item["pk"] == {"S": "push#fake"} and item["sk"]["S"] == push_digest(
         request.body, world.adapter.parse_notification(request))
+
+
+def test_a_push_whose_answer_cannot_be_stored_leaves_its_pending_command_for_the_retry(assert_alexa_valid):
+    """The outbox write fails after the push took the pending command: the command is put
+    back, so the vendor's retry (or the poller) still answers it with a Response."""
+    from skill.pipeline import Pipeline, PushHandler
+    from tests.unit.test_pipeline import PushingFakeAdapter, build, push, queued
+
+    adapter, services, _ = build(Style.ASYNC, PushingFakeAdapter)
+    Pipeline(services).process(queued())
+    state = adapter.states["color-1"].model_dump(mode="json")
+    request = push({"device": "color-1", "state": state, "ref": "ref-0"})
+    services.outbox.failure = ConnectionError("sqs down")
+    with pytest.raises(ConnectionError):
+        PushHandler(services).handle("fake", request)
+    assert len(services.pending.pending_for("fake:color-1")) == 1, "the pending command was lost"
+    services.outbox.failure = None
+    assert PushHandler(services).handle("fake", request) == 1
+    [answer] = services.outbox.messages
+    assert answer.message["event"]["header"]["name"] == "Response"
+    assert_alexa_valid(answer.message)

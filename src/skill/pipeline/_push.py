@@ -103,6 +103,7 @@ class PushHandler:
         self.services = services
         self.answers = Answers(services.clock)
         self.seen: PushLog = seen if seen is not None else MemoryPushLog()
+        self._claimed: list[PendingCommand] = []  # taken by the push being handled
 
     def handle(self, vendor: str, request: WebhookRequest) -> int:
         """Verify and apply one webhook request; returns how many events it produced.
@@ -129,6 +130,7 @@ class PushHandler:
             logger.info("replayed push ignored")
             self.services.count("PushesReplayed", 1)
             return 0
+        self._claimed = []
         try:
             messages: list[OutboxMessage] = []
             states: list[DeviceOwner] = []
@@ -141,6 +143,7 @@ class PushHandler:
             for owner in states:  # once the events are stored: a retry still reports them
                 self.services.pending.put_owner(owner)
         except Exception:
+            self._restore_claimed()  # the vendor's retry must still answer those commands
             try:
                 self.seen.release(vendor, digest)
             except Exception as error:  # noqa: BLE001 - the original failure matters more
@@ -231,6 +234,7 @@ class PushHandler:
                 continue
             if not self.services.pending.delete_pending(endpoint_id, pending.message_id):
                 continue  # the poller or a duplicate push answered it first
+            self._claimed.append(pending)
             if self.services.clock() > pending.deadline:
                 self.services.count("LateDrops", 1)
                 return _Match(pending.user_id, None, None)
@@ -249,6 +253,16 @@ class PushHandler:
                 pending.expected,
             )
         return None
+
+    def _restore_claimed(self) -> None:
+        """Put back the pending commands this push took when its answers could not be stored:
+        the poller or the vendor's retry can then still answer them (never two answers: the
+        conditional delete lets only one of them take each again)."""
+        for pending in self._claimed:
+            try:
+                self.services.pending.put_pending(pending)
+            except Exception as error:  # noqa: BLE001 - the original failure is re-raised
+                logger.warning("pending command not restored (%s)", type(error).__name__)
 
     @staticmethod
     def _matches(pending: PendingCommand, notification: Notification) -> bool:
