@@ -126,7 +126,7 @@ def hooked() -> Iterator[Hook]:
     hook = Hook()
     with (
         mock.patch.object(notifications, "_push_handler", lambda: hook.push),
-        mock.patch.object(notifications, "_path_secret", lambda: PATH_SECRET),
+        mock.patch.object(notifications, "_path_secrets", lambda vendor: (PATH_SECRET,)),
     ):
         yield hook
 

@@ -563,6 +563,7 @@ class SimulatorPushAdapter(SimulatorAdapter):
             state=_bulb_state(push.state, error=lambda m: InvalidNotification(m, status=400)),
             reference=push.request_id or None,
             user_id=push.user_id,
+            sent_at=float(timestamp),  # signed with the body and checked by _verify_age
         )
         return [notification]
 

@@ -609,9 +609,13 @@ def parses_a_genuine_push(scenario: AdapterScenario) -> None:
             f"the push names device {notification.device_id!r}, which list_devices does not "
             f"return ({sorted(listed)}): its endpoint id would match nothing"
         )
-        assert notification.user_id in (None, user), (
+        assert notification.user_id == user, (
             f"the push's user_id {notification.user_id!r} is not identify_user's {user!r}: the "
-            "notifications function would take it for another account's device and drop it"
+            "notifications function ties a push to its users by this account id and drops it"
+        )
+        assert isinstance(notification.sent_at, int | float), (
+            "the push has no sent_at (the vendor's own timestamp, epoch seconds): the "
+            "notifications function refuses pushes it cannot check for freshness"
         )
 
 

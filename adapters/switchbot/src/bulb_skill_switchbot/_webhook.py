@@ -103,4 +103,8 @@ def parse(request: WebhookRequest, secret_source: Callable[[], str]) -> list[Not
         state = state_from(context, light.features, power_key="powerState")
     except (BadValue, ValueError) as exc:
         raise InvalidNotification(f"unreadable light state: {exc}", status=400) from exc
-    return [Notification(device_id=device_id, state=state, reference=None, user_id=account)]
+    sampled = context.get("timeOfSample")  # milliseconds since the epoch (the README's example)
+    if isinstance(sampled, bool) or not isinstance(sampled, int | float):
+        raise InvalidNotification("changeReport without a timeOfSample", status=400)
+    return [Notification(device_id=device_id, state=state, reference=None, user_id=account,
+                         sent_at=sampled / 1000)]
