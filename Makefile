@@ -17,9 +17,18 @@ $(STAMP): pyproject.toml $(ADAPTER_DIRS)
 
 venv: $(STAMP)
 
-## make test: the whole suite (unit, integration on loopback, template lint)
-test: $(STAMP) sam-check
+## make test: the whole suite (unit, integration on loopback, template lint, browser tests)
+test: $(STAMP) sam-check browser
 	$(PY) -m pytest -q
+
+## make browser: headless Chromium and its driver from the machine's package manager (Debian's
+## chromium and chromium-driver), installed once when missing; the browser tests drive them
+.PHONY: browser
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "make browser: install chromium and chromedriver (Debian: apt-get install chromium chromium-driver)" >&2; exit 1; fi
 
 ## make demo: start the local stack on loopback and play every sample directive in events/;
 ## `make demo FAULTS=vendor=0.3,gateway=0.2,lwa=0.2` plays them with injected faults
