@@ -52,6 +52,7 @@ DEPENDENCIES = {
     "powertools-feature-flags": "from aws_lambda_powertools.utilities.feature_flags import FeatureFlags",
     "requests": "import requests\nrequests.Session()",
     "ask-sdk-runtime": "import ask_sdk_runtime.dispatch",
+    "pyjwt": "import jwt\nimport jwt.algorithms\njwt.PyJWKSet",  # with cryptography (RS256)
 }
 
 
@@ -72,6 +73,9 @@ def floor(services, calls, deps=()):
                 client.get_item(TableName="bulb-skill-tokens", Key={"user_id": {"S": "nobody"}})
             elif name == "secretsmanager":
                 client.get_secret_value(SecretId="bulb-skill/lwa")
+            elif name == "kms":
+                client.encrypt(KeyId="bench", Plaintext=b"floor",
+                               EncryptionContext={"user_id": "floor", "vendor": "floor"})
     for name in deps:
         exec(DEPENDENCIES[name], {})
     return imported, "ok"

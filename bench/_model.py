@@ -23,6 +23,7 @@ PRICES = {
     "http_api_request": 1.00 / 1e6,  # first 300 million a month
     "secrets_api_call": 0.05 / 10_000,
     "secret_month": 0.40,
+    "kms_key_month": 1.00,  # a customer-managed key (requests: $0.03 per 10,000, not counted)
     "logs_ingest_gb": 0.50,
 }
 
@@ -121,7 +122,8 @@ def monthly(cost: dict[str, Any], users: int, a: dict[str, Any] = ASSUMPTIONS) -
     for row in rows.values():
         for k, v in row.items():
             totals[k] = totals.get(k, 0.0) + v
-    fixed = 3 * PRICES["secret_month"]
+    # the LWA, vendor and Alexa client (Cognito) secrets; the tokens and credentials keys
+    fixed = 3 * PRICES["secret_month"] + 2 * PRICES["kms_key_month"]
     return {"rows": rows, "totals": totals, "fixed": fixed,
             "total": sum(totals.values()) + fixed}
 

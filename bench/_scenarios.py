@@ -3,6 +3,12 @@
 Shared by the cold-start benchmark (the event is handed to a fresh interpreter) and the cost
 driver (handlers chained in one process). Everything points at the stub cloud
 (``bench._stubs``) and the vendor simulator (``skill.local.simulator``, latency 0).
+
+Accounts as deployed (``AccountLinking=cognito``): the token in each directive is an access
+token of the skill's user pool, signed here with a key of the bench's own whose public half the
+stub serves as the pool's JWKS (``access_token``, ``jwks``); the user's credential for each
+simulated vendor rests in the stub's credentials table, sealed by the stub's KMS with the
+``{user_id, vendor}`` context (``credential_item``).
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from functools import cache
 from typing import Any
 
 from skill.alexa import features_to_cookie
@@ -18,8 +25,11 @@ from skill.local.simulator import DEFAULT_WEBHOOK_SECRET, sign
 from skill.plugins import encode_endpoint_id
 from skill.records import DeviceOwner, OutboxMessage, PendingCommand, PollTicket, QueuedDirective
 
-TOKEN = "demo-token"
-USER = "demo-user"
+USER = "demo-user"  # the skill user: the access token's sub
+ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_bench"
+CLIENT_ID = "bench-alexa-client"
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/bench"
+CREDENTIALS_TABLE = "bulb-skill-credentials"
 DEVICE = "color-1"
 PATH_SECRET = "bench-path-secret-0123456789"
 STYLES = ("sync", "async", "optimistic", "polling")
@@ -32,6 +42,56 @@ SECRETS = {
     "WEBHOOK_PATH_SECRET": PATH_SECRET,
     "SIM_WEBHOOK_SECRET": DEFAULT_WEBHOOK_SECRET,
 }
+
+
+@cache
+def _signing_key() -> Any:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def jwks() -> dict[str, Any]:
+    """The bench user pool's signing keys, as Cognito serves them."""
+    from jwt.algorithms import RSAAlgorithm
+
+    key = json.loads(RSAAlgorithm.to_jwk(_signing_key().public_key()))
+    return {"keys": [{**key, "kid": "bench", "alg": "RS256", "use": "sig"}]}
+
+
+@cache
+def access_token() -> str:
+    """An access token the bench user pool issued to ``USER`` for Alexa's client (a day long)."""
+    import jwt
+
+    now = int(time.time())
+    claims = {"sub": USER, "iss": ISSUER, "client_id": CLIENT_ID, "token_use": "access",
+              "scope": "openid email", "auth_time": now, "iat": now, "exp": now + 86400,
+              "jti": str(uuid.uuid4()), "username": USER}
+    return jwt.encode(claims, _signing_key(), algorithm="RS256", headers={"kid": "bench"})
+
+
+def credential_item(cloud: Any, vendor: str, credential: Any, user: str = USER) -> dict[str, Any]:
+    """The vault's item for ``user``'s ``credential`` at ``vendor`` (sealed by the stub KMS)."""
+    from skill.plugins import credential_to_json
+
+    blob = cloud.seal(credential_to_json(credential), {"user_id": user, "vendor": vendor})
+    return {"user_id": {"S": user}, "vendor": {"S": vendor}, "ciphertext": {"B": _b64(blob)},
+            "account_id": {"S": "demo-user"}, "version": {"N": "1"},
+            "updated_at": {"N": str(int(time.time()))}}
+
+
+def connect_all(cloud: Any, simulator: Any, user: str = USER) -> None:
+    """``user`` has connected every simulated vendor (its demo credential at each)."""
+    for style in STYLES:
+        vendor = f"sim-{style}"
+        cloud.put("credentials", credential_item(cloud, vendor, simulator.demo_credential(vendor), user))
+
+
+def _b64(blob: bytes) -> str:
+    import base64
+
+    return base64.b64encode(blob).decode()
 
 
 def quick_simulator_sockets() -> None:
@@ -56,6 +116,12 @@ def environment(cloud: Any, simulator_url: str) -> dict[str, str]:
         "OUTBOX_DLQ_URL": cloud.queue_url("outbox-dlq"),
         "POLL_QUEUE_URL": cloud.queue_url("poll"),
         "TOKENS_TABLE": "bulb-skill-tokens",
+        "CREDENTIALS_TABLE": CREDENTIALS_TABLE,
+        "CREDENTIALS_KEY_ID": KEY_ARN,
+        "ACCOUNT_LINKING": "cognito",
+        "COGNITO_ISSUER": ISSUER,
+        "COGNITO_CLIENT_ID": CLIENT_ID,
+        "COGNITO_JWKS_URL": f"{cloud.url}/jwks",
         "PENDING_TABLE": "bulb-skill-pending",
         "IDEMPOTENCY_TABLE": "bulb-skill-idempotency",
         "LWA_TOKEN_URL": f"{cloud.url}/auth/o2/token",
@@ -82,7 +148,8 @@ def endpoint_id(style: str, device: str = DEVICE) -> str:
 
 
 def directive(namespace: str, name: str, payload: dict[str, Any] | None = None,
-              endpoint: str | None = None, token: str = TOKEN) -> dict[str, Any]:
+              endpoint: str | None = None, token: str | None = None) -> dict[str, Any]:
+    token = token or access_token()
     body: dict[str, Any] = {
         "header": {"namespace": namespace, "name": name, "payloadVersion": "3",
                    "messageId": str(uuid.uuid4()), "correlationToken": CORRELATION},
@@ -104,7 +171,7 @@ def report_state(style: str) -> dict[str, Any]:
 
 
 def discover() -> dict[str, Any]:
-    event = directive("Alexa.Discovery", "Discover", {"scope": {"type": "BearerToken", "token": TOKEN}})
+    event = directive("Alexa.Discovery", "Discover", {"scope": {"type": "BearerToken", "token": access_token()}})
     event["directive"]["header"].pop("correlationToken")
     return event
 
@@ -130,8 +197,8 @@ def sqs_event(bodies: list[str], fifo_groups: list[str | None] | None = None) ->
 def queued_body(style: str, now: float | None = None) -> str:
     now = time.time() if now is None else now
     event = control(style)
-    return QueuedDirective(directive=event["directive"], received_at=now, deadline=now + 8,
-                           features=COLOR).model_dump_json()
+    return QueuedDirective.without_token(event["directive"], user_id=USER, received_at=now,
+                                         deadline=now + 8, features=COLOR).model_dump_json()
 
 
 def http_api_event(vendor: str, secret: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -168,8 +235,8 @@ def owner_item(style: str, state: BulbState | None = None, now: float | None = N
     now = time.time() if now is None else now
     owner = DeviceOwner(endpoint_id=endpoint_id(style), user_id=USER, vendor=f"sim-{style}",
                         features=COLOR, state=state or BulbState(on=False, brightness=80),
-                        vendor_token=TOKEN, updated_at=now)
-    return {"pk": {"S": f"owner#{owner.endpoint_id}"}, "sk": {"S": "owner"},
+                        updated_at=now, account_id="demo-user")
+    return {"pk": {"S": f"owner#{owner.endpoint_id}"}, "sk": {"S": f"user#{USER}"},
             "body": {"S": owner.model_dump_json()}, "updated_at": {"N": str(int(now))}}
 
 
@@ -177,7 +244,7 @@ def pending_item(style: str, message_id: str, reference: str | None, now: float 
     now = time.time() if now is None else now
     command = PendingCommand(
         endpoint_id=endpoint_id(style), message_id=message_id, correlation_token=CORRELATION,
-        user_id=USER, vendor_token=TOKEN, reference=reference, change=Change(brightness=55, on=True),
+        user_id=USER, reference=reference, change=Change(brightness=55, on=True),
         expected=BulbState(on=True, brightness=55), features=COLOR, received_at=now, deadline=now + 8,
     )
     return {"pk": {"S": f"pending#{command.endpoint_id}"}, "sk": {"S": message_id},
@@ -202,16 +269,17 @@ def outbox_body(now: float | None = None) -> str:
 
 # -- the first invocation of each handler ------------------------------------------------------
 
-#: handler module -> the boto3 clients it needs over its life (the cold-start floor).
+#: handler module -> the boto3 clients it needs over its life (the cold-start floor); every
+#: function that calls vendors decrypts their credentials (kms).
 FLOOR_CLIENTS = {
-    "skill.entrypoint": ("sqs", "dynamodb", "secretsmanager"),
-    "skill.processors.sync": ("sqs", "dynamodb"),
-    "skill.processors.async_": ("sqs", "dynamodb"),
-    "skill.processors.optimistic": ("sqs", "dynamodb"),
-    "skill.processors.polling": ("sqs", "dynamodb"),
-    "skill.notifications": ("sqs", "dynamodb", "secretsmanager"),
-    "skill.poller": ("sqs", "dynamodb"),
-    "skill.sweep": ("sqs", "dynamodb"),
+    "skill.entrypoint": ("sqs", "dynamodb", "secretsmanager", "kms"),
+    "skill.processors.sync": ("sqs", "dynamodb", "kms"),
+    "skill.processors.async_": ("sqs", "dynamodb", "kms"),
+    "skill.processors.optimistic": ("sqs", "dynamodb", "kms"),
+    "skill.processors.polling": ("sqs", "dynamodb", "kms"),
+    "skill.notifications": ("sqs", "dynamodb", "secretsmanager", "kms"),
+    "skill.poller": ("sqs", "dynamodb", "kms"),
+    "skill.sweep": ("sqs", "dynamodb", "kms"),
     "skill.dispatcher": ("dynamodb", "secretsmanager"),
 }
 
@@ -223,7 +291,7 @@ _PROCESSOR_DEPS = ("pydantic", "powertools-logger", "powertools-metrics", "power
 #: HTTP (vendors, LWA, the gateway). SDK floor + calls + these = the "dependency floor".
 FLOOR_DEPENDENCIES = {
     "skill.entrypoint": ("pydantic", "powertools-logger", "powertools-metrics", "requests",
-                         "ask-sdk-runtime"),
+                         "ask-sdk-runtime", "pyjwt"),
     "skill.processors.sync": _PROCESSOR_DEPS,
     "skill.processors.async_": _PROCESSOR_DEPS,
     "skill.processors.optimistic": _PROCESSOR_DEPS,
@@ -241,8 +309,9 @@ FLOOR_DEPENDENCIES = {
 def first_invocation(module: str, cloud: Any, simulator: Any) -> tuple[dict[str, Any], str]:
     """(event, what it exercises) for ``module``'s first invocation; seeds the stubs."""
     now = time.time()
+    connect_all(cloud, simulator)  # the user's vendor credentials, in the vault
     if module == "skill.entrypoint":
-        return control("sync"), "SetBrightness -> directives queue, DeferredResponse"
+        return control("sync"), "SetBrightness: token verified (JWKS), vault read -> directives queue, DeferredResponse"
     if module.startswith("skill.processors."):
         style = next(s for s, m in MODULE_OF_STYLE.items() if module.endswith("." + m))
         return (sqs_event([queued_body(style, now)], [endpoint_id(style)]),

@@ -9,8 +9,11 @@ model is built from.
 - AWS JSON protocol (``X-Amz-Target``): SQS ``SendMessage``/``SendMessageBatch`` (kept per
   queue, so a driver can feed them to the next handler), DynamoDB ``GetItem``/``PutItem``/
   ``UpdateItem``/``DeleteItem``/``Query``/``Scan`` on in-memory tables (enough semantics for this
-  project: conditional delete on ``attribute_exists``), Secrets Manager ``GetSecretValue``.
-  Every DynamoDB call is charged in request units by the item-size rules of on-demand billing.
+  project: conditional delete on ``attribute_exists``), Secrets Manager ``GetSecretValue``, KMS
+  ``Encrypt``/``Decrypt`` (the credentials vault: a sealed blob that opens only with the
+  encryption context it was made with). Every DynamoDB call is charged in request units by the
+  item-size rules of on-demand billing.
+- ``GET /jwks``: the Cognito user pool's signing keys (the entrypoint verifies access tokens).
 - ``POST /v3/events``: the event gateway, 202.
 - ``POST /auth/o2/token``: LWA, a fresh token pair.
 - ``POST /webhook``: where the simulator pushes (async style); kept for a driver.
@@ -18,6 +21,7 @@ model is built from.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
@@ -30,7 +34,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 ACCOUNT = "123456789012"
-KEYS = {"tokens": ("user_id",), "pending": ("pk", "sk"), "idempotency": ("id",)}
+KEYS = {"tokens": ("user_id",), "pending": ("pk", "sk"), "idempotency": ("id",),
+        "credentials": ("user_id", "vendor")}
 
 
 def _attr_size(value: dict[str, Any]) -> int:
@@ -70,6 +75,8 @@ class Ledger:
     lwa_calls: int = 0
     secrets_calls: int = 0
     webhook_pushes: int = 0
+    kms_calls: int = 0
+    jwks_fetches: int = 0
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -78,6 +85,8 @@ class Ledger:
             "wru": self.wru,
             "sqs_messages": dict(self.sqs_messages),
             "sqs_requests": dict(self.sqs_requests),
+            "kms_calls": self.kms_calls,
+            "jwks_fetches": self.jwks_fetches,
             "gateway_posts": self.gateway_posts,
             "lwa_calls": self.lwa_calls,
             "secrets_calls": self.secrets_calls,
@@ -93,8 +102,10 @@ class _Fail(Exception):
 class StubCloud:
     """The stub server and its state. ``with StubCloud() as cloud: cloud.url``."""
 
-    def __init__(self, secrets: dict[str, str] | None = None, gateway_status: int = 202) -> None:
+    def __init__(self, secrets: dict[str, str] | None = None, gateway_status: int = 202,
+                 jwks: dict[str, Any] | None = None) -> None:
         self.secrets = dict(secrets or {})
+        self.jwks = jwks or {"keys": []}
         self.gateway_status = gateway_status
         self.lock = threading.RLock()
         self.ledger = Ledger()
@@ -127,6 +138,19 @@ class StubCloud:
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(data)))
                 self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                if self.path.split("?")[0] == "/jwks":
+                    with cloud.lock:
+                        cloud.ledger.jwks_fetches += 1
+                    status, data = 200, json.dumps(cloud.jwks).encode()
+                else:
+                    status, data = 404, b'{"message": "no stub"}'
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -230,6 +254,32 @@ class StubCloud:
             ok.append({"Id": entry["Id"], **self._sqs_keep(req["QueueUrl"], entry)})
         return {"Successful": ok, "Failed": []}
 
+    # -- KMS ------------------------------------------------------------------------------------
+    @staticmethod
+    def seal(plaintext: bytes, context: dict[str, str]) -> bytes:
+        """What the stub's ``Encrypt`` returns: opens only with the same encryption context."""
+        return b"stub-kms:" + base64.b64encode(json.dumps(
+            {"context": context, "plaintext": base64.b64encode(plaintext).decode()}, sort_keys=True).encode())
+
+    def _Encrypt(self, req: dict[str, Any]) -> dict[str, Any]:
+        self.ledger.requests["kms.Encrypt"] += 1
+        self.ledger.kms_calls += 1
+        blob = self.seal(base64.b64decode(req["Plaintext"]), req.get("EncryptionContext") or {})
+        return {"CiphertextBlob": base64.b64encode(blob).decode(), "KeyId": req["KeyId"]}
+
+    def _Decrypt(self, req: dict[str, Any]) -> dict[str, Any]:
+        self.ledger.requests["kms.Decrypt"] += 1
+        self.ledger.kms_calls += 1
+        blob = base64.b64decode(req["CiphertextBlob"])
+        try:
+            sealed = json.loads(base64.b64decode(blob.removeprefix(b"stub-kms:")))
+        except ValueError:
+            raise _Fail("InvalidCiphertextException", "not a stub ciphertext") from None
+        if sealed["context"] != (req.get("EncryptionContext") or {}):
+            raise _Fail("InvalidCiphertextException", "the encryption context does not match")
+        return {"Plaintext": sealed["plaintext"], "KeyId": req.get("KeyId", "bench"),
+                "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}
+
     # -- Secrets Manager ---------------------------------------------------------------------
     def _GetSecretValue(self, req: dict[str, Any]) -> dict[str, Any]:
         self.ledger.requests["secretsmanager.GetSecretValue"] += 1
@@ -297,11 +347,40 @@ class StubCloud:
         self.tables[table].pop(key, None)
         return {}
 
+    def _BatchGetItem(self, req: dict[str, Any]) -> dict[str, Any]:
+        responses: dict[str, list[dict[str, Any]]] = {}
+        for name, wanted in req["RequestItems"].items():
+            table = self._table({"TableName": name})
+            self._count("BatchGetItem", table)
+            found = [i for i in (self.tables[table].get(self._key(table, k)) for k in wanted["Keys"]) if i]
+            units = sum(max(1, math.ceil(item_size(i) / 4096)) for i in found) or 1
+            self.ledger.rru += units if wanted.get("ConsistentRead") else units / 2
+            responses[name] = found
+        return {"Responses": responses, "UnprocessedKeys": {}}
+
+    def _BatchWriteItem(self, req: dict[str, Any]) -> dict[str, Any]:
+        for name, writes in req["RequestItems"].items():
+            table = self._table({"TableName": name})
+            self._count("BatchWriteItem", table)
+            for write in writes:
+                if "PutRequest" in write:
+                    item = write["PutRequest"]["Item"]
+                    key = self._key(table, item)
+                    old = self.tables[table].get(key)
+                    self.ledger.wru += max(1, math.ceil(max(item_size(old), item_size(item)) / 1024))
+                    self.tables[table][key] = item
+                else:
+                    key = self._key(table, write["DeleteRequest"]["Key"])
+                    self.ledger.wru += max(1, math.ceil(item_size(self.tables[table].get(key)) / 1024))
+                    self.tables[table].pop(key, None)
+        return {"UnprocessedItems": {}}
+
     def _Query(self, req: dict[str, Any]) -> dict[str, Any]:
         table = self._table(req)
         self._count("Query", table)
         wanted = next(iter(req["ExpressionAttributeValues"].values()))
-        items = [i for i in self.tables[table].values() if i.get("pk") == wanted]
+        hash_key = (KEYS.get(table) or ("pk",))[0]
+        items = [i for i in self.tables[table].values() if i.get(hash_key) == wanted]
         units = max(1, math.ceil(sum(item_size(i) for i in items) / 4096))
         self.ledger.rru += units if req.get("ConsistentRead") else units / 2
         return {"Items": items, "Count": len(items), "ScannedCount": len(items)}
@@ -310,7 +389,15 @@ class StubCloud:
         table = self._table(req)
         self._count("Scan", table)
         scanned = list(self.tables[table].values())
-        wanted = (req.get("ExpressionAttributeValues") or {}).get(":owner")
-        items = [i for i in scanned if wanted is None or i.get("sk") == wanted]
+        values = req.get("ExpressionAttributeValues") or {}
+        owner, user = values.get(":owner"), values.get(":user")  # the owners' scan: begins_with
+
+        def wanted(item: dict[str, Any]) -> bool:
+            if owner is None:
+                return True
+            pk, sk = item.get("pk", {}).get("S", ""), item.get("sk", {}).get("S", "")
+            return pk.startswith(owner["S"]) and (user is None or sk.startswith(user["S"]))
+
+        items = [i for i in scanned if wanted(i)]
         self.ledger.rru += max(1, math.ceil(sum(item_size(i) for i in scanned) / 4096)) / 2
         return {"Items": items, "Count": len(items), "ScannedCount": len(scanned)}

@@ -121,7 +121,10 @@ def measure(reps: int | None = None, log=print) -> dict[str, Any]:
     if (not py313 or os.environ.get("BENCH_COLD_LOCAL") == "1") and (not py313 or current.label != py313.label):
         interpreters.append(current)
     results: dict[str, Any] = {"reps": reps, "interpreters": {}, "scenarios": {}}
-    with StubCloud(secrets=_secrets()) as cloud, tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp:
+    from bench._scenarios import jwks
+
+    with StubCloud(secrets=_secrets(), jwks=jwks()) as cloud, \
+            tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp:
         work = Path(tmp)
         with VendorSimulator(latency=0, transition=0.05, webhook_url=f"{cloud.url}/webhook") as sim:
             env = environment(cloud, sim.url)

@@ -167,10 +167,11 @@ def run() -> dict[str, Any]:
     quick_simulator_sockets()
     stdout = _CountingStdout()
     results: dict[str, Any] = {"directives_per_style": N}
-    with StubCloud(secrets=sc.SECRETS) as cloud, \
+    with StubCloud(secrets=sc.SECRETS, jwks=sc.jwks()) as cloud, \
             VendorSimulator(latency=0, transition=0.05, webhook_url=f"{cloud.url}/webhook") as sim:
         os.environ.update(sc.environment(cloud, sim.url))
         cloud.put("tokens", sc.token_item())
+        sc.connect_all(cloud, sim)
         real_stdout, sys.stdout = sys.stdout, stdout
         try:
             driver = Driver(cloud, sim, stdout)

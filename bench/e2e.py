@@ -104,8 +104,8 @@ def run() -> dict[str, Any]:
     for latency in LATENCIES:
         per_style: dict[str, Any] = {}
         with _stack(latency) as stack, scheduled_delays() as delays:
-            if hasattr(stack, "link_demo_user"):
-                stack.link_demo_user()
+            bearer = stack.demo_token()  # the demo user's access token from the local pool
+            stack.link_demo_user(bearer)
             for style in STYLES:
                 times: list[float] = []
                 overheads: list[float] = []
@@ -114,7 +114,7 @@ def run() -> dict[str, Any]:
                 n = N_STYLE.get(style, N)
                 print(f"  e2e: vendor latency {latency:g}, {style}: {n} directives", file=sys.stderr, flush=True)
                 for i in range(n + 2):
-                    event, token = set_brightness(f"sim-{style}:color-1", 20 + i % 60)
+                    event, token = set_brightness(f"sim-{style}:color-1", 20 + i % 60, bearer)
                     start = time.perf_counter()
                     stack.invoke(event)
                     answer = stack.wait_for_answer(token, TIMEOUT)

@@ -555,13 +555,15 @@ def _cost_section(cost: dict[str, Any]) -> str:
         "network: check before relying on the dollars; the counts are the measurement): Lambda "
         f"${p['lambda_gb_s']:.10f}/GB-s and $0.20 per million requests; SQS $0.40 (standard) / $0.50 (FIFO) per "
         "million requests; DynamoDB on-demand $0.625 per million WRU, $0.125 per million RRU; HTTP API $1.00 per "
-        "million; Secrets Manager $0.40 per secret-month; CloudWatch Logs ingestion $0.50/GB. MemorySize from "
+        "million; Secrets Manager $0.40 per secret-month; KMS $1 per customer-managed key a month; "
+        "CloudWatch Logs ingestion $0.50/GB. MemorySize from "
         "infra/*.yaml (entrypoint 512 MB, the rest 256 MB). Usage assumed per user: "
         f"{a['bulbs_per_user']} bulbs, {a['control_per_user_day']} control directives and "
         f"{a['report_state_per_user_day']} ReportState a day, {a['discover_per_user_month']} Discover a month, "
         "users spread evenly over the four styles; the sweep reads every bulb of every user whose vendor does "
-        "not push, each minute (as `skill.pipeline._sweep` does today). Not counted: KMS, CloudWatch metrics "
-        "and alarms, data transfer, the vendors' own API quotas.\n")
+        "not push, each minute (as `skill.pipeline._sweep` does today). Not counted: KMS requests (a vendor "
+        "credential is decrypted once per container and user, then cached a minute), Cognito's monthly active "
+        "users, CloudWatch metrics and alarms, data transfer, the vendors' own API quotas.\n")
     rows = []
     models = {users: _model.monthly(cost, users) for users in (10_000, 1_000_000)}
     keys = ["lambda", "sqs", "dynamodb", "http_api", "logs"]
@@ -571,7 +573,7 @@ def _cost_section(cost: dict[str, Any]) -> str:
             v = model["rows"][activity]
             row.append(f"${sum(v.values()):,.0f}")
         rows.append(row)
-    rows.append(["fixed (secrets)"] + [f"${m['fixed']:,.2f}" for m in models.values()])
+    rows.append(["fixed (secrets, keys)"] + [f"${m['fixed']:,.2f}" for m in models.values()])
     rows.append(["**total**"] + [f"**${m['total']:,.0f}**" for m in models.values()])
     rows.append(["per user"] + [f"${m['total'] / u:,.4f}" for u, m in models.items()])
     lines.append(_table(["monthly", "10k users", "1M users"], rows))

@@ -4,7 +4,10 @@ dispatcher, against a baseline that builds the same answers as plain dicts.
 Run as a script by ``bench.run`` (``python bench/warm.py OUT.json``) with ``skill`` and the
 repository root (``tests.fakes``) importable, under each interpreter measured. I/O is stubbed by
 ``tests/fakes.py``: what is left is parsing, validation, routing, bulb semantics, building and
-serialising the answer. Each case runs ``WARMUP`` times, then repeatedly for at least
+serialising the answer; and, as in a warm container, the access token's RS256 signature check
+(``skill.identity.CognitoIdentity``, the pool's keys already fetched) and the user's vendor
+credential from the in-memory cache of ``skill.credentials``. Each case runs ``WARMUP`` times,
+then repeatedly for at least
 ``BENCH_WARM_SECONDS`` of CPU; the figure is ``time.process_time()`` per directive.
 
 The baseline (``_Baseline``) is the cost of doing nothing but the JSON: the same answer shapes
@@ -31,9 +34,11 @@ from skill.alexa import features_to_cookie  # noqa: E402
 from skill.bulbs import BulbState  # noqa: E402
 from skill.plugins import Device, Style  # noqa: E402
 from skill.records import OutboxMessage, QueuedDirective, TokenRecord  # noqa: E402
+from bench._scenarios import CLIENT_ID, ISSUER, USER, access_token, jwks  # noqa: E402
+from skill.credentials import Credentials  # noqa: E402
+from skill.identity import CognitoIdentity, JwksCache  # noqa: E402
 from tests.fakes import (  # noqa: E402
     COLOR,
-    TOKEN,
     TUNABLE,
     WHITE,
     FakeAdapter,
@@ -44,7 +49,19 @@ from tests.fakes import (  # noqa: E402
     MemoryQueue,
     MemoryTokenStore,
     registry_of,
+    vault_with,
 )
+
+TOKEN = access_token()  # an access token of the (bench) user pool, for USER
+
+
+def _identity() -> CognitoIdentity:
+    keys = jwks()
+    return CognitoIdentity(ISSUER, CLIENT_ID, jwks=JwksCache("https://bench/jwks", fetch=lambda _url: keys))
+
+
+def _credentials(adapter: FakeAdapter) -> Credentials:
+    return Credentials(vault_with(adapter, user_id=USER))  # cached as in a warm container
 
 WARMUP = 30
 SECONDS = float(os.environ.get("BENCH_WARM_SECONDS", "0.6"))
@@ -225,7 +242,8 @@ def entrypoint_cases() -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
     adapter = _adapter_with(300)
     services = EntrypointServices(adapters=registry_of(adapter), tokens=MemoryTokenStore(), lwa=FakeLwa(),
-                                  queue=MemoryQueue(), clock=time.time)
+                                  queue=MemoryQueue(), clock=time.time, identity=_identity(),
+                                  credentials=_credentials(adapter))
     router = build_router(services)
     entrypoint.router = lambda: router  # the Lambda handler, wired to the fakes
     handler = entrypoint.handler
@@ -270,16 +288,18 @@ def pipeline_cases() -> dict[str, dict[str, Any]]:
     for style in Style:
         adapter = FakeAdapter(style=style)
         adapter.calls = _NoList()
-        services = PipelineServices(adapters=registry_of(adapter), outbox=MemoryOutbox(),
-                                    pending=MemoryPendingStore(), poll_queue=MemoryPollQueue(), clock=time.time)
+        services = PipelineServices(adapters=registry_of(adapter), credentials=_credentials(adapter),
+                                    outbox=MemoryOutbox(), pending=MemoryPendingStore(),
+                                    poll_queue=MemoryPollQueue(), clock=time.time)
         pipeline = Pipeline(services)
         now = time.time()
         bodies = []
         for i in range(POOL):
             event = _directive("Alexa.BrightnessController", "SetBrightness", {"brightness": 40 + i % 2},
                                "fake:color-1")
-            bodies.append(QueuedDirective(directive=event["directive"], received_at=now, deadline=now + 36000,
-                                          features=COLOR).model_dump_json())
+            bodies.append(QueuedDirective.without_token(
+                event["directive"], user_id=USER, received_at=now, deadline=now + 36000, features=COLOR,
+            ).model_dump_json())
         sink: list[Any] = []
 
         def project(i: int, bodies=bodies, pipeline=pipeline, services=services) -> Any:

@@ -7,14 +7,27 @@
   next file. Logs go to stderr. Exit 0 when every file ran, whatever Alexa was answered; 2 when
   a file cannot be read or is not JSON (then nothing runs).
 
+  The placeholder token ``demo-token`` in the files is replaced, before each file is sent, by
+  what Alexa would send for the stack's demo user: an access token the local Cognito user pool
+  issued to it (``--linking cognito``, the default), or, with ``--linking vendor`` (exactly one
+  adapter, e.g. ``--adapters sim-sync``), that vendor's own credential.
+
   Account linking: Alexa sends AcceptGrant once, when the user links the skill; the dispatcher
   needs the LWA tokens it yields to post deferred answers. So unless the first file is itself an
-  AcceptGrant (or ``--no-link`` is given), the demo user (``demo-token``) is linked with an
-  AcceptGrant of a fresh code through the entrypoint, just before the first directive that is
-  answered through the event gateway (Discover and ReportState are answered at once and do not
-  wait for it); that AcceptGrant's answer is logged on stderr, not printed.
+  AcceptGrant (or ``--no-link`` is given), the demo user is linked with an AcceptGrant of a
+  fresh code through the entrypoint, just before the first directive that is answered through
+  the event gateway (Discover and ReportState are answered at once and do not wait for it);
+  that AcceptGrant's answer is logged on stderr, not printed.
+
+  ``--dump-state DIR``: after the run, every table's items, every queue's and DLQ's messages and
+  the vendor simulator's counters (foreign credentials it was shown, per vendor; OAuth refreshes)
+  as JSON files in DIR (``LocalStack.dump_state``).
 - ``skill demo``  plays every directive in ``events/`` (AcceptGrant, Discover, ReportState, the
-  control directives, then ``events/bad/``) and shows each answer with timings, for people.
+  control directives, then ``events/bad/``) and shows each answer with timings, for people; it
+  ends with the foreign credentials the simulated vendors were shown (exit 4 if any).
+- ``skill users list|disconnect|delete``  the skill's users and their vendor connections, for
+  support and data-deletion requests (``skill.accounts``): against the local stack's
+  environment or a deployed stack (``--stack``/``--region``).
 - ``skill adapters``  the installed vendor adapters (entry points ``bulb_skill.adapters``) and
   their API styles.
 - ``skill load``  a bounded load run of the local stack (simulated users, mixed styles, with and
@@ -43,7 +56,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 EXIT_OK = 0
+EXIT_FAILED = 1
 EXIT_UNREADABLE = 2
+#: ``skill demo``: a simulated vendor was shown another vendor's credential or a skill token.
+EXIT_FOREIGN = 4
 
 #: Directives answered at once, which need no event-gateway tokens.
 _SYNCHRONOUS = frozenset({"AcceptGrant", "Discover", "ReportState"})
@@ -128,6 +144,19 @@ def _parser() -> argparse.ArgumentParser:
             help="enabled adapters, comma-separated (default: the four simulator adapters)",
         )
         command.add_argument("--template", type=Path, default=None, help="SAM template (template.yaml)")
+        command.add_argument(
+            "--linking",
+            choices=("cognito", "vendor"),
+            default="cognito",
+            help="account linking: cognito (default; demo-token becomes the demo user's access "
+                 "token from the local user pool) or vendor (one adapter, e.g. --adapters "
+                 "sim-sync; demo-token becomes that vendor's own credential)",
+        )
+        command.add_argument(
+            "--dump-state", type=Path, default=None, metavar="DIR",
+            help="after the run, write every table's items, every queue's and DLQ's messages and "
+                 "the simulator's counters (foreign credentials per vendor) as JSON files in DIR",
+        )
         command.add_argument("-v", "--verbose", action="store_true", help="handler logs (INFO) on stderr")
         _fault_options(command)
 
@@ -137,10 +166,13 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "Start the local stack, send each directive file to the entrypoint in order and print "
             "what Alexa receives as JSON lines on stdout: the synchronous answer, then for a "
-            "DeferredResponse the events the event gateway accepted for it. Unless the first "
-            "file is an AcceptGrant (or --no-link), the demo user is linked (AcceptGrant through "
-            "the entrypoint) before the first directive answered through the gateway. Exit 0 "
-            "when every file ran, 2 when a file cannot be read (then nothing runs)."
+            "DeferredResponse the events the event gateway accepted for it. The placeholder token "
+            "demo-token in the files is replaced by the demo user's access token from the local "
+            "user pool (or, with --linking vendor, by the one vendor's own credential). Unless "
+            "the first file is an AcceptGrant (or --no-link), the demo user is linked (AcceptGrant "
+            "through the entrypoint) before the first directive answered through the gateway. "
+            "Exit 0 when every file ran, 2 when a file cannot be read or the options do not fit "
+            "(then nothing runs)."
         ),
     )
     invoke.add_argument("files", nargs="+", metavar="FILE", help="directive JSON file ('-' = stdin)")
@@ -163,11 +195,14 @@ def _parser() -> argparse.ArgumentParser:
         "load",
         help="a bounded load run of the local stack, with and without faults; prints the figures",
         description=(
-            "Start the local stack once per fault profile, add simulated users (each links the "
-            "skill and discovers its bulbs), send users x per-user mixed control directives at "
+            "Start the local stack once per fault profile, add simulated users (each a user of the "
+            "local Cognito pool with an account of its own at every simulated vendor, connected "
+            "to the skill; each links the skill and discovers its bulbs, and sends its own access "
+            "token), send users x per-user mixed control directives at "
             "--rate from --threads threads, wait for every answer (deadline + grace), and print "
             "answered, errors by type, late drops, lost, duplicates and end-to-end latency. "
-            "Exit 0 when no run lost a directive or answered one twice or late, else 3."
+            "Exit 0 when no run lost a directive, answered one twice or late, or showed a vendor "
+            "a credential not its own; else 3."
         ),
     )
     load.add_argument("--users", type=int, default=50, help="simulated users (50)")
@@ -225,6 +260,8 @@ def _parser() -> argparse.ArgumentParser:
     dlq_redrive.add_argument("--to", help="destination queue (default: the DLQ's one source queue)")
     dlq_redrive.add_argument("--id", dest="ids", action="append", help="only this message id (repeatable)")
     dlq.set_defaults(run=_dlq)
+
+    _users_parser(sub)
     return parser
 
 
@@ -276,23 +313,61 @@ def _invoke(args: argparse.Namespace, out: TextIO) -> int:
             unreadable = True
     if unreadable:
         return EXIT_UNREADABLE
+    refusal = _linking_refusal(args)
+    if refusal:
+        print(f"skill invoke: {refusal}", file=sys.stderr)
+        return EXIT_UNREADABLE
 
     began = time.perf_counter()
     with _stack(args) as stack:
-        _log(f"local stack up in {stack.startup_seconds * 1000:.0f} ms")
+        _log(f"local stack up in {stack.startup_seconds * 1000:.0f} ms ({_linking_note(stack)})")
+        token = stack.demo_token()
         link = not args.no_link and _directive_name(events[0][1]) != "AcceptGrant"
         for name, event in events:
             if link and _directive_name(event) not in _SYNCHRONOUS:
-                stack.link_demo_user()
+                stack.link_demo_user(token)
                 _log("linked the demo user (AcceptGrant through the entrypoint)")
                 link = False
-            for message in _play(stack, event, name):
+            for message in _play(stack, stack.with_demo_token(event, token), name):
                 out.write(json.dumps(message) + "\n")
                 out.flush()
         if stack.faults is not None:
             _log(f"faults injected: {stack.faults.summary()}")
+        _log(_foreign_line(stack))
+        if args.dump_state is not None:
+            index = stack.dump_state(args.dump_state)
+            _log(f"state written to {args.dump_state}: {len(index['tables'])} tables, "
+                 f"{len(index['queues'])} queues, simulator counters")
     _log(f"done in {(time.perf_counter() - began) * 1000:.0f} ms")
     return EXIT_OK
+
+
+def _linking_refusal(args: argparse.Namespace) -> str | None:
+    """Why the options cannot run (``--linking vendor`` with other than one adapter)."""
+    if getattr(args, "linking", "cognito") != "vendor":
+        return None
+    from skill.local.stack import DEFAULT_ADAPTERS
+
+    names = [n.strip() for n in (args.adapters or DEFAULT_ADAPTERS).split(",") if n.strip()]
+    if len(names) == 1:
+        return None
+    return ("--linking vendor passes one vendor's own token through as the linking token, so it "
+            f"needs exactly one adapter (e.g. --adapters sim-sync); enabled: {', '.join(names)}")
+
+
+def _linking_note(stack: Any) -> str:
+    if stack.linking == "vendor":
+        return f"vendor linking: demo-token is {stack.linking_vendor}'s own credential"
+    return "cognito linking: demo-token is the demo user's access token from the local user pool"
+
+
+def _foreign_line(stack: Any) -> str:
+    foreign = {v: n for v, n in stack.simulator.foreign_credentials().items() if n}
+    if not foreign:
+        return "foreign credentials seen by the simulated vendors: none"
+    return "FOREIGN CREDENTIALS seen by the simulated vendors: " + ", ".join(
+        f"{vendor} {count}" for vendor, count in sorted(foreign.items())
+    )
 
 
 def _play(stack: Any, event: Any, name: str) -> Iterator[dict[str, Any]]:
@@ -339,6 +414,10 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
     if not files:
         print(f"skill demo: no directives in {folder}", file=sys.stderr)
         return EXIT_UNREADABLE
+    refusal = _linking_refusal(args)
+    if refusal:
+        print(f"skill demo: {refusal}", file=sys.stderr)
+        return EXIT_UNREADABLE
     from skill.local._faults_tally import Outcomes
     from skill.local.schema import schema_errors
 
@@ -348,12 +427,15 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
     played: list[_Played] = []
     with _stack(args) as stack, tally.tapped():
         write(f"  up in {stack.startup_seconds * 1000:.0f} ms (resources from {stack.template.name}).")
+        write(f"  {_linking_note(stack)}.")
+        demo_token = stack.demo_token()
         write("  Times: 'answer' is the entrypoint's synchronous answer; 'event' is when the event")
         write("  gateway accepted a deferred answer, counted from the moment Alexa sent the directive.\n")
         link = _directive_name(files[0][1]) != "AcceptGrant"
-        for path, event in files:
+        for path, sample in files:
+            event = stack.with_demo_token(sample, demo_token)
             if link and _directive_name(event) not in _SYNCHRONOUS:
-                stack.link_demo_user()
+                stack.link_demo_user(demo_token)
                 link = False
             label = path.relative_to(folder).as_posix()
             write(f"> {label}: {_directive_name(event)}" + _target(event))
@@ -390,7 +472,12 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
             write("")
         stack.wait_idle(3)
         _summary(write, played, stack)
-    return EXIT_OK
+        foreign = sum(stack.simulator.foreign_credentials().values())
+        write(_foreign_line(stack))
+        if args.dump_state is not None:
+            stack.dump_state(args.dump_state)
+            write(f"state written to {args.dump_state} (tables, queues, simulator counters)")
+    return EXIT_FOREIGN if foreign else EXIT_OK
 
 
 def _summary(write: Callable[[str], None], played: list[_Played], stack: Any) -> None:
@@ -516,6 +603,237 @@ def _dlq(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+# -- skill users ---------------------------------------------------------------------------------
+
+_USERS_HELP = """\
+The skill's users (Cognito user ids, or vendor account ids in vendor linking mode) and the
+vendors each has connected, through skill.accounts. Output: JSON lines, never a credential.
+
+  list                   every user: the vendors connected (vendor account id, when, grace
+                         period), how many bulbs, whether Alexa is linked (LWA tokens kept)
+  disconnect USER VENDOR one vendor connection: its credential, bulb owner records and pending
+                         commands go, the vendor webhook is deregistered where the adapter
+                         registered one, and Alexa gets a DeleteReport for its bulbs
+  delete USER            everything of the user (support, data-deletion requests): every vendor
+                         connection as above, remaining owner records, the LWA tokens, and the
+                         user's account in the Cognito user pool (unless --keep-login)
+
+Where: the stack named by --stack (with --region or the AWS environment), found through
+CloudFormation; else the environment's settings (CREDENTIALS_TABLE, CREDENTIALS_KEY_ID,
+PENDING_TABLE, TOKENS_TABLE, OUTBOX_QUEUE_URL, COGNITO_ISSUER, ADAPTERS...), which is how it
+runs against a local stack (its environment, AWS_ENDPOINT_URL pointing at its moto server).
+
+What a deployed run can and cannot do: an operator's role has no use of the credentials key
+(only the functions that call vendors may decrypt), so a deployed run cannot read a vendor
+credential: deregistering a vendor webhook needs the credential and is best effort (it is
+skipped, and said so, when the key refuses; the vendor then pushes to a URL that no longer
+knows the bulbs, which is harmless). The rest needs DynamoDB (the credentials, pending and
+tokens tables), sqs:SendMessage on the outbox (the DeleteReport is sent by the dispatcher with
+the user's LWA token) and, for delete, cognito-idp:ListUsers and AdminDeleteUser.
+"""
+
+
+def _users_parser(sub: Any) -> None:
+    users = sub.add_parser(
+        "users",
+        help="list the skill's users, disconnect a vendor, delete a user (support, data deletion)",
+        description=_USERS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    users.add_argument("--stack", default=None, help="a deployed stack's name (CloudFormation)")
+    users.add_argument("--region", default=None, help="its region (default: the AWS environment's)")
+    users.add_argument("-v", "--verbose", action="store_true")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    users_sub.add_parser("list", help="users, their connected vendors and bulbs (no secrets)")
+    disconnect = users_sub.add_parser("disconnect", help="delete one vendor connection of a user")
+    disconnect.add_argument("user", metavar="USER", help="the user id")
+    disconnect.add_argument("vendor", metavar="VENDOR", help="the vendor (adapter name)")
+    delete = users_sub.add_parser("delete", help="delete everything of a user")
+    delete.add_argument("user", metavar="USER", help="the user id")
+    delete.add_argument(
+        "--keep-login", action="store_true",
+        help="keep the user's account in the Cognito user pool (only the skill's data goes)",
+    )
+    users.set_defaults(run=_users)
+
+
+def _users(args: argparse.Namespace, out: TextIO) -> int:
+    import logging
+
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        environ = _users_environment(args)
+        os.environ.update(environ)  # boto3 reads the region and endpoint from the process's
+        operator = _Operator(environ)
+    except _UsersError as error:
+        print(f"skill users: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    write = _printer(out)
+    if args.users_command == "list":
+        for row in operator.list_users():
+            write(json.dumps(row))
+        return EXIT_OK
+    if args.users_command == "disconnect":
+        vendors = operator.accounts.credentials.connected(args.user)
+        if args.vendor not in vendors:
+            print(f"skill users: {args.user} has not connected {args.vendor} "
+                  f"(connected: {', '.join(vendors) or 'none'})", file=sys.stderr)
+            return EXIT_FAILED
+        write(json.dumps(_disconnected(operator.accounts.disconnect(args.user, args.vendor))))
+        return EXIT_OK
+    done = operator.accounts.delete_user(args.user)
+    login = "kept" if args.keep_login else operator.delete_login(args.user)
+    write(json.dumps({"user_id": args.user, "disconnected": [_disconnected(d) for d in done],
+                      "lwa_tokens": "deleted", "login": login}))
+    return EXIT_OK
+
+
+class _UsersError(Exception):
+    pass
+
+
+def _disconnected(result: Any) -> dict[str, Any]:
+    return {
+        "vendor": result.vendor,
+        "bulbs": len(result.endpoints),
+        "pending_deleted": result.pending_deleted,
+        "delete_report": bool(result.endpoints),
+        "webhook_deregistered": result.webhook_deregistered,
+    }
+
+
+#: Logical ids of the deployed stack's resources ``skill users`` needs -> their variables.
+_STACK_RESOURCES = {
+    "CredentialsTable": "CREDENTIALS_TABLE",
+    "CredentialsKey": "CREDENTIALS_KEY_ID",
+    "PendingTable": "PENDING_TABLE",
+    "TokensTable": "TOKENS_TABLE",
+    "OutboxQueue": "OUTBOX_QUEUE_URL",
+    "VendorSecrets": "VENDOR_SECRETS_NAME",
+    "UserPool": "COGNITO_USER_POOL_ID",
+}
+
+
+def _users_environment(args: argparse.Namespace) -> dict[str, str]:
+    environ = dict(os.environ)
+    if args.region:
+        environ["AWS_REGION"] = environ["AWS_DEFAULT_REGION"] = args.region
+    if not args.stack:
+        missing = [v for v in ("CREDENTIALS_TABLE", "PENDING_TABLE", "OUTBOX_QUEUE_URL") if not environ.get(v)]
+        if missing:
+            raise _UsersError(
+                f"no stack: give --stack NAME (and --region), or set {', '.join(missing)} "
+                "(the local stack's environment has them)"
+            )
+        return environ
+    import boto3
+
+    cloudformation = boto3.client("cloudformation", region_name=args.region)
+    try:
+        found = cloudformation.describe_stack_resources(StackName=args.stack)["StackResources"]
+    except Exception as error:  # noqa: BLE001 - said to the operator as it is
+        raise _UsersError(f"stack {args.stack}: {error}") from None
+    physical = {r["LogicalResourceId"]: r.get("PhysicalResourceId", "") for r in found}
+    for logical, variable in _STACK_RESOURCES.items():
+        if physical.get(logical):
+            environ[variable] = physical[logical]
+    if "CREDENTIALS_TABLE" not in environ:
+        raise _UsersError(f"stack {args.stack} has no CredentialsTable (an older version?)")
+    return environ
+
+
+class _Operator:
+    """The operator's side of ``skill.accounts``: stores of its own, the vault read without
+    decrypting (list), and the Cognito user pool."""
+
+    def __init__(self, environ: dict[str, str]) -> None:
+        from skill.accounts import Accounts
+        from skill.config import settings_from
+        from skill.credentials import Credentials
+        from skill.plugins import AdapterRegistry
+        from skill.secrets import secret_source
+        from skill.stores import DynamoCredentialVault, DynamoPendingStore, DynamoTokenStore, SqsOutbox
+
+        self.environ = environ
+        config = settings_from(environ)
+        self.config = config
+        base = config.webhook_base_url.rstrip("/")
+        secret = secret_source(environ)
+        try:
+            adapters = AdapterRegistry.from_environment(environ, secrets=secret)
+        except RuntimeError as error:
+            raise _UsersError(str(error)) from None
+        self.accounts = Accounts(
+            Credentials(DynamoCredentialVault(config.credentials_table, config.credentials_key_id)),
+            adapters,
+            DynamoPendingStore(config.pending_table),
+            SqsOutbox(config.outbox_queue_url),
+            DynamoTokenStore(config.tokens_table),
+            webhook_url_for=(lambda v: f"{base}/{v}/{secret('WEBHOOK_PATH_SECRET')}") if base else None,
+        )
+
+    def _client(self, service: str) -> Any:
+        from skill.aws import client
+
+        return client(service)
+
+    def list_users(self) -> list[dict[str, Any]]:
+        """Every user the vault, the tokens table or an owner record knows, with the vendors
+        connected; only ids, dates and counts are read (never the ciphertext or a token)."""
+        db = self._client("dynamodb")
+        users: dict[str, dict[str, Any]] = {}
+
+        def user(user_id: str) -> dict[str, Any]:
+            return users.setdefault(user_id, {"user_id": user_id, "vendors": [], "bulbs": 0,
+                                              "alexa_linked": False})
+
+        for page in db.get_paginator("scan").paginate(
+            TableName=self.config.credentials_table,
+            ProjectionExpression="user_id, vendor, account_id, updated_at, expires_at",
+        ):
+            for item in page.get("Items", []):
+                vendor: dict[str, Any] = {"vendor": item["vendor"]["S"],
+                                          "account_id": item.get("account_id", {}).get("S")}
+                if "updated_at" in item:
+                    vendor["connected_at"] = _iso(float(item["updated_at"]["N"]))
+                if "expires_at" in item:
+                    vendor["deleted_after"] = _iso(float(item["expires_at"]["N"]))
+                user(item["user_id"]["S"])["vendors"].append(vendor)
+        for page in db.get_paginator("scan").paginate(
+            TableName=self.config.tokens_table, ProjectionExpression="user_id"
+        ):
+            for item in page.get("Items", []):
+                user(item["user_id"]["S"])["alexa_linked"] = True
+        for owner in self.accounts.pending.owners():
+            user(owner.user_id)["bulbs"] += 1
+        for row in users.values():
+            row["vendors"].sort(key=lambda v: v["vendor"])
+        return sorted(users.values(), key=lambda r: r["user_id"])
+
+    def delete_login(self, user_id: str) -> str:
+        """Delete the user's account in the Cognito user pool: found by ``sub``."""
+        pool = self.environ.get("COGNITO_USER_POOL_ID") or self.config.cognito_issuer.rstrip("/").rpartition("/")[2]
+        if not pool or self.config.account_linking == "vendor":
+            return "no user pool (vendor linking)"
+        cognito = self._client("cognito-idp")
+        try:
+            found = cognito.list_users(UserPoolId=pool, Filter=f'sub = "{user_id}"', Limit=1)["Users"]
+            if not found:
+                return "not in the user pool"
+            cognito.admin_delete_user(UserPoolId=pool, Username=found[0]["Username"])
+        except Exception as error:  # noqa: BLE001 - the rest is done: say what failed
+            print(f"skill users: the login was not deleted ({type(error).__name__}: {error})", file=sys.stderr)
+            return "not deleted (see stderr)"
+        return "deleted"
+
+
+def _iso(epoch: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 # -- shared ----------------------------------------------------------------------------------------
 
 
@@ -538,6 +856,7 @@ def _stack(args: argparse.Namespace) -> Any:
         deadline_seconds=args.deadline,
         adapters=args.adapters or DEFAULT_ADAPTERS,
         faults=profile_of(args.faults, seed=args.seed) if args.faults else None,
+        linking=getattr(args, "linking", "cognito"),
     )
 
 

@@ -16,7 +16,7 @@ from skill.alexa import features_from_cookie, parse_envelope, spec_for, state_pr
 from skill.local.schema import schema_errors
 from skill.local.stack import LocalStack
 from skill.plugins import decode_endpoint_id
-from tests.integration.test_local_stack import event, name_of, token_of, valid
+from tests.integration.test_local_stack import event, name_of, token_of, use_stack, valid
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +32,7 @@ INITIAL = {"on": False, "brightness": 55}
 def stack() -> Iterator[LocalStack]:
     with LocalStack(latency=0.01, transition=0.2) as running:
         running.link_demo_user()
-        yield running
+        yield use_stack(running)
 
 
 def bulb_state(raw: dict) -> bulbs.BulbState:

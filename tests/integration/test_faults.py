@@ -108,7 +108,7 @@ def _call(services: dict[str, Any], target: str) -> requests.Response:
         return requests.post(
             f"{services['sim'].url}/sim-sync/v1/devices/white-1/commands",
             json={"on": True},
-            headers={"Authorization": "Bearer demo-token"},
+            headers={"Authorization": "Bearer demo-sim-sync-credential"},  # sim-sync's own
             timeout=CLIENT_TIMEOUT,
         )
     if target == "lwa":
@@ -214,8 +214,13 @@ def test_test_hooks_and_other_paths_never_fail(services: dict[str, Any]) -> None
 # -- the skill under faults ------------------------------------------------------------------------
 
 
+_PLAYING: dict[str, LocalStack] = {}
+
+
 def event(name: str) -> dict[str, Any]:
     directive = copy.deepcopy(json.loads((EVENTS / name).read_text()))
+    if "stack" in _PLAYING:  # the demo user's access token in place of demo-token
+        directive = _PLAYING["stack"].with_demo_token(directive)
     header = directive["directive"]["header"]
     header["messageId"] = str(uuid.uuid4())
     header["correlationToken"] = f"fault-{uuid.uuid4()}"
@@ -226,7 +231,9 @@ def event(name: str) -> dict[str, Any]:
 def stack() -> Iterator[LocalStack]:
     with LocalStack(latency=0.01, transition=0.2, faults="none") as running:
         running.link_demo_user()
+        _PLAYING["stack"] = running
         yield running
+        _PLAYING.clear()
 
 
 @pytest.fixture
@@ -410,18 +417,20 @@ def test_an_lwa_down_while_tokens_expire_is_a_counted_late_drop(
 # -- what the faults found outside the local stack (fixed since) ------------------------------------
 
 
-def test_a_cold_container_survives_one_failed_identity_lookup(stack: LocalStack) -> None:
+def test_a_cold_container_survives_a_failed_first_vendor_call(stack: LocalStack) -> None:
     """L1: ``Pipeline._user_of`` asked the vendor whose token it was once, without retry; with
-    no recorded owner the directive was 'undeliverable' and got no answer at all."""
-    cold_start()  # a new processor container: it knows no token's user yet
+    no recorded owner the directive was 'undeliverable' and got no answer at all. The directive
+    now carries its user id (the entrypoint's, from the access token): a cold container with no
+    owner record whose first vendor call fails still answers."""
+    cold_start()  # a new processor container: nothing cached (credentials, breakers)
     directive = event("SetBrightness.sync.json")
     endpoint_id = directive["directive"]["endpoint"]["endpointId"]
     stack.client("dynamodb").delete_item(  # and no owner is recorded: the bulb's first directive
         TableName=stack.table_name("PENDING_TABLE"),
-        Key={"pk": {"S": f"owner#{endpoint_id}"}, "sk": {"S": "owner"}},
+        Key={"pk": {"S": f"owner#{endpoint_id}"}, "sk": {"S": f"user#{stack.demo_user_id}"}},
     )
     with Outcomes().tapped() as outcomes:
-        stack.faults.fail_next("vendor", 1, "5xx")  # the first vendor call: who is this?
+        stack.faults.fail_next("vendor", 1, "5xx")  # the first vendor call fails
         stack.invoke(directive)
         token = directive["directive"]["header"]["correlationToken"]
         outcomes.wait(
@@ -479,7 +488,7 @@ def test_concurrent_dispatcher_invocations_report_their_own_failures(stack: Loca
         event = sqs_event([message], "arn:aws:sqs:us-east-1:123456789012:outbox")
         answers[message["MessageId"]] = handler(event, LambdaContext("dispatcher", timeout=30))
 
-    first, second = record("demo-user"), record("demo-user")
+    first, second = record(stack.demo_user_id), record(stack.demo_user_id)
     with stack.paused():
         stack.lwa.expire_access_tokens()  # 401, then a refresh that hangs until LWA's timeout
         stack.faults.fail_next("lwa", 2, "timeout")
@@ -504,7 +513,7 @@ def test_a_push_that_answers_while_the_command_is_retried_is_the_only_answer(
     """L6: the vendor ran the command but its answer was cut off; the pipeline retries the
     command while the vendor's push (for the first call) answers the pending command. If every
     retry then fails, the pipeline must not answer a second time with an ErrorResponse."""
-    play(stack, outcomes, ["TurnOn.async.json"])  # the token's user is known: no identity call
+    play(stack, outcomes, ["TurnOn.async.json"])
     stack.simulator.set_state("sim-async", "color-1", on=True, brightness=10)
     stack.simulator.wait_idle(2)
     commands = "/devices/color-1/commands"
@@ -518,12 +527,13 @@ def test_a_push_that_answers_while_the_command_is_retried_is_the_only_answer(
     assert verdicts[0].finals[0].name == "Response"  # the bulb did change
 
 
-def test_a_cold_container_asks_whose_token_it_is_while_the_vendors_breaker_is_open(
+def test_a_cold_container_answers_while_the_vendors_breaker_is_open(
     stack: LocalStack,
 ) -> None:
     """L1b: the identity lookup went through the vendor's circuit breaker. While it was open,
     the lookup failed at once, and a bulb's first directive in a cold container, with no
-    recorded owner to fall back on, got no answer at all."""
+    recorded owner to fall back on, got no answer at all. (No lookup is left: the directive
+    carries its user id; the breaker answers for the command.)"""
     from skill.breaker import CircuitBreaker, DynamoBreakerStore
 
     directive = event("SetBrightness.sync.json")
@@ -534,7 +544,8 @@ def test_a_cold_container_asks_whose_token_it_is_while_the_vendors_breaker_is_op
     CircuitBreaker(store, vendor, threshold=1, cooldown=60.0).failure()  # open for a minute
     cold_start()
     dynamodb.delete_item(
-        TableName=table, Key={"pk": {"S": f"owner#{endpoint_id}"}, "sk": {"S": "owner"}}
+        TableName=table,
+        Key={"pk": {"S": f"owner#{endpoint_id}"}, "sk": {"S": f"user#{stack.demo_user_id}"}},
     )
     try:
         with Outcomes().tapped() as outcomes:
@@ -563,7 +574,7 @@ def test_a_gateway_timeout_does_not_make_the_rest_of_its_batch_late(stack: Local
         now = time.time()
         token = f"batch-{uuid.uuid4()}"
         body = {
-            "user_id": "demo-user",
+            "user_id": stack.demo_user_id,
             "message": events.response(token, "sim-sync:white-1", []),
             "deadline": now + 8,
             "received_at": now,

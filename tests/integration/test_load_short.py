@@ -77,6 +77,20 @@ def test_with_faults_no_directive_is_answered_twice_or_after_its_deadline(
     assert result.answered > result.deferred // 2
 
 
+@pytest.mark.parametrize("run", ["none", "faults"])
+def test_every_load_user_is_a_skill_user_and_no_vendor_sees_another_ones_credential(
+    runs: dict[str, LoadResult], run: str
+) -> None:
+    """Each user sent its own Cognito access token; each vendor was shown only its own
+    credentials (the users' connected accounts), never a token or another vendor's."""
+    result = runs[run]
+
+    assert set(result.foreign_credentials) == {"sim-sync", "sim-async", "sim-optimistic", "sim-polling"}
+    assert not any(result.foreign_credentials.values()), result.foreign_credentials
+    assert "INVALID_AUTHORIZATION_CREDENTIAL" not in result.sync_errors_by_type
+    assert "INVALID_AUTHORIZATION_CREDENTIAL" not in result.errors_by_type
+
+
 def test_with_faults_nothing_is_lost(runs: dict[str, LoadResult]) -> None:
     result = runs["faults"]
 

@@ -1,7 +1,9 @@
 """The local stack on loopback: moto over HTTP, the vendor simulator, the fake LWA and event
 gateway, the pollers, and the skill's own handlers, as ``skill invoke`` and ``make demo`` use it.
 
-One stack serves the module (starting one takes a second or two).
+One stack serves the module (starting one takes a second or two). The sample directives carry
+the placeholder ``demo-token``; ``event`` replaces it with the demo user's access token from the
+stack's user pool (``use_stack``), as ``skill invoke`` does.
 """
 
 from __future__ import annotations
@@ -26,11 +28,23 @@ pytestmark = pytest.mark.integration
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 STYLES = ("sync", "async", "optimistic", "polling")
 
+#: The stack whose demo user the sample directives are played for (set by the module's fixture).
+_PLAYING: dict[str, LocalStack] = {}
+
+
+def use_stack(stack: LocalStack) -> LocalStack:
+    """Play the sample directives of ``event`` for this stack's demo user."""
+    _PLAYING["stack"] = stack
+    return stack
+
 
 def event(name: str) -> dict[str, Any]:
     """A sample directive from events/ with a fresh messageId and correlationToken (the FIFO
-    queues drop a messageId they saw in the last five minutes, as SQS does)."""
+    queues drop a messageId they saw in the last five minutes, as SQS does), and the demo user's
+    token in place of ``demo-token``."""
     directive = copy.deepcopy(json.loads((EVENTS / name).read_text()))
+    if "stack" in _PLAYING:
+        directive = _PLAYING["stack"].with_demo_token(directive)
     header = directive["directive"]["header"]
     header["messageId"] = str(uuid.uuid4())
     if "correlationToken" in header:
@@ -56,7 +70,7 @@ def valid(message: dict[str, Any]) -> dict[str, Any]:
 def stack() -> Iterator[LocalStack]:
     with LocalStack(latency=0.01, transition=0.2) as running:
         running.link_demo_user()
-        yield running
+        yield use_stack(running)
 
 
 @pytest.fixture
@@ -70,12 +84,12 @@ def sqs(stack: LocalStack) -> Any:
 def test_accept_grant_stores_the_users_tokens_in_dynamodb(stack: LocalStack) -> None:
     calls = stack.lwa.calls_of("authorization_code")
 
-    answer = stack.invoke(accept_grant("demo-token", f"code-{uuid.uuid4()}"))
+    answer = stack.invoke(accept_grant(stack.demo_access_token(), f"code-{uuid.uuid4()}"))
 
     assert name_of(valid(answer)) == "AcceptGrant.Response"
     assert stack.lwa.calls_of("authorization_code") == calls + 1
-    item = stack.client("dynamodb").get_item(
-        TableName=stack.table_name("TOKENS_TABLE"), Key={"user_id": {"S": "demo-user"}}
+    item = stack.client("dynamodb").get_item(  # keyed by the skill user: the token's sub
+        TableName=stack.table_name("TOKENS_TABLE"), Key={"user_id": {"S": stack.demo_user_id}}
     )["Item"]
     assert item["access_token"]["S"].startswith("Atza|")
     assert stack.lwa.is_valid(item["access_token"]["S"])
@@ -85,10 +99,10 @@ def test_accept_grant_stores_the_users_tokens_in_dynamodb(stack: LocalStack) -> 
 
 def test_accept_grant_with_a_code_lwa_refuses_is_accept_grant_failed(stack: LocalStack) -> None:
     table = stack.table_name("TOKENS_TABLE")
-    key = {"user_id": {"S": "demo-user"}}
+    key = {"user_id": {"S": stack.demo_user_id}}
     before = stack.client("dynamodb").get_item(TableName=table, Key=key)["Item"]
 
-    answer = stack.invoke(accept_grant("demo-token", "bad-code"))
+    answer = stack.invoke(accept_grant(stack.demo_access_token(), "bad-code"))
 
     after = stack.client("dynamodb").get_item(TableName=table, Key=key)["Item"]
     assert after == before  # a failed re-link leaves the working link alone
@@ -170,7 +184,10 @@ def test_a_control_directive_is_stored_on_its_styles_fifo_queue_then_deferred(
     assert received[0]["Attributes"]["MessageGroupId"] == "sim-polling:color-1"
     assert received[0]["Attributes"]["MessageDeduplicationId"] == directive["directive"]["header"]["messageId"]
     stored = json.loads(received[0]["Body"])
-    assert stored["directive"] == directive["directive"]
+    sent = copy.deepcopy(directive["directive"])
+    del sent["endpoint"]["scope"]["token"]  # the queue carries the user id, no credential
+    assert stored["directive"] == sent
+    assert stored["user_id"] == stack.demo_user_id
     assert stored["deadline"] - stored["received_at"] == pytest.approx(8)
 
 
@@ -208,9 +225,9 @@ def test_a_bad_directive_is_answered_at_once_and_never_queued(stack: LocalStack)
         queued = stack.messages_on("DIRECTIVES_QUEUE_SYNC_URL")
 
     assert answer["event"]["payload"]["type"] == "VALUE_OUT_OF_RANGE"
-    assert answer["event"]["payload"]["validRange"] == {
-        "minimumValue": 2700,
-        "maximumValue": 6500,
+    assert answer["event"]["payload"]["validRange"] == {  # Alexa's range (a bulb's is clamped to)
+        "minimumValue": 1000,
+        "maximumValue": 10000,
     }
     assert queued == {"visible": 0, "in_flight": 0, "delayed": 0}
 

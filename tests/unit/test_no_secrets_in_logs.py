@@ -7,9 +7,10 @@ adapter over HTTP and a signed webhook push through the notifications function, 
 outage), and the dispatcher (expired access token refreshed with LWA, a 401, a 400 that is
 dead-lettered). Everything logged is captured three ways -- pytest's ``caplog``, a handler of our
 own on every logger (formatted with tracebacks and the records' extra fields), and the
-Powertools logger's JSON on stdout (``capsys``) -- and searched for each secret: the vendor
-token, the grant code, the LWA access and refresh tokens (first and refreshed), the LWA client
-secret, the webhook signing secret.
+Powertools logger's JSON on stdout (``capsys``) -- and searched for each secret: the skill
+user's access token (what Alexa sends), a stranger's token, the user's vendor credentials (an
+OAuth token, and a key and secret sent to ``sim-async``), the grant code, the LWA access and
+refresh tokens (first and refreshed), the LWA client secret, the webhook signing secret.
 
 The webhook *path* secret is checked on its own: Powertools' HTTP resolver logs route arguments
 at DEBUG (fixed: the secret segment is no longer a route argument); kept as a regression test.
@@ -40,13 +41,29 @@ from skill.errors import EndpointUnreachable
 from skill.lwa import LwaClient
 from skill.observability import logger as powertools_logger
 from skill.pipeline import Pipeline, PipelineServices, PushHandler
-from skill.plugins import AdapterRegistry
+from skill.plugins import AdapterRegistry, KeyAndSecret, OAuthToken
 from skill.records import QueuedDirective, TokenRecord
 from skill.routing import EntrypointServices, build_router
 from skill.local.sim_adapters import create_async
-from tests.fakes import COLOR, FakeAdapter, MemoryOutbox, MemoryPendingStore, MemoryPollQueue, MemoryQueue, MemoryTokenStore
+from tests.fakes import (
+    COLOR,
+    FakeAdapter,
+    FakeIdentity,
+    MemoryOutbox,
+    MemoryPendingStore,
+    MemoryPollQueue,
+    MemoryQueue,
+    MemoryTokenStore,
+    credentials_of,
+    vault_with,
+)
 
-VENDOR_TOKEN = "vendor-tok-7f3a9cQ1"
+SKILL_TOKEN = "skill-access-tok-6e2b"  # what Alexa sends: identifies the skill user
+USER = "user-1"
+VENDOR_TOKEN = "vendor-tok-7f3a9cQ1"  # the user's credential at the fake vendor (in the vault)
+VENDOR_REFRESH = "vendor-refresh-5b5bQ9"
+SIM_KEY = "sim-key-0a1b2c"
+SIM_SECRET = "sim-secret-9z8y7x"
 STRANGER_TOKEN = "stranger-tok-0d0d0d"
 GRANT_CODE = "grant-code-51be0dZ2"
 BAD_GRANT_CODE = "grant-code-dead-8c8c"
@@ -58,7 +75,11 @@ SIGNING_SECRET = "webhook-signing-secret-ab12"
 PATH_SECRET = "webhook-path-secret-cd34"
 
 SECRETS = {
+    "skill access token": SKILL_TOKEN,
     "vendor token": VENDOR_TOKEN,
+    "vendor refresh token": VENDOR_REFRESH,
+    "sim-async key": SIM_KEY,
+    "sim-async secret": SIM_SECRET,
     "another vendor token": STRANGER_TOKEN,
     "grant code": GRANT_CODE,
     "rejected grant code": BAD_GRANT_CODE,
@@ -151,18 +172,18 @@ def header(namespace: str, name: str, correlation: bool = True) -> dict[str, Any
     return value
 
 
-def accept_grant(code: str, token: str = VENDOR_TOKEN) -> dict[str, Any]:
+def accept_grant(code: str, token: str = SKILL_TOKEN) -> dict[str, Any]:
     return {"directive": {"header": header("Alexa.Authorization", "AcceptGrant", False), "payload": {
         "grant": {"type": "OAuth2.AuthorizationCode", "code": code},
         "grantee": {"type": "BearerToken", "token": token}}}}
 
 
-def discover(token: str = VENDOR_TOKEN) -> dict[str, Any]:
+def discover(token: str = SKILL_TOKEN) -> dict[str, Any]:
     return {"directive": {"header": header("Alexa.Discovery", "Discover", False),
                           "payload": {"scope": {"type": "BearerToken", "token": token}}}}
 
 
-def to_endpoint(namespace: str, name: str, payload=None, endpoint_id="fake:color-1", token=VENDOR_TOKEN, **changes) -> dict[str, Any]:
+def to_endpoint(namespace: str, name: str, payload=None, endpoint_id="fake:color-1", token=SKILL_TOKEN, **changes) -> dict[str, Any]:
     directive = {"header": header(namespace, name), "payload": payload or {}, "endpoint": {
         "endpointId": endpoint_id, "scope": {"type": "BearerToken", "token": token},
         "cookie": features_to_cookie(COLOR)}}
@@ -182,14 +203,21 @@ def lwa_answers(calls: list[dict[str, str]]):
     return answer
 
 
+def vendor_adapter() -> FakeAdapter:
+    return FakeAdapter(credential=OAuthToken.bearer(VENDOR_TOKEN, refresh_token=VENDOR_REFRESH))
+
+
 def run_entrypoint(tokens: MemoryTokenStore, queue: MemoryQueue) -> list[dict[str, Any]]:
     lwa_calls: list[dict[str, str]] = []
-    adapter = FakeAdapter(token=VENDOR_TOKEN)
+    adapter = vendor_adapter()
     services = EntrypointServices(
         adapters=AdapterRegistry({"fake": lambda _ctx: adapter}, environ={}),
         tokens=tokens,
         lwa=LwaClient(LWA_URL, lambda: ("amzn1.application-oa2-client.test", CLIENT_SECRET)),
         queue=queue,
+        identity=FakeIdentity({SKILL_TOKEN: USER}),
+        credentials=credentials_of(vault_with(adapter)),
+        owners=MemoryPendingStore(),
     )
     router = build_router(services)
     answers = []
@@ -209,7 +237,8 @@ def run_entrypoint(tokens: MemoryTokenStore, queue: MemoryQueue) -> list[dict[st
             to_endpoint("Alexa.PowerController", "TurnOn", endpoint_id="nobody:1"),
             to_endpoint("Alexa.PowerController", "TurnOn", payloadVersion="2"),
             to_endpoint("Alexa.PowerController", "TurnOn", token=STRANGER_TOKEN, endpoint_id="bad id!"),
-            {"directive": {"endpoint": {"scope": {"token": VENDOR_TOKEN}}, "payload": {"grant": {"code": GRANT_CODE}}}},
+            {"directive": {"endpoint": {"scope": {"token": SKILL_TOKEN}}, "payload": {"grant": {"code": GRANT_CODE}}}},
+            to_endpoint("Alexa.PowerController", "TurnOn", token=VENDOR_TOKEN),  # a vendor's token as Alexa's
         ):
             answers.append(entrypoint.handler(event, None))
         tokens.failure = ConnectionError("dynamodb down")  # AcceptGrant's logger.exception path
@@ -222,14 +251,14 @@ def run_entrypoint(tokens: MemoryTokenStore, queue: MemoryQueue) -> list[dict[st
 
 def run_pipeline(queue: MemoryQueue) -> MemoryOutbox:
     outbox = MemoryOutbox()
-    adapter = FakeAdapter(token=VENDOR_TOKEN)
+    adapter = vendor_adapter()
     services = PipelineServices(adapters=AdapterRegistry({"fake": lambda _ctx: adapter}, environ={}),
+                                credentials=credentials_of(vault_with(adapter)),
                                 outbox=outbox, pending=MemoryPendingStore(), poll_queue=MemoryPollQueue(),
                                 sleep=lambda _s: None)
     for _style, queued in queue.messages:
         Pipeline(services).process(QueuedDirective.model_validate_json(queued.model_dump_json()))
     adapter.failure = EndpointUnreachable("vendor down")  # retries, then ENDPOINT_UNREACHABLE
-    services.identities.clear()
     for _style, queued in queue.messages:
         Pipeline(services).process(queued)
     return outbox
@@ -240,16 +269,17 @@ def run_async_with_a_push() -> MemoryOutbox:
     environ = {"SIM_WEBHOOK_SECRET": SIGNING_SECRET}
     registry = AdapterRegistry({"sim-async": create_async}, environ=environ)
     outbox = MemoryOutbox()
-    services = PipelineServices(adapters=registry, outbox=outbox, pending=MemoryPendingStore(),
-                                sleep=lambda _s: None)
+    vault = vault_with()
+    vault.connect(USER, "sim-async", KeyAndSecret.of(SIM_KEY, SIM_SECRET), account_id="user-1")
+    services = PipelineServices(adapters=registry, credentials=credentials_of(vault), outbox=outbox,
+                                pending=MemoryPendingStore(), sleep=lambda _s: None)
     state = {"on": False, "brightness": 50, "online": True}
     with responses.RequestsMock() as http:
-        http.get(f"{SIM}/me", json={"user_id": "user-1"})
         http.get(f"{SIM}/devices/bulb-1/state", json=state)
         http.post(f"{SIM}/devices/bulb-1/commands", json={"request_id": "req-77"}, status=202)
         event = to_endpoint("Alexa.PowerController", "TurnOn", endpoint_id="sim-async:bulb-1")
-        queued = QueuedDirective(directive=event["directive"], received_at=time.time(),
-                                 deadline=time.time() + 8, features=COLOR)
+        queued = QueuedDirective.without_token(event["directive"], user_id=USER, received_at=time.time(),
+                                               deadline=time.time() + 8, features=COLOR)
         assert Pipeline(services).process(queued) == "pending"
     body = json.dumps({"device_id": "bulb-1", "request_id": "req-77", "user_id": "user-1",
                        "state": {**state, "on": True}}).encode()
@@ -323,6 +353,7 @@ def test_no_token_or_secret_is_logged_through_a_whole_run(caplog, capsys):
         run_dispatcher(tokens, outbox)
     out = capsys.readouterr()
     assert [a["event"]["header"]["name"] for a in answers[:2]] == ["AcceptGrant.Response", "ErrorResponse"]
+    assert answers[4]["event"]["payload"]["type"] == "INVALID_AUTHORIZATION_CREDENTIAL"  # a stranger
     assert len(queue.messages) == 2 and outbox.messages  # the run did go through every step
     assert handler.lines and out.out, "nothing was captured: the capture itself is broken"
     found = {

@@ -183,6 +183,19 @@ class FakeAws:
         self.calls.append(("update_time_to_live", request))
         return {}
 
+    def create_key(self, **request: Any) -> dict[str, Any]:
+        self.calls.append(("create_key", request))
+        number = sum(1 for name, _ in self.calls if name == "create_key")
+        return {"KeyMetadata": {"KeyId": f"key-{number}", "Arn": f"arn:aws:kms:us-east-1:123456789012:key/key-{number}"}}
+
+    def create_user_pool(self, **request: Any) -> dict[str, Any]:
+        self.calls.append(("create_user_pool", request))
+        return {"UserPool": {"Id": "us-east-1_pool", "Arn": "arn:pool"}}
+
+    def create_user_pool_client(self, **request: Any) -> dict[str, Any]:
+        self.calls.append(("create_user_pool_client", request))
+        return {"UserPoolClient": {"ClientId": "client-1", "ClientSecret": "s3cret"}}
+
 
 # -- reading --------------------------------------------------------------------------------------
 
@@ -384,7 +397,9 @@ def test_the_repository_template_gives_every_style_its_queue_and_consumer() -> N
     if not path.is_file():
         pytest.skip("template.yaml is not written yet")
     model = read_template(path, TEMPLATE_PARAMETERS)
-    made = create_resources(model, FakeAws(), FakeAws())
+    cognito = FakeAws()
+    made = create_resources(model, FakeAws(), FakeAws(), kms=FakeAws(), cognito=cognito,
+                            client_auth_flows=("ALLOW_ADMIN_USER_PASSWORD_AUTH",))
 
     wiring = environment(model, made)
     found, _ = consumers(model)
@@ -392,8 +407,19 @@ def test_the_repository_template_gives_every_style_its_queue_and_consumer() -> N
     for style in ("SYNC", "ASYNC", "OPTIMISTIC", "POLLING"):
         assert f"DIRECTIVES_QUEUE_{style}_URL" in wiring.environment
     for variable in ("OUTBOX_QUEUE_URL", "OUTBOX_DLQ_URL", "POLL_QUEUE_URL", "TOKENS_TABLE",
-                     "PENDING_TABLE", "IDEMPOTENCY_TABLE"):
+                     "PENDING_TABLE", "IDEMPOTENCY_TABLE", "CREDENTIALS_TABLE", "CREDENTIALS_KEY_ID"):
         assert variable in wiring.environment
+    assert wiring.environment["CREDENTIALS_KEY_ID"] == made.keys["CredentialsKey"].arn
+    # cognito linking (the default): the pool and Alexa's client, which the entrypoint is given
+    assert list(made.user_pools) == ["UserPool"] and "AlexaClient" in made.user_pool_clients
+    assert wiring.environment["COGNITO_CLIENT_ID"] == "client-1"
+    alexa = model.user_pool_clients["AlexaClient"].properties["ClientName"]
+    [(_, client)] = [c for c in cognito.calls
+                     if c[0] == "create_user_pool_client" and c[1]["ClientName"] == alexa]
+    assert client["GenerateSecret"] is True
+    assert "ALLOW_ADMIN_USER_PASSWORD_AUTH" in client["ExplicitAuthFlows"]
+    vendor_mode = read_template(path, {**TEMPLATE_PARAMETERS, "AccountLinking": "vendor"})
+    assert not vendor_mode.user_pools and not vendor_mode.user_pool_clients
     assert not [w for w in wiring.warnings if "maps" in w or "already" in w]
     handlers = {c.handler for c in found}
     assert {"skill.dispatcher.handler", "skill.poller.handler"} <= handlers
@@ -488,3 +514,84 @@ def test_lambda_proxy_answers_become_http_answers() -> None:
 def test_markers_name_what_they_point_at() -> None:
     assert ResourceAtt("A/B", "Arn") != ResourceAtt("A/B", "QueueName")
     assert ResourceRef("A/B") == ResourceRef("A/B")
+
+
+ACCOUNTS = textwrap.dedent(
+    """\
+    Parameters:
+      AccountLinking: {Type: String, Default: cognito}
+    Conditions:
+      CognitoLinking: !Equals [!Ref AccountLinking, cognito]
+    Resources:
+      CredentialsKey:
+        Type: AWS::KMS::Key
+        Properties: {Description: the vault's key}
+      CredentialsTable:
+        Type: AWS::DynamoDB::Table
+        Properties:
+          AttributeDefinitions: [{AttributeName: user_id, AttributeType: S}]
+          KeySchema: [{AttributeName: user_id, KeyType: HASH}]
+      UserPool:
+        Type: AWS::Cognito::UserPool
+        Condition: CognitoLinking
+        Properties:
+          UserPoolTier: ESSENTIALS
+          Policies: {PasswordPolicy: {MinimumLength: 12}}
+      AlexaClient:
+        Type: AWS::Cognito::UserPoolClient
+        Condition: CognitoLinking
+        Properties:
+          UserPoolId: !Ref UserPool
+          GenerateSecret: true
+          ExplicitAuthFlows: [ALLOW_REFRESH_TOKEN_AUTH]
+          CallbackURLs: [https://example.com]
+      Entrypoint:
+        Type: AWS::Serverless::Function
+        Properties:
+          Handler: skill.entrypoint.handler
+          Environment:
+            Variables:
+              CREDENTIALS_KEY_ID: !GetAtt CredentialsKey.Arn
+              COGNITO_CLIENT_ID: !If [CognitoLinking, !Ref AlexaClient, !Ref AWS::NoValue]
+    """
+)
+
+
+def test_keys_user_pools_and_clients_are_made_and_wired(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text(ACCOUNTS)
+    model = read_template(path)
+    kms, cognito = FakeAws(), FakeAws()
+
+    made = create_resources(model, FakeAws(), FakeAws(), kms=kms, cognito=cognito,
+                            client_auth_flows=("ALLOW_ADMIN_USER_PASSWORD_AUTH",))
+    wiring = environment(model, made)
+
+    assert kms.calls == [("create_key", {"Description": "the vault's key", "KeyUsage": "ENCRYPT_DECRYPT",
+                                         "KeySpec": "SYMMETRIC_DEFAULT"})]
+    [(_, pool)] = [c for c in cognito.calls if c[0] == "create_user_pool"]
+    assert pool["Policies"] == {"PasswordPolicy": {"MinimumLength": 12}}
+    assert "UserPoolTier" not in pool  # only what moto can act on
+    [(_, client)] = [c for c in cognito.calls if c[0] == "create_user_pool_client"]
+    assert client["UserPoolId"] == "us-east-1_pool" and "CallbackURLs" not in client
+    assert client["ExplicitAuthFlows"] == ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH"]
+    assert made.user_pools["UserPool"].issuer == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_pool"
+    assert made.user_pools["UserPool"].jwks_url("http://127.0.0.1:5000/") == (
+        "http://127.0.0.1:5000/us-east-1_pool/.well-known/jwks.json")
+    assert wiring.environment["CREDENTIALS_KEY_ID"] == made.keys["CredentialsKey"].arn
+    assert wiring.environment["CREDENTIALS_TABLE"] == made.tables["CredentialsTable"].name
+    assert wiring.environment["COGNITO_CLIENT_ID"] == "client-1"
+    assert made.value_of(ResourceRef("CredentialsKey")) == "key-1"
+    assert made.value_of(ResourceAtt("UserPool", "ProviderURL")) == made.user_pools["UserPool"].issuer
+
+
+def test_vendor_linking_makes_no_user_pool_and_a_key_needs_a_kms_client(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text(ACCOUNTS)
+
+    vendor = read_template(path, {"AccountLinking": "vendor"})
+
+    assert not vendor.user_pools and not vendor.user_pool_clients
+    assert "COGNITO_CLIENT_ID" not in vendor.functions["Entrypoint"].environment
+    with pytest.raises(TemplateError, match="kms"):
+        create_resources(vendor, FakeAws(), FakeAws())

@@ -25,6 +25,9 @@ def load(name):
 def test_processor_batches_hold_stored_directives_grouped_by_endpoint(style):
     [record] = load(f"processor-{style}.sqs.json")["Records"]
     queued = QueuedDirective.model_validate_json(record["body"])
+    assert "token" not in queued.directive["endpoint"]["scope"]  # queues carry no credential
+    assert queued.user_id == "demo-user"
+    assert hashlib.md5(record["body"].encode()).hexdigest() == record["md5OfBody"]
     directive = parse_envelope({"directive": queued.directive}).directive
     spec_for(directive).command(directive)
     assert record["attributes"]["MessageGroupId"] == queued.endpoint_id

@@ -1,4 +1,5 @@
-"""moto's server (SQS, DynamoDB, Secrets Manager over real HTTP) on loopback, once per process.
+"""moto's server (SQS, DynamoDB, Secrets Manager, KMS, Cognito over real HTTP) on loopback, once
+per process.
 
 One server serves every ``LocalStack`` of a process, reset to empty when a stack starts: Lambda
 handler modules and Powertools utilities create their boto3 clients once (at first use, or at
@@ -29,7 +30,7 @@ class _Moto:
         self.url = f"http://{host}:{port}"
 
     def reset(self) -> None:
-        """Forget every queue, table and secret (moto's reset API)."""
+        """Forget every queue, table, secret, key and user pool (moto's reset API)."""
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         request = urllib.request.Request(f"{self.url}/moto-api/reset", data=b"", method="POST")
         with opener.open(request, timeout=10) as response:
@@ -74,6 +75,8 @@ _JSON_SERVICES = {
     "sqs": ("AmazonSQS", "1.0"),
     "dynamodb": ("DynamoDB_20120810", "1.0"),
     "secretsmanager": ("secretsmanager", "1.1"),
+    "kms": ("TrentService", "1.1"),
+    "cognito-idp": ("AWSCognitoIdentityProviderService", "1.1"),
 }
 
 

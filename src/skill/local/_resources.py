@@ -8,12 +8,17 @@ nested stacks included. It collects:
 
 - every ``AWS::SQS::Queue`` (FIFO, visibility timeout, delay, retention, redrive -> DLQ),
 - every ``AWS::DynamoDB::Table`` (key schema, attribute definitions, indexes, TTL),
+- every ``AWS::KMS::Key`` (the credentials vault's key, the tokens table's key),
+- every ``AWS::Cognito::UserPool`` and ``AWS::Cognito::UserPoolClient`` (account linking; only
+  when the template's conditions create them, i.e. ``AccountLinking=cognito``),
 - every ``AWS::Serverless::Function`` with its handler, timeout, environment and the events
   that invoke it (SQS with batch size and ``ReportBatchItemFailures``, schedules, HTTP routes).
 
-``create_resources`` makes the queues (DLQs first) and tables in moto, and ``environment``
-maps them to the variables of ``skill.config`` through one explicit table (``QUEUE_ENV``,
-``TABLE_ENV``), cross-checked with what the template's own functions are given.
+``create_resources`` makes the queues (DLQs first), tables, keys, user pools and their clients
+in moto, and ``environment`` maps them to the variables of ``skill.config`` through explicit
+tables (``QUEUE_ENV``, ``TABLE_ENV``, ``KEY_ENV``), cross-checked with what the template's own
+functions are given. ``COGNITO_ISSUER``/``COGNITO_CLIENT_ID``/``COGNITO_JWKS_URL`` are the
+local stack's (``skill.local.stack``): moto's issuer and JWKS live on its own URL.
 """
 
 from __future__ import annotations
@@ -46,7 +51,23 @@ TABLE_ENV: dict[str, str] = {
     "TokensTable": "TOKENS_TABLE",
     "PendingTable": "PENDING_TABLE",
     "IdempotencyTable": "IDEMPOTENCY_TABLE",
+    "CredentialsTable": "CREDENTIALS_TABLE",
 }
+#: KMS key logical id -> the ``skill.config`` variable holding its ARN.
+KEY_ENV: dict[str, str] = {
+    "CredentialsKey": "CREDENTIALS_KEY_ID",
+}
+#: Properties of a template's user pool and app client that moto is given (the rest, managed
+#: login, deletion protection, tiers, OAuth callbacks, mean nothing on loopback).
+_POOL_PROPERTIES = (
+    "Policies", "UsernameAttributes", "UsernameConfiguration", "AutoVerifiedAttributes",
+    "AdminCreateUserConfig", "AccountRecoverySetting", "MfaConfiguration",
+)
+_CLIENT_PROPERTIES = (
+    "ClientName", "GenerateSecret", "ExplicitAuthFlows", "AccessTokenValidity", "IdTokenValidity",
+    "RefreshTokenValidity", "TokenValidityUnits", "PreventUserExistenceErrors",
+    "EnableTokenRevocation", "AuthSessionValidity",
+)
 #: Who consumes a queue when the template does not say (an SQS event on a function) yet.
 DEFAULT_CONSUMERS: dict[str, str] = {
     "DirectivesQueue": "skill.processors.{module}.handler",
@@ -122,6 +143,31 @@ class TableSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class KeySpec:
+    key: str
+    logical_id: str
+    stack: str
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UserPoolSpec:
+    key: str
+    logical_id: str
+    stack: str
+    properties: dict[str, Any] = field(default_factory=dict)  # resolved, the moto-relevant ones
+
+
+@dataclass(frozen=True, slots=True)
+class UserPoolClientSpec:
+    key: str
+    logical_id: str
+    stack: str
+    pool_key: str
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class SqsSource:
     queue_key: str
     batch_size: int = 10
@@ -160,6 +206,9 @@ class StackModel:
     template: Path
     queues: dict[str, QueueSpec] = field(default_factory=dict)
     tables: dict[str, TableSpec] = field(default_factory=dict)
+    keys: dict[str, KeySpec] = field(default_factory=dict)
+    user_pools: dict[str, UserPoolSpec] = field(default_factory=dict)
+    user_pool_clients: dict[str, UserPoolClientSpec] = field(default_factory=dict)
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     stacks: dict[str, NestedStack] = field(default_factory=dict)
 
@@ -233,6 +282,22 @@ def _walk(scope: _Scope, model: StackModel) -> None:
             model.queues[key] = _queue(scope, logical_id, scope.resolve(resource.get("Properties") or {}))
         elif kind == "AWS::DynamoDB::Table":
             model.tables[key] = _table(scope, logical_id, scope.resolve(resource.get("Properties") or {}))
+        elif kind == "AWS::KMS::Key":
+            props = scope.resolve(resource.get("Properties") or {})
+            description = props.get("Description")
+            model.keys[key] = KeySpec(key, logical_id, scope.path_key,
+                                      description if isinstance(description, str) else "")
+        elif kind == "AWS::Cognito::UserPool":
+            props = scope.resolve(resource.get("Properties") or {})
+            model.user_pools[key] = UserPoolSpec(key, logical_id, scope.path_key, _known(props, _POOL_PROPERTIES))
+        elif kind == "AWS::Cognito::UserPoolClient":
+            props = scope.resolve(resource.get("Properties") or {})
+            pool = props.get("UserPoolId")
+            if not isinstance(pool, ResourceRef):
+                raise TemplateError(f"{key}: UserPoolId must be !Ref of a user pool in the same template")
+            model.user_pool_clients[key] = UserPoolClientSpec(
+                key, logical_id, scope.path_key, pool.key, _known(props, _CLIENT_PROPERTIES)
+            )
         elif kind == "AWS::Serverless::Function":
             model.functions[key] = _function(scope, logical_id, resource)
         elif kind in _NESTED_TYPES:
@@ -343,6 +408,21 @@ def _function(scope: _Scope, logical_id: str, resource: dict[str, Any]) -> Funct
         schedules=schedules,
         http_routes=routes,
     )
+
+
+def _known(props: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The listed properties that resolved to plain values (a condition left open drops one)."""
+    return {n: props[n] for n in names if n in props and _plain(props[n])}
+
+
+def _plain(value: Any) -> bool:
+    if value is UNRESOLVED or isinstance(value, ResourceRef | ResourceAtt):
+        return False
+    if isinstance(value, dict):
+        return all(_plain(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return True
 
 
 def _attach_mapping(scope: _Scope, model: StackModel, resource: dict[str, Any]) -> None:
@@ -624,26 +704,72 @@ class CreatedTable:
     arn: str
 
 
+@dataclass(frozen=True, slots=True)
+class CreatedKey:
+    spec: KeySpec
+    key_id: str
+    arn: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedUserPool:
+    spec: UserPoolSpec
+    pool_id: str
+    arn: str
+
+    @property
+    def issuer(self) -> str:
+        """The ``iss`` of the pool's tokens (moto writes the AWS one, whatever its own URL)."""
+        return f"https://cognito-idp.{REGION}.amazonaws.com/{self.pool_id}"
+
+    def jwks_url(self, endpoint: str) -> str:
+        """Where moto's server serves the pool's signing keys."""
+        return f"{endpoint.rstrip('/')}/{self.pool_id}/.well-known/jwks.json"
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedUserPoolClient:
+    spec: UserPoolClientSpec
+    pool_id: str
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
+
+
 @dataclass
 class Resources:
     """What ``create_resources`` made, by template key."""
 
     queues: dict[str, CreatedQueue] = field(default_factory=dict)
     tables: dict[str, CreatedTable] = field(default_factory=dict)
+    keys: dict[str, CreatedKey] = field(default_factory=dict)
+    user_pools: dict[str, CreatedUserPool] = field(default_factory=dict)
+    user_pool_clients: dict[str, CreatedUserPoolClient] = field(default_factory=dict)
 
     def value_of(self, marker: Any) -> str | None:
-        """The local value of ``!Ref``/``!GetAtt`` of a queue or table, else None."""
+        """The local value of ``!Ref``/``!GetAtt`` of a queue, table, key, user pool or app
+        client, else None."""
         if isinstance(marker, ResourceRef):
             if marker.key in self.queues:
                 return self.queues[marker.key].url
             if marker.key in self.tables:
                 return self.tables[marker.key].name
+            if marker.key in self.keys:
+                return self.keys[marker.key].key_id
+            if marker.key in self.user_pools:
+                return self.user_pools[marker.key].pool_id
+            if marker.key in self.user_pool_clients:
+                return self.user_pool_clients[marker.key].client_id
         if isinstance(marker, ResourceAtt):
             queue, table = self.queues.get(marker.key), self.tables.get(marker.key)
             if queue is not None:
                 return {"Arn": queue.arn, "QueueName": queue.name, "QueueUrl": queue.url}.get(marker.attr)
             if table is not None:
                 return {"Arn": table.arn}.get(marker.attr)
+            key, pool = self.keys.get(marker.key), self.user_pools.get(marker.key)
+            if key is not None:
+                return {"Arn": key.arn, "KeyId": key.key_id}.get(marker.attr)
+            if pool is not None:
+                return {"Arn": pool.arn, "ProviderURL": pool.issuer}.get(marker.attr)
         return None
 
 
@@ -653,11 +779,27 @@ def local_name(key: str, *, fifo: bool = False, prefix: str = "") -> str:
     return base + ".fifo" if fifo else base
 
 
-def create_resources(model: StackModel, sqs: Any, dynamodb: Any, *, prefix: str = "") -> Resources:
-    """Create every queue (dead-letter targets first) and table of ``model``, a few at a time."""
+def create_resources(
+    model: StackModel,
+    sqs: Any,
+    dynamodb: Any,
+    *,
+    kms: Any = None,
+    cognito: Any = None,
+    client_auth_flows: tuple[str, ...] = (),
+    prefix: str = "",
+) -> Resources:
+    """Create every queue (dead-letter targets first) and table of ``model``, a few at a time;
+    with ``kms`` its keys, with ``cognito`` its user pools and app clients (each client also
+    allowing ``client_auth_flows``, e.g. ``ALLOW_ADMIN_USER_PASSWORD_AUTH`` for the local demo
+    user's sign-in)."""
     from concurrent.futures import ThreadPoolExecutor
 
     made = Resources()
+    if model.keys and kms is None:
+        raise TemplateError("the template has KMS keys: create_resources needs a kms client")
+    if model.user_pools and cognito is None:
+        raise TemplateError("the template has Cognito user pools: create_resources needs a cognito client")
     dlq_keys = {q.redrive.dlq_key for q in model.queues.values() if q.redrive is not None}
     dlqs = [q for q in model.queues.values() if q.key in dlq_keys]
     others = [q for q in model.queues.values() if q.key not in dlq_keys]
@@ -667,12 +809,26 @@ def create_resources(model: StackModel, sqs: Any, dynamodb: Any, *, prefix: str 
             made.queues[queue.spec.key] = queue
         for queue in pool.map(lambda spec: _create_queue(spec, sqs, prefix, made), others):
             made.queues[queue.spec.key] = queue
+        keys = [pool.submit(_create_key, spec, kms) for spec in model.keys.values()]
+        pools = [pool.submit(_create_user_pool, spec, cognito, prefix) for spec in model.user_pools.values()]
         for future in tables:
             table = future.result()
             made.tables[table.spec.key] = table
+        for future in keys:
+            key = future.result()
+            made.keys[key.spec.key] = key
+        for future in pools:
+            user_pool = future.result()
+            made.user_pools[user_pool.spec.key] = user_pool
+    for spec in model.user_pool_clients.values():
+        owner = made.user_pools.get(spec.pool_key)
+        if owner is None:
+            raise TemplateError(f"{spec.key}: its user pool {spec.pool_key} is not created")
+        made.user_pool_clients[spec.key] = _create_user_pool_client(spec, owner, cognito, client_auth_flows)
     # template order, whatever order the threads finished in
     made.queues = {key: made.queues[key] for key in model.queues}
     made.tables = {key: made.tables[key] for key in model.tables}
+    made.keys = {key: made.keys[key] for key in model.keys}
     return made
 
 
@@ -724,6 +880,33 @@ def _create_table(spec: TableSpec, dynamodb: Any, prefix: str) -> CreatedTable:
     return CreatedTable(spec, name, arn)
 
 
+def _create_key(spec: KeySpec, kms: Any) -> CreatedKey:
+    # The key policy names roles that do not exist locally; moto does not enforce policies, so
+    # the key is made without one (what it protects is the encryption context, which moto checks).
+    meta = kms.create_key(
+        Description=spec.description or spec.key, KeyUsage="ENCRYPT_DECRYPT", KeySpec="SYMMETRIC_DEFAULT"
+    )["KeyMetadata"]
+    return CreatedKey(spec, meta["KeyId"], meta["Arn"])
+
+
+def _create_user_pool(spec: UserPoolSpec, cognito: Any, prefix: str) -> CreatedUserPool:
+    pool = cognito.create_user_pool(PoolName=local_name(spec.key, prefix=prefix), **spec.properties)["UserPool"]
+    return CreatedUserPool(
+        spec, pool["Id"], pool.get("Arn", f"arn:aws:cognito-idp:{REGION}:{ACCOUNT_ID}:userpool/{pool['Id']}")
+    )
+
+
+def _create_user_pool_client(
+    spec: UserPoolClientSpec, pool: CreatedUserPool, cognito: Any, extra_flows: tuple[str, ...]
+) -> CreatedUserPoolClient:
+    properties = dict(spec.properties)
+    flows = list(properties.get("ExplicitAuthFlows") or [])
+    properties["ExplicitAuthFlows"] = flows + [f for f in extra_flows if f not in flows]
+    properties.setdefault("ClientName", spec.logical_id)
+    client = cognito.create_user_pool_client(UserPoolId=pool.pool_id, **properties)["UserPoolClient"]
+    return CreatedUserPoolClient(spec, pool.pool_id, client["ClientId"], client.get("ClientSecret"))
+
+
 # -- the environment ---------------------------------------------------------------------------------
 
 
@@ -755,6 +938,10 @@ def environment(model: StackModel, made: Resources) -> Wiring:
         variable = TABLE_ENV.get(table.spec.logical_id)
         if variable is not None:
             _assign(wiring, variable, table.name, key)
+    for key, kms_key in made.keys.items():
+        variable = KEY_ENV.get(kms_key.spec.logical_id)
+        if variable is not None:
+            _assign(wiring, variable, kms_key.arn, key)
     mapped = dict(env)
     for function in model.functions.values():
         for variable, marker in function.environment.items():
@@ -769,6 +956,7 @@ def environment(model: StackModel, made: Resources) -> Wiring:
             elif variable not in env:
                 env[variable] = value
     expected = {v for v in QUEUE_ENV.values() if "{STYLE}" not in v} | set(TABLE_ENV.values())
+    expected |= set(KEY_ENV.values())
     for variable in sorted(expected - set(env)):
         wiring.warnings.append(f"the template has no resource for {variable}")
     return wiring

@@ -2,9 +2,14 @@
 
 Method, per fault profile, on a fresh ``LocalStack``:
 
-1. **Users.** ``users`` simulated accounts are added to the vendor simulator (bearer token ->
-   user id), each with the three catalogue bulbs at every simulated vendor, under device ids of
-   their own (``color-1-u007``): endpoint ids are unique across users, as real vendors' are.
+1. **Users.** ``users`` skill users, each as a real user goes: an account at every simulated
+   vendor (a credential of its own there, ``load-u007-<vendor>-credential`` of the vendor's
+   kind, and the three catalogue bulbs under device ids of their own, ``color-1-u007``, so
+   endpoint ids are unique across users, as real vendors' are); a user in the local Cognito user
+   pool (``load-007``, created with a password and signed in: its access token is what Alexa
+   sends with each of its directives); and each vendor account connected to the skill user
+   through ``skill.accounts.Accounts.connect`` (one real call to the vendor, then the vault).
+   Creating 50 users in moto's Cognito takes well under a second, so nothing is minted.
 2. **Setup, without faults.** Every user links the skill (``AcceptGrant`` through the entrypoint:
    the grant code is exchanged with the fake LWA and the tokens stored) and discovers its bulbs
    (``Discover``: the endpoints and the cookies Alexa would send back).
@@ -34,7 +39,9 @@ What is counted, per directive (by correlationToken, at the fake gateway):
 - *latency*: from the moment the driver sent the directive to the gateway's receipt of the final
   event (the 202 follows at once), p50 / p99 / max over the answered ones;
 - *schema*: every event the gateway accepted is validated again; the gateway answers 400 to any
-  that is not valid, so ``gateway 400`` must be 0.
+  that is not valid, so ``gateway 400`` must be 0;
+- *foreign credentials*: what the simulated vendors were shown that was not theirs (another
+  vendor's credential, or a skill access token); must be 0.
 
 Example::
 
@@ -164,6 +171,7 @@ class LoadResult:
     dispatcher_outcomes: dict[str, int] = field(default_factory=dict)
     pipeline_counts: dict[str, float] = field(default_factory=dict)
     faults_injected: dict[str, dict[str, int]] = field(default_factory=dict)
+    foreign_credentials: dict[str, int] = field(default_factory=dict)
     fault_calls: dict[str, int] = field(default_factory=dict)
     lwa_calls: int = 0
     token_expiries: int = 0
@@ -175,12 +183,14 @@ class LoadResult:
 
     @property
     def ok(self) -> bool:
-        """The promise: nothing lost, nothing twice, nothing late at the gateway, all valid."""
+        """The promise: nothing lost, nothing twice, nothing late at the gateway, all valid,
+        and no vendor shown another's credential."""
         return (
             self.lost == 0
             and self.duplicates == 0
             and self.after_deadline == 0
             and self.schema_invalid == 0
+            and not any(self.foreign_credentials.values())
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -213,7 +223,7 @@ def run_load(
     with stack:
         say(f"[{config.label}] stack up in {stack.startup_seconds or 0:.1f} s")
         with _suspended(stack):
-            users = _add_users(stack, config.users)
+            users = _add_users(stack, config.users, config.threads)
             endpoints = _link_and_discover(stack, users, config.threads)
         say(f"[{config.label}] {config.users} users linked, {sum(map(len, endpoints))} endpoints")
         plan = _plan(config, users, endpoints)
@@ -250,21 +260,33 @@ def _suspended(stack: Any) -> Iterator[None]:
         yield
 
 
-def _add_users(stack: Any, count: int) -> list[str]:
-    """Accounts at the simulator: token ``load-u007`` is user ``load-user-007``, with the
-    catalogue's bulbs at every vendor under ids of their own. Returns the tokens."""
-    from skill.local._sim_model import VENDORS, default_catalogue
+#: The load users' password in the local user pool (the template's password policy applies).
+USER_PASSWORD = "Load-password-1"
 
-    tokens = []
-    for number in range(count):
-        token, user = f"load-u{number:03d}", f"load-user-{number:03d}"
-        stack.simulator.accounts[token] = user
-        for vendor in VENDORS:
-            for device in default_catalogue(vendor):
-                own = device.model_copy(update={"id": f"{device.id}-u{number:03d}"}, deep=True)
-                stack.simulator.add_device(vendor, own, user=user)
-        tokens.append(token)
-    return tokens
+
+def _add_users(stack: Any, count: int, threads: int = 4) -> list[str]:
+    """Skill users with an account at every enabled simulated vendor, connected through
+    ``Accounts.connect``; returns each user's access token (what Alexa sends for it)."""
+    from skill.local._sim_model import default_catalogue
+
+    vendors = list(stack.accounts.adapters.names)
+
+    def one(number: int) -> str:
+        tag = f"u{number:03d}"
+        sim_user = f"load-user-{number:03d}"
+        username = f"load-{number:03d}"
+        user_id = stack.add_user(username, USER_PASSWORD)
+        for vendor in vendors:
+            devices = [d.model_copy(update={"id": f"{d.id}-{tag}"}, deep=True)
+                       for d in default_catalogue(vendor)]
+            credential = stack.add_vendor_account(
+                vendor, sim_user, f"load-{tag}-{vendor}-credential", devices=devices
+            )
+            stack.accounts.connect(user_id, vendor, credential)
+        return str(stack.access_token(username, USER_PASSWORD))
+
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        return list(pool.map(one, range(count)))
 
 
 def _link_and_discover(stack: Any, tokens: list[str], threads: int) -> list[list[dict[str, Any]]]:
@@ -295,7 +317,7 @@ def _plan(
             bad = rng.random() < config.bad_share and "t" in flags
             if bad:
                 namespace, name = "Alexa.ColorTemperatureController", "SetColorTemperature"
-                payload: dict[str, Any] = {"colorTemperatureInKelvin": 1000}
+                payload: dict[str, Any] = {"colorTemperatureInKelvin": 12000}  # past Alexa's
             else:
                 kinds = [(ns, n, w) for ns, n, need, w in _KINDS if need in flags]
                 namespace, name = rng.choices(
@@ -554,6 +576,7 @@ def _count(stack: Any, config: LoadConfig, plan: list[_Sent], tally: Outcomes) -
         }
         result.fault_calls = stack.faults.calls()
     result.lwa_calls = stack.lwa.calls
+    result.foreign_credentials = dict(stack.simulator.foreign_credentials())
     return result
 
 
@@ -648,6 +671,8 @@ def format_table(results: Sequence[LoadResult]) -> str:
                 )
             )
         out.append(f"  LWA calls: {r.lwa_calls}; token expiries: {r.token_expiries}")
+        foreign = {k: v for k, v in r.foreign_credentials.items() if v}
+        out.append(f"  foreign credentials seen by the simulated vendors: {_pairs(foreign)}")
     return "\n".join(out)
 
 

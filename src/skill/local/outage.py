@@ -3,10 +3,11 @@
 ``skill load --outage`` (and ``run_outage``): one user sends SetBrightness directives to one
 bulb of one vendor, one after the other, through the whole stack:
 
-0. **Linked.** The user links the skill and discovers the bulbs (Discover records who owns
-   each), and has never used the bulb: the first command comes during the outage, in new
-   containers, so the pipeline cannot ask the vendor whose token it is and falls back to that
-   record.
+0. **Linked.** The user (the local stack's demo user: a user of the local Cognito pool who
+   connected every simulated vendor; Alexa's token is its access token) links the skill and
+   discovers the bulbs (Discover records who owns each), and has never used the bulb: its
+   first command comes during the outage. Every directive carries the user id the entrypoint
+   stored with it, so whose it is never depends on the vendor.
 1. **Down.** The vendor simulator fails every API call of that vendor (HTTP 5xx or a reset
    connection, no waiting timeouts). Each directive is retried by the pipeline until the
    breaker opens; from then on it is answered at once, without a vendor call.
@@ -18,7 +19,8 @@ Reported: the vendor calls and the answer latency per directive in each phase, a
 directives the breaker opened, how many vendor calls it spared while open (against the
 calls per directive before it opened), and the time from the vendor's recovery to the first
 ``Response``. Every directive must end in exactly one final answer (``lost`` and
-``duplicates`` are counted as in the load run).
+``duplicates`` are counted as in the load run), and no vendor may be shown another vendor's
+credential (``foreign``, from the simulator's counters).
 """
 
 from __future__ import annotations
@@ -59,12 +61,14 @@ class OutageResult:
     recovered_after_s: float | None  # vendor back -> first Response at the gateway
     lost: int
     duplicates: int
+    foreign: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        """Nothing lost or answered twice, the breaker opened, and the bulb answered again."""
+        """Nothing lost or answered twice, the breaker opened, the bulb answered again, and no
+        vendor was shown a credential not its own."""
         return (self.lost == 0 and self.duplicates == 0 and self.opened_after is not None
-                and self.recovered_after_s is not None)
+                and self.recovered_after_s is not None and not any(self.foreign.values()))
 
     @property
     def opened_after(self) -> int | None:
@@ -96,7 +100,8 @@ class OutageResult:
             f"  first Response {self.recovered_after_s:.1f} s after the vendor recovered "
             f"(breaker cool-down {self.cooldown_s:g} s)" if self.recovered_after_s is not None
             else "  no Response after the vendor recovered",
-            f"lost {self.lost}, duplicates {self.duplicates}",
+            f"lost {self.lost}, duplicates {self.duplicates}; foreign credentials seen: "
+            + (", ".join(f"{k} {v}" for k, v in self.foreign.items() if v) or "none"),
         ]
 
 
@@ -113,24 +118,25 @@ def run_outage(
 
     profile = FaultProfile(kinds=DOWN_KINDS)
     with LocalStack(latency=latency, transition=0.0, faults=profile) as stack:
-        stack.link_demo_user()
+        token = stack.demo_token()
+        stack.link_demo_user(token)
         assert stack.faults is not None
         injector = stack.faults.injectors["vendor"]
         breaker = _breaker(vendor)
         finals: Counter[str] = Counter()
 
         def send(phase: Phase, brightness: int) -> str:
-            event, token = set_brightness(f"{vendor}:color-1", brightness)
+            event, correlation = set_brightness(f"{vendor}:color-1", brightness, token)
             calls_before, started = injector.calls, time.perf_counter()
             stack.invoke(event)
-            final = [m for m in stack.wait_for_answer(token) if _final(m)]
+            final = [m for m in stack.wait_for_answer(correlation) if _final(m)]
             latency_ms = (time.perf_counter() - started) * 1000
-            finals[token] = len(final)
+            finals[correlation] = len(final)
             answer = _describe(final[0]) if final else "(none)"
             phase.record(answer, injector.calls - calls_before, latency_ms, breaker.state().value)
             return answer
 
-        found = stack.invoke(discover("demo-token"))
+        found = stack.invoke(discover(token))
         assert found["event"]["header"]["name"] == "Discover.Response", found
         down = Phase()
         injector.rate = 1.0
@@ -154,6 +160,7 @@ def run_outage(
             recovered_after_s=recovered_after,
             lost=sum(1 for n in finals.values() if n == 0),
             duplicates=sum(1 for n in finals.values() if n > 1),
+            foreign=dict(stack.simulator.foreign_credentials()),
         )
 
 

@@ -2,8 +2,16 @@
 
 ``LocalStack`` starts
 
-- moto's server (SQS, DynamoDB, Secrets Manager over HTTP) with the queues and tables that
-  template.yaml and its nested templates declare (so they cannot drift),
+- moto's server (SQS, DynamoDB, Secrets Manager, KMS, Cognito over HTTP) with the queues,
+  tables, KMS keys, user pool and app client that template.yaml and its nested templates
+  declare (so they cannot drift),
+- the skill's users: in ``cognito`` linking mode (the default) a demo user in the local user
+  pool (``demo``, signing in as ``demo@example.com`` when the pool takes e-mail addresses as
+  usernames; password ``Demo-password-1``; Alexa's token is an access token the pool issues
+  to that user, verified against the JWKS moto serves), who has connected every enabled
+  simulator vendor with that vendor's own credential (``demo-<vendor>-credential``, kept
+  encrypted in the credentials vault through ``skill.accounts.Accounts.connect``); in ``vendor``
+  mode (one adapter) the token Alexa sends is that vendor's credential itself,
 - the vendor simulator (``skill.local.simulator``) pushing webhooks to a local HTTP API that
   calls the notifications function,
 - a fake Login with Amazon token endpoint and a fake Alexa event gateway that validates every
@@ -21,7 +29,7 @@ Example (a pytest fixture; one stack per module, starting one takes about a seco
             yield running
 
     def test_turn_on(stack):
-        directive = json.loads(Path("events/TurnOn.sync.json").read_text())
+        directive = stack.with_demo_token(json.loads(Path("events/TurnOn.sync.json").read_text()))
         answer = stack.invoke(directive)   # what Alexa gets at once: DeferredResponse
         token = directive["directive"]["header"]["correlationToken"]
         events = stack.wait_for_answer(token)  # what the event gateway accepted later
@@ -33,11 +41,15 @@ shared by the stacks of a process (emptied when a stack starts).
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import logging
 import os
 import secrets
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -54,6 +66,8 @@ from skill.local._resources import (
     ACCOUNT_ID,
     REGION,
     Consumer,
+    CreatedUserPool,
+    CreatedUserPoolClient,
     Resources,
     StackModel,
     TemplateError,
@@ -68,7 +82,10 @@ from skill.local.faults import FaultProfile, Faults, install, profile_of
 
 __all__ = [
     "DEFAULT_ADAPTERS",
+    "DEMO_PASSWORD",
     "DEMO_TOKEN",
+    "DEMO_USERNAME",
+    "LINKING_MODES",
     "LocalStack",
     "TemplateError",
     "accept_grant",
@@ -79,7 +96,11 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
+#: The placeholder token of the sample directives in events/; ``with_demo_token`` replaces it.
 DEMO_TOKEN = "demo-token"
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "Demo-password-1"
+LINKING_MODES = ("cognito", "vendor")
 DEFAULT_ADAPTERS = "sim-sync,sim-async,sim-optimistic,sim-polling"
 LWA_SECRET_NAME = "bulb-skill/lwa"
 VENDOR_SECRETS_NAME = "bulb-skill/vendor-secrets"
@@ -118,6 +139,11 @@ class LocalStack:
     leaves every queue alone (tests that drive handlers themselves). ``faults`` makes the
     simulator, the gateway and LWA fail a share of calls (``"vendor=0.2,gateway=0.1,lwa=0.3"``
     or a ``FaultProfile``; see ``skill.local.faults``); they are then in ``self.faults``.
+
+    ``linking`` is the account-linking mode (``ACCOUNT_LINKING``): ``cognito`` (the default)
+    makes the template's user pool and app client, the demo user, and connects the demo user's
+    simulator accounts (``demo_user_id``, ``demo_access_token()``, ``accounts``); ``vendor``
+    needs exactly one adapter, whose own credential is then the token Alexa sends.
     """
 
     def __init__(
@@ -136,9 +162,26 @@ class LocalStack:
         metrics: bool = False,
         env: Mapping[str, str] | None = None,
         faults: FaultProfile | str | Mapping[str, float] | None = None,
+        linking: str = "cognito",
     ) -> None:
+        if linking not in LINKING_MODES:
+            raise ValueError(f"linking must be one of {LINKING_MODES}, not {linking!r}")
+        names = [n.strip() for n in adapters.split(",") if n.strip()]
+        if linking == "vendor" and len(names) != 1:
+            raise ValueError(
+                "vendor linking passes one vendor's own token through, so it needs exactly one "
+                f"adapter (e.g. adapters='sim-sync'), not {names}"
+            )
+        self.linking = linking
+        self.linking_vendor = names[0] if linking == "vendor" else ""
         self.template = Path(template) if template else default_template()
-        self.parameters = {**TEMPLATE_PARAMETERS, **(parameters or {})}
+        self.parameters = {
+            **TEMPLATE_PARAMETERS,
+            "AccountLinking": linking,
+            "LinkingVendor": self.linking_vendor,
+            "Adapters": ",".join(names),
+            **(parameters or {}),
+        }
         self.latency = latency
         self.transition = transition
         self.deadline_seconds = deadline_seconds
@@ -162,6 +205,13 @@ class LocalStack:
         self._saved_env: dict[str, str] | None = None
         self._clients: dict[str, Any] = {}
         self._sqs: Any = None
+        self._cognito: Any = None
+        self.user_pool: CreatedUserPool | None = None
+        self.app_client: CreatedUserPoolClient | None = None
+        self.accounts: Any = None  # skill.accounts.Accounts, once started
+        self.demo_user_id: str = ""
+        self.users: dict[str, str] = {}  # username -> user id (sub), the local pool's users
+        self._users_lock = threading.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -193,8 +243,18 @@ class LocalStack:
         _apply(aws)
         self._clients.clear()
         self._sqs = JsonClient(url, "sqs", REGION)
-        self.resources = create_resources(model, self._sqs, JsonClient(url, "dynamodb", REGION))
+        self._cognito = JsonClient(url, "cognito-idp", REGION)
+        self.resources = create_resources(
+            model,
+            self._sqs,
+            JsonClient(url, "dynamodb", REGION),
+            kms=JsonClient(url, "kms", REGION),
+            cognito=self._cognito,
+            # the demo user signs in with its password (Alexa's users go through managed login)
+            client_auth_flows=("ALLOW_ADMIN_USER_PASSWORD_AUTH",),
+        )
         wiring = environment(model, self.resources)
+        linking_env = self._linking_environment(url)
         self.warnings = list(wiring.warnings)
         self.consumers, consumer_warnings = consumers(model)
         self.warnings += consumer_warnings
@@ -229,6 +289,8 @@ class LocalStack:
         exit_stack.callback(self.webhook.stop)
         vendor_param, secret_param = (self.webhook.route_parameters + ["vendor", "secret"])[:2]
         webhook_url = self.webhook.url_for(**{vendor_param: "sim-async", secret_param: path_secret})
+        webhook_base = webhook_url[: -len(f"sim-async/{path_secret}")] if webhook_url.endswith(
+            f"/sim-async/{path_secret}") else ""
 
         self.simulator = VendorSimulator(
             latency=self.latency,
@@ -254,6 +316,8 @@ class LocalStack:
             "LWA_TOKEN_URL": self.lwa.token_url,
             "GATEWAY_URL": self.gateway.events_url,
             "ADAPTERS": self.adapters,
+            **linking_env,
+            **({"WEBHOOK_BASE_URL": webhook_base} if webhook_base else {}),
             "DEADLINE_SECONDS": _number(self.deadline_seconds),
             "POWERTOOLS_SERVICE_NAME": "bulb-skill",
             "POWERTOOLS_METRICS_NAMESPACE": "BulbSkill",
@@ -265,6 +329,7 @@ class LocalStack:
         cold_start()
         exit_stack.callback(cold_start)  # runs before the environment is restored
         self._init_handlers()
+        self._init_accounts()
 
         if self.run_pollers:
             self._start_pollers(exit_stack)
@@ -399,10 +464,13 @@ class LocalStack:
         result = load_handler(handler)(payload, LambdaContext(name, timeout=timeout))
         return json.loads(json.dumps(result))
 
-    def link_demo_user(self, token: str = DEMO_TOKEN) -> dict[str, Any]:
-        """AcceptGrant for the demo account through the entrypoint: the user's LWA tokens are
-        then in the tokens table, so the dispatcher can post to the gateway. Setup: injected
-        faults are off meanwhile."""
+    def link_demo_user(self, token: str | None = None) -> dict[str, Any]:
+        """AcceptGrant for the demo user through the entrypoint (with ``token``, default the
+        demo user's linking token: a fresh access token, or the vendor's credential in
+        ``vendor`` mode): the user's LWA tokens are then in the tokens table, so the dispatcher
+        can post to the gateway. Setup: injected faults are off meanwhile."""
+        if token is None or token == DEMO_TOKEN:
+            token = self.demo_token()
         with self.faults.suspended() if self.faults else ExitStack():
             answer = self.invoke(accept_grant(token, f"local-grant-{uuid.uuid4().hex[:12]}"))
         if answer.get("event", {}).get("header", {}).get("name") != "AcceptGrant.Response":
@@ -503,6 +571,252 @@ class LocalStack:
                 return False
         return self.simulator.wait_idle(0)
 
+    # -- skill users ------------------------------------------------------------------------------
+
+    def _linking_environment(self, endpoint: str) -> dict[str, str]:
+        """``ACCOUNT_LINKING`` and what it needs: the template's user pool and app client
+        (cognito), or the one vendor (vendor)."""
+        assert self.resources is not None
+        self.user_pool = self.app_client = None
+        if self.linking == "vendor":
+            return {"ACCOUNT_LINKING": "vendor", "LINKING_VENDOR": self.linking_vendor}
+        client = self._alexa_client()
+        pools = self.resources.user_pools.values()
+        pool = next((p for p in pools if client is not None and p.pool_id == client.pool_id), None)
+        if client is None or pool is None:
+            raise TemplateError(
+                "cognito account linking needs the template's user pool and its app client for "
+                f"Alexa (AWS::Cognito::UserPool: {len(self.resources.user_pools)}, UserPoolClient: "
+                f"{len(self.resources.user_pool_clients)}, none given to the entrypoint as "
+                "COGNITO_CLIENT_ID): is AccountLinking=cognito's condition true?"
+            )
+        self.user_pool, self.app_client = pool, client
+        return {
+            "ACCOUNT_LINKING": "cognito",
+            "COGNITO_ISSUER": self.user_pool.issuer,
+            "COGNITO_CLIENT_ID": self.app_client.client_id,
+            "COGNITO_JWKS_URL": self.user_pool.jwks_url(endpoint),
+        }
+
+    def _alexa_client(self) -> CreatedUserPoolClient | None:
+        """The app client whose tokens Alexa sends: the one the template gives the entrypoint
+        as ``COGNITO_CLIENT_ID`` (other clients, such as the linking pages', are not Alexa's);
+        else the only one there is."""
+        assert self.resources is not None and self.model is not None
+        clients = self.resources.user_pool_clients
+        entrypoint = self.model.function_with_handler("skill.entrypoint.handler")
+        marker = entrypoint.environment.get("COGNITO_CLIENT_ID") if entrypoint else None
+        key = getattr(marker, "key", None)
+        if key in clients:
+            return clients[key]
+        named = [c for c in clients.values() if c.spec.logical_id == "AlexaClient"]
+        if len(named) == 1:
+            return named[0]
+        return next(iter(clients.values())) if len(clients) == 1 else None
+
+    def _init_accounts(self) -> None:
+        """``self.accounts`` (the operator's view, as ``skill users`` builds it: stores of its
+        own, not the handlers' cached ones), then the demo user and its vendor connections."""
+        from skill.accounts import Accounts
+        from skill.config import settings_from
+        from skill.credentials import Credentials
+        from skill.plugins import AdapterRegistry
+        from skill.secrets import secret_source
+        from skill.stores import (
+            DynamoCredentialVault,
+            DynamoPendingStore,
+            DynamoTokenStore,
+            SqsOutbox,
+        )
+
+        config = settings_from(os.environ)
+        dynamodb = self.client("dynamodb")
+        base = config.webhook_base_url.rstrip("/")
+        path_secret = self.env.get("WEBHOOK_PATH_SECRET", "")
+        adapters = AdapterRegistry.from_environment(secrets=secret_source())
+        self.accounts = Accounts(
+            Credentials(DynamoCredentialVault(
+                config.credentials_table, config.credentials_key_id, dynamodb, self.client("kms")
+            )),
+            adapters,
+            DynamoPendingStore(config.pending_table, dynamodb),
+            SqsOutbox(config.outbox_queue_url, self.client("sqs")),
+            DynamoTokenStore(config.tokens_table, dynamodb),
+            webhook_url_for=(lambda vendor: f"{base}/{vendor}/{path_secret}") if base else None,
+        )
+        with self.faults.suspended() if self.faults else ExitStack():
+            if self.linking == "cognito":
+                self.demo_user_id = self.add_user(DEMO_USERNAME, DEMO_PASSWORD)
+                for vendor in adapters.names:
+                    self.accounts.connect(self.demo_user_id, vendor, self.vendor_credential(vendor))
+            else:
+                adapter = adapters.get(self.linking_vendor)
+                self.demo_user_id = adapter.identify_user(self.vendor_credential(self.linking_vendor))
+
+    def vendor_credential(self, vendor: str) -> Any:
+        """The demo account's credential at the simulated ``vendor``
+        (``demo-<vendor>-credential``), of the kind that vendor takes."""
+        return self.simulator.demo_credential(vendor)
+
+    def add_vendor_account(self, vendor: str, sim_user: str, key: str, **options: Any) -> Any:
+        """A new account at the simulated ``vendor`` whose credential's key is ``key`` (its
+        secret or refresh token derived from it, as the simulator does); the credential."""
+        credential = simulator_credential(vendor, key)
+        self.simulator.add_account(vendor, sim_user, credential, **options)
+        return credential
+
+    def sign_in_name(self, username: str) -> str:
+        """What ``username`` signs in with: itself, or an address at example.com when the
+        template's pool takes e-mail addresses as usernames (``UsernameAttributes``)."""
+        pool = self._pool()
+        if "email" in (pool.spec.properties.get("UsernameAttributes") or []) and "@" not in username:
+            return f"{username}@example.com"
+        return username
+
+    def add_user(self, username: str, password: str = DEMO_PASSWORD) -> str:
+        """A user of the local user pool, with a permanent password; its user id (``sub``)."""
+        pool = self._pool()
+        name = self.sign_in_name(username)
+        attributes = [{"Name": "email", "Value": name if "@" in name else f"{name}@example.com"},
+                      {"Name": "email_verified", "Value": "true"}]
+        self._cognito.admin_create_user(
+            UserPoolId=pool.pool_id, Username=name, MessageAction="SUPPRESS", UserAttributes=attributes
+        )
+        self._cognito.admin_set_user_password(
+            UserPoolId=pool.pool_id, Username=name, Password=password, Permanent=True
+        )
+        user = self._cognito.admin_get_user(UserPoolId=pool.pool_id, Username=name)
+        found = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+        user_id = found.get("sub") or _claims(self.access_token(username, password))["sub"]
+        with self._users_lock:
+            self.users[username] = user_id
+        return user_id
+
+    def access_token(self, username: str, password: str = DEMO_PASSWORD) -> str:
+        """A fresh access token the local pool issues to the user (``ADMIN_USER_PASSWORD_AUTH``
+        with the app client's secret hash, as Cognito requires of a client with a secret)."""
+        pool, client = self._pool(), self.app_client
+        assert client is not None
+        name = self.sign_in_name(username)
+        parameters = {"USERNAME": name, "PASSWORD": password}
+        if client.client_secret:
+            digest = hmac.new(client.client_secret.encode(), (name + client.client_id).encode(),
+                              hashlib.sha256).digest()
+            parameters["SECRET_HASH"] = base64.b64encode(digest).decode()
+        answer = self._cognito.admin_initiate_auth(
+            UserPoolId=pool.pool_id, ClientId=client.client_id,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH", AuthParameters=parameters,
+        )
+        result = answer.get("AuthenticationResult")
+        if not result:
+            raise RuntimeError(f"{username} could not sign in: {answer.get('ChallengeName')}")
+        return str(result["AccessToken"])
+
+    def demo_access_token(self) -> str:
+        return self.access_token(DEMO_USERNAME, DEMO_PASSWORD)
+
+    def demo_token(self) -> str:
+        """What Alexa sends for the demo user: a fresh access token of the local pool
+        (``cognito``), or the one vendor's credential itself (``vendor``)."""
+        if self.linking == "cognito":
+            return self.demo_access_token()
+        return linking_token_of(self.vendor_credential(self.linking_vendor))
+
+    def with_demo_token(self, event: Any, token: str | None = None) -> Any:
+        """A copy of ``event`` with every placeholder ``demo-token`` replaced by ``token``
+        (default ``demo_token()``): how the sample directives in events/ are played."""
+        if not _contains(event, DEMO_TOKEN):
+            return json.loads(json.dumps(event))
+        return _replaced(event, DEMO_TOKEN, token or self.demo_token())
+
+    def _pool(self) -> CreatedUserPool:
+        if self.user_pool is None:
+            raise RuntimeError("the stack has no user pool (linking='vendor', or not started)")
+        return self.user_pool
+
+    # -- what rests where ---------------------------------------------------------------------------
+
+    def dump_state(self, directory: Path | str, *, settle: bool = True) -> dict[str, Any]:
+        """Every table's items, every queue's and DLQ's messages (left on their queues) and
+        the simulator's counters, as JSON files in ``directory``: ``tables/<table>.json``,
+        ``queues/<queue>.json``, ``simulator.json``, and ``index.json`` (what is where, how
+        many). With ``settle`` (the default) the stack first goes idle (up to 5 s) and its
+        pollers are paused meanwhile; without, the caller holds them (``with stack.paused()``)
+        to see messages on their way. Returns the index."""
+        assert self.resources is not None, "start the stack first"
+        folder = Path(directory)
+        (folder / "tables").mkdir(parents=True, exist_ok=True)
+        (folder / "queues").mkdir(parents=True, exist_ok=True)
+        index: dict[str, Any] = {"tables": {}, "queues": {}}
+        if settle:
+            self.wait_idle(5)
+        with self.paused() if settle else ExitStack():
+            for table in self.resources.tables.values():
+                items = [_plain_item(i) for i in self._scan(table.name)]
+                _write_json(folder / "tables" / f"{table.name}.json", items)
+                index["tables"][table.name] = len(items)
+            for queue in self.resources.queues.values():
+                messages = self._peek_all(queue.url)
+                _write_json(folder / "queues" / f"{queue.name}.json", messages)
+                index["queues"][queue.name] = len(messages)
+        counters = self.simulator_counters()
+        _write_json(folder / "simulator.json", counters)
+        index["simulator"] = counters
+        _write_json(folder / "index.json", index)
+        return index
+
+    def simulator_counters(self) -> dict[str, Any]:
+        """Foreign credentials the simulator was shown (per vendor), its OAuth refreshes, and
+        its request counts per vendor and kind."""
+        sim = self.simulator
+        counts: dict[str, int] = {}
+        for entry in sim.log():
+            key = f"{entry.get('vendor')} {entry.get('kind')}"
+            counts[key] = counts.get(key, 0) + 1
+        return {
+            "foreign_credentials": dict(sim.foreign_credentials()),
+            "refreshes": _jsonable(sim.refreshes()),
+            "requests": dict(sorted(counts.items())),
+            "webhook_deliveries": len(sim.deliveries()),
+        }
+
+    def _scan(self, table: str) -> list[dict[str, Any]]:
+        paginator = self.client("dynamodb").get_paginator("scan")
+        return [item for page in paginator.paginate(TableName=table) for item in page.get("Items", [])]
+
+    def _peek_all(self, queue_url: str, visibility: int = 30) -> list[dict[str, Any]]:
+        """Every message on the queue, left there: received hidden (so that the next receive
+        shows others), then made visible again at once."""
+        sqs = self.client("sqs")
+        seen: dict[str, dict[str, Any]] = {}
+        handles: list[str] = []
+        for _ in range(100):
+            batch = sqs.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=visibility,
+                WaitTimeSeconds=0, MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            if not batch:
+                break
+            for message in batch:
+                handles.append(message["ReceiptHandle"])
+                body: Any = message["Body"]
+                try:
+                    body = json.loads(body)
+                except ValueError:
+                    pass
+                seen[message["MessageId"]] = {
+                    "MessageId": message["MessageId"],
+                    "Attributes": message.get("Attributes", {}),
+                    "MessageAttributes": message.get("MessageAttributes", {}),
+                    "Body": body,
+                }
+        for handle in handles:
+            try:
+                sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=handle, VisibilityTimeout=0)
+            except Exception:  # noqa: BLE001 - gone meanwhile (deleted by nobody: pollers paused)
+                pass
+        return list(seen.values())
+
     # -- template lookups -------------------------------------------------------------------------
 
     def _entrypoint(self) -> tuple[str, str, float]:
@@ -574,6 +888,86 @@ def set_brightness(endpoint_id: str, brightness: int, token: str = DEMO_TOKEN) -
         "payload": {"brightness": brightness},
     }}
     return event, correlation
+
+
+def simulator_credential(vendor: str, key: str) -> Any:
+    """A credential of the kind the simulated ``vendor`` takes, known by ``key``: the access
+    token (with its refresh token), the API key, or the key (with its secret)."""
+    from skill.local._sim_model import CREDENTIAL_KINDS, DEFAULT_TOKEN_LIFETIME, companion
+    from skill.plugins import ApiKey, CredentialKind, KeyAndSecret, OAuthToken
+
+    kind = CREDENTIAL_KINDS[vendor]
+    if kind is CredentialKind.OAUTH:  # the simulator's access tokens expire: say when
+        return OAuthToken.bearer(key, refresh_token=companion(key, "refresh"),
+                                 expires_at=time.time() + DEFAULT_TOKEN_LIFETIME)
+    if kind is CredentialKind.API_KEY:
+        return ApiKey.of(key)
+    return KeyAndSecret.of(key, companion(key, "secret"))
+
+
+def linking_token_of(credential: Any) -> str:
+    """A vendor credential as ``vendor`` linking mode carries it in the token Alexa sends (the
+    inverse of ``skill.plugins.credential_from_linking_token``)."""
+    from skill.plugins import ApiKey, KeyAndSecret, OAuthToken
+
+    if isinstance(credential, OAuthToken):
+        return credential.access_token.get_secret_value()
+    if isinstance(credential, ApiKey):
+        return credential.api_key.get_secret_value()
+    if isinstance(credential, KeyAndSecret):
+        return f"{credential.key.get_secret_value()}:{credential.secret.get_secret_value()}"
+    raise TypeError(f"not a vendor credential: {type(credential).__name__}")
+
+
+def _contains(value: Any, text: str) -> bool:
+    if isinstance(value, dict):
+        return any(_contains(v, text) for v in value.values())
+    if isinstance(value, list):
+        return any(_contains(v, text) for v in value)
+    return value == text
+
+
+def _replaced(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _replaced(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replaced(v, old, new) for v in value]
+    return new if value == old else value
+
+
+def _claims(token: str) -> dict[str, Any]:
+    """A JWT's claims, unverified (the stack reads its own pool's token)."""
+    payload = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+
+
+def _plain_item(item: dict[str, Any]) -> dict[str, Any]:
+    """A DynamoDB item as plain JSON (binary values as ``{"base64": ...}``)."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    return {k: _jsonable(deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def _jsonable(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, bytes | bytearray):
+        return {"base64": base64.b64encode(bytes(value)).decode()}
+    if hasattr(value, "value") and isinstance(getattr(value, "value"), bytes | bytearray):
+        return {"base64": base64.b64encode(bytes(value.value)).decode()}  # boto3's Binary
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    return value
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def cold_start() -> None:
