@@ -78,6 +78,30 @@ class Accounts:
         """Delete the user's connection to ``vendor``: its webhook (when no other skill user
         owns those bulbs), pending commands, owner records and the credential; Alexa gets a
         ``DeleteReport`` for the bulbs."""
+        result = self._remove(user_id, vendor)
+        self._report_deleted(user_id, result.endpoints)
+        logger.info("user %s disconnected %s: %d bulbs, %d pending commands", user_id, vendor,
+                    len(result.endpoints), result.pending_deleted)
+        return result
+
+    def delete_user(self, user_id: str) -> list[Disconnected]:
+        """Everything of one user: every vendor connection (as ``disconnect``), owner records
+        of vendors no longer installed, and the LWA tokens - at once when Alexa has no bulbs of
+        the user to forget, else by the dispatcher right after the DeleteReport, which needs
+        them to be sent."""
+        done = [self._remove(user_id, vendor) for vendor in self.credentials.vault.vendors_of(user_id)]
+        endpoints = sorted({e for d in done for e in d.endpoints})
+        for owner in self.pending.owners():
+            if owner.user_id == user_id:
+                self.pending.delete_owner(owner.endpoint_id, user_id)
+        forget_later = self.tokens is not None and bool(endpoints)
+        self._report_deleted(user_id, endpoints, forget_user_after=forget_later)
+        if self.tokens is not None and not forget_later:
+            self.tokens.delete(user_id)
+        logger.info("user %s deleted: %d vendors, %d bulbs", user_id, len(done), len(endpoints))
+        return done
+
+    def _remove(self, user_id: str, vendor: str) -> Disconnected:
         result = Disconnected(vendor)
         owned = [o for o in self.pending.owners() if o.user_id == user_id and o.vendor == vendor]
         result.endpoints = sorted(o.endpoint_id for o in owned)
@@ -91,26 +115,20 @@ class Accounts:
             self.pending.delete_owner(owner.endpoint_id, user_id)
         self.credentials.vault.delete(user_id, vendor)
         self.credentials.forget(user_id, vendor)
-        if result.endpoints:
-            self.outbox.put([
-                OutboxMessage(user_id=user_id, kind="DeleteReport",
-                              message=events.delete_report(result.endpoints[i:i + MAX_ENDPOINTS]))
-                for i in range(0, len(result.endpoints), MAX_ENDPOINTS)
-            ])
-        logger.info("user %s disconnected %s: %d bulbs, %d pending commands", user_id, vendor,
-                    len(result.endpoints), result.pending_deleted)
         return result
 
-    def delete_user(self, user_id: str) -> list[Disconnected]:
-        """Everything of one user: every vendor connection (as ``disconnect``), owner records
-        of vendors no longer installed, and the LWA tokens."""
-        done = [self.disconnect(user_id, vendor) for vendor in self.credentials.vault.vendors_of(user_id)]
-        for owner in self.pending.owners():
-            if owner.user_id == user_id:
-                self.pending.delete_owner(owner.endpoint_id, user_id)
-        if self.tokens is not None:
-            self.tokens.delete(user_id)
-        return done
+    def _report_deleted(self, user_id: str, endpoints: list[str], *, forget_user_after: bool = False) -> None:
+        """``DeleteReport``s for the bulbs (Alexa takes at most 300 per report; a user never has
+        more, since Discover answers at most 300). Only the last one may carry the flag."""
+        if not endpoints:
+            return
+        starts = range(0, len(endpoints), MAX_ENDPOINTS)
+        self.outbox.put([
+            OutboxMessage(user_id=user_id, kind="DeleteReport",
+                          message=events.delete_report(endpoints[i:i + MAX_ENDPOINTS]),
+                          forget_user_after=forget_user_after and i == starts[-1])
+            for i in starts
+        ])
 
     def _deregister_webhook(self, user_id: str, vendor: str, owned: list[DeviceOwner]) -> bool:
         """Best effort: a vendor that cannot be reached keeps pushing to a URL that now

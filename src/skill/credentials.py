@@ -32,6 +32,9 @@ CACHE_SECONDS = 60.0
 REFRESH_MARGIN_SECONDS = 300.0
 #: How long one refresher holds the right to refresh (longer than one vendor token call).
 LEASE_SECONDS = 15.0
+#: How long a container trusts its list of a user's connected vendors for a control directive
+#: (Discover always reads it afresh, so a vendor just connected is found at once).
+CONNECTED_CACHE_SECONDS = 10.0
 
 
 class CredentialUnavailable(EndpointUnreachable):
@@ -55,11 +58,23 @@ class Credentials:
         self._cache: TTLCache[tuple[str, str], StoredCredential] = TTLCache(
             maxsize=4096, ttl=cache_seconds, timer=clock
         )
+        self._connected: TTLCache[str, list[str]] = TTLCache(
+            maxsize=4096, ttl=min(cache_seconds, CONNECTED_CACHE_SECONDS), timer=clock
+        )
         self._lock = threading.Lock()
 
-    def connected(self, user_id: str) -> list[str]:
-        """The vendors the user has connected (``VaultError`` when the vault cannot say)."""
-        return self.vault.vendors_of(user_id)
+    def connected(self, user_id: str, *, cached: bool = False) -> list[str]:
+        """The vendors the user has connected (``VaultError`` when the vault cannot say);
+        ``cached``: a list this container read in the last few seconds will do."""
+        if cached:
+            with self._lock:
+                known = self._connected.get(user_id)
+            if known is not None:
+                return known
+        vendors = self.vault.vendors_of(user_id)
+        with self._lock:
+            self._connected[user_id] = vendors
+        return vendors
 
     def for_adapter(self, user_id: str, adapter: Adapter) -> AnyCredential:
         """The user's credential for ``adapter``'s vendor, fresh enough to use.
@@ -98,6 +113,7 @@ class Credentials:
     def forget(self, user_id: str, vendor: str) -> None:
         with self._lock:
             self._cache.pop((user_id, vendor), None)
+            self._connected.pop(user_id, None)
 
     def _renew(self, stored: StoredCredential, adapter: Adapter) -> AnyCredential:
         """One refresh per credential at a time: whoever takes the lease calls the vendor's

@@ -101,6 +101,9 @@ class OutboxMessage(_Record):
     received_at: float | None = None  # when the directive it answers arrived
     correlation_id: str | None = None
     kind: str = "Response"
+    #: Delete the user's LWA tokens once this is sent (the user asked to be deleted: Alexa is
+    #: told their bulbs are gone first, with the tokens that are then deleted).
+    forget_user_after: bool = False
 
 
 class PendingCommand(_Record):

@@ -86,16 +86,56 @@ def test_a_webhook_another_skill_user_still_needs_is_kept():
     assert list(pending.pending) == [("fake:color-1", "m-2")], "another user's command was deleted"
 
 
-def test_delete_user_removes_every_connection_the_owner_records_and_the_lwa_tokens():
+def test_delete_user_removes_every_connection_and_the_tokens_go_after_the_delete_report(assert_alexa_valid):
     accounts, vault, pending, outbox, tokens = world(FakeAdapter(), FakeAdapter(name="other"))
     own(pending, USER, "fake:color-1")
+    own(pending, USER, "other:white-1", vendor="other")
     own(pending, USER, "gone:1", vendor="gone")  # a vendor no longer installed
     own(pending, "user-2", "fake:color-1")
     done = accounts.delete_user(USER)
     assert sorted(d.vendor for d in done) == ["fake", "other"]
     assert [k for k in vault.items if k[0] == USER] == []
     assert [o.user_id for o in pending.owners()] == ["user-2"]
-    assert tokens.get(USER) is None
+    [report] = outbox.messages  # one report for every vendor's bulbs
+    assert report.forget_user_after and report.kind == "DeleteReport"
+    assert [e["endpointId"] for e in report.message["event"]["payload"]["endpoints"]] == ["fake:color-1", "other:white-1"]
+    assert_alexa_valid(with_scope(report.message, "lwa-token"))
+    assert tokens.get(USER) is not None, "the tokens the DeleteReport is sent with are gone already"
+
+
+def test_a_user_with_no_bulbs_loses_the_tokens_at_once():
+    accounts, vault, pending, outbox, tokens = world(FakeAdapter())
+    accounts.delete_user(USER)
+    assert outbox.messages == [] and tokens.get(USER) is None
+
+
+@pytest.mark.parametrize("gateway_status", [202, 403])
+def test_the_dispatcher_forgets_a_deleted_user_after_sending_the_last_report(gateway_status):
+    from skill.delivery import Dispatcher
+    from skill.gateway import GatewayAnswer
+    from skill.records import OutboxMessage
+
+    class Gateway:
+        def __init__(self):
+            self.sent = []
+
+        def send(self, url, message, token, *, timeout):
+            self.sent.append(token)
+            code = None if gateway_status == 202 else "SKILL_DISABLED_EXCEPTION"
+            return GatewayAnswer(status=gateway_status, code=code)
+
+    store, lwa = MemoryTokenStore(), FakeLwa()
+    store.put(TokenRecord(user_id=USER, access_token="lwa-1", refresh_token="r", expires_at=lwa.now + 3600))
+    gateway = Gateway()
+    dispatcher = Dispatcher(TokenCache(store, lwa, clock=lambda: lwa.now), gateway, lambda region: "https://gw",
+                            clock=lambda: lwa.now)
+    from skill.alexa import events
+
+    message = OutboxMessage(user_id=USER, kind="DeleteReport", message=events.delete_report(["fake:1"]),
+                            forget_user_after=True)
+    dispatcher.deliver(message)
+    assert gateway.sent == ["lwa-1"], "the report was not sent with the user's token"
+    assert store.get(USER) is None
 
 
 def test_connect_checks_the_credential_with_the_vendor_before_storing_it():

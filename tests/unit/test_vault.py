@@ -194,3 +194,20 @@ def test_a_credential_far_from_expiry_is_not_renewed_and_is_cached_briefly():
 def test_a_vendor_the_user_never_connected_is_no_such_endpoint():
     with pytest.raises(NoSuchEndpoint):
         Credentials(MemoryVault()).for_adapter("user-1", FakeAdapter(name="lifx"))
+
+
+def test_the_connected_vendors_are_cached_briefly_for_control_directives_only():
+    from tests.fakes import Clock
+
+    vault, clock = MemoryVault(), Clock()
+    vault.connect("user-1", "lifx", OAuthToken.bearer("t"))
+    calls = []
+    original = vault.vendors_of
+    vault.vendors_of = lambda user: (calls.append(user), original(user))[1]
+    credentials = Credentials(vault, clock=clock)
+    assert credentials.connected("user-1", cached=True) == ["lifx"]
+    vault.connect("user-1", "govee", ApiKey.of("k"))
+    assert credentials.connected("user-1", cached=True) == ["lifx"] and len(calls) == 1
+    assert sorted(credentials.connected("user-1")) == ["govee", "lifx"], "Discover must see a new vendor at once"
+    clock.now += 11
+    assert len(credentials.connected("user-1", cached=True)) == 2 and len(calls) == 3

@@ -150,6 +150,20 @@ class Dispatcher:
     def deliver(self, message: OutboxMessage, *, finish_by: float | None = None) -> Outcome:
         """Send ``message``; ``finish_by`` (epoch seconds) is when the Lambda must be done.
         Raises ``RetryLater`` or ``Undeliverable`` when the SQS record must fail."""
+        if not message.forget_user_after:
+            return self._deliver(message, finish_by)
+        try:
+            outcome = self._deliver(message, finish_by)
+        except RetryLater:
+            raise  # sent again later: the tokens are still needed
+        except Exception:
+            self._tokens.forget(message.user_id)
+            raise
+        self._tokens.forget(message.user_id)
+        logger.info("user %s deleted: LWA tokens deleted after the last report", message.user_id)
+        return outcome
+
+    def _deliver(self, message: OutboxMessage, finish_by: float | None) -> Outcome:
         if self._late(message):
             return self._late_drop(message, "before sending")
         tokens = self._tokens_for(message, lambda: self._tokens.get(message.user_id), finish_by)

@@ -4,6 +4,8 @@ An adapter is an installable package that registers a factory under the entry-po
 ``bulb_skill.adapters``; see ``docs/adapters.md``.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from skill.plugins._contract import (
     Accepted,
     Adapter,
@@ -31,13 +33,27 @@ from skill.plugins._credentials import (
 )
 from skill.plugins._endpoint_ids import decode_endpoint_id, encode_endpoint_id
 from skill.plugins._registry import ENTRY_POINT_GROUP, AdapterRegistry, installed_adapters
-from skill.plugins._transport import (
-    USER_AGENT,
-    ErrorMapper,
-    VendorTransport,
-    default_error,
-    parse_retry_after,
-)
+
+if TYPE_CHECKING:
+    from skill.plugins._transport import (
+        USER_AGENT,
+        ErrorMapper,
+        VendorTransport,
+        default_error,
+        parse_retry_after,
+    )
+
+_TRANSPORT = {"USER_AGENT", "ErrorMapper", "VendorTransport", "default_error", "parse_retry_after"}
+
+
+def __getattr__(name: str) -> Any:
+    """The HTTP transport loads ``requests`` only for whoever uses it: the delivery core and
+    the stores import this package and must stay free of HTTP libraries."""
+    if name in _TRANSPORT:
+        from skill.plugins import _transport
+
+        return getattr(_transport, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "ENTRY_POINT_GROUP",

@@ -292,7 +292,7 @@ class ControlHandler(_Handler):
         adapter, _, _, user_id = _endpoint_target(handler_input)
         services = handler_input.services
         try:
-            connected = services.credentials.connected(user_id)
+            connected = services.credentials.connected(user_id, cached=True)
         except VaultError:
             raise InternalError("the credentials vault cannot be read") from None
         if adapter.name not in connected:
