@@ -239,10 +239,10 @@ def test_a_response_reaches_the_gateway_with_the_users_token(world, gateway, ass
 
 
 def test_the_send_timeout_ends_inside_the_deadline(world, gateway):
-    world.deliver(outbox(deadline=T0 + 1.2))
-    assert gateway.received[0]["timeout"] == pytest.approx((1.2, 1.2))
+    world.deliver(outbox(deadline=T0 + 0.8))
+    assert gateway.received[0]["timeout"] == pytest.approx((0.8, 0.8))
     world.deliver(proactive())
-    assert gateway.received[1]["timeout"] == (2.0, 2.0)
+    assert gateway.received[1]["timeout"] == (1.0, 1.0)
 
 
 def test_a_discovery_report_carries_the_token_in_its_payload(world, gateway):
@@ -359,17 +359,17 @@ def test_lwa_failing_for_a_moment_is_asked_again_here_within_the_deadline(world,
     lwa_failing(world, failure, failure)
 
     assert world.deliver(outbox()) is Outcome.DELIVERED
-    assert world.lwa.tried_at == [T0, T0 + 1.0, T0 + 2.0]
-    assert gateway.tokens == ["at-r3"] and gateway.received[0]["at"] == T0 + 2.0
+    assert world.lwa.tried_at == [T0, T0 + 0.25, T0 + 0.75]
+    assert gateway.tokens == ["at-r3"] and gateway.received[0]["at"] == T0 + 0.75
 
 
-def test_lwa_down_until_the_deadline_is_asked_at_least_a_second_apart_then_a_late_drop(world, gateway, clock):
+def test_lwa_down_until_the_deadline_is_asked_again_backing_off_then_a_late_drop(world, gateway, clock):
     world.store.put(linked(expires_at=T0 - 10))
     world.lwa.failure = LWA_PASSING[1]
     lwa_failing(world)
 
     assert world.deliver(outbox(deadline=T0 + 8)) is Outcome.LATE
-    assert world.lwa.tried_at == [T0, T0 + 1.0, T0 + 2.0, T0 + 3.5, T0 + 5.5, T0 + 7.5]  # then no wait fits
+    assert world.lwa.tried_at == [T0, T0 + 0.25, T0 + 0.75, T0 + 1.75, T0 + 3.75, T0 + 5.75]  # then no wait fits
     assert gateway.received == []
     assert world.meter.total("LateDrops") == 1
 
@@ -379,7 +379,7 @@ def test_lwa_failing_waits_only_while_the_lambda_has_time(world, gateway, clock)
     world.lwa.failure = LWA_PASSING[0]
     with pytest.raises(RetryLater):
         world.dispatcher.deliver(outbox(deadline=T0 + 8), finish_by=T0 + 1.5)
-    assert clock.sleeps == [1.0]  # a second wait would end past finish_by
+    assert clock.sleeps == [0.25, 0.5]  # a third wait would end past finish_by
 
 
 def test_lwa_refusing_the_client_is_not_asked_again_here(world, gateway, clock):
@@ -487,7 +487,7 @@ def test_lwa_failing_after_a_401_is_asked_again_within_the_deadline(world, gatew
     gateway.answer(UNAUTHORIZED)
     lwa_failing(world, LWA_PASSING[1])
     assert world.deliver(outbox()) is Outcome.DELIVERED
-    assert gateway.tokens == ["at-stored", "at-r2"] and clock.sleeps == [1.0]
+    assert gateway.tokens == ["at-stored", "at-r2"] and clock.sleeps == [0.25]
 
 
 def test_a_401_with_a_dead_refresh_token_forgets_the_user(world, gateway):
@@ -603,20 +603,21 @@ def test_a_413_that_cannot_be_split_is_dead_lettered(world, gateway, message):
 
 
 @pytest.mark.parametrize("status", [429, 500, 503])
-def test_a_busy_gateway_is_tried_again_one_second_later_within_the_deadline(world, gateway, clock, status):
+def test_a_busy_gateway_is_tried_again_soon_within_the_deadline(world, gateway, clock, status):
     gateway.answer(status)
     assert world.deliver(outbox()) is Outcome.DELIVERED
-    assert clock.sleeps == [1.0]
-    assert [r["at"] for r in gateway.received] == [T0, T0 + 1.0]
+    assert clock.sleeps == [0.25]
+    assert [r["at"] for r in gateway.received] == [T0, T0 + 0.25]
     assert world.meter.total("GatewayAnswers", status=str(status)) == 1
 
 
-def test_retries_back_off_at_least_a_second_apart_until_the_deadline(world, gateway, clock):
+def test_retries_back_off_until_the_deadline(world, gateway, clock):
+    """Three sends within the pipeline's 2.5 s delivery margin, then longer waits."""
     gateway.answer(500, 503, 429, 500, 503)
-    assert world.deliver(outbox(deadline=T0 + 7)) is Outcome.LATE
+    assert world.deliver(outbox(deadline=T0 + 5)) is Outcome.LATE
     times = [r["at"] for r in gateway.received]
-    assert times == [T0, T0 + 1.0, T0 + 2.0, T0 + 3.5, T0 + 5.5]
-    assert all(b - a >= 1.0 for a, b in zip(times, times[1:]))
+    assert times == [T0, T0 + 0.25, T0 + 0.75, T0 + 1.75, T0 + 3.75]
+    assert all(b - a >= 0.25 for a, b in zip(times, times[1:]))
     assert world.meter.total("LateDrops") == 1
 
 
@@ -641,7 +642,7 @@ def test_retry_after_is_honoured(world, gateway, clock):
 
 def test_no_retry_when_the_deadline_leaves_no_room(world, gateway, clock):
     gateway.answer(503)
-    assert world.deliver(outbox(deadline=T0 + 1.1)) is Outcome.LATE
+    assert world.deliver(outbox(deadline=T0 + 0.3)) is Outcome.LATE
     assert clock.sleeps == [] and len(gateway.received) == 1
     assert world.meter.total("LateDrops") == 1
 
@@ -657,7 +658,7 @@ def test_an_event_without_deadline_is_left_to_sqs_to_retry(world, gateway, clock
 def test_an_unreachable_gateway_is_retried_like_a_5xx(world, gateway, clock):
     gateway.answer(requests.ConnectionError("connection refused"))
     assert world.deliver(outbox()) is Outcome.DELIVERED
-    assert clock.sleeps == [1.0]
+    assert clock.sleeps == [0.25]
     assert world.meter.total("GatewayAnswers", status="unreachable") == 1
 
 

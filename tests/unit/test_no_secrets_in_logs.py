@@ -287,7 +287,7 @@ def run_async_with_a_push() -> MemoryOutbox:
     signature = "sha256=" + hmac.new(SIGNING_SECRET.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     with (
         mock.patch.object(notifications, "_push_handler", lambda: PushHandler(services)),
-        mock.patch.object(notifications, "_path_secret", lambda: PATH_SECRET),
+        mock.patch.object(notifications, "_path_secrets", lambda vendor: (PATH_SECRET,)),
     ):
         for sig in (signature, "sha256=" + "0" * 64):  # genuine, then forged
             answer = notifications.handler(webhook_event(body, timestamp, sig), None)

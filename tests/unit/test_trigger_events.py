@@ -72,7 +72,7 @@ def test_the_webhook_event_is_accepted_once_its_placeholders_are_filled(monkeypa
             handled.append(adapter.parse_notification(request))
             return 0
 
-    monkeypatch.setattr(notifications, "_path_secret", lambda: secret)
+    monkeypatch.setattr(notifications, "_path_secrets", lambda vendor: (secret,))
     monkeypatch.setattr(notifications, "_push_handler", lambda: Recorder())
     answer = notifications.handler(event, None)
     assert answer["statusCode"] == 200, answer

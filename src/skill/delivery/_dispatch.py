@@ -87,11 +87,13 @@ class RetryPolicy:
     # Sends of one event for 429/5xx, the first included. The deadline is the real bound (an
     # event is never sent late); this only stops a hopeless loop when it has no deadline.
     max_attempts: int = 6
-    backoff: tuple[float, ...] = (1.0, 1.0, 1.5, 2.0)  # seconds before the 2nd, 3rd... send
-    min_gap: float = 1.0  # never two sends closer than this
+    # Seconds before the 2nd, 3rd... send: short first, so that a deferred answer gets three
+    # sends within the pipeline's delivery margin (skill.pipeline DELIVERY_MARGIN_SECONDS).
+    backoff: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0)
+    min_gap: float = 0.25  # never two sends closer than this
     # Per send, shortened to what the deadline leaves. The gateway answers in well under a
-    # second; a longer wait only makes the rest of the batch late (load run finding L4).
-    read_timeout: float = 2.0
+    # second; a longer wait only makes the rest of the batch late.
+    read_timeout: float = 1.0
     min_timeout: float = 0.25  # no send with less time than this before the deadline
     # Token renewals after a 401, per event. The first may take the stored token; the later
     # ones are refreshed by LWA. More than one LWA refresh: a token can be revoked between its

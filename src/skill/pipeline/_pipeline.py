@@ -24,15 +24,25 @@ from skill.credentials import Credentials
 from skill.errors import EndpointUnreachable, InvalidAuthorizationCredential, RateLimited, SkillError
 from skill.pipeline._answers import Answers
 from skill.pipeline._styles import STRATEGIES
-from skill.plugins import Adapter, AdapterRegistry, AnyCredential, Style, decode_endpoint_id
+from skill.plugins import (
+    Adapter,
+    AdapterRegistry,
+    AnyCredential,
+    Style,
+    call_deadline,
+    decode_endpoint_id,
+)
 from skill.ports import Outbox, PendingStore, PollQueue
 from skill.records import DeviceOwner, OutboxMessage, PendingCommand, QueuedDirective
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: Leave this much of the deadline for the outbox -> dispatcher -> gateway leg.
-DELIVERY_MARGIN_SECONDS = 1.0
+#: Leave this much of the deadline for the outbox -> dispatcher -> gateway leg: the SQS hop,
+#: and three sends to the gateway (the dispatcher's first two back-offs, 0.25 + 0.5 s, and its
+#: per-send timeout of 1 s), so a gateway failing one send in three still gets the answer.
+#: Vendor calls and their retries stop this long before Alexa's deadline.
+DELIVERY_MARGIN_SECONDS = 2.5
 #: A 429 without Retry-After backs its credential off this long; no back-off lasts longer
 #: than BACKOFF_MAX_SECONDS in memory (a daily quota is the adapter's to remember).
 DEFAULT_BACKOFF_SECONDS = 2.0
@@ -113,7 +123,9 @@ class Pipeline:
         while True:
             self._wait_out_backoff(adapter, credential_key, deadline)
             try:
-                return guarded()
+                left = deadline - DELIVERY_MARGIN_SECONDS - self.services.clock()
+                with call_deadline(time.time() + left):  # the pipeline's clock may be a test's
+                    return guarded()
             except SkillError as error:
                 if isinstance(error, InvalidAuthorizationCredential) or not error.retryable:
                     raise

@@ -31,6 +31,7 @@ from skill.plugins._credentials import (
     credential_from_linking_token,
     credential_to_json,
 )
+from skill.plugins._deadline import call_deadline
 from skill.plugins._endpoint_ids import decode_endpoint_id, encode_endpoint_id
 from skill.plugins._registry import ENTRY_POINT_GROUP, AdapterRegistry, installed_adapters
 
@@ -85,6 +86,7 @@ __all__ = [
     "USER_AGENT",
     "ErrorMapper",
     "VendorTransport",
+    "call_deadline",
     "default_error",
     "parse_retry_after",
 ]

@@ -50,6 +50,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from skill import __version__
+from skill.plugins._deadline import CALL_DEADLINE
 from skill.errors import (
     EndpointUnreachable,
     InternalError,
@@ -313,9 +314,15 @@ class VendorTransport:
 
     def _timeout_until(self, deadline: float | None) -> tuple[float, float]:
         connect, read = self._timeout
-        if deadline is None:
+        lefts = []
+        if deadline is not None:
+            lefts.append(deadline - self.monotonic())
+        ambient = CALL_DEADLINE.get()
+        if ambient is not None:
+            lefts.append(ambient - time.time())
+        if not lefts:
             return connect, read
-        left = deadline - self.monotonic()
+        left = min(lefts)
         if left <= MIN_CALL_SECONDS:
             raise EndpointUnreachable(f"no time left to reach {self.vendor}")
         return min(connect, left), min(read, left)
