@@ -64,6 +64,7 @@ from skill.plugins import (
     OAuthToken,
     PushAdapter,
     Style,
+    VendorTransport,
     WebhookRequest,
 )
 from skill.plugins._contract import OAuthLinker, SingleWebhookVendor, WebhookRegistrar
@@ -558,7 +559,7 @@ def test_every_call_has_a_timeout(mocked: tuple[responses.RequestsMock, Simulato
     mock, adapter = mocked
     mock.add(responses.GET, f"{BASE}/sim-sync/v1/me", json={"user_id": "u"})
     adapter.identify_user(TOKEN)
-    assert mock.calls[0].request.req_kwargs["timeout"] == 2.0
+    assert mock.calls[0].request.req_kwargs["timeout"] == (2.0, 2.0)  # (connect, read)
 
 
 def test_a_receipt_without_request_id_is_endpoint_unreachable(sim: VendorSimulator) -> None:
@@ -568,6 +569,135 @@ def test_a_receipt_without_request_id_is_endpoint_unreachable(sim: VendorSimulat
                  status=202, json={"queued": True})
         with pytest.raises(EndpointUnreachable):
             adapter.execute(cred("sim-polling"), "white-1", Change(on=True))
+
+
+# -- the one transport (skill.plugins.VendorTransport): every vendor call of every adapter ------
+
+ELSEWHERE = "http://elsewhere.test/collect"
+#: One credential per vendor that shows every secret header its scheme has (``sim-optimistic``'s
+#: with its application key: ``Authorization`` and ``X-App-Key``).
+SHOWN = {**{v: cred(v) for v in FACTORIES},
+         "sim-optimistic": OAuthToken.bearer("at-1", application_key="app-key-1")}
+
+
+def mocked_adapter(vendor: str) -> Any:
+    return FACTORIES[vendor][0](AdapterContext(vendor=vendor, environ={"SIMULATOR_URL": BASE}))
+
+
+@pytest.mark.parametrize("vendor", FACTORIES)
+def test_each_adapter_has_one_transport_with_its_secret_headers_marked(vendor: str) -> None:
+    adapter = mocked_adapter(vendor)
+    transport = adapter.transport
+    assert isinstance(transport, VendorTransport) and transport.vendor == vendor
+    assert transport.base_url == adapter.base_url == f"{BASE}/{vendor}/v1"
+    assert {"authorization", "x-api-key", "x-app-key", "sign", "t", "nonce"} <= (
+        transport.secret_headers
+    )
+    assert set(adapter.auth_headers(SHOWN[vendor])) <= {
+        "Authorization", "X-Api-Key", "X-App-Key", "sign", "t", "nonce"}
+    assert transport.session.headers["User-Agent"] == "bulb-skill/sim-adapter"
+    assert transport.session.trust_env is False  # a developer's proxy never sees loopback calls
+    assert transport.timeout == (2.0, 2.0) and adapter.timeout == 2.0
+
+
+@pytest.mark.parametrize("vendor", FACTORIES)
+def test_no_api_call_takes_the_credential_to_another_host_on_a_redirect(vendor: str) -> None:
+    adapter = mocked_adapter(vendor)
+    me = f"{BASE}/{vendor}/v1/me"
+    with responses.RequestsMock() as mock:
+        mock.add(responses.GET, me, status=307, headers={"Location": ELSEWHERE})
+        with pytest.raises(EndpointUnreachable, match="another host"):
+            adapter.identify_user(SHOWN[vendor])
+        assert [call.request.url for call in mock.calls] == [me]  # elsewhere got nothing
+
+
+def test_a_redirect_within_the_vendor_is_followed_with_the_credential() -> None:
+    adapter = mocked_adapter("sim-polling")
+    with responses.RequestsMock() as mock:
+        mock.add(responses.GET, f"{BASE}/sim-polling/v1/me", status=307,
+                 headers={"Location": "/sim-polling/v1/account"})
+        mock.add(responses.GET, f"{BASE}/sim-polling/v1/account", json={"user_id": "u-7"})
+        assert adapter.identify_user(cred("sim-polling")) == "u-7"
+        assert mock.calls[1].request.headers["X-Api-Key"] == "demo-sim-polling-credential"
+
+
+@pytest.mark.parametrize("status", [307, 308])
+@pytest.mark.parametrize("exchange", ["code", "refresh"])
+def test_the_token_endpoint_form_is_never_sent_again_to_another_host(
+    status: int, exchange: str
+) -> None:
+    adapter = mocked_adapter("sim-sync")
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, TOKEN_URL, status=status, headers={"Location": ELSEWHERE})
+        with pytest.raises(EndpointUnreachable, match="another host"):
+            if exchange == "code":
+                adapter.exchange_code("a-code", CALLBACK)
+            else:
+                adapter.refresh_credential(OAuthToken.bearer("a", refresh_token="r"))
+        assert [call.request.url for call in mock.calls] == [TOKEN_URL]
+
+
+@pytest.mark.parametrize("operation", ["register", "deregister", "replace"])
+def test_webhook_calls_never_follow_a_redirect_to_another_host(
+    mocked_pusher: tuple[responses.RequestsMock, SimulatorPushAdapter], operation: str
+) -> None:
+    mock, adapter = mocked_pusher
+    mock.add(responses.POST, PUSH_API, status=308, headers={"Location": ELSEWHERE})
+    call = {"register": adapter.register_webhook, "deregister": adapter.deregister_webhook,
+            "replace": adapter.replace_webhooks}[operation]
+    with pytest.raises(EndpointUnreachable, match="another host"):
+        call(cred("sim-async"), OURS)
+    assert [c.request.url for c in mock.calls] == [PUSH_API]
+
+
+@pytest.mark.parametrize("when", ["seconds", "http-date"])
+def test_a_throttled_token_endpoint_gives_its_retry_after(when: str) -> None:
+    adapter = mocked_adapter("sim-sync")
+    value = "30" if when == "seconds" else formatdate(time.time() + 30, usegmt=True)
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, TOKEN_URL, status=429, headers={"Retry-After": value},
+                 json={"error": "slow_down"})
+        with pytest.raises(RateLimited) as caught:
+            adapter.refresh_credential(OAuthToken.bearer("a", refresh_token="r"))
+    assert caught.value.retry_after == pytest.approx(30, abs=2)
+
+
+def test_every_kind_of_call_carries_the_user_agent_and_a_timeout() -> None:
+    adapter = mocked_adapter("sim-optimistic")
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, f"{OPTIMISTIC}/oauth/token", json={"access_token": "at-1"})
+        mock.add(responses.POST, f"{OPTIMISTIC}/v1/appkey", status=201,
+                 json={"application_key": "key-1"})
+        mock.add(responses.GET, f"{OPTIMISTIC}/v1/me", json={"user_id": "u-1"})
+        adapter.identify_user(adapter.exchange_code("the-code", CALLBACK))
+        assert len(mock.calls) == 3
+        for call in mock.calls:
+            assert call.request.headers["User-Agent"] == "bulb-skill/sim-adapter"
+            assert call.request.req_kwargs["timeout"] == (2.0, 2.0)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "message"),
+    [
+        (409, {"error": "conflict", "message": "delete it first"}, InternalError,
+         "delete it first"),
+        (405, {"error": "method_not_allowed", "message": "method not allowed"}, InternalError,
+         "method not allowed"),
+        (400, {"error": "bad_request", "message": "brightness 300"}, InvalidValue,
+         "brightness 300"),
+        (404, {"error": "not_found", "message": "no device gone"}, NoSuchEndpoint, "no device"),
+        (408, None, EndpointUnreachable, "408"),  # never sent by the simulator: the defaults
+        (422, None, InvalidValue, "422"),
+    ],
+)
+def test_the_simulators_bodies_name_the_error(
+    mocked: tuple[responses.RequestsMock, SimulatorAdapter],
+    status: int, body: dict[str, str] | None, error: type[SkillError], message: str,
+) -> None:
+    mock, adapter = mocked
+    mock.add(responses.GET, STATE_URL, status=status, json=body)
+    with pytest.raises(error, match=message):
+        adapter.read_state(TOKEN, "color-1")
 
 
 # -- webhook notifications ---------------------------------------------------------------------

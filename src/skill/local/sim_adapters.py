@@ -28,11 +28,23 @@ variable of that name, else ``local-webhook-secret`` (the simulator's default). 
 is ``SIM_CLIENT_ID`` / ``SIM_CLIENT_SECRET`` (secret source, then environment), else the
 simulator's fixed local client ``sim-client`` / ``sim-client-secret``.
 
-HTTP answers become ``skill.errors``: 401/403 -> ``InvalidAuthorizationCredential``,
-404 -> ``NoSuchEndpoint``, 429 -> ``RateLimited`` (with ``Retry-After``), 400 -> ``InvalidValue``,
-5xx, timeouts, connection errors and malformed bodies -> ``EndpointUnreachable`` (never
-``BridgeUnreachable``: these clouds talk to bulbs directly, so telling the user to check a hub
-would send them looking for one they do not have), other 4xx -> ``InternalError`` (our bug).
+Every vendor call (the API, the token endpoint's code and refresh exchanges, the application
+key, the webhook calls) goes through the adapter's one ``skill.plugins.VendorTransport``: a
+pooled session (``trust_env`` off, ``User-Agent: bulb-skill/sim-adapter``), a connect and a read
+timeout on every call (cut to the directive's deadline when the core sets one), ``Retry-After``
+as seconds or an HTTP-date, and redirects that never take a credential to another host
+(``Authorization``, ``X-Api-Key``, ``X-App-Key``, ``sign``, ``t`` and ``nonce`` are marked
+secret; a token request's form is a body, never re-sent elsewhere either). This module maps
+only the simulator's bodies (``errors=``):
+
+HTTP answers become ``skill.errors``, with the simulator's ``message``: 401/403 ->
+``InvalidAuthorizationCredential``, 404 -> ``NoSuchEndpoint``, 429 -> ``RateLimited`` (with
+``Retry-After``), 400 -> ``InvalidValue``, 5xx, timeouts, connection errors and malformed bodies
+-> ``EndpointUnreachable`` (never ``BridgeUnreachable``: these clouds talk to bulbs directly, so
+telling the user to check a hub would send them looking for one they do not have), other 4xx ->
+``InternalError`` (our bug); 408 and 422, which the simulator never sends, keep the transport's
+defaults (``EndpointUnreachable``, ``InvalidValue``). The token endpoint's answers follow
+RFC 6749 section 5.2 (``_token_error``).
 """
 
 from __future__ import annotations
@@ -40,11 +52,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import time
 import logging
+import time
 import uuid
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
 from functools import cached_property
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote, urlencode
@@ -82,6 +93,7 @@ from skill.plugins import (
     Notification,
     OAuthToken,
     Style,
+    VendorTransport,
     WebhookRequest,
 )
 
@@ -108,6 +120,11 @@ DEFAULT_WEBHOOK_SECRET = "local-webhook-secret"
 DEFAULT_CLIENT_ID = "sim-client"
 DEFAULT_CLIENT_SECRET = "sim-client-secret"
 REQUEST_TIMEOUT_SECONDS = 2.0
+#: What the simulator sees in ``User-Agent``.
+SIM_USER_AGENT = "bulb-skill/sim-adapter"
+#: Headers that carry a credential in some simulated vendor's scheme: never sent to another host
+#: by a redirect (``Authorization`` always is; the transport knows it, it is named for clarity).
+SECRET_HEADERS = ("Authorization", "X-Api-Key", "X-App-Key", "sign", "t", "nonce")
 MAX_NOTIFICATION_BYTES = 64 * 1024
 #: Replay window: a signed push older than this, or this far ahead of our clock, is refused.
 MAX_NOTIFICATION_AGE_SECONDS = 300
@@ -239,10 +256,28 @@ class SimulatorAdapter:
         )
         self.root_url = base_url.rstrip("/")
         self.base_url = f"{self.root_url}/{name}/v1"
-        self.timeout = timeout
-        self._session = session or _session()
+        #: The one HTTP transport of every call this adapter makes to its vendor.
+        self.transport = VendorTransport(
+            name,
+            self.base_url,
+            timeout=timeout,
+            session=session if session is not None else _session(),
+            clock=clock,
+            secret_headers=SECRET_HEADERS,
+            errors=self._http_error,
+            user_agent=SIM_USER_AGENT,
+        )
         self._clock = clock
         self._nonces = nonces
+
+    @property
+    def timeout(self) -> float:
+        """The read timeout of each call, in seconds (the connect timeout is at most this)."""
+        return self.transport.timeout[1]
+
+    @timeout.setter
+    def timeout(self, value: float) -> None:
+        self.transport.timeout = value
 
     def identify_user(self, credential: AnyCredential) -> str:
         """The simulator's id of the account (never a part of the credential)."""
@@ -297,33 +332,38 @@ class SimulatorAdapter:
 
     def _call(self, method: str, credential: AnyCredential, path: str, body: Any = None) -> Any:
         """One vendor request: errors mapped, JSON decoded (a non-JSON body is malformed)."""
-        response = self._request(method, credential, path, body)
-        _raise_for_status(self.name, response)
-        return self._json(response)
+        return self.transport.json(
+            method, path, headers=self.auth_headers(credential), json=body
+        )
 
-    def _request(
+    def _send(
         self, method: str, credential: AnyCredential, path: str, body: Any = None
     ) -> requests.Response:
-        """One vendor request, its answer as it came (transport failures mapped)."""
-        headers = self.auth_headers(credential)
-        try:
-            return self._session.request(
-                method,
-                self.base_url + path,
-                headers=headers,
-                json=body,
-                timeout=self.timeout,
-            )
-        except requests.Timeout as exc:
-            raise EndpointUnreachable(f"{self.name} did not answer in {self.timeout} s") from exc
-        except requests.RequestException as exc:
-            raise EndpointUnreachable(f"{self.name} cannot be reached") from exc
+        """One vendor request, its answer as it came whatever the status (no answer at all ->
+        ``EndpointUnreachable``); the credential is checked before anything is sent."""
+        return self.transport.send(
+            method, path, headers=self.auth_headers(credential), json=body
+        )
 
-    def _json(self, response: requests.Response) -> Any:
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise EndpointUnreachable(f"{self.name} sent a body that is not JSON") from exc
+    def _http_error(self, response: requests.Response) -> SkillError | None:
+        """``errors=`` of the transport: the simulator's API answer (status >= 400) as a typed
+        error with the ``message`` of its body; ``None`` (the transport's default) for 408 and
+        422, which the simulator never sends."""
+        status = response.status_code
+        if status in (408, 422):
+            return None
+        message = f"{self.name} answered {status}: {_vendor_message(response)}"
+        if status in (401, 403):
+            return InvalidAuthorizationCredential(message)
+        if status == 404:
+            return NoSuchEndpoint(message)
+        if status == 429:
+            return RateLimited(message, retry_after=self.transport.retry_after(response.headers))
+        if status == 400:
+            return InvalidValue(message)
+        if status >= 500:
+            return EndpointUnreachable(message)
+        return InternalError(message)
 
 
 class SimulatorOAuthAdapter(SimulatorAdapter):
@@ -442,15 +482,15 @@ class SimulatorOAuthAdapter(SimulatorAdapter):
         )
 
     def _token_request(self, form: dict[str, str], *, refused: str) -> _TokenAnswer:
-        """One token-endpoint request; ``refused`` ends the message of a refused grant."""
-        try:
-            response = self._session.post(self.token_url, data=form, timeout=self.timeout)
-        except requests.Timeout as exc:
-            raise EndpointUnreachable(f"{self.name}'s token endpoint did not answer") from exc
-        except requests.RequestException as exc:
-            raise EndpointUnreachable(f"{self.name}'s token endpoint cannot be reached") from exc
+        """One token-endpoint request (a form, no credential header: the client authenticates
+        in the body); ``refused`` ends the message of a refused grant. Its refusals are
+        RFC 6749's, not the API's, so they are mapped here (``_token_error``)."""
+        response = self.transport.send("POST", self.token_url, data=form)
         if response.status_code >= 400:
-            raise _token_error(self.name, response, refused=refused)
+            raise _token_error(
+                self.name, response, refused=refused,
+                retry_after=self.transport.retry_after(response.headers),
+            )
         try:
             return _TokenAnswer.model_validate_json(response.content)
         except ValidationError as exc:
@@ -529,17 +569,18 @@ class SimulatorPushAdapter(SimulatorAdapter):
 
     def _setup_webhook(self, credential: AnyCredential, url: str) -> bool:
         """``setup``; False when the vendor refuses because the account has another URL (409)."""
-        response = self._request("POST", credential, "/webhook", {"action": "setup", "url": url})
+        response = self._send("POST", credential, "/webhook", {"action": "setup", "url": url})
         if response.status_code == 409:
             return False
-        _raise_for_status(self.name, response)
+        if response.status_code >= 400:
+            raise self.transport.error_for(response)
         return True
 
     def _delete_webhook(self, credential: AnyCredential, url: str) -> None:
         """``delete``; a URL already gone (404) is fine."""
-        response = self._request("POST", credential, "/webhook", {"action": "delete", "url": url})
-        if response.status_code != 404:
-            _raise_for_status(self.name, response)
+        response = self._send("POST", credential, "/webhook", {"action": "delete", "url": url})
+        if response.status_code >= 400 and response.status_code != 404:
+            raise self.transport.error_for(response)
 
     @cached_property
     def _secret(self) -> bytes:
@@ -647,11 +688,11 @@ def _oauth_client(ctx: AdapterContext) -> tuple[str, str]:
 
 
 def _session() -> requests.Session:
-    """One pooled session per adapter; ``trust_env`` off so a developer's HTTP proxy never
-    captures loopback calls to the simulator."""
+    """The transport's pooled session; ``trust_env`` off so a developer's HTTP proxy never
+    captures loopback calls to the simulator (the transport sets ``User-Agent``)."""
     session = requests.Session()
     session.trust_env = False
-    session.headers.update({"Accept": "application/json", "User-Agent": "bulb-skill/sim-adapter"})
+    session.headers.update({"Accept": "application/json"})
     return session
 
 
@@ -678,10 +719,15 @@ _NOT_THE_USERS_FAULT = frozenset(
 
 
 def _token_error(
-    vendor: str, response: requests.Response, *, refused: str | None = None
+    vendor: str,
+    response: requests.Response,
+    *,
+    refused: str | None = None,
+    retry_after: float | None = None,
 ) -> SkillError:
     """A token endpoint's refusal (RFC 6749 section 5.2) as a typed error; ``refused`` ends the
-    message of a refused grant (default: connect again)."""
+    message of a refused grant (default: connect again); ``retry_after`` (seconds, the
+    transport's reading of ``Retry-After``) goes with a 429."""
     status = response.status_code
     try:
         body = response.json()
@@ -695,7 +741,7 @@ def _token_error(
             return InternalError(f"{detail}: this deployment's OAuth client or request is wrong")
         return InvalidAuthorizationCredential(f"{detail}: {refused or f'connect {vendor} again'}")
     if status == 429:
-        return RateLimited(detail, retry_after=_retry_after(response.headers.get("Retry-After")))
+        return RateLimited(detail, retry_after=retry_after)
     if status >= 500:
         return EndpointUnreachable(detail)
     return InternalError(detail)
@@ -705,24 +751,6 @@ def _device_path(device_id: str, leaf: str) -> str:
     return f"/devices/{quote(device_id, safe='')}/{leaf}"
 
 
-def _raise_for_status(vendor: str, response: requests.Response) -> None:
-    status = response.status_code
-    if status < 400:
-        return
-    message = f"{vendor} answered {status}: {_vendor_message(response)}"
-    if status in (401, 403):
-        raise InvalidAuthorizationCredential(message)
-    if status == 404:
-        raise NoSuchEndpoint(message)
-    if status == 429:
-        raise RateLimited(message, retry_after=_retry_after(response.headers.get("Retry-After")))
-    if status == 400:
-        raise InvalidValue(message)
-    if status >= 500:
-        raise EndpointUnreachable(message)
-    raise InternalError(message)
-
-
 def _vendor_message(response: requests.Response) -> str:
     try:
         body = response.json()
@@ -730,20 +758,6 @@ def _vendor_message(response: requests.Response) -> str:
         return response.reason or "no details"
     message = body.get("message") if isinstance(body, dict) else None
     return str(message or response.reason or "no details")[:200]
-
-
-def _retry_after(value: str | None) -> float | None:
-    """``Retry-After`` as seconds: either delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
 
 
 def _parse(model: type[W], data: Any) -> W:
