@@ -25,6 +25,13 @@
 - ``skill demo``  plays every directive in ``events/`` (AcceptGrant, Discover, ReportState, the
   control directives, then ``events/bad/``) and shows each answer with timings, for people; it
   ends with the foreign credentials the simulated vendors were shown (exit 4 if any).
+- ``skill serve``  starts the local stack and keeps it up until interrupted (SIGINT, SIGTERM):
+  one JSON line on stdout with its URLs (``linking_pages``: the linking pages, where the demo
+  user signs in at ``login``, a local stand-in for the Cognito managed login, and connects
+  simulator vendors; ``entrypoint``: POST a directive, get the entrypoint's answer, with
+  ``demo-token`` replaced as ``skill invoke`` does; ``simulator``, ``gateway``, ``demo_user``),
+  logs on stderr. The demo user is linked (AcceptGrant) first, so deferred answers reach the
+  fake gateway.
 - ``skill users list|disconnect|delete``  the skill's users and their vendor connections, for
   support and data-deletion requests (``skill.accounts``): against the local stack's
   environment or a deployed stack (``--stack``/``--region``).
@@ -182,6 +189,23 @@ def _parser() -> argparse.ArgumentParser:
     stack_options(invoke)
     invoke.set_defaults(run=_invoke)
 
+    serve = sub.add_parser(
+        "serve",
+        help="run the local stack until interrupted; print its URLs (linking pages, entrypoint) "
+             "as one JSON line",
+        description=(
+            "Start the local stack and keep it up until SIGINT or SIGTERM. Prints one JSON line "
+            "on stdout: {\"linking_pages\", \"entrypoint\", \"login\", \"simulator\", "
+            "\"gateway\", \"demo_user\": {\"username\", \"password\"}}. Open linking_pages in "
+            "a browser and sign in as the demo user (at a local stand-in for the Cognito managed "
+            "login) to connect or disconnect simulator vendors; POST a directive to entrypoint "
+            "(curl -d @events/TurnOn.sync.json URL) to get the entrypoint's answer (demo-token "
+            "is replaced by the demo user's access token). Logs on stderr."
+        ),
+    )
+    _serve_options(serve)
+    serve.set_defaults(run=_serve)
+
     demo = sub.add_parser("demo", help="play every sample directive in events/ and show the answers")
     demo.add_argument("--events", type=Path, default=None, help="directory of directives (events/)")
     stack_options(demo)
@@ -263,6 +287,29 @@ def _parser() -> argparse.ArgumentParser:
 
     _users_parser(sub)
     return parser
+
+
+def _serve_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--latency", type=float, default=0.05, help="vendor simulator answer time, s (0.05)")
+    command.add_argument(
+        "--transition", type=float, default=0.6,
+        help="time for a vendor's 202-accepted command to reach the bulb, s (0.6)",
+    )
+    command.add_argument(
+        "--deadline", type=float, default=8.0, help="seconds Alexa waits for a deferred answer (8)"
+    )
+    command.add_argument(
+        "--adapters", default=None,
+        help="enabled adapters, comma-separated (default: the four simulator adapters)",
+    )
+    command.add_argument(
+        "--demo-vendors", default=None, metavar="VENDORS",
+        help="the vendors the demo user has connected at the start, comma-separated ('' = none, "
+             "to connect them on the linking pages; default: every enabled one)",
+    )
+    command.add_argument("--template", type=Path, default=None, help="SAM template (template.yaml)")
+    command.add_argument("-v", "--verbose", action="store_true", help="handler logs (INFO) on stderr")
+    _fault_options(command)
 
 
 def _fault_spec(text: str) -> str:
@@ -392,6 +439,39 @@ def _play(stack: Any, event: Any, name: str) -> Iterator[dict[str, Any]]:
              f"{(time.perf_counter() - started) * 1000:.0f} ms after the directive")
 
 
+# -- skill serve ---------------------------------------------------------------------------------
+
+
+def _serve(args: argparse.Namespace, out: TextIO) -> int:
+    import signal
+
+    stop = threading.Event()
+
+    def interrupted(signum: int, frame: Any) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, interrupted) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with _stack(args) as stack:
+            _log(f"local stack up in {stack.startup_seconds * 1000:.0f} ms")
+            stack.link_demo_user()
+            _log("linked the demo user (AcceptGrant through the entrypoint)")
+            urls = stack.urls()
+            out.write(json.dumps(urls) + "\n")
+            out.flush()
+            demo = urls["demo_user"] or {}
+            _log(f"linking pages: {urls['linking_pages']} (sign in as {demo.get('username')} / "
+                 f"{demo.get('password')}); entrypoint: POST a directive to {urls['entrypoint']}")
+            _log("serving until interrupted (Ctrl-C)")
+            while not stop.wait(0.2):
+                pass
+            _log("stopping")
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return EXIT_OK
+
+
 # -- skill demo ----------------------------------------------------------------------------------
 
 
@@ -428,6 +508,10 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
     with _stack(args) as stack, tally.tapped():
         write(f"  up in {stack.startup_seconds * 1000:.0f} ms (resources from {stack.template.name}).")
         write(f"  {_linking_note(stack)}.")
+        if stack.linking_url:
+            demo_user = stack.urls()["demo_user"]
+            write(f"  Linking pages: {stack.linking_url} (while the demo runs; `skill serve` keeps "
+                  f"them up): sign in as {demo_user['username']} / {demo_user['password']}.")
         demo_token = stack.demo_token()
         write("  Times: 'answer' is the entrypoint's synchronous answer; 'event' is when the event")
         write("  gateway accepted a deferred answer, counted from the moment Alexa sent the directive.\n")
@@ -857,6 +941,7 @@ def _stack(args: argparse.Namespace) -> Any:
         adapters=args.adapters or DEFAULT_ADAPTERS,
         faults=profile_of(args.faults, seed=args.seed) if args.faults else None,
         linking=getattr(args, "linking", "cognito"),
+        demo_vendors=getattr(args, "demo_vendors", None),
     )
 
 

@@ -511,6 +511,46 @@ def test_lambda_proxy_answers_become_http_answers() -> None:
     assert (plain.status, json.loads(plain.body)) == (200, {"ok": True})
 
 
+def test_cookies_go_in_and_out_as_http_api_v2_passes_them() -> None:
+    """The Cookie header becomes the event's ``cookies`` (and leaves ``headers``); each cookie
+    of the answer becomes a Set-Cookie header of its own, sent as separate header lines."""
+    import http.client
+
+    from skill.local._webhook import HttpApiBridge
+
+    request = Request("GET", "/", headers={"cookie": "a=1; b=two=2", "accept": "text/html"})
+    event = http_api_event(request, "ANY /", {})
+    assert event["cookies"] == ["a=1", "b=two=2"] and "cookie" not in event["headers"]
+    reply = lambda_reply({"statusCode": 303, "headers": {"Location": "/"}, "body": "",
+                          "cookies": ["a=; Max-Age=0", "c=3; Secure"]})
+    assert list(reply.repeated) == [("Set-Cookie", "a=; Max-Age=0"), ("Set-Cookie", "c=3; Secure")]
+
+    seen: list[dict[str, Any]] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        seen.append(event)
+        return {"statusCode": 200, "body": "ok", "cookies": ["x=1; Path=/", "y=2; Path=/"]}
+
+    bridge = HttpApiBridge(handler, "pages").start()
+    try:
+        host, port = bridge.url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=5)
+        connection.putrequest("GET", "/connect/sim-sync?x=1")
+        connection.putheader("Cookie", "s=1")
+        connection.putheader("Cookie", "t=2")  # a client may split them; HTTP API joins them
+        connection.endheaders()
+        answer = connection.getresponse()
+        assert answer.status == 200 and answer.read() == b"ok"
+        assert answer.headers.get_all("Set-Cookie") == ["x=1; Path=/", "y=2; Path=/"]
+        connection.close()
+    finally:
+        bridge.stop()
+    [event] = seen
+    assert event["cookies"] == ["s=1", "t=2"]
+    assert event["routeKey"] == "ANY /{proxy+}" and event["pathParameters"] == {"proxy": "connect/sim-sync"}
+    assert event["rawPath"] == "/connect/sim-sync" and event["queryStringParameters"] == {"x": "1"}
+
+
 def test_markers_name_what_they_point_at() -> None:
     assert ResourceAtt("A/B", "Arn") != ResourceAtt("A/B", "QueueName")
     assert ResourceRef("A/B") == ResourceRef("A/B")

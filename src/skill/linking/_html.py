@@ -20,6 +20,9 @@ header, main, footer { max-width: 40rem; margin: 0 auto; }
 header { display: flex; justify-content: space-between; align-items: center; gap: 1rem;
          padding: .75rem 0; border-bottom: 1px solid #8884; flex-wrap: wrap; }
 header a.home { font-weight: 600; text-decoration: none; color: inherit; }
+header nav { display: flex; align-items: center; gap: .5rem 1rem; flex-wrap: wrap; min-width: 0; }
+header nav span { overflow-wrap: anywhere; }
+header nav button { margin-top: 0; }
 h1 { font-size: 1.5rem; margin: 1.25rem 0 .75rem; }
 h2 { font-size: 1.2rem; margin: 1.5rem 0 .5rem; }
 a { color: var(--accent); }
@@ -27,6 +30,7 @@ a:focus, button:focus, input:focus { outline: 3px solid var(--accent); outline-o
 label { display: block; font-weight: 600; margin-top: 1rem; }
 input[type=text], input[type=password] { width: 100%; padding: .6rem; font-size: 1rem;
   border: 1px solid #888; border-radius: .3rem; }
+button, input { font-family: inherit; }
 button, a.button { display: inline-block; margin-top: 1rem; padding: .6rem 1.1rem; font-size: 1rem;
   border-radius: .3rem; border: 1px solid var(--accent); background: var(--accent); color: #fff;
   cursor: pointer; text-decoration: none; }

@@ -11,7 +11,7 @@ import json
 import logging
 import socket
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -38,9 +38,13 @@ class Request:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
+    """An answer: ``headers`` once each; ``repeated`` for a header sent several times, one line
+    each, after them (``[("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")]``)."""
+
     status: int
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)
+    repeated: Sequence[tuple[str, str]] = ()
 
     @classmethod
     def json(cls, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Reply:
@@ -166,7 +170,7 @@ class _Handler(BaseHTTPRequestHandler):
             method=self.command,
             path=url.path,
             query=url.query,
-            headers={name.lower(): value for name, value in self.headers.items()},
+            headers=_joined(self.headers.items()),
             body=self.rfile.read(length) if length else b"",
             client=self.client_address[0],
         )
@@ -181,6 +185,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
+        for name, value in reply.repeated:
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
         if reply.body:
@@ -188,3 +194,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         _log.debug("%s " + format, self.client_address[0], *args)
+
+
+def _joined(items: Any) -> dict[str, str]:
+    """Header names lower-cased; a header sent more than once joined into one value, as API
+    Gateway does (``, ``; ``; `` for ``Cookie``, whose pairs are ``;``-separated)."""
+    found: dict[str, str] = {}
+    for name, value in items:
+        key = name.lower()
+        if key in found:
+            found[key] += ("; " if key == "cookie" else ", ") + value
+        else:
+            found[key] = value
+    return found
+

@@ -1,9 +1,17 @@
-"""The HTTP API in front of the notifications function, on loopback.
+"""HTTP APIs in front of Lambda handlers, on loopback.
 
-A vendor's push (``POST /webhooks/{vendor}/{secret}``) becomes the API Gateway HTTP API event
-(payload format 2.0) the function gets in AWS; its answer (``statusCode``, ``headers``, ``body``,
-``isBase64Encoded``, or any other JSON value, which HTTP APIs send as a 200 body) goes back to
-the vendor. Other paths get HTTP API's own 404.
+``WebhookBridge``: a vendor's push (``POST /webhooks/{vendor}/{secret}``) becomes the API Gateway
+HTTP API event (payload format 2.0) the notifications function gets in AWS; its answer
+(``statusCode``, ``headers``, ``cookies``, ``body``, ``isBase64Encoded``, or any other JSON value,
+which HTTP APIs send as a 200 body) goes back to the vendor. Other paths get HTTP API's own 404.
+
+``HttpApiBridge``: the same for any handler and routes (``ANY /``, ``ANY /{proxy+}``: the
+linking pages). As in HTTP API v2, the request's ``Cookie`` header arrives as the event's
+``cookies`` list (not among its ``headers``), and each of the answer's ``cookies`` is sent as
+a ``Set-Cookie`` header of its own.
+
+``InvokeBridge``: a Lambda function URL-like endpoint for the entrypoint: ``POST`` a directive
+(JSON) and get the entrypoint's answer (JSON), as Alexa would from a synchronous invoke.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import base64
 import json
 import re
 import sys
+import threading
 import time
 import traceback
 import uuid
@@ -55,7 +64,8 @@ def http_api_event(request: Request, route_key: str, path_parameters: dict[str, 
         "routeKey": route_key,
         "rawPath": request.path,
         "rawQueryString": request.query,
-        "headers": dict(request.headers),
+        # HTTP API v2 moves the Cookie header into ``cookies``
+        "headers": {k: v for k, v in request.headers.items() if k != "cookie"},
         "requestContext": {
             "accountId": ACCOUNT_ID,
             "apiId": "local",
@@ -77,6 +87,9 @@ def http_api_event(request: Request, route_key: str, path_parameters: dict[str, 
         "pathParameters": path_parameters,
         "isBase64Encoded": body is None,
     }
+    cookies = [c.strip() for c in request.headers.get("cookie", "").split(";") if c.strip()]
+    if cookies:
+        event["cookies"] = cookies
     if request.query:
         event["queryStringParameters"] = request.query_params
     if request.body:
@@ -90,7 +103,8 @@ def lambda_reply(result: Any) -> Reply:
         body = result.get("body") or ""
         raw = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
         headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
-        return Reply(int(result["statusCode"]), raw, headers)
+        cookies = [("Set-Cookie", str(c)) for c in (result.get("cookies") or [])]
+        return Reply(int(result["statusCode"]), raw, headers, cookies)
     payload = result if isinstance(result, str) else json.dumps(result)
     return Reply(200, payload.encode(), {"Content-Type": "application/json"})
 
@@ -166,3 +180,112 @@ class WebhookBridge:
             print(f"local stack: {self.handler} raised:\n{traceback.format_exc()}", file=sys.stderr)
             return Reply.json(500, {"message": "Internal Server Error"})
         return lambda_reply(result)
+
+
+class HttpApiBridge:
+    """HTTP server -> ``handler(event, context)`` for the ``route_keys`` (``"ANY /"``,
+    ``"ANY /{proxy+}"``, ``"GET /x/{id}"``), as an HTTP API with Lambda proxy integrations.
+
+    ``concurrency=1`` (the default) gives the handler one request at a time, as one Lambda
+    container would be given: a handler keeping per-request state on a shared object (Powertools'
+    resolvers keep ``current_event``) must not see two requests at once.
+    """
+
+    def __init__(
+        self,
+        handler: Callable[[dict[str, Any], Any], Any],
+        function_name: str,
+        *,
+        route_keys: tuple[str, ...] = ("ANY /", "ANY /{proxy+}"),
+        timeout: float = 29.0,
+        name: str = "http-api",
+        concurrency: int = 1,
+    ) -> None:
+        self.handler = handler
+        self.function_name = function_name
+        self.timeout = timeout
+        self._routes = [(key, *route_pattern(key)) for key in route_keys]
+        self._slots = threading.BoundedSemaphore(max(1, concurrency))
+        self.calls: list[dict[str, Any]] = []  # at, method, path, status (no query, no body)
+        self._server = LoopbackServer(self._app, name=name)
+
+    def start(self) -> HttpApiBridge:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    def _app(self, request: Request) -> Reply:
+        for route_key, method, pattern in self._routes:
+            found = pattern.match(request.path)
+            if found is not None and method in ("ANY", request.method.upper()):
+                break
+        else:
+            return Reply.json(404, {"message": "Not Found"})
+        event = http_api_event(request, route_key, found.groupdict())
+        if not event["pathParameters"]:
+            del event["pathParameters"]  # HTTP API leaves it out for a route without parameters
+        try:
+            with self._slots:
+                result = self.handler(event, LambdaContext(self.function_name, timeout=self.timeout))
+        except Exception:
+            print(f"local stack: {self.function_name} raised:\n{traceback.format_exc()}", file=sys.stderr)
+            reply = Reply.json(500, {"message": "Internal Server Error"})
+        else:
+            reply = lambda_reply(result)
+        self.calls.append({"at": time.time(), "method": request.method, "path": request.path,
+                           "status": reply.status})
+        return reply
+
+
+class InvokeBridge:
+    """``POST /`` with a JSON event -> ``invoke(event)`` -> its answer as JSON (200), like a
+    Lambda function URL whose function answers with what it returns; ``prepare`` may rewrite
+    the event first (the local stack replaces the ``demo-token`` placeholder). Not JSON: 400;
+    another method: 405; the function raised: 500 (the traceback on stderr)."""
+
+    def __init__(
+        self,
+        invoke: Callable[[Any], Any],
+        *,
+        prepare: Callable[[Any], Any] | None = None,
+        name: str = "entrypoint-url",
+    ) -> None:
+        self._invoke = invoke
+        self._prepare = prepare
+        self._server = LoopbackServer(self._app, name=name)
+
+    def start(self) -> InvokeBridge:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    @property
+    def url(self) -> str:
+        return self._server.url + "/"
+
+    def _app(self, request: Request) -> Reply:
+        if request.path not in ("/", ""):
+            return Reply.json(404, {"message": "Not Found"})
+        if request.method.upper() != "POST":
+            return Reply.json(405, {"message": "POST a directive (JSON)"}, {"Allow": "POST"})
+        try:
+            event = json.loads(request.body or b"null")
+        except ValueError:
+            return Reply.json(400, {"message": "the body is not JSON"})
+        try:
+            if self._prepare is not None:
+                event = self._prepare(event)
+            answer = self._invoke(event)
+        except Exception:
+            print(f"local stack: the entrypoint raised:\n{traceback.format_exc()}", file=sys.stderr)
+            return Reply.json(500, {"message": "Internal Server Error"})
+        return Reply.json(200, answer)
+

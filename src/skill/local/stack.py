@@ -17,6 +17,9 @@
 - a fake Login with Amazon token endpoint and a fake Alexa event gateway that validates every
   event against the official schema,
 - pollers that feed each queue to the handler the template connects to it, as Lambda does,
+- in ``cognito`` mode the linking pages (``skill.local._pages``: ``linking_url``) with a local
+  stand-in for the Cognito managed login (``login_url``), and in every mode a Lambda function
+  URL-like endpoint for the entrypoint (``entrypoint_url``: POST a directive, get its answer),
 
 and points the process's environment at them (restored on exit). Handlers run in-process.
 
@@ -52,7 +55,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,7 +80,7 @@ from skill.local._resources import (
     handler_or,
     read_template,
 )
-from skill.local._webhook import ROUTE_KEY, WebhookBridge
+from skill.local._webhook import ROUTE_KEY, InvokeBridge, WebhookBridge
 from skill.local.faults import FaultProfile, Faults, install, profile_of
 
 __all__ = [
@@ -144,6 +147,10 @@ class LocalStack:
     makes the template's user pool and app client, the demo user, and connects the demo user's
     simulator accounts (``demo_user_id``, ``demo_access_token()``, ``accounts``); ``vendor``
     needs exactly one adapter, whose own credential is then the token Alexa sends.
+
+    ``demo_vendors`` (cognito mode): the simulator vendors the demo user has connected when the
+    stack starts (names, or a comma-separated string; ``""`` none); default every enabled one.
+    ``pages`` (cognito mode, default True): serve the linking pages and their sign-in stand-in.
     """
 
     def __init__(
@@ -163,6 +170,8 @@ class LocalStack:
         env: Mapping[str, str] | None = None,
         faults: FaultProfile | str | Mapping[str, float] | None = None,
         linking: str = "cognito",
+        demo_vendors: str | Iterable[str] | None = None,
+        pages: bool = True,
     ) -> None:
         if linking not in LINKING_MODES:
             raise ValueError(f"linking must be one of {LINKING_MODES}, not {linking!r}")
@@ -174,6 +183,13 @@ class LocalStack:
             )
         self.linking = linking
         self.linking_vendor = names[0] if linking == "vendor" else ""
+        if isinstance(demo_vendors, str):
+            demo_vendors = [n.strip() for n in demo_vendors.split(",") if n.strip()]
+        self.demo_vendors: list[str] | None = None if demo_vendors is None else list(demo_vendors)
+        unknown = sorted(set(self.demo_vendors or ()) - set(names))
+        if unknown:
+            raise ValueError(f"demo_vendors {unknown} are not among the enabled adapters {names}")
+        self.serve_pages = pages
         self.template = Path(template) if template else default_template()
         self.parameters = {
             **TEMPLATE_PARAMETERS,
@@ -212,6 +228,8 @@ class LocalStack:
         self.demo_user_id: str = ""
         self.users: dict[str, str] = {}  # username -> user id (sub), the local pool's users
         self._users_lock = threading.Lock()
+        self.pages: Any = None  # skill.local._pages.LocalPages (cognito mode, pages=True)
+        self.entrypoint_bridge: InvokeBridge | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -330,9 +348,59 @@ class LocalStack:
         exit_stack.callback(cold_start)  # runs before the environment is restored
         self._init_handlers()
         self._init_accounts()
+        self._serve(exit_stack)
 
         if self.run_pollers:
             self._start_pollers(exit_stack)
+
+    def _serve(self, exit_stack: ExitStack) -> None:
+        """The entrypoint's URL, and (cognito mode) the linking pages with their sign-in."""
+        self.entrypoint_bridge = InvokeBridge(self.invoke, prepare=self._with_demo_token_if_any)
+        self.entrypoint_bridge.start()
+        exit_stack.callback(self.entrypoint_bridge.stop)
+        self.pages = None
+        if self.linking == "cognito" and self.serve_pages:
+            from skill.local._pages import LocalPages
+
+            pages = LocalPages(self)
+            exit_stack.callback(pages.stop)
+            self.pages = pages.start()
+
+    def _with_demo_token_if_any(self, event: Any) -> Any:
+        return self.with_demo_token(event) if _contains(event, DEMO_TOKEN) else event
+
+    @property
+    def linking_url(self) -> str | None:
+        """The linking pages, ``http://127.0.0.1:<port>/`` (None in vendor mode or without pages)."""
+        return self.pages.url if self.pages is not None else None
+
+    @property
+    def login_url(self) -> str | None:
+        """The local stand-in for the Cognito managed login (None without pages)."""
+        return self.pages.login_url if self.pages is not None else None
+
+    @property
+    def entrypoint_url(self) -> str:
+        """POST a directive (JSON) here and get the entrypoint's answer; ``demo-token`` in it is
+        replaced by the demo user's token, as ``skill invoke`` does."""
+        if self.entrypoint_bridge is None:
+            raise RuntimeError("start the stack first")
+        return self.entrypoint_bridge.url
+
+    def urls(self) -> dict[str, Any]:
+        """Where everything a person can use is: the linking pages, the entrypoint's URL, the
+        sign-in stand-in, the vendor simulator, the fake event gateway, and the demo user."""
+        demo: dict[str, str] | None = None
+        if self.linking == "cognito" and self.user_pool is not None:
+            demo = {"username": self.sign_in_name(DEMO_USERNAME), "password": DEMO_PASSWORD}
+        return {
+            "linking_pages": self.linking_url,
+            "entrypoint": self.entrypoint_url,
+            "login": self.login_url,
+            "simulator": self.simulator.url,
+            "gateway": self.gateway.events_url,
+            "demo_user": demo,
+        }
 
     def _install_faults(self, exit_stack: ExitStack) -> None:
         self.faults = None
@@ -647,7 +715,8 @@ class LocalStack:
         with self.faults.suspended() if self.faults else ExitStack():
             if self.linking == "cognito":
                 self.demo_user_id = self.add_user(DEMO_USERNAME, DEMO_PASSWORD)
-                for vendor in adapters.names:
+                wanted = adapters.names if self.demo_vendors is None else self.demo_vendors
+                for vendor in [n for n in adapters.names if n in wanted]:
                     self.accounts.connect(self.demo_user_id, vendor, self.vendor_credential(vendor))
             else:
                 adapter = adapters.get(self.linking_vendor)
