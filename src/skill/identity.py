@@ -147,6 +147,23 @@ class CognitoIdentity:
         return claims
 
 
+    def email_of(self, id_token: str | None, audience: str, subject: str) -> str | None:
+        """The e-mail of a verified ID token issued to ``audience`` for ``subject``; None when
+        there is none or it does not verify (the caller then shows something else)."""
+        if not id_token:
+            return None
+        try:
+            key = self.jwks.key(str(jwt.get_unverified_header(id_token).get("kid")))
+            claims = jwt.decode(id_token, key=key, algorithms=["RS256"], issuer=self.issuer,
+                                audience=audience, leeway=LEEWAY_SECONDS)
+        except (jwt.InvalidTokenError, IdentityError):
+            return None
+        if claims.get("token_use") != "id" or claims.get("sub") != subject:
+            return None
+        email = claims.get("email")
+        return email if isinstance(email, str) and email else None
+
+
 class VendorIdentity:
     """``vendor`` linking: the one adapter says whose account the token is."""
 

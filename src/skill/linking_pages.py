@@ -46,8 +46,8 @@ def services() -> LinkingServices:
     pool_id = os.environ.get("USER_POOL_ID", "")
 
     class CognitoUsers:
-        def delete(self, username: str) -> None:
-            client("cognito-idp").admin_delete_user(UserPoolId=pool_id, Username=username)
+        def delete(self, user_id: str) -> None:
+            client("cognito-idp").admin_delete_user(UserPoolId=pool_id, Username=user_id)
 
     return LinkingServices(
         accounts=accounts,

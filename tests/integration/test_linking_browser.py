@@ -363,14 +363,6 @@ def test_the_delete_account_page_asks_first(stack: LocalStack, browser: Browser)
     assert stack.accounts.credentials.connected(stack.demo_user_id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the pages' Content-Security-Policy has form-action 'self', and Chromium applies "
-           "form-action to the redirect after a form: POST /signout's 303 to the managed login's "
-           "/logout (another origin, in AWS too) is blocked, so the browser stays on the page "
-           "(the session cookie is cleared all the same). Fix in skill/linking/_app.py: allow the "
-           "sign-in domain in form-action; then remove this mark.",
-)
 def test_signing_out_goes_through_the_managed_login_back_to_the_welcome(
     stack: LocalStack, browser: Browser
 ) -> None:

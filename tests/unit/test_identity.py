@@ -159,3 +159,13 @@ def test_vendor_identity_asks_the_one_vendor_with_the_token_as_its_credential():
         identity.user_of("another-token")
     with pytest.raises(IdentityError):
         identity.user_of("")
+
+
+def test_the_pages_show_the_verified_id_tokens_email(identity):
+    id_token = access_token(token_use="id", client_id=None, aud=CLIENT, email="ada@example.com")
+    assert identity.email_of(id_token, CLIENT, "user-sub-1") == "ada@example.com"
+    assert identity.email_of(id_token, "another-client", "user-sub-1") is None
+    assert identity.email_of(id_token, CLIENT, "someone-else") is None
+    assert identity.email_of(access_token(key=OTHER_KEY, token_use="id", client_id=None, aud=CLIENT,
+                                          email="x@example.com"), CLIENT, "user-sub-1") is None
+    assert identity.email_of(None, CLIENT, "user-sub-1") is None

@@ -350,7 +350,7 @@ def test_deleting_the_account_removes_everything_and_signs_out(world):
     assert "cannot be undone" in page["body"]
     response = world.request("POST", "/account/delete", form={"csrf": world.csrf()})
     assert response["statusCode"] == 200 and "Your account is deleted" in response["body"]
-    assert world.vault.items == {} and world.deleted == ["demo@example.com"]
+    assert world.vault.items == {} and world.deleted == ["user-1"]
     assert "bulb_skill_session" not in world.cookies
 
 

@@ -76,8 +76,9 @@ class Login(Protocol):
 
 
 class UserDirectory(Protocol):
-    def delete(self, username: str) -> None:
-        """Remove the user from the user pool."""
+    def delete(self, user_id: str) -> None:
+        """Remove the user from the user pool (its ``sub``: a pool that signs in by e-mail
+        keeps it as the user's name)."""
         ...
 
 
@@ -127,18 +128,27 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
         return Cookie(name=name, value=value, path=path, secure=True, http_only=True,
                       max_age=max_age, same_site=_lax())
 
+    def headers() -> dict[str, str]:
+        """The security headers; ``form-action`` also allows the sign-in domain, since
+        browsers apply it to the redirect after a form (signing out ends at its /logout)."""
+        login = services().login
+        origin = getattr(login, "domain", None) or f"https://{login.host}"
+        return {**SECURITY_HEADERS, "Content-Security-Policy":
+                SECURITY_HEADERS["Content-Security-Policy"].replace("form-action 'self'",
+                                                                    f"form-action 'self' {origin}")}
+
     def page(status: int, title: str, body: str, *, who: Session | None = None,
              set_cookies: list[Cookie] | None = None) -> Response:
         text = html.page(title, body, signed_in_as=who.username if who else None,
                          csrf=who.csrf if who else None, banner=services().banner)
         return Response(status_code=status, content_type="text/html; charset=utf-8", body=text,
-                        headers=dict(SECURITY_HEADERS), cookies=set_cookies or [])
+                        headers=headers(), cookies=set_cookies or [])
 
     def redirect(target: str, *, set_cookies: list[Cookie] | None = None) -> Response:
         if not allowed_redirect(target):
             logger.warning("refused a redirect to a target not on the allow-list")
             return page(400, "Not allowed", html.message_page("Not allowed", "That address is not allowed."))
-        return Response(status_code=303, headers={**SECURITY_HEADERS, "Location": target},
+        return Response(status_code=303, headers={**headers(), "Location": target},
                         cookies=set_cookies or [])
 
     def allowed_redirect(target: str) -> bool:
@@ -417,7 +427,7 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
             return data
         services().accounts.delete_user(who.user_id)
         if services().users is not None:
-            services().users.delete(who.username)  # type: ignore[union-attr]
+            services().users.delete(who.user_id)  # type: ignore[union-attr]
         body = html.message_page("Your account is deleted", "Everything this skill kept about you is gone.")
         return page(200, "Account deleted", body, set_cookies=[cookie(SESSION_COOKIE, "", 0)])
 

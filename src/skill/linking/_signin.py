@@ -92,12 +92,14 @@ class CognitoLogin:
         if response.status_code != 200:
             raise SignInFailed("The sign-in was not accepted. Please sign in again.")
         try:
-            token = response.json()["access_token"]
-            claims = self.identity.claims_of(token)
+            answer = response.json()
+            claims = self.identity.claims_of(answer["access_token"])
         except (ValueError, KeyError, TypeError, IdentityError):
             raise SignInFailed("The sign-in service sent an answer that cannot be used.") from None
-        username = claims.get("username") or claims.get("cognito:username") or "you"
-        return str(claims["sub"]), str(username)
+        # The pool signs in by e-mail, so the access token's ``username`` is an opaque id: show
+        # the ID token's e-mail (verified like the access token, for this client and user).
+        shown = self.identity.email_of(answer.get("id_token"), self.client_id, claims["sub"])
+        return str(claims["sub"]), str(shown or claims.get("username") or "you")
 
     def logout_url(self, return_to: str) -> str:
         return f"{self.domain}/logout?{urlencode({'client_id': self.client_id, 'logout_uri': return_to})}"
