@@ -24,8 +24,10 @@ import pytest
 
 from skill.local.simulator import VendorSimulator
 
-#: (simulator, its foreign counts when it stopped), for every simulator stopped in the session.
+#: (simulator, its foreign counts when it stopped), for every simulator an integration module
+#: stopped (unit tests run in the same session show simulators foreign credentials on purpose).
 _STOPPED: list[tuple[str, dict[str, int]]] = []
+_IN_INTEGRATION_MODULE = [False]
 
 
 def foreign_seen(counts: dict[str, int]) -> dict[str, int]:
@@ -43,7 +45,7 @@ def _record_stopped_simulators() -> Iterator[None]:
     original = VendorSimulator.stop
 
     def stop(self: VendorSimulator) -> None:
-        if getattr(self, "_server", None) is not None:
+        if _IN_INTEGRATION_MODULE[0] and getattr(self, "_server", None) is not None:
             _STOPPED.append((f"simulator {self.url}", self.foreign_credentials()))
         original(self)
 
@@ -54,6 +56,17 @@ def _record_stopped_simulators() -> Iterator[None]:
         VendorSimulator.stop = original  # type: ignore[method-assign]
     leaks = [(where, foreign_seen(counts)) for where, counts in _STOPPED if foreign_seen(counts)]
     assert not leaks, f"simulators were shown foreign credentials: {leaks}"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _integration_module() -> Iterator[None]:
+    """Set up before a module's own fixtures and torn down after them, so a module-scoped
+    stack's simulator stopping at module teardown is still recorded."""
+    _IN_INTEGRATION_MODULE[0] = True
+    try:
+        yield
+    finally:
+        _IN_INTEGRATION_MODULE[0] = False
 
 
 @pytest.fixture(autouse=True)
