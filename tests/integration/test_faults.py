@@ -600,5 +600,5 @@ def test_a_gateway_timeout_does_not_make_the_rest_of_its_batch_late(stack: Local
 
     assert result == {"batchItemFailures": []}
     arrived = sorted(stack.gateway.accepted_with_times(t)[0].received_at - began for t, _ in batch)
-    assert arrived[2] < 0.9, f"the batch waited for the held send: {arrived}"
+    assert arrived[2] < 1.0, f"the batch waited for the held send: {arrived}"
     assert arrived[3] >= 1.2  # the held one: its 1 s read timeout, the 0.25 s back-off, then accepted
