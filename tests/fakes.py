@@ -35,6 +35,8 @@ class FakeAdapter:
     states: dict[str, BulbState] = field(default_factory=dict)
     devices: dict[str, Device] = field(default_factory=dict)
     calls: list[tuple[str, str]] = field(default_factory=list)
+    #: The ``known`` state each ``execute`` was handed (what the core read before the command).
+    known: list[BulbState | None] = field(default_factory=list)
     _refs: itertools.count = field(default_factory=itertools.count)
 
     def __post_init__(self) -> None:
@@ -70,8 +72,11 @@ class FakeAdapter:
         self._check(credential, device_id)
         return self.states[device_id]
 
-    def execute(self, credential, device_id: str, change: Change) -> BulbState | Accepted:
+    def execute(
+        self, credential, device_id: str, change: Change, known: BulbState | None = None
+    ) -> BulbState | Accepted:
         self.calls.append(("execute", device_id))
+        self.known.append(known)
         self._check(credential, device_id)
         update = {k: v for k, v in change.model_dump(exclude_none=True).items()}
         if change.color is not None:

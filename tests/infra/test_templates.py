@@ -68,8 +68,11 @@ POWERTOOLS_ENV = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "PO
 #: What every function that calls vendors gets: the vault and the linking mode.
 VAULT_ENV = {"ACCOUNT_LINKING", "CREDENTIALS_TABLE", "CREDENTIALS_KEY_ID"}
 VENDOR_CALLERS = {ENTRYPOINT, LINKING, *(h for handlers in NETWORK.values() for h in handlers)}
+#: What every function that runs adapters gets: the deployment's adapter settings (the stack
+#: parameter AdapterSettings; see tests/infra/test_adapter_settings.py).
+ADAPTER_ENV = {"ADAPTER_SETTINGS"}
 for _handler in VENDOR_CALLERS:
-    REQUIRED_ENV[_handler] = REQUIRED_ENV[_handler] | VAULT_ENV
+    REQUIRED_ENV[_handler] = REQUIRED_ENV[_handler] | VAULT_ENV | ADAPTER_ENV
 #: What a function needs on a resource whose name/URL/ARN its environment carries.
 #: What a function may do, at least one of, with a resource its environment names.
 USE_ACTION = {

@@ -136,6 +136,18 @@ class _Slow:
             time.sleep(0.05)
 
 
+def _spoiling(spoil: Callable[..., bytes]) -> Answer:
+    """The simulator's real answer, its body handed through the kit's ``VendorCall.spoil`` (the
+    malformed-answer checks: cut off, keys left out, wrong types), over real HTTP."""
+
+    def answer(request: SimRequest, original: Callable[[SimRequest], SimResponse]) -> SimResponse:
+        real = original(request)
+        label = f"{request.method} {request.path} -> {real.status}"
+        return SimResponse(real.status, spoil(real.content, label), real.headers)
+
+    return answer
+
+
 def simulator_stage(sim: VendorSimulator, vendor: str) -> Callable[[VendorCall], Any]:
     """The ``VendorStage`` for one simulated vendor."""
 
@@ -144,8 +156,9 @@ def simulator_stage(sim: VendorSimulator, vendor: str) -> Callable[[VendorCall],
         failure, device = call.failure, call.device_id
         answer: Answer | None = None
         revoked: AnyCredential | None = None
-        if failure is Failure.UNAUTHORIZED:
-            revoked = call.credential  # the simulator forgets the credential: a real 401
+        if failure in (Failure.UNAUTHORIZED, Failure.EXPIRED):
+            # the simulator forgets the credential: a real 401 (its expired tokens answer the same)
+            revoked = call.credential
         elif failure is Failure.NOT_FOUND and device:
             sim.remove_device(vendor, device)  # a real 404; the next test's reset restores it
         elif failure is Failure.OFFLINE and device:
@@ -162,6 +175,8 @@ def simulator_stage(sim: VendorSimulator, vendor: str) -> Callable[[VendorCall],
             raise AssertionError(f"the simulator stage cannot produce {failure}")
         if revoked is not None:
             sim.revoke(vendor, revoked)
+        if answer is None and call.spoil is not None:
+            answer = _spoiling(call.spoil)
         if answer is not None:
             sim.dispatch = _faulty(sim, answer)  # type: ignore[method-assign]
         try:
@@ -172,6 +187,9 @@ def simulator_stage(sim: VendorSimulator, vendor: str) -> Callable[[VendorCall],
             if isinstance(answer, _Slow):
                 answer.settled()
             if revoked is not None:
+                if isinstance(revoked, OAuthToken) and failure is Failure.EXPIRED:
+                    # the kit showed it expired (expires_at an hour ago): give it its life back
+                    revoked = revoked.model_copy(update={"expires_at": None})
                 sim.add_account(vendor, DEMO_USER, revoked)
 
     return stage
@@ -233,6 +251,7 @@ def _scenario(sim: VendorSimulator, vendor: str) -> AdapterScenario:
         devices=["color-1", "white-tunable-1", "white-1"],
         unknown_device="no-such-bulb",
         failures=set(Failure),  # the simulator can say every one, offline included
+        stateful=True,  # a real simulated cloud: commands land after its transition time
         **webhooks,
     )
 

@@ -2,13 +2,16 @@
 
 SwitchBot is answered by ``responses`` with the documented bodies of the other tests: HTTP 401
 for a refused credential, statusCode 152 (in a 200) for an unknown device, 161 for an offline one,
-5xx / 429 / timeouts at the HTTP level. (Module name carries the vendor: every adapter's tests
+5xx / 429 / timeouts at the HTTP level. The lights live in a ``SwitchBotCloud`` that applies each
+command to the device's status, so the kit's command loop sees what a user would. (Module name carries the vendor: every adapter's tests
 share one pytest session.)
 """
 
 from __future__ import annotations
 
+import copy
 import json
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -20,6 +23,7 @@ from skill.testing import AdapterConformance, AdapterScenario, Failure, VendorCa
 from skill.testing import Operation, responses_vendor
 
 from bulb_skill_switchbot import account_id, create
+from bulb_skill_switchbot._mapping import LIGHT_TYPES, SET_COLOR_ORDER
 from switchbot_support import BASE, BULB, CREDENTIAL, context, ok
 from test_switchbot_adapter import BULB_STATUS, DEVICE_LIST, UNAUTHORIZED, failure
 from test_switchbot_webhook import BULB_EVENT, HOOK_BASE
@@ -43,6 +47,49 @@ STATUS = {
 }
 
 
+class SwitchBotCloud:
+    """The account's lights as SwitchBot keeps them: a command changes the status the way the
+    per-device pages document (``turnOn``/``turnOff``, ``setBrightness`` 1-100, ``setColor`` in
+    the model's byte order, ``setColorTemperature``), so a status read after it shows it. A
+    light asked for a colour temperature reports white (``255:255:255``) as its colour, which
+    is what tells the adapter it is in white mode (SwitchBot names no colour mode)."""
+
+    def __init__(self) -> None:
+        self.status = copy.deepcopy(STATUS)
+
+    def read(self, device_id: str) -> dict:
+        return copy.deepcopy(self.status[device_id])
+
+    def command(self, request: Any) -> tuple[int, dict[str, str], str]:
+        device_id = request.url.rsplit("/devices/", 1)[-1].split("/")[0]
+        body = self.status[device_id]["body"]
+        sent = json.loads(request.body)
+        command, parameter = sent["command"], sent["parameter"]
+        if command in ("turnOn", "turnOff"):
+            body["power"] = "on" if command == "turnOn" else "off"
+        elif command == "setBrightness":
+            body["brightness"] = int(parameter)
+        elif command == "setColor":
+            order = LIGHT_TYPES[body["deviceType"]].set_color_order
+            sent_bytes = [int(part) for part in parameter.split(":")]
+            rgb = [0, 0, 0]
+            for position, index in enumerate(SET_COLOR_ORDER[order]):
+                rgb[index] = sent_bytes[position]
+            body["color"] = ":".join(str(c) for c in rgb)
+        elif command == "setColorTemperature":
+            body["colorTemperature"] = int(parameter)
+            if "color" in body:
+                body["color"] = "255:255:255"
+        return 200, {}, json.dumps(ok())
+
+    def devices(self, without: str | None = None) -> dict:
+        listed = copy.deepcopy(DEVICE_LIST)
+        listed["body"]["deviceList"] = [
+            d for d in listed["body"]["deviceList"] if d["deviceId"] != without
+        ]
+        return listed
+
+
 def _url(call: VendorCall) -> tuple[str, str]:
     """The SwitchBot request each adapter operation starts with."""
     if call.operation in (Operation.IDENTIFY_USER, Operation.LIST_DEVICES):
@@ -52,28 +99,41 @@ def _url(call: VendorCall) -> tuple[str, str]:
     return "POST", f"{BASE}/devices/{call.device_id}/commands"
 
 
-def stage(mock: responses.RequestsMock, call: VendorCall) -> None:
-    if call.operation is Operation.PARSE_NOTIFICATION:
-        return  # verification needs no SwitchBot call
-    method, url = _url(call)
-    if call.credential == INVALID_CREDENTIAL or call.failure is Failure.UNAUTHORIZED:
-        mock.add(method, url, json=UNAUTHORIZED, status=401)
-    elif call.device_id == UNKNOWN or call.failure is Failure.NOT_FOUND:
-        mock.add(method, url, json=failure(152, "device not found"))
-    elif call.failure is Failure.OFFLINE:
-        mock.add(method, url, json=failure(161, "device offline"))
-    elif call.failure is Failure.SERVER_ERROR:
-        mock.add(method, url, json={"message": "Internal server error"}, status=500)
-    elif call.failure is Failure.RATE_LIMITED:
-        mock.add(method, url, body="Too Many Requests", status=429, headers={"Retry-After": "30"})
-    elif call.failure is Failure.TIMEOUT:
-        mock.add(method, url, body=requests.exceptions.ReadTimeout("read timed out"))
-    elif call.operation in (Operation.IDENTIFY_USER, Operation.LIST_DEVICES):
-        mock.add(method, url, json=DEVICE_LIST)
-    elif call.operation is Operation.READ_STATE:
-        mock.add(method, url, json=STATUS[call.device_id])
-    else:
-        mock.add(method, url, json=ok())
+def staging(cloud: SwitchBotCloud) -> Any:
+    def stage(mock: responses.RequestsMock, call: VendorCall) -> None:
+        if call.operation is Operation.PARSE_NOTIFICATION:
+            return  # verification needs no SwitchBot call
+        method, url = _url(call)
+        listing = call.operation is Operation.LIST_DEVICES
+        if call.credential == INVALID_CREDENTIAL or call.failure in (
+            Failure.UNAUTHORIZED, Failure.EXPIRED
+        ):
+            mock.add(method, url, json=UNAUTHORIZED, status=401)
+        elif listing and call.failure is Failure.NOT_FOUND:  # the light left the account
+            mock.add(method, url, json=cloud.devices(without=call.device_id))
+        elif listing and call.failure is Failure.OFFLINE:  # the list says nothing of it
+            mock.add(method, url, json=cloud.devices())
+        elif call.device_id == UNKNOWN or call.failure is Failure.NOT_FOUND:
+            mock.add(method, url, json=failure(152, "device not found"))
+        elif call.failure is Failure.OFFLINE:
+            mock.add(method, url, json=failure(161, "device offline"))
+        elif call.failure is Failure.SERVER_ERROR:
+            mock.add(method, url, json={"message": "Internal server error"}, status=500)
+        elif call.failure is Failure.RATE_LIMITED:
+            mock.add(method, url, body="Too Many Requests", status=429,
+                     headers={"Retry-After": "30"})
+        elif call.failure is Failure.TIMEOUT:
+            mock.add(method, url, body=requests.exceptions.ReadTimeout("read timed out"))
+        elif call.operation in (Operation.IDENTIFY_USER, Operation.LIST_DEVICES):
+            mock.add(method, url, json=cloud.devices())
+        elif call.operation is Operation.READ_STATE:
+            device_id = call.device_id or ""
+            mock.add_callback(method, url,
+                              callback=lambda r: (200, {}, json.dumps(cloud.read(device_id))))
+        else:
+            mock.add_callback(method, url, callback=cloud.command)
+
+    return stage
 
 
 def push(query: dict[str, str] | None = None, event: object = BULB_EVENT) -> WebhookRequest:
@@ -100,13 +160,14 @@ class TestSwitchBotConforms(AdapterConformance):
             adapter=create(context()),
             credential=CREDENTIAL,
             invalid_credential=INVALID_CREDENTIAL,
-            vendor=responses_vendor(stage),
+            vendor=responses_vendor(staging(SwitchBotCloud())),
             color_device=BULB,
             white_device=CEILING,
             tunable_device=CEILING,
             devices=[BULB, STRIP, CEILING, CANDLE],
             unknown_device=UNKNOWN,
             failures=set(Failure),
+            stateful=True,
             webhook=push(),
             invalid_webhooks=[
                 push(query={}),  # no account key at all

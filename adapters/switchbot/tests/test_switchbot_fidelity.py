@@ -133,7 +133,7 @@ def test_unauthorized_for_a_pair_accepted_earlier_today_is_the_quota(adapter, ap
     """[README] "Request limit": past 10,000 calls SwitchBot answers "Unauthorized" (HTTP 401
     ``{"message": "Unauthorized"}``, as for a bad token). A pair it accepted earlier the same day
     is taken for a spent quota, never reported as an invalid credential."""
-    api.get(STATUS, json=ok({"deviceId": BULB, "deviceType": "Color Bulb", "power": "on"}))
+    api.get(STATUS, json=ok({"deviceId": BULB, "deviceType": "Color Bulb", "power": "on", "brightness": 40}))
     adapter.read_state(CREDENTIAL, BULB)
     api.post(COMMANDS, json={"message": "Unauthorized"}, status=401)
     with pytest.raises(RateLimited) as caught:
@@ -152,7 +152,7 @@ def test_unauthorized_at_first_contact_is_a_bad_credential(adapter, api):
 
 def test_unauthorized_the_day_after_an_accepted_call_is_a_bad_credential(adapter, api):
     """A quota is daily: yesterday's success says nothing about today's 401."""
-    api.get(STATUS, json=ok({"deviceId": BULB, "deviceType": "Color Bulb", "power": "on"}))
+    api.get(STATUS, json=ok({"deviceId": BULB, "deviceType": "Color Bulb", "power": "on", "brightness": 40}))
     adapter.read_state(CREDENTIAL, BULB)
     adapter.client._clock = lambda: NOW + TO_MIDNIGHT + 60
     api.get(STATUS, json={"message": "Unauthorized"}, status=401)
@@ -161,7 +161,7 @@ def test_unauthorized_the_day_after_an_accepted_call_is_a_bad_credential(adapter
 
 
 def test_another_accounts_success_does_not_excuse_a_bad_credential(adapter, api):
-    api.get(STATUS, json=ok({"deviceId": BULB, "deviceType": "Color Bulb", "power": "on"}))
+    api.get(STATUS, json=ok({"deviceId": BULB, "deviceType": "Color Bulb", "power": "on", "brightness": 40}))
     adapter.read_state(CREDENTIAL, BULB)
     api.get(STATUS, json={"message": "Unauthorized"}, status=401)
     with pytest.raises(InvalidAuthorizationCredential):

@@ -32,6 +32,7 @@ from skill.plugins import (
     call_deadline,
     decode_endpoint_id,
 )
+from skill.plugins._contract import execute_accepts_known
 from skill.ports import Outbox, PendingStore, PollQueue
 from skill.records import DeviceOwner, OutboxMessage, PendingCommand, QueuedDirective
 
@@ -218,10 +219,12 @@ class Job:
             return
         strategy = STRATEGIES[Style(self.services.style_override(adapter.name) or adapter.style)]
         strategy.prepare(self)  # before the vendor can answer by another way (a fast push)
+        # The state just read goes along to adapters that take it, so they need not read again.
+        known = {"known": actual} if execute_accepts_known(adapter) else {}
         try:
             outcome = call(
                 adapter,
-                lambda: adapter.execute(self.credential, self.device_id, change),
+                lambda: adapter.execute(self.credential, self.device_id, change, **known),
                 deadline=queued.deadline,
             )
         except Exception:

@@ -6,11 +6,13 @@ An adapter never builds Alexa JSON: it speaks the vendor's API and the project's
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from functools import lru_cache
+from typing import Any, Protocol, runtime_checkable
 
 from skill.bulbs import BulbState, Change, Features
 from skill.plugins._credentials import ApiKey, CredentialKind, KeyAndSecret, OAuthToken
@@ -72,26 +74,43 @@ class WebhookRequest:
 
 @dataclass(frozen=True, slots=True)
 class AdapterContext:
-    """What an adapter factory gets: settings and a way to read secrets.
+    """What an adapter factory gets: its settings, a way to read secrets, its call timeout.
 
-    ``setting("BASE_URL")`` reads ``<VENDOR>_BASE_URL`` (e.g. ``LIFX_BASE_URL``) so tests and the
-    local stack can point an adapter at a simulator; ``secret(name)`` reads Secrets Manager
-    through Powertools parameters (cached) in Lambda, and the environment locally.
+    ``setting("BASE_URL")`` reads the environment variable ``<VENDOR>_BASE_URL`` (e.g.
+    ``LIFX_BASE_URL``: tests and local runs point an adapter at a stub that way), else this
+    vendor's entry of the deployment's adapter settings (``settings``: the ``ADAPTER_SETTINGS``
+    JSON of a deployed function, the stack parameter ``AdapterSettings``), else ``default``.
+    ``secret(name)`` reads Secrets Manager through Powertools parameters (cached) in Lambda, and
+    the environment locally. ``timeout_seconds`` is the budget of one vendor call: the setting
+    ``TIMEOUT_SECONDS`` when the deployment gives one, else 3 s.
+
+    Example::
+
+        AdapterContext(vendor="acme", settings={"BASE_URL": "https://eu.api.acme.example/v1"})
     """
 
     vendor: str
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     secrets: Callable[[str], str] | None = None
     timeout_seconds: float = 3.0
+    #: This vendor's settings from the deployment (``ADAPTER_SETTINGS``), values as strings.
+    settings: Mapping[str, str] = field(default_factory=dict)
 
     def setting(self, name: str, default: str | None = None) -> str | None:
-        prefix = self.vendor.upper().replace("-", "_")
-        return self.environ.get(f"{prefix}_{name}", default)
+        value = self.environ.get(f"{setting_prefix(self.vendor)}_{name}")
+        if value is None:
+            value = self.settings.get(name)
+        return default if value is None else value
 
     def secret(self, name: str) -> str:
         if self.secrets is None:
             raise KeyError(f"no secret source configured for {name}")
         return self.secrets(name)
+
+
+def setting_prefix(vendor: str) -> str:
+    """The environment-variable prefix of a vendor's settings: ``sim-sync`` -> ``SIM_SYNC``."""
+    return vendor.upper().replace("-", "_")
 
 
 @runtime_checkable
@@ -124,10 +143,20 @@ class Adapter(Protocol):
         ...
 
     def execute(
-        self, credential: AnyCredential, device_id: str, change: Change
+        self,
+        credential: AnyCredential,
+        device_id: str,
+        change: Change,
+        known: BulbState | None = None,
     ) -> BulbState | Accepted:
         """Apply ``change``: a ``BulbState`` when the vendor says the result (sync), else
-        ``Accepted``."""
+        ``Accepted``.
+
+        ``known`` (optional parameter; the core passes it only to adapters whose ``execute``
+        declares it) is the bulb as the vendor showed it a moment ago: the core read it just
+        before this command. An adapter that needs the current state to build a command (LIFX
+        reports the prior state with the change applied) uses it instead of reading again.
+        None: nothing is known; read if you must."""
         ...
 
 
@@ -200,3 +229,34 @@ class OAuthLinker(Protocol):
 
 
 AdapterFactory = Callable[[AdapterContext], Adapter]
+
+
+def execute_accepts_known(adapter: Any) -> bool:
+    """Whether ``adapter.execute`` takes ``known=`` (the state the core read before the command).
+
+    Adapters written before ``known`` existed (and test doubles replacing ``execute``) take three
+    arguments: the core then calls them as before."""
+    execute = getattr(adapter, "execute", None)
+    if execute is None:
+        return False
+    function = getattr(execute, "__func__", execute)
+    try:
+        return _takes_known_cached(function)
+    except TypeError:  # an unhashable callable
+        return _takes_known(function)
+
+
+@lru_cache(maxsize=512)
+def _takes_known_cached(function: Callable[..., Any]) -> bool:
+    return _takes_known(function)
+
+
+def _takes_known(function: Callable[..., Any]) -> bool:
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+    known = parameters.get("known")
+    if known is not None:
+        return known.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())

@@ -1,4 +1,5 @@
-"""The adapter conformance kit: run the adapter contract's checks against your adapter.
+"""The adapter conformance kit: run the adapter contract's checks against your adapter, and try
+it against a vendor stub on loopback.
 
 Describe your adapter and how your (mocked) vendor answers in an ``AdapterScenario``, then
 subclass ``AdapterConformance`` in a pytest module and give it that scenario as a fixture::
@@ -14,8 +15,13 @@ subclass ``AdapterConformance`` in a pytest module and give it that scenario as 
                 adapter=create(AdapterContext(vendor="acme", environ={"ACME_BASE_URL": BASE})),
                 credential=ApiKey.of("good-key"), invalid_credential=ApiKey.of("bad-key"),
                 color_device="bulb-1", white_device="bulb-2", unknown_device="bulb-9",
-                vendor=responses_vendor(stage),  # stage(mock, call): register the answers
+                vendor=acme_stub().responses_vendor(BASE, fail=fail),  # or responses_vendor(stage)
+                stateful=True,  # the stub remembers commands: the kit checks what users see
             )
+
+``VendorStub`` is a vendor made of your handlers; the same stub serves the kit (through
+``responses``) and a local run (``LocalVendor``, or ``python -m skill.testing serve
+module:stub``). ``run_checks(scenario)`` runs every check without pytest.
 
 The checks themselves are plain functions (no pytest needed to import this package); only
 ``AdapterConformance`` imports pytest, and only ``responses_vendor`` imports ``responses``.
@@ -26,35 +32,62 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from skill.testing._checks import CHANGE_KINDS, EXPECTED_ERRORS, FAILURE_CASES, NotApplicable
+from skill.testing._checks import (
+    ANSWER_OPERATIONS,
+    CHANGE_KINDS,
+    DEVICE_ROLES,
+    EXPECTED_ERRORS,
+    FAILURE_CASES,
+    NotApplicable,
+    command_script,
+    leaked_part,
+)
+from skill.testing._runner import CHECKS, Check, CheckResult, Report, run_checks
 from skill.testing._scenario import (
     STANDARD_FAILURES,
     AdapterScenario,
     Failure,
     Operation,
+    Spoiler,
     VendorCall,
     VendorStage,
     no_stage,
     responses_vendor,
 )
+from skill.testing._stage import LocalVendor, StubAnswer, StubExchange, StubRequest, VendorStub
 
 if TYPE_CHECKING:  # pragma: no cover
     from skill.testing._pytest import AdapterConformance
 
 __all__ = [
+    "ANSWER_OPERATIONS",
     "CHANGE_KINDS",
+    "CHECKS",
+    "DEVICE_ROLES",
     "EXPECTED_ERRORS",
     "FAILURE_CASES",
     "STANDARD_FAILURES",
     "AdapterConformance",
     "AdapterScenario",
+    "Check",
+    "CheckResult",
     "Failure",
+    "LocalVendor",
     "NotApplicable",
     "Operation",
+    "Report",
+    "Spoiler",
+    "StubAnswer",
+    "StubExchange",
+    "StubRequest",
     "VendorCall",
     "VendorStage",
+    "VendorStub",
+    "command_script",
+    "leaked_part",
     "no_stage",
     "responses_vendor",
+    "run_checks",
 ]
 
 

@@ -12,7 +12,13 @@ from contextlib import contextmanager
 import pytest
 
 from skill.testing import _checks
-from skill.testing._checks import CHANGE_KINDS, FAILURE_CASES, NotApplicable
+from skill.testing._checks import (
+    ANSWER_OPERATIONS,
+    CHANGE_KINDS,
+    DEVICE_ROLES,
+    FAILURE_CASES,
+    NotApplicable,
+)
 from skill.testing._scenario import AdapterScenario, Failure, Operation
 
 
@@ -118,6 +124,22 @@ class AdapterConformance:
         self, scenario: AdapterScenario, kind: str
     ) -> None:
         _run(_checks.executes, scenario, kind)
+
+    # what users see ------------------------------------------------------------------------
+
+    @pytest.mark.parametrize("role", DEVICE_ROLES)
+    def test_users_see_each_command_converge_and_nothing_else_move(
+        self, scenario: AdapterScenario, role: str
+    ) -> None:
+        _run(_checks.users_see_each_command, scenario, role)
+
+    @pytest.mark.parametrize("operation", ANSWER_OPERATIONS)
+    def test_malformed_vendor_answers_raise_typed_errors(
+        self, scenario: AdapterScenario, operation: Operation
+    ) -> None:
+        _run(_checks.malformed_answers_raise_typed_errors, scenario, operation)
+
+    # failures ------------------------------------------------------------------------------
 
     @pytest.mark.parametrize(
         ("operation", "failure"),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Union
 
-from skill.bulbs import Change
+from skill.bulbs import BulbState, Change, Color
 from skill.plugins import Adapter, AnyCredential, WebhookRequest
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; responses stays optional
@@ -42,6 +42,10 @@ class Failure(StrEnum):
     TIMEOUT = "timeout"  # no answer in time -> EndpointUnreachable / BridgeUnreachable
     RATE_LIMITED = "rate_limited"  # 429 -> RateLimited
     OFFLINE = "offline"  # the vendor says the bulb is offline -> Endpoint/BridgeUnreachable
+    #: The vendor says the credential expired -> ExpiredAuthorizationCredential (or
+    #: InvalidAuthorizationCredential when the vendor cannot tell it from a revoked one). The
+    #: kit hands the adapter the credential with ``expires_at`` in the past (OAuth) for it.
+    EXPIRED = "expired"
 
     @property
     def status(self) -> int | None:
@@ -56,9 +60,11 @@ _STATUS: dict[Failure, int | None] = {
     Failure.TIMEOUT: None,
     Failure.RATE_LIMITED: 429,
     Failure.OFFLINE: None,
+    Failure.EXPIRED: 401,
 }
 
-#: The failures every vendor can produce; ``OFFLINE`` is opt-in (add it when your vendor says so).
+#: The failures every vendor can produce; ``OFFLINE`` and ``EXPIRED`` are opt-in (add them when
+#: your vendor says so).
 STANDARD_FAILURES: frozenset[Failure] = frozenset(
     {
         Failure.UNAUTHORIZED,
@@ -70,6 +76,11 @@ STANDARD_FAILURES: frozenset[Failure] = frozenset(
 )
 
 
+#: ``VendorCall.spoil``: gets each vendor answer body of the call (and a label such as
+#: ``"GET https://.../lamps -> 200"``) and returns the body the adapter receives instead.
+Spoiler = Callable[..., bytes]
+
+
 @dataclass(frozen=True, slots=True)
 class VendorCall:
     """One adapter call the kit is about to make, so the vendor stub can answer it.
@@ -79,7 +90,13 @@ class VendorCall:
     refuse before sending anything). ``failure`` None: answer as the vendor does when all is well
     (for ``device_id`` equal to the scenario's ``unknown_device`` or ``credential`` equal to its
     ``invalid_credential``: as the vendor answers those). Otherwise: make the vendor answer with
-    that failure.
+    that failure. For ``list_devices``, ``NOT_FOUND`` and ``OFFLINE`` are about ``device_id``:
+    list the account without that device (it was removed), or with it offline.
+
+    ``known`` is the state ``execute`` is handed (the kit's command loop passes the state it just
+    read, as the core does). ``spoil``, when set, must be applied to every answer body of the
+    call before the adapter gets it (``responses_vendor`` and ``LocalVendor`` do): the kit's
+    malformed-answer checks cut bodies off, drop keys and change types that way.
     """
 
     operation: Operation
@@ -87,13 +104,16 @@ class VendorCall:
     device_id: str | None = None
     change: Change | None = None
     failure: Failure | None = None
+    known: BulbState | None = None
+    spoil: Spoiler | None = None
 
 
 VendorStage = Callable[[VendorCall], AbstractContextManager[Any]]
 """Makes the vendor answer one call: a context manager the kit enters around that call.
 
 It may yield an object with a ``calls`` sequence (``responses.RequestsMock`` has one): the kit
-then also checks that ``execute`` really sent something to the vendor.
+then also checks that ``execute`` really sent something to the vendor, and shows those calls and
+the answers staged for them when a check fails.
 """
 
 WebhookSource = Union[WebhookRequest, Callable[[], WebhookRequest]]
@@ -139,8 +159,10 @@ class AdapterScenario:
     devices: Collection[str] | None = None
     #: A well-formed id (your vendor's format) of a bulb the account does not have.
     unknown_device: str = "conformance-unknown-bulb"
-    #: The failures your vendor stub can produce; the others are skipped with a reason.
-    failures: Collection[Failure] = STANDARD_FAILURES
+    #: The failures your vendor stub can produce; the others are skipped with a reason. A
+    #: ``(Operation, Failure)`` pair claims a failure for that operation only (Hue says a light
+    #: is offline when it is read, but accepts a command to it).
+    failures: Collection[Failure | tuple[Operation, Failure]] = STANDARD_FAILURES
     #: Push adapters: a genuine webhook request (or a callable making a fresh one, e.g. with a
     #: current timestamp) and requests that must be refused (tampered, unsigned, replayed...).
     webhook: WebhookSource | None = None
@@ -148,6 +170,23 @@ class AdapterScenario:
     #: Check that ``adapter.name`` is registered under ``bulb_skill.adapters`` (needs the
     #: package installed, e.g. ``pip install -e .``).
     check_entry_point: bool = True
+    #: The vendor stage keeps state: after ``execute``, ``read_state`` shows what the vendor did
+    #: with the command (a ``VendorStub``, or ``responses`` callbacks over a dict of devices).
+    #: The kit then runs the core's loop for every command the devices' features allow and
+    #: checks what users will see: every asked property converges, nothing else moves.
+    stateful: bool = False
+    #: How long the command loop waits for a stateful vendor to show a command (simulated
+    #: transitions); a stub that applies commands at once converges at the first read.
+    settle_seconds: float = 2.0
+    #: The colours the command loop sets (default: half-saturated blue, then orange, which
+    #: every Hue gamut holds); give colours your vendor's bulbs can show exactly.
+    loop_colors: Sequence[Color] | None = None
+    #: Another credential of the same vendor account (after a token rotation or a refresh):
+    #: ``identify_user`` must give the same id for it.
+    rotated_credential: AnyCredential | None = None
+    #: Run the malformed-answer checks (cut-off bodies, missing keys, wrong types). They need a
+    #: stage that applies ``VendorCall.spoil``; they are skipped, saying so, for one that does not.
+    malformed_answers: bool = True
 
 
 def responses_vendor(
@@ -177,7 +216,10 @@ def responses_vendor(
     def vendor(call: VendorCall) -> Iterator[Any]:
         import responses  # optional dependency: only authors who use this helper need it
 
-        with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        with responses.RequestsMock(
+            assert_all_requests_are_fired=False,
+            response_callback=_spoiling(call.spoil) if call.spoil is not None else None,
+        ) as mock:
             stage(mock, call)
             yield mock
             unmatched = [c for c in mock.calls if _is_unmatched(c.response)]
@@ -189,6 +231,18 @@ def responses_vendor(
             )
 
     return vendor
+
+
+def _spoiling(spoil: Spoiler) -> Callable[[Any], Any]:
+    """A ``responses`` response callback that hands each answer body through ``spoil``."""
+
+    def callback(response: Any) -> Any:
+        request = getattr(response, "request", None)
+        label = f"{getattr(request, 'method', '?')} {getattr(request, 'url', '?')} -> {response.status_code}"
+        response._content = spoil(response.content or b"", label)
+        return response
+
+    return callback
 
 
 def _is_unmatched(response: Any) -> bool:

@@ -61,6 +61,8 @@ class GoveeAdapter:
     )
     style = Style.POLLING
     credential_kind = CredentialKind.API_KEY
+    #: The settings the adapter reads (``ADAPTER_SETTINGS`` refuses any other for ``govee``).
+    setting_names = frozenset({"BASE_URL", "TIMEOUT_SECONDS", "BUDGET_SECONDS"})
     #: Seconds between two state reads of one device that keep the poller inside Govee's
     #: "10 requests per minute per device" (60 s / 10). An optional hint for the poller.
     poll_interval_seconds: float = 6.0
@@ -122,7 +124,7 @@ class GoveeAdapter:
         if not isinstance(capabilities, list):
             raise EndpointUnreachable("Govee device state without capabilities")
         try:
-            return state_from(capabilities)
+            return state_from(capabilities, self._capabilities.get(device_id))
         except (BadValue, ValueError) as exc:
             raise EndpointUnreachable(f"unreadable Govee state: {exc}") from exc
 

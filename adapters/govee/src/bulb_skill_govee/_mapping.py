@@ -145,17 +145,23 @@ def _number(value: Any) -> int | None:
     return int(value)
 
 
-def state_from(capabilities: list[Any]) -> BulbState:
+def state_from(capabilities: list[Any], advertised: list[Any] | None = None) -> BulbState:
     """A ``BulbState`` from ``/device/state``'s capabilities.
 
     Govee does not name the colour mode; it reports ``colorTemperatureK`` 0 while the light
-    shows an RGB colour, so a non-zero temperature means white mode.
+    shows an RGB colour, so a non-zero temperature means white mode. ``advertised`` (the
+    device's capabilities from the device list, when known): a dimmable device whose state
+    leaves its brightness out is unreadable (``BadValue``), not at full brightness; Govee's
+    ``""`` (not known yet) still reads as no level.
     """
     power = _number(_value(capabilities, ON_OFF, "powerSwitch"))
     if power not in (0, 1):
         raise BadValue(f"powerSwitch {power!r} is not 0/1")
     update: dict[str, Any] = {"on": power == 1}
-    brightness = _number(_value(capabilities, RANGE, "brightness"))
+    level = _value(capabilities, RANGE, "brightness")
+    if level is None and advertised is not None and find(advertised, RANGE, "brightness"):
+        raise BadValue("the state of a dimmable device has no brightness")
+    brightness = _number(level)
     if brightness is not None:
         update["brightness"] = max(0, min(100, brightness))
     has_rgb = find(capabilities, COLOR_SETTING, "colorRgb") is not None

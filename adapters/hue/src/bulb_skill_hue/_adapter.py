@@ -36,6 +36,7 @@ from bulb_skill_hue._mapping import (
     Resource,
     capabilities_of,
     device_of,
+    owner_of,
     put_body,
     state_of,
 )
@@ -81,6 +82,9 @@ class HueAdapter:
         self._tokens = tokens
         self._capabilities: OrderedDict[str, Capabilities] = OrderedDict()
 
+    #: The settings ``create`` reads (``ADAPTER_SETTINGS`` refuses any other for ``hue``).
+    setting_names = frozenset({"BASE_URL", "TOKEN_URL", "AUTHORIZE_URL", "TIMEOUT_SECONDS"})
+
     def identify_user(self, credential: AnyCredential) -> str:
         """``hue-<bridge_id>``: the bridge the remote token is linked to (stable across
         re-linking and token refreshes; the id is printed on the bridge, not a secret)."""
@@ -97,23 +101,21 @@ class HueAdapter:
         try:
             for light in lights:
                 self._remember(light)
-                owner = (light.get("owner") or {}).get("rid")
-                found.append(device_of(light, devices.get(owner)))
+                found.append(device_of(light, devices.get(owner_of(light))))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise EndpointUnreachable(f"Hue listed lights in an unexpected shape: {exc!r}") from exc
         return found
 
     def read_state(self, credential: AnyCredential, device_id: str) -> BulbState:
         light = self._light(credential, device_id)
-        owner = (light.get("owner") or {}).get("rid")
+        owner = owner_of(light)
         try:
             links = self._client.request("GET", "zigbee_connectivity", credential).data
         except NoSuchEndpoint:  # a bridge without Zigbee services: nothing says unreachable
             links = []
-        status = next(
-            (z.get("status") for z in links if (z.get("owner") or {}).get("rid") == owner),
-            None,
-        )
+        status = next((z.get("status") for z in links if owner and owner_of(z) == owner), None)
+        if status is not None and not isinstance(status, str):
+            raise EndpointUnreachable("Hue described the light's connectivity in an unexpected shape")
         return state_of(light, status)
 
     def execute(
@@ -197,7 +199,15 @@ class HueAdapter:
         raise NoSuchEndpoint(f"Hue has no light {device_id!r}")
 
     def _remember(self, light: Resource) -> Capabilities:
-        capabilities = capabilities_of(light)
+        try:
+            capabilities = capabilities_of(light)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise EndpointUnreachable(f"Hue described a light in an unexpected shape: {exc!r}") from exc
+        known = self._capabilities.get(str(light.get("id")))
+        if known is not None and known.dimmable and not capabilities.dimmable:
+            # A product's features never change: a dimmable light described without its
+            # ``dimming`` is a malformed answer, not a light at full brightness.
+            raise EndpointUnreachable("Hue described a dimmable light without its dimming")
         light_id = str(light.get("id"))
         self._capabilities[light_id] = capabilities
         self._capabilities.move_to_end(light_id)

@@ -47,15 +47,29 @@ ColorMode = Literal["color", "temperature"] | None
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
-    """What ``execute`` needs to turn a change into a light's units (cached per light)."""
+    """What ``execute`` needs to turn a change into a light's units (cached per light), and
+    whether it dims (a light once seen dimmable always is: a read without ``dimming`` is a
+    malformed answer, not a light that lost its dimmer)."""
 
     gamut: Gamut | None  # None: no colour
     mirek: tuple[int, int] | None  # (minimum, maximum); None: no colour temperature
+    dimmable: bool = False
 
 
 def capabilities_of(light: Resource) -> Capabilities:
     gamut = gamut_of(light["color"]) if isinstance(light.get("color"), Mapping) else None
-    return Capabilities(gamut=gamut, mirek=_mirek_schema(light))
+    return Capabilities(
+        gamut=gamut,
+        mirek=_mirek_schema(light),
+        dimmable=isinstance(light.get("dimming"), Mapping),
+    )
+
+
+def owner_of(resource: Any) -> str | None:
+    """The ``owner.rid`` of a resource (its device), None when it has none or is malformed."""
+    owner = resource.get("owner") if isinstance(resource, Mapping) else None
+    rid = owner.get("rid") if isinstance(owner, Mapping) else None
+    return rid if isinstance(rid, str) else None
 
 
 def _mirek_schema(light: Resource) -> tuple[int, int] | None:
@@ -94,11 +108,15 @@ def device_of(light: Resource, device: Resource | None) -> Device:
     The device's name is the one users see in the Hue app; a device with several light services
     (e.g. a two-channel fixture) keeps each light's own name so the endpoints stay distinct.
     """
-    device = device or {}
-    product = device.get("product_data") or {}
-    light_name = (light.get("metadata") or {}).get("name")
-    device_name = (device.get("metadata") or {}).get("name")
-    lights_on_device = [s for s in device.get("services") or [] if s.get("rtype") == "light"]
+    device = device if isinstance(device, Mapping) else {}
+    product = _mapping(device.get("product_data"))
+    light_name = _mapping(light.get("metadata")).get("name")
+    device_name = _mapping(device.get("metadata")).get("name")
+    services = device.get("services")
+    lights_on_device = [
+        s for s in (services if isinstance(services, list) else [])
+        if isinstance(s, Mapping) and s.get("rtype") == "light"
+    ]
     name = device_name if device_name and len(lights_on_device) <= 1 else light_name
     product_name = str(product.get("product_name") or "Hue light")
     model_id = product.get("model_id")
@@ -111,6 +129,10 @@ def device_of(light: Resource, device: Resource | None) -> Device:
         model=product_name,
         description=description[:128],
     )
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def reachable_from(status: str | None) -> bool:
@@ -145,13 +167,22 @@ def light_mirek(light: Resource) -> float | None:
 
 def state_of(light: Resource, connectivity: str | None = None) -> BulbState:
     """The light's state. Colour mode: *temperature* while the light reports a mirek, *colour*
-    while it reports none (``light_mirek``)."""
+    while it reports none (``light_mirek``). ``on.on`` must be a boolean and a ``dimming``
+    object must hold its ``brightness``: a light described without them is unreadable
+    (``EndpointUnreachable``), not off or at full brightness."""
     try:
         features = features_of(light)
+        on = light["on"]["on"]
+        if not isinstance(on, bool):
+            raise ValueError(f"on.on {on!r} is not a boolean")
         dimming = light.get("dimming")
-        brightness = (
-            _percent(dimming.get("brightness", 100)) if isinstance(dimming, Mapping) else 100
-        )
+        if isinstance(dimming, Mapping):
+            level = dimming.get("brightness")
+            if isinstance(level, bool) or not isinstance(level, int | float):
+                raise ValueError(f"dimming.brightness {level!r} is not a number")
+            brightness = _percent(level)
+        else:
+            brightness = 100
         temperature = None
         mirek = light_mirek(light)
         if features.color_temperature is not None and mirek is not None:
@@ -163,14 +194,14 @@ def state_of(light: Resource, connectivity: str | None = None) -> BulbState:
             color = Color(hue=hue, saturation=saturation, brightness=brightness / 100)
         mode: ColorMode = "temperature" if temperature is not None else ("color" if color else None)
         return BulbState(
-            on=bool(light["on"]["on"]),
+            on=on,
             brightness=brightness,
             color=color,
             color_temperature=temperature,
             color_mode=mode,
             reachable=reachable_from(connectivity),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise EndpointUnreachable(
             f"Hue described the light in an unexpected shape: {exc!r}"
         ) from exc

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from typing import Any
 
-from skill.bulbs import BulbState, Change
+from skill.bulbs import BulbState, Change, Features
 from skill.errors import EndpointUnreachable, InternalError, NoSuchEndpoint
 from skill.plugins import (
     Accepted,
@@ -17,7 +18,7 @@ from skill.plugins import (
     Style,
 )
 
-from bulb_skill_lifx._client import DEFAULT_BASE_URL, LifxClient
+from bulb_skill_lifx._client import DEFAULT_BASE_URL, LifxClient, access_token_of
 from bulb_skill_lifx._oauth import (
     CLIENT_ID_SECRET,
     CLIENT_SECRET_SECRET,
@@ -37,6 +38,8 @@ from bulb_skill_lifx._mapping import (
 
 #: LIFX light ids are the bulb's serial (12 hex digits); anything else cannot be one.
 _LIGHT_ID = re.compile(r"^[0-9A-Za-z]{1,64}$")
+#: Lights whose features this container remembers.
+_CACHE_SIZE = 4096
 
 
 class LifxAdapter:
@@ -48,9 +51,10 @@ class LifxAdapter:
     ``authorization_url`` and ``exchange_code`` connect a user through LIFX's sign-in
     (``skill.plugins.OAuthLinker``, for the linking pages).
 
-    ``execute`` costs two requests (read the light, then ``PUT .../state`` with ``fast: false``)
-    and returns the state LIFX confirmed: the prior state with the request applied. See the
-    package README for why this beats write-then-read under LIFX's 120 requests / 60 s limit.
+    ``execute`` costs one request when the core hands it the state it has just read (``known``:
+    ``PUT .../state`` with ``fast: false``) and two otherwise (read the light first), and returns
+    the state LIFX confirmed: the prior state with the request applied. See the package README
+    for why this beats write-then-read under LIFX's 120 requests / 60 s limit.
 
     Example::
 
@@ -66,9 +70,15 @@ class LifxAdapter:
     style = Style.SYNC
     credential_kind = CredentialKind.OAUTH
 
+    #: The settings ``create`` reads (``ADAPTER_SETTINGS`` refuses any other for ``lifx``).
+    setting_names = frozenset({"BASE_URL", "TOKEN_URL", "AUTHORIZE_URL", "TIMEOUT_SECONDS"})
+
     def __init__(self, client: LifxClient, tokens: LifxTokenEndpoint | None = None) -> None:
         self._client = client
         self._tokens = tokens
+        #: light id -> its features, learnt from every read (a product's never change);
+        #: ``execute`` clamps a colour temperature to them.
+        self._features: OrderedDict[str, Features] = OrderedDict()
 
     def identify_user(self, credential: AnyCredential) -> str:
         user = account_id(self._lights(credential))
@@ -79,20 +89,34 @@ class LifxAdapter:
     def list_devices(self, credential: AnyCredential) -> list[Device]:
         # Lights LIFX sees as disconnected are listed too: they are the user's, only offline.
         try:
-            return [device_of(light) for light in self._lights(credential)]
+            devices = [device_of(light) for light in self._lights(credential)]
         except (AttributeError, TypeError, ValueError) as exc:
             raise EndpointUnreachable(
                 f"LIFX listed a light in an unexpected shape: {exc!r}"
             ) from exc
+        for device in devices:
+            self._remember(device.id, device.features)
+        return devices
 
     def read_state(self, credential: AnyCredential, device_id: str) -> BulbState:
         return state_of(self._light(credential, device_id))
 
     def execute(
-        self, credential: AnyCredential, device_id: str, change: Change
+        self,
+        credential: AnyCredential,
+        device_id: str,
+        change: Change,
+        known: BulbState | None = None,
     ) -> BulbState | Accepted:
-        light = self._light(credential, device_id)
-        before, features = state_of(light), features_of(light)
+        """``known`` (the state the core read a moment ago) spares reading the light first."""
+        if known is not None:
+            access_token_of(credential)  # another vendor's credential: refused, unsent
+            _selector(device_id)
+            before = known
+            features = self._features.get(device_id) or _features_from(known)
+        else:
+            light = self._light(credential, device_id)
+            before, features = state_of(light), features_of(light)
         if change.is_empty():
             return before
         body = set_state_body(change, features)
@@ -142,8 +166,24 @@ class LifxAdapter:
     def _light(self, credential: AnyCredential, device_id: str) -> Light:
         for light in self._lights(credential, _selector(device_id)):
             if str(light["id"]).lower() == device_id.lower():
+                try:
+                    self._remember(device_id, features_of(light))
+                except (AttributeError, TypeError, ValueError):
+                    pass  # state_of says what is wrong with it
                 return light
         raise NoSuchEndpoint(f"LIFX has no light {device_id!r} in this account")
+
+    def _remember(self, device_id: str, features: Features) -> None:
+        self._features[device_id] = features
+        self._features.move_to_end(device_id)
+        while len(self._features) > _CACHE_SIZE:
+            self._features.popitem(last=False)
+
+
+def _features_from(known: BulbState) -> Features:
+    """What a state shows of a light's features when the container has not read the light:
+    colour when it has one; no kelvin range (the core already clamped to the light's own)."""
+    return Features(dimmable=True, color=known.color is not None)
 
 
 def _selector(device_id: str) -> str:

@@ -71,17 +71,26 @@ def device_of(light: Light) -> Device:
 
 
 def _percent(brightness: Any) -> int:
-    """LIFX brightness 0-1 -> 0-100, rounded; a lit light never rounds down to 0."""
+    """LIFX brightness 0-1 -> 0-100, rounded; a lit light never rounds down to 0. Anything but
+    a number is unreadable (``ValueError``): a missing level is not full brightness."""
+    if isinstance(brightness, bool) or not isinstance(brightness, int | float):
+        raise ValueError(f"brightness {brightness!r} is not a number")
     value = max(0.0, min(1.0, float(brightness)))
     percent = round(value * 100)
     return 1 if percent == 0 and value > 0 else percent
 
 
 def state_of(light: Light) -> BulbState:
-    """The light's state: reachable from ``connected``; colour mode from saturation."""
+    """The light's state: reachable from ``connected``; colour mode from saturation.
+
+    ``power`` ("on"/"off") and ``brightness`` must be there: a light LIFX describes without
+    them is unreadable (``EndpointUnreachable``), not off or at full brightness."""
     try:
         features = features_of(light)
-        brightness = _percent(light.get("brightness", 1.0))
+        power = light.get("power")
+        if power not in ("on", "off"):
+            raise ValueError(f"power {power!r} is not on/off")
+        brightness = _percent(light.get("brightness"))
         colour = light.get("color") or {}
         hue = float(colour.get("hue", 0.0)) % 360
         saturation = max(0.0, min(1.0, float(colour.get("saturation", 0.0))))
@@ -98,12 +107,12 @@ def state_of(light: Light) -> BulbState:
         elif temperature is not None:
             mode = "temperature"
         return BulbState(
-            on=light.get("power") == "on",
+            on=power == "on",
             brightness=brightness,
             color=color,
             color_temperature=temperature,
             color_mode=mode,
-            reachable=bool(light.get("connected", False)),
+            reachable=light.get("connected") is True,
         )
     except (AttributeError, TypeError, ValueError) as exc:  # not shaped as documented
         raise EndpointUnreachable(f"LIFX described light in an unexpected shape: {exc}") from exc
@@ -185,12 +194,12 @@ def account_id(lights: Iterable[Light]) -> str | None:
     ids (a location is a home; adding or removing bulbs inside it does not change the id), or,
     for lights without a location, their light ids. ``None`` when the account has no lights.
     """
-    lights = list(lights)
+    lights = [light for light in lights if isinstance(light, Mapping)]
     locations = sorted(
         {
-            str(light["location"]["id"])
+            str(location["id"])
             for light in lights
-            if (light.get("location") or {}).get("id")
+            if isinstance(location := light.get("location"), Mapping) and location.get("id")
         }
     )
     keys = [f"location:{loc}" for loc in locations]

@@ -74,6 +74,8 @@ class SwitchBotAdapter:
     )
     style = Style.ASYNC
     credential_kind = CredentialKind.KEY_AND_SECRET
+    #: The settings the adapter reads (``ADAPTER_SETTINGS`` refuses any other for ``switchbot``).
+    setting_names = frozenset({"BASE_URL", "TIMEOUT_SECONDS", "BUDGET_SECONDS"})
 
     def __init__(self, context: AdapterContext, *, session: requests.Session | None = None) -> None:
         self._context = context
@@ -134,7 +136,7 @@ class SwitchBotAdapter:
             raise NoSuchEndpoint(f"SwitchBot device is a {body.get('deviceType')!r}, not a light")
         self._remember(device_id, light)
         try:
-            return state_from(body, light.features, power_key="power")
+            return state_from(body, light.features, power_key="power", require_brightness=True)
         except (BadValue, ValueError) as exc:
             raise EndpointUnreachable(f"unreadable SwitchBot status: {exc}") from exc
 

@@ -146,15 +146,25 @@ def _power(value: object) -> bool:
     raise BadValue(f"power {value!r} is not ON/OFF")
 
 
-def state_from(fields: Mapping[str, Any], features: Features, *, power_key: str) -> BulbState:
+def state_from(
+    fields: Mapping[str, Any],
+    features: Features,
+    *,
+    power_key: str,
+    require_brightness: bool = False,
+) -> BulbState:
     """A ``BulbState`` from a status body (``power``) or a webhook context (``powerState``).
 
     ``color_mode`` is not reported by SwitchBot. For lights with both colour and white: the
     colour is taken as the mode when it is saturated (>= 10 %), white otherwise.
+    ``require_brightness`` (a status read of a dimmable light): a body without ``brightness``
+    is unreadable (``BadValue``), not at full brightness.
     """
     if power_key not in fields:
         raise BadValue(f"no {power_key}")
     update: dict[str, Any] = {"on": _power(fields[power_key])}
+    if require_brightness and features.dimmable and "brightness" not in fields:
+        raise BadValue("the status of a dimmable light has no brightness")
     if fields.get("brightness") not in (None, ""):
         update["brightness"] = max(0, min(100, _int(fields["brightness"], "brightness")))
     color: Color | None = None
