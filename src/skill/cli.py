@@ -165,6 +165,7 @@ def _parser() -> argparse.ArgumentParser:
                  "the simulator's counters (foreign credentials per vendor) as JSON files in DIR",
         )
         command.add_argument("-v", "--verbose", action="store_true", help="handler logs (INFO) on stderr")
+        _stage_options(command)
         _fault_options(command)
 
     invoke = sub.add_parser(
@@ -309,6 +310,7 @@ def _serve_options(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--template", type=Path, default=None, help="SAM template (template.yaml)")
     command.add_argument("-v", "--verbose", action="store_true", help="handler logs (INFO) on stderr")
+    _stage_options(command)
     _fault_options(command)
 
 
@@ -360,7 +362,7 @@ def _invoke(args: argparse.Namespace, out: TextIO) -> int:
             unreadable = True
     if unreadable:
         return EXIT_UNREADABLE
-    refusal = _linking_refusal(args)
+    refusal = _options_refusal(args)
     if refusal:
         print(f"skill invoke: {refusal}", file=sys.stderr)
         return EXIT_UNREADABLE
@@ -389,6 +391,48 @@ def _invoke(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _stage_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--stage", action="append", default=[], metavar="VENDOR=MODULE:STUB",
+        help="serve VENDOR from an adapter author's skill.testing.VendorStub on loopback (or "
+             "VENDOR=https://... to forward to the real cloud) and enable its adapter; "
+             "repeatable (docs/adapters.md, the local stage)",
+    )
+
+
+def _stages(args: argparse.Namespace) -> dict[str, Any]:
+    """``--stage`` -> {vendor: LocalVendor} (not started); ValueError with a plain message."""
+    from skill.testing import LocalVendor, VendorStub
+    from skill.testing.__main__ import load_stub
+
+    staged: dict[str, Any] = {}
+    for spec in getattr(args, "stage", None) or []:
+        vendor, sep, source = spec.partition("=")
+        if not sep or not vendor or not source:
+            raise ValueError(f"--stage wants VENDOR=MODULE:STUB or VENDOR=URL, not {spec!r}")
+        if source.startswith(("http://", "https://")):
+            stub = VendorStub.forwarding(vendor, source)
+        else:
+            stub = load_stub(source)
+        staged[vendor] = LocalVendor(stub)
+    return staged
+
+
+def _unlinkable(args: argparse.Namespace, staged: dict[str, Any]) -> str | None:
+    """Why the demo user cannot be linked: an enabled adapter that is neither a simulator
+    vendor nor staged has no account here (not a traceback later)."""
+    from skill.local.stack import DEFAULT_ADAPTERS
+
+    names = [n.strip() for n in (args.adapters or DEFAULT_ADAPTERS).split(",") if n.strip()]
+    for name in names:
+        if not name.startswith("sim-") and name not in staged:
+            return (f"the demo user has no credential for {name!r}: the local stack links only the "
+                    f"simulator's vendors (sim-*); serve a stub of it with --stage {name}=MODULE:STUB "
+                    "(a skill.testing.VendorStub with credential=...), see docs/adapters.md, "
+                    "'Try it locally'")
+    return None
+
+
 def _linking_refusal(args: argparse.Namespace) -> str | None:
     """Why the options cannot run (``--linking vendor`` with other than one adapter)."""
     if getattr(args, "linking", "cognito") != "vendor":
@@ -400,6 +444,25 @@ def _linking_refusal(args: argparse.Namespace) -> str | None:
         return None
     return ("--linking vendor passes one vendor's own token through as the linking token, so it "
             f"needs exactly one adapter (e.g. --adapters sim-sync); enabled: {', '.join(names)}")
+
+
+def _options_refusal(args: argparse.Namespace) -> str | None:
+    """Why the options cannot run: vendor linking with other than one adapter, a ``--stage``
+    that cannot be loaded, an adapter nobody can link the demo user to."""
+    refusal = _linking_refusal(args)
+    if refusal:
+        return refusal
+    try:
+        args.staged = _stages(args)
+    except (ValueError, ImportError, AttributeError) as exc:
+        return f"--stage: {exc}"
+    if args.staged:
+        wanted = [n.strip() for n in (args.adapters or "").split(",") if n.strip()]
+        from skill.local.stack import DEFAULT_ADAPTERS
+
+        base = wanted or [n.strip() for n in DEFAULT_ADAPTERS.split(",")]
+        args.adapters = ",".join(dict.fromkeys(base + list(args.staged)))
+    return _unlinkable(args, args.staged)
 
 
 def _linking_note(stack: Any) -> str:
@@ -445,6 +508,10 @@ def _play(stack: Any, event: Any, name: str) -> Iterator[dict[str, Any]]:
 def _serve(args: argparse.Namespace, out: TextIO) -> int:
     import signal
 
+    refusal = _options_refusal(args)
+    if refusal:
+        print(f"skill serve: {refusal}", file=sys.stderr)
+        return EXIT_UNREADABLE
     stop = threading.Event()
 
     def interrupted(signum: int, frame: Any) -> None:
@@ -494,7 +561,7 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
     if not files:
         print(f"skill demo: no directives in {folder}", file=sys.stderr)
         return EXIT_UNREADABLE
-    refusal = _linking_refusal(args)
+    refusal = _options_refusal(args)
     if refusal:
         print(f"skill demo: {refusal}", file=sys.stderr)
         return EXIT_UNREADABLE
@@ -942,6 +1009,7 @@ def _stack(args: argparse.Namespace) -> Any:
         faults=profile_of(args.faults, seed=args.seed) if args.faults else None,
         linking=getattr(args, "linking", "cognito"),
         demo_vendors=getattr(args, "demo_vendors", None),
+        stages=getattr(args, "staged", None),
     )
 
 

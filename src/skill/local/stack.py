@@ -81,7 +81,7 @@ from skill.local._resources import (
     read_template,
 )
 from skill.local._webhook import ROUTE_KEY, InvokeBridge, WebhookBridge
-from skill.local.faults import FaultProfile, Faults, install, profile_of
+from skill.local.faults import FaultProfile, Faults, faulty_simulator, install, profile_of
 
 __all__ = [
     "DEFAULT_ADAPTERS",
@@ -172,6 +172,7 @@ class LocalStack:
         linking: str = "cognito",
         demo_vendors: str | Iterable[str] | None = None,
         pages: bool = True,
+        stages: Mapping[str, Any] | None = None,
     ) -> None:
         if linking not in LINKING_MODES:
             raise ValueError(f"linking must be one of {LINKING_MODES}, not {linking!r}")
@@ -208,6 +209,10 @@ class LocalStack:
         self.poller_concurrency = poller_concurrency
         self.metrics = metrics
         self.extra_env = dict(env or {})
+        #: Vendors served by an adapter author's stub (``skill.testing.LocalVendor``, by vendor
+        #: name) instead of the simulator: their adapter is pointed at the stub, the demo user
+        #: links the stub's credential, and vendor faults are injected there too.
+        self.stages: dict[str, Any] = dict(stages or {})
         self.fault_profile = profile_of(faults)
         self.faults: Faults | None = None
         self.env: dict[str, str] = {}
@@ -273,6 +278,7 @@ class LocalStack:
         )
         wiring = environment(model, self.resources)
         linking_env = self._linking_environment(url)
+        stage_env = self._start_stages(exit_stack)
         self.warnings = list(wiring.warnings)
         self.consumers, consumer_warnings = consumers(model)
         self.warnings += consumer_warnings
@@ -341,6 +347,7 @@ class LocalStack:
             "POWERTOOLS_METRICS_NAMESPACE": "BulbSkill",
             "POWERTOOLS_METRICS_DISABLED": "false" if self.metrics else "true",
             "POWERTOOLS_TRACE_DISABLED": "true",
+            **stage_env,
             **self.extra_env,
         }
         _apply(self.env)
@@ -402,6 +409,20 @@ class LocalStack:
             "demo_user": demo,
         }
 
+    def _start_stages(self, exit_stack: ExitStack) -> dict[str, str]:
+        """Start each staged vendor; the ``<VENDOR>_BASE_URL`` that points its adapter there."""
+        from skill.plugins._contract import setting_prefix
+
+        variables: dict[str, str] = {}
+        for vendor, local in self.stages.items():
+            if local.demo_credential is None:
+                raise ValueError(f"the stub staged for {vendor!r} has no credential for the demo user "
+                                 "(VendorStub(credential=...))")
+            local.start()
+            exit_stack.callback(local.stop)
+            variables[f"{setting_prefix(vendor)}_BASE_URL"] = local.url
+        return variables
+
     def _install_faults(self, exit_stack: ExitStack) -> None:
         self.faults = None
         if self.fault_profile is None:
@@ -409,6 +430,8 @@ class LocalStack:
         self.faults = install(
             self.fault_profile, simulator=self.simulator, gateway=self.gateway, lwa=self.lwa
         )
+        for local in self.stages.values():  # an author's vendor fails like the simulated ones
+            local.dispatch = faulty_simulator(local.dispatch, self.faults.injectors["vendor"])
         exit_stack.callback(self.faults.stop)  # before the servers stop: held requests end
 
     def _start_pollers(self, exit_stack: ExitStack) -> None:
@@ -723,8 +746,10 @@ class LocalStack:
                 self.demo_user_id = adapter.identify_user(self.vendor_credential(self.linking_vendor))
 
     def vendor_credential(self, vendor: str) -> Any:
-        """The demo account's credential at the simulated ``vendor``
-        (``demo-<vendor>-credential``), of the kind that vendor takes."""
+        """The demo account's credential at ``vendor``: a staged stub's own, else the
+        simulator's (``demo-<vendor>-credential``), of the kind that vendor takes."""
+        if vendor in self.stages:
+            return self.stages[vendor].demo_credential
         return self.simulator.demo_credential(vendor)
 
     def add_vendor_account(self, vendor: str, sim_user: str, key: str, **options: Any) -> Any:
