@@ -268,12 +268,16 @@ def _parser() -> argparse.ArgumentParser:
         "dlq",
         help="list, show and redrive dead-letter messages (AWS, or the local stack's moto)",
         description=(
-            "Dead-letter queues of a deployed stack (the AWS credentials and region of the "
-            "environment) or of a running local stack (set AWS_ENDPOINT_URL to its moto "
-            "server). Tokens in message bodies are masked."
+            "Dead-letter queues of a deployed stack (--stack NAME --region REGION: the DLQs its "
+            "outputs name, which show and redrive take by short name: outbox, sync, async, "
+            "optimistic, polling, poll), of the AWS environment's region by name or URL, or of a "
+            "running local stack (set AWS_ENDPOINT_URL to its moto server). Tokens and secrets "
+            "in message bodies are masked."
         ),
     )
     dlq.add_argument("-v", "--verbose", action="store_true")
+    dlq.add_argument("--stack", default=None, help="a deployed stack's name: its DLQs, from its outputs")
+    dlq.add_argument("--region", default=None, help="its region (default: the AWS environment's)")
     dlq_sub = dlq.add_subparsers(dest="dlq_command", required=True)
     dlq_list = dlq_sub.add_parser("list", help="dead-letter queues, their sources and message counts")
     dlq_list.add_argument("--prefix", default="", help="queue name prefix, e.g. the stack name")
@@ -284,9 +288,15 @@ def _parser() -> argparse.ArgumentParser:
     dlq_redrive.add_argument("queue", help="DLQ name or URL")
     dlq_redrive.add_argument("--to", help="destination queue (default: the DLQ's one source queue)")
     dlq_redrive.add_argument("--id", dest="ids", action="append", help="only this message id (repeatable)")
+    for command in (dlq_list, dlq_show, dlq_redrive):  # --stack/--region after the subcommand too
+        command.add_argument("--stack", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        command.add_argument("--region", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     dlq.set_defaults(run=_dlq)
 
     _users_parser(sub)
+    from skill.cli_secrets import add_parser as _secrets_parser
+
+    _secrets_parser(sub)
     return parser
 
 
@@ -523,6 +533,13 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
             _log(f"local stack up in {stack.startup_seconds * 1000:.0f} ms")
             stack.link_demo_user()
             _log("linked the demo user (AcceptGrant through the entrypoint)")
+            from skill.local.stack import write_sam_local_env
+
+            try:  # for sam local invoke (events/README.md)
+                env_json = write_sam_local_env(stack)
+                _log(f"sam local invoke: --env-vars {env_json} -e {env_json.parent / 'events'}/<file>")
+            except OSError as error:
+                _log(f"env.json for sam local invoke not written: {error}")
             urls = stack.urls()
             out.write(json.dumps(urls) + "\n")
             out.flush()
@@ -738,14 +755,21 @@ def _adapters(args: argparse.Namespace, out: TextIO) -> int:
 def _dlq(args: argparse.Namespace, out: TextIO) -> int:
     from skill import dlq
 
+    if args.region:  # boto3 reads the region from the process's environment
+        from skill.aws import client
+
+        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
+        client.cache_clear()  # clients made for another region
+    stack = args.stack
     try:
         if args.dlq_command == "list":
-            rows = [q.to_dict() for q in dlq.dead_letter_queues(args.prefix)]
+            queues = dlq.stack_dead_letter_queues(stack) if stack else dlq.dead_letter_queues(args.prefix)
+            rows = [q.to_dict() for q in queues]
         elif args.dlq_command == "show":
-            rows = [m.to_dict() for m in dlq.peek(dlq.queue_url(args.queue), args.max)]
+            rows = [m.to_dict() for m in dlq.peek(dlq.queue_url(args.queue, stack=stack), args.max)]
         else:
             to = dlq.queue_url(args.to) if args.to else None
-            rows = [dlq.redrive(dlq.queue_url(args.queue), to, args.ids).to_dict()]
+            rows = [dlq.redrive(dlq.queue_url(args.queue, stack=stack), to, args.ids).to_dict()]
     except dlq.DlqError as error:
         print(f"skill dlq: {error}", file=sys.stderr)
         return 1

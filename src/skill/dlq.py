@@ -5,6 +5,11 @@ processor kept failing) or when the dispatcher put it there (the gateway refused
 Once the cause is fixed, ``redrive`` sends it back. Works against AWS and against the local
 stack alike (boto3 honours ``AWS_ENDPOINT_URL``).
 
+A deployed stack names its DLQs in its outputs (``OutboxDLQUrl``, ``SyncDirectivesDLQUrl``...,
+``PollDLQUrl``): ``stack_dead_letter_queues(stack)`` lists exactly those, and ``queue_url`` takes
+their short names (``outbox``, ``sync``, ``async``, ``optimistic``, ``polling``, ``poll``) or
+output keys when given the stack.
+
 Example::
 
     for queue in dead_letter_queues("bulb-skill"):
@@ -46,6 +51,8 @@ __all__ = [
     "peek",
     "queue_url",
     "redrive",
+    "stack_dead_letter_queues",
+    "stack_dlq_urls",
 ]
 
 logger = logging.getLogger(__name__)
@@ -139,10 +146,51 @@ def dead_letter_queues(prefix: str = "", *, sqs: Any = None) -> list[DeadLetterQ
     return sorted(found, key=lambda q: q.name)
 
 
-def queue_url(name_or_url: str, *, sqs: Any = None) -> str:
-    """The URL of a queue given by name or URL."""
+def stack_dlq_urls(stack: str, *, cloudformation: Any = None) -> dict[str, str]:
+    """A deployed stack's DLQs from its outputs: short name (``outbox``, ``sync``...) -> URL."""
+    cloudformation = cloudformation or _client("cloudformation")
+    try:
+        [described] = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    except Exception as exc:  # ValidationError: no such stack (in this region)
+        raise DlqError(f"stack {stack}: {_why(exc)} (wrong name or region?)") from exc
+    urls = {
+        _short(output["OutputKey"]): output["OutputValue"]
+        for output in described.get("Outputs", [])
+        if output["OutputKey"].endswith("DLQUrl")
+    }
+    if not urls:
+        raise DlqError(f"stack {stack} has no DLQ outputs (deployed from an older template?)")
+    return urls
+
+
+def stack_dead_letter_queues(stack: str, *, cloudformation: Any = None, sqs: Any = None) -> list[DeadLetterQueue]:
+    """The DLQs a deployed stack's outputs name, with their sources and message counts."""
+    sqs = sqs or _client()
+    urls = stack_dlq_urls(stack, cloudformation=cloudformation)
+    return sorted(
+        (_describe(sqs, url, tuple(_sources(sqs, url))) for url in urls.values()), key=lambda q: q.name
+    )
+
+
+def _short(output_key: str) -> str:
+    """``OutboxDLQUrl`` -> ``outbox``, ``SyncDirectivesDLQUrl`` -> ``sync``, ``PollDLQUrl`` -> ``poll``."""
+    return output_key.removesuffix("DLQUrl").removesuffix("Directives").lower()
+
+
+def queue_url(name_or_url: str, *, sqs: Any = None, stack: str | None = None, cloudformation: Any = None) -> str:
+    """The URL of a queue given by name or URL, or, with ``stack``, by the short name of one of
+    the stack's DLQs (``outbox``, ``sync``...) or its output key (``OutboxDLQUrl``)."""
     if re.match(r"^https?://", name_or_url):
         return name_or_url
+    if stack:
+        urls = stack_dlq_urls(stack, cloudformation=cloudformation)
+        wanted = _short(name_or_url) if name_or_url.endswith("DLQUrl") else name_or_url.lower()
+        if wanted in urls:
+            return urls[wanted]
+        for url in urls.values():
+            if _name(url) == name_or_url:
+                return url
+        raise DlqError(f"stack {stack} has no DLQ {name_or_url!r}; it has: {', '.join(sorted(urls))}")
     sqs = sqs or _client()
     try:
         return str(sqs.get_queue_url(QueueName=name_or_url)["QueueUrl"])
@@ -281,10 +329,10 @@ def _resend(message: Mapping[str, Any], source: str, fifo: bool) -> dict[str, An
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def _client() -> Any:
+def _client(service: str = "sqs") -> Any:
     from skill.aws import client
 
-    return client("sqs")
+    return client(service)
 
 
 #: SQS pages these lists only when asked for a page size (else the first 1000, no token).

@@ -505,10 +505,20 @@ def test_every_dead_letter_queue_and_function_has_an_alarm(styles):
 
 
 def test_late_drops_alarm_watches_the_metrics_namespace():
+    """Every dimension set LateDrops is published with (tests/unit/test_alarms_metrics.py says
+    which function publishes which), in the stack's namespace and service, summed."""
     comp = Composition.with_styles("Sync", MetricsNamespace="Bulbs", ServiceName="bulbs")
-    late = [a for a in alarms(comp) if a["MetricName"] == "LateDrops"]
-    assert late and late[0]["Namespace"] == "Bulbs"
-    assert late[0]["Dimensions"] == [{"Name": "service", "Value": "bulbs"}]
+    late = [a for a in alarms(comp) if any(
+        m.get("MetricStat", {}).get("Metric", {}).get("MetricName") == "LateDrops" for m in a.get("Metrics", []))]
+    assert len(late) == 1
+    metrics = [m["MetricStat"]["Metric"] for m in late[0]["Metrics"] if "MetricStat" in m]
+    assert {m["Namespace"] for m in metrics} == {"Bulbs"}
+    dimensions = [{d["Name"]: d["Value"] for d in m["Dimensions"]} for m in metrics]
+    assert {"service": "bulbs"} in dimensions
+    for style in ("sync", "async", "optimistic", "polling"):
+        assert {"service": "bulbs", "style": style} in dimensions
+    [total] = [m for m in late[0]["Metrics"] if m.get("ReturnData", "true") == "true"]
+    assert total["Expression"] == "SUM(METRICS())"
     for fn in comp.functions():
         assert fn.environment["POWERTOOLS_METRICS_NAMESPACE"] == "Bulbs"
         assert fn.environment["POWERTOOLS_SERVICE_NAME"] == "bulbs"

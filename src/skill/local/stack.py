@@ -85,6 +85,7 @@ from skill.local.faults import FaultProfile, Faults, faulty_simulator, install, 
 
 __all__ = [
     "DEFAULT_ADAPTERS",
+    "SAM_LOCAL_DIR",
     "DEMO_PASSWORD",
     "DEMO_TOKEN",
     "DEMO_USERNAME",
@@ -95,6 +96,7 @@ __all__ = [
     "default_template",
     "discover",
     "set_brightness",
+    "write_sam_local_env",
 ]
 
 _log = logging.getLogger(__name__)
@@ -927,6 +929,111 @@ class LocalStack:
                     return function.handler, function.name, function.timeout, f"{method} {path}"
         handler, name, timeout = handler_or(self.model, lambda f: False, "skill.notifications.handler")
         return handler, name, timeout, ROUTE_KEY
+
+
+# -- sam local invoke against the local stack ------------------------------------------------------
+
+#: Where ``skill serve`` writes ``env.json`` and the events for ``sam local invoke`` (in the
+#: template's directory, under the git-ignored .aws-sam/); ``SKILL_ENV_JSON`` overrides the file.
+SAM_LOCAL_DIR = Path(".aws-sam") / "local"
+#: The secrets the linking function reads in AWS; the local pages are built without them.
+_LINKING_CLIENT_SECRET = "bulb-skill/linking-client"
+_SESSION_SECRET = "bulb-skill/session"
+
+
+def write_sam_local_env(stack: LocalStack, path: Path | str | None = None) -> Path:
+    """Write ``env.json`` for ``sam local invoke <Function> --env-vars env.json``: for each
+    function of the running local stack (keyed by its full path, ``Entrypoint/EntrypointFunction``,
+    as SAM CLI looks it up: several bricks have a ``ProcessorFunction``), every environment variable
+    its template declares, pointed at this stack: moto's endpoint (``AWS_ENDPOINT_URL``, which the
+    bricks declare for this, and which CloudFormation drops), its tables, queues, secrets, KMS key
+    and user pool, the fake LWA and event gateway, the simulator. SAM passes a function only the
+    variables its template declares, so nothing else is written. Also writes, in ``events/`` next
+    to it, the sample events with the demo user's token and user id filled in (what ``skill
+    invoke`` does as it plays them). Returns the file's path."""
+    if stack.model is None:
+        raise RuntimeError("start the stack first")
+    target = Path(path or os.environ.get("SKILL_ENV_JSON") or stack.template.parent / SAM_LOCAL_DIR / "env.json")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    special = _linking_function_values(stack)
+    document: dict[str, dict[str, str]] = {}
+    for key, function in stack.model.functions.items():
+        values: dict[str, str] = {}
+        for name in _declared_variables(stack.model, function):
+            value = special.get(name) if function.handler == "skill.linking_pages.handler" else None
+            if value is None:
+                value = stack.env.get(name)
+            if value is None and _plain(function.environment.get(name)):
+                value = str(function.environment[name])
+            if value is None and name == "ALEXA_REGION":
+                value = "NA"  # the stack's region, us-east-1
+            if value is None and name == "LINKING_VENDOR":
+                value = stack.linking_vendor  # empty in cognito mode, as the template leaves it
+            if value is not None:
+                values[name] = value
+        document[key] = values
+    _write_json(target, document)
+    _write_sam_local_events(stack, target.parent / "events")
+    return target
+
+
+def _declared_variables(model: StackModel, function: Any) -> list[str]:
+    """The variables a function's template declares, its Globals' included, as SAM CLI sees them
+    (conditions not evaluated: a variable behind ``!If`` is declared)."""
+    from skill.local._resources import _load
+
+    location = model.stacks[function.stack].location if function.stack else model.template
+    template = _load(Path(location))
+    globals_ = ((template.get("Globals") or {}).get("Function") or {}).get("Environment") or {}
+    resource = (template.get("Resources") or {}).get(function.logical_id) or {}
+    own = ((resource.get("Properties") or {}).get("Environment") or {}).get("Variables") or {}
+    return list(dict.fromkeys([*(globals_.get("Variables") or {}), *own]))
+
+
+def _plain(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+def _linking_function_values(stack: LocalStack) -> dict[str, str]:
+    """What the linking function reads that the in-process pages are given directly: its app
+    client's id and secret and the cookie key (made as secrets in moto, as the template makes
+    them in AWS), the pages' and the sign-in stand-in's URLs, the user pool."""
+    if stack.pages is None or stack.user_pool is None:
+        return {}
+    client = stack.pages.client
+    sm = stack.client("secretsmanager")
+    wanted = {
+        _LINKING_CLIENT_SECRET: json.dumps({"client_id": client.client_id, "client_secret": client.client_secret}),
+        _SESSION_SECRET: secrets.token_urlsafe(32),
+    }
+    for name, value in wanted.items():
+        try:
+            sm.create_secret(Name=name, SecretString=value)
+        except sm.exceptions.ResourceExistsException:
+            pass
+    return {
+        "LINKING_BASE_URL": str(stack.linking_url).rstrip("/"),
+        "COGNITO_DOMAIN": str(stack.login_url).rstrip("/"),
+        "LINKING_CLIENT_SECRET_NAME": _LINKING_CLIENT_SECRET,
+        "SESSION_SECRET_NAME": _SESSION_SECRET,
+        "USER_POOL_ID": stack.user_pool.pool_id,
+    }
+
+
+def _write_sam_local_events(stack: LocalStack, directory: Path) -> None:
+    """events/*.json with ``demo-token`` -> the demo user's token (valid an hour: serve again
+    for fresh ones) and, in the SQS bodies, ``demo-user`` -> the demo user's id."""
+    source = stack.template.parent / "events"
+    if not source.is_dir():
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    token = stack.demo_token()
+    for path in sorted(source.glob("*.json")):
+        text = path.read_text().replace(DEMO_TOKEN, token)
+        if stack.demo_user_id:
+            text = text.replace('\\"demo-user\\"', json.dumps(json.dumps(stack.demo_user_id))[1:-1])
+            text = text.replace('"demo-user"', json.dumps(stack.demo_user_id))
+        (directory / path.name).write_text(text)
 
 
 # -- helpers -------------------------------------------------------------------------------------
