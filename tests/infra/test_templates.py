@@ -36,7 +36,8 @@ LINKING = "skill.linking_pages.handler"
 #: The functions each style's processor network adds (the sweep serves both styles without push).
 NETWORK = {
     "Sync": {"skill.processors.sync.handler"},
-    "Async": {"skill.processors.async_.handler", "skill.notifications.handler"},
+    # the sweep reads the accounts whose users kept another webhook URL (read by polling)
+    "Async": {"skill.processors.async_.handler", "skill.notifications.handler", "skill.sweep.handler"},
     "Optimistic": {"skill.processors.optimistic.handler", "skill.sweep.handler"},
     "Polling": {"skill.processors.polling.handler", "skill.poller.handler", "skill.sweep.handler"},
 }
