@@ -194,6 +194,24 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
     def not_found(who: Session | None = None) -> Response:
         return page(404, "Not found", html.message_page("Not found", "There is no such page."), who=who)
 
+    def signed_in(handler: Callable[..., Response]) -> Callable[..., Response]:
+        """The route needs a session: ``handler(who, **path)``, or the session-ended page."""
+
+        def route(**path: str) -> Response:
+            who = session()
+            return expired() if who is None else handler(who, **path)
+
+        return route
+
+    def form_post(handler: Callable[..., Response]) -> Callable[..., Response]:
+        """A form of the session: ``handler(who, data, **path)`` once its CSRF token checks."""
+
+        def route(who: Session, **path: str) -> Response:
+            data = checked_form(who)
+            return data if isinstance(data, Response) else handler(who, data, **path)
+
+        return signed_in(route)
+
     # --- sign-in ------------------------------------------------------------------------------
 
     @app.get("/static/style.css")
@@ -240,23 +258,16 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
                                           cookie(FLOW_COOKIE, "", 0)])
 
     @app.post("/signout")
-    def signout() -> Response:
-        who = session()
-        if who is None:
-            return expired()
-        data = checked_form(who)
-        if isinstance(data, Response):
-            return data
+    @form_post
+    def signout(who: Session, data: dict[str, str]) -> Response:
         return redirect(services().login.logout_url(services().url("/")),
                         set_cookies=[cookie(SESSION_COOKIE, "", 0)])
 
     # --- connect ------------------------------------------------------------------------------
 
     @app.get("/connect/<vendor>")
-    def connect_page(vendor: str) -> Response:
-        who = session()
-        if who is None:
-            return expired()
+    @signed_in
+    def connect_page(who: Session, vendor: str) -> Response:
         adapter = adapter_of(vendor)
         if adapter is None:
             return not_found(who)
@@ -265,16 +276,11 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
         return page(200, f"Connect {services().title(vendor)}", body, who=who)
 
     @app.post("/connect/<vendor>")
-    def connect_with_key(vendor: str) -> Response:
-        who = session()
-        if who is None:
-            return expired()
+    @form_post
+    def connect_with_key(who: Session, data: dict[str, str], vendor: str) -> Response:
         adapter = adapter_of(vendor)
         if adapter is None:
             return not_found(who)
-        data = checked_form(who)
-        if isinstance(data, Response):
-            return data
         title = services().title(vendor)
         credential = _credential_from_form(adapter.credential_kind, data)
         if credential is None:
@@ -319,16 +325,11 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
         return redirect("/?done=connected")
 
     @app.post("/connect/<vendor>/webhook")
-    def webhook_choice(vendor: str) -> Response:
-        who = session()
-        if who is None:
-            return expired()
+    @form_post
+    def webhook_choice(who: Session, data: dict[str, str], vendor: str) -> Response:
         adapter = adapter_of(vendor)
         if adapter is None or not isinstance(adapter, SingleWebhookVendor):
             return not_found(who)
-        data = checked_form(who)
-        if isinstance(data, Response):
-            return data
         accounts = services().accounts
         try:
             stored = accounts.credentials.stored(who.user_id, vendor)
@@ -346,10 +347,8 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
         return redirect("/?done=polling")
 
     @app.get("/connect/<vendor>/start")
-    def oauth_start(vendor: str) -> Response:
-        who = session()
-        if who is None:
-            return expired()
+    @signed_in
+    def oauth_start(who: Session, vendor: str) -> Response:
         adapter = adapter_of(vendor)
         if not isinstance(adapter, OAuthLinker):
             return not_found(who)
@@ -365,10 +364,8 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
         return redirect(target, set_cookies=[cookie(FLOW_COOKIE, flow, FLOW_SECONDS)])
 
     @app.get("/connect/<vendor>/callback")
-    def oauth_callback(vendor: str) -> Response:
-        who = session()
-        if who is None:
-            return expired()
+    @signed_in
+    def oauth_callback(who: Session, vendor: str) -> Response:
         adapter = adapter_of(vendor)
         if adapter is None or not isinstance(adapter, OAuthLinker):
             return not_found(who)
@@ -398,33 +395,21 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
     # --- disconnect, delete -------------------------------------------------------------------
 
     @app.post("/disconnect/<vendor>")
-    def disconnect(vendor: str) -> Response:
-        who = session()
-        if who is None:
-            return expired()
-        data = checked_form(who)
-        if isinstance(data, Response):
-            return data
+    @form_post
+    def disconnect(who: Session, data: dict[str, str], vendor: str) -> Response:
         if adapter_of(vendor) is None:
             return not_found(who)
         services().accounts.disconnect(who.user_id, vendor)
         return redirect("/?done=disconnected")
 
     @app.get("/account/delete")
-    def delete_page() -> Response:
-        who = session()
-        if who is None:
-            return expired()
+    @signed_in
+    def delete_page(who: Session) -> Response:
         return page(200, "Delete your account", html.delete_account(who.csrf), who=who)
 
     @app.post("/account/delete")
-    def delete_account() -> Response:
-        who = session()
-        if who is None:
-            return expired()
-        data = checked_form(who)
-        if isinstance(data, Response):
-            return data
+    @form_post
+    def delete_account(who: Session, data: dict[str, str]) -> Response:
         services().accounts.delete_user(who.user_id)
         if services().users is not None:
             services().users.delete(who.user_id)  # type: ignore[union-attr]
