@@ -41,10 +41,20 @@ if TYPE_CHECKING:
         ErrorMapper,
         VendorTransport,
         default_error,
+        TransportBacked,
         parse_retry_after,
     )
+    from skill.plugins._oauth import OAuthTokenEndpoint, token_from_answer
 
-_TRANSPORT = {"USER_AGENT", "ErrorMapper", "VendorTransport", "default_error", "parse_retry_after"}
+_TRANSPORT = {
+    "USER_AGENT",
+    "ErrorMapper",
+    "TransportBacked",
+    "VendorTransport",
+    "default_error",
+    "parse_retry_after",
+}
+_OAUTH = {"OAuthTokenEndpoint", "token_from_answer"}
 
 
 def __getattr__(name: str) -> Any:
@@ -54,6 +64,10 @@ def __getattr__(name: str) -> Any:
         from skill.plugins import _transport
 
         return getattr(_transport, name)
+    if name in _OAUTH:
+        from skill.plugins import _oauth
+
+        return getattr(_oauth, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
@@ -86,6 +100,9 @@ __all__ = [
     "USER_AGENT",
     "ErrorMapper",
     "VendorTransport",
+    "TransportBacked",
+    "OAuthTokenEndpoint",
+    "token_from_answer",
     "call_deadline",
     "default_error",
     "parse_retry_after",

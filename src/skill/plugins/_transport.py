@@ -342,6 +342,27 @@ class VendorTransport:
         return bool(names & self.secret_headers) or not names <= HARMLESS_HEADERS
 
 
+class TransportBacked:
+    """For a class that keeps its ``VendorTransport`` in ``self.transport`` (a vendor client, a
+    token endpoint): its base URL, session and ``(connect, read)`` timeout as attributes, and
+    its clock as ``_clock`` (tests set it). A client that shows another ``timeout`` overrides it.
+    """
+
+    transport: VendorTransport
+
+    base_url = property(lambda self: self.transport.base_url)
+    timeout = property(lambda self: self.transport.timeout)
+    session = property(lambda self: self.transport.session)
+
+    @property
+    def _clock(self) -> Callable[[], float]:
+        return self.transport.clock
+
+    @_clock.setter
+    def _clock(self, clock: Callable[[], float]) -> None:
+        self.transport.clock = clock
+
+
 def _after_redirect(status: int, method: str, json: Any, data: Any) -> tuple[str, Any, Any]:
     """The request a redirect asks for (RFC 9110 section 15.4, as browsers and ``requests`` do):
     303 turns anything but HEAD into a GET without body, 301/302 turn a POST into one; 307/308

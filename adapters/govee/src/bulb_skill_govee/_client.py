@@ -40,7 +40,13 @@ from skill.errors import (
     RateLimited,
     SkillError,
 )
-from skill.plugins import AnyCredential, ApiKey, VendorTransport, parse_retry_after
+from skill.plugins import (
+    AnyCredential,
+    ApiKey,
+    TransportBacked,
+    VendorTransport,
+    parse_retry_after,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +77,7 @@ def api_key_of(credential: object) -> str:
     return api_key
 
 
-class GoveeClient:
+class GoveeClient(TransportBacked):
     """Govee's bodies over one ``VendorTransport``; typed errors; time-boxed calls."""
 
     def __init__(
@@ -92,20 +98,10 @@ class GoveeClient:
             errors=self._http_error,
         )
 
-    base_url = property(lambda self: self.transport.base_url)
-    session = property(lambda self: self.transport.session)
-
     @property
-    def timeout(self) -> float:
+    def timeout(self) -> float:  # type: ignore[override]
+        """The read timeout, in seconds."""
         return self.transport.timeout[1]
-
-    @property
-    def _clock(self) -> Callable[[], float]:
-        return self.transport.clock
-
-    @_clock.setter
-    def _clock(self, clock: Callable[[], float]) -> None:
-        self.transport.clock = clock
 
     def request(
         self,

@@ -58,7 +58,7 @@ from skill.errors import (
     RateLimited,
     SkillError,
 )
-from skill.plugins import AnyCredential, OAuthToken, VendorTransport
+from skill.plugins import AnyCredential, OAuthToken, TransportBacked, VendorTransport
 
 DEFAULT_BASE_URL = "https://api.meethue.com/route"
 #: The application key header: a credential the transport must never carry to another host.
@@ -87,7 +87,7 @@ class ClipAnswer:
     errors: list[str]
 
 
-class HueClient:
+class HueClient(TransportBacked):
     """One ``requests.Session`` (connection reuse across warm invocations) and the error mapping.
 
     ``application_key`` is called (once, then cached) when a credential does not carry its own
@@ -120,18 +120,6 @@ class HueClient:
         )
         self._load_application_key = application_key
         self._application_key: str | None = None
-
-    base_url = property(lambda self: self.transport.base_url)
-    timeout = property(lambda self: self.transport.timeout)
-    session = property(lambda self: self.transport.session)
-
-    @property
-    def _clock(self) -> Callable[[], float]:
-        return self.transport.clock
-
-    @_clock.setter
-    def _clock(self, clock: Callable[[], float]) -> None:
-        self.transport.clock = clock
 
     def credentials(self, credential: AnyCredential) -> tuple[str, str]:
         """``(access token, application key)`` of the user's Hue credential.

@@ -37,7 +37,13 @@ from skill.errors import (
     RateLimited,
     SkillError,
 )
-from skill.plugins import AnyCredential, OAuthToken, VendorTransport, parse_retry_after
+from skill.plugins import (
+    AnyCredential,
+    OAuthToken,
+    TransportBacked,
+    VendorTransport,
+    parse_retry_after,
+)
 
 DEFAULT_BASE_URL = "https://api.lifx.com/v1"
 
@@ -59,7 +65,7 @@ def access_token_of(credential: AnyCredential) -> str:
     return token
 
 
-class LifxClient:
+class LifxClient(TransportBacked):
     """The LIFX side of one ``skill.plugins.VendorTransport`` (session, timeouts, user agent,
     redirects): the rate-limit memory and LIFX's error bodies.
 
@@ -82,18 +88,6 @@ class LifxClient:
         )
         #: token fingerprint -> unix time at which its exhausted rate-limit window ends
         self._exhausted_until: dict[str, float] = {}
-
-    base_url = property(lambda self: self.transport.base_url)
-    timeout = property(lambda self: self.transport.timeout)
-    session = property(lambda self: self.transport.session)
-
-    @property
-    def _clock(self) -> Callable[[], float]:
-        return self.transport.clock
-
-    @_clock.setter
-    def _clock(self, clock: Callable[[], float]) -> None:
-        self.transport.clock = clock
 
     def request(
         self,

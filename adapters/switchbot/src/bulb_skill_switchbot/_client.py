@@ -58,7 +58,13 @@ from skill.errors import (
     RateLimited,
     SkillError,
 )
-from skill.plugins import AnyCredential, KeyAndSecret, VendorTransport, parse_retry_after
+from skill.plugins import (
+    AnyCredential,
+    KeyAndSecret,
+    TransportBacked,
+    VendorTransport,
+    parse_retry_after,
+)
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +137,7 @@ def sign(token: str, secret: str, t: str, nonce: str) -> str:
     return base64.b64encode(digest).decode().upper()
 
 
-class SwitchBotClient:
+class SwitchBotClient(TransportBacked):
     """Signed requests over one ``VendorTransport``, SwitchBot's bodies as typed errors, and the
     per-credential quota memory (see the module).
 
@@ -162,20 +168,10 @@ class SwitchBotClient:
         #: credential fingerprint -> UTC day number of its last accepted call
         self._accepted_on: OrderedDict[str, int] = OrderedDict()
 
-    base_url = property(lambda self: self.transport.base_url)
-    session = property(lambda self: self.transport.session)
-
     @property
-    def timeout(self) -> float:
+    def timeout(self) -> float:  # type: ignore[override]
+        """The read timeout, in seconds."""
         return self.transport.timeout[1]
-
-    @property
-    def _clock(self) -> Callable[[], float]:
-        return self.transport.clock
-
-    @_clock.setter
-    def _clock(self, clock: Callable[[], float]) -> None:
-        self.transport.clock = clock
 
     def headers(self, credential: AnyCredential) -> dict[str, str]:
         pair = key_and_secret(credential)
