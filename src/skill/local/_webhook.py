@@ -109,7 +109,35 @@ def lambda_reply(result: Any) -> Reply:
     return Reply(200, payload.encode(), {"Content-Type": "application/json"})
 
 
-class WebhookBridge:
+def call_function(handler: Callable[..., Any], event: dict[str, Any], function_name: str,
+                  timeout: float) -> Reply:
+    """One proxy integration: the function's answer as HTTP, or 500 (traceback on stderr)."""
+    try:
+        result = handler(event, LambdaContext(function_name, timeout=timeout))
+    except Exception:
+        print(f"local stack: {function_name} raised:\n{traceback.format_exc()}", file=sys.stderr)
+        return Reply.json(500, {"message": "Internal Server Error"})
+    return lambda_reply(result)
+
+
+class _Bridge:
+    """A loopback HTTP server around ``self._app``."""
+
+    _server: LoopbackServer
+
+    def start(self) -> Any:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+
+class WebhookBridge(_Bridge):
     """HTTP server -> ``handler`` (``skill.notifications.handler`` unless the template says)."""
 
     def __init__(
@@ -130,17 +158,6 @@ class WebhookBridge:
         self._missing_reported = False
         self.calls: list[dict[str, Any]] = []  # at, path, status (the secret is not kept)
         self._server = LoopbackServer(self._app, name="webhook-http-api")
-
-    def start(self) -> WebhookBridge:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    @property
-    def url(self) -> str:
-        return self._server.url
 
     @property
     def route_parameters(self) -> list[str]:
@@ -174,15 +191,10 @@ class WebhookBridge:
                       file=sys.stderr)
             return Reply.json(500, {"message": "Internal Server Error"})
         event = http_api_event(request, self.route_key, parameters)
-        try:
-            result = handler(event, LambdaContext(self.function_name, timeout=self.timeout))
-        except Exception:
-            print(f"local stack: {self.handler} raised:\n{traceback.format_exc()}", file=sys.stderr)
-            return Reply.json(500, {"message": "Internal Server Error"})
-        return lambda_reply(result)
+        return call_function(handler, event, self.function_name, self.timeout)
 
 
-class HttpApiBridge:
+class HttpApiBridge(_Bridge):
     """HTTP server -> ``handler(event, context)`` for the ``route_keys`` (``"ANY /"``,
     ``"ANY /{proxy+}"``, ``"GET /x/{id}"``), as an HTTP API with Lambda proxy integrations.
 
@@ -209,17 +221,6 @@ class HttpApiBridge:
         self.calls: list[dict[str, Any]] = []  # at, method, path, status (no query, no body)
         self._server = LoopbackServer(self._app, name=name)
 
-    def start(self) -> HttpApiBridge:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
     def _app(self, request: Request) -> Reply:
         for route_key, method, pattern in self._routes:
             found = pattern.match(request.path)
@@ -230,20 +231,14 @@ class HttpApiBridge:
         event = http_api_event(request, route_key, found.groupdict())
         if not event["pathParameters"]:
             del event["pathParameters"]  # HTTP API leaves it out for a route without parameters
-        try:
-            with self._slots:
-                result = self.handler(event, LambdaContext(self.function_name, timeout=self.timeout))
-        except Exception:
-            print(f"local stack: {self.function_name} raised:\n{traceback.format_exc()}", file=sys.stderr)
-            reply = Reply.json(500, {"message": "Internal Server Error"})
-        else:
-            reply = lambda_reply(result)
+        with self._slots:
+            reply = call_function(self.handler, event, self.function_name, self.timeout)
         self.calls.append({"at": time.time(), "method": request.method, "path": request.path,
                            "status": reply.status})
         return reply
 
 
-class InvokeBridge:
+class InvokeBridge(_Bridge):
     """``POST /`` with a JSON event -> ``invoke(event)`` -> its answer as JSON (200), like a
     Lambda function URL whose function answers with what it returns; ``prepare`` may rewrite
     the event first (the local stack replaces the ``demo-token`` placeholder). Not JSON: 400;
@@ -259,13 +254,6 @@ class InvokeBridge:
         self._invoke = invoke
         self._prepare = prepare
         self._server = LoopbackServer(self._app, name=name)
-
-    def start(self) -> InvokeBridge:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
 
     @property
     def url(self) -> str:
