@@ -252,6 +252,7 @@ class MemoryPendingStore:
     def __init__(self) -> None:
         self.pending: dict[tuple[str, str], object] = {}
         self.owners_by_key: dict[tuple[str, str], object] = {}
+        self.accounts: dict[tuple[str, str], tuple[object, str | None]] = {}
 
     def put_pending(self, command) -> None:
         self.pending[(command.endpoint_id, command.message_id)] = command
@@ -286,6 +287,51 @@ class MemoryPendingStore:
     def delete_owner(self, endpoint_id, user_id) -> None:
         self.owners_by_key.pop((endpoint_id, user_id), None)
 
+    def owners_of_user(self, user_id, vendor=None):
+        return [o for (_, u), o in self.owners_by_key.items()
+                if u == user_id and (vendor is None or o.vendor == vendor)]
+
+    # the sweep's schedule: (vendor, user) -> (account, slot or None), as DynamoPendingStore
+    def put_sweep_account(self, account, *, swept: bool = True) -> None:
+        from skill import cadence
+
+        slot = cadence.slot_of(account.vendor, account.user_id, account.cadence) if swept else None
+        self.accounts[(account.vendor, account.user_id)] = (account, slot)
+
+    def add_sweep_account(self, account) -> bool:
+        known = self.accounts.get((account.vendor, account.user_id))
+        if known is not None and known[1] is not None:
+            return False
+        self.put_sweep_account(account)
+        return True
+
+    def due_accounts(self, slot):
+        return [a for a, s in self.accounts.values() if s == slot]
+
+    def record_activity(self, vendor, user_id, now) -> None:
+        from skill import cadence
+
+        known = self.accounts.get((vendor, user_id))
+        if known is None or known[1] is None:
+            return
+        account = known[0].model_copy(update={"last_activity": now, "cadence": known[0].floor})
+        self.accounts[(vendor, user_id)] = (account, cadence.slot_of(vendor, user_id, account.cadence))
+
+    def delete_sweep_account(self, vendor, user_id) -> None:
+        self.accounts.pop((vendor, user_id), None)
+
+
+class MemorySweepQueue:
+    def __init__(self) -> None:
+        self.sent: list = []
+
+    def send(self, accounts) -> None:
+        self.sent.extend(accounts)
+
+    def take(self) -> list:
+        taken, self.sent = self.sent, []
+        return taken
+
 
 class MemoryPollQueue:
     def __init__(self) -> None:
@@ -308,3 +354,18 @@ class Clock:
 
 def _credentials(record: TokenRecord) -> tuple[str | None, str | None, str | None]:
     return record.access_token, record.refresh_token, record.grant_code
+
+
+def sweep_tick(services) -> int:
+    """One sweep minute in-process: the scheduler's due accounts, read by a worker; the events
+    sent. Every account that owns a bulb is scheduled first, as Discover schedules it (these
+    tests learn their bulbs through commands, not Discover)."""
+    from skill.pipeline import SweepScheduler, SweepWorker
+    from skill.records import SweepAccount
+
+    for owner in services.pending.owners():
+        services.pending.add_sweep_account(SweepAccount(vendor=owner.vendor, user_id=owner.user_id,
+                                                        last_activity=services.clock()))
+    queue = MemorySweepQueue()
+    SweepScheduler(services.pending, queue, clock=services.clock).run()
+    return SweepWorker(services).read(queue.take()).events

@@ -22,7 +22,7 @@ from skill.discovery import MAX_ENDPOINTS
 from skill.errors import SkillError
 from skill.plugins import AdapterRegistry, AnyCredential, WebhookRegistrar
 from skill.ports import Outbox, PendingStore, TokenStore
-from skill.records import DeviceOwner, OutboxMessage, StoredCredential
+from skill.records import DeviceOwner, OutboxMessage, StoredCredential, SweepAccount
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +74,14 @@ class Accounts:
         self.credentials.forget(user_id, vendor)
         return stored
 
+    def read_by_sweep(self, user_id: str, vendor: str, now: float) -> None:
+        """The user kept another push URL at a one-webhook vendor: the sweep reads the account
+        from now on, as it does for vendors that do not push."""
+        stored = self.credentials.stored(user_id, vendor)
+        self.credentials.vault.put(stored.model_copy(update={"push": False}))
+        self.credentials.forget(user_id, vendor)
+        self.pending.add_sweep_account(SweepAccount(vendor=vendor, user_id=user_id, last_activity=now))
+
     def disconnect(self, user_id: str, vendor: str) -> Disconnected:
         """Delete the user's connection to ``vendor``: its webhook (when no other skill user
         owns those bulbs), pending commands, owner records and the credential; Alexa gets a
@@ -91,9 +99,9 @@ class Accounts:
         them to be sent."""
         done = [self._remove(user_id, vendor) for vendor in self.credentials.vault.vendors_of(user_id)]
         endpoints = sorted({e for d in done for e in d.endpoints})
-        for owner in self.pending.owners():
-            if owner.user_id == user_id:
-                self.pending.delete_owner(owner.endpoint_id, user_id)
+        for owner in self.pending.owners_of_user(user_id):  # vendors no longer installed too
+            self.pending.delete_owner(owner.endpoint_id, user_id)
+            self.pending.delete_sweep_account(owner.vendor, user_id)
         forget_later = self.tokens is not None and bool(endpoints)
         self._report_deleted(user_id, endpoints, forget_user_after=forget_later)
         if self.tokens is not None and not forget_later:
@@ -103,7 +111,7 @@ class Accounts:
 
     def _remove(self, user_id: str, vendor: str) -> Disconnected:
         result = Disconnected(vendor)
-        owned = [o for o in self.pending.owners() if o.user_id == user_id and o.vendor == vendor]
+        owned = self.pending.owners_of_user(user_id, vendor)
         result.endpoints = sorted(o.endpoint_id for o in owned)
         result.webhook_deregistered = self._deregister_webhook(user_id, vendor, owned)
         for owner in owned:
@@ -113,6 +121,7 @@ class Accounts:
                 ):
                     result.pending_deleted += 1
             self.pending.delete_owner(owner.endpoint_id, user_id)
+        self.pending.delete_sweep_account(vendor, user_id)
         self.credentials.vault.delete(user_id, vendor)
         self.credentials.forget(user_id, vendor)
         return result

@@ -19,6 +19,10 @@ def _session() -> Any:
     return boto3.session.Session()
 
 
+#: Every client ``client`` made, for ``reset`` (``functools.cache`` does not list its values).
+_made: list[Any] = []
+
+
 @cache
 def client(service: str) -> Any:
     from botocore.config import Config
@@ -29,7 +33,26 @@ def client(service: str) -> Any:
         retries={"max_attempts": 3, "mode": "standard"},
         tcp_keepalive=True,
     )
-    return _session().client(service, config=config)
+    made = _session().client(service, config=config)
+    _made.append(made)
+    return made
+
+
+def reset() -> None:
+    """Forget the cached clients, closing their pooled connections, and the session's resolved
+    credentials: clients made afterwards fetch credentials and open connections anew. For a
+    SnapStart restore (``skill.snapstart``). The session itself is kept: its loaded service
+    models are what makes a new client cheap (a few ms instead of tens)."""
+    for made in _made:
+        made.close()  # a client kept elsewhere still works: it opens a new connection pool
+    _made.clear()
+    client.cache_clear()
+    secrets_provider.cache_clear()
+    if _session.cache_info().currsize:
+        core = _session()._session
+        # botocore keeps a session's resolved credentials here and has no public way to drop them
+        if hasattr(core, "_credentials"):
+            core._credentials = None
 
 
 @cache

@@ -76,6 +76,11 @@ class Settings:
     credentials_table: str = "bulb-skill-credentials"
     credentials_key_id: str = ""
     credential_grace_days: float = 30
+    sweep_queue_url: str = ""
+    #: Share of each vendor quota the sweep may spend (``skill.cadence.quota_floor``).
+    sweep_quota_share: float = 0.2
+    #: Accounts one sweep worker reads at once.
+    sweep_concurrency: int = 16
 
     def gateway_for(self, region: str) -> str:
         """The event gateway for a user's region (the override wins, for the local stack)."""
@@ -113,6 +118,9 @@ def settings_from(environ: dict[str, str] | os._Environ[str]) -> Settings:
         credentials_table=environ.get("CREDENTIALS_TABLE", "bulb-skill-credentials"),
         credentials_key_id=environ.get("CREDENTIALS_KEY_ID", ""),
         credential_grace_days=float(environ.get("CREDENTIAL_GRACE_DAYS", "30")),
+        sweep_queue_url=environ.get("SWEEP_QUEUE_URL", ""),
+        sweep_quota_share=float(environ.get("SWEEP_QUOTA_SHARE", "0.2")),
+        sweep_concurrency=int(environ.get("SWEEP_CONCURRENCY", "16")),
     )
 
 

@@ -30,6 +30,7 @@ from typing import Any
 from skill.config import settings
 from skill.delivery import Dispatcher, TokenCache
 from skill.observability import logger, metrics
+from skill.snapstart import register as snapstart
 
 #: Records of one batch delivered at once (the outbox event source mapping's BatchSize is 10).
 MAX_CONCURRENT_SENDS = 10
@@ -210,3 +211,6 @@ class _SqsDeadLetters:
                 if value
             },
         )
+
+
+snapstart(dispatcher, clients=("dynamodb", "secretsmanager", "sqs"))

@@ -15,6 +15,7 @@ from skill.config import settings
 from skill.observability import correlation_id_of, logger
 from skill.routing import EntrypointServices, build_router
 from skill.routing._dispatch import Router
+from skill.snapstart import register as snapstart
 
 
 @cache
@@ -62,3 +63,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     directive = event.get("directive") if isinstance(event, dict) else None
     log.set_correlation_id(correlation_id_of(directive))
     return router().answer(event)
+
+
+snapstart(router)

@@ -25,6 +25,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from skill.errors import InvalidNotification
 from skill.observability import logger, metrics
+from skill.snapstart import register as snapstart
 
 MAX_BODY_BYTES = 64 * 1024
 #: An adapter name (``skill.plugins`` endpoint ids): anything else has no path secret.
@@ -128,3 +129,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return app.resolve(event, context)
     finally:
         metrics().flush_metrics()
+
+
+snapstart(lambda: (_push_handler(), _path_secret_reader()))

@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 
 from skill.observability import logger, metrics
+from skill.snapstart import register as snapstart
 
 
 @cache
@@ -42,3 +43,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         )
     finally:
         metrics().flush_metrics()
+
+
+snapstart(_poll_handler)

@@ -14,6 +14,7 @@ from skill.records import (
     PollTicket,
     QueuedDirective,
     StoredCredential,
+    SweepAccount,
     TokenRecord,
 )
 
@@ -142,6 +143,38 @@ class PendingStore(Protocol):
         """Every skill user who owns the bulb."""
         ...
 
-    def owners(self) -> list[DeviceOwner]: ...
+    def owners(self) -> list[DeviceOwner]:
+        """Every owner of every bulb: a scan, for operators' tools only."""
+        ...
+
+    def owners_of_user(self, user_id: str, vendor: str | None = None) -> list[DeviceOwner]:
+        """The user's bulbs (of one vendor, when given), from the index by user."""
+        ...
 
     def delete_owner(self, endpoint_id: str, user_id: str) -> None: ...
+
+    def put_sweep_account(self, account: SweepAccount, *, swept: bool = True) -> None:
+        """Record the account's schedule; ``swept=False`` keeps the record out of every slot
+        (a vendor that pushes, a user who unlinked the skill)."""
+        ...
+
+    def add_sweep_account(self, account: SweepAccount) -> bool:
+        """Schedule the account unless it is swept already (a known schedule is kept); whether
+        it was (re)scheduled."""
+        ...
+
+    def due_accounts(self, slot: str) -> list[SweepAccount]:
+        """The swept accounts in ``slot`` (``skill.cadence.due_slots``)."""
+        ...
+
+    def record_activity(self, vendor: str, user_id: str, now: float) -> None:
+        """A command for the account: read it each minute again (only if it is swept)."""
+        ...
+
+    def delete_sweep_account(self, vendor: str, user_id: str) -> None: ...
+
+
+class SweepQueue(Protocol):
+    def send(self, accounts: list[SweepAccount]) -> None:
+        """One message per account for the sweep's readers, or raise."""
+        ...

@@ -159,3 +159,17 @@ class StoredCredential(_Record):
     grace_until: float | None = None  # set once the user unlinked the skill
     #: False: the user kept another push URL at a one-webhook vendor, so the sweep reads it.
     push: bool = True
+
+
+class SweepAccount(_Record):
+    """One vendor account of one skill user as the sweep schedules it (``skill.cadence``): how
+    often it is read, when it was last active, how many lights it has. Also the sweep queue's
+    message: one per account due."""
+
+    vendor: str
+    user_id: str
+    cadence: int = 1  # minutes between reads
+    last_activity: float = 0  # epoch seconds of the last command or outside change
+    devices: int = 0
+    #: The shortest cadence the vendor's quotas allow for this account (``cadence.quota_floor``).
+    floor: int = 1

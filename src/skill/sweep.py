@@ -1,5 +1,7 @@
-"""Lambda handler ``skill.sweep.handler``: each minute (EventBridge schedule), report changes
-made outside Alexa for vendors that do not push."""
+"""Lambda handler ``skill.sweep.handler``: read the vendor accounts of a batch of sweep-queue
+messages (one per account, from ``skill.sweep_scheduler``) with a bounded pool, and report
+changes made outside Alexa. A message whose events could not be stored is a batch item failure
+(SQS delivers it again); one the vendor failed is read at the account's next slot."""
 
 from __future__ import annotations
 
@@ -8,16 +10,33 @@ from typing import Any
 from skill.observability import logger, metrics
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    from skill.pipeline import Sweep
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from pydantic import ValidationError
+
+    from skill.config import settings
+    from skill.pipeline import SweepWorker
+    from skill.records import SweepAccount
     from skill.wiring import pipeline_services
 
-    logger().set_correlation_id(event.get("id") if isinstance(event, dict) else None)
-    from skill.flags import flags
-
-    if not flags().sweep_enabled():
-        return {"events": 0}
+    logger().set_correlation_id(getattr(context, "aws_request_id", None))
+    records = event.get("Records", []) if isinstance(event, dict) else []
+    tickets: list[SweepAccount] = []
+    ids: list[str] = []
+    for record in records:
+        try:
+            tickets.append(SweepAccount.model_validate_json(record["body"]))
+            ids.append(record["messageId"])
+        except (KeyError, TypeError, ValidationError):
+            # not an account: delivering it again cannot help; the DLQ is for what can
+            logger().error("sweep message is not an account; dropped")
+    config = settings()
+    time_left = None
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        time_left = lambda: context.get_remaining_time_in_millis() / 1000  # noqa: E731
+    worker = SweepWorker(pipeline_services(), concurrency=config.sweep_concurrency,
+                         quota_share=config.sweep_quota_share, time_left=time_left)
     try:
-        return {"events": Sweep(pipeline_services()).run()}
+        result = worker.read(tickets)
     finally:
         metrics().flush_metrics()
+    return {"batchItemFailures": [{"itemIdentifier": ids[i]} for i in result.failed]}

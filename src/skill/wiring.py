@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from skill.config import settings
 
@@ -61,7 +61,8 @@ def identity_for(config: Settings, adapters: AdapterRegistry) -> Identity:
 
 @cache
 def pipeline_services() -> PipelineServices:
-    from skill.flags import flags
+    """Built once per container. The feature flags and the circuit breakers load on their first
+    use: a vendor push (``skill.notifications``) calls no vendor and never needs them."""
     from skill.pipeline import PipelineServices
     from skill.plugins import AdapterRegistry
     from skill.secrets import secret_source
@@ -76,8 +77,8 @@ def pipeline_services() -> PipelineServices:
         pending=DynamoPendingStore(config.pending_table),
         poll_queue=SqsPollQueue(config.poll_queue_url) if config.poll_queue_url else None,
         count=count,
-        style_override=lambda vendor: flags().style_for(vendor),
-        paused=lambda vendor: flags().paused(vendor),
+        style_override=lambda vendor: _flags().style_for(vendor),
+        paused=lambda vendor: _flags().paused(vendor),
         breaker_for=breakers,
     )
 
@@ -89,17 +90,29 @@ def pipeline_services() -> PipelineServices:
 BREAKER_THRESHOLD = 10
 
 
-def _breakers(table: str) -> Callable[[str], CircuitBreaker]:
-    """One circuit breaker per vendor per container, its state shared in DynamoDB."""
-    from skill.breaker import CircuitBreaker, DynamoBreakerStore
+def _flags() -> Any:
+    from skill.flags import flags
 
-    store = DynamoBreakerStore(table)
+    return flags()
+
+
+def _breakers(table: str) -> Callable[[str], CircuitBreaker]:
+    """One circuit breaker per vendor per container, its state shared in DynamoDB; built at a
+    vendor's first call."""
     built: dict[str, CircuitBreaker] = {}
+
+    @cache
+    def store() -> Any:
+        from skill.breaker import DynamoBreakerStore
+
+        return DynamoBreakerStore(table)
 
     def breaker_for(vendor: str) -> CircuitBreaker:
         if vendor not in built:
+            from skill.breaker import CircuitBreaker
+
             built[vendor] = CircuitBreaker(
-                store, vendor, time.time, threshold=BREAKER_THRESHOLD, cooldown=30.0,
+                store(), vendor, time.time, threshold=BREAKER_THRESHOLD, cooldown=30.0,
                 cache_seconds=1.0,
             )
         return built[vendor]

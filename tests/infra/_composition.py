@@ -184,6 +184,13 @@ class Stack:
             if not self.deployed(name):
                 raise CompositionError(f"{self.label}: !Ref {name}, which is not deployed")
             return Res(self.name, name)
+        base, _, attribute = name.partition(".")
+        if attribute == "Alias" and self.resources.get(base, {}).get("Type") == "AWS::Serverless::Function":
+            # SAM's !Ref Function.Alias: the AWS::Lambda::Alias that AutoPublishAlias makes
+            alias = self.resolve(self.resources[base]["Properties"].get("AutoPublishAlias", {"Ref": "AWS::NoValue"}))
+            if alias is NO_VALUE:
+                raise CompositionError(f"{self.label}: !Ref {name}, but {base} publishes no alias")
+            return Res(self.name, f"{base}Alias{alias}")
         raise CompositionError(f"{self.label}: !Ref {name}: no such parameter or resource")
 
     def _get_att(self, args: Any) -> Any:
@@ -302,7 +309,12 @@ class Statement:
     origin: str = ""
 
     def allows(self, action: str, resource: Any) -> bool:
-        return self.effect == "Allow" and action in self.actions and resource in self.resources
+        if self.effect != "Allow" or action not in self.actions:
+            return False
+        # a query of one of the table's indexes (``!Sub '${TableArn}/index/Name'``) uses the table
+        return resource in self.resources or action == "dynamodb:Query" and any(
+            isinstance(r, Sub) and r.refs == (resource,) and "/index/" in r.text for r in self.resources
+        )
 
 
 def _as_list(value: Any) -> list[Any]:

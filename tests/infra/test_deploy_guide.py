@@ -64,6 +64,7 @@ ANSWERS = {
     "LogLevel": "INFO",
     "LogRetentionInDays": "90",
     "EnableTracing": "false",
+    "SnapStart": "Enabled",
 }
 
 #: `sam deploy --guided`'s save, done by SAM CLI itself.

@@ -32,6 +32,7 @@ CLIENT = Res(STACK, "LinkingClient")
 CLIENT_SECRET = Res(STACK, "LinkingClientSecret")
 SESSION_SECRET = Res("", "SessionSecret")
 USER_POOL = Res("", "UserPool")
+OWNERS_BY_USER = Sub("${PendingTableArn}/index/OwnersByUser", (Res("", "PendingTable"),))
 BASE_URL = "https://${LinkingApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
 CONTEXT_CONDITION = {
     "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["user_id", "vendor"]},
@@ -223,7 +224,8 @@ def test_the_role_may_do_exactly_what_the_pages_need():
             "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
         },
         Res("", "CredentialsKey"): {"kms:Encrypt", "kms:Decrypt"},
-        Res("", "PendingTable"): {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:Scan"},
+        Res("", "PendingTable"): {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:PutItem"},
+        OWNERS_BY_USER: {"dynamodb:Query"},
         Res("", "TokensTable"): {"dynamodb:DeleteItem"},
         Res("", "TokensKey"): {"kms:Decrypt", "kms:DescribeKey"},
         Res("", "OutboxQueue"): {"sqs:SendMessage"},
@@ -232,16 +234,17 @@ def test_the_role_may_do_exactly_what_the_pages_need():
     assert fn.role == Res("", "LinkingRole")
 
 
-def test_pending_items_are_reached_only_by_their_owner_and_pending_keys():
+def test_pending_items_are_reached_only_by_their_owner_pending_and_account_keys():
+    """Disconnect deletes the user's owners, pending commands and account schedule; the user's
+    bulbs come from the OwnersByUser index (no Scan of the table)."""
     statements = [s for s in ALL.function(LINKING).statements() if Res("", "PendingTable") in s.resources]
+    assert statements
     for statement in statements:
-        if statement.actions == ["dynamodb:Scan"]:
-            continue  # the owners list: a Scan has no partition key to condition on
-        assert set(statement.actions) <= {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:GetItem"}
+        assert set(statement.actions) <= {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:PutItem"}
         assert statement.condition == {
-            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["owner#*", "pending#*"]}
+            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["owner#*", "pending#*", "account#*"]}
         }, statement.origin
-    assert any(s.actions == ["dynamodb:Scan"] and not s.condition for s in statements)
+    assert not any("dynamodb:Scan" in s.actions for s in ALL.function(LINKING).statements())
 
 
 def test_keys_are_used_only_under_their_conditions():

@@ -34,12 +34,13 @@ DISPATCHER = "skill.dispatcher.handler"
 #: The linking pages: deployed in cognito mode (the default), whatever the styles.
 LINKING = "skill.linking_pages.handler"
 #: The functions each style's processor network adds (the sweep serves both styles without push).
+SWEEP = {"skill.sweep.handler", "skill.sweep_scheduler.handler"}
 NETWORK = {
     "Sync": {"skill.processors.sync.handler"},
     # the sweep reads the accounts whose users kept another webhook URL (read by polling)
-    "Async": {"skill.processors.async_.handler", "skill.notifications.handler", "skill.sweep.handler"},
-    "Optimistic": {"skill.processors.optimistic.handler", "skill.sweep.handler"},
-    "Polling": {"skill.processors.polling.handler", "skill.poller.handler", "skill.sweep.handler"},
+    "Async": {"skill.processors.async_.handler", "skill.notifications.handler", *SWEEP},
+    "Optimistic": {"skill.processors.optimistic.handler", *SWEEP},
+    "Polling": {"skill.processors.polling.handler", "skill.poller.handler", *SWEEP},
 }
 #: Environment each function must get (beyond the Powertools settings), by handler.
 REQUIRED_ENV = {
@@ -58,7 +59,8 @@ REQUIRED_ENV = {
     },
     "skill.notifications.handler": {"PENDING_TABLE", "OUTBOX_QUEUE_URL", "WEBHOOK_SECRET_NAME"},
     "skill.poller.handler": {"POLL_QUEUE_URL", "OUTBOX_QUEUE_URL", "PENDING_TABLE", "DEADLINE_SECONDS"},
-    "skill.sweep.handler": {"PENDING_TABLE", "OUTBOX_QUEUE_URL"},
+    "skill.sweep.handler": {"PENDING_TABLE", "OUTBOX_QUEUE_URL", "SWEEP_QUOTA_SHARE", "SWEEP_CONCURRENCY"},
+    "skill.sweep_scheduler.handler": {"PENDING_TABLE", "SWEEP_QUEUE_URL"},
     LINKING: {
         "LINKING_BASE_URL", "COGNITO_DOMAIN", "COGNITO_ISSUER", "LINKING_CLIENT_SECRET_NAME",
         "SESSION_SECRET_NAME", "USER_POOL_ID", "PENDING_TABLE", "TOKENS_TABLE", "OUTBOX_QUEUE_URL",
@@ -69,6 +71,7 @@ POWERTOOLS_ENV = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "PO
 #: What every function that calls vendors gets: the vault and the linking mode.
 VAULT_ENV = {"ACCOUNT_LINKING", "CREDENTIALS_TABLE", "CREDENTIALS_KEY_ID"}
 VENDOR_CALLERS = {ENTRYPOINT, LINKING, *(h for handlers in NETWORK.values() for h in handlers)}
+VENDOR_CALLERS.discard("skill.sweep_scheduler.handler")  # reads an index, sends messages
 #: What every function that runs adapters gets: the deployment's adapter settings (the stack
 #: parameter AdapterSettings; see tests/infra/test_adapter_settings.py).
 ADAPTER_ENV = {"ADAPTER_SETTINGS"}
@@ -185,11 +188,37 @@ def test_handlers_are_modules_of_the_skill_package():
 
 def test_every_sqs_event_source_reports_batch_item_failures_and_caps_concurrency():
     sources = [(fn, event) for fn in ALL.functions() for event in fn.sqs_events()]
-    assert len(sources) == 6  # four processors, the poller, the dispatcher
+    assert len(sources) == 7  # four processors, the poller, the dispatcher, the sweep
     for fn, event in sources:
         assert event.get("FunctionResponseTypes") == ["ReportBatchItemFailures"], fn.res
         concurrency = int(event["ScalingConfig"]["MaximumConcurrency"])
         assert 2 <= concurrency <= 1000, fn.res
+
+
+def test_the_pending_table_indexes_are_the_ones_the_stores_query():
+    """``skill.stores._pending``: the owners of one user (per vendor by ``owner_sort`` prefix) and
+    the accounts of one sweep slot, with every attribute the scheduler's messages carry."""
+    from skill.stores._pending import OWNERS_BY_USER, SWEEP_SLOTS
+
+    [table] = [ALL.props(res) for res, _ in ALL.resources("AWS::DynamoDB::Table") if res.logical_id == "PendingTable"]
+    indexes = {i["IndexName"]: i for i in table["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {OWNERS_BY_USER, SWEEP_SLOTS}
+    owners = indexes[OWNERS_BY_USER]
+    assert {k["AttributeName"]: k["KeyType"] for k in owners["KeySchema"]} == {"owner_user": "HASH", "owner_sort": "RANGE"}
+    assert owners["Projection"] == {"ProjectionType": "ALL"}  # the owner's body
+    slots = indexes[SWEEP_SLOTS]
+    assert {k["AttributeName"]: k["KeyType"] for k in slots["KeySchema"]} == {"slot": "HASH"}
+    from skill.records import SweepAccount
+
+    assert set(slots["Projection"]["NonKeyAttributes"]) == set(SweepAccount.model_fields)
+
+
+def test_the_sweep_scheduler_may_only_query_slots_and_send_to_its_queue():
+    scheduler = ALL.function("skill.sweep_scheduler.handler")
+    actions = {a for s in scheduler.statements() for a in s.actions}
+    assert actions == {"logs:CreateLogStream", "logs:PutLogEvents", "dynamodb:Query", "sqs:SendMessage"}
+    [query] = [s for s in scheduler.statements() if s.actions == ["dynamodb:Query"]]
+    assert [r.text for r in query.resources] == ["${PendingTableArn}/index/SweepSlots"]
 
 
 def test_processors_concurrency_follows_the_parameter():
@@ -255,7 +284,9 @@ def test_tables_have_the_keys_and_ttl_the_code_uses():
     for name, (keys, ttl) in expected.items():
         props = tables[name]
         assert {k["AttributeName"]: k["KeyType"] for k in props["KeySchema"]} == keys
-        assert {d["AttributeName"]: d["AttributeType"] for d in props["AttributeDefinitions"]} == dict.fromkeys(keys, "S")
+        index_keys = {k["AttributeName"] for i in props.get("GlobalSecondaryIndexes", []) for k in i["KeySchema"]}
+        assert {d["AttributeName"]: d["AttributeType"] for d in props["AttributeDefinitions"]} == dict.fromkeys(
+            [*keys, *sorted(index_keys)], "S")
         assert props["BillingMode"] == "PAY_PER_REQUEST"
         spec = props.get("TimeToLiveSpecification")
         if ttl is None:
@@ -400,15 +431,16 @@ def test_only_alexa_smart_home_may_invoke_the_entrypoint_and_only_for_the_skill(
 
 
 def test_entrypoint_may_touch_only_owner_items_of_the_pending_table():
-    """Discover records bulb owners; the entrypoint must not read or write pending commands or
-    breaker state in that table."""
+    """Discover records bulb owners and schedules their accounts for the sweep; the entrypoint
+    must not read or write pending commands or breaker state in that table."""
     entrypoint = ALL.function("skill.entrypoint.handler")
     pending = [s for s in entrypoint.statements()
                if any("dynamodb:" in a for a in s.actions) and any("Pending" in str(r) for r in s.resources)]
     assert pending, "the entrypoint has no access to the pending table"
     for statement in pending:
-        assert set(statement.actions) <= {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:GetItem"}, statement
-        assert statement.condition == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["owner#*"]}}, statement
+        assert set(statement.actions) <= {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:GetItem",
+                                          "dynamodb:PutItem"}, statement  # PutItem: account schedules
+        assert statement.condition == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["owner#*", "account#*"]}}, statement
 
 
 def test_entrypoint_answers_within_alexas_eight_seconds():

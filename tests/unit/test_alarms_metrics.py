@@ -49,8 +49,10 @@ PROCESSORS = {
 OUTCOMES = ("answered", "pending", "late")
 
 _PROCESSOR_METRICS = ("LateDrops", "VendorErrors", "RateLimited", *(f"Directives_{o}" for o in OUTCOMES))
+SWEEP = "skill.sweep.handler"
+SCHEDULER = "skill.sweep_scheduler.handler"
 #: metric -> dimension names, per function (handler). Functions not named publish nothing of
-#: their own (the entrypoint, the poller, the sweep, the linking pages: Lambda's own metrics only).
+#: their own (the entrypoint, the poller, the linking pages: Lambda's own metrics only).
 EMITTED: dict[str, dict[str, frozenset[str]]] = {
     DISPATCHER: {
         "LateDrops": frozenset({"service"}),
@@ -65,6 +67,9 @@ EMITTED: dict[str, dict[str, frozenset[str]]] = {
         for name in ("LateDrops", "PushesReplayed", "PushesStale", "PushesForeign", "PushesUntied")
     },
     **{handler: {name: frozenset({"service", "style"}) for name in _PROCESSOR_METRICS} for handler in PROCESSORS.values()},
+    SWEEP: {name: frozenset({"service"})
+            for name in ("SweepAccountsRead", "SweepAccountsSkipped", "SweepThrottled")},
+    SCHEDULER: {"SweepAccountsDue": frozenset({"service"})},
 }
 
 #: Where the package publishes metrics: module -> the functions whose code runs it.
@@ -73,6 +78,8 @@ SITES = {
     "delivery/_tokens.py": {DISPATCHER},
     "pipeline/_pipeline.py": set(PROCESSORS.values()),  # Pipeline: the processors only
     "pipeline/_push.py": {NOTIFICATIONS},
+    "pipeline/_scheduler.py": {SCHEDULER},
+    "pipeline/_sweep.py": {SWEEP},
     "processors/_lambda.py": set(PROCESSORS.values()),
 }
 #: The dimensions every metric of a function carries besides those of the call itself.
@@ -257,7 +264,7 @@ def test_the_other_functions_publish_with_service_only(powertools):
             wiring.count(metric, 1)
         metrics().flush_metrics()
     assert dimension_sets(emf(printed.getvalue())) == {m: {d} for m, d in EMITTED[NOTIFICATIONS].items()}
-    for module in ("notifications.py", "poller.py", "sweep.py"):
+    for module in ("notifications.py", "poller.py", "sweep.py", "sweep_scheduler.py"):
         assert "add_dimension" not in (SRC / module).read_text(), module
 
 

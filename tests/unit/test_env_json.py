@@ -155,8 +155,10 @@ def resolves(stack: LocalStack, name: str, value: str) -> None:
         from skill.plugins import AdapterRegistry
 
         AdapterRegistry.from_environment({"ADAPTERS": value})
-    elif name in ("DEADLINE_SECONDS", "CREDENTIAL_GRACE_DAYS"):
+    elif name in ("DEADLINE_SECONDS", "CREDENTIAL_GRACE_DAYS", "SWEEP_QUOTA_SHARE"):
         float(value)
+    elif name == "SWEEP_CONCURRENCY":
+        assert int(value) >= 1
     elif name == "ACCOUNT_LINKING":
         assert value in ("cognito", "vendor")
     elif name == "LINKING_VENDOR":

@@ -22,10 +22,11 @@ import pytest
 from skill.alexa.events import with_scope
 from skill.bulbs import EXPECTED_STATE_WINDOW_SECONDS, BulbState, Change
 from skill.errors import EndpointUnreachable, InvalidNotification
-from skill.pipeline import Pipeline, PipelineServices, PollHandler, PushHandler, Sweep
+from skill.pipeline import Pipeline, PipelineServices, PollHandler, PushHandler
 from skill.plugins import Accepted, Notification, Style, WebhookRequest
 from skill.routing import build_router
 from tests.fakes import (
+    sweep_tick,
     COLOR,
     TUNABLE,
     WHITE,
@@ -288,7 +289,7 @@ class World:
 
     def sweep(self) -> list[dict]:
         sent = len(self.services.outbox.messages)
-        Sweep(self.services).run()
+        sweep_tick(self.services)
         self.validate(sent)
         return [m.message for m in self.services.outbox.messages[sent:]]
 

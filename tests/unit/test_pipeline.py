@@ -7,10 +7,11 @@ import pytest
 from skill.alexa import features_to_cookie
 from skill.bulbs import BulbState
 from skill.errors import EndpointUnreachable, RateLimited
-from skill.pipeline import Pipeline, PipelineServices, PollHandler, PushHandler, Sweep
+from skill.pipeline import Pipeline, PipelineServices, PollHandler, PushHandler
 from skill.plugins import Notification, Style, WebhookRequest
 from skill.records import PollTicket, QueuedDirective
 from tests.fakes import (
+    sweep_tick,
     COLOR,
     USER,
     WHITE,
@@ -326,7 +327,7 @@ def test_the_sweep_reports_changes_made_outside_alexa_and_device_list_changes(as
     adapter.states["color-1"] = adapter.states["color-1"].model_copy(update={"on": False})
     adapter.devices["new-1"] = Device("new-1", "New Bulb", WHITE)
     adapter.states["new-1"] = BulbState()
-    Sweep(services).run()
+    sweep_tick(services)
     kinds = sorted(m.kind for m in services.outbox.messages)
     assert kinds == ["AddOrUpdateReport", "ChangeReport"]
     for message in services.outbox.messages:
@@ -335,7 +336,7 @@ def test_the_sweep_reports_changes_made_outside_alexa_and_device_list_changes(as
         assert_alexa_valid(with_scope(message.message, "lwa-token"))
     services.outbox.messages.clear()
     del adapter.devices["new-1"]
-    Sweep(services).run()
+    sweep_tick(services)
     [delete] = services.outbox.messages
     assert delete.kind == "DeleteReport"
     from skill.alexa.events import with_scope
@@ -366,12 +367,12 @@ def test_an_open_circuit_breaker_answers_at_once_without_calling_the_vendor(asse
 def test_a_sweep_that_finds_nothing_changed_writes_nothing():
     adapter, services, clock = build(Style.OPTIMISTIC)
     Pipeline(services).process(queued())
-    Sweep(services).run()  # learns the other bulbs
+    sweep_tick(services)  # learns the other bulbs
     services.outbox.messages.clear()
     writes = []
     put_owner = services.pending.put_owner
     services.pending.put_owner = lambda owner: (writes.append(owner), put_owner(owner))
-    assert Sweep(services).run() == 0
+    assert sweep_tick(services) == 0
     assert writes == [] and services.outbox.messages == []
 
 
@@ -419,10 +420,10 @@ def test_the_sweep_reports_to_every_user_of_a_shared_vendor_account(assert_alexa
         Pipeline(services).process(queued(user=user))
     for ticket, _ in list(services.poll_queue.tickets):
         PollHandler(services).handle(ticket)
-    Sweep(services).run()
+    sweep_tick(services)
     services.outbox.messages.clear()
     adapter.states["color-1"] = adapter.states["color-1"].model_copy(update={"on": False})
-    Sweep(services).run()
+    sweep_tick(services)
     reports = [m for m in services.outbox.messages if m.kind == "ChangeReport"]
     assert sorted(r.user_id for r in reports) == [USER, "user-2"]
 
@@ -432,7 +433,7 @@ def test_the_sweep_skips_users_in_their_grace_period():
     Pipeline(services).process(queued())
     services.vault.expire_user(USER, 99_999.0)
     adapter.calls.clear()
-    assert Sweep(services).run() == 0
+    assert sweep_tick(services) == 0
     assert adapter.calls == []
 
 

@@ -342,8 +342,7 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
             accounts.credentials.vault.put(stored.model_copy(update={"push": True}))
             accounts.credentials.forget(who.user_id, vendor)
             return redirect("/?done=connected")
-        accounts.credentials.vault.put(stored.model_copy(update={"push": False}))
-        accounts.credentials.forget(who.user_id, vendor)
+        accounts.read_by_sweep(who.user_id, vendor, time.time())
         return redirect("/?done=polling")
 
     @app.get("/connect/<vendor>/start")

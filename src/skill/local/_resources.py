@@ -45,6 +45,7 @@ QUEUE_ENV: dict[str, str] = {
     "OutboxQueue": "OUTBOX_QUEUE_URL",
     "OutboxDLQ": "OUTBOX_DLQ_URL",
     "PollQueue": "POLL_QUEUE_URL",
+    "SweepQueue": "SWEEP_QUEUE_URL",
 }
 #: Table logical id -> the ``skill.config`` variable holding its name.
 TABLE_ENV: dict[str, str] = {
@@ -124,6 +125,8 @@ class QueueSpec:
     stack: str  # nested path ("" for template.yaml)
     fifo: bool = False
     content_based_deduplication: bool = False
+    deduplication_scope: str | None = None  # FIFO high throughput: messageGroup
+    fifo_throughput_limit: str | None = None  # FIFO high throughput: perMessageGroupId
     visibility_timeout: int | None = None
     delay_seconds: int | None = None
     retention_seconds: int | None = None
@@ -329,6 +332,8 @@ def _queue(scope: _Scope, logical_id: str, props: dict[str, Any]) -> QueueSpec:
         stack=scope.path_key,
         fifo=_truthy(props.get("FifoQueue")),
         content_based_deduplication=_truthy(props.get("ContentBasedDeduplication")),
+        deduplication_scope=_text(props.get("DeduplicationScope")),
+        fifo_throughput_limit=_text(props.get("FifoThroughputLimit")),
         visibility_timeout=_int(props.get("VisibilityTimeout")),
         delay_seconds=_int(props.get("DelaySeconds")),
         retention_seconds=_int(props.get("MessageRetentionPeriod")),
@@ -674,6 +679,10 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def _is_text(value: Any) -> bool:
     return isinstance(value, str | int | float) and not isinstance(value, bool)
 
@@ -839,6 +848,10 @@ def _create_queue(spec: QueueSpec, sqs: Any, prefix: str, made: Resources) -> Cr
         attributes["FifoQueue"] = "true"
         if spec.content_based_deduplication:
             attributes["ContentBasedDeduplication"] = "true"
+        if spec.deduplication_scope:
+            attributes["DeduplicationScope"] = spec.deduplication_scope
+        if spec.fifo_throughput_limit:
+            attributes["FifoThroughputLimit"] = spec.fifo_throughput_limit
     for attribute, value in (
         ("VisibilityTimeout", spec.visibility_timeout),
         ("DelaySeconds", spec.delay_seconds),

@@ -342,6 +342,11 @@ class LocalStack:
             "LWA_TOKEN_URL": self.lwa.token_url,
             "GATEWAY_URL": self.gateway.events_url,
             "ADAPTERS": self.adapters,
+            # The sweep may spend each simulated vendor's whole quota here, so that every
+            # tick_sweep reads every account of a few bulbs (at the deployed 20 %, a three-bulb
+            # Govee-like account is read every third minute: docs/scale.md). The cadence
+            # itself is unit-tested.
+            "SWEEP_QUOTA_SHARE": "1",
             **linking_env,
             **({"WEBHOOK_BASE_URL": webhook_base} if webhook_base else {}),
             "DEADLINE_SECONDS": _number(self.deadline_seconds),
@@ -608,11 +613,47 @@ class LocalStack:
         except Exception:
             return None
 
-    def tick_sweep(self) -> Any:
-        """Run the scheduled sweep once, with the EventBridge event its schedule would send."""
+    def tick_sweep(self, timeout: float = 30.0) -> Any:
+        """One sweep minute: the scheduler once, with the EventBridge event its schedule would
+        send, then the sweep function over every account it queued (through its poller, or
+        here when the stack runs without pollers). The scheduler's answer."""
+        answer = self._run_scheduler()
+        key = next((c.queue_key for c in self.consumers if c.queue_key.endswith("SweepQueue")), None)
+        if key is None:
+            return answer
+        poller = self.pollers.get(key)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if poller is None:
+                self._sweep_here(key)
+            counts = self.messages_on(key)
+            if not counts["visible"] and not counts["in_flight"] and not (poller and poller.busy):
+                break
+            time.sleep(0.05)
+        return answer
+
+    def _sweep_here(self, key: str) -> None:
+        from skill.local._pollers import sqs_event
+
+        consumer = next(c for c in self.consumers if c.queue_key == key)
+        queue = self.resources.queues[key] if self.resources else None
+        assert queue is not None
+        answer = self._sqs.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=10)
+        messages = answer.get("Messages") or []
+        if not messages:
+            return
+        result = load_handler(consumer.handler)(
+            sqs_event(messages, queue.arn), LambdaContext(consumer.function_name, timeout=consumer.timeout))
+        failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            self._sqs.delete_message_batch(QueueUrl=queue.url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+
+    def _run_scheduler(self) -> Any:
         assert self.model is not None
         handler, name, timeout = handler_or(
-            self.model, lambda f: bool(f.schedules), "skill.sweep.handler"
+            self.model, lambda f: bool(f.schedules), "skill.sweep_scheduler.handler"
         )
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         event = {

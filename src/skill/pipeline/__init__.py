@@ -1,12 +1,40 @@
 """The deferred path's core: one pipeline for every style (parse -> adapter -> bulb semantics ->
 event -> outbox); the style decides only the step in the middle. No AWS imports here."""
 
-from skill.pipeline._answers import Answers
-from skill.pipeline._pipeline import Pipeline, PipelineServices
-from skill.pipeline._poll import PollHandler
-from skill.pipeline._push import PushHandler
-from skill.pipeline._styles import STRATEGIES, StyleStrategy
-from skill.pipeline._sweep import Sweep
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from skill.pipeline._answers import Answers
+    from skill.pipeline._pipeline import Pipeline, PipelineServices
+    from skill.pipeline._poll import PollHandler
+    from skill.pipeline._push import PushHandler
+    from skill.pipeline._styles import STRATEGIES, StyleStrategy
+    from skill.pipeline._scheduler import SweepScheduler
+    from skill.pipeline._sweep import SweepResult, SweepWorker
+
+#: Each name's module, imported on first use: a cold start loads only what its handler uses
+#: (a push needs neither the poller nor the sweep).
+_WHERE = {
+    "Answers": "_answers",
+    "Pipeline": "_pipeline",
+    "PipelineServices": "_pipeline",
+    "PollHandler": "_poll",
+    "PushHandler": "_push",
+    "STRATEGIES": "_styles",
+    "StyleStrategy": "_styles",
+    "SweepResult": "_sweep",
+    "SweepScheduler": "_scheduler",
+    "SweepWorker": "_sweep",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
 
 __all__ = [
     "STRATEGIES",
@@ -16,5 +44,7 @@ __all__ = [
     "PollHandler",
     "PushHandler",
     "StyleStrategy",
-    "Sweep",
+    "SweepResult",
+    "SweepScheduler",
+    "SweepWorker",
 ]

@@ -99,8 +99,18 @@ class Pipeline:
         except SkillError as error:
             services.count("VendorErrors", 1)
             job.send([job.error(error)])
+            self._record_activity(vendor, queued.user_id)
             return "answered"
+        self._record_activity(vendor, queued.user_id)
         return job.outcome
+
+    def _record_activity(self, vendor: str, user_id: str) -> None:
+        """A command: the sweep reads the account each minute again for the next hour. Best
+        effort, after the answer: the sweep's cadence must not cost a command."""
+        try:
+            self.services.pending.record_activity(vendor, user_id, self.services.clock())
+        except Exception as error:  # noqa: BLE001
+            logger.warning("account activity not recorded (%s)", type(error).__name__)
 
     def call(
         self,

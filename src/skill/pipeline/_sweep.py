@@ -1,93 +1,219 @@
-"""The sweep: each minute, read the bulbs of vendors that do not push, report what changed
-outside Alexa (ChangeReport), and what was added or removed (AddOrUpdateReport/DeleteReport)."""
+"""The sweep: read the lights of vendor accounts that do not push, on each account's cadence,
+and report what changed outside Alexa (ChangeReport) and what was added or removed
+(AddOrUpdateReport/DeleteReport).
+
+``SweepScheduler`` (``_scheduler``) puts one message per due account on the sweep queue each
+minute; ``SweepWorker`` reads the accounts of a batch of those messages concurrently with a
+bounded pool, and moves an account's cadence when its activity or its vendor's quotas say so
+(docs/scale.md).
+"""
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
-from skill import bulbs, discovery
+from skill import bulbs, cadence, discovery
 from skill.alexa import events
 from skill.bulbs import BulbState, Features
-from skill.errors import EndpointUnreachable, SkillError
+from skill.errors import EndpointUnreachable, NoSuchEndpoint, RateLimited, SkillError
 from skill.pipeline._answers import Answers
 from skill.pipeline._pipeline import PipelineServices
-from skill.plugins import Adapter, AnyCredential, PushAdapter, decode_endpoint_id, encode_endpoint_id
-from skill.records import DeviceOwner, OutboxMessage
+from skill.plugins import (
+    Adapter,
+    AnyCredential,
+    Device,
+    DeviceReading,
+    PushAdapter,
+    StateLister,
+    call_deadline,
+    decode_endpoint_id,
+    encode_endpoint_id,
+    quotas_of,
+)
+from skill.records import DeviceOwner, OutboxMessage, SweepAccount
 
 logger = logging.getLogger(__name__)
 
+#: Accounts one worker reads at once: Lambda bills wall time, and a read mostly waits on the
+#: vendor, so a pool of threads turns the wait of many accounts into one.
+DEFAULT_CONCURRENCY = 16
+#: Vendor calls of one account's read end by then (the transport cuts its timeouts to it).
+ACCOUNT_READ_SECONDS = 10.0
+#: A worker starts no account read with less than this left of its invocation: the account is
+#: due again at its next slot.
+STOP_MARGIN_SECONDS = ACCOUNT_READ_SECONDS + 2.0
 
-class Sweep:
-    def __init__(self, services: PipelineServices) -> None:
+
+@dataclass
+class SweepResult:
+    events: int = 0
+    read: int = 0
+    #: Positions (in the tickets given) whose events could not be stored: SQS delivers them
+    #: again. Vendor failures are not here: the account is read at its next slot.
+    failed: list[int] = field(default_factory=list)
+    skipped: int = 0
+
+
+@dataclass
+class _Read:
+    """What one account's read found: events to send, owner records to write or delete."""
+
+    messages: list[OutboxMessage] = field(default_factory=list)
+    owners: list[DeviceOwner] = field(default_factory=list)
+    removed: list[DeviceOwner] = field(default_factory=list)
+
+
+class SweepWorker:
+    def __init__(
+        self,
+        services: PipelineServices,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        quota_share: float = cadence.DEFAULT_QUOTA_SHARE,
+        time_left: Callable[[], float] | None = None,
+    ) -> None:
         self.services = services
         self.answers = Answers(services.clock)
+        self.concurrency = max(1, concurrency)
+        self.quota_share = quota_share
+        self.time_left = time_left
 
-    def run(self) -> int:
-        """One sweep over every known user of every non-push vendor; returns events sent."""
-        groups: dict[tuple[str, str], list[DeviceOwner]] = defaultdict(list)
-        for owner in self.services.pending.owners():
-            groups[(owner.vendor, owner.user_id)].append(owner)
-        messages: list[OutboxMessage] = []
-        for (vendor, user_id), owners in groups.items():
+    def read(self, tickets: list[SweepAccount]) -> SweepResult:
+        result = SweepResult()
+        if not tickets:
+            return result
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(tickets))) as pool:
+            futures = [pool.submit(self._read_in_time, ticket) for ticket in tickets]
+        for position, future in enumerate(futures):
             try:
-                adapter = self.services.adapters.get(vendor)
-            except SkillError:
+                sent = future.result()
+            except Exception:  # noqa: BLE001 - the events were not stored: SQS delivers it again
+                logger.exception("sweep of one account failed")
+                result.failed.append(position)
                 continue
-            try:
-                stored = self.services.credentials.stored(user_id, vendor)
-                if isinstance(adapter, PushAdapter) and stored.push:
-                    continue  # the vendor tells us itself
-                if stored.grace_until is not None:
-                    continue  # the user unlinked the skill: nobody to report to
-                credential = self.services.credentials.for_adapter(user_id, adapter)
-                messages += self._sweep_user(adapter, user_id, credential, owners, stored.account_id)
-            except SkillError as error:
-                logger.info("sweep of %s skipped: %s", vendor, error.alexa_type)
-        if messages:
-            self.services.outbox.put(messages)
-        return len(messages)
+            if sent is None:
+                result.skipped += 1
+            else:
+                result.read += 1
+                result.events += sent
+        self.services.count("SweepAccountsRead", result.read)
+        if result.skipped:
+            self.services.count("SweepAccountsSkipped", result.skipped)
+        return result
 
-    def _sweep_user(
+    def _read_in_time(self, ticket: SweepAccount) -> int | None:
+        if self.time_left is not None and self.time_left() < STOP_MARGIN_SECONDS:
+            return None
+        with call_deadline(self.services.clock() + ACCOUNT_READ_SECONDS):
+            return self.read_account(ticket)
+
+    def read_account(self, ticket: SweepAccount) -> int | None:
+        """Read one account; the events sent, or None when it was not read (vendor failure,
+        throttled, no longer swept)."""
+        services = self.services
+        vendor, user_id = ticket.vendor, ticket.user_id
+        try:
+            adapter = services.adapters.get(vendor)
+            stored = services.credentials.stored(user_id, vendor)
+        except NoSuchEndpoint:  # the vendor is gone, or the user disconnected it
+            services.pending.delete_sweep_account(vendor, user_id)
+            return None
+        if (isinstance(adapter, PushAdapter) and stored.push) or stored.grace_until is not None:
+            # the vendor tells us itself, or the user unlinked the skill: nobody to report to
+            services.pending.put_sweep_account(ticket, swept=False)
+            return None
+        now = services.clock()
+        if services.backoff.get((vendor, user_id), 0.0) > now:
+            return None
+        try:
+            credential = services.credentials.for_adapter(user_id, adapter)
+            readings = self._readings(adapter, credential)
+        except RateLimited as error:
+            services.backoff[(vendor, user_id)] = now + (error.retry_after or 60.0)
+            slower = cadence.slower(ticket.cadence)
+            services.pending.put_sweep_account(ticket.model_copy(update={"cadence": slower}))
+            services.count("SweepThrottled", 1)
+            return None
+        except SkillError as error:
+            logger.info("sweep of %s skipped: %s", vendor, error.alexa_type)
+            return None
+        owners = services.pending.owners_of_user(user_id, vendor)
+        found = self._compare(adapter, user_id, readings, owners, stored.account_id)
+        if found.messages:
+            services.outbox.put(found.messages)  # before the owners: a failure reads again
+        for owner in found.owners:
+            services.pending.put_owner(owner)
+        for owner in found.removed:
+            services.pending.delete_owner(owner.endpoint_id, user_id)
+        self._reschedule(ticket, adapter, len(readings), changed=bool(found.messages), now=now)
+        return len(found.messages)
+
+    def _readings(self, adapter: Adapter, credential: AnyCredential) -> list[DeviceReading]:
+        if isinstance(adapter, StateLister):
+            return adapter.read_all(credential)
+        readings = []
+        for device in adapter.list_devices(credential):
+            try:
+                state: BulbState | None = adapter.read_state(credential, device.id)
+            except EndpointUnreachable:
+                state = None  # the vendor answers but cannot reach this light
+            readings.append(DeviceReading(device, state))
+        return readings
+
+    def _reschedule(self, ticket: SweepAccount, adapter: Adapter, devices: int, *, changed: bool,
+                    now: float) -> None:
+        last_activity = now if changed else ticket.last_activity
+        floor = cadence.quota_floor(
+            quotas_of(adapter), cadence.calls_per_read(isinstance(adapter, StateLister), devices),
+            devices, self.quota_share,
+        )
+        every = max(cadence.on_ladder(cadence.activity_cadence(now, last_activity)), floor)
+        account = ticket.model_copy(update={"cadence": every, "last_activity": last_activity,
+                                            "devices": devices, "floor": floor})
+        if account != ticket:
+            self.services.pending.put_sweep_account(account)
+
+    def _compare(
         self,
         adapter: Adapter,
         user_id: str,
-        credential: AnyCredential,
+        readings: list[DeviceReading],
         owners: list[DeviceOwner],
         account_id: str | None,
-    ) -> list[OutboxMessage]:
-        devices = {d.id: d for d in adapter.list_devices(credential)}
+    ) -> _Read:
+        found = _Read()
+        devices = {r.device.id: r for r in readings}
         known = {decode_endpoint_id(o.endpoint_id)[1]: o for o in owners}
-        messages: list[OutboxMessage] = []
-        added = [d for i, d in devices.items() if i not in known]
+        added: list[Device] = [r.device for i, r in devices.items() if i not in known]
         removed = [o for i, o in known.items() if i not in devices]
         if added:
             endpoints = [discovery.discovery_endpoint(adapter, d) for d in added]
-            messages.append(OutboxMessage(user_id=user_id, message=events.add_or_update_report(endpoints), kind="AddOrUpdateReport"))
+            found.messages.append(OutboxMessage(user_id=user_id, kind="AddOrUpdateReport",
+                                                message=events.add_or_update_report(endpoints)))
         if removed:
-            messages.append(OutboxMessage(user_id=user_id, message=events.delete_report([o.endpoint_id for o in removed]), kind="DeleteReport"))
-            for owner in removed:
-                self.services.pending.delete_owner(owner.endpoint_id, user_id)
-        for device in devices.values():
-            endpoint_id = encode_endpoint_id(adapter.name, device.id)
-            owner = known.get(device.id)
-            cached = False
-            try:
-                actual = adapter.read_state(credential, device.id)
-            except EndpointUnreachable:
-                # The vendor answers but cannot reach this light: its last known values, with
-                # connectivity UNREACHABLE (EndpointHealth is proactively reported).
+            found.messages.append(OutboxMessage(
+                user_id=user_id, kind="DeleteReport",
+                message=events.delete_report([o.endpoint_id for o in removed])))
+            found.removed = removed
+        for device_id, reading in devices.items():
+            owner = known.get(device_id)
+            actual, cached = reading.state, False
+            if actual is None:
+                # unreachable: its last known values, with connectivity UNREACHABLE
+                # (EndpointHealth is proactively reported)
                 if owner is None or owner.state is None:
                     continue
                 actual, cached = owner.state.model_copy(update={"reachable": False}), True
-            message = self._observe(adapter.name, user_id, endpoint_id, device.features, owner,
-                                    actual, account_id, cached=cached)
-            if message is not None:
-                messages.append(message)
-        return messages
+            self._observe(found, adapter.name, user_id, encode_endpoint_id(adapter.name, device_id),
+                          reading.device.features, owner, actual, account_id, cached=cached)
+        return found
 
     def _observe(
         self,
+        found: _Read,
         vendor: str,
         user_id: str,
         endpoint_id: str,
@@ -97,7 +223,7 @@ class Sweep:
         account_id: str | None,
         *,
         cached: bool = False,
-    ) -> OutboxMessage | None:
+    ) -> None:
         """Compare what the vendor shows with what the user was told; a ChangeReport when they
         differ. Within the window after a command's answer, the answered state stands while
         the vendor does not show it yet: no ChangeReport in the other direction. ``cached``:
@@ -112,10 +238,9 @@ class Sweep:
             )
             window_unchanged = owner.expected is None or standing
             if owner.state == state and owner.features == features and window_unchanged:
-                return None  # nothing changed: no write, no event (the common case, each minute)
+                return  # nothing changed: no write, no event (the common case)
             if self.services.pending.pending_for(endpoint_id):
-                return None  # a command is in flight: its answer will say the state
-        report = None
+                return  # a command is in flight: its answer will say the state
         if owner is not None and owner.state is not None:
             report = self.answers.change_report(
                 user_id=user_id,
@@ -125,17 +250,17 @@ class Sweep:
                 after=state,
                 cause="PERIODIC_POLL",
             )
-        self.services.pending.put_owner(
-            DeviceOwner(
-                endpoint_id=endpoint_id,
-                user_id=user_id,
-                vendor=vendor,
-                features=features,
-                state=state,
-                updated_at=owner.updated_at if cached and owner is not None else now,
-                account_id=account_id,
-                expected=owner.expected if owner is not None and standing else None,
-                expected_until=owner.expected_until if owner is not None and standing else 0.0,
-            )
-        )
-        return report
+            if report is not None:  # None: no reportable property changed
+                found.messages.append(report)
+        found.owners.append(DeviceOwner(
+            endpoint_id=endpoint_id,
+            user_id=user_id,
+            vendor=vendor,
+            features=features,
+            state=state,
+            updated_at=owner.updated_at if cached and owner is not None else now,
+            account_id=account_id,
+            expected=owner.expected if owner is not None and standing else None,
+            expected_until=owner.expected_until if owner is not None and standing else 0.0,
+        ))
+

@@ -160,6 +160,47 @@ class Adapter(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class VendorQuotas:
+    """The call limits the vendor documents, declared by an adapter as ``quotas``: the sweep
+    spends at most a set share of each (``SWEEP_QUOTA_SHARE``), so commands always have room.
+    None: the vendor states no such limit."""
+
+    calls_per_day_per_account: int | None = None
+    calls_per_minute_per_account: int | None = None
+    calls_per_day_per_device: int | None = None
+    calls_per_minute_per_device: int | None = None
+    #: Where the vendor states them (a documentation URL).
+    source: str = ""
+
+
+#: An adapter that declares no quotas: nothing limits the sweep but its cadence.
+NO_QUOTAS = VendorQuotas()
+
+
+def quotas_of(adapter: Any) -> VendorQuotas:
+    quotas = getattr(adapter, "quotas", None)
+    return quotas if isinstance(quotas, VendorQuotas) else NO_QUOTAS
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceReading:
+    """One light and its state from a call that lists every light at once; ``state`` None:
+    the vendor lists the light but cannot reach it."""
+
+    device: Device
+    state: BulbState | None
+
+
+@runtime_checkable
+class StateLister(Protocol):
+    """An adapter whose vendor lists every light with its state in one call (LIFX, Hue): the
+    sweep reads an account with that one call instead of a list and a read per light."""
+
+    def read_all(self, credential: AnyCredential) -> list[DeviceReading]:
+        ...
+
+
 @runtime_checkable
 class PushAdapter(Adapter, Protocol):
     """An ``async`` adapter: the vendor pushes state changes to our webhook."""

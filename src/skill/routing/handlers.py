@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import Any
 
 from ask_sdk_runtime.dispatch_components import AbstractRequestHandler
@@ -31,7 +32,7 @@ from skill.plugins import (
     encode_endpoint_id,
 )
 from skill.ports import IdentityError, LwaError, PendingStore, VaultError
-from skill.records import DeviceOwner, QueuedDirective, StoredCredential, TokenRecord
+from skill.records import DeviceOwner, QueuedDirective, StoredCredential, SweepAccount, TokenRecord
 from skill.routing._dispatch import DirectiveInput, EntrypointServices
 
 logger = logging.getLogger(__name__)
@@ -189,6 +190,11 @@ def _record_owners(
                         account_id=accounts[adapter.name])
             for adapter, device in found
         ])
+        # the sweep reads each account from now on (its first read finds it push or not)
+        devices = Counter(adapter.name for adapter, _ in found)
+        for vendor, count in devices.items():
+            owners.add_sweep_account(SweepAccount(vendor=vendor, user_id=user_id, cadence=1,
+                                                  last_activity=now, devices=count))
     except Exception as error:  # DynamoDB failed: the owners come with commands
         logger.warning("Discover: bulb owners not recorded (%s)", type(error).__name__)
         return

@@ -13,14 +13,21 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from skill import cadence
+from skill.records import DeviceOwner, PendingCommand, SweepAccount
 from skill.stores._dynamo import DynamoTable
-from skill.records import DeviceOwner, PendingCommand
 
 #: Pending commands outlive their deadline by an hour (for investigation), then TTL removes them.
 PENDING_TTL_SECONDS = 3600
 #: Calls per batch while DynamoDB answers with unprocessed items (boto3 retries throttling
 #: itself; unprocessed items are ours to send again).
 _BATCH_PASSES = 5
+OWNERS_BY_USER = "OwnersByUser"
+SWEEP_SLOTS = "SweepSlots"
+_SWEEP_SK = "sweep"
+#: Commands within this many seconds of the last recorded activity write nothing more: the
+#: back-off counts hours, so minutes of precision are enough.
+ACTIVITY_WRITE_SECONDS = 300
 
 
 class DynamoPendingStore(DynamoTable):
@@ -79,6 +86,8 @@ class DynamoPendingStore(DynamoTable):
             **cls._owner_key(owner.endpoint_id, owner.user_id),
             "body": {"S": owner.model_dump_json()},
             "updated_at": {"N": str(int(owner.updated_at or time.time()))},
+            "owner_user": {"S": owner.user_id},
+            "owner_sort": {"S": f"{owner.vendor}#{owner.endpoint_id}"},
         }
 
     def add_owners(self, owners: list[DeviceOwner]) -> int:
@@ -133,8 +142,8 @@ class DynamoPendingStore(DynamoTable):
         return [DeviceOwner.model_validate_json(i["body"]["S"]) for i in answer.get("Items", [])]
 
     def owners(self) -> list[DeviceOwner]:
-        """Every known bulb owner (the sweep's work list). A scan: fine for thousands of bulbs;
-        a GSI per vendor is the next step past that (see docs/reliability.md)."""
+        """Every known bulb owner: a table scan, for operators' tools (``skill users``) only;
+        the sweep and account removal use the indexes."""
         owners: list[DeviceOwner] = []
         paginator = self._db.get_paginator("scan")
         for page in paginator.paginate(
@@ -145,5 +154,100 @@ class DynamoPendingStore(DynamoTable):
             owners += [DeviceOwner.model_validate_json(i["body"]["S"]) for i in page["Items"]]
         return owners
 
+    def owners_of_user(self, user_id: str, vendor: str | None = None) -> list[DeviceOwner]:
+        condition = "owner_user = :user"
+        values = {":user": {"S": user_id}}
+        if vendor is not None:
+            condition += " AND begins_with(owner_sort, :vendor)"
+            values[":vendor"] = {"S": f"{vendor}#"}
+        owners: list[DeviceOwner] = []
+        paginator = self._db.get_paginator("query")
+        for page in paginator.paginate(TableName=self._table, IndexName=OWNERS_BY_USER,
+                                       KeyConditionExpression=condition,
+                                       ExpressionAttributeValues=values):
+            owners += [DeviceOwner.model_validate_json(i["body"]["S"]) for i in page["Items"]]
+        return owners
+
     def delete_owner(self, endpoint_id: str, user_id: str) -> None:
         self._db.delete_item(TableName=self._table, Key=self._owner_key(endpoint_id, user_id))
+
+    # -- the sweep's schedule ---------------------------------------------------------------
+
+    @staticmethod
+    def _account_key(vendor: str, user_id: str) -> dict[str, dict[str, str]]:
+        return {"pk": {"S": f"account#{vendor}#{user_id}"}, "sk": {"S": _SWEEP_SK}}
+
+    @classmethod
+    def _account_item(cls, account: SweepAccount, swept: bool) -> dict[str, dict[str, str]]:
+        item = {
+            **cls._account_key(account.vendor, account.user_id),
+            "vendor": {"S": account.vendor},
+            "user_id": {"S": account.user_id},
+            "cadence": {"N": str(account.cadence)},
+            "last_activity": {"N": repr(float(account.last_activity))},
+            "devices": {"N": str(account.devices)},
+            "floor": {"N": str(account.floor)},
+        }
+        if swept:
+            item["slot"] = {"S": cadence.slot_of(account.vendor, account.user_id, account.cadence)}
+        return item
+
+    def put_sweep_account(self, account: SweepAccount, *, swept: bool = True) -> None:
+        self._db.put_item(TableName=self._table, Item=self._account_item(account, swept))
+
+    def add_sweep_account(self, account: SweepAccount) -> bool:
+        errors = self._db.exceptions
+        try:
+            self._db.put_item(TableName=self._table, Item=self._account_item(account, True),
+                              # new, or not swept (pushing, or its user had unlinked)
+                              ConditionExpression="attribute_not_exists(pk) OR attribute_not_exists(slot)")
+        except errors.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def due_accounts(self, slot: str) -> list[SweepAccount]:
+        accounts: list[SweepAccount] = []
+        paginator = self._db.get_paginator("query")
+        for page in paginator.paginate(TableName=self._table, IndexName=SWEEP_SLOTS,
+                                       KeyConditionExpression="slot = :slot",
+                                       ExpressionAttributeValues={":slot": {"S": slot}}):
+            accounts += [_sweep_account(i) for i in page["Items"]]
+        return accounts
+
+    def record_activity(self, vendor: str, user_id: str, now: float) -> None:
+        key = self._account_key(vendor, user_id)
+        item = self._db.get_item(TableName=self._table, Key=key).get("Item")
+        if item is None or "slot" not in item:
+            return  # not swept (a vendor that pushes) or not known yet (Discover schedules it)
+        account = _sweep_account(item)
+        target = account.floor  # active: as often as the vendor's quotas allow
+        if account.cadence == target and now - account.last_activity < ACTIVITY_WRITE_SECONDS:
+            return  # a burst of commands: one write is enough
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="SET last_activity = :now, cadence = :cadence, slot = :slot",
+                ConditionExpression="attribute_exists(slot)",  # still swept
+                ExpressionAttributeValues={
+                    ":now": {"N": repr(float(now))},
+                    ":cadence": {"N": str(target)},
+                    ":slot": {"S": cadence.slot_of(vendor, user_id, target)},
+                },
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            pass
+
+    def delete_sweep_account(self, vendor: str, user_id: str) -> None:
+        self._db.delete_item(TableName=self._table, Key=self._account_key(vendor, user_id))
+
+
+def _sweep_account(item: dict[str, Any]) -> SweepAccount:
+    return SweepAccount(
+        vendor=item["vendor"]["S"],
+        user_id=item["user_id"]["S"],
+        cadence=int(item["cadence"]["N"]),
+        last_activity=float(item["last_activity"]["N"]),
+        devices=int(item["devices"]["N"]),
+        floor=int(item.get("floor", {}).get("N", "1")),
+    )

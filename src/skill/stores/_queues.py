@@ -9,7 +9,7 @@ from typing import Any
 from skill.aws import client
 from skill.errors import InternalError
 from skill.plugins import Style
-from skill.records import OutboxMessage, PollTicket, QueuedDirective
+from skill.records import OutboxMessage, PollTicket, QueuedDirective, SweepAccount
 
 
 class SqsDirectiveQueue:
@@ -76,3 +76,25 @@ class SqsPollQueue:
             MessageBody=ticket.model_dump_json(),
             DelaySeconds=max(0, min(900, int(delay_seconds))),
         )
+
+
+class SqsSweepQueue:
+    """The sweep's work: one message per due account (a standard queue: order does not matter,
+    and a rare duplicate only reads an account twice). Sent in batches of 10."""
+
+    def __init__(self, queue_url: str, sqs: Any = None) -> None:
+        self._url = queue_url
+        self._sqs = sqs
+
+    def send(self, accounts: list[SweepAccount]) -> None:
+        sqs = self._sqs or client("sqs")
+        for start in range(0, len(accounts), 10):
+            chunk = accounts[start : start + 10]
+            entries = [{"Id": str(i), "MessageBody": a.model_dump_json()} for i, a in enumerate(chunk)]
+            for _ in range(3):  # SQS may refuse some entries of a batch: send those again
+                failed = {f["Id"] for f in sqs.send_message_batch(QueueUrl=self._url, Entries=entries).get("Failed", [])}
+                entries = [e for e in entries if e["Id"] in failed]
+                if not entries:
+                    break
+            else:
+                raise InternalError(f"SQS refused {len(entries)} sweep messages")
