@@ -366,6 +366,9 @@ def test_discover_records_who_owns_each_bulb_and_keeps_known_ones(assert_alexa_v
     new = recorded["fake:color-1"]
     assert (new.user_id, new.vendor, new.features, new.state, new.account_id) == (
         USER, "fake", COLOR, None, "fake-account-1")
+    # and the account is scheduled for the sweep: each minute at first, its three bulbs known
+    swept, slot = owners.accounts[("fake", USER)]
+    assert (swept.cadence, swept.devices) == (1, 3) and slot is not None
 
 
 def test_discover_answers_even_when_the_owners_cannot_be_recorded(assert_alexa_valid, caplog):
