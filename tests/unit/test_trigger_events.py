@@ -51,6 +51,13 @@ def test_the_sweep_event_is_an_eventbridge_schedule():
     assert event["source"] == "aws.events" and event["detail-type"] == "Scheduled Event"
 
 
+def test_the_sweep_batch_holds_one_account():
+    from skill.records import SweepAccount
+
+    [record] = load("sweep.sqs.json")["Records"]
+    assert SweepAccount.model_validate_json(record["body"]).vendor == "sim-polling"
+
+
 def test_the_webhook_event_is_accepted_once_its_placeholders_are_filled(monkeypatch):
     from skill import notifications
 
