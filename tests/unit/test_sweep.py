@@ -271,3 +271,18 @@ def test_a_worker_near_its_timeout_starts_no_more_reads():
     tickets = [SweepAccount(vendor="fake", user_id=USER) for _ in range(3)]
     result = SweepWorker(services, time_left=lambda: 5.0).read(tickets)
     assert result.skipped == 3 and adapter.calls == []
+
+
+def test_vendor_calls_get_a_wall_clock_deadline_whatever_the_services_clock():
+    """The transport compares its deadline with ``time.time()``: a virtual clock (the scale
+    run's) must not make every call look late."""
+    import time
+
+    from skill.plugins._deadline import CALL_DEADLINE
+
+    adapter, services, clock = world(now=1_000.0)  # far in the past
+    seen = []
+    list_devices = adapter.list_devices
+    adapter.list_devices = lambda credential: (seen.append(CALL_DEADLINE.get()), list_devices(credential))[1]
+    tick(services, clock)
+    assert seen and abs(seen[0] - (time.time() + 10)) < 5

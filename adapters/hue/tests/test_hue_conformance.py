@@ -133,6 +133,13 @@ def staging(bridge_: HueBridge) -> Any:
             mock.add("GET", f"{CLIP}/light/{call.device_id}", json=bridge_.light(call.device_id))
             mock.add("GET", f"{CLIP}/zigbee_connectivity", json=_links(offline=call.device_id))
             return
+        if call.operation is Operation.READ_ALL:  # GET /resource: every resource at once
+            def everything(request: Any) -> tuple[int, dict[str, str], str]:
+                data = bridge_.listed()["data"] + devices() + _links()["data"] + [bridge()]
+                return 200, {}, json.dumps(clip(data))
+
+            mock.add_callback("GET", CLIP, callback=everything)
+            return
         if call.operation is Operation.IDENTIFY_USER:
             plan: list[tuple[str, str, Any]] = [("GET", f"{CLIP}/bridge", clip([bridge()]))]
         elif call.operation is Operation.LIST_DEVICES:

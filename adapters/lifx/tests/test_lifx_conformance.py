@@ -107,7 +107,7 @@ def staging(cloud: LifxCloud) -> Callable[[responses.RequestsMock, VendorCall], 
             failure = Failure.UNAUTHORIZED
         elif call.device_id == UNKNOWN_ID:
             failure = Failure.NOT_FOUND
-        if call.operation in (Operation.IDENTIFY_USER, Operation.LIST_DEVICES):
+        if call.operation in (Operation.IDENTIFY_USER, Operation.LIST_DEVICES, Operation.READ_ALL):
             url = f"{BASE}/lights/all"
             if failure in (Failure.NOT_FOUND, Failure.OFFLINE) and call.device_id:
                 # one light removed from the account, or unplugged: the list says so

@@ -88,11 +88,14 @@ from skill.plugins import (
     AnyCredential,
     ApiKey,
     CredentialKind,
+    NO_QUOTAS,
     Device,
+    DeviceReading,
     KeyAndSecret,
     Notification,
     OAuthToken,
     Style,
+    VendorQuotas,
     VendorTransport,
     WebhookRequest,
 )
@@ -104,7 +107,9 @@ __all__ = [
     "DEFAULT_SIMULATOR_URL",
     "DEFAULT_WEBHOOK_SECRET",
     "DISPLAY_NAMES",
+    "SIM_QUOTAS",
     "SimulatorAdapter",
+    "SimulatorListerAdapter",
     "SimulatorOAuthAdapter",
     "SimulatorPushAdapter",
     "create_async",
@@ -149,6 +154,29 @@ CREDENTIAL_HELP = {
         "A real vendor of this kind (Govee) sends the API key by e-mail when you ask for it in "
         "its app: Profile, Settings, Apply for API Key. This is the vendor simulator: its demo "
         "account's API key is demo-sim-polling-credential."
+    ),
+}
+
+
+#: Each simulated vendor's quotas, those of the real vendor it stands for (the simulator
+#: enforces the same: ``skill.local._sim_quotas``).
+SIM_QUOTAS: dict[str, VendorQuotas] = {
+    "sim-sync": VendorQuotas(
+        calls_per_minute_per_account=120,
+        source="https://api.developer.lifx.com/docs/rate-limits",
+    ),
+    "sim-async": VendorQuotas(
+        calls_per_day_per_account=10_000,
+        source="https://github.com/OpenWonderLabs/SwitchBotAPI#request-limit",
+    ),
+    "sim-optimistic": VendorQuotas(
+        calls_per_minute_per_account=600,
+        source="https://developers.meethue.com/things-you-need-know",
+    ),
+    "sim-polling": VendorQuotas(
+        calls_per_day_per_account=10_000,
+        calls_per_minute_per_device=10,
+        source="https://govee.readme.io/reference/rate-limiting",
     ),
 }
 
@@ -220,7 +248,12 @@ class _Push(_Wire):
     state: _State
 
 
+class _Listed(_Device):
+    state: _State
+
+
 _DEVICES = TypeAdapter(list[_Device])
+_LISTED = TypeAdapter(list[_Listed])
 W = TypeVar("W", bound=_Wire)
 
 
@@ -269,6 +302,8 @@ class SimulatorAdapter:
         )
         self._clock = clock
         self._nonces = nonces
+        #: The real vendor's quotas this one keeps (``SIM_QUOTAS``).
+        self.quotas = SIM_QUOTAS.get(name, NO_QUOTAS)
 
     @property
     def timeout(self) -> float:
@@ -499,6 +534,20 @@ class SimulatorOAuthAdapter(SimulatorAdapter):
             ) from exc
 
 
+class SimulatorListerAdapter(SimulatorOAuthAdapter):
+    """A simulated OAuth vendor that lists every device with its state in one call
+    (``GET <vendor>/v1/states``), as LIFX and Hue do: a ``skill.plugins.StateLister``."""
+
+    def read_all(self, credential: AnyCredential) -> list[DeviceReading]:
+        """Mapped as ``list_devices`` and ``read_state`` map the same answers; an offline
+        device (or one whose state ``read_state`` could not read) has state None."""
+        try:
+            listed = _LISTED.validate_python(self._call("GET", credential, "/states"))
+        except ValidationError as exc:
+            raise EndpointUnreachable(f"{self.name} sent a malformed state list") from exc
+        return [DeviceReading(_device(entry), _reading(entry.state)) for entry in listed]
+
+
 class SimulatorPushAdapter(SimulatorAdapter):
     """The ``async`` simulator adapter (key and secret, signed requests): also verifies and
     reads the vendor's webhook pushes.
@@ -627,8 +676,8 @@ class SimulatorPushAdapter(SimulatorAdapter):
 # -- factories (entry points ``sim-*`` of ``bulb_skill.adapters``) -------------------------------
 
 
-def create_sync(ctx: AdapterContext) -> SimulatorOAuthAdapter:
-    return SimulatorOAuthAdapter(
+def create_sync(ctx: AdapterContext) -> SimulatorListerAdapter:
+    return SimulatorListerAdapter(
         "sim-sync", Style.SYNC, _base_url(ctx), client=lambda: _oauth_client(ctx),
         timeout=_timeout(ctx),
     )
@@ -640,8 +689,8 @@ def create_async(ctx: AdapterContext) -> SimulatorPushAdapter:
     )
 
 
-def create_optimistic(ctx: AdapterContext) -> SimulatorOAuthAdapter:
-    return SimulatorOAuthAdapter(
+def create_optimistic(ctx: AdapterContext) -> SimulatorListerAdapter:
+    return SimulatorListerAdapter(
         "sim-optimistic", Style.OPTIMISTIC, _base_url(ctx), client=lambda: _oauth_client(ctx),
         application_key=True, timeout=_timeout(ctx),
     )
@@ -794,6 +843,15 @@ def _features(features: _Features) -> Features:
             maximum=min(ALEXA_MAX_KELVIN, max(features.ct_max, ALEXA_MIN_KELVIN)),
         )
     return Features(dimmable=features.dimmable, color=features.color, color_temperature=kelvin)
+
+
+def _reading(state: _State) -> BulbState | None:
+    if not state.online:
+        return None
+    try:
+        return _bulb_state(state)
+    except EndpointUnreachable:
+        return None
 
 
 def _bulb_state(

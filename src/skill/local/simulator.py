@@ -67,6 +67,8 @@ so their cookies come along) nor what the person types.
 
 Vendor API (latency applies):
 ``GET /<vendor>/v1/me``, ``GET /<vendor>/v1/devices``, ``GET /<vendor>/v1/devices/{id}/state``,
+``GET /<vendor>/v1/states`` (every device with its ``state``; ``sim-sync`` and ``sim-optimistic``,
+which list states in one call as LIFX and Hue do),
 ``POST /<vendor>/v1/devices/{id}/commands`` (body: any of on, brightness, color,
 color_temperature), ``POST /<vendor>/oauth/token``, ``GET``/``POST /<vendor>/oauth/authorize``
 (OAuth vendors), ``POST /sim-optimistic/v1/appkey``, ``POST /sim-async/v1/webhook``. An offline
@@ -82,6 +84,12 @@ API's checks, as if the user had set one up for something else), ``POST
 /_sim/<vendor>/devices`` (a device), and on ``/_sim/<vendor>/devices/{id}``: ``GET`` (state),
 ``PATCH`` (a physical change: attributes and/or ``online``), ``DELETE``. Hooks act on
 ``demo-user`` unless ``?user=<id>``; ``reset`` clears the accounts' own webhook URLs.
+
+Quotas: each vendor counts its accounts' calls in the windows of the real vendor it stands for
+(``sim-sync`` LIFX 120 a minute per token, ``sim-async`` SwitchBot 10,000 a day per account,
+``sim-optimistic`` Hue 10 a second per bridge, ``sim-polling`` Govee 10,000 a day per account and
+10 a minute per device; see ``_sim_quotas``) on the simulator's ``clock``; ``quotas`` holds the
+counters, and with ``enforce_quotas=True`` a call over a quota gets the vendor's 429.
 
 ``dispatch`` is the single place a request is decided; a fault-injection layer wraps it
 (``sim.dispatch = faulty(sim.dispatch)``) without touching HTTP.
@@ -144,6 +152,7 @@ from skill.local._sim_model import (
     looks_like_jwt,
     parse,
 )
+from skill.local._sim_quotas import QuotaMeter
 from skill.local._sim_scheduler import Lane
 from skill.plugins import AnyCredential, CredentialKind, OAuthToken
 
@@ -177,6 +186,9 @@ PUSH_RETRY_DELAYS = (0.2, 1.0)
 SIGNATURE_WINDOW_SECONDS = 300.0
 #: Foreign-credential sightings kept (each: when, which vendor, whose credential, where).
 SIGHTINGS_LIMIT = 1000
+#: Vendors that list every device with its state in one call (``GET /<vendor>/v1/states``),
+#: as LIFX (``GET /lights/all``) and Hue (``GET /clip/v2/resource``) do.
+STATE_LISTERS = frozenset({"sim-sync", "sim-optimistic"})
 #: A simulator user id typed on an authorize page.
 _USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 #: The parameters of an authorization request, in the order the consent form carries them.
@@ -236,6 +248,7 @@ _ROUTES = (
     _route("DELETE", f"/_sim{_VENDOR}{_DEVICE}", "hook", "_hook_remove_device"),
     _route("GET", f"{_VENDOR}/v1/me", "me", "_api_me", api=True),
     _route("GET", f"{_VENDOR}/v1/devices", "devices", "_api_devices", api=True),
+    _route("GET", f"{_VENDOR}/v1/states", "states", "_api_states", api=True),
     _route("GET", f"{_VENDOR}/v1{_DEVICE}/state", "state", "_api_state", api=True),
     _route("POST", f"{_VENDOR}/v1{_DEVICE}/commands", "command", "_api_command", api=True),
     _route("POST", f"{_VENDOR}/v1/appkey", "appkey", "_api_app_key", api=True),
@@ -260,7 +273,14 @@ class VendorSimulator:
     ``-secret`` / ``-refresh``. None (the default): ``demo-user`` at every vendor with
     ``demo_credential(vendor)``. A vendor left out has no account; ``add_account`` adds any
     credential. Each new account starts with ``default_catalogue``. OAuth access tokens live
-    ``token_lifetime`` seconds (None: forever); ``clock`` is the vendors' time.
+    ``token_lifetime`` seconds (None: forever); ``clock`` is the vendors' time (inject a
+    virtual one to run a simulated day).
+
+    Each vendor keeps the call quotas of the real vendor it stands for (``_sim_quotas``):
+    ``quotas`` (counters, always kept: calls per account per UTC day, peaks per minute, calls
+    refused) and, with ``enforce_quotas``, a call over a quota is answered as that vendor
+    answers it (429). Off by default: the demo user and the load run share one account across
+    far more calls than a real vendor would take from one.
     """
 
     def __init__(
@@ -276,6 +296,7 @@ class VendorSimulator:
         token_lifetime: float | None = DEFAULT_TOKEN_LIFETIME,
         seed: int = 0,
         clock: Callable[[], float] = time.time,
+        enforce_quotas: bool = False,
     ) -> None:
         self.host = host
         self.port = port
@@ -286,6 +307,8 @@ class VendorSimulator:
         self._clock = clock
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
+        #: Every account's calls in its vendor's quota windows (``_sim_quotas.QuotaMeter``).
+        self.quotas = QuotaMeter(enforce=enforce_quotas)
         self._accounts = Accounts(token_lifetime, clock)
         self._initial: dict[str, dict[str, list[SimDevice]]] = {vendor: {} for vendor in VENDORS}
         self._devices: dict[str, dict[str, dict[str, SimDevice]]] = {v: {} for v in VENDORS}
@@ -383,6 +406,7 @@ class VendorSimulator:
             self._refreshes = dict.fromkeys(VENDORS, 0)
             for hooks in self._hooks.values():
                 hooks.clear()
+        self.quotas.reset()
 
     # -- accounts ------------------------------------------------------------------------------
 
@@ -546,10 +570,14 @@ class VendorSimulator:
         try:
             if route.api:
                 self._cloud(params["vendor"])
+            refused = None
             if route.api and route.auth == "credential":
                 user = self._authenticate(request, params["vendor"], route.kind != "appkey")
                 params["user"] = user
-            response = getattr(self, route.handler)(request, **params)
+                refused = self.quotas.charge(
+                    params["vendor"], user, route.kind, params.get("device_id"), self._clock()
+                )
+            response = refused or getattr(self, route.handler)(request, **params)
         except Unauthorized as exc:
             response = _unauthorized(params.get("vendor", ""), str(exc))
         except OAuthError as exc:
@@ -593,6 +621,16 @@ class VendorSimulator:
         with self._lock:
             devices = self._account(vendor, user).values()
             return SimResponse.json(200, [device.listing() for device in devices])
+
+    def _api_states(self, request: SimRequest, vendor: str, user: str) -> SimResponse:
+        """Every device with its state, in one call (``STATE_LISTERS`` only)."""
+        if vendor not in STATE_LISTERS:
+            raise NotFound(f"{vendor} lists no states: read each device")
+        with self._lock:
+            devices = self._account(vendor, user).values()
+            return SimResponse.json(
+                200, [{**device.listing(), "state": device.state_json()} for device in devices]
+            )
 
     def _api_state(
         self, request: SimRequest, vendor: str, user: str, device_id: str

@@ -11,6 +11,7 @@ bounded pool, and moves an account's cadence when its activity or its vendor's q
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -107,7 +108,8 @@ class SweepWorker:
     def _read_in_time(self, ticket: SweepAccount) -> int | None:
         if self.time_left is not None and self.time_left() < STOP_MARGIN_SECONDS:
             return None
-        with call_deadline(self.services.clock() + ACCOUNT_READ_SECONDS):
+        # wall time, as the transport compares it with (the services' clock may be virtual)
+        with call_deadline(time.time() + ACCOUNT_READ_SECONDS):
             return self.read_account(ticket)
 
     def read_account(self, ticket: SweepAccount) -> int | None:

@@ -15,6 +15,7 @@ faithful reading.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -55,11 +56,14 @@ from skill.plugins import (
     ApiKey,
     CredentialKind,
     Device,
+    DeviceReading,
     KeyAndSecret,
     Notification,
     OAuthToken,
     PushAdapter,
+    StateLister,
     Style,
+    VendorQuotas,
     decode_endpoint_id,
     encode_endpoint_id,
 )
@@ -613,6 +617,87 @@ def unknown_device_is_no_such_endpoint(scenario: AdapterScenario) -> None:
     read_state(scenario, scenario.unknown_device).error_or_fail(
         (NoSuchEndpoint,), f"read_state(unknown device {scenario.unknown_device!r})"
     )
+
+
+# -- the sweep: one call per account, and the quotas it keeps to ------------------------------
+
+
+def read_all(scenario: AdapterScenario) -> _Outcome:
+    adapter, used = scenario.adapter, scenario.credential
+    call = VendorCall(Operation.READ_ALL, credential=used)
+    return _invoke(scenario, call, lambda: adapter.read_all(used))
+
+
+def read_all_agrees_with_list_and_read(scenario: AdapterScenario) -> None:
+    """A ``StateLister``'s ``read_all`` is what ``list_devices`` and a ``read_state`` of each
+    device say, from one vendor request: the same devices, the same states, and None exactly
+    where ``read_state`` says the device is unreachable (the sweep reads an account this way
+    and its quota floors count the read as one call)."""
+    adapter = scenario.adapter
+    if not isinstance(adapter, StateLister):
+        raise NotApplicable(
+            "the adapter has no read_all (not a StateLister): the sweep lists and reads each device"
+        )
+    outcome = read_all(scenario)
+    readings = outcome.value_or_fail("read_all")
+    assert isinstance(readings, list) and all(isinstance(r, DeviceReading) for r in readings), (
+        f"read_all must return a list of DeviceReading, got {readings!r}" + outcome.staged()
+    )
+    if outcome.requests is not None:
+        assert outcome.requests == 1, (
+            f"read_all sent {outcome.requests} requests; it must cost one (the sweep's quota "
+            "floors count a StateLister's read as one call)" + outcome.staged()
+        )
+    listed = devices_of(scenario)
+    read = [r.device.id for r in readings]
+    assert sorted(read) == sorted(d.id for d in listed) and len(set(read)) == len(read), (
+        f"read_all lists {sorted(read)}, list_devices {sorted(d.id for d in listed)}"
+        + outcome.staged()
+    )
+    by_id = _by_id(listed)
+    for reading in readings:
+        device = by_id[reading.device.id]
+        assert reading.device == device, (
+            f"read_all describes {device.id!r} as {reading.device!r}, list_devices as {device!r}"
+        )
+        single = read_state(scenario, device.id)
+        if isinstance(single.error, _UNREACHABLE):
+            expected = None
+        else:
+            state = single.value_or_fail(f"read_state({device.id!r})")
+            expected = state if state.reachable else None
+        assert reading.state == expected, (
+            f"read_all reads {device.id!r} as {reading.state!r}, read_state as {expected!r} "
+            "(None: unreachable)" + outcome.staged() + single.staged()
+        )
+
+
+def declared_quotas_are_positive(scenario: AdapterScenario) -> None:
+    """``quotas``, when declared, is a ``VendorQuotas`` of positive whole limits that names the
+    vendor's page stating them (the sweep spends a share of each; a zero would stop it)."""
+    declared = getattr(scenario.adapter, "quotas", None)
+    if declared is None:
+        return  # no limits declared: the sweep's cadence alone bounds its calls
+    assert isinstance(declared, VendorQuotas), (
+        f"quotas must be a skill.plugins.VendorQuotas, got {declared!r}"
+    )
+    limits = {
+        f.name: getattr(declared, f.name)
+        for f in dataclasses.fields(declared)
+        if f.name != "source"
+    }
+    bad = {
+        name: value
+        for name, value in limits.items()
+        if value is not None
+        and (isinstance(value, bool) or not isinstance(value, int) or value <= 0)
+    }
+    assert not bad, f"quotas must be positive whole numbers or None: {bad}"
+    if any(value is not None for value in limits.values()):
+        assert declared.source.startswith("https://"), (
+            f"quotas {limits} must name the vendor's page that states them (source), "
+            f"got {declared.source!r}"
+        )
 
 
 

@@ -117,6 +117,18 @@ class AdapterConformance:
     ) -> None:
         _run(_checks.unknown_device_is_no_such_endpoint, scenario)
 
+    # the sweep ---------------------------------------------------------------------------------
+
+    def test_read_all_agrees_with_list_devices_and_read_state(
+        self, scenario: AdapterScenario
+    ) -> None:
+        _run(_checks.read_all_agrees_with_list_and_read, scenario)
+
+    def test_declared_quotas_are_positive_and_name_their_source(
+        self, scenario: AdapterScenario
+    ) -> None:
+        _run(_checks.declared_quotas_are_positive, scenario)
+
     # commands ----------------------------------------------------------------------------------
 
     @pytest.mark.parametrize("kind", CHANGE_KINDS)

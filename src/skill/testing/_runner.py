@@ -53,6 +53,10 @@ def _checks_list() -> list[Check]:
         Check("test_colour_bulb_has_colour_and_white_bulb_has_none", c.features_match_the_named_devices),
         Check("test_every_device_state_reads_as_a_valid_state_report", c.reads_the_state_of_every_device),
         Check("test_reading_an_unknown_device_is_no_such_endpoint", c.unknown_device_is_no_such_endpoint),
+        Check("test_read_all_agrees_with_list_devices_and_read_state",
+              c.read_all_agrees_with_list_and_read),
+        Check("test_declared_quotas_are_positive_and_name_their_source",
+              c.declared_quotas_are_positive),
     ]
     checks += [Check(f"test_execute_answers_as_its_style_says[{kind}]", c.executes, (kind,))
                for kind in CHANGE_KINDS]

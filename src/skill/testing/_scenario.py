@@ -27,6 +27,8 @@ class Operation(StrEnum):
     READ_STATE = "read_state"
     EXECUTE = "execute"
     PARSE_NOTIFICATION = "parse_notification"
+    #: ``read_all`` of a ``skill.plugins.StateLister``: every device with its state, one call.
+    READ_ALL = "read_all"
 
 
 class Failure(StrEnum):

@@ -13,7 +13,15 @@ import requests
 
 from skill.bulbs import BulbState, Change
 from skill.errors import EndpointUnreachable, NoSuchEndpoint
-from skill.plugins import Accepted, AdapterContext, AnyCredential, CredentialKind, Device, Style
+from skill.plugins import (
+    Accepted,
+    AdapterContext,
+    AnyCredential,
+    CredentialKind,
+    Device,
+    Style,
+    VendorQuotas,
+)
 
 from bulb_skill_govee._client import DEFAULT_BASE_URL, GoveeClient, api_key_of
 from bulb_skill_govee._mapping import (
@@ -61,6 +69,15 @@ class GoveeAdapter:
     )
     style = Style.POLLING
     credential_kind = CredentialKind.API_KEY
+    #: Govee's rate-limiting page: 10,000 calls a day per account ("Devices Per Day") and 10
+    #: state reads and 10 commands a minute per device. Its "List Devices Per Minute: 10" binds
+    #: the device list only, not every call of an account, so it is not declared as a per-minute
+    #: account quota (the sweep lists once per read, at most once a minute).
+    quotas = VendorQuotas(
+        calls_per_day_per_account=10_000,
+        calls_per_minute_per_device=10,
+        source="https://govee.readme.io/reference/rate-limiting",
+    )
     #: The settings the adapter reads (``ADAPTER_SETTINGS`` refuses any other for ``govee``).
     setting_names = frozenset({"BASE_URL", "TIMEOUT_SECONDS", "BUDGET_SECONDS"})
     #: Seconds between two state reads of one device that keep the poller inside Govee's

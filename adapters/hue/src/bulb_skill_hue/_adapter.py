@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
+from collections.abc import Mapping
 
 from skill.bulbs import BulbState, Change
 from skill.errors import EndpointUnreachable, InternalError, InvalidValue, NoSuchEndpoint
@@ -14,8 +15,10 @@ from skill.plugins import (
     AnyCredential,
     CredentialKind,
     Device,
+    DeviceReading,
     OAuthToken,
     Style,
+    VendorQuotas,
 )
 
 from bulb_skill_hue._client import (
@@ -76,6 +79,15 @@ class HueAdapter:
     display_name = "Philips Hue"
     style = Style.OPTIMISTIC
     credential_kind = CredentialKind.OAUTH
+    #: Philips publishes no call quota for the remote API (its cloud answers 429 when an
+    #: application sends too much, at a rate it does not state). What it documents is the
+    #: bridge's: "stay roughly around 10 commands per second to the /lights resource" (1 a
+    #: second to groups). A linked account is one bridge, so that is declared: 600 calls a
+    #: minute per account. Every remote call reaches that bridge.
+    quotas = VendorQuotas(
+        calls_per_minute_per_account=600,
+        source="https://developers.meethue.com/things-you-need-know",
+    )
 
     def __init__(self, client: HueClient, tokens: HueTokenEndpoint | None = None) -> None:
         self._client = client
@@ -117,6 +129,32 @@ class HueAdapter:
         if status is not None and not isinstance(status, str):
             raise EndpointUnreachable("Hue described the light's connectivity in an unexpected shape")
         return state_of(light, status)
+
+    def read_all(self, credential: AnyCredential) -> list[DeviceReading]:
+        """Every light and its state from one call (``skill.plugins.StateLister``):
+        ``GET /clip/v2/resource`` answers all of the bridge's resources, so the lights, their
+        devices (names, as ``list_devices``) and their Zigbee links (reachability, as
+        ``read_state``) come together. A light that is not ``connected``, or that the bridge
+        describes in a shape ``read_state`` could not read, has state None."""
+        grouped: dict[str, list[Resource]] = defaultdict(list)
+        for resource in self._client.request("GET", "", credential).data:
+            if isinstance(resource, Mapping):
+                grouped[str(resource.get("type"))].append(resource)
+        devices = {d.get("id"): d for d in grouped["device"]}
+        links: dict[str, object] = {}
+        for link in grouped["zigbee_connectivity"]:
+            if (owner := owner_of(link)) is not None:
+                links.setdefault(owner, link.get("status"))  # the first, as read_state takes
+        readings = []
+        try:
+            for light in grouped["light"]:
+                self._remember(light)
+                owner = owner_of(light)
+                device = device_of(light, devices.get(owner))
+                readings.append(DeviceReading(device, _reading(light, links.get(owner or ""))))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise EndpointUnreachable(f"Hue listed lights in an unexpected shape: {exc!r}") from exc
+        return readings
 
     def execute(
         self, credential: AnyCredential, device_id: str, change: Change
@@ -228,6 +266,18 @@ def is_warning(description: str) -> bool:
     """A per-resource error that warns about an accepted command rather than refusing it."""
     text = description.lower()
     return any(marker in text for marker in _WARNING_MARKERS)
+
+
+def _reading(light: Resource, status: object) -> BulbState | None:
+    """The light's state for ``read_all``; None where ``read_state`` says unreachable or
+    cannot read it."""
+    if status is not None and not isinstance(status, str):
+        return None
+    try:
+        state = state_of(light, status)
+    except EndpointUnreachable:
+        return None
+    return state if state.reachable else None
 
 
 def _check(device_id: str) -> None:

@@ -156,11 +156,12 @@ class HueClient(TransportBacked):
         *,
         json: dict[str, Any] | None = None,
     ) -> ClipAnswer:
-        """``method`` on ``/clip/v2/resource/<resource>``; a ``SkillError`` for any failure."""
+        """``method`` on ``/clip/v2/resource/<resource>`` (``resource`` empty: every resource,
+        ``/clip/v2/resource``); a ``SkillError`` for any failure."""
         access, key = self.credentials(credential)
         response = self.transport.request(
             method,
-            f"/clip/v2/resource/{resource}",
+            f"/clip/v2/resource/{resource}" if resource else "/clip/v2/resource",
             json=json,
             headers={
                 "Authorization": f"Bearer {access}",

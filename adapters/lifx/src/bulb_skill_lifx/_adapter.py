@@ -14,8 +14,10 @@ from skill.plugins import (
     AnyCredential,
     CredentialKind,
     Device,
+    DeviceReading,
     OAuthToken,
     Style,
+    VendorQuotas,
 )
 
 from bulb_skill_lifx._client import DEFAULT_BASE_URL, LifxClient, access_token_of
@@ -69,6 +71,12 @@ class LifxAdapter:
     display_name = "LIFX"
     style = Style.SYNC
     credential_kind = CredentialKind.OAUTH
+    #: "each access token is limited to 120 requests for a 60 second window" (one token per
+    #: linked account); LIFX states no daily or per-light limit.
+    quotas = VendorQuotas(
+        calls_per_minute_per_account=120,
+        source="https://api.developer.lifx.com/docs/rate-limits",
+    )
 
     #: The settings ``create`` reads (``ADAPTER_SETTINGS`` refuses any other for ``lifx``).
     setting_names = frozenset({"BASE_URL", "TOKEN_URL", "AUTHORIZE_URL", "TIMEOUT_SECONDS"})
@@ -100,6 +108,26 @@ class LifxAdapter:
 
     def read_state(self, credential: AnyCredential, device_id: str) -> BulbState:
         return state_of(self._light(credential, device_id))
+
+    def read_all(self, credential: AnyCredential) -> list[DeviceReading]:
+        """Every light and its state from one ``GET /lights/all`` (``skill.plugins.StateLister``),
+        mapped as ``list_devices`` and ``read_state`` map it. A light with ``connected: false``,
+        or one LIFX describes in a shape ``read_state`` could not read, has state None."""
+        readings = []
+        for light in self._lights(credential):
+            try:
+                device = device_of(light)
+            except (AttributeError, TypeError, ValueError) as exc:
+                raise EndpointUnreachable(
+                    f"LIFX listed a light in an unexpected shape: {exc!r}"
+                ) from exc
+            self._remember(device.id, device.features)
+            try:
+                state: BulbState | None = state_of(light)
+            except EndpointUnreachable:
+                state = None
+            readings.append(DeviceReading(device, state if state and state.reachable else None))
+        return readings
 
     def execute(
         self,

@@ -21,6 +21,7 @@ from skill.plugins import (
     KeyAndSecret,
     Notification,
     Style,
+    VendorQuotas,
     WebhookRequest,
 )
 
@@ -74,6 +75,12 @@ class SwitchBotAdapter:
     )
     style = Style.ASYNC
     credential_kind = CredentialKind.KEY_AND_SECRET
+    #: The API v1.1 README's "Request limit": "The amount of API calls per day is limited to
+    #: 10000 times" (per account: its token and secret); no per-minute or per-device limit.
+    quotas = VendorQuotas(
+        calls_per_day_per_account=10_000,
+        source="https://github.com/OpenWonderLabs/SwitchBotAPI#request-limit",
+    )
     #: The settings the adapter reads (``ADAPTER_SETTINGS`` refuses any other for ``switchbot``).
     setting_names = frozenset({"BASE_URL", "TIMEOUT_SECONDS", "BUDGET_SECONDS"})
 
