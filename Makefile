@@ -9,10 +9,13 @@ ADAPTER_DIRS := $(wildcard adapters/*/pyproject.toml)
 
 .PHONY: test demo load venv clean lint invoke
 
-$(STAMP): pyproject.toml $(ADAPTER_DIRS)
+## make venv: .venv with, editable, the runtime (bulb-skill), the conformance kit (kit/), the
+## workbench (workbench/, with the test suite's tools) and every adapter
+$(STAMP): pyproject.toml kit/pyproject.toml workbench/pyproject.toml $(ADAPTER_DIRS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e '.[test]' $(foreach d,$(dir $(ADAPTER_DIRS)),-e ./$(d))
+	$(PIP) install --quiet -e . -e ./kit -e './workbench[test]' \
+		$(foreach d,$(dir $(ADAPTER_DIRS)),-e ./$(d))
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -65,4 +68,4 @@ sam-check: sam
 ## cost per directive; issue 7), not part of make test; prints a table, writes docs/benchmarks.md
 .PHONY: bench
 bench: $(STAMP)
-	$(PY) -m bench.run
+	$(PY) -m bulb_workbench.bench.run

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from skill.local.schema import schema_errors
+from bulb_workbench.local.schema import schema_errors
 
 SAMPLES = Path(__file__).parent / "alexa_schema" / "sample_messages"
 

@@ -7,9 +7,11 @@ Called by ``infra/lambda/Makefile`` (``sam build``, BuildMethod makefile) with p
 What a bundle holds, for the Lambda runtime python3.13 on arm64 (Graviton):
 
 - the ``bulb-skill`` distribution (package ``skill``) and every vendor adapter package under
-  ``adapters/*/`` installed as wheels, so their ``*.dist-info/entry_points.txt`` register the
-  ``bulb_skill.adapters`` plugins exactly as ``pip install`` does locally;
-- their dependencies from ``pyproject.toml`` as manylinux aarch64 wheels (never built on this
+  ``adapters/*/`` installed as wheels (``--no-deps``), so their ``*.dist-info/entry_points.txt``
+  register the ``bulb_skill.adapters`` plugins exactly as ``pip install`` does locally; nothing
+  else of the repository (the workbench and the conformance kit never ship);
+- their third-party dependencies exactly as ``requirements.lock`` pins them, checked against its
+  hashes (``pip install --require-hashes``), as manylinux aarch64 wheels (never built on this
   machine, so the bundle does not depend on the builder's platform);
 - precompiled bytecode (``__pycache__/*.cpython-313.pyc``) with ``unchecked-hash`` invalidation:
   Lambda's ``/var/task`` is read-only, so without it every cold start compiles from source; and zip
@@ -21,8 +23,17 @@ SAM never shares makefile builds between functions, so bundles are cached under
 function pays, the others take milliseconds. Two layers, so that editing the source does not
 reinstall the dependencies:
 
-- ``deps-<hash of the pyproject files>``: the third-party dependencies, compiled;
+- ``deps-<hash of the lock file>``: the third-party dependencies, compiled;
 - ``app-<hash of the sources>``: the deps layer plus the project's and adapters' wheels.
+
+``requirements.in`` lists the shipped distributions' third-party requirements, as this script
+prints them (``--requirements``); the build stops when it is stale, so a dependency added to a
+pyproject is locked before it ships. To lock again (infra/README.md)::
+
+    python3 infra/lambda/bundle.py --requirements > infra/lambda/requirements.in
+    uv pip compile --generate-hashes --no-header --python-version 3.13 \\
+        --python-platform aarch64-manylinux_2_28 \\
+        --output-file infra/lambda/requirements.lock infra/lambda/requirements.in
 
 Wheels are built without build isolation in ``buildenv-*`` (a venv with the ``[build-system]``
 requirements of every pyproject, made once). Set ``LAMBDA_ARCH=x86_64`` only together with
@@ -35,6 +46,7 @@ import compileall
 import hashlib
 import os
 import py_compile
+import re
 import shutil
 import subprocess
 import sys
@@ -53,6 +65,15 @@ PLATFORMS = {
 }
 _SKIP_DIRS = {"__pycache__", "tests", "build", "dist", ".pytest_cache", ".hypothesis", ".venv"}
 KEEP_BUNDLES = 2
+HERE = Path(__file__).resolve().parent
+REQUIREMENTS_IN = HERE / "requirements.in"
+LOCK = HERE / "requirements.lock"
+_REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_REQUIREMENTS_HEADER = (
+    "# The Lambda bundle's third-party requirements, from the pyproject.toml of bulb-skill and of\n"
+    "# every adapter under adapters/ (generated: infra/lambda/bundle.py --requirements).\n"
+    "# requirements.lock pins them with hashes; infra/README.md says how to lock again.\n"
+)
 
 
 def _log(message: str) -> None:
@@ -88,6 +109,39 @@ def _pyprojects() -> list[Path]:
     return [project / "pyproject.toml" for project in _projects()]
 
 
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def third_party_requirements() -> list[str]:
+    """The shipped distributions' requirements on anything but themselves, sorted, deduplicated:
+    what ``requirements.lock`` must pin."""
+    metadata = [tomllib.loads(p.read_text())["project"] for p in _pyprojects()]
+    own = {_normalized(project["name"]) for project in metadata}
+    requirements = set()
+    for project in metadata:
+        for requirement in project.get("dependencies", []):
+            match = _REQUIREMENT_NAME.match(requirement)
+            if match is None or _normalized(match.group(1)) not in own:
+                requirements.add(requirement.strip())
+    return sorted(requirements, key=str.lower)
+
+
+def requirements_text() -> str:
+    return _REQUIREMENTS_HEADER + "".join(f"{r}\n" for r in third_party_requirements())
+
+
+def _check_lock() -> str | None:
+    """Why the lock cannot be used (stale or missing), or None."""
+    if not LOCK.is_file():
+        return f"{LOCK.relative_to(ROOT)} is missing"
+    if not REQUIREMENTS_IN.is_file() or REQUIREMENTS_IN.read_text() != requirements_text():
+        return (
+            f"{REQUIREMENTS_IN.relative_to(ROOT)} does not match the pyproject files' dependencies"
+        )
+    return None
+
+
 def _digest(*parts: bytes) -> str:
     digest = hashlib.sha256()
     for part in parts:
@@ -96,10 +150,9 @@ def _digest(*parts: bytes) -> str:
 
 
 def _deps_key(arch: str) -> str:
-    """Changes when a dependency list, the platform or this recipe changes."""
-    pyprojects = [p.read_bytes() for p in _pyprojects()]
+    """Changes when the lock, the platform or this recipe changes."""
     recipe = Path(__file__).read_bytes()
-    return _digest(f"{RUNTIME} {arch} {PLATFORMS[arch]}".encode(), recipe, *pyprojects)
+    return _digest(f"{RUNTIME} {arch} {PLATFORMS[arch]}".encode(), recipe, LOCK.read_bytes())
 
 
 def _app_key(arch: str) -> str:
@@ -150,12 +203,12 @@ def _build_wheels(work: Path) -> list[Path]:
     return sorted(wheels.glob("*.whl"))
 
 
-def _install(target: Path, arch: str, wheels: list[Path], *, deps: bool) -> None:
+def _install(target: Path, arch: str, *what: str) -> None:
     platform_args = [arg for p in PLATFORMS[arch] for arg in ("--platform", p)]
     _pip(
         sys.executable, "install", "--target", str(target), "--no-compile", "--only-binary=:all:",
         "--implementation", "cp", "--python-version", f"{RUNTIME[0]}.{RUNTIME[1]}",
-        *platform_args, *([] if deps else ["--no-deps"]), *map(str, wheels),
+        *platform_args, *what,
     )  # fmt: skip
 
 
@@ -192,20 +245,15 @@ def _top_level(target: Path, dist_info: Path) -> set[Path]:
     return tops
 
 
-def _deps_layer(arch: str, wheels: list[Path]) -> Path:
+def _deps_layer(arch: str) -> Path:
     layer = CACHE / f"deps-{_deps_key(arch)}"
     if layer.is_dir():
         return layer
-    _log(f"installing dependencies into {layer.relative_to(ROOT)}")
+    _log(f"installing {LOCK.relative_to(ROOT)} into {layer.relative_to(ROOT)}")
     with tempfile.TemporaryDirectory(prefix="tmp-", dir=CACHE) as work:
         pkg = Path(work) / "pkg"
-        _install(pkg, arch, wheels, deps=True)
-        for dist_info in _own_distributions(pkg, wheels):  # the app layer brings those
-            for top in _top_level(pkg, dist_info):
-                if top.is_dir():
-                    shutil.rmtree(top, ignore_errors=True)
-                else:
-                    top.unlink(missing_ok=True)
+        # every distribution pinned and hash-checked: one missing from the lock fails here
+        _install(pkg, arch, "--require-hashes", "-r", str(LOCK))
         shutil.rmtree(pkg / "bin", ignore_errors=True)
         _compile(sorted(pkg.iterdir()))
         _publish(pkg, layer)
@@ -214,10 +262,10 @@ def _deps_layer(arch: str, wheels: list[Path]) -> Path:
 
 def _build(arch: str, work: Path) -> Path:
     wheels = _build_wheels(work)
-    deps = _deps_layer(arch, wheels)
+    deps = _deps_layer(arch)
     pkg = work / "pkg"
     _link_tree(deps, pkg)
-    _install(pkg, arch, wheels, deps=False)
+    _install(pkg, arch, "--no-deps", *map(str, wheels))
     shutil.rmtree(pkg / "bin", ignore_errors=True)  # console scripts: no use in Lambda
     own: set[Path] = set()
     for dist_info in _own_distributions(pkg, wheels):
@@ -259,9 +307,16 @@ def _link_tree(src: Path, dest: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
+    if argv[1:] == ["--requirements"]:
+        sys.stdout.write(requirements_text())
+        return 0
     if len(argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2
+    stale = _check_lock()
+    if stale:
+        _log(f"{stale}: lock the dependencies again (infra/README.md, 'The lock file')")
+        return 1
     if sys.version_info[:2] != RUNTIME:
         _log(
             f"needs python{RUNTIME[0]}.{RUNTIME[1]} (the Lambda runtime), got "

@@ -6,6 +6,7 @@ code talks to AWS or to the local stack's moto server.
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
@@ -23,8 +24,19 @@ def _session() -> Any:
 _made: list[Any] = []
 
 
+#: Threads (the sweep's pool) may ask for a client at the same moment: ``functools.cache`` would
+#: let each of them build one, and building one costs tens of ms of a cold start.
+_lock = threading.Lock()
+
+
 @cache
 def client(service: str) -> Any:
+    with _lock:
+        return _build_client(service)
+
+
+@cache
+def _build_client(service: str) -> Any:
     from botocore.config import Config
 
     config = Config(
@@ -38,6 +50,12 @@ def client(service: str) -> Any:
     return made
 
 
+def forget_clients() -> None:
+    """Clients made from now on are new ones (another region's, another test's)."""
+    client.cache_clear()
+    _build_client.cache_clear()
+
+
 def reset() -> None:
     """Forget the cached clients, closing their pooled connections, and the session's resolved
     credentials: clients made afterwards fetch credentials and open connections anew. For a
@@ -46,7 +64,7 @@ def reset() -> None:
     for made in _made:
         made.close()  # a client kept elsewhere still works: it opens a new connection pool
     _made.clear()
-    client.cache_clear()
+    forget_clients()
     secrets_provider.cache_clear()
     if _session.cache_info().currsize:
         core = _session()._session

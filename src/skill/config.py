@@ -15,8 +15,7 @@ Names (all optional locally, set by template.yaml in AWS):
 - ``ALEXA_REGION``      NA, EU or FE; default from ``AWS_REGION``
 - ``GATEWAY_URL``       override of the Alexa event gateway (the local stack's fake)
 - ``DEADLINE_SECONDS``  how long Alexa waits for a deferred answer (default 8)
-- ``ADAPTERS``          enabled adapters, comma-separated (default: all installed but the
-  simulator's ``sim-*``)
+- ``ADAPTERS``          enabled adapters, comma-separated (default: all installed)
 - ``OUTBOX_DLQ_URL``    where the dispatcher puts events the gateway refuses for good
 - ``VENDOR_SECRETS_NAME`` Secrets Manager secret holding adapters' secrets as JSON
   (``WEBHOOK_PATH_SECRET``, ``SWITCHBOT_WEBHOOK_SECRET``...; see ``skill.secrets``)

@@ -89,15 +89,14 @@ def after_restore() -> None:
 
 def _import_adapters() -> None:
     """Load the modules of the adapters this function enables (``ADAPTERS``, else every installed
-    vendor adapter but the simulator's): their code only. An adapter object is built at first
-    use, when it may read its secrets."""
+    adapter): their code only. An adapter object is built at first use, when it may read its
+    secrets."""
     import os
 
     from skill.plugins import installed_adapters
-    from skill.plugins._registry import SIMULATOR_PREFIX
 
     available = installed_adapters()
     wanted = [n.strip() for n in os.environ.get("ADAPTERS", "").split(",") if n.strip()]
-    for name in wanted or [n for n in available if not n.startswith(SIMULATOR_PREFIX)]:
+    for name in wanted or list(available):
         if name in available:
             available[name].load()

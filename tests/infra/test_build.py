@@ -1,6 +1,6 @@
 """The `sam build` output (.aws-sam/build, made by `make test` before pytest runs, or `make build`):
 each function's bundle holds the package, the adapters with their entry points, and bytecode for
-python3.13 that matches the shipped sources. Skipped when there is no build output."""
+python3.13 that matches the shipped sources. No build output fails these tests."""
 
 from __future__ import annotations
 
@@ -8,21 +8,15 @@ import struct
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.infra._composition import ROOT, STYLES, Composition
+from tests.infra._tools import require_build, require_python313
 
-BUILD = ROOT / ".aws-sam" / "build"
 MAGIC_313 = (3571).to_bytes(2, "little") + b"\r\n"  # importlib.util.MAGIC_NUMBER of CPython 3.13
 
-pytestmark = pytest.mark.skipif(
-    not (BUILD / "template.yaml").exists(), reason="no sam build output (make build)"
-)
-
-
 def function_dirs() -> dict[str, Path]:
+    build = require_build()
     comp = Composition.with_styles(*STYLES)
-    return {fn.handler: BUILD / fn.res.stack / fn.res.logical_id for fn in comp.functions()}
+    return {fn.handler: build / fn.res.stack / fn.res.logical_id for fn in comp.functions()}
 
 
 def test_every_function_is_built_with_its_handler_module():
@@ -79,11 +73,9 @@ for source in root.rglob("*.py"):
 
 
 def test_bytecode_of_the_package_matches_the_shipped_source():
-    python = subprocess.run([ROOT / "scripts" / "sam.sh", "python313"], capture_output=True, text=True)
-    if python.returncode != 0:
-        pytest.skip("no python3.13 to compute source hashes with")
+    python = require_python313()
     directory = function_dirs()["skill.entrypoint.handler"] / "skill"
     stale = subprocess.run(
-        [python.stdout.strip(), "-c", STALE, str(directory)], capture_output=True, text=True, check=True
+        [python, "-c", STALE, str(directory)], capture_output=True, text=True, check=True
     ).stdout.split()
     assert not stale, f"bytecode compiled from other sources: {stale[:5]}"

@@ -8,7 +8,8 @@
   guide names, with the answer the guide gives;
 - the region table and the config environments agree with samconfig.toml.
 
-The SAM CLI checks need ``.tools/sam`` (``scripts/sam.sh install``; ``make test`` makes it first).
+The SAM CLI checks need ``.tools/sam`` (``make sam``; ``make test`` makes it first) and fail
+without it.
 """
 
 from __future__ import annotations
@@ -26,15 +27,13 @@ from typing import Any
 import pytest
 
 from tests.infra._composition import ROOT, load
+from tests.infra._tools import require_sam
 
-SAM_PYTHON = ROOT / ".tools" / "sam" / "bin" / "python"
 UPDATE = ROOT / "scripts" / "update.sh"
 GUIDE = (ROOT / "docs" / "deploy.md").read_text()
 OPERATIONS = (ROOT / "docs" / "operations.md").read_text()
 TEMPLATE = ROOT / "template.yaml"
 PARAMETERS = list(load(TEMPLATE)["Parameters"])
-
-needs_sam = pytest.mark.skipif(not SAM_PYTHON.exists(), reason="no SAM CLI in .tools/sam (scripts/sam.sh install)")
 
 #: A Philips Hue stack in Europe, every parameter answered, several unlike samconfig.toml's.
 ANSWERS = {
@@ -121,7 +120,7 @@ print("CAPTURED " + json.dumps(sorted(name for name, authorized in auth_per_reso
 
 def sam_python(script: str, *args: str, cwd: Path = ROOT) -> Any:
     result = subprocess.run(
-        [str(SAM_PYTHON), "-c", script, *args], capture_output=True, text=True, cwd=cwd, timeout=120,
+        [str(require_sam()), "-c", script, *args], capture_output=True, text=True, cwd=cwd, timeout=120,
         env={**os.environ, "SAM_CLI_TELEMETRY": "0", "SAM_CLI_DISABLE_UPDATE_CHECK": "1"},
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
@@ -129,26 +128,12 @@ def sam_python(script: str, *args: str, cwd: Path = ROOT) -> Any:
     return json.loads(captured[-1].removeprefix("CAPTURED ")) if captured else None
 
 
-def write_by_hand(path: Path, env: str, answers: dict[str, Any]) -> None:
-    """The same file as SAM CLI writes, for machines without it."""
-    overrides = " ".join(f'{k}="{v.replace(chr(34), chr(92) + chr(34))}"' for k, v in answers["parameters"].items())
-    path.write_text(
-        f'version = 0.1\n\n[{env}.deploy.parameters]\nstack_name = "{answers["stack_name"]}"\nresolve_s3 = true\n'
-        f's3_prefix = "{answers["stack_name"]}"\nregion = "{answers["region"]}"\nconfirm_changeset = true\n'
-        f'capabilities = "CAPABILITY_IAM CAPABILITY_AUTO_EXPAND"\nparameter_overrides = {json.dumps(overrides)}\n\n'
-        f'[{env}.global.parameters]\nregion = "{answers["region"]}"\n'
-    )
-
-
 @pytest.fixture
 def saved(tmp_path: Path) -> Path:
     """samconfig.local.toml after a guided deploy of ANSWERS to Europe, saved to env ``eu``."""
     path = tmp_path / "samconfig.local.toml"
     answers = {"stack_name": "bulb-skill", "region": "eu-west-1", "parameters": ANSWERS}
-    if SAM_PYTHON.exists():
-        sam_python(SAVE, str(TEMPLATE), str(path), "eu", json.dumps(answers), cwd=tmp_path)
-    else:
-        write_by_hand(path, "eu", answers)
+    sam_python(SAVE, str(TEMPLATE), str(path), "eu", json.dumps(answers), cwd=tmp_path)
     return path
 
 
@@ -199,7 +184,6 @@ def test_update_runs_build_then_deploy_from_the_saved_file_and_environment(saved
     assert "Adapters = hue" in result.stderr  # it says what it deploys
 
 
-@needs_sam
 def test_an_update_gives_the_change_set_every_saved_parameter_region_and_tags(saved, recorder):
     stub, out = recorder
     assert update("--config-file", str(saved), "--config-env", "eu", "--no-build", sam=stub).returncode == 0
@@ -212,7 +196,6 @@ def test_an_update_gives_the_change_set_every_saved_parameter_region_and_tags(sa
     assert set(deployed["capabilities"]) == {"CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"}
 
 
-@needs_sam
 def test_the_old_update_command_would_have_switched_the_stack_back_to_lifx(saved):
     """What this script replaces: `scripts/sam.sh deploy` reads samconfig.toml, whose overrides
     are the repository's LIFX defaults (and another region)."""
@@ -222,7 +205,6 @@ def test_the_old_update_command_would_have_switched_the_stack_back_to_lifx(saved
     assert deployed["region"] == "us-east-1"
 
 
-@needs_sam
 def test_a_value_set_with_the_update_is_saved_and_kept_by_the_next_one(saved, recorder):
     stub, out = recorder
     urls = "https://pitangui.amazon.com/api/skill/link/M1,https://layla.amazon.com/api/skill/link/M1,https://alexa.amazon.co.jp/api/skill/link/M1"
@@ -290,7 +272,6 @@ def test_the_guide_names_the_authentication_prompt_and_its_answer():
     assert "**y**" in section and "path secret" in section
 
 
-@needs_sam
 @pytest.mark.parametrize("async_", ["false", "true"])
 def test_sam_asks_about_authentication_for_the_webhook_function_only(async_):
     """SAM CLI reads every nested template without evaluating conditions, so it asks even when

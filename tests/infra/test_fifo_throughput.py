@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from skill.local._resources import create_resources, read_template
+from bulb_workbench.local._resources import create_resources, read_template
 from skill.plugins import Style
 from skill.records import QueuedDirective
 from skill.stores import SqsDirectiveQueue

@@ -16,13 +16,9 @@ from typing import Any
 
 import pytest
 
-from skill.local._resources import read_template
+from bulb_workbench.local._resources import read_template
 from tests.infra._composition import ROOT, STYLES, TEMPLATE, Composition, Res, load
-
-SAM_PYTHON = ROOT / ".tools" / "sam" / "bin" / "python"
-needs_sam = pytest.mark.skipif(
-    not SAM_PYTHON.exists(), reason="no SAM CLI in .tools/sam (scripts/sam.sh install)"
-)
+from tests.infra._tools import require_sam
 
 #: The functions a command goes through (and the webhook's), by handler: SnapStart's reach.
 LATENCY_PATH = {
@@ -163,14 +159,13 @@ print("CAPTURED " + json.dumps(out))
 
 @pytest.fixture(scope="module")
 def translated() -> dict[str, dict[str, Any]]:
-    if not SAM_PYTHON.exists():
-        pytest.skip("no SAM CLI in .tools/sam (scripts/sam.sh install)")
+    sam_python = require_sam()
     env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "SAM_CLI_DISABLE_UPDATE_CHECK": "1",
            "AWS_ACCESS_KEY_ID": "offline", "AWS_SECRET_ACCESS_KEY": "offline",
            "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}  # fmt: skip
     env.pop("AWS_PROFILE", None)
     paths = [str(ROOT / "infra" / f"{b}.yaml") for b in BRICKS]
-    result = subprocess.run([str(SAM_PYTHON), "-c", TRANSLATE, *paths], check=False, capture_output=True,
+    result = subprocess.run([str(sam_python), "-c", TRANSLATE, *paths], check=False, capture_output=True,
                             text=True, cwd=ROOT, env=env, timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     line = next(x for x in result.stdout.splitlines() if x.startswith("CAPTURED "))
@@ -181,7 +176,6 @@ def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {k: r for k, r in template["Resources"].items() if r["Type"] == kind}
 
 
-@needs_sam
 @pytest.mark.parametrize("brick", BRICKS)
 def test_disabled_transforms_to_the_resources_of_before_the_parameter(translated, brick):
     disabled, before = translated[f"{brick}.yaml|Disabled"], translated[f"{brick}.yaml|before"]
@@ -192,7 +186,6 @@ def test_disabled_transforms_to_the_resources_of_before_the_parameter(translated
     )
 
 
-@needs_sam
 @pytest.mark.parametrize("brick", BRICKS)
 def test_enabled_transforms_to_a_snapstart_version_and_alias_that_every_trigger_invokes(
     translated, brick

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from skill.local.simulator import VendorSimulator
+from bulb_workbench.local.simulator import VendorSimulator
 
 #: (simulator, its foreign counts when it stopped), for every simulator an integration module
 #: stopped (unit tests run in the same session show simulators foreign credentials on purpose).

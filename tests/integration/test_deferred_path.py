@@ -13,8 +13,8 @@ import pytest
 
 from skill import bulbs
 from skill.alexa import features_from_cookie, parse_envelope, spec_for, state_properties
-from skill.local.schema import schema_errors
-from skill.local.stack import LocalStack
+from bulb_workbench.local.schema import schema_errors
+from bulb_workbench.local.stack import LocalStack
 from skill.plugins import decode_endpoint_id
 from tests.integration.test_local_stack import event, name_of, token_of, use_stack, valid
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from skill.local.stack import LocalStack
+from bulb_workbench.local.stack import LocalStack
 
 pytestmark = pytest.mark.integration
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 def skill(*args: str, endpoint: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "AWS_ENDPOINT_URL": endpoint}
     return subprocess.run(
-        [sys.executable, "-m", "skill.cli", "dlq", *args],
+        [sys.executable, "-m", "bulb_workbench.cli", "dlq", *args],
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )
 

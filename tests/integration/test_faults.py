@@ -1,5 +1,5 @@
-"""Injected faults (``skill.local.faults``): the vendor simulator, the fake event gateway and the
-fake LWA fail the way real services fail, and under any of it each directive ends with exactly
+"""Injected faults (``bulb_workbench.local.faults``): the vendor simulator, the fake event gateway
+and the fake LWA fail the way real services fail, and under any of it each directive ends with exactly
 one final answer at the gateway within its deadline, or is dropped and counted as late.
 
 The first part checks each kind of fault at each service over loopback; the second runs the
@@ -23,14 +23,14 @@ from typing import Any
 import pytest
 import requests
 
-from skill.local._fake_gateway import FakeGateway
-from skill.local._fake_lwa import FakeLwa
-from skill.local._faults_tally import TERMINAL, Outcomes
-from skill.local._pollers import LambdaContext, sqs_event
-from skill.local.faults import KINDS, FaultInjector, FaultProfile, install, profile_of
-from skill.local.schema import schema_errors
-from skill.local.simulator import VendorSimulator
-from skill.local.stack import LocalStack, cold_start
+from bulb_workbench.local._fake_gateway import FakeGateway
+from bulb_workbench.local._fake_lwa import FakeLwa
+from bulb_workbench.local._faults_tally import TERMINAL, Outcomes
+from bulb_workbench.local._pollers import LambdaContext, sqs_event
+from bulb_workbench.local.faults import KINDS, FaultInjector, FaultProfile, install, profile_of
+from bulb_workbench.local.schema import schema_errors
+from bulb_workbench.local.simulator import VendorSimulator
+from bulb_workbench.local.stack import LocalStack, cold_start
 
 pytestmark = pytest.mark.integration
 

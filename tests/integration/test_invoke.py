@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from skill.local.schema import schema_errors
-from skill.local.stack import LocalStack, TemplateError
+from bulb_workbench.local.schema import schema_errors
+from bulb_workbench.local.stack import LocalStack, TemplateError
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,7 @@ JWT = re.compile(r"eyJ[\w-]{4,}\.eyJ[\w-]{4,}\.[\w-]+")
 
 def skill(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     run = subprocess.run(
-        [sys.executable, "-m", "skill.cli", *args],
+        [sys.executable, "-m", "bulb_workbench.cli", *args],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -179,7 +179,8 @@ def test_dump_state_after_every_sample_shows_no_credential_outside_the_vault(tmp
     index = json.loads((dump / "index.json").read_text())
     vault = next(name for name in index["tables"] if "Credentials" in name)
     assert index["tables"][vault] == 4  # the demo user's four vendors
-    assert len(index["queues"]) == 12 and any("DLQ" in q for q in index["queues"])
+    # 4 directives queues and their DLQs, poll, outbox, sweep: each with its DLQ
+    assert len(index["queues"]) == 14 and any("DLQ" in q for q in index["queues"])
     counters = json.loads((dump / "simulator.json").read_text())
     assert counters["foreign_credentials"] == {v: 0 for v in ("sim-sync", "sim-async", "sim-optimistic", "sim-polling")}
     files = sorted(dump.rglob("*.json"))

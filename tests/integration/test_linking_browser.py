@@ -37,7 +37,7 @@ from typing import Any
 import pytest
 import requests
 
-from skill.local.stack import LocalStack, discover
+from bulb_workbench.local.stack import LocalStack, discover
 
 pytestmark = pytest.mark.integration
 

@@ -1,5 +1,5 @@
-"""The short load run (``skill.local.load``): 5 users x 6 mixed directives on a fresh local stack,
-without faults and with vendor and gateway faults (``make load`` runs the long one, 50 x 20).
+"""The short load run (``bulb_workbench.local.load``): 5 users x 6 mixed directives on a fresh
+local stack, without faults and with vendor and gateway faults (``make load`` runs the long one, 50 x 20).
 
 The promise checked on every run: no directive is answered twice, none after its deadline, every
 event the gateway accepted is schema-valid, and every directive ends with a final answer or a
@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from skill.local.faults import FaultProfile
-from skill.local.load import LoadConfig, LoadResult, format_table, run_load
+from bulb_workbench.local.faults import FaultProfile
+from bulb_workbench.local.load import LoadConfig, LoadResult, format_table, run_load
 
 pytestmark = pytest.mark.integration
 

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import requests
 
-from skill.local._pollers import HandlerMissing, QueuePoller
-from skill.local.schema import schema_errors
-from skill.local.stack import LocalStack, accept_grant
+from bulb_workbench.local._pollers import HandlerMissing, QueuePoller
+from bulb_workbench.local.schema import schema_errors
+from bulb_workbench.local.stack import LocalStack, accept_grant
 
 pytestmark = pytest.mark.integration
 
@@ -196,9 +196,6 @@ def test_turn_on_of_every_style_ends_with_a_response_at_the_gateway(
     stack: LocalStack, style: str
 ) -> None:
     endpoint_id = f"sim-{style}:color-1"
-    missing = stack.deferred_path_missing(endpoint_id)
-    if missing:
-        pytest.skip(f"deferred path not there yet: {missing}")
     stack.simulator.set_state(f"sim-{style}", "color-1", on=False, brightness=55)
     directive = event(f"TurnOn.{style}.json")
 
@@ -233,12 +230,7 @@ def test_a_bad_directive_is_answered_at_once_and_never_queued(stack: LocalStack)
 
 
 def test_the_sweep_can_be_ticked(stack: LocalStack) -> None:
-    if stack.deferred_path_missing("sim-polling:white-1"):
-        pytest.skip("the deferred path is not there yet")
-    try:
-        stack.tick_sweep()
-    except HandlerMissing:
-        pytest.skip("skill.sweep is not there yet")
+    stack.tick_sweep()
     stack.wait_idle(5)
 
     assert all(not schema_errors(m) for m in stack.gateway.accepted())

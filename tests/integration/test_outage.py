@@ -1,9 +1,9 @@
-"""``skill.local.outage``: a vendor that fails every call, through the whole local stack. The
-long version (with the recovery after the breaker's 30 s cool-down) runs in ``make load``."""
+"""``bulb_workbench.local.outage``: a vendor that fails every call, through the whole local stack.
+The long version (with the recovery after the breaker's 30 s cool-down) runs in ``make load``."""
 
 from __future__ import annotations
 
-from skill.local.outage import run_outage
+from bulb_workbench.local.outage import run_outage
 from skill.wiring import BREAKER_THRESHOLD
 
 DOWN = 5

@@ -49,7 +49,10 @@ def ended(process: subprocess.Popen[str], timeout: float) -> tuple[int, str, str
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "skill.cli", "serve", "--latency", "0.01", "--transition", "0.2"],
+        [
+            sys.executable, "-m", "bulb_workbench.cli", "serve",
+            "--latency", "0.01", "--transition", "0.2",
+        ],  # fmt: skip
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         # env.json for sam local invoke: in the test's directory, not the repository's .aws-sam/
         env={**os.environ, "PYTHONUNBUFFERED": "1", "SKILL_ENV_JSON": str(tmp_path / "env.json")},

@@ -8,9 +8,9 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
-from skill.local.stack import LocalStack, discover, set_brightness
+from bulb_workbench.local.stack import LocalStack, discover, set_brightness
 from skill.plugins import _registry
-from skill.testing import LocalVendor
+from bulb_skill_kit import LocalVendor
 from tests.unit.kit_acme import acme_stub
 
 

@@ -1,5 +1,5 @@
-"""A good adapter for an imaginary polling vendor, and its vendor as a ``skill.testing.VendorStub``:
-the kit's own reference, which its mutants (``test_kit_mutants``) break one way each.
+"""A good adapter for an imaginary polling vendor, and its vendor as a
+``bulb_skill_kit.VendorStub``: the kit's own reference, which its mutants (``test_kit_mutants``) break one way each.
 
 Acme Cloud (style ``polling``: a command is accepted, the bulb shows it a moment later):
 
@@ -38,7 +38,7 @@ from skill.plugins import (
     Style,
     VendorTransport,
 )
-from skill.testing import (
+from bulb_skill_kit import (
     AdapterScenario,
     Failure,
     Operation,

@@ -26,8 +26,13 @@ import requests
 from pydantic import SecretStr
 
 from skill.errors import InvalidAuthorizationCredential
-from skill.local.sim_adapters import create_async, create_optimistic, create_polling, create_sync
-from skill.local.simulator import (
+from bulb_workbench.local.sim_adapters import (
+    create_async,
+    create_optimistic,
+    create_polling,
+    create_sync,
+)
+from bulb_workbench.local.simulator import (
     DEMO_USER,
     VENDORS,
     SimRequest,
@@ -44,7 +49,7 @@ from skill.plugins import (
     WebhookRequest,
 )
 from skill.plugins._contract import OAuthLinker
-from skill.testing import AdapterConformance, AdapterScenario, Failure, VendorCall
+from bulb_skill_kit import AdapterConformance, AdapterScenario, Failure, VendorCall
 
 SECRET = "conformance-webhook-secret"
 #: The adapters' request timeout here, and how long a "timeout" answer is held back.

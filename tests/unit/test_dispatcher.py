@@ -35,7 +35,7 @@ from skill.delivery import (
 )
 from skill.errors import EndpointUnreachable
 from skill.gateway import GatewayClient
-from skill.local.schema import schema_errors
+from bulb_workbench.local.schema import schema_errors
 from skill.ports import LwaError
 from skill.records import OutboxMessage, TokenRecord
 from tests.fakes import COLOR

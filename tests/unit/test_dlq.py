@@ -1,4 +1,4 @@
-"""``skill.dlq`` against moto's SQS: list DLQs, peek without consuming, redrive (FIFO and standard)."""
+"""``bulb_workbench.dlq`` against moto's SQS: list DLQs, peek without consuming, redrive (FIFO and standard)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from skill import dlq
+from bulb_workbench import dlq
 
 PREFIX = "bulb-skill"
 VENDOR_TOKEN = "vendor-token-SECRET-1"

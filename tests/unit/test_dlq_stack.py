@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from skill.cli import main
+from bulb_workbench.cli import main
 
 STACK = "bulb-skill"
 REGION = "eu-west-1"
@@ -27,7 +27,7 @@ def stack(monkeypatch) -> Iterator[dict[str, str]]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     from skill import aws
 
-    aws.client.cache_clear()
+    aws.forget_clients()
     aws._session.cache_clear()
     with mock_aws():
         sqs = boto3.client("sqs", region_name=REGION)
@@ -49,7 +49,7 @@ def stack(monkeypatch) -> Iterator[dict[str, str]]:
                     "Outputs": {k: {"Value": v} for k, v in outputs.items()}}
         boto3.client("cloudformation", region_name=REGION).create_stack(StackName=STACK, TemplateBody=json.dumps(template))
         yield {"outbox_dlq": outbox_dlq, "outbox": outbox, "sync_dlq": sync_dlq, "sync": sync}
-    aws.client.cache_clear()
+    aws.forget_clients()
     aws._session.cache_clear()
 
 

@@ -4,7 +4,7 @@
   several ``ProcessorFunction`` apart), with every variable its template declares (Globals
   included): SAM passes a function only declared variables, so these are all it can get.
 - What a function would see under ``sam local invoke`` is computed by SAM CLI's own code (its
-  function provider and environment resolution, no Docker) when ``.tools/sam`` exists.
+  function provider and environment resolution, no Docker) from ``.tools/sam``.
 - Every value resolves against the running stack: URLs answer, tables, queues, secrets, the KMS
   key, the user pool and its clients exist in moto.
 - Run with exactly that environment in a fresh interpreter, the entrypoint answers Discover with
@@ -25,10 +25,9 @@ import pytest
 import requests
 from cfnlint.decode import cfn_yaml
 
-from skill.local.stack import LocalStack, write_sam_local_env
+from bulb_workbench.local.stack import LocalStack, write_sam_local_env
 from tests.infra._composition import ROOT
-
-SAM_PYTHON = ROOT / ".tools" / "sam" / "bin" / "python"
+from tests.infra._tools import require_sam
 
 #: SAM CLI's view: per function (full path), the declared variables and the environment the
 #: container would get with --env-vars (AWS credentials left out of what is printed).
@@ -81,11 +80,9 @@ def declared_by_template(stack: LocalStack) -> dict[str, set[str]]:
     return found
 
 
-def sam_view(stack: LocalStack, env_json: Path) -> dict[str, Any] | None:
-    if not SAM_PYTHON.exists():
-        return None
+def sam_view(stack: LocalStack, env_json: Path) -> dict[str, Any]:
     result = subprocess.run(
-        [str(SAM_PYTHON), "-c", SAM_VIEW, str(stack.template), str(env_json), json.dumps(stack.parameters)],
+        [str(require_sam()), "-c", SAM_VIEW, str(stack.template), str(env_json), json.dumps(stack.parameters)],
         capture_output=True, text=True, timeout=120, cwd=ROOT,
         env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), "SAM_CLI_TELEMETRY": "0",
              "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
@@ -121,8 +118,6 @@ def test_every_variable_the_code_needs_is_written(stack, env_json):
 
 def test_sam_cli_gives_each_function_these_values_and_nothing_blank(stack, env_json):
     view = sam_view(stack, env_json)
-    if view is None:
-        pytest.skip("no SAM CLI in .tools/sam")
     written = json.loads(env_json.read_text())
     assert set(view) == set(written)
     for path, function in view.items():

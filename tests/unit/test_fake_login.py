@@ -13,8 +13,8 @@ from moto import mock_aws
 
 from skill.identity import CognitoIdentity
 from skill.linking._signin import pkce_pair
-from skill.local._fake_login import FakeManagedLogin, moto_authenticator
-from skill.local._http import Request
+from bulb_workbench.local._fake_login import FakeManagedLogin, moto_authenticator
+from bulb_workbench.local._http import Request
 
 CALLBACK = "http://127.0.0.1:9999/callback"
 

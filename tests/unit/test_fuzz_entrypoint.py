@@ -43,7 +43,7 @@ from hypothesis import strategies as st
 from skill import entrypoint
 from skill.alexa import SUPPORTED, Kind, features_from_cookie, features_to_cookie, parse_envelope
 from skill.bulbs import validate_command
-from skill.local.schema import schema_errors
+from bulb_workbench.local.schema import schema_errors
 from skill.pipeline import Pipeline, PipelineServices
 from skill.plugins import Style, decode_endpoint_id
 from skill.records import QueuedDirective

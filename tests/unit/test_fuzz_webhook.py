@@ -31,8 +31,8 @@ from hypothesis import strategies as st
 
 from skill import notifications
 from skill.bulbs import BulbState, Change
-from skill.local.schema import schema_errors
-from skill.local.sim_adapters import (
+from bulb_workbench.local.schema import schema_errors
+from bulb_workbench.local.sim_adapters import (
     MAX_NOTIFICATION_AGE_SECONDS,
     MAX_NOTIFICATION_SKEW_SECONDS,
     create_async,

@@ -20,7 +20,7 @@ import requests
 from skill.bulbs import BulbState, Change
 from skill.errors import EndpointUnreachable, InvalidAuthorizationCredential, SkillError
 from skill.plugins import AdapterContext, AnyCredential, ApiKey
-from skill.testing import AdapterConformance, AdapterScenario, Report, run_checks
+from bulb_skill_kit import AdapterConformance, AdapterScenario, Report, run_checks
 from tests.unit import kit_acme
 from tests.unit.kit_acme import AcmeAdapter
 
@@ -279,7 +279,7 @@ class TestTheReferenceAdapterConforms(AdapterConformance):
 
 
 def test_every_check_is_a_test_of_the_pytest_class() -> None:
-    from skill.testing import CHECKS
+    from bulb_skill_kit import CHECKS
 
     methods = {name for name in dir(AdapterConformance) if name.startswith("test_")}
     assert {c.name.split("[")[0] for c in CHECKS} == methods

@@ -1,6 +1,6 @@
 """The kit's local stage: an author's ``VendorStub`` served on loopback (``LocalVendor``), the
 whole conformance kit run against an adapter over real HTTP to it, the local stack's fault
-injection put in front of it unchanged, and ``python -m skill.testing serve``."""
+injection put in front of it unchanged, and ``python -m bulb_skill_kit serve``."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import requests
 
 from skill.errors import EndpointUnreachable, InvalidAuthorizationCredential, RateLimited
 from skill.plugins import AdapterContext
-from skill.testing import LocalVendor, StubAnswer, StubRequest, VendorStub, run_checks
-from skill.testing.__main__ import load_stub, serve
+from bulb_skill_kit import LocalVendor, StubAnswer, StubRequest, VendorStub, run_checks
+from bulb_skill_kit.__main__ import load_stub, serve
 from tests.unit import kit_acme
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
@@ -74,7 +74,7 @@ def test_a_request_the_stub_has_no_route_for_fails_the_check_that_made_it() -> N
     stub.add("GET", "/me", json={"account": "a"})
     with LocalVendor(stub) as local:
         stage = local.stage()
-        from skill.testing import Operation, VendorCall
+        from bulb_skill_kit import Operation, VendorCall
 
         with pytest.raises(AssertionError, match="sent GET /lamps, which the acme stub has no route for"):
             with stage(VendorCall(Operation.LIST_DEVICES)):
@@ -123,8 +123,8 @@ def test_a_held_answer_is_a_timeout_for_the_adapter() -> None:
 
 def test_the_local_stacks_faults_go_in_front_of_the_stub_unchanged() -> None:
     """The kit side of ``--faults`` for any adapter: ``LocalVendor.dispatch`` is the simulator's
-    seam, so ``skill.local.faults.install(profile, simulator=local)`` injects into it."""
-    from skill.local.faults import FaultProfile, install
+    seam, so ``bulb_workbench.local.faults.install(profile, simulator=local)`` injects into it."""
+    from bulb_workbench.local.faults import FaultProfile, install
 
     stub = kit_acme.acme_stub()
     with LocalVendor(stub) as local:
@@ -182,7 +182,7 @@ def test_serve_prints_where_the_stub_is_and_which_setting_points_the_adapter_the
 
 def test_python_m_skill_testing_serve_runs_until_interrupted() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "skill.testing", "serve", "tests.unit.kit_acme:acme_stub"],
+        [sys.executable, "-m", "bulb_skill_kit", "serve", "tests.unit.kit_acme:acme_stub"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -197,7 +197,7 @@ def test_python_m_skill_testing_serve_runs_until_interrupted() -> None:
 def test_load_stub_says_what_is_wrong() -> None:
     with pytest.raises(ValueError, match="MODULE:STUB"):
         load_stub("tests.unit.kit_acme")
-    with pytest.raises(ValueError, match="not a skill.testing.VendorStub"):
+    with pytest.raises(ValueError, match="not a bulb_skill_kit.VendorStub"):
         load_stub("tests.unit.kit_acme:BASE")
     assert load_stub("tests.unit.kit_acme:acme_stub").name == "acme"
 
@@ -206,7 +206,7 @@ def test_a_forwarding_stage_puts_faults_in_front_of_a_real_vendor() -> None:
     """``--faults`` for an adapter of a real cloud: a forwarding stub on loopback hands each
     request on (here to another local server standing for the vendor) and the fault injection
     sits in front of it."""
-    from skill.local.faults import FaultProfile, install
+    from bulb_workbench.local.faults import FaultProfile, install
 
     real = kit_acme.acme_stub()
     with LocalVendor(real) as vendor, LocalVendor(

@@ -44,7 +44,7 @@ from skill.pipeline import Pipeline, PipelineServices, PushHandler
 from skill.plugins import AdapterRegistry, KeyAndSecret, OAuthToken
 from skill.records import QueuedDirective, TokenRecord
 from skill.routing import EntrypointServices, build_router
-from skill.local.sim_adapters import create_async
+from bulb_workbench.local.sim_adapters import create_async
 from tests.fakes import (
     COLOR,
     FakeAdapter,
@@ -310,7 +310,7 @@ def webhook_event(body: bytes, timestamp: str, signature: str) -> dict[str, Any]
 
 
 def run_dispatcher(tokens: MemoryTokenStore, outbox: MemoryOutbox) -> None:
-    delivery = pytest.importorskip("skill.delivery")
+    from skill import delivery
     from skill.gateway import GatewayClient
 
     record = tokens.get("user-1")  # the last AcceptGrant (LWA unreachable) kept only the code

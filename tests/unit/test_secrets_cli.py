@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from skill.cli import main
+from bulb_workbench.cli import main
 
 STACK = "bulb-skill"
 GENERATED = "generated-path-secret-0123456789abcdefghij"
@@ -135,7 +135,7 @@ def test_a_secret_that_is_not_a_json_object_is_left_alone(aws, capsys):
 
 def test_a_change_made_meanwhile_is_merged_not_lost(aws, capsys, monkeypatch):
     """Someone puts another key between our read and our write: we read again and keep both."""
-    from skill import cli_secrets
+    from bulb_workbench import cli_secrets
 
     sm = boto3.client("secretsmanager", region_name="eu-west-1")
     original = cli_secrets.SecretKeys._read

@@ -34,7 +34,7 @@ from skill.errors import (
     RateLimited,
     SkillError,
 )
-from skill.local.sim_adapters import (
+from bulb_workbench.local.sim_adapters import (
     SimulatorAdapter,
     SimulatorOAuthAdapter,
     SimulatorPushAdapter,
@@ -43,7 +43,7 @@ from skill.local.sim_adapters import (
     create_polling,
     create_sync,
 )
-from skill.local.simulator import (
+from bulb_workbench.local.simulator import (
     CREDENTIAL_KINDS,
     VENDORS,
     VendorSimulator,

@@ -15,16 +15,16 @@ import json
 import pytest
 
 from skill.errors import RateLimited
-from skill.local._sim_http import SimRequest
-from skill.local._sim_inproc import IN_PROCESS_URL, in_process_session
-from skill.local._sim_quotas import PROFILES
-from skill.local.sim_adapters import (
+from bulb_workbench.local._sim_http import SimRequest
+from bulb_workbench.local._sim_inproc import IN_PROCESS_URL, in_process_session
+from bulb_workbench.local._sim_quotas import PROFILES
+from bulb_workbench.local.sim_adapters import (
     SIM_QUOTAS,
     SimulatorAdapter,
     SimulatorListerAdapter,
     request_signature,
 )
-from skill.local.simulator import VendorSimulator
+from bulb_workbench.local.simulator import VendorSimulator
 from skill.plugins import CredentialKind, StateLister, Style
 
 DAY = 86_400.0

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 import requests
 
-from skill.local.sim_adapters import create_async
-from skill.local.simulator import (
+from bulb_workbench.local.sim_adapters import create_async
+from bulb_workbench.local.simulator import (
     APP_KEY_VENDORS,
     AUTHORIZATION_CODE_LIFETIME,
     CREDENTIAL_KINDS,
@@ -535,7 +535,7 @@ def test_the_foreign_count_is_per_request_and_reset_clears_it(sim: VendorSimulat
 def test_a_foreign_credential_is_counted_even_when_a_fault_layer_answers(
     sim: VendorSimulator,
 ) -> None:
-    from skill.local.simulator import SimResponse
+    from bulb_workbench.local.simulator import SimResponse
 
     down = SimResponse.error(503, "down", "down")
     sim.dispatch = lambda request: down  # type: ignore[method-assign]
@@ -1178,7 +1178,7 @@ def test_a_code_is_short_lived() -> None:
 
 
 def test_a_code_is_bound_to_the_client_it_was_issued_to() -> None:
-    from skill.local._sim_model import Accounts, OAuthError
+    from bulb_workbench.local._sim_model import Accounts, OAuthError
 
     accounts = Accounts()
     code = accounts.issue_code("sim-sync", "demo-user", "client-a", CALLBACK)

@@ -72,7 +72,7 @@ def test_the_webhook_event_is_accepted_once_its_placeholders_are_filled(monkeypa
 
     class Recorder:
         def handle(self, vendor, request):
-            from skill.local.sim_adapters import create_async
+            from bulb_workbench.local.sim_adapters import create_async
             from skill.plugins import AdapterContext
 
             adapter = create_async(AdapterContext(vendor="sim-async", environ={"SIM_WEBHOOK_SECRET": signing}))

@@ -1,4 +1,4 @@
-"""The project's adapter conformance kit (``skill.testing``) against the Govee adapter.
+"""The project's adapter conformance kit (``bulb_skill_kit``) against the Govee adapter.
 
 Govee is answered by ``responses`` with the documented bodies of the other tests: HTTP 401 for a
 refused (or expired) key, ``{"code": 400, "msg": "devices not exist"}`` (in a 200) for an
@@ -19,8 +19,8 @@ import requests
 import responses
 
 from skill.plugins import ApiKey
-from skill.testing import AdapterConformance, AdapterScenario, Failure, Operation, VendorCall
-from skill.testing import responses_vendor
+from bulb_skill_kit import AdapterConformance, AdapterScenario, Failure, Operation, VendorCall
+from bulb_skill_kit import responses_vendor
 
 from bulb_skill_govee import create, split_device_id
 from govee_support import (

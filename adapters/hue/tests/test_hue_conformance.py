@@ -1,4 +1,4 @@
-"""The project's adapter conformance kit (``skill.testing``) against the Hue adapter.
+"""The project's adapter conformance kit (``bulb_skill_kit``) against the Hue adapter.
 
 The Hue Remote API is answered by ``responses`` with the documented bodies of ``hue_payloads``:
 the remote route's 401 ``fault`` for a refused token (``access_token_expired`` for an expired
@@ -24,7 +24,7 @@ import requests
 import responses
 
 from skill.plugins import OAuthToken
-from skill.testing import (
+from bulb_skill_kit import (
     STANDARD_FAILURES,
     AdapterConformance,
     AdapterScenario,
@@ -32,7 +32,7 @@ from skill.testing import (
     Operation,
     VendorCall,
 )
-from skill.testing import responses_vendor
+from bulb_skill_kit import responses_vendor
 
 from bulb_skill_hue import HueAdapter
 from hue_payloads import (

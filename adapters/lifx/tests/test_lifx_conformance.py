@@ -1,4 +1,4 @@
-"""The project's adapter conformance kit (``skill.testing``) against the LIFX adapter.
+"""The project's adapter conformance kit (``bulb_skill_kit``) against the LIFX adapter.
 
 LIFX is answered by ``responses`` with the documented bodies of ``lifx_payloads``: 401 for a
 refused (or expired) token, 404 ``Could not find id:...`` for an unknown light, a 207
@@ -23,8 +23,8 @@ import requests
 import responses
 
 from skill.plugins import OAuthToken
-from skill.testing import AdapterConformance, AdapterScenario, Failure, Operation, VendorCall
-from skill.testing import responses_vendor
+from bulb_skill_kit import AdapterConformance, AdapterScenario, Failure, Operation, VendorCall
+from bulb_skill_kit import responses_vendor
 
 from bulb_skill_lifx import LifxAdapter
 from lifx_payloads import (

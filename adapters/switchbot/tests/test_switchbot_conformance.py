@@ -1,4 +1,4 @@
-"""The project's adapter conformance kit (``skill.testing``) against the SwitchBot adapter.
+"""The project's adapter conformance kit (``bulb_skill_kit``) against the SwitchBot adapter.
 
 SwitchBot is answered by ``responses`` with the documented bodies of the other tests: HTTP 401
 for a refused credential, statusCode 152 (in a 200) for an unknown device, 161 for an offline one,
@@ -19,8 +19,8 @@ import requests
 import responses
 
 from skill.plugins import KeyAndSecret, WebhookRequest
-from skill.testing import AdapterConformance, AdapterScenario, Failure, VendorCall
-from skill.testing import Operation, responses_vendor
+from bulb_skill_kit import AdapterConformance, AdapterScenario, Failure, VendorCall
+from bulb_skill_kit import Operation, responses_vendor
 
 from bulb_skill_switchbot import account_id, create
 from bulb_skill_switchbot._mapping import LIGHT_TYPES, SET_COLOR_ORDER

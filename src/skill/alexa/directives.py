@@ -27,7 +27,8 @@ _ENDPOINT_ID = r"^[a-zA-Z0-9_\-=#;:?@&]+$"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    # defer_build: built when first used, so a cold start pays only for the directives it reads
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class Scope(_Model):

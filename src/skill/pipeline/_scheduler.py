@@ -22,7 +22,7 @@ class SweepScheduler:
         *,
         clock: Callable[[], float] = time.time,
         count: Callable[[str, float], None] = lambda name, value: None,
-        concurrency: int = 8,
+        concurrency: int = 4,
     ) -> None:
         self.schedule = schedule
         self.queue = queue

@@ -20,7 +20,6 @@ from skill.errors import NoSuchEndpoint
 from skill.plugins._contract import Adapter, AdapterContext, AdapterFactory
 
 ENTRY_POINT_GROUP = "bulb_skill.adapters"
-SIMULATOR_PREFIX = "sim-"
 #: The environment variable that carries the deployment's adapter settings (JSON), from the
 #: stack parameter ``AdapterSettings``.
 SETTINGS_VARIABLE = "ADAPTER_SETTINGS"
@@ -136,7 +135,7 @@ def _kind(value: Any) -> str:
 
 class AdapterRegistry:
     """The adapters this deployment enables (``ADAPTERS``, comma-separated; default: every
-    installed adapter except the local simulator's ``sim-*`` ones), each built with its settings
+    installed adapter, which in Lambda is what the bundle ships), each built with its settings
     (``ADAPTER_SETTINGS``, see ``parse_adapter_settings``).
 
     Example::
@@ -171,10 +170,9 @@ class AdapterRegistry:
         environ = os.environ if environ is None else environ
         wanted = [n.strip() for n in environ.get("ADAPTERS", "").split(",") if n.strip()]
         available = installed_adapters()
-        # Default: every installed vendor, but never the local simulator's adapters (they are
-        # installed with the package; only the local stack, which names them, uses them).
-        names: Iterable[str] = wanted or sorted(n for n in available if not n.startswith(SIMULATOR_PREFIX))
-        names = list(names)
+        # Default: every installed adapter. The simulator's are the workbench's, never in the
+        # bundle; the local stack names the ones it runs.
+        names = wanted or sorted(available)
         missing = [n for n in names if n not in available]
         if missing:
             raise RuntimeError(f"ADAPTERS names adapters that are not installed: {missing}")

@@ -1,0 +1,113 @@
+"""One cold start, in a fresh interpreter: ``python -S workbench/src/bulb_workbench/bench/_cold_child.py SPEC.json``.
+
+Run as a script (never imported by the measured process), so nothing is loaded before the clock
+starts except what the Lambda runtime's bootstrap also has loaded (``json``, ``os``, ``time``...).
+The spec says either ``{"floor": ["sqs", ...], "calls": bool}`` (import boto3 and create those
+clients from one session with ``skill.aws``'s configuration, optionally with one call each) or ``{"module": ...,
+"event": ...}`` (import the handler module, then invoke ``handler`` once). The result (JSON) is
+written to ``spec["out"]``; stdout carries the handler's logs and is discarded.
+"""
+
+import importlib
+import json
+import resource
+import sys
+import time
+
+spec = json.loads(open(sys.argv[1]).read())
+
+
+class Context:
+    function_name = "bench"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    aws_request_id = "c0ffee00-0000-4000-8000-000000000000"
+    log_group_name = "/aws/lambda/bench"
+    log_stream_name = "bench"
+
+    def __init__(self) -> None:
+        # the function's Timeout (the sweep's worker starts no read with under 12 s left)
+        self._end = time.time() + spec.get("timeout_s", 10)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self._end - time.time()) * 1000)
+
+
+#: What importing and first using each third-party library the project is built on costs at
+#: least: a "dependency floor" adds these to the SDK floor (``{"floor": ..., "deps": [...]}``).
+DEPENDENCIES = {
+    # one model defined and one instance validated: the least a pydantic user pays
+    "pydantic": "from pydantic import BaseModel\n"
+                "class _M(BaseModel):\n    name: str\n    value: int\n"
+                "_M.model_validate({'name': 'x', 'value': 1})",
+    "powertools-logger": "from aws_lambda_powertools import Logger\nLogger(service='bench')",
+    "powertools-metrics": "from aws_lambda_powertools import Metrics\nMetrics(namespace='bench')",
+    "powertools-batch": "from aws_lambda_powertools.utilities.batch import BatchProcessor, "
+                        "SqsFifoPartialProcessor, EventType, process_partial_response",
+    "powertools-idempotency": "from aws_lambda_powertools.utilities.idempotency import "
+                              "DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function",
+    "powertools-event-handler": "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver\n"
+                                "APIGatewayHttpResolver()",
+    "powertools-parameters": "from aws_lambda_powertools.utilities.parameters import SecretsProvider",
+    "powertools-feature-flags": "from aws_lambda_powertools.utilities.feature_flags import FeatureFlags",
+    "requests": "import requests\nrequests.Session()",
+    "ask-sdk-runtime": "import ask_sdk_runtime.dispatch",
+    "pyjwt": "import jwt\nimport jwt.algorithms\njwt.PyJWKSet",  # with cryptography (RS256)
+}
+
+
+def floor(services, calls, deps=()):
+    import boto3
+    from botocore.config import Config
+
+    imported = time.perf_counter()
+    config = Config(connect_timeout=2, read_timeout=5,
+                    retries={"max_attempts": 3, "mode": "standard"}, tcp_keepalive=True)
+    session = boto3.session.Session()  # one session for every client: the SDK's cheapest way
+    clients = {s: session.client(s, config=config) for s in services}
+    if calls:
+        for name, client in clients.items():
+            if name == "sqs":
+                client.send_message(QueueUrl=spec["queue_url"], MessageBody="floor")
+            elif name == "dynamodb":
+                client.get_item(TableName="bulb-skill-tokens", Key={"user_id": {"S": "nobody"}})
+            elif name == "secretsmanager":
+                client.get_secret_value(SecretId="bulb-skill/lwa")
+            elif name == "kms":
+                client.encrypt(KeyId="bench", Plaintext=b"floor",
+                               EncryptionContext={"user_id": "floor", "vendor": "floor"})
+    for name in deps:
+        exec(DEPENDENCIES[name], {})
+    return imported, "ok"
+
+
+def invoke(module_name, event):
+    module = importlib.import_module(module_name)
+    imported = time.perf_counter()
+    answer = module.handler(event, Context())
+    return imported, json.dumps(answer, default=str)[:300]
+
+
+t0 = time.perf_counter()
+cpu0 = time.process_time()
+if "floor" in spec:
+    t_import, summary = floor(spec["floor"], spec.get("calls", False), spec.get("deps", ()))
+else:
+    t_import, summary = invoke(spec["module"], spec["event"])
+t1 = time.perf_counter()
+cpu1 = time.process_time()
+usage = resource.getrusage(resource.RUSAGE_SELF)
+result = {
+    "import_s": t_import - t0,
+    "first_s": t1 - t_import,
+    "total_s": t1 - t0,
+    "cpu_s": cpu1 - cpu0,
+    "maxrss_mb": usage.ru_maxrss / 1024,
+    "modules": len(sys.modules),
+    "answer": summary,
+}
+if spec.get("module_names"):
+    result["module_names"] = sorted(sys.modules)
+with open(spec["out"], "w") as out:
+    json.dump(result, out)
