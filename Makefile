@@ -65,7 +65,7 @@ sam-check: sam
 	scripts/sam.sh check
 
 ## make bench: the performance suite (cold start vs the boto3 floor, warm CPU, end-to-end latency,
-## cost per directive; issue 7), not part of make test; prints a table, writes docs/benchmarks.md
+## cost per directive, the scale run), not part of make test; prints a table, writes docs/benchmarks.md
 .PHONY: bench
 bench: $(STAMP)
 	$(PY) -m bulb_workbench.bench.run

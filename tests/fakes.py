@@ -248,7 +248,7 @@ def vault_with(*adapters: FakeAdapter, user_id: str = USER) -> MemoryVault:
     return vault
 
 
-class MemoryPendingStore:
+class MemoryStateStore:
     def __init__(self) -> None:
         self.pending: dict[tuple[str, str], object] = {}
         self.owners_by_key: dict[tuple[str, str], object] = {}
@@ -291,7 +291,7 @@ class MemoryPendingStore:
         return [o for (_, u), o in self.owners_by_key.items()
                 if u == user_id and (vendor is None or o.vendor == vendor)]
 
-    # the sweep's schedule: (vendor, user) -> (account, slot or None), as DynamoPendingStore
+    # the sweep's schedule: (vendor, user) -> (account, slot or None), as DynamoStateStore
     def put_sweep_account(self, account, *, swept: bool = True) -> None:
         from skill import cadence
 

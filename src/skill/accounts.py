@@ -1,7 +1,7 @@
 """A skill user's vendor connections: connect (checked, then kept in the vault), disconnect
 (everything of that vendor goes), and delete a whole user (support, data-deletion requests).
 
-Used by the local stack and the ``skill users`` command today, and by the linking pages.
+Used by the linking pages, the local stack and the ``skill users`` command.
 
 Example::
 
@@ -21,7 +21,7 @@ from skill.credentials import Credentials
 from skill.discovery import MAX_ENDPOINTS
 from skill.errors import SkillError
 from skill.plugins import AdapterRegistry, AnyCredential, WebhookRegistrar
-from skill.ports import Outbox, PendingStore, TokenStore
+from skill.ports import Outbox, StateStore, TokenStore
 from skill.records import DeviceOwner, OutboxMessage, StoredCredential, SweepAccount
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class Accounts:
         self,
         credentials: Credentials,
         adapters: AdapterRegistry,
-        pending: PendingStore,
+        pending: StateStore,
         outbox: Outbox,
         tokens: TokenStore | None = None,
         *,

@@ -8,7 +8,7 @@ containers, wins a conditional write and makes a *probe* call; success *closes* 
 a retryable failure opens it again for another cool-down. A probe that never reports back
 (its Lambda died) is given up after ``probe_timeout`` seconds and another caller may probe.
 
-Every change of state is a compare-and-set on a version number (DynamoDB conditional update),
+Every change of state is a compare-and-set on a version number (a conditional update),
 so concurrent containers agree on the state and on who probes. The breaker is advisory: if its
 store fails, calls go through as if it were closed (a breaker must never be the outage).
 
@@ -27,7 +27,7 @@ or, around a call made elsewhere::
         raise
     breaker.success(permit)
 
-No AWS import at module level: ``DynamoBreakerStore`` takes (or lazily creates) its client.
+The core's side only: the DynamoDB store is ``skill.aws.breaker_store.DynamoBreakerStore``.
 """
 
 from __future__ import annotations
@@ -38,10 +38,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from skill.errors import BridgeUnreachable, EndpointUnreachable, SkillError
-from skill.stores._dynamo import DynamoTable
 
 __all__ = [
     "BreakerRecord",
@@ -49,7 +48,6 @@ __all__ = [
     "BreakerStore",
     "CircuitBreaker",
     "CircuitOpen",
-    "DynamoBreakerStore",
     "MemoryBreakerStore",
     "Permit",
 ]
@@ -328,65 +326,3 @@ class MemoryBreakerStore:
                 return False
             self.records[vendor] = replace(record, version=expected_version + 1)
             return True
-
-
-class DynamoBreakerStore(DynamoTable):
-    """Breaker records in the pending table: item ``pk = breaker#<vendor>``, ``sk = breaker``.
-
-    ``save`` is an ``UpdateItem`` conditioned on the stored ``version`` (or on the item not
-    existing for version 0), so two containers can never both move the same state forward.
-    Reads are strongly consistent. The item has no TTL: a breaker's state outlives any
-    directive.
-    """
-
-    SORT_KEY = "breaker"
-
-    @staticmethod
-    def _key(vendor: str) -> dict[str, Any]:
-        return {"pk": {"S": f"breaker#{vendor}"}, "sk": {"S": DynamoBreakerStore.SORT_KEY}}
-
-    def load(self, vendor: str) -> BreakerRecord:
-        item = self._db.get_item(TableName=self._table, Key=self._key(vendor), ConsistentRead=True).get("Item")
-        if not item:
-            return BreakerRecord()
-        return BreakerRecord(
-            state=BreakerState(item["state"]["S"]),
-            failures=int(item["failures"]["N"]),
-            window_start=float(item["window_start"]["N"]),
-            opened_at=float(item["opened_at"]["N"]),
-            probe_until=float(item["probe_until"]["N"]),
-            version=int(item["version"]["N"]),
-        )
-
-    def save(self, vendor: str, record: BreakerRecord, expected_version: int) -> bool:
-        if expected_version == 0:
-            condition = "attribute_not_exists(pk)"
-            values: dict[str, Any] = {}
-        else:
-            condition = "#version = :expected"
-            values = {":expected": {"N": str(expected_version)}}
-        values.update({
-            ":state": {"S": record.state.value},
-            ":failures": {"N": str(record.failures)},
-            ":window_start": {"N": repr(float(record.window_start))},
-            ":opened_at": {"N": repr(float(record.opened_at))},
-            ":probe_until": {"N": repr(float(record.probe_until))},
-            ":version": {"N": str(expected_version + 1)},
-            ":updated_at": {"N": repr(float(time.time()))},
-        })
-        try:
-            self._db.update_item(
-                TableName=self._table,
-                Key=self._key(vendor),
-                UpdateExpression=(
-                    "SET #state = :state, failures = :failures, window_start = :window_start, "
-                    "opened_at = :opened_at, probe_until = :probe_until, #version = :version, "
-                    "updated_at = :updated_at"
-                ),
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#state": "state", "#version": "version"},
-                ExpressionAttributeValues=values,
-            )
-        except self._db.exceptions.ConditionalCheckFailedException:
-            return False
-        return True

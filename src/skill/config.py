@@ -1,43 +1,28 @@
-"""Configuration from the environment variables that template.yaml sets, read once per container.
+"""Configuration: every environment variable the runtime reads, read once per container into
+``Settings`` (pydantic-settings). template.yaml and infra/*.yaml set them in AWS; all are
+optional locally. An empty variable counts as unset.
 
-Names (all optional locally, set by template.yaml in AWS):
+Example::
 
-- ``DIRECTIVES_QUEUE_<STYLE>_URL`` FIFO queue of the processor for adapters of that style
-  (``SYNC``, ``ASYNC``, ``OPTIMISTIC``, ``POLLING``); unset when the style is not deployed
-- ``OUTBOX_QUEUE_URL``  events waiting for the dispatcher
-- ``POLL_QUEUE_URL``    poll tickets (polling style)
-- ``TOKENS_TABLE``      LWA tokens per user
-- ``PENDING_TABLE``     pending commands (async, polling) and last known device states
-- ``IDEMPOTENCY_TABLE`` Powertools idempotency records
-- ``LWA_TOKEN_URL``     Login with Amazon token endpoint
-- ``LWA_SECRET_NAME``   Secrets Manager secret holding ``{"client_id", "client_secret"}``
-- ``WEBHOOK_SECRET_NAME`` Secrets Manager secret holding vendor webhook secrets
-- ``ALEXA_REGION``      NA, EU or FE; default from ``AWS_REGION``
-- ``GATEWAY_URL``       override of the Alexa event gateway (the local stack's fake)
-- ``DEADLINE_SECONDS``  how long Alexa waits for a deferred answer (default 8)
-- ``ADAPTERS``          enabled adapters, comma-separated (default: all installed)
-- ``OUTBOX_DLQ_URL``    where the dispatcher puts events the gateway refuses for good
-- ``VENDOR_SECRETS_NAME`` Secrets Manager secret holding adapters' secrets as JSON
-  (``WEBHOOK_PATH_SECRET``, ``SWITCHBOT_WEBHOOK_SECRET``...; see ``skill.secrets``)
-- ``WEBHOOK_BASE_URL``  the notifications API's ``.../webhooks/`` (entrypoint, for adapters
-  that register their vendor's webhook at Discover); unset when no async style is deployed
-- ``ACCOUNT_LINKING``   ``cognito`` (default: the skill's own user pool) or ``vendor`` (the one
-  enabled vendor's own OAuth token is the linking token)
-- ``COGNITO_ISSUER``, ``COGNITO_CLIENT_ID``, ``COGNITO_JWKS_URL``: the user pool whose access
-  tokens Alexa sends (cognito mode; the JWKS URL defaults to the issuer's)
-- ``LINKING_VENDOR``    vendor mode: the adapter whose token Alexa sends
-- ``CREDENTIALS_TABLE``, ``CREDENTIALS_KEY_ID``: the vendor credentials vault and its KMS key
-- ``CREDENTIAL_GRACE_DAYS`` days a user's vendor credentials are kept after LWA says the grant
-  is gone (default 30)
-- ``FEATURE_FLAGS_FILE`` or ``APPCONFIG_APPLICATION``/``_ENVIRONMENT``/``_PROFILE``: feature
-  flags (see ``skill.flags``)
+    >>> config = settings_from({"DIRECTIVES_QUEUE_SYNC_URL": "https://q",
+    ...                         "AWS_REGION": "eu-west-1"})
+    >>> config.directives_queue_urls["sync"], config.alexa_region, config.deadline_seconds
+    ('https://q', 'EU', 8.0)
+
+Adapters read their own ``<VENDOR>_<NAME>`` variables and ``ADAPTER_SETTINGS`` through the
+plugin contract (``skill.plugins.AdapterContext``), and Powertools its ``POWERTOOLS_*``.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from skill.observability import NAMESPACE, SERVICE
+from skill.plugins import Style
 
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 
@@ -52,78 +37,158 @@ GATEWAY_URLS = {
 _REGION_BY_AWS_REGION = {"us-east-1": "NA", "eu-west-1": "EU", "us-west-2": "FE"}
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    directives_queue_urls: dict[str, str]
-    outbox_queue_url: str
-    poll_queue_url: str
-    tokens_table: str
-    pending_table: str
-    idempotency_table: str
-    lwa_token_url: str
-    lwa_secret_name: str
-    webhook_secret_name: str
-    alexa_region: str
-    gateway_url: str | None
-    deadline_seconds: float
-    webhook_base_url: str = ""
-    account_linking: str = "cognito"
-    cognito_issuer: str = ""
-    cognito_client_id: str = ""
-    cognito_jwks_url: str = ""
-    linking_vendor: str = ""
-    credentials_table: str = "bulb-skill-credentials"
-    credentials_key_id: str = ""
-    credential_grace_days: float = 30
-    sweep_queue_url: str = ""
+def _env(default: Any, *names: str) -> Any:
+    """A setting read from the variable ``names[0]`` (or the later ones, in order)."""
+    alias = names[0] if len(names) == 1 else AliasChoices(*names)
+    return Field(default, validation_alias=alias)
+
+
+class Settings(BaseSettings):
+    """The runtime's settings. Build with ``settings()`` (the process environment, once) or
+    ``settings_from(mapping)``."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=True,
+                                      env_ignore_empty=True)
+
+    # -- queues: the processor of each style (unset when the style is not deployed), the
+    # outbox for the dispatcher and its DLQ, poll tickets, the sweep's accounts
+    directives_queue_sync_url: str = _env("", "DIRECTIVES_QUEUE_SYNC_URL")
+    directives_queue_async_url: str = _env("", "DIRECTIVES_QUEUE_ASYNC_URL")
+    directives_queue_optimistic_url: str = _env("", "DIRECTIVES_QUEUE_OPTIMISTIC_URL")
+    directives_queue_polling_url: str = _env("", "DIRECTIVES_QUEUE_POLLING_URL")
+    outbox_queue_url: str = _env("", "OUTBOX_QUEUE_URL")
+    outbox_dlq_url: str = _env("", "OUTBOX_DLQ_URL")
+    poll_queue_url: str = _env("", "POLL_QUEUE_URL")
+    sweep_queue_url: str = _env("", "SWEEP_QUEUE_URL")
+
+    # -- tables: LWA tokens per user; pending commands, owners, account schedules and breaker
+    # rows; Powertools idempotency; the vendor credentials vault and its KMS key
+    tokens_table: str = _env("bulb-skill-tokens", "TOKENS_TABLE")
+    state_table: str = _env("bulb-skill-state", "STATE_TABLE")
+    idempotency_table: str = _env("bulb-skill-idempotency", "IDEMPOTENCY_TABLE")
+    credentials_table: str = _env("bulb-skill-credentials", "CREDENTIALS_TABLE")
+    credentials_key_id: str = _env("", "CREDENTIALS_KEY_ID")
+    #: Days a user's vendor credentials are kept after LWA says the grant is gone.
+    credential_grace_days: float = _env(30.0, "CREDENTIAL_GRACE_DAYS")
+
+    # -- Login with Amazon and the Alexa event gateway
+    lwa_token_url: str = _env(LWA_TOKEN_URL, "LWA_TOKEN_URL")
+    #: Secrets Manager secret holding ``{"client_id", "client_secret"}``.
+    lwa_secret_name: str = _env("bulb-skill/lwa", "LWA_SECRET_NAME")
+    aws_region: str = _env("us-east-1", "AWS_REGION", "AWS_DEFAULT_REGION")
+    #: NA, EU or FE; by default the one whose AWS region the function runs in.
+    alexa_region: str = Field(default="", validation_alias="ALEXA_REGION", validate_default=True)
+    #: Override of the event gateway (the local stack's fake).
+    gateway_url: str | None = _env(None, "GATEWAY_URL")
+    #: How long Alexa waits for a deferred answer.
+    deadline_seconds: float = _env(8.0, "DEADLINE_SECONDS")
+
+    # -- adapters and their secrets
+    #: Enabled adapters, comma-separated; empty: every installed one.
+    adapters: str = _env("", "ADAPTERS")
+    #: Secrets Manager secret holding the adapters' secrets and the webhook path secrets
+    #: (JSON; ``skill.aws.secrets``).
+    vendor_secrets_name: str = _env("", "VENDOR_SECRETS_NAME", "WEBHOOK_SECRET_NAME")
+    #: The local stack's secrets are plain environment variables.
+    local_secrets_from_env: bool = _env(False, "LOCAL_SECRETS_FROM_ENV")
+    #: The notifications API's ``.../webhooks/`` (for adapters that register their vendor's
+    #: webhook at Discover); unset when no async style is deployed.
+    webhook_base_url: str = _env("", "WEBHOOK_BASE_URL")
+
+    # -- account linking: ``cognito`` (the skill's user pool) or ``vendor`` (the one enabled
+    # vendor's own OAuth token is the linking token, ``LINKING_VENDOR``)
+    account_linking: str = _env("cognito", "ACCOUNT_LINKING")
+    cognito_issuer: str = _env("", "COGNITO_ISSUER")
+    cognito_client_id: str = _env("", "COGNITO_CLIENT_ID")
+    #: Defaults to the issuer's.
+    cognito_jwks_url: str = _env("", "COGNITO_JWKS_URL")
+    linking_vendor: str = _env("", "LINKING_VENDOR")
+    # the linking pages: their public URL, the managed login, their own app client (a JSON
+    # secret ``{"client_id", "client_secret"}``), the cookie signing key, account deletion
+    linking_base_url: str = _env("", "LINKING_BASE_URL")
+    cognito_domain: str = _env("", "COGNITO_DOMAIN")
+    linking_client_secret_name: str = _env("", "LINKING_CLIENT_SECRET_NAME")
+    session_secret_name: str = _env("", "SESSION_SECRET_NAME")
+    user_pool_id: str = _env("", "USER_POOL_ID")
+
+    # -- the sweep
     #: Share of each vendor quota the sweep may spend (``skill.cadence.quota_floor``).
-    sweep_quota_share: float = 0.2
+    sweep_quota_share: float = _env(0.2, "SWEEP_QUOTA_SHARE")
     #: Accounts one sweep worker reads at once.
-    sweep_concurrency: int = 16
+    sweep_concurrency: int = _env(16, "SWEEP_CONCURRENCY")
+
+    # -- feature flags (``skill.flags``): a JSON file locally, AppConfig in AWS
+    feature_flags_file: str = _env("", "FEATURE_FLAGS_FILE")
+    appconfig_application: str = _env("", "APPCONFIG_APPLICATION")
+    appconfig_environment: str = _env("", "APPCONFIG_ENVIRONMENT")
+    appconfig_profile: str = _env("flags", "APPCONFIG_PROFILE")
+    appconfig_max_age: int = _env(60, "APPCONFIG_MAX_AGE")
+
+    # -- Powertools' logger and metrics (``skill.observability``)
+    service_name: str = _env(SERVICE, "POWERTOOLS_SERVICE_NAME")
+    metrics_namespace: str = _env(NAMESPACE, "POWERTOOLS_METRICS_NAMESPACE")
+
+    @field_validator("alexa_region")
+    @classmethod
+    def _alexa_region(cls, value: str, info: Any) -> str:
+        return value or _REGION_BY_AWS_REGION.get(info.data.get("aws_region", ""), "NA")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings  # no .env file, no secrets directory
+
+    @property
+    def directives_queue_urls(self) -> dict[str, str]:
+        """Style -> the queue of its processor ("" when the style is not deployed)."""
+        return {s.value: getattr(self, f"directives_queue_{s.value}_url") for s in Style}
+
+    @property
+    def enabled_adapters(self) -> list[str]:
+        """The adapters ``ADAPTERS`` names; empty: every installed one."""
+        return [name.strip() for name in self.adapters.split(",") if name.strip()]
 
     def gateway_for(self, region: str) -> str:
         """The event gateway for a user's region (the override wins, for the local stack)."""
         return self.gateway_url or GATEWAY_URLS.get(region, GATEWAY_URLS["NA"])
 
-    def directives_queue_for(self, style: str) -> str | None:
-        """The directives queue of the processor for ``style``; None if not deployed."""
-        return self.directives_queue_urls.get(style) or None
+
+class _Given(Settings):
+    """Settings from the values given to it alone: the process environment is not read."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
 
 
-def settings_from(environ: dict[str, str] | os._Environ[str]) -> Settings:
-    aws_region = environ.get("AWS_REGION", environ.get("AWS_DEFAULT_REGION", "us-east-1"))
-    return Settings(
-        directives_queue_urls={
-            style: environ.get(f"DIRECTIVES_QUEUE_{style.upper()}_URL", "")
-            for style in ("sync", "async", "optimistic", "polling")
-        },
-        outbox_queue_url=environ.get("OUTBOX_QUEUE_URL", ""),
-        poll_queue_url=environ.get("POLL_QUEUE_URL", ""),
-        tokens_table=environ.get("TOKENS_TABLE", "bulb-skill-tokens"),
-        pending_table=environ.get("PENDING_TABLE", "bulb-skill-pending"),
-        idempotency_table=environ.get("IDEMPOTENCY_TABLE", "bulb-skill-idempotency"),
-        lwa_token_url=environ.get("LWA_TOKEN_URL", LWA_TOKEN_URL),
-        lwa_secret_name=environ.get("LWA_SECRET_NAME", "bulb-skill/lwa"),
-        webhook_secret_name=environ.get("WEBHOOK_SECRET_NAME", "bulb-skill/webhook"),
-        alexa_region=environ.get("ALEXA_REGION") or _REGION_BY_AWS_REGION.get(aws_region, "NA"),
-        gateway_url=environ.get("GATEWAY_URL") or None,
-        deadline_seconds=float(environ.get("DEADLINE_SECONDS", "8")),
-        webhook_base_url=environ.get("WEBHOOK_BASE_URL", ""),
-        account_linking=environ.get("ACCOUNT_LINKING", "cognito") or "cognito",
-        cognito_issuer=environ.get("COGNITO_ISSUER", ""),
-        cognito_client_id=environ.get("COGNITO_CLIENT_ID", ""),
-        cognito_jwks_url=environ.get("COGNITO_JWKS_URL", ""),
-        linking_vendor=environ.get("LINKING_VENDOR", ""),
-        credentials_table=environ.get("CREDENTIALS_TABLE", "bulb-skill-credentials"),
-        credentials_key_id=environ.get("CREDENTIALS_KEY_ID", ""),
-        credential_grace_days=float(environ.get("CREDENTIAL_GRACE_DAYS", "30")),
-        sweep_queue_url=environ.get("SWEEP_QUEUE_URL", ""),
-        sweep_quota_share=float(environ.get("SWEEP_QUOTA_SHARE", "0.2")),
-        sweep_concurrency=int(environ.get("SWEEP_CONCURRENCY", "16")),
-    )
+def settings_from(environ: Mapping[str, str]) -> Settings:
+    """The settings ``environ`` holds, read as the process environment would be (tests, the
+    workbench, a composition built from its own environment)."""
+    given: dict[str, Any] = {}
+    for field in Settings.model_fields.values():
+        alias = field.validation_alias
+        names = alias.choices if isinstance(alias, AliasChoices) else [alias]
+        for name in names:
+            if isinstance(name, str) and environ.get(name):  # empty counts as unset
+                given[name] = environ[name]
+                break
+    return _Given(**given)
 
 
-@cache
 def settings() -> Settings:
-    """The container's settings, read from the environment once."""
-    return settings_from(os.environ)
+    """The settings the process environment holds now. What is built from them (the
+    composition, the flags, the logger) is built once per container and keeps them."""
+    return Settings()

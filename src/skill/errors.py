@@ -1,6 +1,6 @@
 """Typed errors that carry their Alexa error type and payload.
 
-Adapters and the core raise these; exactly one place (`skill.alexa.messages.error_response`)
+Adapters and the core raise these; exactly one place (`skill.alexa.events.error_response`)
 turns them into an Alexa ``ErrorResponse``, keeping the namespace and any extra payload
 (``validRange``...) intact.
 

@@ -23,15 +23,17 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from skill.plugins import Style
+
+if TYPE_CHECKING:
+    from skill.config import Settings
 
 logger = logging.getLogger(__name__)
-
-STYLES = {"sync", "async", "optimistic", "polling"}
 
 
 class Flags:
@@ -44,12 +46,15 @@ class Flags:
         context = {"vendor": vendor} if vendor else {}
         return self._flags.evaluate(name=name, context=context, default=default)
 
-    def style_for(self, vendor: str) -> str | None:
+    def style_for(self, vendor: str) -> Style | None:
         style = self._evaluate("vendor_style", vendor, "")
-        if style and style not in STYLES:
+        if not style:
+            return None
+        try:
+            return Style(style)
+        except ValueError:
             logger.warning("feature flag vendor_style=%r is not a style; ignored", style)
             return None
-        return style or None
 
     def paused(self, vendor: str) -> bool:
         return bool(self._evaluate("vendor_paused", vendor, False))
@@ -85,16 +90,23 @@ def _file_store(path: str) -> Any:
 
 
 def flags_from(environ: Mapping[str, str]) -> Flags:
-    if environ.get("FEATURE_FLAGS_FILE"):
-        store = _file_store(environ["FEATURE_FLAGS_FILE"])
-    elif environ.get("APPCONFIG_APPLICATION"):
+    """The flags the variables of ``environ`` configure (tests)."""
+    from skill.config import settings_from
+
+    return flags_for(settings_from(environ))
+
+
+def flags_for(config: Settings) -> Flags:
+    if config.feature_flags_file:
+        store = _file_store(config.feature_flags_file)
+    elif config.appconfig_application:
         from aws_lambda_powertools.utilities.feature_flags import AppConfigStore
 
         store = AppConfigStore(
-            environment=environ["APPCONFIG_ENVIRONMENT"],
-            application=environ["APPCONFIG_APPLICATION"],
-            name=environ.get("APPCONFIG_PROFILE", "flags"),
-            max_age=int(environ.get("APPCONFIG_MAX_AGE", "60")),
+            environment=config.appconfig_environment,
+            application=config.appconfig_application,
+            name=config.appconfig_profile,
+            max_age=config.appconfig_max_age,
         )
     else:
         return Flags(None)
@@ -106,4 +118,6 @@ def flags_from(environ: Mapping[str, str]) -> Flags:
 @cache
 def flags() -> Flags:
     """The container's flags (the store itself caches and refreshes the configuration)."""
-    return flags_from(os.environ)
+    from skill.config import settings
+
+    return flags_for(settings())

@@ -11,7 +11,7 @@ Two implementations of ``skill.ports.Identity``, chosen by ``ACCOUNT_LINKING``:
 
 Example::
 
-    identity = CognitoIdentity(issuer, client_id)
+    identity = CognitoIdentity(issuer, client_id, fetch=get_json)   # skill.aws.http.get_json
     user_id = identity.user_of(token)        # or IdentityError
 """
 
@@ -25,7 +25,6 @@ from collections.abc import Callable
 from typing import Any
 
 import jwt
-import requests
 from cachetools import TTLCache
 
 from skill.errors import SkillError
@@ -40,6 +39,9 @@ LEEWAY_SECONDS = 30
 #: again for this long (a flood of forged key ids must not become a flood of fetches).
 JWKS_REFETCH_SECONDS = 60.0
 
+#: Reads a JSON document over HTTP (``skill.aws.http.get_json``; a fake in tests).
+Fetch = Callable[[str], dict[str, Any]]
+
 
 class JwksCache:
     """The user pool's signing keys, fetched at first use and again on an unknown ``kid``."""
@@ -48,11 +50,11 @@ class JwksCache:
         self,
         url: str,
         *,
-        fetch: Callable[[str], dict[str, Any]] | None = None,
+        fetch: Fetch,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url
-        self._fetch = fetch or _fetch_json
+        self._fetch = fetch
         self._clock = clock
         self._keys: dict[str, jwt.PyJWK] | None = None
         self._refetched_at = float("-inf")
@@ -76,21 +78,13 @@ class JwksCache:
         self.fetches += 1
         try:
             keys = jwt.PyJWKSet.from_dict(self._fetch(self.url)).keys
-        except (requests.RequestException, ValueError, jwt.PyJWKSetError) as error:
+        # OSError covers every HTTP library's transport errors (requests' among them)
+        except (OSError, ValueError, jwt.PyJWKSetError) as error:
             if self._keys is None:
                 raise IdentityError(f"the user pool's keys could not be read ({type(error).__name__})") from None
             logger.warning("JWKS refetch failed; keeping the keys we have")
             return
         self._keys = {k.key_id: k for k in keys if k.key_id}
-
-
-def _fetch_json(url: str) -> dict[str, Any]:
-    response = requests.get(url, timeout=3)
-    response.raise_for_status()
-    body = response.json()
-    if not isinstance(body, dict):
-        raise ValueError("the JWKS is not a JSON object")
-    return body
 
 
 class CognitoIdentity:
@@ -101,12 +95,17 @@ class CognitoIdentity:
         *,
         jwks_url: str | None = None,
         jwks: JwksCache | None = None,
+        fetch: Fetch | None = None,
     ) -> None:
         if not issuer or not client_id:
             raise RuntimeError("cognito linking needs COGNITO_ISSUER and COGNITO_CLIENT_ID")
         self.issuer = issuer.rstrip("/")
         self.client_id = client_id
-        self.jwks = jwks or JwksCache(jwks_url or f"{self.issuer}/.well-known/jwks.json")
+        if jwks is None:
+            if fetch is None:
+                raise TypeError("CognitoIdentity needs jwks or fetch (skill.aws.http.get_json)")
+            jwks = JwksCache(jwks_url or f"{self.issuer}/.well-known/jwks.json", fetch=fetch)
+        self.jwks = jwks
 
     def user_of(self, token: str | None) -> str:
         return str(self.claims_of(token)["sub"])

@@ -6,7 +6,6 @@ formatter (JSON, correlation id) here, so the core never imports Powertools.
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
 
@@ -19,7 +18,9 @@ def logger() -> Any:
     from aws_lambda_powertools import Logger
     from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
-    log = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", SERVICE))
+    from skill.config import settings
+
+    log = Logger(service=settings().service_name)
     copy_config_to_registered_loggers(source_logger=log, include={"skill"})
     return log
 
@@ -28,10 +29,10 @@ def logger() -> Any:
 def metrics() -> Any:
     from aws_lambda_powertools import Metrics
 
-    return Metrics(
-        namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE),
-        service=os.environ.get("POWERTOOLS_SERVICE_NAME", SERVICE),
-    )
+    from skill.config import settings
+
+    config = settings()
+    return Metrics(namespace=config.metrics_namespace, service=config.service_name)
 
 
 def correlation_id_of(directive: Any) -> str | None:

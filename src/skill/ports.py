@@ -1,9 +1,15 @@
-"""The small interfaces the core needs from the outside world; AWS- and HTTP-backed versions
-live in ``skill.stores``, ``skill.lwa`` and ``skill.gateway``, fakes in the tests."""
+"""The small interfaces the core needs from the outside world, and the types they answer with.
+
+AWS- and HTTP-backed versions live in ``skill.aws`` (wired by ``skill.composition``), fakes in
+the tests.
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from skill.plugins import Style
 from skill.records import (
@@ -39,7 +45,7 @@ class VaultError(Exception):
 
 
 class CredentialVault(Protocol):
-    """Vendor credentials per (skill user, vendor), encrypted; see ``skill.stores``."""
+    """Vendor credentials per (skill user, vendor), encrypted; see ``skill.aws.stores``."""
 
     def get(self, user_id: str, vendor: str) -> StoredCredential | None:
         """Decrypted, or None when the user has not connected the vendor; ``VaultError``
@@ -117,7 +123,7 @@ class PollQueue(Protocol):
         ...
 
 
-class PendingStore(Protocol):
+class StateStore(Protocol):
     """Pending commands, last known states and device owners (one DynamoDB table)."""
 
     def put_pending(self, command: PendingCommand) -> None: ...
@@ -178,3 +184,108 @@ class SweepQueue(Protocol):
     def send(self, accounts: list[SweepAccount]) -> None:
         """One message per account for the sweep's readers, or raise."""
         ...
+
+
+# -- the Alexa event gateway (``skill.aws.gateway`` is the HTTP client) -------------------------
+
+
+class Verdict(enum.Enum):
+    """What the dispatcher should do after the gateway answered."""
+
+    ACCEPTED = "accepted"  # 2xx (202): done
+    REFRESH_TOKEN = "refresh_token"  # 401: the access token is expired or revoked
+    FORGET_USER = "forget_user"  # 403 SKILL_DISABLED, 404 ACCOUNT/SKILL_NOT_FOUND
+    CONFIG_FAULT = "config_fault"  # 403 SKILL_NEVER_ENABLED / INSUFFICIENT_PERMISSION
+    TOO_LARGE = "too_large"  # 413
+    RETRY = "retry"  # 429, 5xx: try again later
+    REJECTED = "rejected"  # 400 and any other answer: the event itself is wrong
+
+
+#: 403/404 codes after which the user's tokens are worthless (the user disabled the skill, or
+#: Alexa no longer knows the account or skill).
+FORGET_CODES = frozenset(
+    {"SKILL_DISABLED_EXCEPTION", "ACCOUNT_NOT_FOUND_EXCEPTION", "SKILL_NOT_FOUND_EXCEPTION"}
+)
+#: 403 codes that mean the skill is misconfigured (wrong region or no "Send Alexa Events"
+#: permission), not that this user did anything.
+CONFIG_FAULT_CODES = frozenset(
+    {"SKILL_NEVER_ENABLED_EXCEPTION", "INSUFFICIENT_PERMISSION_EXCEPTION"}
+)
+
+
+def classify(status: int, code: str | None) -> Verdict:
+    """The verdict for a gateway answer.
+
+    Only the documented codes delete a user's tokens: a 404 without ``ACCOUNT_NOT_FOUND`` or
+    ``SKILL_NOT_FOUND`` (a wrong ``GATEWAY_URL``, a proxy's page) is ``REJECTED``, not a reason
+    to forget anyone.
+    """
+    if 200 <= status < 300:
+        return Verdict.ACCEPTED
+    if status == 401:
+        return Verdict.REFRESH_TOKEN
+    if status in (403, 404) and code in FORGET_CODES:
+        return Verdict.FORGET_USER
+    if status == 403 and code in CONFIG_FAULT_CODES:
+        return Verdict.CONFIG_FAULT
+    if status == 413:
+        return Verdict.TOO_LARGE
+    if status == 429 or status >= 500:
+        return Verdict.RETRY
+    return Verdict.REJECTED
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayAnswer:
+    """The gateway's status and, for errors, its ``payload.code`` and ``payload.description``."""
+
+    status: int
+    code: str | None = None
+    description: str | None = None
+    retry_after: float | None = None  # seconds, from a Retry-After header
+
+    @property
+    def verdict(self) -> Verdict:
+        return classify(self.status, self.code)
+
+    def describe(self) -> str:
+        """``"400 INVALID_REQUEST_EXCEPTION: <description>"``, for logs and dead letters."""
+        text = str(self.status)
+        if self.code:
+            text += f" {self.code}"
+        if self.description:
+            text += f": {self.description}"
+        return text
+
+
+class GatewayUnreachable(Exception):
+    """No answer: connection refused, DNS, TLS, or the timeout passed. Worth retrying."""
+
+
+class EventGateway(Protocol):
+    def send(
+        self, url: str, message: dict[str, Any], token: str, *, timeout: float
+    ) -> GatewayAnswer:
+        """POST ``message`` with ``Authorization: Bearer <token>``; raise
+        ``GatewayUnreachable`` when there is no answer."""
+        ...
+
+
+class DeadLetters(Protocol):
+    def put(self, body: str, attributes: Mapping[str, str]) -> None:
+        """Keep ``body`` (an outbox message's JSON) with why it was not delivered, or raise."""
+        ...
+
+
+class Meter(Protocol):
+    def count(self, name: str, dimensions: Mapping[str, str] | None = None) -> None: ...
+
+    def milliseconds(self, name: str, value: float) -> None: ...
+
+
+class NullMeter:
+    def count(self, name: str, dimensions: Mapping[str, str] | None = None) -> None:
+        pass
+
+    def milliseconds(self, name: str, value: float) -> None:
+        pass

@@ -2,16 +2,16 @@
 
 With the stack parameter ``SnapStart=Enabled`` (docs/deploy.md, "SnapStart") Lambda initializes
 a function when a version is published, runs the before-snapshot hooks, snapshots the memory and
-starts later environments from that snapshot. Each handler module registers its hooks at import,
-in one line: ``register(<the builder of its services>)``, with the boto3 clients it uses when
-they are not ``VENDOR_CALLER_CLIENTS``.
+starts later environments from that snapshot. Each handler module (``skill.handlers``) registers
+its hooks at import, in one line: ``register(lambda: current().<its service>)``, with the boto3
+clients it uses when they are not ``VENDOR_CALLER_CLIENTS``.
 
 - Before the snapshot (``before_snapshot``): the boto3 clients the function uses are created
   (botocore's service models, most of a first client's cost, end up in the snapshot), the
-  enabled adapters' modules are imported, and the function's services are built through its
-  own wiring: the same cached builder its first invocation would call. No vendor is called and
-  no secret or token is read: a value read into the snapshot could be rotated or revoked before
-  a restore weeks later, so the secret, token and credential caches stay empty in it.
+  enabled adapters' modules are imported, and the function's services are built by
+  ``skill.composition``: the same cached property its first invocation would read. No vendor
+  is called and no secret or token is read: a value read into the snapshot could be rotated or
+  revoked before a restore weeks later, so the secret, token and credential caches stay empty.
 - After a restore (``after_restore``): what environments restored from one snapshot must not
   share is renewed. The ``random`` module is reseeded (else every restored environment draws
   the same sequence, e.g. the same retry jitter; ``uuid4`` and ``secrets`` read ``os.urandom``
@@ -91,12 +91,11 @@ def _import_adapters() -> None:
     """Load the modules of the adapters this function enables (``ADAPTERS``, else every installed
     adapter): their code only. An adapter object is built at first use, when it may read its
     secrets."""
-    import os
-
+    from skill.config import settings
     from skill.plugins import installed_adapters
 
     available = installed_adapters()
-    wanted = [n.strip() for n in os.environ.get("ADAPTERS", "").split(",") if n.strip()]
+    wanted = settings().enabled_adapters
     for name in wanted or list(available):
         if name in available:
             available[name].load()

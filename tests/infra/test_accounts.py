@@ -22,19 +22,19 @@ from tests.infra._composition import (
     statements_of,
 )
 
-ENTRYPOINT = "skill.entrypoint.handler"
-DISPATCHER = "skill.dispatcher.handler"
+ENTRYPOINT = "skill.handlers.entrypoint.handler"
+DISPATCHER = "skill.handlers.dispatcher.handler"
 #: Every function that calls vendors, so reads (and writes) the vault.
 VENDOR_CALLERS = {
     ENTRYPOINT,
-    "skill.processors.sync.handler",
-    "skill.processors.async_.handler",
-    "skill.processors.optimistic.handler",
-    "skill.processors.polling.handler",
-    "skill.notifications.handler",
-    "skill.poller.handler",
-    "skill.sweep.handler",
-    "skill.linking_pages.handler",  # cognito mode: connect stores a credential, the home page reads them
+    "skill.handlers.processors.sync.handler",
+    "skill.handlers.processors.async_.handler",
+    "skill.handlers.processors.optimistic.handler",
+    "skill.handlers.processors.polling.handler",
+    "skill.handlers.notifications.handler",
+    "skill.handlers.poller.handler",
+    "skill.handlers.sweep.handler",
+    "skill.handlers.linking_pages.handler",  # cognito mode: connect stores a credential, the home page reads them
 }
 COGNITO_TYPES = {
     "AWS::Cognito::UserPool",
@@ -358,7 +358,7 @@ def test_dispatcher_gets_the_vault_table_and_the_grace_period():
 
 #: Every resource that holds user data (or the key to it); idempotency records and queues do not.
 USER_DATA = {
-    "TokensTable", "TokensKey", "PendingTable", "CredentialsTable", "CredentialsKey", "UserPool",
+    "TokensTable", "TokensKey", "StateTable", "CredentialsTable", "CredentialsKey", "UserPool",
     "LwaSecret", "VendorSecrets", "AlexaClientSecret", "SessionSecret",
 }  # fmt: skip
 #: Data resources that hold no user data: the idempotency records, and the linking pages' app

@@ -90,7 +90,7 @@ def test_without_settings_the_functions_get_an_empty_object() -> None:
 )
 def test_a_function_refuses_to_start_with_unusable_settings(value: str, says: str) -> None:
     comp = Composition.with_styles("Sync", Adapters="lifx", AdapterSettings=value)
-    fn = comp.function("skill.processors.sync.handler")
+    fn = comp.function("skill.handlers.processors.sync.handler")
     with pytest.raises(AdapterSettingsError) as refused:
         AdapterRegistry.from_environment(environment_of(fn)).all()
     assert says in str(refused.value)

@@ -27,7 +27,7 @@ def test_every_function_is_built_with_its_handler_module():
 
 
 def test_bundle_registers_every_adapter_shipped_in_adapters():
-    directory = function_dirs()["skill.entrypoint.handler"]
+    directory = function_dirs()["skill.handlers.entrypoint.handler"]
     registered = set()
     for entry_points in directory.glob("*.dist-info/entry_points.txt"):
         text = entry_points.read_text()
@@ -43,7 +43,7 @@ def test_bundle_registers_every_adapter_shipped_in_adapters():
 
 
 def test_bundle_carries_only_runtime_dependencies():
-    directory = function_dirs()["skill.entrypoint.handler"]
+    directory = function_dirs()["skill.handlers.entrypoint.handler"]
     for local_only in ("moto", "pytest", "jsonschema", "responses", "cfnlint"):
         assert not (directory / local_only).exists(), f"{local_only} is shipped to Lambda"
     assert (directory / "pydantic_core").exists()
@@ -51,7 +51,7 @@ def test_bundle_carries_only_runtime_dependencies():
 
 
 def test_every_module_ships_python313_bytecode_matching_its_source():
-    directory = function_dirs()["skill.entrypoint.handler"]
+    directory = function_dirs()["skill.handlers.entrypoint.handler"]
     sources = [p for p in directory.rglob("*.py") if "__pycache__" not in p.parts]
     assert len(sources) > 100
     for source in sources:
@@ -74,7 +74,7 @@ for source in root.rglob("*.py"):
 
 def test_bytecode_of_the_package_matches_the_shipped_source():
     python = require_python313()
-    directory = function_dirs()["skill.entrypoint.handler"] / "skill"
+    directory = function_dirs()["skill.handlers.entrypoint.handler"] / "skill"
     stale = subprocess.run(
         [python, "-c", STALE, str(directory)], capture_output=True, text=True, check=True
     ).stdout.split()

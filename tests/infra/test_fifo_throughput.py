@@ -16,7 +16,7 @@ import pytest
 from bulb_workbench.local._resources import create_resources, read_template
 from skill.plugins import Style
 from skill.records import QueuedDirective
-from skill.stores import SqsDirectiveQueue
+from skill.aws.stores import SqsDirectiveQueue
 from tests.infra._composition import STYLES, TEMPLATE, Composition, Res
 
 ALL = Composition.with_styles(*STYLES)

@@ -25,14 +25,14 @@ from tests.infra._composition import (
     statements_of,
 )
 
-LINKING = "skill.linking_pages.handler"
+LINKING = "skill.handlers.linking_pages.handler"
 STACK = "LinkingPages"
 API = Res(STACK, "LinkingApi")
 CLIENT = Res(STACK, "LinkingClient")
 CLIENT_SECRET = Res(STACK, "LinkingClientSecret")
 SESSION_SECRET = Res("", "SessionSecret")
 USER_POOL = Res("", "UserPool")
-OWNERS_BY_USER = Sub("${PendingTableArn}/index/OwnersByUser", (Res("", "PendingTable"),))
+OWNERS_BY_USER = Sub("${StateTableArn}/index/OwnersByUser", (Res("", "StateTable"),))
 BASE_URL = "https://${LinkingApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
 CONTEXT_CONDITION = {
     "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["user_id", "vendor"]},
@@ -42,11 +42,11 @@ CONTEXT_CONDITION = {
         "kms:EncryptionContext:vendor": "false",
     },
 }
-#: Every variable the pages read (skill.linking_pages, skill.config, the adapters).
+#: Every variable the pages read (skill.handlers.linking_pages, skill.config, the adapters).
 ENVIRONMENT = {
     "LINKING_BASE_URL", "COGNITO_DOMAIN", "COGNITO_ISSUER", "LINKING_CLIENT_SECRET_NAME",
     "SESSION_SECRET_NAME", "USER_POOL_ID", "ACCOUNT_LINKING", "CREDENTIALS_TABLE",
-    "CREDENTIALS_KEY_ID", "PENDING_TABLE", "TOKENS_TABLE", "OUTBOX_QUEUE_URL", "VENDOR_SECRETS_NAME",
+    "CREDENTIALS_KEY_ID", "STATE_TABLE", "TOKENS_TABLE", "OUTBOX_QUEUE_URL", "VENDOR_SECRETS_NAME",
     "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL",
     "POWERTOOLS_TRACE_DISABLED",
 }  # fmt: skip
@@ -169,7 +169,7 @@ def test_the_function_gets_every_variable_the_pages_read(comp):
     assert env["USER_POOL_ID"] == USER_POOL
     assert env["CREDENTIALS_TABLE"] == Res("", "CredentialsTable")
     assert env["CREDENTIALS_KEY_ID"] == Res("", "CredentialsKey")
-    assert env["PENDING_TABLE"] == Res("", "PendingTable")
+    assert env["STATE_TABLE"] == Res("", "StateTable")
     assert env["TOKENS_TABLE"] == Res("", "TokensTable")
     assert env["OUTBOX_QUEUE_URL"] == Res("", "OutboxQueue")
     assert env["VENDOR_SECRETS_NAME"] == Res("", "VendorSecrets")
@@ -190,7 +190,7 @@ def test_the_domain_follows_the_prefix_parameter():
 def test_webhook_base_url_only_when_the_async_style_is_deployed():
     assert "WEBHOOK_BASE_URL" not in SYNC.function(LINKING).environment
     assert ALL.function(LINKING).environment["WEBHOOK_BASE_URL"] == ALL.function(
-        "skill.entrypoint.handler"
+        "skill.handlers.entrypoint.handler"
     ).environment["WEBHOOK_BASE_URL"]
 
 
@@ -224,7 +224,7 @@ def test_the_role_may_do_exactly_what_the_pages_need():
             "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
         },
         Res("", "CredentialsKey"): {"kms:Encrypt", "kms:Decrypt"},
-        Res("", "PendingTable"): {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:PutItem"},
+        Res("", "StateTable"): {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:PutItem"},
         OWNERS_BY_USER: {"dynamodb:Query"},
         Res("", "TokensTable"): {"dynamodb:DeleteItem"},
         Res("", "TokensKey"): {"kms:Decrypt", "kms:DescribeKey"},
@@ -237,7 +237,7 @@ def test_the_role_may_do_exactly_what_the_pages_need():
 def test_pending_items_are_reached_only_by_their_owner_pending_and_account_keys():
     """Disconnect deletes the user's owners, pending commands and account schedule; the user's
     bulbs come from the OwnersByUser index (no Scan of the table)."""
-    statements = [s for s in ALL.function(LINKING).statements() if Res("", "PendingTable") in s.resources]
+    statements = [s for s in ALL.function(LINKING).statements() if Res("", "StateTable") in s.resources]
     assert statements
     for statement in statements:
         assert set(statement.actions) <= {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:PutItem"}

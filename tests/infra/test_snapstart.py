@@ -22,9 +22,9 @@ from tests.infra._tools import require_sam
 
 #: The functions a command goes through (and the webhook's), by handler: SnapStart's reach.
 LATENCY_PATH = {
-    "skill.entrypoint.handler", "skill.dispatcher.handler", "skill.processors.sync.handler",
-    "skill.processors.async_.handler", "skill.processors.optimistic.handler",
-    "skill.processors.polling.handler", "skill.poller.handler", "skill.notifications.handler",
+    "skill.handlers.entrypoint.handler", "skill.handlers.dispatcher.handler", "skill.handlers.processors.sync.handler",
+    "skill.handlers.processors.async_.handler", "skill.handlers.processors.optimistic.handler",
+    "skill.handlers.processors.polling.handler", "skill.handlers.poller.handler", "skill.handlers.notifications.handler",
 }  # fmt: skip
 #: Their bricks (all get the parameter and the LanguageExtensions transform).
 BRICKS = [
@@ -64,7 +64,7 @@ def test_the_parameter_is_off_by_default_and_reaches_every_brick_of_the_path():
 def test_disabled_functions_have_no_version_alias_or_snapshot(comp):
     for fn in comp.functions():
         assert not set(SNAPSTART_PROPERTIES) & set(fn.props), fn.res
-    entrypoint = comp.function("skill.entrypoint.handler")
+    entrypoint = comp.function("skill.handlers.entrypoint.handler")
     assert permission_target(comp) == entrypoint.res
     assert comp.root.output("EntrypointFunctionArn") == entrypoint.res
 

@@ -29,18 +29,18 @@ TEMPLATES = [ROOT / "template.yaml", *INFRA]
 COMBINATIONS = [c for n in range(len(STYLES) + 1) for c in itertools.combinations(STYLES, n)]
 ALL = Composition.with_styles(*STYLES)
 
-ENTRYPOINT = "skill.entrypoint.handler"
-DISPATCHER = "skill.dispatcher.handler"
+ENTRYPOINT = "skill.handlers.entrypoint.handler"
+DISPATCHER = "skill.handlers.dispatcher.handler"
 #: The linking pages: deployed in cognito mode (the default), whatever the styles.
-LINKING = "skill.linking_pages.handler"
+LINKING = "skill.handlers.linking_pages.handler"
 #: The functions each style's processor network adds (the sweep serves both styles without push).
-SWEEP = {"skill.sweep.handler", "skill.sweep_scheduler.handler"}
+SWEEP = {"skill.handlers.sweep.handler", "skill.handlers.sweep_scheduler.handler"}
 NETWORK = {
-    "Sync": {"skill.processors.sync.handler"},
+    "Sync": {"skill.handlers.processors.sync.handler"},
     # the sweep reads the accounts whose users kept another webhook URL (read by polling)
-    "Async": {"skill.processors.async_.handler", "skill.notifications.handler", *SWEEP},
-    "Optimistic": {"skill.processors.optimistic.handler", *SWEEP},
-    "Polling": {"skill.processors.polling.handler", "skill.poller.handler", *SWEEP},
+    "Async": {"skill.handlers.processors.async_.handler", "skill.handlers.notifications.handler", *SWEEP},
+    "Optimistic": {"skill.handlers.processors.optimistic.handler", *SWEEP},
+    "Polling": {"skill.handlers.processors.polling.handler", "skill.handlers.poller.handler", *SWEEP},
 }
 #: Environment each function must get (beyond the Powertools settings), by handler.
 REQUIRED_ENV = {
@@ -51,19 +51,19 @@ REQUIRED_ENV = {
     DISPATCHER: {
         "TOKENS_TABLE", "LWA_TOKEN_URL", "LWA_SECRET_NAME", "OUTBOX_DLQ_URL", "CREDENTIALS_TABLE", "CREDENTIAL_GRACE_DAYS",
     },
-    "skill.processors.sync.handler": {"OUTBOX_QUEUE_URL", "PENDING_TABLE", "IDEMPOTENCY_TABLE", "DEADLINE_SECONDS"},
-    "skill.processors.async_.handler": {"OUTBOX_QUEUE_URL", "PENDING_TABLE", "IDEMPOTENCY_TABLE", "DEADLINE_SECONDS"},
-    "skill.processors.optimistic.handler": {"OUTBOX_QUEUE_URL", "PENDING_TABLE", "IDEMPOTENCY_TABLE", "DEADLINE_SECONDS"},
-    "skill.processors.polling.handler": {
-        "OUTBOX_QUEUE_URL", "PENDING_TABLE", "IDEMPOTENCY_TABLE", "DEADLINE_SECONDS", "POLL_QUEUE_URL",
+    "skill.handlers.processors.sync.handler": {"OUTBOX_QUEUE_URL", "STATE_TABLE", "IDEMPOTENCY_TABLE", "DEADLINE_SECONDS"},
+    "skill.handlers.processors.async_.handler": {"OUTBOX_QUEUE_URL", "STATE_TABLE", "IDEMPOTENCY_TABLE", "DEADLINE_SECONDS"},
+    "skill.handlers.processors.optimistic.handler": {"OUTBOX_QUEUE_URL", "STATE_TABLE", "IDEMPOTENCY_TABLE", "DEADLINE_SECONDS"},
+    "skill.handlers.processors.polling.handler": {
+        "OUTBOX_QUEUE_URL", "STATE_TABLE", "IDEMPOTENCY_TABLE", "DEADLINE_SECONDS", "POLL_QUEUE_URL",
     },
-    "skill.notifications.handler": {"PENDING_TABLE", "OUTBOX_QUEUE_URL", "WEBHOOK_SECRET_NAME"},
-    "skill.poller.handler": {"POLL_QUEUE_URL", "OUTBOX_QUEUE_URL", "PENDING_TABLE", "DEADLINE_SECONDS"},
-    "skill.sweep.handler": {"PENDING_TABLE", "OUTBOX_QUEUE_URL", "SWEEP_QUOTA_SHARE", "SWEEP_CONCURRENCY"},
-    "skill.sweep_scheduler.handler": {"PENDING_TABLE", "SWEEP_QUEUE_URL"},
+    "skill.handlers.notifications.handler": {"STATE_TABLE", "OUTBOX_QUEUE_URL", "WEBHOOK_SECRET_NAME"},
+    "skill.handlers.poller.handler": {"POLL_QUEUE_URL", "OUTBOX_QUEUE_URL", "STATE_TABLE", "DEADLINE_SECONDS"},
+    "skill.handlers.sweep.handler": {"STATE_TABLE", "OUTBOX_QUEUE_URL", "SWEEP_QUOTA_SHARE", "SWEEP_CONCURRENCY"},
+    "skill.handlers.sweep_scheduler.handler": {"STATE_TABLE", "SWEEP_QUEUE_URL"},
     LINKING: {
         "LINKING_BASE_URL", "COGNITO_DOMAIN", "COGNITO_ISSUER", "LINKING_CLIENT_SECRET_NAME",
-        "SESSION_SECRET_NAME", "USER_POOL_ID", "PENDING_TABLE", "TOKENS_TABLE", "OUTBOX_QUEUE_URL",
+        "SESSION_SECRET_NAME", "USER_POOL_ID", "STATE_TABLE", "TOKENS_TABLE", "OUTBOX_QUEUE_URL",
         "VENDOR_SECRETS_NAME",
     },
 }  # fmt: skip
@@ -71,7 +71,7 @@ POWERTOOLS_ENV = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "PO
 #: What every function that calls vendors gets: the vault and the linking mode.
 VAULT_ENV = {"ACCOUNT_LINKING", "CREDENTIALS_TABLE", "CREDENTIALS_KEY_ID"}
 VENDOR_CALLERS = {ENTRYPOINT, LINKING, *(h for handlers in NETWORK.values() for h in handlers)}
-VENDOR_CALLERS.discard("skill.sweep_scheduler.handler")  # reads an index, sends messages
+VENDOR_CALLERS.discard("skill.handlers.sweep_scheduler.handler")  # reads an index, sends messages
 #: What every function that runs adapters gets: the deployment's adapter settings (the stack
 #: parameter AdapterSettings; see tests/infra/test_adapter_settings.py).
 ADAPTER_ENV = {"ADAPTER_SETTINGS"}
@@ -152,7 +152,7 @@ def test_each_style_combination_composes_and_deploys_only_its_networks(styles):
     for style in styles:
         queue = entrypoint.environment[f"DIRECTIVES_QUEUE_{style.upper()}_URL"]
         assert queue == Res(f"{style}Processor", "DirectivesQueue")
-        consumer = comp.function(f"skill.processors.{'async_' if style == 'Async' else style.lower()}.handler")
+        consumer = comp.function(f"skill.handlers.processors.{'async_' if style == 'Async' else style.lower()}.handler")
         assert consumer.res.stack == queue.stack
 
 
@@ -161,7 +161,7 @@ def test_only_sync_deploys_no_webhook_no_poller_no_sweep():
     kinds = {comp.type_of(res) for res, _ in comp.resources()}
     assert "AWS::Serverless::HttpApi" not in kinds
     assert not [res for res, _ in comp.resources() if res.logical_id == "WebhookApi"]
-    assert {f.handler for f in comp.functions()} == {ENTRYPOINT, DISPATCHER, LINKING, "skill.processors.sync.handler"}
+    assert {f.handler for f in comp.functions()} == {ENTRYPOINT, DISPATCHER, LINKING, "skill.handlers.processors.sync.handler"}
 
 
 def test_every_brick_is_composed_by_template_yaml():
@@ -195,12 +195,12 @@ def test_every_sqs_event_source_reports_batch_item_failures_and_caps_concurrency
         assert 2 <= concurrency <= 1000, fn.res
 
 
-def test_the_pending_table_indexes_are_the_ones_the_stores_query():
-    """``skill.stores._pending``: the owners of one user (per vendor by ``owner_sort`` prefix) and
+def test_the_state_table_indexes_are_the_ones_the_stores_query():
+    """``skill.aws.stores._state``: the owners of one user (per vendor by ``owner_sort`` prefix) and
     the accounts of one sweep slot, with every attribute the scheduler's messages carry."""
-    from skill.stores._pending import OWNERS_BY_USER, SWEEP_SLOTS
+    from skill.aws.stores._state import OWNERS_BY_USER, SWEEP_SLOTS
 
-    [table] = [ALL.props(res) for res, _ in ALL.resources("AWS::DynamoDB::Table") if res.logical_id == "PendingTable"]
+    [table] = [ALL.props(res) for res, _ in ALL.resources("AWS::DynamoDB::Table") if res.logical_id == "StateTable"]
     indexes = {i["IndexName"]: i for i in table["GlobalSecondaryIndexes"]}
     assert set(indexes) == {OWNERS_BY_USER, SWEEP_SLOTS}
     owners = indexes[OWNERS_BY_USER]
@@ -214,17 +214,17 @@ def test_the_pending_table_indexes_are_the_ones_the_stores_query():
 
 
 def test_the_sweep_scheduler_may_only_query_slots_and_send_to_its_queue():
-    scheduler = ALL.function("skill.sweep_scheduler.handler")
+    scheduler = ALL.function("skill.handlers.sweep_scheduler.handler")
     actions = {a for s in scheduler.statements() for a in s.actions}
     assert actions == {"logs:CreateLogStream", "logs:PutLogEvents", "dynamodb:Query", "sqs:SendMessage"}
     [query] = [s for s in scheduler.statements() if s.actions == ["dynamodb:Query"]]
-    assert [r.text for r in query.resources] == ["${PendingTableArn}/index/SweepSlots"]
+    assert [r.text for r in query.resources] == ["${StateTableArn}/index/SweepSlots"]
 
 
 def test_processors_concurrency_follows_the_parameter():
     comp = Composition.with_styles(*STYLES, ProcessorMaxConcurrency="7")
     for fn in comp.functions():
-        if fn.handler.startswith("skill.processors.") or fn.handler == "skill.poller.handler":
+        if fn.handler.startswith("skill.handlers.processors.") or fn.handler == "skill.handlers.poller.handler":
             assert [e["ScalingConfig"]["MaximumConcurrency"] for e in fn.sqs_events()] == ["7"]
 
 
@@ -275,7 +275,7 @@ def test_queues_and_tables_are_literal_and_named_by_cloudformation():
 def test_tables_have_the_keys_and_ttl_the_code_uses():
     expected = {
         "TokensTable": ({"user_id": "HASH"}, None),
-        "PendingTable": ({"pk": "HASH", "sk": "RANGE"}, "expires_at"),
+        "StateTable": ({"pk": "HASH", "sk": "RANGE"}, "expires_at"),
         "IdempotencyTable": ({"id": "HASH"}, "expiration"),  # Powertools' defaults
         "CredentialsTable": ({"user_id": "HASH", "vendor": "RANGE"}, "expires_at"),
     }
@@ -377,6 +377,8 @@ def known_variables() -> set[str]:
         text = path.read_text()
         names |= set(re.findall(r"""environ(?:\.get\(|\[)\s*f?["']([A-Z][A-Z0-9_{}]+)["']""", text))
         names |= set(re.findall(r"``([A-Z][A-Z0-9_<>]+)``", text))
+        for call in re.findall(r"""(?:_env\(|validation_alias=)([^\n]*)""", text):  # Settings
+            names |= set(re.findall(r"""["']([A-Z][A-Z0-9_]+)["']""", call))
     names = {n.replace("{style.upper()}", "<STYLE>") for n in names}
     styles = {n.replace("<STYLE>", s.upper()) for n in names if "<STYLE>" in n for s in STYLES}
     return names | styles
@@ -430,13 +432,13 @@ def test_only_alexa_smart_home_may_invoke_the_entrypoint_and_only_for_the_skill(
     assert not entrypoint.events, "the entrypoint has no other trigger"
 
 
-def test_entrypoint_may_touch_only_owner_items_of_the_pending_table():
+def test_entrypoint_may_touch_only_owner_items_of_the_state_table():
     """Discover records bulb owners and schedules their accounts for the sweep; the entrypoint
     must not read or write pending commands or breaker state in that table."""
-    entrypoint = ALL.function("skill.entrypoint.handler")
+    entrypoint = ALL.function("skill.handlers.entrypoint.handler")
     pending = [s for s in entrypoint.statements()
-               if any("dynamodb:" in a for a in s.actions) and any("Pending" in str(r) for r in s.resources)]
-    assert pending, "the entrypoint has no access to the pending table"
+               if any("dynamodb:" in a for a in s.actions) and any("StateTable" in str(r) for r in s.resources)]
+    assert pending, "the entrypoint has no access to the state table"
     for statement in pending:
         assert set(statement.actions) <= {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:GetItem",
                                           "dynamodb:PutItem"}, statement  # PutItem: account schedules

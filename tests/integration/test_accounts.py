@@ -283,7 +283,7 @@ def test_skill_users_delete_removes_everything_of_the_user(stack: LocalStack) ->
     assert summary["login"] == "deleted" and summary["lwa_tokens"] == "deleted"
     assert sorted(d["vendor"] for d in summary["disconnected"]) == ["sim-polling", "sim-sync"]
     assert sum(d["pending_deleted"] for d in summary["disconnected"]) == 1
-    for table in ("CREDENTIALS_TABLE", "PENDING_TABLE", "TOKENS_TABLE"):
+    for table in ("CREDENTIALS_TABLE", "STATE_TABLE", "TOKENS_TABLE"):
         left = [i for i in items_of(stack, table) if user in json.dumps(i, default=str)]
         assert not left, (table, left[:2])
     cognito = stack.client("cognito-idp")

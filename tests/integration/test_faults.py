@@ -426,7 +426,7 @@ def test_a_cold_container_survives_a_failed_first_vendor_call(stack: LocalStack)
     directive = event("SetBrightness.sync.json")
     endpoint_id = directive["directive"]["endpoint"]["endpointId"]
     stack.client("dynamodb").delete_item(  # and no owner is recorded: the bulb's first directive
-        TableName=stack.table_name("PENDING_TABLE"),
+        TableName=stack.table_name("STATE_TABLE"),
         Key={"pk": {"S": f"owner#{endpoint_id}"}, "sk": {"S": f"user#{stack.demo_user_id}"}},
     )
     with Outcomes().tapped() as outcomes:
@@ -456,12 +456,12 @@ def test_a_gateway_failing_three_times_within_the_deadline_still_gets_the_answer
 
 
 def test_concurrent_dispatcher_invocations_report_their_own_failures(stack: LocalStack) -> None:
-    """L3: ``skill.dispatcher`` cached one Powertools ``BatchProcessor``; two invocations in one
+    """L3: ``skill.handlers.dispatcher`` cached one Powertools ``BatchProcessor``; two invocations in one
     process (the local stack's pollers) shared its records and failures, so a batch reported
     another's failed record (the poller then failed the whole batch: duplicates) or lost its own
     (a failed record deleted as done: lost). The events have no deadline, so that an LWA
     failure still fails their records (L7: an answer with a deadline waits LWA out here)."""
-    from skill.dispatcher import handler
+    from skill.handlers.dispatcher import handler
 
     def record(user: str) -> dict[str, Any]:
         from skill.alexa import events
@@ -534,12 +534,13 @@ def test_a_cold_container_answers_while_the_vendors_breaker_is_open(
     the lookup failed at once, and a bulb's first directive in a cold container, with no
     recorded owner to fall back on, got no answer at all. (No lookup is left: the directive
     carries its user id; the breaker answers for the command.)"""
-    from skill.breaker import CircuitBreaker, DynamoBreakerStore
+    from skill.aws.breaker_store import DynamoBreakerStore
+    from skill.breaker import CircuitBreaker
 
     directive = event("SetBrightness.sync.json")
     endpoint_id = directive["directive"]["endpoint"]["endpointId"]
     vendor = endpoint_id.split(":", 1)[0]
-    dynamodb, table = stack.client("dynamodb"), stack.table_name("PENDING_TABLE")
+    dynamodb, table = stack.client("dynamodb"), stack.table_name("STATE_TABLE")
     store = DynamoBreakerStore(table, dynamodb)
     CircuitBreaker(store, vendor, threshold=1, cooldown=60.0).failure()  # open for a minute
     cold_start()
@@ -568,7 +569,7 @@ def test_a_gateway_timeout_does_not_make_the_rest_of_its_batch_late(stack: Local
     """L4: the dispatcher delivered a batch's records one after another; one send waiting for
     the gateway's answer (then a backoff) made every later answer of the batch wait as long."""
     from skill.alexa import events
-    from skill.dispatcher import handler
+    from skill.handlers.dispatcher import handler
 
     def record() -> tuple[str, dict[str, Any]]:
         now = time.time()

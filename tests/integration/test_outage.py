@@ -4,7 +4,7 @@ The long version (with the recovery after the breaker's 30 s cool-down) runs in 
 from __future__ import annotations
 
 from bulb_workbench.local.outage import run_outage
-from skill.wiring import BREAKER_THRESHOLD
+from skill.composition import BREAKER_THRESHOLD
 
 DOWN = 5
 

@@ -19,7 +19,7 @@ from tests.fakes import (
     FakeAdapter,
     FakeLwa,
     MemoryOutbox,
-    MemoryPendingStore,
+    MemoryStateStore,
     MemoryTokenStore,
     credentials_of,
     registry_of,
@@ -32,7 +32,7 @@ HOOKS = "https://hooks.example/webhooks/{}/s3cret"
 
 def world(*adapters):
     vault = vault_with(*adapters)
-    pending, outbox, tokens = MemoryPendingStore(), MemoryOutbox(), MemoryTokenStore()
+    pending, outbox, tokens = MemoryStateStore(), MemoryOutbox(), MemoryTokenStore()
     tokens.put(TokenRecord(user_id=USER, access_token="lwa", refresh_token="r", expires_at=9e9))
     accounts = Accounts(credentials_of(vault), registry_of(*adapters), pending, outbox, tokens,
                         webhook_url_for=HOOKS.format)
@@ -112,7 +112,7 @@ def test_a_user_with_no_bulbs_loses_the_tokens_at_once():
 @pytest.mark.parametrize("gateway_status", [202, 403])
 def test_the_dispatcher_forgets_a_deleted_user_after_sending_the_last_report(gateway_status):
     from skill.delivery import Dispatcher
-    from skill.gateway import GatewayAnswer
+    from skill.ports import GatewayAnswer
     from skill.records import OutboxMessage
 
     class Gateway:

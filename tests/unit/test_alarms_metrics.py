@@ -36,21 +36,21 @@ from tests.infra._composition import ROOT, STYLES, Composition, Res, Stack
 
 SRC = ROOT / "src" / "skill"
 
-DISPATCHER = "skill.dispatcher.handler"
-NOTIFICATIONS = "skill.notifications.handler"
+DISPATCHER = "skill.handlers.dispatcher.handler"
+NOTIFICATIONS = "skill.handlers.notifications.handler"
 PROCESSORS = {
-    "sync": "skill.processors.sync.handler",
-    "async": "skill.processors.async_.handler",
-    "optimistic": "skill.processors.optimistic.handler",
-    "polling": "skill.processors.polling.handler",
+    "sync": "skill.handlers.processors.sync.handler",
+    "async": "skill.handlers.processors.async_.handler",
+    "optimistic": "skill.handlers.processors.optimistic.handler",
+    "polling": "skill.handlers.processors.polling.handler",
 }
 #: What each processor returns for a directive (``skill.pipeline.Pipeline.process``), published
 #: as ``Directives_<outcome>``.
 OUTCOMES = ("answered", "pending", "late")
 
 _PROCESSOR_METRICS = ("LateDrops", "VendorErrors", "RateLimited", *(f"Directives_{o}" for o in OUTCOMES))
-SWEEP = "skill.sweep.handler"
-SCHEDULER = "skill.sweep_scheduler.handler"
+SWEEP = "skill.handlers.sweep.handler"
+SCHEDULER = "skill.handlers.sweep_scheduler.handler"
 #: metric -> dimension names, per function (handler). Functions not named publish nothing of
 #: their own (the entrypoint, the poller, the linking pages: Lambda's own metrics only).
 EMITTED: dict[str, dict[str, frozenset[str]]] = {
@@ -74,13 +74,13 @@ EMITTED: dict[str, dict[str, frozenset[str]]] = {
 
 #: Where the package publishes metrics: module -> the functions whose code runs it.
 SITES = {
-    "delivery/_dispatch.py": {DISPATCHER},
+    "delivery/_sender.py": {DISPATCHER},
     "delivery/_tokens.py": {DISPATCHER},
     "pipeline/_pipeline.py": set(PROCESSORS.values()),  # Pipeline: the processors only
     "pipeline/_push.py": {NOTIFICATIONS},
     "pipeline/_scheduler.py": {SCHEDULER},
     "pipeline/_sweep.py": {SWEEP},
-    "processors/_lambda.py": set(PROCESSORS.values()),
+    "handlers/processors/_lambda.py": set(PROCESSORS.values()),
 }
 #: The dimensions every metric of a function carries besides those of the call itself.
 BASE = {handler: frozenset({"service", "style"} if handler in PROCESSORS.values() else {"service"}) for handler in EMITTED}
@@ -120,13 +120,20 @@ def test_every_metric_the_code_publishes_is_in_the_table_with_its_dimensions():
 def test_the_processors_outcomes_are_the_ones_published():
     text = (SRC / "pipeline" / "_pipeline.py").read_text() + (SRC / "pipeline" / "_styles.py").read_text()
     process = text.split("def process(", 1)[1].split("\n    def ", 1)[0]
-    returned = set(re.findall(r'return "(\w+)"', process)) | set(re.findall(r'outcome = "(\w+)"', text))
-    assert returned == set(OUTCOMES)
-    assert 'count(f"Directives_{outcome}", 1)' in (SRC / "processors" / "_lambda.py").read_text()
+    returned = set(re.findall(r"return DirectiveOutcome\.(\w+)", process))
+    returned |= set(re.findall(r"outcome = DirectiveOutcome\.(\w+)", text))
+    assert not re.search(r'(return|outcome =) "\w+"', process + text), "an outcome that is no enum member"
+    from skill.pipeline import DirectiveOutcome
+
+    assert {DirectiveOutcome[name].value for name in returned} == set(OUTCOMES)
+    assert {o.value for o in DirectiveOutcome} == set(OUTCOMES)
+    assert 'count(f"Directives_{outcome}", 1)' in (SRC / "handlers" / "processors" / "_lambda.py").read_text()
 
 
 def test_the_dispatcher_publishes_through_its_powertools_meter():
-    assert "meter = _PowertoolsMeter()" in (SRC / "dispatcher.py").read_text()
+    dispatcher = (SRC / "composition.py").read_text().split("def dispatcher(", 1)[1].split("@cached_property", 1)[0]
+    assert "meter = PowertoolsMeter()" in dispatcher
+    assert dispatcher.count("meter=meter") == 2, "the token cache and the dispatcher count through it"
 
 
 # -- what the code prints ---------------------------------------------------------------------------
@@ -199,7 +206,7 @@ def test_a_processor_publishes_with_service_and_style(powertools, monkeypatch):
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("IDEMPOTENCY_TABLE", "idempotency")
     from skill.plugins import Style
-    from tests.fakes import FakeAdapter, MemoryOutbox, MemoryPendingStore, credentials_of, registry_of, vault_with
+    from tests.fakes import FakeAdapter, MemoryOutbox, MemoryStateStore, credentials_of, registry_of, vault_with
     from tests.unit.test_pipeline import queued
 
     with mock_aws():
@@ -207,38 +214,31 @@ def test_a_processor_publishes_with_service_and_style(powertools, monkeypatch):
             TableName="idempotency", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
         )
-        from skill import config, wiring
+        from skill.composition import Composition, count, using
         from skill.pipeline import PipelineServices
-        from skill.processors import _lambda
 
         adapter = FakeAdapter(style=Style.SYNC)
         services = PipelineServices(adapters=registry_of(adapter), credentials=credentials_of(vault_with(adapter)),
-                                    outbox=MemoryOutbox(), pending=MemoryPendingStore(), count=wiring.count)
-        config.settings.cache_clear()
-        _lambda._runtime.cache_clear()
-        monkeypatch.setattr(wiring, "pipeline_services", lambda: services)
-        from skill.processors.sync import handler
+                                    outbox=MemoryOutbox(), pending=MemoryStateStore(), count=count)
+        from skill.handlers.processors.sync import handler
 
-        try:
+        with using(Composition(pipeline_services=services)):
             printed = io.StringIO()
             with contextlib.redirect_stdout(printed):
                 late = queued(received=time.time() - 60).model_dump_json()
                 handler({"Records": [sqs_record(late)]}, LambdaContext())
                 in_time = queued(received=time.time()).model_dump_json()
                 handler({"Records": [sqs_record(in_time)]}, LambdaContext())
-        finally:
-            _lambda._runtime.cache_clear()
-            config.settings.cache_clear()
     sets = dimension_sets(emf(printed.getvalue()))
     for metric in ("LateDrops", "Directives_late", "Directives_answered"):
         assert sets.get(metric) == {EMITTED[PROCESSORS["sync"]][metric]}, (metric, sets)
 
 
 def test_the_dispatchers_meter_publishes_with_service_and_the_calls_dimensions(powertools):
-    from skill.dispatcher import _PowertoolsMeter
+    from skill.aws.metrics import PowertoolsMeter
     from skill.observability import metrics
 
-    meter = _PowertoolsMeter()
+    meter = PowertoolsMeter()
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         meter.count("LateDrops")
@@ -254,17 +254,18 @@ def test_the_dispatchers_meter_publishes_with_service_and_the_calls_dimensions(p
 
 def test_the_other_functions_publish_with_service_only(powertools):
     """The notifications function (and the poller and sweep, should they publish) count through
-    ``skill.wiring.count`` and flush without adding a dimension."""
-    from skill import wiring
+    ``skill.composition.count`` and flush without adding a dimension."""
+    from skill.composition import count
     from skill.observability import metrics
 
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         for metric in EMITTED[NOTIFICATIONS]:
-            wiring.count(metric, 1)
+            count(metric, 1)
         metrics().flush_metrics()
     assert dimension_sets(emf(printed.getvalue())) == {m: {d} for m, d in EMITTED[NOTIFICATIONS].items()}
-    for module in ("notifications.py", "poller.py", "sweep.py", "sweep_scheduler.py"):
+    for module in ("handlers/notifications.py", "webhooks.py", "handlers/poller.py", "handlers/sweep.py",
+                   "handlers/sweep_scheduler.py"):
         assert "add_dimension" not in (SRC / module).read_text(), module
 
 
@@ -492,7 +493,7 @@ def test_the_dashboard_shows_every_dead_letter_queue_of_the_deployed_styles():
 def test_the_dashboards_log_queries_read_what_the_code_logs():
     """The log widgets parse two log lines: the router's "directive <namespace>.<name>" and the
     breaker's "breaker <vendor>: <old> -> <new>"; their log groups are the functions' own."""
-    routing = (SRC / "routing" / "_dispatch.py").read_text()
+    routing = (SRC / "routing" / "_router.py").read_text()
     assert 'logger.info("directive %s.%s", header.namespace, header.name)' in routing
     assert 'log("breaker %s: %s -> %s", self.vendor, old.value, new.value)' in (SRC / "breaker.py").read_text()
     comp = COMPOSITIONS["all styles"]

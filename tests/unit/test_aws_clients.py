@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from skill import aws
+from skill.aws import _clients as aws
 
 
 def test_threads_asking_at_once_share_one_client(monkeypatch):

@@ -69,14 +69,14 @@ def test_the_stub_answers_index_queries_from_the_items_that_carry_the_index_keys
     account = {"pk": {"S": "account#lifx#u1"}, "sk": {"S": "sweep"}, "slot": {"S": "1#0#3"}}
     unswept = {"pk": {"S": "account#hue#u1"}, "sk": {"S": "sweep"}}
     for item in (owner, other, account, unswept):
-        cloud.put("pending", item)
-    owners = cloud._Query({"TableName": "bulb-skill-pending", "IndexName": "OwnersByUser",
+        cloud.put("state", item)
+    owners = cloud._Query({"TableName": "bulb-skill-state", "IndexName": "OwnersByUser",
                            "KeyConditionExpression": "owner_user = :user AND begins_with(owner_sort, :vendor)",
                            "ExpressionAttributeValues": {":user": {"S": "u1"}, ":vendor": {"S": "lifx#"}}})
     assert owners["Items"] == [owner]
-    due = cloud._Query({"TableName": "bulb-skill-pending", "IndexName": "SweepSlots",
+    due = cloud._Query({"TableName": "bulb-skill-state", "IndexName": "SweepSlots",
                         "KeyConditionExpression": "slot = :slot",
                         "ExpressionAttributeValues": {":slot": {"S": "1#0#3"}}})
     assert due["Items"] == [account]
-    assert cloud.ledger.requests == {"dynamodb.Query[OwnersByUser]:pending": 1,
-                                     "dynamodb.Query[SweepSlots]:pending": 1}
+    assert cloud.ledger.requests == {"dynamodb.Query[OwnersByUser]:state": 1,
+                                     "dynamodb.Query[SweepSlots]:state": 1}

@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
+from skill.aws.breaker_store import DynamoBreakerStore
 from skill.breaker import (
     BreakerRecord,
     BreakerState,
     CircuitBreaker,
     CircuitOpen,
-    DynamoBreakerStore,
     MemoryBreakerStore,
 )
 from skill.errors import (
@@ -28,7 +28,7 @@ from skill.errors import (
 )
 from tests.fakes import Clock
 
-TABLE = "bulb-skill-pending"
+TABLE = "bulb-skill-state"
 
 
 @pytest.fixture
@@ -271,7 +271,7 @@ def test_a_healthy_vendor_costs_one_read_per_call_and_no_write(clock):
 # --- the DynamoDB store ------------------------------------------------------------------------
 
 
-def test_the_state_lives_in_the_pending_table_under_breaker_vendor(dynamodb, clock):
+def test_the_state_lives_in_the_state_table_under_breaker_vendor(dynamodb, clock):
     b = breaker(DynamoBreakerStore(TABLE, dynamodb), clock)
     fail(b, Vendor(), 3)
     item = dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "breaker#lifx"}, "sk": {"S": "breaker"}})["Item"]
@@ -393,7 +393,7 @@ def test_any_interleaving_keeps_the_breaker_rules(steps):
 def test_wired_into_the_pipeline_an_open_breaker_answers_at_once_without_calling_the_vendor(assert_alexa_valid):
     from skill.pipeline import Pipeline, PipelineServices
     from skill.plugins import Style
-    from tests.fakes import FakeAdapter, MemoryOutbox, MemoryPendingStore, credentials_of, registry_of, vault_with
+    from tests.fakes import FakeAdapter, MemoryOutbox, MemoryStateStore, credentials_of, registry_of, vault_with
     from tests.unit.test_pipeline import queued
 
     clock = Clock(1000.0)
@@ -405,7 +405,7 @@ def test_wired_into_the_pipeline_an_open_breaker_answers_at_once_without_calling
 
     adapter = FakeAdapter(style=Style.SYNC)
     services = PipelineServices(adapters=registry_of(adapter), credentials=credentials_of(vault_with(adapter)),
-                                outbox=MemoryOutbox(), pending=MemoryPendingStore(), clock=clock,
+                                outbox=MemoryOutbox(), pending=MemoryStateStore(), clock=clock,
                                 sleep=clock.sleep, breaker_for=breaker_for)
     pipeline = Pipeline(services)
     pipeline.process(queued(received=clock.now))  # healthy: the bulb's owner is known

@@ -34,7 +34,7 @@ from skill.delivery import (
     Undeliverable,
 )
 from skill.errors import EndpointUnreachable
-from skill.gateway import GatewayClient
+from skill.aws.gateway import GatewayClient
 from bulb_workbench.local.schema import schema_errors
 from skill.ports import LwaError
 from skill.records import OutboxMessage, TokenRecord
@@ -702,12 +702,10 @@ def _clear_container_caches():
     from aws_lambda_powertools.utilities.parameters import clear_caches
 
     import skill.aws
-    import skill.config
-    import skill.dispatcher
+    import skill.composition
 
-    skill.config.settings.cache_clear()
-    skill.aws.client.cache_clear()
-    skill.dispatcher.dispatcher.cache_clear()
+    skill.composition.use(None)  # a new container: its services built from this environment
+    skill.aws.forget_clients()
     clear_caches()
 
 
@@ -748,7 +746,7 @@ def aws(monkeypatch):
             dlq = dlq_url
 
             def link(self, user_id, *, access, expires_in=3600, region="NA"):
-                from skill.stores import DynamoTokenStore
+                from skill.aws.stores import DynamoTokenStore
 
                 DynamoTokenStore("tokens", dynamodb).put(
                     TokenRecord(
@@ -766,7 +764,7 @@ def aws(monkeypatch):
 
 def run(event: dict) -> tuple[dict, str]:
     """The Lambda handler on ``event``, and what it printed (the EMF metrics)."""
-    from skill.dispatcher import handler
+    from skill.handlers.dispatcher import handler
     from skill.observability import logger
 
     logger()  # the Powertools logger binds its stream when created: not to our buffer
@@ -901,7 +899,7 @@ def test_the_handler_dead_letters_a_400_on_the_outbox_dlq(aws, lambda_gateway, l
 
 
 def test_the_handler_exchanges_a_grant_code_through_lwa_and_caches_across_invocations(aws, lambda_gateway, lwa_endpoint):
-    from skill.stores import DynamoTokenStore
+    from skill.aws.stores import DynamoTokenStore
 
     DynamoTokenStore("tokens", aws.tokens).put(TokenRecord(user_id="user-1", region="EU", grant_code="code-1"))
     body = proactive().model_dump_json()

@@ -28,7 +28,7 @@ def stack(monkeypatch) -> Iterator[dict[str, str]]:
     from skill import aws
 
     aws.forget_clients()
-    aws._session.cache_clear()
+    aws._clients._session.cache_clear()
     with mock_aws():
         sqs = boto3.client("sqs", region_name=REGION)
 
@@ -50,7 +50,7 @@ def stack(monkeypatch) -> Iterator[dict[str, str]]:
         boto3.client("cloudformation", region_name=REGION).create_stack(StackName=STACK, TemplateBody=json.dumps(template))
         yield {"outbox_dlq": outbox_dlq, "outbox": outbox, "sync_dlq": sync_dlq, "sync": sync}
     aws.forget_clients()
-    aws._session.cache_clear()
+    aws._clients._session.cache_clear()
 
 
 def dlq(capsys, *args: str) -> tuple[int, list[dict[str, Any]], str]:

@@ -339,22 +339,22 @@ def test_without_a_webhook_api_nothing_is_registered(assert_alexa_valid):
 
 
 def test_the_entrypoint_builds_webhook_urls_from_its_environment(monkeypatch):
-    from skill import entrypoint
+    from skill.composition import webhook_urls
 
     monkeypatch.setenv("LOCAL_SECRETS_FROM_ENV", "1")
     monkeypatch.setenv("WEBHOOK_PATH_SECRET", "Xy12")
-    url_for = entrypoint._webhook_urls("https://abc.execute-api.us-east-1.amazonaws.com/webhooks/")
+    url_for = webhook_urls("https://abc.execute-api.us-east-1.amazonaws.com/webhooks/")
     assert url_for("switchbot") == "https://abc.execute-api.us-east-1.amazonaws.com/webhooks/switchbot/Xy12"
-    assert entrypoint._webhook_urls("") is None
+    assert webhook_urls("") is None
 
 
 # -- owners recorded at Discover -----------------------------------------------------------------
 
 
 def test_discover_records_who_owns_each_bulb_and_keeps_known_ones(assert_alexa_valid):
-    from tests.fakes import MemoryPendingStore
+    from tests.fakes import MemoryStateStore
 
-    adapter, owners = FakeAdapter(), MemoryPendingStore()
+    adapter, owners = FakeAdapter(), MemoryStateStore()
     known = DeviceOwner(endpoint_id="fake:white-1", user_id="user-1", vendor="fake", features=WHITE,
                         state=BulbState(on=True, brightness=30))
     owners.put_owner(known)

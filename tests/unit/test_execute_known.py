@@ -27,7 +27,7 @@ from tests.fakes import (
     Clock,
     FakeAdapter,
     MemoryOutbox,
-    MemoryPendingStore,
+    MemoryStateStore,
     MemoryPollQueue,
     MemoryVault,
     credentials_of,
@@ -41,7 +41,7 @@ def services_for(registry: AdapterRegistry, vault: MemoryVault) -> PipelineServi
     clock = Clock()
     return PipelineServices(
         adapters=registry, credentials=credentials_of(vault), outbox=MemoryOutbox(),
-        pending=MemoryPendingStore(), poll_queue=MemoryPollQueue(), clock=clock,
+        pending=MemoryStateStore(), poll_queue=MemoryPollQueue(), clock=clock,
         sleep=clock.sleep,
     )
 

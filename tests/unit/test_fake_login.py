@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from skill.aws.http import get_json
 from skill.identity import CognitoIdentity
 from skill.linking._signin import pkce_pair
 from bulb_workbench.local._fake_login import FakeManagedLogin, moto_authenticator
@@ -68,7 +69,8 @@ def test_the_code_flow_gives_an_access_token_the_pools_jwks_verifies(login):
     import json
 
     access = json.loads(tokens.body)["access_token"]
-    identity = CognitoIdentity(f"https://cognito-idp.us-east-1.amazonaws.com/{pool}", client["ClientId"])
+    identity = CognitoIdentity(f"https://cognito-idp.us-east-1.amazonaws.com/{pool}", client["ClientId"],
+                               fetch=get_json)
     assert identity.claims_of(access)["username"] == "demo"
     again = redeem(fake, client, query["code"][0], verifier)
     assert again.status == 400, "a code worked twice"

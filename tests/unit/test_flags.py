@@ -71,7 +71,8 @@ def test_the_sweep_can_be_turned_off(tmp_path, monkeypatch):
     path = tmp_path / "flags.json"
     write(path, {"sweep_enabled": {"default": False}})
     monkeypatch.setenv("FEATURE_FLAGS_FILE", str(path))
-    from skill import flags, sweep_scheduler
+    from skill import flags
+    from skill.handlers import sweep_scheduler
 
     flags.flags.cache_clear()
     try:  # the scheduler puts no account on the queue (it would fail reaching any store)

@@ -32,7 +32,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -40,7 +39,8 @@ from hypothesis import event as note_outcome
 from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
 
-from skill import entrypoint
+from skill.composition import Composition, using
+from skill.handlers import entrypoint
 from skill.alexa import SUPPORTED, Kind, features_from_cookie, features_to_cookie, parse_envelope
 from skill.bulbs import validate_command
 from bulb_workbench.local.schema import schema_errors
@@ -48,7 +48,7 @@ from skill.pipeline import Pipeline, PipelineServices
 from skill.plugins import Style, decode_endpoint_id
 from skill.records import QueuedDirective
 from skill.routing import EntrypointServices, build_router
-from skill.stores import SqsDirectiveQueue
+from skill.aws.stores import SqsDirectiveQueue
 from tests.fakes import (
     COLOR,
     TOKEN,
@@ -59,7 +59,7 @@ from tests.fakes import (
     FakeIdentity,
     FakeLwa,
     MemoryOutbox,
-    MemoryPendingStore,
+    MemoryStateStore,
     MemoryPollQueue,
     MemoryTokenStore,
     credentials_of,
@@ -158,14 +158,14 @@ class _Unexpected(logging.Handler):
 
 @contextmanager
 def answering() -> Iterator[tuple[World, _Unexpected]]:
-    """The Lambda handler ``skill.entrypoint.handler`` wired to a fresh world."""
+    """The Lambda handler ``skill.handlers.entrypoint.handler`` wired to a fresh world."""
     world = World()
     watcher = _Unexpected()
-    loggers = [logging.getLogger(n) for n in ("skill.routing._dispatch", "skill.routing.handlers")]
+    loggers = [logging.getLogger(n) for n in ("skill.routing._router", "skill.routing.handlers")]
     for log in loggers:
         log.addHandler(watcher)
     try:
-        with mock.patch.object(entrypoint, "router", lambda: world.router):
+        with using(Composition(router=world.router)):
             yield world, watcher
     finally:
         for log in loggers:
@@ -283,7 +283,7 @@ def _process(queued: QueuedDirective) -> None:
         adapters=registry_of(adapter),
         credentials=credentials_of(vault_with(adapter)),
         outbox=outbox,
-        pending=MemoryPendingStore(),
+        pending=MemoryStateStore(),
         poll_queue=MemoryPollQueue(),
         clock=clock,
         sleep=clock.sleep,

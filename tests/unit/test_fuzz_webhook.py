@@ -1,13 +1,13 @@
 """Hostile input at the vendor webhook (property-based, hypothesis).
 
-``skill.notifications.handler`` gets API Gateway HTTP API events (payload format 2.0) for
+``skill.handlers.notifications.handler`` gets API Gateway HTTP API events (payload format 2.0) for
 ``POST /webhooks/<vendor>/<secret>``, with the simulator's real push adapter (``create_async``:
 HMAC-SHA256 signature over ``"<timestamp>.<body>"``, a replay window, a size limit) and
 in-memory stores behind the real ``PushHandler``. One bulb has an owner and a pending command,
 so a genuine push *would* produce a ``Response``; the properties are that anything not genuine
 -- wrong path secret, bad or missing signature, stale or future timestamp, bad JSON, oversized
 body, another vendor -- is answered with a 4xx and processes nothing: the outbox stays empty and
-the pending table is unchanged. A genuine push is answered 200 and produces exactly one
+the state table is unchanged. A genuine push is answered 200 and produces exactly one
 schema-valid ``Response``; replaying it produces nothing more.
 
 Derandomized, modest example counts: a few seconds.
@@ -22,14 +22,15 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any
-from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skill import notifications
+from skill.composition import Composition, using
+from skill.handlers import notifications
 from skill.bulbs import BulbState, Change
 from bulb_workbench.local.schema import schema_errors
 from bulb_workbench.local.sim_adapters import (
@@ -44,7 +45,7 @@ from tests.fakes import (
     COLOR,
     FakeAdapter,
     MemoryOutbox,
-    MemoryPendingStore,
+    MemoryStateStore,
     MemoryVault,
     credentials_of,
 )
@@ -88,7 +89,7 @@ class Hook:
             {VENDOR: create_async, "fake": lambda _ctx: FakeAdapter()}, environ=environ
         )
         self.outbox = MemoryOutbox()
-        self.pending = MemoryPendingStore()
+        self.pending = MemoryStateStore()
         self.vault = MemoryVault()
         self.vault.connect("user-1", VENDOR, KeyAndSecret.of("vendor-key", "vendor-secret"),
                            account_id="user-1")
@@ -124,10 +125,8 @@ class Hook:
 @contextmanager
 def hooked() -> Iterator[Hook]:
     hook = Hook()
-    with (
-        mock.patch.object(notifications, "_push_handler", lambda: hook.push),
-        mock.patch.object(notifications, "_path_secrets", lambda vendor: (PATH_SECRET,)),
-    ):
+    secrets = SimpleNamespace(accepted=lambda vendor: (PATH_SECRET,))
+    with using(Composition(push_handler=hook.push, path_secrets=secrets)):
         yield hook
 
 

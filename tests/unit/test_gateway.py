@@ -9,7 +9,8 @@ import requests
 import responses
 
 from skill.config import GATEWAY_URLS, settings_from
-from skill.gateway import GatewayAnswer, GatewayClient, GatewayUnreachable, Verdict, classify
+from skill.aws.gateway import GatewayClient
+from skill.ports import GatewayAnswer, GatewayUnreachable, Verdict, classify
 
 URL = "https://api.amazonalexa.com/v3/events"
 TOKEN = "Atza|gateway-test-token"

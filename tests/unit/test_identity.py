@@ -12,6 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from moto import mock_aws
 
+from skill.aws.http import get_json
 from skill.identity import CognitoIdentity, JwksCache, VendorIdentity
 from skill.plugins import OAuthToken
 from skill.ports import IdentityError
@@ -135,12 +136,12 @@ def test_an_access_token_moto_cognito_issued_verifies_against_its_jwks():
         )["AuthenticationResult"]
         sub = next(a["Value"] for a in idp.admin_get_user(UserPoolId=pool, Username="demo")["UserAttributes"]
                    if a["Name"] == "sub")
-        identity = CognitoIdentity(f"https://cognito-idp.us-east-1.amazonaws.com/{pool}", client)
+        identity = CognitoIdentity(f"https://cognito-idp.us-east-1.amazonaws.com/{pool}", client, fetch=get_json)
         assert identity.user_of(auth["AccessToken"]) == sub
         with pytest.raises(IdentityError):
             identity.user_of(auth["IdToken"])  # an ID token is not an access token
         with pytest.raises(IdentityError):
-            CognitoIdentity(f"https://cognito-idp.us-east-1.amazonaws.com/{pool}", "other").user_of(
+            CognitoIdentity(f"https://cognito-idp.us-east-1.amazonaws.com/{pool}", "other", fetch=get_json).user_of(
                 auth["AccessToken"])
 
 

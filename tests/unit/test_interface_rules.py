@@ -33,7 +33,7 @@ from tests.fakes import (
     Clock,
     FakeAdapter,
     MemoryOutbox,
-    MemoryPendingStore,
+    MemoryStateStore,
     MemoryPollQueue,
     MemoryQueue,
     credentials_of,
@@ -240,7 +240,7 @@ class World:
         self.queue = MemoryQueue()
         self.services = PipelineServices(
             adapters=registry_of(self.vendor), credentials=credentials_of(vault),
-            outbox=MemoryOutbox(), pending=MemoryPendingStore(), poll_queue=MemoryPollQueue(),
+            outbox=MemoryOutbox(), pending=MemoryStateStore(), poll_queue=MemoryPollQueue(),
             clock=self.clock, sleep=self.clock.sleep,
         )
         self.router = build_router(services_for(

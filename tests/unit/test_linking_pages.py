@@ -21,7 +21,7 @@ from tests.fakes import (
     Clock,
     FakeAdapter,
     MemoryOutbox,
-    MemoryPendingStore,
+    MemoryStateStore,
     MemoryTokenStore,
     MemoryVault,
     credentials_of,
@@ -95,7 +95,7 @@ class World:
     app: Any
     vault: MemoryVault
     outbox: MemoryOutbox
-    pending: MemoryPendingStore
+    pending: MemoryStateStore
     clock: Clock
     login: FakeLogin
     keyed: KeyedAdapter
@@ -149,7 +149,7 @@ def world() -> World:
     pusher = OneWebhookAdapter(name="pusher", style=Style.ASYNC, credential=KeyAndSecret.of("sb-token", "sb-secret"),
                                credential_kind=CredentialKind.KEY_AND_SECRET)
     pusher.hooks = []
-    vault, outbox, pending = MemoryVault(), MemoryOutbox(), MemoryPendingStore()
+    vault, outbox, pending = MemoryVault(), MemoryOutbox(), MemoryStateStore()
     accounts = Accounts(credentials_of(vault), registry_of(keyed, oauth, pusher), pending, outbox,
                         MemoryTokenStore(), webhook_url_for=lambda v: f"https://hooks.example/{v}/secret")
     deleted: list[str] = []

@@ -1,4 +1,4 @@
-"""The Login with Amazon client (``skill.lwa.LwaClient``) over ``responses``: what each answer of
+"""The Login with Amazon client (``skill.aws.lwa.LwaClient``) over ``responses``: what each answer of
 the token endpoint becomes, and what the token cache and AcceptGrant do with it.
 
 A success answer without a readable token (a body cut off on the way, a proxy's empty 200) is a
@@ -16,7 +16,7 @@ import requests
 import responses
 
 from skill.delivery import RelinkRequired, TokenCache, TokensUnavailable
-from skill.lwa import LwaClient
+from skill.aws.lwa import LwaClient
 from skill.ports import LwaError
 from skill.routing import EntrypointServices, build_router
 from skill.records import TokenRecord

@@ -27,18 +27,19 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any
-from unittest import mock
 
 import pytest
 import responses
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
-from skill import entrypoint, notifications
+from skill.composition import Composition, using
+from skill.handlers import entrypoint, notifications
 from skill.alexa import features_to_cookie
 from skill.errors import EndpointUnreachable
-from skill.lwa import LwaClient
+from skill.aws.lwa import LwaClient
 from skill.observability import logger as powertools_logger
 from skill.pipeline import Pipeline, PipelineServices, PushHandler
 from skill.plugins import AdapterRegistry, KeyAndSecret, OAuthToken
@@ -50,7 +51,7 @@ from tests.fakes import (
     FakeAdapter,
     FakeIdentity,
     MemoryOutbox,
-    MemoryPendingStore,
+    MemoryStateStore,
     MemoryPollQueue,
     MemoryQueue,
     MemoryTokenStore,
@@ -217,11 +218,11 @@ def run_entrypoint(tokens: MemoryTokenStore, queue: MemoryQueue) -> list[dict[st
         queue=queue,
         identity=FakeIdentity({SKILL_TOKEN: USER}),
         credentials=credentials_of(vault_with(adapter)),
-        owners=MemoryPendingStore(),
+        owners=MemoryStateStore(),
     )
     router = build_router(services)
     answers = []
-    with responses.RequestsMock() as http, mock.patch.object(entrypoint, "router", lambda: router):
+    with responses.RequestsMock() as http, using(Composition(router=router)):
         http.add_callback(responses.POST, LWA_URL, callback=lwa_answers(lwa_calls))
         for event in (
             accept_grant(GRANT_CODE),
@@ -254,7 +255,7 @@ def run_pipeline(queue: MemoryQueue) -> MemoryOutbox:
     adapter = vendor_adapter()
     services = PipelineServices(adapters=AdapterRegistry({"fake": lambda _ctx: adapter}, environ={}),
                                 credentials=credentials_of(vault_with(adapter)),
-                                outbox=outbox, pending=MemoryPendingStore(), poll_queue=MemoryPollQueue(),
+                                outbox=outbox, pending=MemoryStateStore(), poll_queue=MemoryPollQueue(),
                                 sleep=lambda _s: None)
     for _style, queued in queue.messages:
         Pipeline(services).process(QueuedDirective.model_validate_json(queued.model_dump_json()))
@@ -272,7 +273,7 @@ def run_async_with_a_push() -> MemoryOutbox:
     vault = vault_with()
     vault.connect(USER, "sim-async", KeyAndSecret.of(SIM_KEY, SIM_SECRET), account_id="user-1")
     services = PipelineServices(adapters=registry, credentials=credentials_of(vault), outbox=outbox,
-                                pending=MemoryPendingStore(), sleep=lambda _s: None)
+                                pending=MemoryStateStore(), sleep=lambda _s: None)
     state = {"on": False, "brightness": 50, "online": True}
     with responses.RequestsMock() as http:
         http.get(f"{SIM}/devices/bulb-1/state", json=state)
@@ -285,10 +286,8 @@ def run_async_with_a_push() -> MemoryOutbox:
                        "state": {**state, "on": True}}).encode()
     timestamp = str(int(time.time()))
     signature = "sha256=" + hmac.new(SIGNING_SECRET.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    with (
-        mock.patch.object(notifications, "_push_handler", lambda: PushHandler(services)),
-        mock.patch.object(notifications, "_path_secrets", lambda vendor: (PATH_SECRET,)),
-    ):
+    secrets = SimpleNamespace(accepted=lambda vendor: (PATH_SECRET,))
+    with using(Composition(push_handler=PushHandler(services), path_secrets=secrets)):
         for sig in (signature, "sha256=" + "0" * 64):  # genuine, then forged
             answer = notifications.handler(webhook_event(body, timestamp, sig), None)
             assert answer["statusCode"] in (200, 401)
@@ -311,7 +310,7 @@ def webhook_event(body: bytes, timestamp: str, signature: str) -> dict[str, Any]
 
 def run_dispatcher(tokens: MemoryTokenStore, outbox: MemoryOutbox) -> None:
     from skill import delivery
-    from skill.gateway import GatewayClient
+    from skill.aws.gateway import GatewayClient
 
     record = tokens.get("user-1")  # the last AcceptGrant (LWA unreachable) kept only the code
     assert record is not None and record.grant_code == GRANT_CODE

@@ -1,18 +1,20 @@
-"""The notifications function (``skill.notifications.handler``) as API Gateway calls it: each
+"""The notifications function (``skill.handlers.notifications.handler``) as API Gateway calls it: each
 vendor's own path secret, current and previous accepted, rotated-out refused, cached with a TTL;
 then a genuine push is processed once, a replay or a stale push changes nothing."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from skill import notifications
+from skill.composition import Composition, using
+from skill.handlers import notifications
 from skill.pipeline import PushHandler
 from skill.pipeline._push import FRESHNESS_WINDOW_SECONDS, MemoryPushLog
-from skill.secrets import PATH_SECRET_TTL_SECONDS, PathSecrets, matches_any, path_secret_name
+from skill.aws.secrets import PATH_SECRET_TTL_SECONDS, PathSecrets, matches_any, path_secret_name
 from tests.fakes import Clock, FakeAdapter
 from tests.unit.test_push_security import World, push
 
@@ -23,7 +25,7 @@ SHARED = "shared-path-secret-77d0e2"
 
 
 class Secrets(dict):
-    """A vendor secrets JSON object as ``skill.secrets.secret_source`` reads it; counts reads."""
+    """A vendor secrets JSON object as ``skill.aws.secrets.secret_source`` reads it; counts reads."""
 
     reads = 0
     failure: Exception | None = None
@@ -65,11 +67,10 @@ class Hook:
 
 
 @pytest.fixture
-def hook(monkeypatch) -> Hook:
+def hook() -> Iterator[Hook]:
     hook = Hook()
-    monkeypatch.setattr(notifications, "_push_handler", lambda: hook.handler)
-    monkeypatch.setattr(notifications, "_path_secret_reader", lambda: hook.paths)
-    return hook
+    with using(Composition(push_handler=hook.handler, path_secrets=hook.paths)):
+        yield hook
 
 
 def http_event(vendor: str, secret: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
@@ -163,8 +164,8 @@ def test_a_vendor_without_its_own_secret_uses_the_deployment_wide_one(hook):
 
 
 def test_a_vendor_without_any_secret_is_not_found(hook):
-    hook.paths = PathSecrets(Secrets({}))
-    assert hook.post(CURRENT)["statusCode"] == 404
+    with using(Composition(push_handler=hook.handler, path_secrets=PathSecrets(Secrets({})))):
+        assert hook.post(CURRENT)["statusCode"] == 404
     assert hook.calls == []
 
 
@@ -242,7 +243,7 @@ def test_a_bad_signature_is_refused(hook):
 
 
 def test_vendors_are_given_their_current_secret(monkeypatch):
-    from skill import entrypoint
+    from skill.composition import webhook_urls
 
     monkeypatch.delenv("VENDOR_SECRETS_NAME", raising=False)
     monkeypatch.delenv("WEBHOOK_SECRET_NAME", raising=False)
@@ -250,21 +251,16 @@ def test_vendors_are_given_their_current_secret(monkeypatch):
     monkeypatch.setenv("WEBHOOK_PATH_SECRET", SHARED)
     monkeypatch.setenv("WEBHOOK_PATH_SECRET_SWITCHBOT", CURRENT)
     monkeypatch.setenv("WEBHOOK_PATH_SECRET_SWITCHBOT_PREVIOUS", PREVIOUS)
-    url_for = entrypoint._webhook_urls("https://abc.execute-api.us-east-1.amazonaws.com/webhooks/")
+    url_for = webhook_urls("https://abc.execute-api.us-east-1.amazonaws.com/webhooks/")
     assert url_for("switchbot") == f"https://abc.execute-api.us-east-1.amazonaws.com/webhooks/switchbot/{CURRENT}"
     assert url_for("sim-async") == f"https://abc.execute-api.us-east-1.amazonaws.com/webhooks/sim-async/{SHARED}"
 
 
-def test_the_function_records_pushes_in_the_pending_table(monkeypatch):
-    from types import SimpleNamespace
-
-    import skill.config
-    import skill.wiring
-    from skill.stores import DynamoPushLog
+def test_the_function_records_pushes_in_the_state_table():
+    from skill.aws.stores import DynamoPushLog
 
     services = World().services
-    monkeypatch.setattr(skill.wiring, "pipeline_services", lambda: services)
-    monkeypatch.setattr(skill.config, "settings", lambda: SimpleNamespace(pending_table="the-pending-table"))
-    handler = notifications._push_handler.__wrapped__()
+    composed = Composition(environ={"STATE_TABLE": "the-pending-table"}, pipeline_services=services)
+    handler = composed.push_handler
     assert isinstance(handler.seen, DynamoPushLog) and handler.seen._table == "the-pending-table"
     assert handler.services is services

@@ -18,7 +18,7 @@ from tests.fakes import (
     Clock,
     FakeAdapter,
     MemoryOutbox,
-    MemoryPendingStore,
+    MemoryStateStore,
     MemoryPollQueue,
     credentials_of,
     registry_of,
@@ -51,7 +51,7 @@ def build(style: Style, adapter_class=FakeAdapter):
     clock = Clock()
     services = PipelineServices(
         adapters=registry_of(adapter), credentials=credentials_of(vault_with(adapter)),
-        outbox=MemoryOutbox(), pending=MemoryPendingStore(),
+        outbox=MemoryOutbox(), pending=MemoryStateStore(),
         poll_queue=MemoryPollQueue(), clock=clock, sleep=clock.sleep,
     )
     services.vault = services.credentials.vault

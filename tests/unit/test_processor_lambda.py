@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from moto import mock_aws
 
 from skill.plugins import Style
-from tests.fakes import Clock, FakeAdapter, MemoryOutbox, MemoryPendingStore, credentials_of, registry_of, vault_with
+from tests.fakes import Clock, FakeAdapter, MemoryOutbox, MemoryStateStore, credentials_of, registry_of, vault_with
 from tests.unit.test_pipeline import queued
 
 
@@ -57,22 +57,17 @@ def processor(monkeypatch):
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        from skill import config, wiring
+        from skill.composition import Composition, using
         from skill.pipeline import PipelineServices
-        from skill.processors import _lambda
 
         adapter = FakeAdapter(style=Style.SYNC)
         clock = Clock(now=__import__("time").time())
         services = PipelineServices(adapters=registry_of(adapter), credentials=credentials_of(vault_with(adapter)),
-                                    outbox=MemoryOutbox(), pending=MemoryPendingStore(), clock=clock)
-        config.settings.cache_clear()
-        _lambda._runtime.cache_clear()
-        monkeypatch.setattr(wiring, "pipeline_services", lambda: services)
-        from skill.processors.sync import handler
+                                    outbox=MemoryOutbox(), pending=MemoryStateStore(), clock=clock)
+        from skill.handlers.processors.sync import handler
 
-        yield handler, adapter, services
-        _lambda._runtime.cache_clear()
-        config.settings.cache_clear()
+        with using(Composition(pipeline_services=services)):
+            yield handler, adapter, services
 
 
 def body(received):

@@ -27,13 +27,13 @@ from skill.pipeline._push import (
 )
 from skill.plugins import Notification, Style, WebhookRequest
 from skill.records import DeviceOwner, PendingCommand
-from skill.stores import DynamoPushLog
+from skill.aws.stores import DynamoPushLog
 from tests.fakes import (
     COLOR,
     Clock,
     FakeAdapter,
     MemoryOutbox,
-    MemoryPendingStore,
+    MemoryStateStore,
     MemoryVault,
     credentials_of,
     registry_of,
@@ -74,7 +74,7 @@ class World:
         self.clock = Clock(1000.0)
         self.adapter = SigningPushAdapter(style=Style.ASYNC)
         self.outbox = MemoryOutbox()
-        self.pending = MemoryPendingStore()
+        self.pending = MemoryStateStore()
         self.counted: list[tuple[str, float]] = []
         self.services = PipelineServices(
             adapters=registry_of(self.adapter), credentials=credentials_of(MemoryVault()),
@@ -326,7 +326,7 @@ def test_the_digest_covers_the_body_and_the_account_and_timestamp_read_from_the_
 
 # --- the DynamoDB record ----------------------------------------------------------------------
 
-TABLE = "bulb-skill-pending"
+TABLE = "bulb-skill-state"
 
 
 class Recording:

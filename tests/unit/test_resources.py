@@ -58,7 +58,7 @@ ROOT = textwrap.dedent(
           BillingMode: PAY_PER_REQUEST
           AttributeDefinitions: [{AttributeName: user_id, AttributeType: S}]
           KeySchema: [{AttributeName: user_id, KeyType: HASH}]
-      PendingTable:
+      StateTable:
         Type: AWS::DynamoDB::Table
         Properties:
           AttributeDefinitions:
@@ -84,7 +84,7 @@ ROOT = textwrap.dedent(
       DispatcherFunction:
         Type: AWS::Serverless::Function
         Properties:
-          Handler: skill.dispatcher.handler
+          Handler: skill.handlers.dispatcher.handler
           Events:
             Outbox:
               Type: SQS
@@ -95,7 +95,7 @@ ROOT = textwrap.dedent(
       SweepFunction:
         Type: AWS::Serverless::Function
         Properties:
-          Handler: skill.sweep.handler
+          Handler: skill.handlers.sweep.handler
           Timeout: 55
           Events:
             Every:
@@ -128,7 +128,7 @@ WORKER = textwrap.dedent(
       ProcessorFunction:
         Type: AWS::Serverless::Function
         Properties:
-          Handler: skill.processors.async_.handler
+          Handler: skill.handlers.processors.async_.handler
           Environment:
             Variables:
               OUTBOX_QUEUE_URL: !Ref OutboxQueueUrl
@@ -144,7 +144,7 @@ WORKER = textwrap.dedent(
       WebhookFunction:
         Type: AWS::Serverless::Function
         Properties:
-          Handler: skill.notifications.handler
+          Handler: skill.handlers.notifications.handler
           Events:
             Push:
               Type: HttpApi
@@ -235,7 +235,7 @@ def test_reader_skips_resources_whose_condition_is_false_and_takes_parameter_ove
 def test_reader_keeps_table_keys_and_ttl(template: Path) -> None:
     model = read_template(template)
 
-    pending = model.tables["PendingTable"]
+    pending = model.tables["StateTable"]
     assert [k["AttributeName"] for k in pending.key_schema] == ["pk", "sk"]
     assert pending.ttl_attribute == "expires_at"
     assert model.tables["TokensTable"].ttl_attribute is None
@@ -245,7 +245,7 @@ def test_reader_resolves_functions_through_parameters_globals_and_outputs(templa
     model = read_template(template)
 
     processor = model.functions["Worker/ProcessorFunction"]
-    assert processor.handler == "skill.processors.async_.handler"
+    assert processor.handler == "skill.handlers.processors.async_.handler"
     assert processor.timeout == 3  # Globals apply to their own template only
     assert processor.environment["OUTBOX_QUEUE_URL"] == ResourceRef("OutboxQueue")
     assert processor.environment["DIRECTIVES_URL"] == ResourceRef("Worker/DirectivesQueue")
@@ -318,11 +318,11 @@ def test_tables_are_made_with_their_keys_and_ttl(template: Path) -> None:
     create_resources(read_template(template), aws, aws)
 
     tables = {r["TableName"]: r for call, r in aws.calls if call == "create_table"}
-    assert tables["PendingTable"]["KeySchema"][1] == {"AttributeName": "sk", "KeyType": "RANGE"}
+    assert tables["StateTable"]["KeySchema"][1] == {"AttributeName": "sk", "KeyType": "RANGE"}
     ttl = [r for call, r in aws.calls if call == "update_time_to_live"]
     assert ttl == [
         {
-            "TableName": "PendingTable",
+            "TableName": "StateTable",
             "TimeToLiveSpecification": {"Enabled": True, "AttributeName": "expires_at"},
         }
     ]
@@ -339,7 +339,7 @@ def test_resources_map_to_the_configuration_variables(template: Path) -> None:
     assert env["OUTBOX_QUEUE_URL"] == made.queues["OutboxQueue"].url
     assert env["OUTBOX_DLQ_URL"] == made.queues["OutboxDLQ"].url
     assert env["TOKENS_TABLE"] == "TokensTable"
-    assert env["PENDING_TABLE"] == "PendingTable"
+    assert env["STATE_TABLE"] == "StateTable"
     assert env["DIRECTIVES_URL"] == made.queues["Worker/DirectivesQueue"].url  # from the template
     assert any("POLL_QUEUE_URL" in w for w in wiring.warnings)
     assert any("IDEMPOTENCY_TABLE" in w for w in wiring.warnings)
@@ -361,10 +361,10 @@ def test_consumers_come_from_the_template_event_sources(template: Path) -> None:
     found, warnings = consumers(read_template(template))
 
     by_queue = {c.queue_key: c for c in found}
-    assert by_queue["OutboxQueue"].handler == "skill.dispatcher.handler"
+    assert by_queue["OutboxQueue"].handler == "skill.handlers.dispatcher.handler"
     assert by_queue["OutboxQueue"].batch_size == 10  # SQS receives at most 10
     assert by_queue["OutboxQueue"].report_batch_item_failures
-    assert by_queue["Worker/DirectivesQueue"].handler == "skill.processors.async_.handler"
+    assert by_queue["Worker/DirectivesQueue"].handler == "skill.handlers.processors.async_.handler"
     assert by_queue["Worker/DirectivesQueue"].batch_size == 1
     assert "OutboxDLQ" not in by_queue
     assert warnings == []
@@ -384,8 +384,8 @@ def test_a_queue_the_design_names_without_consumer_gets_the_default_handler(tmp_
     found, warnings = consumers(read_template(root))
 
     assert {c.queue_key: c.handler for c in found} == {
-        "PollingProcessor/DirectivesQueue": "skill.processors.polling.handler",
-        "PollingProcessor/PollQueue": "skill.poller.handler",
+        "PollingProcessor/DirectivesQueue": "skill.handlers.processors.polling.handler",
+        "PollingProcessor/PollQueue": "skill.handlers.poller.handler",
     }
     assert len(warnings) == 2
 
@@ -405,7 +405,7 @@ def test_the_repository_template_gives_every_style_its_queue_and_consumer() -> N
     for style in ("SYNC", "ASYNC", "OPTIMISTIC", "POLLING"):
         assert f"DIRECTIVES_QUEUE_{style}_URL" in wiring.environment
     for variable in ("OUTBOX_QUEUE_URL", "OUTBOX_DLQ_URL", "POLL_QUEUE_URL", "TOKENS_TABLE",
-                     "PENDING_TABLE", "IDEMPOTENCY_TABLE", "CREDENTIALS_TABLE", "CREDENTIALS_KEY_ID"):
+                     "STATE_TABLE", "IDEMPOTENCY_TABLE", "CREDENTIALS_TABLE", "CREDENTIALS_KEY_ID"):
         assert variable in wiring.environment
     assert wiring.environment["CREDENTIALS_KEY_ID"] == made.keys["CredentialsKey"].arn
     # cognito linking (the default): the pool and Alexa's client, which the entrypoint is given
@@ -420,7 +420,7 @@ def test_the_repository_template_gives_every_style_its_queue_and_consumer() -> N
     assert not vendor_mode.user_pools and not vendor_mode.user_pool_clients
     assert not [w for w in wiring.warnings if "maps" in w or "already" in w]
     handlers = {c.handler for c in found}
-    assert {"skill.dispatcher.handler", "skill.poller.handler"} <= handlers
+    assert {"skill.handlers.dispatcher.handler", "skill.handlers.poller.handler"} <= handlers
     assert all(made.queues[c.queue_key].spec.fifo for c in found if "Directives" in c.queue_key)
 
 
@@ -586,7 +586,7 @@ ACCOUNTS = textwrap.dedent(
       Entrypoint:
         Type: AWS::Serverless::Function
         Properties:
-          Handler: skill.entrypoint.handler
+          Handler: skill.handlers.entrypoint.handler
           Environment:
             Variables:
               CREDENTIALS_KEY_ID: !GetAtt CredentialsKey.Arn

@@ -156,8 +156,8 @@ def test_a_change_made_meanwhile_is_merged_not_lost(aws, capsys, monkeypatch):
 
 
 def test_rotating_a_webhook_path_secret_keeps_the_old_one_accepted(aws, capsys):
-    """PathSecrets (skill.secrets) accepts the new current secret and the previous one."""
-    from skill.secrets import PathSecrets
+    """PathSecrets (skill.aws.secrets) accepts the new current secret and the previous one."""
+    from skill.aws.secrets import PathSecrets
 
     code, result, printed = skill(capsys, "rotate-webhook", "switchbot", *WHERE)
     assert code == 0, printed

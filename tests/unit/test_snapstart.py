@@ -77,10 +77,10 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     skill.aws.reset()
-    skill.aws._session.cache_clear()
+    skill.aws._clients._session.cache_clear()
     yield attempts
     skill.aws.reset()
-    skill.aws._session.cache_clear()
+    skill.aws._clients._session.cache_clear()
 
 
 def signing_key(client: Any) -> str:
@@ -170,7 +170,7 @@ def test_restore_renews_clients_credentials_and_connections(runtime, offline, mo
     assert after is not before
     assert signing_key(after) == "restored-key", "credentials resolved again after the restore"
     assert len(before._endpoint.http_session._manager.pools) == 0, "old connections closed"
-    assert skill.aws._session.cache_info().currsize == 1  # the session (loaded models) is kept
+    assert skill.aws._clients._session.cache_info().currsize == 1  # the session (loaded models) is kept
 
 
 def test_a_client_kept_from_before_the_snapshot_still_works_after_it_is_closed(runtime, offline):
@@ -211,14 +211,14 @@ for module in sys.argv[1:]:
 print("RESULT " + json.dumps({"results": results, "attempts": attempts}))
 """
 HANDLERS = [
-    "skill.entrypoint",
-    "skill.processors.sync",
-    "skill.processors.async_",
-    "skill.processors.optimistic",
-    "skill.processors.polling",
-    "skill.poller",
-    "skill.notifications",
-    "skill.dispatcher",
+    "skill.handlers.entrypoint",
+    "skill.handlers.processors.sync",
+    "skill.handlers.processors.async_",
+    "skill.handlers.processors.optimistic",
+    "skill.handlers.processors.polling",
+    "skill.handlers.poller",
+    "skill.handlers.notifications",
+    "skill.handlers.dispatcher",
 ]
 
 

@@ -19,7 +19,7 @@ from tests.fakes import (
     Clock,
     FakeAdapter,
     MemoryOutbox,
-    MemoryPendingStore,
+    MemoryStateStore,
     MemoryPollQueue,
     MemorySweepQueue,
     credentials_of,
@@ -81,7 +81,7 @@ def test_every_account_is_due_exactly_once_per_cadence():
 # -- the scheduler ----------------------------------------------------------------------------
 
 
-class NoScanStore(MemoryPendingStore):
+class NoScanStore(MemoryStateStore):
     def owners(self):
         raise AssertionError("the sweep scanned the table")
 
@@ -122,7 +122,7 @@ def world(adapter_class=FakeAdapter, style=Style.POLLING, now=100 * HOUR):
     clock = Clock(now)
     services = PipelineServices(
         adapters=registry_of(adapter), credentials=credentials_of(vault_with(adapter)),
-        outbox=MemoryOutbox(), pending=MemoryPendingStore(), poll_queue=MemoryPollQueue(),
+        outbox=MemoryOutbox(), pending=MemoryStateStore(), poll_queue=MemoryPollQueue(),
         clock=clock, sleep=clock.sleep,
     )
     services.pending.add_sweep_account(SweepAccount(vendor="fake", user_id=USER, last_activity=now))

@@ -27,15 +27,15 @@ def record(message_id: str, body: str) -> dict:
 
 @pytest.fixture
 def swept(monkeypatch):
-    from skill import wiring
+    from skill.composition import Composition, using
 
     adapter, services, clock = world()
-    monkeypatch.setattr(wiring, "pipeline_services", lambda: services)
-    return adapter, services
+    with using(Composition(pipeline_services=services)):
+        yield adapter, services
 
 
 def test_the_sweep_reads_each_account_of_its_batch_and_drops_what_is_not_one(swept, caplog):
-    from skill import sweep
+    from skill.handlers import sweep
 
     adapter, services = swept
     good = SweepAccount(vendor="fake", user_id="user-1").model_dump_json()
@@ -47,7 +47,7 @@ def test_the_sweep_reads_each_account_of_its_batch_and_drops_what_is_not_one(swe
 
 
 def test_a_read_whose_events_cannot_be_stored_is_a_batch_item_failure(swept):
-    from skill import sweep
+    from skill.handlers import sweep
 
     adapter, services = swept
     services.outbox.failure = RuntimeError("SQS down")  # the first read reports the new bulbs
@@ -57,7 +57,7 @@ def test_a_read_whose_events_cannot_be_stored_is_a_batch_item_failure(swept):
 
 
 def test_the_sweep_near_its_timeout_reads_nothing_more_and_fails_nothing(swept):
-    from skill import sweep
+    from skill.handlers import sweep
 
     adapter, services = swept
     good = SweepAccount(vendor="fake", user_id="user-1").model_dump_json()
@@ -66,13 +66,15 @@ def test_the_sweep_near_its_timeout_reads_nothing_more_and_fails_nothing(swept):
 
 
 def test_the_scheduler_sends_the_due_accounts_to_its_queue(monkeypatch, swept):
-    from skill import stores, sweep_scheduler
+    from skill.composition import Composition, count, using
+    from skill.handlers import sweep_scheduler
+    from skill.pipeline import SweepScheduler
 
     adapter, services = swept
     queue = MemorySweepQueue()
-    monkeypatch.setattr(stores, "DynamoPendingStore", lambda table: services.pending)
-    monkeypatch.setattr(stores, "SqsSweepQueue", lambda url: queue)
-    assert sweep_scheduler.handler({"id": "tick"}, Context()) == {"accounts": 1}
+    scheduler = SweepScheduler(services.pending, queue, count=count)
+    with using(Composition(sweep_scheduler=scheduler)):
+        assert sweep_scheduler.handler({"id": "tick"}, Context()) == {"accounts": 1}
     assert [a.user_id for a in queue.sent] == ["user-1"]
 
 
@@ -80,7 +82,7 @@ def test_the_sweep_queue_sends_one_message_per_account_in_batches_of_ten():
     import boto3
     from moto import mock_aws
 
-    from skill.stores import SqsSweepQueue
+    from skill.aws.stores import SqsSweepQueue
 
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")

@@ -14,7 +14,7 @@ from moto import mock_aws
 from skill.delivery import RelinkRequired, TokenCache, TokensUnavailable
 from skill.ports import LwaError
 from skill.records import TokenRecord
-from skill.stores import DynamoTokenStore
+from skill.aws.stores import DynamoTokenStore
 from tests.fakes import FakeLwa, MemoryTokenStore
 
 T0 = 1_000_000.0

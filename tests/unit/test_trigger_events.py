@@ -59,7 +59,10 @@ def test_the_sweep_batch_holds_one_account():
 
 
 def test_the_webhook_event_is_accepted_once_its_placeholders_are_filled(monkeypatch):
-    from skill import notifications
+    from types import SimpleNamespace
+
+    from skill.composition import Composition, using
+    from skill.handlers import notifications
 
     event = load("notifications.webhook.json")
     secret, signing = "path-secret-for-test", "local-webhook-secret"
@@ -79,9 +82,9 @@ def test_the_webhook_event_is_accepted_once_its_placeholders_are_filled(monkeypa
             handled.append(adapter.parse_notification(request))
             return 0
 
-    monkeypatch.setattr(notifications, "_path_secrets", lambda vendor: (secret,))
-    monkeypatch.setattr(notifications, "_push_handler", lambda: Recorder())
-    answer = notifications.handler(event, None)
+    secrets = SimpleNamespace(accepted=lambda vendor: (secret,))
+    with using(Composition(push_handler=Recorder(), path_secrets=secrets)):
+        answer = notifications.handler(event, None)
     assert answer["statusCode"] == 200, answer
     [[notification]] = handled
     assert notification.device_id == "color-1" and notification.state.brightness == 40

@@ -16,7 +16,7 @@ from skill.errors import InvalidAuthorizationCredential, NoSuchEndpoint
 from skill.plugins import ApiKey, CredentialKind, KeyAndSecret, OAuthToken
 from skill.ports import VaultError
 from skill.records import StoredCredential
-from skill.stores import DynamoCredentialVault
+from skill.aws.stores import DynamoCredentialVault
 from tests.fakes import FakeAdapter, MemoryVault
 
 TABLE = "bulb-skill-credentials"

@@ -410,8 +410,7 @@ class LocalVendor:
         self.host, self.port = host, port
         self.hold_seconds = hold_seconds
         self._stopping = threading.Event()
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._server: Any = None  # the workbench's loopback server
 
     @property
     def name(self) -> str:
@@ -426,29 +425,26 @@ class LocalVendor:
     def url(self) -> str:
         if self._server is None:
             raise RuntimeError("the local vendor is not started")
-        return f"http://{self.host}:{self._server.server_address[1]}"
+        return str(self._server.url)
 
     def start(self) -> LocalVendor:
-        from bulb_workbench.local._sim_http import SimServer
+        from bulb_workbench.local._sim_http import loopback
 
         self._stopping.clear()
         # Late-bound: fault injection replaces ``self.dispatch``.
-        self._server = SimServer((self.host, self.port), lambda request: self.dispatch(request))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"local-{self.name}", daemon=True
-        )
-        self._thread.start()
+        self._server = loopback(
+            lambda request: self.dispatch(request),
+            name=f"local-{self.name}",
+            host=self.host,
+            port=self.port,
+        ).start()
         return self
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop()
 
     def __enter__(self) -> LocalVendor:
         return self.start()

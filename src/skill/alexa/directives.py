@@ -136,9 +136,10 @@ class DiscoverPayload(_Payload):
 
 
 class Kind(StrEnum):
-    """How the entrypoint answers: at once (``SYNC``) or by way of the queue (``CONTROL``)."""
+    """How the entrypoint answers: in the same invocation (``IMMEDIATE``) or by way of the
+    directives queue (``CONTROL``)."""
 
-    SYNC = "sync"
+    IMMEDIATE = "immediate"
     CONTROL = "control"
 
 
@@ -154,7 +155,7 @@ class DirectiveSpec:
         try:
             return self.payload.model_validate(directive.payload)
         except ValidationError as exc:
-            error_class = InvalidDirective if self.kind is Kind.SYNC else InvalidValue
+            error_class = InvalidDirective if self.kind is Kind.IMMEDIATE else InvalidValue
             raise error_class(_first_problem(exc)) from None
 
     def command(self, directive: Directive) -> bulbs.Command:
@@ -176,9 +177,9 @@ def _color(payload: SetColorPayload) -> bulbs.SetColor:
 
 
 _SPECS = (
-    DirectiveSpec("Alexa.Authorization", "AcceptGrant", AcceptGrantPayload, Kind.SYNC),
-    DirectiveSpec("Alexa.Discovery", "Discover", DiscoverPayload, Kind.SYNC),
-    DirectiveSpec("Alexa", "ReportState", EmptyPayload, Kind.SYNC),
+    DirectiveSpec("Alexa.Authorization", "AcceptGrant", AcceptGrantPayload, Kind.IMMEDIATE),
+    DirectiveSpec("Alexa.Discovery", "Discover", DiscoverPayload, Kind.IMMEDIATE),
+    DirectiveSpec("Alexa", "ReportState", EmptyPayload, Kind.IMMEDIATE),
     DirectiveSpec(
         "Alexa.PowerController", "TurnOn", EmptyPayload, Kind.CONTROL, lambda _: bulbs.TurnOn()
     ),

@@ -1,11 +1,12 @@
 """Delivery of outbox events to the Alexa event gateway: tokens, sending, reacting.
 
 The dispatcher's core. It imports no AWS and no HTTP library: the token store, LWA, the
-gateway client and the dead-letter queue are given to it (``skill.dispatcher`` wires the real
-ones, tests give fakes).
+gateway client and the dead-letter queue are given to it as ports (``skill.ports``;
+``skill.composition`` wires the real ones, tests give fakes).
 """
 
-from skill.delivery._dispatch import (
+from skill.delivery._batch import MAX_CONCURRENT_SENDS, deliver_all
+from skill.delivery._sender import (
     CONFIG_FAULT_MESSAGE,
     Dispatcher,
     Outcome,
@@ -13,7 +14,6 @@ from skill.delivery._dispatch import (
     RetryPolicy,
     Undeliverable,
 )
-from skill.delivery._ports import DeadLetters, EventGateway, Meter, NullMeter
 from skill.delivery._tokens import (
     REFRESH_MARGIN_SECONDS,
     RelinkRequired,
@@ -21,9 +21,11 @@ from skill.delivery._tokens import (
     TokensUnavailable,
     UserTokens,
 )
+from skill.ports import DeadLetters, EventGateway, Meter, NullMeter
 
 __all__ = [
     "CONFIG_FAULT_MESSAGE",
+    "MAX_CONCURRENT_SENDS",
     "REFRESH_MARGIN_SECONDS",
     "DeadLetters",
     "Dispatcher",
@@ -38,4 +40,5 @@ __all__ = [
     "TokensUnavailable",
     "Undeliverable",
     "UserTokens",
+    "deliver_all",
 ]

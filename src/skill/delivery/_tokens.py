@@ -23,13 +23,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from skill.delivery._ports import Meter, NullMeter
-from skill.ports import LwaError, TokenExchanger, TokenStore
+from cachetools import LRUCache
+
+from skill.ports import LwaError, Meter, NullMeter, TokenExchanger, TokenStore
 from skill.records import LwaTokens, TokenRecord
 
 logger = logging.getLogger("skill.delivery")
@@ -85,8 +85,7 @@ class TokenCache:
         self._clock = clock
         self._meter = meter or NullMeter()
         self._margin = margin
-        self._max_users = max_users
-        self._cache: OrderedDict[str, UserTokens] = OrderedDict()
+        self._cache: LRUCache[str, UserTokens] = LRUCache(maxsize=max_users)
         self._guard = threading.Lock()  # the cache and the table of users being loaded
         self._loading: dict[str, list] = {}  # user id -> [lock, threads holding or waiting]
 
@@ -139,10 +138,9 @@ class TokenCache:
 
     def _cached(self, user_id: str) -> UserTokens | None:
         with self._guard:
-            cached = self._cache.get(user_id)
+            cached = self._cache.get(user_id)  # a hit is the most recently used
             if cached is None or not self._fresh(cached.expires_at):
                 return None
-            self._cache.move_to_end(user_id)
             return cached
 
     def _uncache(self, user_id: str) -> None:
@@ -257,10 +255,7 @@ class TokenCache:
             record.user_id, record.region, record.access_token or "", record.expires_at
         )
         with self._guard:
-            self._cache[record.user_id] = tokens
-            self._cache.move_to_end(record.user_id)
-            while len(self._cache) > self._max_users:
-                self._cache.popitem(last=False)
+            self._cache[record.user_id] = tokens  # the least recently used user goes
         return tokens
 
 

@@ -6,20 +6,23 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from skill.pipeline._answers import Answers
+    from skill.pipeline._outcomes import DirectiveOutcome, PollOutcome
     from skill.pipeline._pipeline import Pipeline, PipelineServices
     from skill.pipeline._poll import PollHandler
     from skill.pipeline._push import PushHandler
-    from skill.pipeline._styles import STRATEGIES, StyleStrategy
     from skill.pipeline._scheduler import SweepScheduler
+    from skill.pipeline._styles import STRATEGIES, StyleStrategy
     from skill.pipeline._sweep import SweepResult, SweepWorker
 
 #: Each name's module, imported on first use: a cold start loads only what its handler uses
 #: (a push needs neither the poller nor the sweep).
 _WHERE = {
     "Answers": "_answers",
+    "DirectiveOutcome": "_outcomes",
     "Pipeline": "_pipeline",
     "PipelineServices": "_pipeline",
     "PollHandler": "_poll",
+    "PollOutcome": "_outcomes",
     "PushHandler": "_push",
     "STRATEGIES": "_styles",
     "StyleStrategy": "_styles",
@@ -39,9 +42,11 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "STRATEGIES",
     "Answers",
+    "DirectiveOutcome",
     "Pipeline",
     "PipelineServices",
     "PollHandler",
+    "PollOutcome",
     "PushHandler",
     "StyleStrategy",
     "SweepResult",

@@ -9,7 +9,6 @@ Example::
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,8 +20,14 @@ from skill import bulbs, discovery
 from skill.alexa import SUPPORTED, parse_envelope
 from skill.bulbs import BulbState, Features
 from skill.credentials import Credentials
-from skill.errors import EndpointUnreachable, InvalidAuthorizationCredential, RateLimited, SkillError
+from skill.errors import (
+    EndpointUnreachable,
+    InvalidAuthorizationCredential,
+    RateLimited,
+    SkillError,
+)
 from skill.pipeline._answers import Answers
+from skill.pipeline._outcomes import DirectiveOutcome
 from skill.pipeline._styles import STRATEGIES
 from skill.plugins import (
     Adapter,
@@ -33,8 +38,9 @@ from skill.plugins import (
     decode_endpoint_id,
 )
 from skill.plugins._contract import execute_accepts_known
-from skill.ports import Outbox, PendingStore, PollQueue
+from skill.ports import Outbox, PollQueue, StateStore
 from skill.records import DeviceOwner, OutboxMessage, PendingCommand, QueuedDirective
+from skill.retry import Backoff, Stop, leaves_room
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -48,6 +54,9 @@ DELIVERY_MARGIN_SECONDS = 2.5
 #: than BACKOFF_MAX_SECONDS in memory (a daily quota is the adapter's to remember).
 DEFAULT_BACKOFF_SECONDS = 2.0
 BACKOFF_MAX_SECONDS = 3600.0
+#: Tries of one vendor call, the first included, and the waits between them; a vendor's
+#: Retry-After replaces the planned wait.
+VENDOR_RETRIES = Backoff(delays=(0.25, 0.5, 1.0), max_tries=4, hint_wins=True)
 
 
 @dataclass
@@ -55,12 +64,12 @@ class PipelineServices:
     adapters: AdapterRegistry
     credentials: Credentials
     outbox: Outbox
-    pending: PendingStore
+    pending: StateStore
     poll_queue: PollQueue | None = None
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     count: Callable[[str, float], None] = lambda name, value: None  # metrics sink
-    style_override: Callable[[str], str | None] = lambda vendor: None  # feature flags
+    style_override: Callable[[str], Style | None] = lambda vendor: None  # feature flags
     paused: Callable[[str], bool] = lambda vendor: False  # feature flags
     #: The vendor's circuit breaker (``skill.breaker.CircuitBreaker``), or None for none.
     breaker_for: Callable[[str], Any] = lambda vendor: None
@@ -76,17 +85,17 @@ class Pipeline:
         self.services = services
         self.answers = Answers(services.clock)
 
-    def process(self, queued: QueuedDirective) -> str:
+    def process(self, queued: QueuedDirective) -> DirectiveOutcome:
         """Carry one stored directive to the vendor and record or send its answer.
 
-        Returns what happened (``answered``, ``pending``, ``late``); raises only when the
-        answer could not be stored (so SQS delivers the directive again).
+        Returns what happened; raises only when the answer could not be stored (so SQS
+        delivers the directive again).
         """
         services = self.services
         if services.clock() > queued.deadline:
             logger.warning("directive arrived after its deadline; dropped")
             services.count("LateDrops", 1)
-            return "late"
+            return DirectiveOutcome.LATE
         vendor, device_id = decode_endpoint_id(queued.endpoint_id)
         job = Job(self, queued, vendor, device_id)
         try:
@@ -100,7 +109,7 @@ class Pipeline:
             services.count("VendorErrors", 1)
             job.send([job.error(error)])
             self._record_activity(vendor, queued.user_id)
-            return "answered"
+            return DirectiveOutcome.ANSWERED
         self._record_activity(vendor, queued.user_id)
         return job.outcome
 
@@ -130,7 +139,7 @@ class Pipeline:
         other users of the vendor are not touched, and the breaker does not count it."""
         circuit = self.services.breaker_for(adapter.name) if breaker else None
         guarded = operation if circuit is None else (lambda: circuit.guard(operation))
-        attempt = 0
+        failures = 0
         while True:
             self._wait_out_backoff(adapter, credential_key, deadline)
             try:
@@ -140,31 +149,33 @@ class Pipeline:
             except SkillError as error:
                 if isinstance(error, InvalidAuthorizationCredential) or not error.retryable:
                     raise
+                failures += 1
                 hint = getattr(error, "retry_after", None)
                 if isinstance(error, RateLimited) and credential_key is not None:
                     until = self.services.clock() + min(hint or DEFAULT_BACKOFF_SECONDS, BACKOFF_MAX_SECONDS)
                     self.services.backoff[credential_key] = max(until, self.services.backoff.get(credential_key, 0))
                     self.services.count("RateLimited", 1)
-                    if attempt >= 3:
+                    if VENDOR_RETRIES.exhausted(failures):
                         raise EndpointUnreachable(f"{adapter.name} rate-limits this account") from None
-                    attempt += 1
                     continue  # the back-off decides: wait, or answer at once
-                wait = hint or 0.25 * 2**attempt
-                remaining = deadline - DELIVERY_MARGIN_SECONDS - self.services.clock()
-                if attempt >= 3 or wait >= remaining:
+                wait = VENDOR_RETRIES.next_wait(
+                    failures, now=self.services.clock(), deadline=deadline,
+                    reserve=DELIVERY_MARGIN_SECONDS, hint=hint,
+                )
+                if isinstance(wait, Stop):
                     raise
                 logger.info("vendor %s: %s, retrying in %.2fs", adapter.name, error.alexa_type, wait)
                 self.services.sleep(wait)
-                attempt += 1
 
     def _wait_out_backoff(self, adapter: Adapter, key: tuple[str, str] | None, deadline: float) -> None:
         if key is None:
             return
         until = self.services.backoff.get(key, 0.0)
-        wait = until - self.services.clock()
+        now = self.services.clock()
+        wait = until - now
         if wait <= 0:
             return
-        if wait >= deadline - DELIVERY_MARGIN_SECONDS - self.services.clock():
+        if not leaves_room(wait, now=now, end=deadline, reserve=DELIVERY_MARGIN_SECONDS):
             raise EndpointUnreachable(f"{adapter.name} rate-limits this account; try again shortly")
         logger.info("vendor %s: this account is rate limited, waiting %.2fs", adapter.name, wait)
         self.services.sleep(wait)
@@ -184,7 +195,7 @@ class Job:
         self.vendor = vendor
         self.device_id = device_id
         self.user_id = queued.user_id
-        self.outcome = "answered"
+        self.outcome = DirectiveOutcome.ANSWERED
         self.features: Features = queued.features or Features()
         #: The (bulb, user) owner record as read before the command, if any.
         self.owner: DeviceOwner | None = None
@@ -326,7 +337,7 @@ class Job:
             return None
 
     def pending_command(self, reference: str | None) -> PendingCommand:
-        self.outcome = "pending"
+        self.outcome = DirectiveOutcome.PENDING
         self.remember(self.current)
         return PendingCommand(
             endpoint_id=self.endpoint_id,
@@ -345,8 +356,3 @@ class Job:
         """Seconds until the last useful moment to read the bulb before the deadline."""
         left = self.queued.deadline - DELIVERY_MARGIN_SECONDS - 1.5 - self.services.clock()
         return max(1, int(left))
-
-    def poll_delay(self) -> int:
-        """Seconds before the first poll: the adapter's hint (vendor rate limits), at least 1."""
-        hint = float(getattr(self.adapter, "poll_interval_seconds", 1.0) or 1.0)
-        return max(1, min(15, math.ceil(hint)))

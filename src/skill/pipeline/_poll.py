@@ -7,7 +7,9 @@ import logging
 from skill import bulbs
 from skill.errors import EndpointUnreachable, SkillError
 from skill.pipeline._answers import Answers
+from skill.pipeline._outcomes import PollOutcome
 from skill.pipeline._pipeline import DELIVERY_MARGIN_SECONDS, PipelineServices
+from skill.pipeline._styles import poll_delay
 from skill.plugins import decode_endpoint_id
 from skill.records import OutboxMessage, PendingCommand, PollTicket
 
@@ -19,10 +21,10 @@ class PollHandler:
         self.services = services
         self.answers = Answers(services.clock)
 
-    def handle(self, ticket: PollTicket) -> str:
+    def handle(self, ticket: PollTicket) -> PollOutcome:
         pending = self.services.pending.get_pending(ticket.endpoint_id, ticket.message_id)
         if pending is None:
-            return "gone"  # answered already (or expired)
+            return PollOutcome.GONE  # answered already (or expired)
         vendor, device_id = decode_endpoint_id(ticket.endpoint_id)
         adapter = self.services.adapters.get(vendor)
         now = self.services.clock()
@@ -36,24 +38,26 @@ class PollHandler:
         if state is not None and bulbs.converged(state, pending.expected, pending.change):
             state = bulbs.carry_zero(state, pending.expected)  # dimmed off: reports 0
             return self._finish(pending, self._response(pending, state), state)
-        delay = max(1, int(getattr(adapter, "poll_interval_seconds", 1) or 1))
+        delay = poll_delay(adapter)
         if now + delay < pending.deadline - DELIVERY_MARGIN_SECONDS:
             assert self.services.poll_queue is not None
             next_ticket = ticket.model_copy(update={"attempt": ticket.attempt + 1})
             self.services.poll_queue.schedule(next_ticket, delay)
-            return "waiting"
+            return PollOutcome.WAITING
         error = EndpointUnreachable("the light did not confirm the change in time")
         return self._finish(pending, self._error(pending, error))
 
-    def _finish(self, pending: PendingCommand, message: OutboxMessage, state=None) -> str:
+    def _finish(
+        self, pending: PendingCommand, message: OutboxMessage, state=None
+    ) -> PollOutcome:
         if not self.services.pending.delete_pending(pending.endpoint_id, pending.message_id):
-            return "gone"
+            return PollOutcome.GONE
         if state is not None:
             owner = self.services.pending.owner_of(pending.endpoint_id, pending.user_id)
             if owner is not None:
                 self.services.pending.put_owner(owner.model_copy(update={"state": state}))
         self.services.outbox.put([message])
-        return "answered"
+        return PollOutcome.ANSWERED
 
     def _response(self, pending: PendingCommand, state) -> OutboxMessage:
         return self.answers.response(

@@ -12,7 +12,7 @@ A push changes something only when it is genuine, fresh, new and tied to a skill
   of it could not be told from the original once its de-duplication record is gone.
 - **New.** Before anything changes, a record of the push (its digest: a hash of the body, and
   of what the adapter read as its account and timestamp) is put conditionally
-  (``PushLog.first_sighting``; in AWS ``skill.stores.DynamoPushLog``). It lives until the
+  (``PushLog.first_sighting``; in AWS ``skill.aws.stores.DynamoPushLog``). It lives until the
   push's freshness window has closed, after which a replay is stale anyway. A push seen before
   is answered 2xx and changes nothing (counted ``PushesReplayed``): a vendor retrying a push we
   processed must not keep retrying it. Processing that fails gives the record back
@@ -59,7 +59,7 @@ DEDUPE_MARGIN_SECONDS = 60
 
 
 class PushLog(Protocol):
-    """Pushes already processed (``skill.stores.DynamoPushLog``; ``MemoryPushLog`` here)."""
+    """Pushes already processed (``skill.aws.stores.DynamoPushLog``; ``MemoryPushLog`` here)."""
 
     def first_sighting(self, vendor: str, digest: str, expires_at: float, now: float) -> bool:
         """Record the push; False if it is recorded already and the record has not expired."""

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from skill import cadence
-from skill.ports import PendingStore, SweepQueue
+from skill.ports import StateStore, SweepQueue
 
 
 class SweepScheduler:
@@ -17,7 +17,7 @@ class SweepScheduler:
 
     def __init__(
         self,
-        schedule: PendingStore,
+        schedule: StateStore,
         queue: SweepQueue,
         *,
         clock: Callable[[], float] = time.time,

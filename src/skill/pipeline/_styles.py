@@ -6,18 +6,31 @@ A registry keyed by ``Style``; adding a style is adding a class here, not an ``i
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from skill.bulbs import BulbState, carry_zero
 from skill.errors import EndpointUnreachable
+from skill.pipeline._outcomes import DirectiveOutcome
 from skill.plugins import Accepted, Style
 from skill.records import PollTicket
 
 if TYPE_CHECKING:
     from skill.pipeline._pipeline import Job
+    from skill.plugins import Adapter
 
 logger = logging.getLogger(__name__)
+
+#: The longest wait before a poll: a longer hint would park the ticket past any deadline.
+POLL_DELAY_MAX_SECONDS = 15
+
+
+def poll_delay(adapter: Adapter) -> int:
+    """Seconds before the next read of a polling command (the first and every later one): the
+    adapter's ``poll_interval_seconds`` (the vendor's rate limit) rounded up, 1 to 15 s."""
+    hint = float(getattr(adapter, "poll_interval_seconds", 1.0) or 1.0)
+    return max(1, min(POLL_DELAY_MAX_SECONDS, math.ceil(hint)))
 
 
 class StyleStrategy(Protocol):
@@ -53,13 +66,13 @@ class _AnswersLater:
         job.services.pending.put_pending(job.pending_command(None))
 
     def abandon(self, job: Job) -> bool:
-        job.outcome = "answered"
+        job.outcome = DirectiveOutcome.ANSWERED
         return job.services.pending.delete_pending(job.endpoint_id, job.queued.message_id)
 
     def _answered_by_vendor(self, job: Job, state: BulbState) -> None:
         """The vendor said the result after all: answer now, unless a push already did."""
         if job.services.pending.delete_pending(job.endpoint_id, job.queued.message_id):
-            job.outcome = "answered"
+            job.outcome = DirectiveOutcome.ANSWERED
             job.respond(_answered_state(job, state))
 
 
@@ -116,7 +129,7 @@ class PollingStrategy(_AnswersLater):
         if job.services.poll_queue is None:
             raise EndpointUnreachable("no poll queue is deployed for the polling style")
         ticket = PollTicket(endpoint_id=job.endpoint_id, message_id=job.queued.message_id)
-        job.services.poll_queue.schedule(ticket, job.poll_delay())
+        job.services.poll_queue.schedule(ticket, poll_delay(job.adapter))
 
 
 STRATEGIES: dict[Style, StyleStrategy] = {

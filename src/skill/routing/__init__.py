@@ -1,7 +1,7 @@
-"""The entrypoint's directive dispatch, on ask-sdk-runtime: one request handler per directive,
+"""The entrypoint's directive router, on ask-sdk-runtime: one request handler per directive,
 found by ``(namespace, name)``, one exception handler that turns typed errors into
 ``ErrorResponse``, and interceptors for parsing and logging. No AWS imports here."""
 
-from skill.routing._dispatch import DirectiveInput, EntrypointServices, build_router
+from skill.routing._router import DirectiveInput, EntrypointServices, build_router
 
 __all__ = ["DirectiveInput", "EntrypointServices", "build_router"]

@@ -31,9 +31,9 @@ from skill.plugins import (
     decode_endpoint_id,
     encode_endpoint_id,
 )
-from skill.ports import IdentityError, LwaError, PendingStore, VaultError
+from skill.ports import IdentityError, LwaError, StateStore, VaultError
 from skill.records import DeviceOwner, QueuedDirective, StoredCredential, SweepAccount, TokenRecord
-from skill.routing._dispatch import DirectiveInput, EntrypointServices
+from skill.routing._router import DirectiveInput, EntrypointServices
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ class DiscoverHandler(_Handler):
 
 def _record_owners(
     services: EntrypointServices,
-    owners: PendingStore,
+    owners: StateStore,
     user_id: str,
     found: list[tuple[Adapter, Device]],
 ) -> None:

@@ -795,7 +795,7 @@ vendors each has connected, through skill.accounts. Output: JSON lines, never a 
 
 Where: the stack named by --stack (with --region or the AWS environment), found through
 CloudFormation; else the environment's settings (CREDENTIALS_TABLE, CREDENTIALS_KEY_ID,
-PENDING_TABLE, TOKENS_TABLE, OUTBOX_QUEUE_URL, COGNITO_ISSUER, ADAPTERS...), which is how it
+STATE_TABLE, TOKENS_TABLE, OUTBOX_QUEUE_URL, COGNITO_ISSUER, ADAPTERS...), which is how it
 runs against a local stack (its environment, AWS_ENDPOINT_URL pointing at its moto server).
 
 What a deployed run can and cannot do: an operator's role has no use of the credentials key
@@ -882,7 +882,7 @@ def _disconnected(result: Any) -> dict[str, Any]:
 _STACK_RESOURCES = {
     "CredentialsTable": "CREDENTIALS_TABLE",
     "CredentialsKey": "CREDENTIALS_KEY_ID",
-    "PendingTable": "PENDING_TABLE",
+    "StateTable": "STATE_TABLE",
     "TokensTable": "TOKENS_TABLE",
     "OutboxQueue": "OUTBOX_QUEUE_URL",
     "VendorSecrets": "VENDOR_SECRETS_NAME",
@@ -895,7 +895,7 @@ def _users_environment(args: argparse.Namespace) -> dict[str, str]:
     if args.region:
         environ["AWS_REGION"] = environ["AWS_DEFAULT_REGION"] = args.region
     if not args.stack:
-        missing = [v for v in ("CREDENTIALS_TABLE", "PENDING_TABLE", "OUTBOX_QUEUE_URL") if not environ.get(v)]
+        missing = [v for v in ("CREDENTIALS_TABLE", "STATE_TABLE", "OUTBOX_QUEUE_URL") if not environ.get(v)]
         if missing:
             raise _UsersError(
                 f"no stack: give --stack NAME (and --region), or set {', '.join(missing)} "
@@ -927,8 +927,8 @@ class _Operator:
         from skill.config import settings_from
         from skill.credentials import Credentials
         from skill.plugins import AdapterRegistry
-        from skill.secrets import secret_source
-        from skill.stores import DynamoCredentialVault, DynamoPendingStore, DynamoTokenStore, SqsOutbox
+        from skill.aws.secrets import secret_source
+        from skill.aws.stores import DynamoCredentialVault, DynamoStateStore, DynamoTokenStore, SqsOutbox
 
         self.environ = environ
         config = settings_from(environ)
@@ -942,7 +942,7 @@ class _Operator:
         self.accounts = Accounts(
             Credentials(DynamoCredentialVault(config.credentials_table, config.credentials_key_id)),
             adapters,
-            DynamoPendingStore(config.pending_table),
+            DynamoStateStore(config.state_table),
             SqsOutbox(config.outbox_queue_url),
             DynamoTokenStore(config.tokens_table),
             webhook_url_for=(lambda v: f"{base}/{v}/{secret('WEBHOOK_PATH_SECRET')}") if base else None,

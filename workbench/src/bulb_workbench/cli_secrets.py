@@ -1,7 +1,7 @@
 """``skill secrets``: change one key of a deployed stack's secrets, never showing a value.
 
 The vendor secrets (``VendorSecretsArn``) are one JSON object that every function reads
-(``skill.secrets``): ``WEBHOOK_PATH_SECRET``, ``SWITCHBOT_WEBHOOK_SECRET``, ``LIFX_CLIENT_ID``...
+(``skill.aws.secrets``): ``WEBHOOK_PATH_SECRET``, ``SWITCHBOT_WEBHOOK_SECRET``, ``LIFX_CLIENT_ID``...
 Putting a whole new object by hand loses the keys one forgets; this reads the object, changes one
 key, checks that nobody changed the secret meanwhile (else merges again), and puts it back. The
 LWA secret (``LwaSecretArn``, ``--secret lwa``) holds ``client_id`` and ``client_secret``.
@@ -15,7 +15,7 @@ LWA secret (``LwaSecretArn``, ``--secret lwa``) holds ``client_id`` and ``client
 
 Output: one JSON line (the secret's ARN, the key, what changed, the new version id, the keys it
 holds). Values are never printed, logged or put in an exception. Functions see a change within 5
-minutes (they cache the secrets that long); webhook path secrets within 10 (``skill.secrets``).
+minutes (they cache the secrets that long); webhook path secrets within 10 (``skill.aws.secrets``).
 
 Where: the stack's outputs (``VendorSecretsArn``, ``LwaSecretArn``) in ``--region`` (else the AWS
 environment's), or ``--secret-id ARN`` directly. Needs cloudformation:DescribeStacks and
@@ -181,7 +181,7 @@ class SecretKeys:
     def rotate_path_secret(self, vendor: str) -> dict[str, Any]:
         """``WEBHOOK_PATH_SECRET_<VENDOR>_PREVIOUS`` = the secret vendors hold now (the vendor's
         own, else the deployment-wide one); ``WEBHOOK_PATH_SECRET_<VENDOR>`` = a new one."""
-        from skill.secrets import SHARED_PATH_SECRET, path_secret_name
+        from skill.aws.secrets import SHARED_PATH_SECRET, path_secret_name
 
         if not re.fullmatch(r"[a-z0-9_-]+", vendor):
             raise SecretsError(f"{vendor!r} is not an adapter name (lower-case letters, digits, - and _)")

@@ -1,4 +1,4 @@
-"""``make bench``: the performance suite of issue 7 (not part of ``make test``).
+"""``make bench``: the performance suite (not part of ``make test``).
 
 Run from the repository root: ``python -m bulb_workbench.bench.run`` (writes ``docs/benchmarks.md``).
 """

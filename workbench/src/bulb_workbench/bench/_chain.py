@@ -12,7 +12,7 @@ docs/benchmarks.md; the CPU figures and the request counts are the measurement):
   1769 MB for one Python thread).
 - **Cold function**, two figures (``bench/results.json`` carries both, per style):
 
-  - ``cold_chain_ms``, issue 14's definition and the one its goals are checked against: the
+  - ``cold_chain_ms``, the figure the cold goals (``COLD_GOALS``) are checked against: the
     handler's *measured* first-invocation CPU stretched (as above), plus the hops: its waits
     (below) and one connection set-up (``CONNECT_MS``) per AWS client it creates
     (``bulb_workbench.bench._scenarios.FLOOR_CLIENTS``), and the hops between functions. Nothing assumed
@@ -43,8 +43,8 @@ docs/benchmarks.md; the CPU figures and the request counts are the measurement):
   outbox -> dispatcher -> LWA + gateway. async: ... processor -> [the vendor's push] -> HTTP
   API -> notifications -> outbox -> dispatcher. polling: ... processor -> [the poll ticket's
   delay] -> poller -> outbox -> dispatcher. The bracketed vendor waits (the push's delay, the
-  ticket's SQS delay, the bulb's transition) are excluded, as issue 14 says ("their vendor
-  waits excluded"); vendor *calls* are hops of the cold chain in every style (the processors'
+  ticket's SQS delay, the bulb's transition) are excluded: the goals count the project's time,
+  not the vendor's. Vendor *calls* are hops of the cold chain in every style (the processors'
   command, the poller's read), as is a cold dispatcher's LWA refresh. The warm chain is the
   project's own time: the same path without the vendor calls (their latency is the vendor's;
   ``warm_with_vendor`` has them too).
@@ -93,23 +93,23 @@ COLD_LWA_CALLS = 1
 #: typically occur in under 1% of invocations" for production traffic).
 COLD_START_SHARE = 0.01
 
-#: Goals of issue 14, ms.
+#: The cold and warm chain goals, ms.
 COLD_GOALS = {"sync": 2000.0, "optimistic": 2000.0, "async": 3000.0, "polling": 3000.0}
 WARM_GOAL = 300.0
 
 #: function (the cost model's name) -> handler module.
 MODULES = {
-    "entrypoint": "skill.entrypoint",
-    "processor-sync": "skill.processors.sync",
-    "processor-async": "skill.processors.async_",
-    "processor-optimistic": "skill.processors.optimistic",
-    "processor-polling": "skill.processors.polling",
-    "notifications": "skill.notifications",
-    "poller": "skill.poller",
-    "dispatcher": "skill.dispatcher",
-    "sweep": "skill.sweep",
-    "sweep-scheduler": "skill.sweep_scheduler",
-    "linking": "skill.linking_pages",
+    "entrypoint": "skill.handlers.entrypoint",
+    "processor-sync": "skill.handlers.processors.sync",
+    "processor-async": "skill.handlers.processors.async_",
+    "processor-optimistic": "skill.handlers.processors.optimistic",
+    "processor-polling": "skill.handlers.processors.polling",
+    "notifications": "skill.handlers.notifications",
+    "poller": "skill.handlers.poller",
+    "dispatcher": "skill.handlers.dispatcher",
+    "sweep": "skill.handlers.sweep",
+    "sweep-scheduler": "skill.handlers.sweep_scheduler",
+    "linking": "skill.handlers.linking_pages",
 }
 STYLES = ("sync", "async", "optimistic", "polling")
 #: The functions of each style's path, in order; ("hop", ms) between them.
@@ -269,7 +269,7 @@ def chain(results: dict[str, Any], style: str, memory: dict[str, int], cold: boo
 
 
 def chains(results: dict[str, Any], memory: dict[str, int]) -> dict[str, dict[str, Any]]:
-    """Cold (issue 14's definition; and with the assumed sandbox start) and warm chains per
+    """Cold (``cold_chain_ms``; and with the assumed sandbox start) and warm chains per
     style at ``memory``."""
     return {style: {"cold": chain(results, style, memory, cold=True),
                     "cold_with_platform": chain(results, style, memory, cold=True, platform=True),

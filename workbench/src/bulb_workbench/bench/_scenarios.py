@@ -105,9 +105,9 @@ def quick_simulator_sockets() -> None:
     """TCP_NODELAY on the vendor simulator's sockets (see the findings in docs/benchmarks.md):
     without it every simulated vendor call stalls ~40 ms on a delayed ACK, which is an artefact
     of the simulator, not of the code under test."""
-    from bulb_workbench.local import _sim_http
+    from bulb_workbench.local import _http
 
-    _sim_http._Handler.disable_nagle_algorithm = True
+    _http._Handler.disable_nagle_algorithm = True
 
 
 def environment(cloud: Any, simulator_url: str) -> dict[str, str]:
@@ -130,7 +130,7 @@ def environment(cloud: Any, simulator_url: str) -> dict[str, str]:
         "COGNITO_ISSUER": ISSUER,
         "COGNITO_CLIENT_ID": CLIENT_ID,
         "COGNITO_JWKS_URL": f"{cloud.url}/jwks",
-        "PENDING_TABLE": "bulb-skill-pending",
+        "STATE_TABLE": "bulb-skill-state",
         "IDEMPOTENCY_TABLE": "bulb-skill-idempotency",
         "LWA_TOKEN_URL": f"{cloud.url}/auth/o2/token",
         "LWA_SECRET_NAME": "bulb-skill/lwa",
@@ -273,7 +273,7 @@ def sweep_account(style: str = "polling", now: float | None = None, active_ago: 
 
 
 def sweep_account_item(account: SweepAccount) -> dict[str, Any]:
-    """The account's schedule item (spec of issue 14), with its ``SweepSlots`` index key."""
+    """The account's schedule item, with its ``SweepSlots`` index key."""
     from skill import cadence
 
     return {"pk": {"S": f"account#{account.vendor}#{account.user_id}"}, "sk": {"S": "sweep"},
@@ -315,16 +315,16 @@ def outbox_body(now: float | None = None) -> str:
 #: handler module -> the boto3 clients it needs over its life (the cold-start floor); every
 #: function that calls vendors decrypts their credentials (kms).
 FLOOR_CLIENTS = {
-    "skill.entrypoint": ("sqs", "dynamodb", "secretsmanager", "kms"),
-    "skill.processors.sync": ("sqs", "dynamodb", "kms"),
-    "skill.processors.async_": ("sqs", "dynamodb", "kms"),
-    "skill.processors.optimistic": ("sqs", "dynamodb", "kms"),
-    "skill.processors.polling": ("sqs", "dynamodb", "kms"),
-    "skill.notifications": ("sqs", "dynamodb", "secretsmanager", "kms"),
-    "skill.poller": ("sqs", "dynamodb", "kms"),
-    "skill.sweep": ("sqs", "dynamodb", "kms"),
-    "skill.sweep_scheduler": ("sqs", "dynamodb"),
-    "skill.dispatcher": ("dynamodb", "secretsmanager"),
+    "skill.handlers.entrypoint": ("sqs", "dynamodb", "secretsmanager", "kms"),
+    "skill.handlers.processors.sync": ("sqs", "dynamodb", "kms"),
+    "skill.handlers.processors.async_": ("sqs", "dynamodb", "kms"),
+    "skill.handlers.processors.optimistic": ("sqs", "dynamodb", "kms"),
+    "skill.handlers.processors.polling": ("sqs", "dynamodb", "kms"),
+    "skill.handlers.notifications": ("sqs", "dynamodb", "secretsmanager", "kms"),
+    "skill.handlers.poller": ("sqs", "dynamodb", "kms"),
+    "skill.handlers.sweep": ("sqs", "dynamodb", "kms"),
+    "skill.handlers.sweep_scheduler": ("sqs", "dynamodb"),
+    "skill.handlers.dispatcher": ("dynamodb", "secretsmanager"),
 }
 
 _PROCESSOR_DEPS = ("pydantic", "powertools-logger", "powertools-metrics", "powertools-batch",
@@ -334,19 +334,19 @@ _PROCESSOR_DEPS = ("pydantic", "powertools-logger", "powertools-metrics", "power
 #: for logging, metrics, batches, idempotency, the webhook's routing and secrets, requests for
 #: HTTP (vendors, LWA, the gateway). SDK floor + calls + these = the "dependency floor".
 FLOOR_DEPENDENCIES = {
-    "skill.entrypoint": ("pydantic", "powertools-logger", "powertools-metrics", "requests",
+    "skill.handlers.entrypoint": ("pydantic", "powertools-logger", "powertools-metrics", "requests",
                          "ask-sdk-runtime", "pyjwt"),
-    "skill.processors.sync": _PROCESSOR_DEPS,
-    "skill.processors.async_": _PROCESSOR_DEPS,
-    "skill.processors.optimistic": _PROCESSOR_DEPS,
-    "skill.processors.polling": _PROCESSOR_DEPS,
-    "skill.notifications": ("pydantic", "powertools-logger", "powertools-metrics",
+    "skill.handlers.processors.sync": _PROCESSOR_DEPS,
+    "skill.handlers.processors.async_": _PROCESSOR_DEPS,
+    "skill.handlers.processors.optimistic": _PROCESSOR_DEPS,
+    "skill.handlers.processors.polling": _PROCESSOR_DEPS,
+    "skill.handlers.notifications": ("pydantic", "powertools-logger", "powertools-metrics",
                             "powertools-event-handler", "powertools-parameters", "requests"),
-    "skill.poller": ("pydantic", "powertools-logger", "powertools-metrics", "powertools-batch",
+    "skill.handlers.poller": ("pydantic", "powertools-logger", "powertools-metrics", "powertools-batch",
                      "requests"),
-    "skill.sweep": ("pydantic", "powertools-logger", "powertools-metrics", "requests"),
-    "skill.sweep_scheduler": ("pydantic", "powertools-logger", "powertools-metrics"),
-    "skill.dispatcher": ("pydantic", "powertools-logger", "powertools-metrics", "powertools-batch",
+    "skill.handlers.sweep": ("pydantic", "powertools-logger", "powertools-metrics", "requests"),
+    "skill.handlers.sweep_scheduler": ("pydantic", "powertools-logger", "powertools-metrics"),
+    "skill.handlers.dispatcher": ("pydantic", "powertools-logger", "powertools-metrics", "powertools-batch",
                          "requests"),
 }
 
@@ -355,39 +355,39 @@ def first_invocation(module: str, cloud: Any, simulator: Any) -> tuple[dict[str,
     """(event, what it exercises) for ``module``'s first invocation; seeds the stubs."""
     now = time.time()
     connect_all(cloud, simulator)  # the user's vendor credentials, in the vault
-    if module == "skill.entrypoint":
+    if module == "skill.handlers.entrypoint":
         return control("sync"), "SetBrightness: token verified (JWKS), vault read -> directives queue, DeferredResponse"
-    if module.startswith("skill.processors."):
+    if module.startswith("skill.handlers.processors."):
         style = next(s for s, m in MODULE_OF_STYLE.items() if module.endswith("." + m))
         return (sqs_event([queued_body(style, now)], [endpoint_id(style)]),
                 f"1 FIFO record: vendor (sim-{style}) -> {'outbox' if style in ('sync', 'optimistic') else 'pending'}")
-    if module == "skill.poller":
+    if module == "skill.handlers.poller":
         message_id = str(uuid.uuid4())
-        cloud.put("pending", pending_item("polling", message_id, "r-1", now))
-        cloud.put("pending", owner_item("polling", now=now))
+        cloud.put("state", pending_item("polling", message_id, "r-1", now))
+        cloud.put("state", owner_item("polling", now=now))
         simulator.set_state("sim-polling", DEVICE, on=True, brightness=55)
         ticket = PollTicket(endpoint_id=endpoint_id("polling"), message_id=message_id)
         return sqs_event([ticket.model_dump_json()]), "1 poll ticket: vendor read, converged -> outbox"
-    if module == "skill.notifications":
-        cloud.put("pending", pending_item("async", str(uuid.uuid4()), "req-1", now))
-        cloud.put("pending", owner_item("async", now=now))
+    if module == "skill.handlers.notifications":
+        cloud.put("state", pending_item("async", str(uuid.uuid4()), "req-1", now))
+        cloud.put("state", owner_item("async", now=now))
         headers, body = signed_push("req-1", {"on": True, "brightness": 55, "online": True})
         return (http_api_event("sim-async", PATH_SECRET, headers, body),
                 "signed push matching a pending command -> outbox")
-    if module == "skill.dispatcher":
+    if module == "skill.handlers.dispatcher":
         cloud.put("tokens", token_item(now))
         return sqs_event([outbox_body(now)]), "1 outbox Response: token read -> gateway 202"
-    if module == "skill.sweep":
+    if module == "skill.handlers.sweep":
         # the account's three bulbs are known, each with a state the vendor no longer shows
         for device in SIM_DEVICES:
-            cloud.put("pending", owner_item("polling", now=now, device=device))
+            cloud.put("state", owner_item("polling", now=now, device=device))
         account = sweep_account("polling", now)
         return (sqs_event([account.model_dump_json()]),
                 "1 SQS record, 1 account of a polling vendor with 3 bulbs: list + 3 reads, owners "
                 "from OwnersByUser -> ChangeReports on the outbox, the account's cadence rewritten")
-    if module == "skill.sweep_scheduler":
+    if module == "skill.handlers.sweep_scheduler":
         # active a minute ago at a vendor whose quotas allow a read each minute: due now
-        cloud.put("pending", sweep_account_item(sweep_account("sync", now, active_ago=60.0)))
+        cloud.put("state", sweep_account_item(sweep_account("sync", now, active_ago=60.0)))
         return (scheduled_event(now),
                 "1 minute: the due slots queried on SweepSlots, 1 account due -> 1 SendMessageBatch")
     raise KeyError(module)

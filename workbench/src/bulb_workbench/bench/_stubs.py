@@ -36,7 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 ACCOUNT = "123456789012"
-KEYS = {"tokens": ("user_id",), "pending": ("pk", "sk"), "idempotency": ("id",),
+KEYS = {"tokens": ("user_id",), "state": ("pk", "sk"), "idempotency": ("id",),
         "credentials": ("user_id", "vendor")}
 
 
@@ -68,7 +68,7 @@ def item_size(item: dict[str, Any] | None) -> int:
 class Ledger:
     """What was asked of the outside world, counted."""
 
-    requests: Counter = field(default_factory=Counter)  # "dynamodb.PutItem:pending" -> n
+    requests: Counter = field(default_factory=Counter)  # "dynamodb.PutItem:state" -> n
     rru: float = 0.0
     wru: float = 0.0
     sqs_messages: Counter = field(default_factory=Counter)  # queue -> messages sent

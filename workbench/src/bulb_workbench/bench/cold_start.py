@@ -44,7 +44,7 @@ from bulb_workbench.bench._stubs import StubCloud
 
 CHILD = Path(__file__).with_name("_cold_child.py")
 #: The template's Timeout of the functions whose handler reads the time left (default 10 s).
-TIMEOUTS = {"skill.sweep": 60}
+TIMEOUTS = {"skill.handlers.sweep": 60}
 MODULES = list(FLOOR_CLIENTS)
 FLOORS = sorted({clients for clients in FLOOR_CLIENTS.values()})
 DEPENDENCY_FLOORS = sorted({(FLOOR_CLIENTS[m], FLOOR_DEPENDENCIES[m]) for m in MODULES})
@@ -87,11 +87,11 @@ def _run_child(python: str, tree: Path, mode: str, env: dict[str, str], spec: di
 
 
 def _ok(module: str, answer: str) -> bool:
-    if module == "skill.entrypoint":
+    if module == "skill.handlers.entrypoint":
         return "DeferredResponse" in answer
-    if module == "skill.notifications":
+    if module == "skill.handlers.notifications":
         return '"statusCode": 200' in answer
-    if module == "skill.sweep_scheduler":
+    if module == "skill.handlers.sweep_scheduler":
         return '"accounts": 1' in answer
     return '"batchItemFailures": []' in answer
 
@@ -175,7 +175,7 @@ def measure(reps: int | None = None, log=print) -> dict[str, Any]:
                     python.path, pyc, env, cloud, work, n)
                 # import-time evidence: the entrypoint and a processor, no bytecode
                 evidence = {}
-                for module in ("skill.entrypoint", "skill.processors.sync", "skill.dispatcher"):
+                for module in ("skill.handlers.entrypoint", "skill.handlers.processors.sync", "skill.handlers.dispatcher"):
                     cloud.reset()
                     sim.reset()
                     event, _ = first_invocation(module, cloud, sim)

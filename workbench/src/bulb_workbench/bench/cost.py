@@ -79,24 +79,24 @@ class Driver:
         self.cloud, self.sim, self.stdout = cloud, sim, stdout
         self.invocations: list[dict[str, Any]] = []
         self.pool_cpu = _PoolCpu()
-        import skill.entrypoint
-        import skill.notifications
-        import skill.poller
-        import skill.sweep
-        import skill.sweep_scheduler
-        from skill.processors import async_, optimistic, polling, sync
+        import skill.handlers.entrypoint
+        import skill.handlers.notifications
+        import skill.handlers.poller
+        import skill.handlers.sweep
+        import skill.handlers.sweep_scheduler
+        from skill.handlers.processors import async_, optimistic, polling, sync
 
-        self.entrypoint = skill.entrypoint.handler
+        self.entrypoint = skill.handlers.entrypoint.handler
         self.processors = {"sync": sync.handler, "async": async_.handler,
                            "optimistic": optimistic.handler, "polling": polling.handler}
-        self.notifications = skill.notifications.handler
-        self.poller = skill.poller.handler
-        self.sweep = skill.sweep.handler
-        self.sweep_scheduler = skill.sweep_scheduler.handler
+        self.notifications = skill.handlers.notifications.handler
+        self.poller = skill.handlers.poller.handler
+        self.sweep = skill.handlers.sweep.handler
+        self.sweep_scheduler = skill.handlers.sweep_scheduler.handler
         try:
-            import skill.dispatcher
+            import skill.handlers.dispatcher
 
-            self.dispatcher = skill.dispatcher.handler
+            self.dispatcher = skill.handlers.dispatcher.handler
         except ImportError:
             self.dispatcher = None
 
@@ -222,9 +222,9 @@ def run() -> dict[str, Any]:
             # per bulb) with 3 bulbs. Steady state first (a first read has recorded the bulbs:
             # nothing changed, nothing written), then a read that finds one bulb changed outside
             # Alexa (a ChangeReport on the outbox, the owner and the account's cadence written).
-            cloud.tables["pending"].clear()
+            cloud.tables["state"].clear()
             for device in sc.SIM_DEVICES:
-                cloud.put("pending", sc.owner_item("polling", device=device))
+                cloud.put("state", sc.owner_item("polling", device=device))
             ticket = sc.sweep_account("polling")
             driver.invoke("sweep", driver.sweep, sc.sqs_event([ticket.model_dump_json()]))
             driver.deliver_outbox()
@@ -239,9 +239,9 @@ def run() -> dict[str, Any]:
             results["sweep_change_3_bulbs"] = _measure(driver, changed, 1)
             driver.deliver_outbox()
             # the sweep's scheduler: one minute, one due account -> one SendMessageBatch
-            cloud.tables["pending"].clear()
+            cloud.tables["state"].clear()
             due = sc.sweep_account("sync", active_ago=60.0)
-            cloud.put("pending", sc.sweep_account_item(due))
+            cloud.put("state", sc.sweep_account_item(due))
             driver.invoke("sweep-scheduler", driver.sweep_scheduler, sc.scheduled_event())  # warm-up
             cloud.take(cloud.queue_url("sweep"))
             results["sweep_scheduler"] = _measure(
@@ -260,7 +260,7 @@ def _swept(cloud: StubCloud, ticket: Any) -> Any:
 
     from skill.records import SweepAccount
 
-    item = cloud.tables["pending"].get(json.dumps([{"S": f"account#{ticket.vendor}#{ticket.user_id}"},
+    item = cloud.tables["state"].get(json.dumps([{"S": f"account#{ticket.vendor}#{ticket.user_id}"},
                                                    {"S": "sweep"}], sort_keys=True))
     if item is None:
         return ticket
@@ -277,9 +277,9 @@ def _lwa_check(driver: Driver) -> dict[str, Any]:
     item = sc.token_item()
     item["expires_at"] = {"N": str(int(time.time() + 30))}
     cloud.put("tokens", item)
-    import skill.dispatcher
+    import skill.composition
 
-    skill.dispatcher.dispatcher.cache_clear()  # a new container: nothing cached yet
+    skill.composition.use(None)  # a new container: nothing cached yet
     before = cloud.ledger.lwa_calls
     for _ in range(20):
         cloud.queues["outbox"].append({"body": sc.outbox_body(), "group": None, "delay": 0})

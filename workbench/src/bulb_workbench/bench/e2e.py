@@ -8,9 +8,9 @@ correlation token (a Response; anything else counts as a failure). Reported: p50
 (nearest rank) and the worst. At vendor latency 0 the bulb's transition is 0 too. The stack is
 measured as it is (its HTTP servers set ``TCP_NODELAY``).
 
-A polling directive waits for its poll ticket's SQS delay (``Job.poll_delay()``, the adapter's
-``poll_interval_seconds``, at least 1 s): the vendor's rate limit by design, not the project's
-overhead. The delays the pipeline schedules are recorded per directive (``SqsPollQueue.schedule``
+A polling directive waits for its poll ticket's SQS delay (``skill.pipeline._styles.poll_delay``:
+the adapter's ``poll_interval_seconds``, 1 to 15 s): the vendor's rate limit by design, not the
+project's overhead. The delays the pipeline schedules are recorded per directive (``SqsPollQueue.schedule``
 wrapped in this process, where the handlers run), and for polling the overhead = latency - those
 delays is reported too (``overhead``, ``scheduled_s``).
 
@@ -73,7 +73,7 @@ def _stack(latency: float) -> Any:
 def scheduled_delays() -> Iterator[dict[str, float]]:
     """Message id -> seconds of poll-ticket delay the pipeline scheduled for that directive
     (summed over its tickets): measured, not derived from the adapter, so a re-poll counts too."""
-    from skill.stores import SqsPollQueue
+    from skill.aws.stores import SqsPollQueue
 
     delays: dict[str, float] = {}
     lock = threading.Lock()

@@ -1,4 +1,4 @@
-"""``make bench``: every benchmark of issue 7, a table on stdout, ``docs/benchmarks.md`` written.
+"""``make bench``: every benchmark, a table on stdout, ``docs/benchmarks.md`` written.
 
 Run from the repository root with the project's virtualenv: ``python -m bulb_workbench.bench.run``.
 Sections (each a ratio against a baseline measured in the same run):
@@ -209,7 +209,7 @@ def render(m: dict[str, Any], r: dict[str, Any]) -> str:
         add("## 2. Warm CPU per directive\n")
         add("`time.process_time()` per directive after 30 warm-up runs, for at least "
             f"{next(iter(warm.values())).get('seconds', '?')} s of CPU per case; I/O stubbed by `tests/fakes.py` "
-            "(the entrypoint case goes through `skill.entrypoint.handler` with its router wired to the "
+            "(the entrypoint case goes through `skill.handlers.entrypoint.handler` with its router wired to the "
             "fakes, so Powertools logging is included; the pipeline cases run `QueuedDirective.model_validate_json` "
             "+ `Pipeline.process`; the dispatcher case `Dispatcher.parse` + `deliver` with a fake gateway). "
             "Baseline: the same answers built as plain dicts with `json` and nothing else (`workbench/src/bulb_workbench/bench/warm.py:_Baseline`; "
@@ -246,7 +246,7 @@ def render(m: dict[str, Any], r: dict[str, Any]) -> str:
                 "the schema; its HTTP servers set `TCP_NODELAY`), so these times include the local stack's own "
                 "hops, which Lambda's event source mappings and AWS's APIs replace. At vendor latency 0 the bulb's "
                 "transition is 0 too. A polling directive's latency includes its poll ticket's scheduled SQS "
-                "delay (`Job.poll_delay()`: the adapter's `poll_interval_seconds`, at least 1 s), the vendor's "
+                "delay (`poll_delay` in `skill.pipeline._styles`: the adapter's `poll_interval_seconds`, at least 1 s), the vendor's "
                 "rate limit by design, not the project's overhead: its overhead row is each directive's latency "
                 "less the delays the pipeline scheduled for it (recorded from `SqsPollQueue.schedule`). The "
                 "handlers' own warm time per directive, measured in section 4 against the in-process stub cloud, "
@@ -278,7 +278,7 @@ def _scheduled(s: dict[str, Any]) -> str:
 
 
 def _goal(zero: dict[str, Any]) -> list[str]:
-    """Issue 7's check per style at vendor latency 0: p99 under 250 ms of the project's own time,
+    """The end-to-end goal per style at vendor latency 0: p99 under 250 ms of the project's own time,
     which for polling is the overhead (its scheduled poll delay is the vendor's rate limit)."""
     verdicts = []
     for style in ("sync", "optimistic", "async", "polling"):
@@ -553,7 +553,7 @@ def _cost_section(cost: dict[str, Any]) -> str:
         s = cost[key]
         sp = s["per_directive"]
         lines.append(
-            f"The sweep's worker (`skill.sweep`), one SQS record = one account of a polling vendor with 3 bulbs "
+            f"The sweep's worker (`skill.handlers.sweep`), one SQS record = one account of a polling vendor with 3 bulbs "
             f"(list + a read per bulb), {what}: "
             f"{', '.join(f'{k} {v:g}' for k, v in sp['requests'].items()) or 'no AWS request'}; {sp['rru']:g} RRU, "
             f"{sp['wru']:g} WRU, {s['vendor_calls']:g} vendor calls, {s['functions']['sweep']['cpu_ms']:.1f} ms CPU "
@@ -562,7 +562,7 @@ def _cost_section(cost: dict[str, Any]) -> str:
         s = cost["sweep_scheduler"]
         sp = s["per_directive"]
         lines.append(
-            f"The sweep's scheduler (`skill.sweep_scheduler`), one minute with {s.get('accounts_sent', 0):g} due "
+            f"The sweep's scheduler (`skill.handlers.sweep_scheduler`), one minute with {s.get('accounts_sent', 0):g} due "
             f"account: {', '.join(f'{k} {v:g}' for k, v in sp['requests'].items())}; {sp['rru']:g} RRU, "
             f"{s['functions']['sweep-scheduler']['cpu_ms']:.1f} ms CPU (its pool's threads included). The monthly "
             f"model below uses these two CPU figures (`workbench/src/bulb_workbench/bench/_chain.py:measured_assumptions`: "
@@ -621,7 +621,7 @@ def _cost_section(cost: dict[str, Any]) -> str:
 
 
 def figures(m: dict[str, Any], r: dict[str, Any]) -> dict[str, Any]:
-    """The headline figures of issue 14, as data (``bench/results.json``)."""
+    """The headline figures, as data (``bench/results.json``)."""
     chain = _chain.figures(r)
     out: dict[str, Any] = {
         "generated_by": "make bench (workbench/src/bulb_workbench/bench/run.py); model: workbench/src/bulb_workbench/bench/_chain.py, workbench/src/bulb_workbench/bench/_model.py",
@@ -651,11 +651,7 @@ def _sweep_accounts(r: dict[str, Any]) -> float | None:
     cost = r.get("cost") or {}
     if "styles" not in cost:
         return None
-    if hasattr(_model, "sweep_accounts_per_invocation"):
-        return round(_model.sweep_accounts_per_invocation(_chain.measured_assumptions(r)), 1)
-    # TODO(issue 14): bulb_workbench.bench._model.sweep_accounts_per_invocation() (the new sweep's worker) has
-    # not landed: this reads the old sweep's capacity (users one invocation covers) meanwhile.
-    return round(_model.sweep_capacity(cost), 1) if "sweep_user_3_bulbs" in cost else None
+    return round(_model.sweep_accounts_per_invocation(_chain.measured_assumptions(r)), 1)
 
 
 def _handler_floors(r: dict[str, Any]) -> dict[str, float | None]:
@@ -861,7 +857,7 @@ def main() -> None:
     if "e2e" in only:
         log("bench: end-to-end latency")
         results["e2e"] = _script(sys.executable, "e2e.py")
-    # -- scale run (issue 14 item 5: workbench/src/bulb_workbench/bench/scale.py owns it) ---------------------------------
+    # -- scale run (bulb_workbench.bench.scale) ----------------------------------------------------
     if "scale" in only:
         from bulb_workbench.bench import scale
 

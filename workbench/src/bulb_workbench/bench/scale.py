@@ -1,4 +1,4 @@
-"""The scale run (issue 14, item 5): the sweep over thousands of simulated vendor accounts for
+"""The scale run: the sweep over thousands of simulated vendor accounts for
 one simulated day, with the vendors' quotas enforced by the simulator as the real vendors
 enforce them.
 

@@ -44,7 +44,7 @@ from tests.fakes import (  # noqa: E402
     FakeAdapter,
     FakeLwa,
     MemoryOutbox,
-    MemoryPendingStore,
+    MemoryStateStore,
     MemoryPollQueue,
     MemoryQueue,
     MemoryTokenStore,
@@ -236,7 +236,8 @@ class _Baseline:
 # -- the cases ---------------------------------------------------------------------------------
 
 def entrypoint_cases() -> dict[str, dict[str, Any]]:
-    import skill.entrypoint as entrypoint
+    import skill.handlers.entrypoint as entrypoint
+    from skill.composition import Composition, use
     from skill.routing import EntrypointServices, build_router
 
     results: dict[str, dict[str, Any]] = {}
@@ -245,7 +246,7 @@ def entrypoint_cases() -> dict[str, dict[str, Any]]:
                                   queue=MemoryQueue(), clock=time.time, identity=_identity(),
                                   credentials=_credentials(adapter))
     router = build_router(services)
-    entrypoint.router = lambda: router  # the Lambda handler, wired to the fakes
+    use(Composition(router=router))  # the Lambda handler, wired to the fakes
     handler = entrypoint.handler
 
     plain_devices = [{"id": d.id, "name": d.name, "manufacturer": d.manufacturer, "description": d.description,
@@ -289,7 +290,7 @@ def pipeline_cases() -> dict[str, dict[str, Any]]:
         adapter = FakeAdapter(style=style)
         adapter.calls = _NoList()
         services = PipelineServices(adapters=registry_of(adapter), credentials=_credentials(adapter),
-                                    outbox=MemoryOutbox(), pending=MemoryPendingStore(),
+                                    outbox=MemoryOutbox(), pending=MemoryStateStore(),
                                     poll_queue=MemoryPollQueue(), clock=time.time)
         pipeline = Pipeline(services)
         now = time.time()
@@ -324,7 +325,7 @@ def pipeline_cases() -> dict[str, dict[str, Any]]:
 def dispatcher_cases() -> dict[str, dict[str, Any]]:
     try:
         from skill.delivery import Dispatcher, TokenCache
-        from skill.gateway import GatewayAnswer
+        from skill.ports import GatewayAnswer
     except ImportError as error:  # the dispatcher has not landed
         return {"dispatcher": {"skipped": f"not importable: {error}"}}
     from skill.alexa import events, state_properties

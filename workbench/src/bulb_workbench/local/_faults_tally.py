@@ -8,7 +8,7 @@ directive's correlationToken, and the pipeline's counters (``LateDrops``, ``Unde
 skill counted it so, else *lost*.
 
 It taps the process's warm handler objects, as a test double would: the container's
-``skill.dispatcher.dispatcher()`` (its public ``deliver``) and ``skill.wiring.pipeline_services()``
+``Composition.dispatcher`` (its public ``deliver``) and ``Composition.pipeline_services``
 (its ``count`` sink), built at ``tapped()`` if they are not yet, restored afterwards. Nothing
 they do changes. Use it inside a running ``LocalStack`` (whose ``cold_start`` makes new ones).
 """
@@ -39,11 +39,10 @@ class Outcomes:
 
     @contextmanager
     def tapped(self) -> Iterator[Outcomes]:
-        from skill.dispatcher import dispatcher
-        from skill.wiring import pipeline_services
+        from skill.composition import current
 
-        delivery = dispatcher()
-        services = pipeline_services()
+        delivery = current().dispatcher
+        services = current().pipeline_services
         deliver, count = delivery.deliver, services.count
 
         def tapped_deliver(message: Any, *, finish_by: float | None = None) -> Any:

@@ -1,8 +1,9 @@
-"""A tiny loopback HTTP server for the local stack's fakes: one ``Request -> Reply`` call each.
+"""The one loopback HTTP server of the workbench: one ``Request -> Reply`` call per request.
 
-The fake LWA, the fake event gateway and the webhook bridge are each a function of a request;
-this module is the stdlib plumbing around it (threaded, keep-alive, closes its connections when
-it stops so a pooled ``requests.Session`` never talks to a stopped server).
+The fake LWA, the fake event gateway, the webhook bridge, the managed-login stand-in, the vendor
+simulator and the kit's local vendors are each a function of a request; this module is the
+stdlib plumbing around it (threaded, keep-alive, bodies bounded, closes its connections when it
+stops so a pooled ``requests.Session`` never talks to a stopped server).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from urllib.parse import parse_qsl, urlsplit
 _log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
+#: Up to this much of a refused body is read and dropped so the client sees the 413, not a reset.
+_MAX_DRAIN_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,12 @@ class Reply:
 
 
 App = Callable[[Request], Reply]
+#: The answer to a body refused by its length: 413 (too large) or 400 (bad ``Content-Length``).
+Refusal = Callable[[int], Reply]
+
+
+def _refused(status: int) -> Reply:
+    return Reply.json(status, {"message": "bad body length"})
 
 
 class LoopbackServer:
@@ -69,17 +78,27 @@ class LoopbackServer:
         server.stop()
     """
 
-    def __init__(self, app: App, *, name: str, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app: App,
+        *,
+        name: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        max_body: int = MAX_BODY_BYTES,
+        refuse: Refusal = _refused,
+    ) -> None:
         self._app = app
         self.name = name
         self.host = host
         self.port = port
+        self._limits = (max_body, refuse)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> LoopbackServer:
         if self._server is None:
-            self._server = _Server((self.host, self.port), self._app)
+            self._server = _Server((self.host, self.port), self._app, *self._limits)
             self.port = self._server.server_address[1]
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
@@ -108,18 +127,17 @@ class LoopbackServer:
         return f"http://{self.host}:{self.port}"
 
 
-class ClosingHTTPServer(ThreadingHTTPServer):
+class _Server(ThreadingHTTPServer):
     """A threading server that also closes kept-alive connections when it stops: without that,
-    a pooled ``requests.Session`` keeps talking to a handler thread of a stopped server.
-    ``app`` is the one function of a request that the handler class calls."""
+    a pooled ``requests.Session`` keeps talking to a handler thread of a stopped server."""
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], app: Any, handler: type[BaseHTTPRequestHandler]):
-        self.app = app
+    def __init__(self, address: tuple[str, int], app: App, max_body: int, refuse: Refusal) -> None:
+        self.app, self.max_body, self.refuse = app, max_body, refuse
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
-        super().__init__(address, handler)
+        super().__init__(address, _Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._lock:
@@ -141,11 +159,6 @@ class ClosingHTTPServer(ThreadingHTTPServer):
                 pass  # already closed by the peer
 
 
-class _Server(ClosingHTTPServer):
-    def __init__(self, address: tuple[str, int], app: App) -> None:
-        super().__init__(address, app, _Handler)
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # else each small answer waits ~40 ms for a delayed ACK
@@ -161,9 +174,11 @@ class _Handler(BaseHTTPRequestHandler):
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             length = -1
-        if not 0 <= length <= MAX_BODY_BYTES:
+        if not 0 <= length <= self.server.max_body:
             self.close_connection = True
-            self._send(Reply.json(413 if length > 0 else 400, {"message": "bad body length"}))
+            if length > 0:
+                self._drain(length)
+            self._send(self.server.refuse(413 if length > 0 else 400))
             return
         url = urlsplit(self.path)
         request = Request(
@@ -176,10 +191,15 @@ class _Handler(BaseHTTPRequestHandler):
         )
         try:
             reply = self.server.app(request)
-        except Exception:
+        except Exception:  # noqa: BLE001 - an app's crash is a 500, the server stays up
             _log.exception("loopback server failed on %s %s", request.method, request.path)
             reply = Reply.json(500, {"message": "Internal Server Error"})
         self._send(reply)
+
+    def _drain(self, length: int) -> None:
+        remaining = min(length, _MAX_DRAIN_BYTES)
+        while remaining > 0 and (chunk := self.rfile.read(min(remaining, 64 * 1024))):
+            remaining -= len(chunk)
 
     def _send(self, reply: Reply) -> None:
         self.send_response(reply.status)
@@ -192,7 +212,7 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.body:
             self.wfile.write(reply.body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         _log.debug("%s " + format, self.client_address[0], *args)
 
 
@@ -207,4 +227,3 @@ def _joined(items: Any) -> dict[str, str]:
         else:
             found[key] = value
     return found
-

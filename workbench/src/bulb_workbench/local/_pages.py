@@ -2,7 +2,7 @@
 
 ``LocalPages(stack)`` serves
 
-- the linking pages (``skill.linking.build_app``, the app of ``skill.linking_pages.handler``)
+- the linking pages (``skill.linking.build_app``, the app of ``skill.handlers.linking_pages.handler``)
   behind an HTTP API on ``127.0.0.1`` (``HttpApiBridge``: ``ANY /`` and ``ANY /{proxy+}``,
   payload format 2.0, cookies as HTTP API passes them), built for the local stack directly:
   the stack's ``Accounts`` (its vault, stores, adapters and webhook URLs), the template's
@@ -25,7 +25,7 @@ from bulb_workbench.local._fake_login import FakeManagedLogin, moto_authenticato
 from bulb_workbench.local._http import LoopbackServer
 from bulb_workbench.local._webhook import HttpApiBridge
 
-PAGES_HANDLER = "skill.linking_pages.handler"
+PAGES_HANDLER = "skill.handlers.linking_pages.handler"
 BANNER = ("Local stack: these pages run on your machine, and sign-in is a local stand-in for "
           "the Cognito managed login. Nothing here is deployed.")
 
@@ -49,6 +49,7 @@ class LocalPages:
         self._login_server: LoopbackServer | None = None
 
     def start(self) -> LocalPages:
+        from skill.aws.http import get_json
         from skill.identity import CognitoIdentity
         from skill.linking import CognitoLogin, CookieSigner, LinkingServices, build_app
 
@@ -63,7 +64,8 @@ class LocalPages:
         )
         self._login_server = LoopbackServer(self.login, name="managed-login-stand-in").start()
         moto = stack.env["AWS_ENDPOINT_URL"]
-        identity = CognitoIdentity(pool.issuer, client.client_id, jwks_url=pool.jwks_url(moto))
+        identity = CognitoIdentity(pool.issuer, client.client_id, jwks_url=pool.jwks_url(moto),
+                                   fetch=get_json)
         services = LinkingServices(
             accounts=stack.accounts,
             login=CognitoLogin(self.login_url, client.client_id, client.client_secret, identity),

@@ -42,7 +42,7 @@ _IMPORT_LOCK = threading.RLock()
 
 
 def load_handler(path: str) -> Handler:
-    """``skill.processors.sync.handler`` -> the function; ``HandlerMissing`` when the module
+    """``skill.handlers.processors.sync.handler`` -> the function; ``HandlerMissing`` when the module
     itself (not one of its imports) does not exist."""
     module_name, _, attribute = path.rpartition(".")
     module = sys.modules.get(module_name)

@@ -1,10 +1,8 @@
 """The local stack's queues, tables and consumers, read from template.yaml so they cannot drift.
 
-``read_template`` walks template.yaml and every nested template it references
-(``AWS::Serverless::Application`` / ``AWS::CloudFormation::Stack`` with a local ``Location`` /
-``TemplateURL``), evaluating the intrinsic functions that matter here (``Ref``, ``GetAtt``,
-``Sub``, ``If`` with its conditions, ``Join``, ``Select``, ``FindInMap``), parameters passed to
-nested stacks included. It collects:
+``read_template`` walks the CloudFormation model of template.yaml and its nested templates
+(``bulb_workbench.cfn``, the one the template tests read too; local pseudo parameters, anything
+it cannot follow left ``UNRESOLVED``). It collects:
 
 - every ``AWS::SQS::Queue`` (FIFO, visibility timeout, delay, retention, redrive -> DLQ),
 - every ``AWS::DynamoDB::Table`` (key schema, attribute definitions, indexes, TTL),
@@ -24,14 +22,23 @@ local stack's (``bulb_workbench.local.stack``): moto's issuer and JWKS live on i
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-_log = logging.getLogger(__name__)
+from bulb_workbench.cfn import (
+    NESTED_TYPES,
+    UNRESOLVED,
+    Model,
+    ResourceAtt,
+    ResourceRef,
+    Stack,
+    TemplateError,
+)
+
+__all__ = ["UNRESOLVED", "ResourceAtt", "ResourceRef", "TemplateError"]
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
@@ -50,7 +57,7 @@ QUEUE_ENV: dict[str, str] = {
 #: Table logical id -> the ``skill.config`` variable holding its name.
 TABLE_ENV: dict[str, str] = {
     "TokensTable": "TOKENS_TABLE",
-    "PendingTable": "PENDING_TABLE",
+    "StateTable": "STATE_TABLE",
     "IdempotencyTable": "IDEMPOTENCY_TABLE",
     "CredentialsTable": "CREDENTIALS_TABLE",
 }
@@ -71,42 +78,10 @@ _CLIENT_PROPERTIES = (
 )
 #: Who consumes a queue when the template does not say (an SQS event on a function) yet.
 DEFAULT_CONSUMERS: dict[str, str] = {
-    "DirectivesQueue": "skill.processors.{module}.handler",
-    "PollQueue": "skill.poller.handler",
-    "OutboxQueue": "skill.dispatcher.handler",
+    "DirectivesQueue": "skill.handlers.processors.{module}.handler",
+    "PollQueue": "skill.handlers.poller.handler",
+    "OutboxQueue": "skill.handlers.dispatcher.handler",
 }
-_NESTED_TYPES = ("AWS::Serverless::Application", "AWS::CloudFormation::Stack")
-
-
-class TemplateError(RuntimeError):
-    """template.yaml is missing or says something the local stack cannot build."""
-
-
-# -- values the resolver produces --------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ResourceRef:
-    """``!Ref`` of a resource: ``key`` is ``<nested path>/<logical id>``."""
-
-    key: str
-
-
-@dataclass(frozen=True, slots=True)
-class ResourceAtt:
-    """``!GetAtt`` of a resource (``Arn``, ``QueueName``, ``QueueUrl``...)."""
-
-    key: str
-    attr: str
-
-
-class _Unresolved:
-    def __repr__(self) -> str:
-        return "UNRESOLVED"
-
-
-UNRESOLVED: Any = _Unresolved()
-_NO_VALUE: Any = object()
 
 
 # -- the model -----------------------------------------------------------------------------------
@@ -238,10 +213,11 @@ class StackModel:
 
     def style_of(self, queue: QueueSpec) -> str | None:
         """The processor style of a directives queue: from the handler of the function that
-        consumes it (``skill.processors.<style>.handler``), else from its template's name."""
+        consumes it (``skill.handlers.processors.<style>.handler``), else from its template's name."""
         consumer = self.consumer_of(queue.key)
         if consumer is not None and consumer[0].handler:
-            found = re.match(r"^skill\.processors\.([a-z]+)_?\.handler$", consumer[0].handler)
+            # wherever the handler modules live: "<package>.processors.<style>.handler"
+            found = re.search(r"(?:^|\.)processors\.([a-z]+)_?\.handler$", consumer[0].handler)
             if found and found.group(1) in STYLES:
                 return found.group(1)
         stack = self.stacks.get(queue.stack)
@@ -267,17 +243,24 @@ def read_template(path: Path | str, parameters: Mapping[str, Any] | None = None)
             f"{path} does not exist: the local stack builds its queues and tables from the SAM "
             "template (template.yaml at the repository root, with infra/*.yaml)"
         )
+    pseudo = {
+        "AWS::Region": REGION,
+        "AWS::AccountId": ACCOUNT_ID,
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+        "AWS::StackName": STACK_NAME,
+    }
+    cfn = Model(path, parameters, pseudo=pseudo)
     model = StackModel(template=path)
-    _walk(_Scope(model, (), path, _load(path), dict(parameters or {})), model)
+    _walk(cfn.root, model)
     return model
 
 
-def _walk(scope: _Scope, model: StackModel) -> None:
+def _walk(scope: Stack, model: StackModel) -> None:
     for logical_id, resource in scope.resources.items():
         if not isinstance(resource, dict):
             continue
-        condition = resource.get("Condition")
-        if condition is not None and scope.condition(condition) is False:
+        if not scope.deployed(logical_id):
             continue
         kind = resource.get("Type")
         key = scope.key(logical_id)
@@ -288,32 +271,32 @@ def _walk(scope: _Scope, model: StackModel) -> None:
         elif kind == "AWS::KMS::Key":
             props = scope.resolve(resource.get("Properties") or {})
             description = props.get("Description")
-            model.keys[key] = KeySpec(key, logical_id, scope.path_key,
+            model.keys[key] = KeySpec(key, logical_id, scope.name,
                                       description if isinstance(description, str) else "")
         elif kind == "AWS::Cognito::UserPool":
             props = scope.resolve(resource.get("Properties") or {})
-            model.user_pools[key] = UserPoolSpec(key, logical_id, scope.path_key, _known(props, _POOL_PROPERTIES))
+            model.user_pools[key] = UserPoolSpec(key, logical_id, scope.name, _known(props, _POOL_PROPERTIES))
         elif kind == "AWS::Cognito::UserPoolClient":
             props = scope.resolve(resource.get("Properties") or {})
             pool = props.get("UserPoolId")
             if not isinstance(pool, ResourceRef):
                 raise TemplateError(f"{key}: UserPoolId must be !Ref of a user pool in the same template")
             model.user_pool_clients[key] = UserPoolClientSpec(
-                key, logical_id, scope.path_key, pool.key, _known(props, _CLIENT_PROPERTIES)
+                key, logical_id, scope.name, pool.key, _known(props, _CLIENT_PROPERTIES)
             )
         elif kind == "AWS::Serverless::Function":
             model.functions[key] = _function(scope, logical_id, resource)
-        elif kind in _NESTED_TYPES:
+        elif kind in NESTED_TYPES:
             child = scope.child(logical_id)
             if child is not None:
-                model.stacks[child.path_key] = NestedStack(child.path_key, child.file, child.params)
+                model.stacks[child.name] = NestedStack(child.name, child.path, child.parameters())
                 _walk(child, model)
     for logical_id, resource in scope.resources.items():
         if isinstance(resource, dict) and resource.get("Type") == "AWS::Lambda::EventSourceMapping":
             _attach_mapping(scope, model, resource)
 
 
-def _queue(scope: _Scope, logical_id: str, props: dict[str, Any]) -> QueueSpec:
+def _queue(scope: Stack, logical_id: str, props: dict[str, Any]) -> QueueSpec:
     redrive = None
     policy = props.get("RedrivePolicy")
     if isinstance(policy, str):
@@ -329,7 +312,7 @@ def _queue(scope: _Scope, logical_id: str, props: dict[str, Any]) -> QueueSpec:
     return QueueSpec(
         key=scope.key(logical_id),
         logical_id=logical_id,
-        stack=scope.path_key,
+        stack=scope.name,
         fifo=_truthy(props.get("FifoQueue")),
         content_based_deduplication=_truthy(props.get("ContentBasedDeduplication")),
         deduplication_scope=_text(props.get("DeduplicationScope")),
@@ -341,7 +324,7 @@ def _queue(scope: _Scope, logical_id: str, props: dict[str, Any]) -> QueueSpec:
     )
 
 
-def _table(scope: _Scope, logical_id: str, props: dict[str, Any]) -> TableSpec:
+def _table(scope: Stack, logical_id: str, props: dict[str, Any]) -> TableSpec:
     key = scope.key(logical_id)
     key_schema = props.get("KeySchema")
     definitions = props.get("AttributeDefinitions")
@@ -359,7 +342,7 @@ def _table(scope: _Scope, logical_id: str, props: dict[str, Any]) -> TableSpec:
     return TableSpec(
         key=key,
         logical_id=logical_id,
-        stack=scope.path_key,
+        stack=scope.name,
         key_schema=[dict(k) for k in key_schema],
         attribute_definitions=[dict(d) for d in definitions],
         ttl_attribute=ttl_attribute,
@@ -368,7 +351,7 @@ def _table(scope: _Scope, logical_id: str, props: dict[str, Any]) -> TableSpec:
     )
 
 
-def _function(scope: _Scope, logical_id: str, resource: dict[str, Any]) -> FunctionSpec:
+def _function(scope: Stack, logical_id: str, resource: dict[str, Any]) -> FunctionSpec:
     props = resource.get("Properties") or {}
     globals_ = scope.globals_function
 
@@ -405,7 +388,7 @@ def _function(scope: _Scope, logical_id: str, resource: dict[str, Any]) -> Funct
     return FunctionSpec(
         key=scope.key(logical_id),
         logical_id=logical_id,
-        stack=scope.path_key,
+        stack=scope.name,
         handler=handler if isinstance(handler, str) else None,
         timeout=float(_int(prop("Timeout")) or 3),
         environment={k: v for k, v in environment.items() if v is not UNRESOLVED},
@@ -430,7 +413,7 @@ def _plain(value: Any) -> bool:
     return True
 
 
-def _attach_mapping(scope: _Scope, model: StackModel, resource: dict[str, Any]) -> None:
+def _attach_mapping(scope: Stack, model: StackModel, resource: dict[str, Any]) -> None:
     props = scope.resolve(resource.get("Properties") or {})
     source, function = props.get("EventSourceArn"), props.get("FunctionName")
     if not (isinstance(source, ResourceAtt) and source.key in model.queues):
@@ -447,227 +430,6 @@ def _attach_mapping(scope: _Scope, model: StackModel, resource: dict[str, Any]) 
         )
 
 
-# -- the intrinsic-function resolver --------------------------------------------------------------
-
-
-class _Scope:
-    """One template with its parameter values: resolves values to Python data and markers."""
-
-    def __init__(
-        self,
-        model: StackModel,
-        path: tuple[str, ...],
-        file: Path,
-        template: dict[str, Any],
-        parameters: Mapping[str, Any],
-    ) -> None:
-        self.model = model
-        self.path = path
-        self.file = file
-        self.template = template
-        self.resources: dict[str, Any] = template.get("Resources") or {}
-        self.params: dict[str, Any] = {}
-        for name, spec in (template.get("Parameters") or {}).items():
-            default = spec.get("Default", UNRESOLVED) if isinstance(spec, dict) else UNRESOLVED
-            self.params[name] = parameters.get(name, default)
-        self._conditions: dict[str, bool | None] = {}
-        self._children: dict[str, _Scope | None] = {}
-
-    @property
-    def path_key(self) -> str:
-        return "/".join(self.path)
-
-    @property
-    def globals_function(self) -> dict[str, Any]:
-        return ((self.template.get("Globals") or {}).get("Function")) or {}
-
-    def key(self, logical_id: str) -> str:
-        return "/".join((*self.path, logical_id))
-
-    def child(self, logical_id: str) -> _Scope | None:
-        if logical_id in self._children:
-            return self._children[logical_id]
-        resource = self.resources.get(logical_id) or {}
-        props = resource.get("Properties") or {}
-        location = self.resolve(props.get("Location", props.get("TemplateURL")))
-        scope = None
-        if isinstance(location, str) and not re.match(r"^[a-z]+://", location):
-            file = (self.file.parent / location).resolve()
-            if not file.is_file():
-                raise TemplateError(f"{self.key(logical_id)}: nested template {file} not found")
-            parameters = self.resolve(props.get("Parameters") or {})
-            scope = _Scope(self.model, (*self.path, logical_id), file, _load(file), parameters)
-        else:
-            _log.warning("%s: nested stack %r is not a local file; skipped", self.key(logical_id), location)
-        self._children[logical_id] = scope
-        return scope
-
-    # conditions are three-valued: None when they depend on something unknown here
-    def condition(self, name: Any) -> bool | None:
-        if not isinstance(name, str):
-            return None
-        if name not in self._conditions:
-            self._conditions[name] = None  # guards against cycles
-            raw = (self.template.get("Conditions") or {}).get(name)
-            self._conditions[name] = self._evaluate(raw)
-        return self._conditions[name]
-
-    def _evaluate(self, raw: Any) -> bool | None:
-        if isinstance(raw, bool):
-            return raw
-        if not (isinstance(raw, dict) and len(raw) == 1):
-            return None
-        (function, args), = raw.items()
-        if function == "Condition":
-            return self.condition(args)
-        if function == "Fn::Equals" and isinstance(args, list) and len(args) == 2:
-            left, right = (self.resolve(a) for a in args)
-            if left is UNRESOLVED or right is UNRESOLVED:
-                return None
-            return _scalar(left) == _scalar(right)
-        if function == "Fn::Not" and isinstance(args, list) and len(args) == 1:
-            value = self._evaluate(args[0])
-            return None if value is None else not value
-        if function in ("Fn::And", "Fn::Or") and isinstance(args, list):
-            values = [self._evaluate(a) for a in args]
-            if function == "Fn::And":
-                return False if False in values else (None if None in values else True)
-            return True if True in values else (None if None in values else False)
-        return None
-
-    def resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            items = [self.resolve(v) for v in value]
-            return [v for v in items if v is not _NO_VALUE]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            (function, args), = value.items()
-            if function == "Ref":
-                return self._ref(args)
-            if function.startswith("Fn::") or function == "Condition":
-                return self._function(function, args)
-        resolved = {k: self.resolve(v) for k, v in value.items()}
-        return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
-
-    def _ref(self, name: Any) -> Any:
-        pseudo = {
-            "AWS::Region": REGION,
-            "AWS::AccountId": ACCOUNT_ID,
-            "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com",
-            "AWS::StackName": "-".join((STACK_NAME, *self.path)),
-            "AWS::NoValue": _NO_VALUE,
-        }
-        if name in pseudo:
-            return pseudo[name]
-        if name in self.params:
-            return self.params[name]
-        if name in self.resources:
-            return ResourceRef(self.key(name))
-        return UNRESOLVED
-
-    def _function(self, function: str, args: Any) -> Any:
-        if function == "Fn::GetAtt":
-            parts = args.split(".", 1) if isinstance(args, str) else list(args)
-            if len(parts) != 2:
-                return UNRESOLVED
-            logical_id, attr = parts[0], self.resolve(parts[1])
-            resource = self.resources.get(logical_id)
-            if not isinstance(resource, dict) or not isinstance(attr, str):
-                return UNRESOLVED
-            if resource.get("Type") in _NESTED_TYPES and attr.startswith("Outputs."):
-                child = self.child(logical_id)
-                if child is None:
-                    return UNRESOLVED
-                output = ((child.template.get("Outputs") or {}).get(attr[8:]) or {}).get("Value")
-                return UNRESOLVED if output is None else child.resolve(output)
-            return ResourceAtt(self.key(logical_id), attr)
-        if function == "Fn::If" and isinstance(args, list) and len(args) == 3:
-            chosen = self.condition(args[0])
-            return self.resolve(args[2] if chosen is False else args[1])
-        if function == "Condition":
-            return self.condition(args)
-        if function == "Fn::Sub":
-            return self._sub(args)
-        if function == "Fn::Join" and isinstance(args, list) and len(args) == 2:
-            parts = self.resolve(args[1])
-            if not isinstance(parts, list) or any(not _is_text(p) for p in parts):
-                return UNRESOLVED
-            return str(args[0]).join(_scalar(p) for p in parts)
-        if function == "Fn::Select" and isinstance(args, list) and len(args) == 2:
-            index, items = self.resolve(args[0]), self.resolve(args[1])
-            try:
-                return items[int(index)]
-            except (TypeError, ValueError, IndexError):
-                return UNRESOLVED
-        if function == "Fn::Split" and isinstance(args, list) and len(args) == 2:
-            source = self.resolve(args[1])
-            return source.split(args[0]) if isinstance(source, str) else UNRESOLVED
-        if function == "Fn::FindInMap" and isinstance(args, list) and len(args) == 3:
-            keys = [self.resolve(a) for a in args]
-            try:
-                return (self.template.get("Mappings") or {})[keys[0]][keys[1]][keys[2]]
-            except (KeyError, TypeError):
-                return UNRESOLVED
-        return UNRESOLVED
-
-    def _sub(self, args: Any) -> Any:
-        if isinstance(args, list) and len(args) == 2:
-            text, variables = args[0], self.resolve(args[1]) or {}
-        else:
-            text, variables = args, {}
-        if not isinstance(text, str):
-            return UNRESOLVED
-        names = re.findall(r"\$\{([^!}][^}]*)\}", text)
-        if len(names) == 1 and text == "${" + names[0] + "}":
-            return self._sub_value(names[0], variables)  # a whole-value reference keeps markers
-        result = text
-        for name in names:
-            value = self._sub_value(name, variables)
-            if not _is_text(value):
-                return UNRESOLVED
-            result = result.replace("${" + name + "}", _scalar(value))
-        return result.replace("${!", "${")
-
-    def _sub_value(self, name: str, variables: Mapping[str, Any]) -> Any:
-        if name in variables:
-            return variables[name]
-        if "." in name and not name.startswith("AWS::"):
-            return self._function("Fn::GetAtt", name)
-        return self._ref(name)
-
-
-def _load(path: Path) -> dict[str, Any]:
-    import yaml
-
-    base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster
-
-    class Loader(base):  # type: ignore[misc, valid-type]
-        pass
-
-    def construct(loader: Any, suffix: str, node: yaml.Node) -> dict[str, Any]:
-        value: Any
-        if isinstance(node, yaml.ScalarNode):
-            value = loader.construct_scalar(node)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-        if suffix in ("Ref", "Condition"):
-            return {suffix: value}
-        return {f"Fn::{suffix}": value}
-
-    Loader.add_multi_constructor("!", construct)
-    try:
-        data = yaml.load(path.read_text(), Loader=Loader)  # noqa: S506 - SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise TemplateError(f"{path} is not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise TemplateError(f"{path} is not a template")
-    return data
-
-
 def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
@@ -681,14 +443,6 @@ def _int(value: Any) -> int | None:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-def _is_text(value: Any) -> bool:
-    return isinstance(value, str | int | float) and not isinstance(value, bool)
-
-
-def _scalar(value: Any) -> Any:
-    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
 def _sanitize(name: str, limit: int) -> str:

@@ -1,4 +1,5 @@
-"""The simulator's HTTP transport: stdlib server in, one ``SimRequest -> SimResponse`` call out.
+"""The simulator's requests and answers: one ``SimRequest -> SimResponse`` call per request,
+served by the workbench's one loopback server (``loopback``).
 
 Everything the simulator decides happens in that one call, so a fault-injection layer can wrap
 it (delay, drop, corrupt, throttle) without touching HTTP parsing.
@@ -8,21 +9,15 @@ from __future__ import annotations
 
 import html
 import json
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bulb_workbench.local._http import ClosingHTTPServer
-
-_log = logging.getLogger(__name__)
+from bulb_workbench.local._http import LoopbackServer, Reply, Request
 
 #: Larger bodies are refused (413): no simulated vendor takes more.
 MAX_BODY_BYTES = 1024 * 1024
-#: Up to this much of a refused body is read and dropped so the client sees the 413, not a reset.
-_MAX_DRAIN_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,59 +153,32 @@ def _page(vendor: str, title: str, body: str) -> str:
 App = Callable[[SimRequest], SimResponse]
 
 
-class SimServer(ClosingHTTPServer):
-    """The simulator's server: one ``SimRequest -> SimResponse`` call per request."""
+def loopback(app: App, *, name: str, host: str = "127.0.0.1", port: int = 0) -> LoopbackServer:
+    """``app`` served on the loopback server (not started), refusing bodies over
+    ``MAX_BODY_BYTES`` with the simulator's error shape."""
 
-    def __init__(self, address: tuple[str, int], app: App) -> None:
-        super().__init__(address, app, _Handler)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as vendor clouds and requests.Session expect
-    disable_nagle_algorithm = True  # else each small answer waits ~40 ms for a delayed ACK
-    server: SimServer
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
-
-    def _handle(self) -> None:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if not 0 <= length <= MAX_BODY_BYTES:
-            self.close_connection = True
-            if length > 0:
-                self._drain(length)
-                self._send(SimResponse.error(413, "too_large", "body too large"))
-            else:
-                self._send(SimResponse.error(400, "bad_request", "bad Content-Length"))
-            return
-        url = urlsplit(self.path)
-        request = SimRequest(
-            method=self.command,
-            path=url.path,
-            query=dict(parse_qsl(url.query)),
-            headers={name.lower(): value for name, value in self.headers.items()},
-            body=self.rfile.read(length),
-            client=self.client_address[0],
+    def serve(request: Request) -> Reply:
+        answer = app(
+            SimRequest(
+                method=request.method,
+                path=request.path,
+                query=dict(parse_qsl(request.query)),
+                headers=request.headers,
+                body=request.body,
+                client=request.client,
+            )
         )
-        self._send(self.server.app(request))
+        return Reply(answer.status, answer.content, answer.headers)
 
-    def _drain(self, length: int) -> None:
-        remaining = min(length, _MAX_DRAIN_BYTES)
-        while remaining > 0 and (chunk := self.rfile.read(min(remaining, 64 * 1024))):
-            remaining -= len(chunk)
+    return LoopbackServer(
+        serve, name=name, host=host, port=port, max_body=MAX_BODY_BYTES, refuse=_refused
+    )
 
-    def _send(self, response: SimResponse) -> None:
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.content)))
-        self.end_headers()
-        self.wfile.write(response.content)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's signature
-        _log.debug("%s " + format, self.client_address[0], *args)
+def _refused(status: int) -> Reply:
+    answer = (
+        SimResponse.error(413, "too_large", "body too large")
+        if status == 413
+        else SimResponse.error(400, "bad_request", "bad Content-Length")
+    )
+    return Reply(answer.status, answer.content, answer.headers)

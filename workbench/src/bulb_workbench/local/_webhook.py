@@ -138,7 +138,7 @@ class _Bridge:
 
 
 class WebhookBridge(_Bridge):
-    """HTTP server -> ``handler`` (``skill.notifications.handler`` unless the template says)."""
+    """HTTP server -> ``handler`` (``skill.handlers.notifications.handler`` unless the template says)."""
 
     def __init__(
         self,

@@ -91,7 +91,7 @@ def client_timeouts() -> dict[str, float]:
 
     from skill.delivery import RetryPolicy
     from bulb_workbench.local.sim_adapters import REQUEST_TIMEOUT_SECONDS
-    from skill.lwa import LwaClient
+    from skill.aws.lwa import LwaClient
 
     lwa = inspect.signature(LwaClient.__init__).parameters["timeout"].default
     return {

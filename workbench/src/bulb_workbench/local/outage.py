@@ -166,9 +166,9 @@ def run_outage(
 
 def _breaker(vendor: str) -> Any:
     """The warm pipeline's breaker for ``vendor`` (the processors in this process share it)."""
-    from skill.wiring import pipeline_services
+    from skill.composition import current
 
-    return pipeline_services().breaker_for(vendor)
+    return current().pipeline_services.breaker_for(vendor)
 
 
 def _final(message: dict[str, Any]) -> bool:

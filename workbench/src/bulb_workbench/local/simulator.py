@@ -119,11 +119,12 @@ from functools import partial
 from types import MappingProxyType, TracebackType
 from typing import Any
 
+from bulb_workbench.local._http import LoopbackServer
 from bulb_workbench.local._sim_http import (
     SimRequest,
     SimResponse,
-    SimServer,
     consent_page,
+    loopback,
     message_page,
 )
 from bulb_workbench.local._sim_model import (
@@ -329,8 +330,7 @@ class VendorSimulator:
                     self._open(vendor, user, None)
         self._transitions = Lane("sim-transitions")
         self._pushes = Lane("sim-pushes")
-        self._server: SimServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer | None = None
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         self.reset()
 
@@ -340,17 +340,10 @@ class VendorSimulator:
         """Bind and serve in a daemon thread; ``url`` is valid from here on."""
         if self._server is not None:
             return self
-        self._server = SimServer((self.host, self.port), self._serve)
-        self.port = self._server.server_address[1]
         self._transitions.start()
         self._pushes.start()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="vendor-simulator",
-            daemon=True,
-        )
-        self._thread.start()
+        self._server = loopback(self._serve, name="vendor-simulator", host=self.host, port=self.port)
+        self.port = self._server.start().port
         _log.info("vendor simulator on %s", self.url)
         return self
 
@@ -359,14 +352,9 @@ class VendorSimulator:
         server, self._server = self._server, None
         if server is None:
             return
-        server.shutdown()
-        server.close_connections()
-        server.server_close()
+        server.stop()
         self._transitions.stop()
         self._pushes.stop()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._thread = None
 
     @property
     def url(self) -> str:

@@ -337,7 +337,7 @@ class LocalStack:
             **aws,
             **wiring.environment,
             "LWA_SECRET_NAME": LWA_SECRET_NAME,
-            # the same JSON object of vendor secrets under both names skill.secrets reads
+            # the same JSON object of vendor secrets under both names skill.aws.secrets reads
             "VENDOR_SECRETS_NAME": VENDOR_SECRETS_NAME,
             "WEBHOOK_SECRET_NAME": VENDOR_SECRETS_NAME,
             "LOCAL_SECRETS_FROM_ENV": "1",
@@ -658,7 +658,7 @@ class LocalStack:
     def _run_scheduler(self) -> Any:
         assert self.model is not None
         handler, name, timeout = handler_or(
-            self.model, lambda f: bool(f.schedules), "skill.sweep_scheduler.handler"
+            self.model, lambda f: bool(f.schedules), "skill.handlers.sweep_scheduler.handler"
         )
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         event = {
@@ -743,7 +743,7 @@ class LocalStack:
         else the only one there is."""
         assert self.resources is not None and self.model is not None
         clients = self.resources.user_pool_clients
-        entrypoint = self.model.function_with_handler("skill.entrypoint.handler")
+        entrypoint = self.model.function_with_handler("skill.handlers.entrypoint.handler")
         marker = entrypoint.environment.get("COGNITO_CLIENT_ID") if entrypoint else None
         key = getattr(marker, "key", None)
         if key in clients:
@@ -760,10 +760,10 @@ class LocalStack:
         from skill.config import settings_from
         from skill.credentials import Credentials
         from skill.plugins import AdapterRegistry
-        from skill.secrets import secret_source
-        from skill.stores import (
+        from skill.aws.secrets import secret_source
+        from skill.aws.stores import (
             DynamoCredentialVault,
-            DynamoPendingStore,
+            DynamoStateStore,
             DynamoTokenStore,
             SqsOutbox,
         )
@@ -778,7 +778,7 @@ class LocalStack:
                 config.credentials_table, config.credentials_key_id, dynamodb, self.client("kms")
             )),
             adapters,
-            DynamoPendingStore(config.pending_table, dynamodb),
+            DynamoStateStore(config.state_table, dynamodb),
             SqsOutbox(config.outbox_queue_url, self.client("sqs")),
             DynamoTokenStore(config.tokens_table, dynamodb),
             webhook_url_for=(lambda vendor: f"{base}/{vendor}/{path_secret}") if base else None,
@@ -964,7 +964,7 @@ class LocalStack:
     def _entrypoint(self) -> tuple[str, str, float]:
         assert self.model is not None, "start the stack first"
         return handler_or(
-            self.model, lambda f: f.handler == "skill.entrypoint.handler", "skill.entrypoint.handler"
+            self.model, lambda f: f.handler == "skill.handlers.entrypoint.handler", "skill.handlers.entrypoint.handler"
         )
 
     def _notifications_function(self) -> tuple[str, str, float, str]:
@@ -973,7 +973,7 @@ class LocalStack:
             for method, path in function.http_routes:
                 if path.startswith("/webhooks/") and function.handler:
                     return function.handler, function.name, function.timeout, f"{method} {path}"
-        handler, name, timeout = handler_or(self.model, lambda f: False, "skill.notifications.handler")
+        handler, name, timeout = handler_or(self.model, lambda f: False, "skill.handlers.notifications.handler")
         return handler, name, timeout, ROUTE_KEY
 
 
@@ -1006,7 +1006,7 @@ def write_sam_local_env(stack: LocalStack, path: Path | str | None = None) -> Pa
     for key, function in stack.model.functions.items():
         values: dict[str, str] = {}
         for name in _declared_variables(stack.model, function):
-            value = special.get(name) if function.handler == "skill.linking_pages.handler" else None
+            value = special.get(name) if function.handler == "skill.handlers.linking_pages.handler" else None
             if value is None:
                 value = stack.env.get(name)
             if value is None and _plain(function.environment.get(name)):
@@ -1026,7 +1026,7 @@ def write_sam_local_env(stack: LocalStack, path: Path | str | None = None) -> Pa
 def _declared_variables(model: StackModel, function: Any) -> list[str]:
     """The variables a function's template declares, its Globals' included, as SAM CLI sees them
     (conditions not evaluated: a variable behind ``!If`` is declared)."""
-    from bulb_workbench.local._resources import _load
+    from bulb_workbench.cfn import load as _load
 
     location = model.stacks[function.stack].location if function.stack else model.template
     template = _load(Path(location))

@@ -1,0 +1,6 @@
+"""Lambda handler ``skill.handlers.processors.sync.handler``: the sync style's directives queue."""
+
+from skill.handlers.processors._lambda import make_handler
+from skill.plugins import Style
+
+handler = make_handler(Style.SYNC)

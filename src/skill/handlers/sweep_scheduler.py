@@ -1,0 +1,22 @@
+"""Lambda handler ``skill.handlers.sweep_scheduler.handler``: each minute (EventBridge schedule),
+put one message per vendor account due for the sweep on the sweep queue (``skill.cadence``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from skill.observability import logger, metrics
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
+    from skill.flags import flags
+
+    logger().set_correlation_id(event.get("id") if isinstance(event, dict) else None)
+    if not flags().sweep_enabled():
+        return {"accounts": 0}
+    from skill.composition import current
+
+    try:
+        return {"accounts": current().sweep_scheduler.run()}
+    finally:
+        metrics().flush_metrics()

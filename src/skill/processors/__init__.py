@@ -1,5 +1,0 @@
-"""Lambda handlers of the four processors, one module per style (``skill.processors.sync``...).
-
-They share one pipeline (``skill.pipeline``) and one wiring (``_lambda``): the module names exist
-so that each style deploys as its own function with its own queue, concurrency and policy.
-"""
