@@ -7,7 +7,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 ADAPTER_DIRS := $(wildcard adapters/*/pyproject.toml)
 
-.PHONY: test demo load venv clean lint invoke
+.PHONY: test demo load venv clean invoke
 
 ## make venv: .venv with, editable, the runtime (bulb-skill), the conformance kit (kit/), the
 ## workbench (workbench/, with the test suite's tools) and every adapter
@@ -37,6 +37,12 @@ browser:
 ## `make demo FAULTS=vendor=0.3,gateway=0.2,lwa=0.2` plays them with injected faults
 demo: $(STAMP)
 	$(VENV)/bin/skill demo $(if $(FAULTS),--faults $(FAULTS))
+
+## make invoke: send directive files to the local stack and print what Alexa receives (JSON
+## lines); `make invoke FILES="events/Discover.json events/TurnOn.sync.json" ARGS="--faults
+## vendor=0.3"` (ARGS: any option of `skill invoke --help`); FILES defaults to a Discover
+invoke: $(STAMP)
+	$(VENV)/bin/skill invoke $(or $(FILES),events/Discover.json) $(ARGS)
 
 ## make load: a bounded load run of the local stack, 50 users x 20 mixed directives at 4/s, once
 ## without faults, once with vendor and gateway faults, once with LWA faults too (about 5 min

@@ -3,11 +3,11 @@
 
 Used by the linking pages, the local stack and the ``skill users`` command.
 
-Example::
-
-    accounts = Accounts(credentials, adapters, pending, outbox, tokens)
-    accounts.connect("user-1", "lifx", OAuthToken.bearer("..."))
-    accounts.disconnect("user-1", "lifx")   # credential, owners, pending items, DeleteReport
+``Accounts(credentials, adapters, pending, outbox, tokens)`` is built over the deployment's
+stores; ``connect(user_id, vendor, credential)`` checks the credential with the vendor before
+keeping it, and ``disconnect(user_id, vendor)`` removes the credential, the bulbs' owners and
+pending items, and tells Alexa (DeleteReport). ``tests/unit/test_accounts.py`` runs them over the
+in-memory stores.
 """
 
 from __future__ import annotations

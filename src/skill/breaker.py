@@ -12,22 +12,30 @@ Every change of state is a compare-and-set on a version number (a conditional up
 so concurrent containers agree on the state and on who probes. The breaker is advisory: if its
 store fails, calls go through as if it were closed (a breaker must never be the outage).
 
-Example::
+Example (Lambda passes ``skill.aws.breaker_store.DynamoBreakerStore``, shared by containers)::
 
-    breaker = CircuitBreaker(DynamoBreakerStore(table), "lifx", time.time, threshold=5, cooldown=30)
-    state = breaker.guard(lambda: adapter.read_state(token, device_id))  # may raise CircuitOpen
+    >>> clock = [0.0]
+    >>> breaker = CircuitBreaker(MemoryBreakerStore(), "lifx", lambda: clock[0], threshold=2,
+    ...                          cooldown=30)
+    >>> def vendor_down() -> str:
+    ...     raise EndpointUnreachable("LIFX is down")
+    >>> for _ in range(2):
+    ...     try:
+    ...         breaker.guard(vendor_down)
+    ...     except EndpointUnreachable:
+    ...         pass
+    >>> breaker.state()
+    <BreakerState.OPEN: 'open'>
+    >>> breaker.guard(lambda: "on")   # not called
+    Traceback (most recent call last):
+    ...
+    skill.breaker.CircuitOpen: lifx is failing; calls are paused for 30 s
+    >>> clock[0] += 30                # after the cool-down, one probe may go
+    >>> breaker.guard(lambda: "on"), breaker.state()
+    ('on', <BreakerState.CLOSED: 'closed'>)
 
-or, around a call made elsewhere::
-
-    permit = breaker.before()           # raises CircuitOpen while open
-    try:
-        result = call()
-    except SkillError as error:
-        breaker.failure(permit, error)
-        raise
-    breaker.success(permit)
-
-The core's side only: the DynamoDB store is ``skill.aws.breaker_store.DynamoBreakerStore``.
+Around a call made elsewhere, ``permit = breaker.before()`` (raises ``CircuitOpen`` while open),
+then ``breaker.success(permit)``, or ``breaker.failure(permit, error)`` before re-raising.
 """
 
 from __future__ import annotations

@@ -2,11 +2,19 @@
 expires. The only way the core hands an adapter a credential, so a credential can reach no
 adapter but its own vendor's.
 
-Example::
+Example, with the test suite's in-memory vault and vendor::
 
-    credentials = Credentials(vault)
-    credential = credentials.for_adapter(user_id, adapter)   # the user's, for adapter.name only
-    adapter.read_state(credential, device_id)
+    >>> from tests.fakes import FakeAdapter, MemoryVault
+    >>> vault, adapter = MemoryVault(), FakeAdapter(name="lifx")
+    >>> vault.connect("user-1", "lifx", adapter.credential)
+    >>> credentials = Credentials(vault)
+    >>> credential = credentials.for_adapter("user-1", adapter)  # the user's, for adapter.name only
+    >>> adapter.read_state(credential, "white-1").brightness
+    60
+    >>> credentials.for_adapter("user-2", adapter)
+    Traceback (most recent call last):
+    ...
+    skill.errors.NoSuchEndpoint: the user has not connected lifx
 """
 
 from __future__ import annotations

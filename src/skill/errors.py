@@ -6,7 +6,11 @@ turns them into an Alexa ``ErrorResponse``, keeping the namespace and any extra 
 
 Example::
 
-    raise ValueOutOfRange("brightness must be 0-100", minimum=0, maximum=100)
+    >>> error = ValueOutOfRange("brightness must be 0-100", minimum=0, maximum=100)
+    >>> error.payload()["validRange"]
+    {'minimumValue': 0, 'maximumValue': 100}
+    >>> EndpointUnreachable().retryable, error.retryable
+    (True, False)
 """
 
 from __future__ import annotations

@@ -9,10 +9,9 @@ Two implementations of ``skill.ports.Identity``, chosen by ``ACCOUNT_LINKING``:
 - ``VendorIdentity`` (``vendor``): the token is the one enabled vendor's own credential; the
   adapter says whose account it is (cached by a hash of the token).
 
-Example::
-
-    identity = CognitoIdentity(issuer, client_id, fetch=get_json)   # skill.aws.http.get_json
-    user_id = identity.user_of(token)        # or IdentityError
+``CognitoIdentity(issuer, client_id, fetch=skill.aws.http.get_json).user_of(token)`` is the
+user id, or raises ``IdentityError``; ``fetch`` reads the pool's JWKS, so the tests give it
+their own keys.
 """
 
 from __future__ import annotations

@@ -3,9 +3,13 @@ from a ``BulbState``, so Discover, ReportState, Response and ChangeReport share 
 
 Example::
 
-    caps = capabilities_for(device.features)
-    endpoint["capabilities"] = [c.describe() for c in caps]
-    context_properties = [p for c in caps for p in c.properties(state, sampled_at)]
+    >>> caps = capabilities_for(Features(dimmable=True))
+    >>> [c.interface for c in caps]   # each describe()s itself for Discover
+    ['Alexa.PowerController', 'Alexa.BrightnessController', 'Alexa.EndpointHealth']
+    >>> caps[1].properties(BulbState(on=True, brightness=40), sampled_at=0.0)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [{'namespace': 'Alexa.BrightnessController', 'name': 'brightness', 'value': 40,
+      'timeOfSample': '1970-01-01T00:00:00.000Z', 'uncertaintyInMilliseconds': 500}]
 """
 
 from __future__ import annotations

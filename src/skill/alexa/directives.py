@@ -6,9 +6,20 @@ value of the wrong type is ``INVALID_VALUE``; a value out of range is ``VALUE_OU
 
 Example::
 
-    envelope = parse_envelope(event)            # raises InvalidDirective
-    spec = SUPPORTED[envelope.directive.key]    # KeyError -> unsupported
-    command = spec.command(envelope.directive)  # raises InvalidValue / ValueOutOfRange
+    >>> header = {"namespace": "Alexa.BrightnessController", "name": "SetBrightness",
+    ...           "payloadVersion": "3", "messageId": "m-1", "correlationToken": "c-1"}
+    >>> envelope = parse_envelope({"directive": {  # raises InvalidDirective
+    ...     "header": header, "endpoint": {"endpointId": "lifx:d1"},
+    ...     "payload": {"brightness": 40}}})
+    >>> spec = spec_for(envelope.directive)       # InvalidDirective when unsupported
+    >>> spec.kind
+    <Kind.CONTROL: 'control'>
+    >>> spec.command(envelope.directive)          # raises InvalidValue / ValueOutOfRange
+    SetBrightness(kind='SetBrightness', brightness=40)
+    >>> parse_envelope({"directive": {}})
+    Traceback (most recent call last):
+    ...
+    skill.errors.InvalidDirective: directive.header: Field required
 """
 
 from __future__ import annotations

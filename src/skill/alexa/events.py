@@ -5,7 +5,15 @@ official Smart Home message schema.
 
 Example::
 
-    response(correlation_token, endpoint_id, state_properties(features, state, now))
+    >>> from skill.alexa.capabilities import state_properties
+    >>> from skill.bulbs import BulbState, Features
+    >>> state = BulbState(on=True, brightness=40)
+    >>> properties = state_properties(Features(dimmable=True), state, sampled_at=0.0)
+    >>> message = response("c-1", "lifx:d1", properties)
+    >>> message["event"]["header"]["name"], message["event"]["endpoint"]
+    ('Response', {'endpointId': 'lifx:d1'})
+    >>> [(p["name"], p["value"]) for p in message["context"]["properties"]]
+    [('powerState', 'ON'), ('brightness', 40), ('connectivity', {'value': 'OK'})]
 """
 
 from __future__ import annotations

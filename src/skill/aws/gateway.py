@@ -3,12 +3,10 @@
 One ``requests.Session`` per container, keep-alive to the regional gateway. What an answer
 means (``GatewayAnswer.verdict``, ``skill.ports.classify``) is the core's, in ``skill.ports``.
 
-Example::
-
-    client = GatewayClient()
-    answer = client.send(settings().gateway_for("EU"), events.with_scope(message, token), token,
-                         timeout=2.5)
-    if answer.verdict is Verdict.REFRESH_TOKEN: ...
+``GatewayClient().send(url, message, token, timeout=...)`` posts the message (already scoped
+with the user's token, ``skill.alexa.events.with_scope``) to the region's gateway URL
+(``Settings.gateway_for``) and returns a ``GatewayAnswer``; the dispatcher acts on its
+``verdict`` (``Verdict.REFRESH_TOKEN`` after a 401, for one).
 """
 
 from __future__ import annotations

@@ -122,13 +122,10 @@ class RetryPolicy:
 class Dispatcher:
     """Sends outbox messages through the gateway of each user's region.
 
-    Example::
-
-        dispatcher = Dispatcher(TokenCache(store, lwa), GatewayClient(), settings().gateway_for,
-                                dead_letters=dlq, meter=meter)
-        message = dispatcher.parse(record.body)
-        if message is not None:
-            dispatcher.deliver(message)      # raises RetryLater when SQS should try again
+    Built by the composition root from a ``TokenCache``, the gateway client, the gateway URL
+    of each region, the dead-letter store and the meter. Per SQS record: ``parse(body)`` (None
+    for a body that is not an outbox message), then ``deliver(message)``, which raises
+    ``RetryLater`` when SQS should deliver the record again.
     """
 
     def __init__(

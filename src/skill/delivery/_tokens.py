@@ -10,12 +10,22 @@ Safe to share between threads (the dispatcher delivers a batch's events concurre
 tokens of one user are loaded by one thread at a time, and the others then find them cached,
 so one batch costs one LWA call per user, and a grant code is never redeemed twice at once.
 
-Example::
+Example, with the test suite's in-memory store and LWA::
 
-    cache = TokenCache(store, lwa)
-    tokens = cache.get("user-1")        # None: the user never linked, or was forgotten
-    tokens = cache.renew("user-1", rejected=tokens.access_token)   # after a 401
-    tokens = cache.renew("user-1", rejected=tokens.access_token, force_refresh=True)
+    >>> from skill.records import TokenRecord
+    >>> from tests.fakes import FakeLwa, MemoryTokenStore
+    >>> store, lwa = MemoryTokenStore(), FakeLwa()
+    >>> store.put(TokenRecord(user_id="user-1", grant_code="code-1"))  # AcceptGrant, LWA down
+    >>> cache = TokenCache(store, lwa, clock=lambda: lwa.now)
+    >>> cache.get("user-2") is None     # the user never linked, or was forgotten
+    True
+    >>> tokens = cache.get("user-1")    # the grant code is exchanged once, then cached
+    >>> tokens.access_token, cache.get("user-1").access_token, lwa.exchanged
+    ('at-code-1', 'at-code-1', ['code-1'])
+    >>> tokens = cache.renew("user-1", rejected=tokens.access_token)   # after a 401
+    >>> tokens = cache.renew("user-1", rejected=tokens.access_token, force_refresh=True)
+    >>> tokens.access_token, len(lwa.refreshed)
+    ('at-r2', 2)
 """
 
 from __future__ import annotations

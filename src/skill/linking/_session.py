@@ -7,9 +7,18 @@ inside it (a form is accepted only with the token of the session that rendered i
 
 Example::
 
-    cookies = CookieSigner(secret, clock=time.time)
-    value = cookies.seal("session", {"sub": "u1", "csrf": "…"}, lifetime=SESSION_SECONDS)
-    claims = cookies.open("session", value)   # None when missing, tampered or expired
+    >>> clock = [1_000.0]
+    >>> cookies = CookieSigner("s" * 32, clock=lambda: clock[0])
+    >>> value = cookies.seal("session", {"sub": "u1", "csrf": "c"}, lifetime=SESSION_SECONDS)
+    >>> cookies.open("session", value)["sub"]
+    'u1'
+    >>> cookies.open("flow", value) is None            # sealed for another purpose
+    True
+    >>> cookies.open("session", value[:-2]) is None    # tampered
+    True
+    >>> clock[0] += SESSION_SECONDS
+    >>> cookies.open("session", value) is None         # expired
+    True
 """
 
 from __future__ import annotations

@@ -1,11 +1,10 @@
 """Sign-in through the user pool's managed login: OAuth 2.0 authorization code with PKCE (S256)
 and ``state``; the access token it gives is verified like every other (``CognitoIdentity``).
 
-Example::
-
-    login = CognitoLogin(domain, client_id, client_secret, identity)
-    start = login.start(redirect_uri)                      # redirect the browser to start.url
-    user_id, username = login.finish(code, start.verifier, redirect_uri)
+``CognitoLogin(domain, client_id, client_secret, identity).start(redirect_uri)`` gives the URL
+to send the browser to and the PKCE verifier to keep (in the flow cookie); when the browser comes
+back with a code, ``finish(code, verifier, redirect_uri)`` redeems it at the pool's token
+endpoint and returns ``(user_id, username)``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """One pipeline for every style: parse -> adapter -> bulb semantics -> strategy -> outbox.
 
-Example::
-
-    pipeline = Pipeline(PipelineServices(adapters, credentials, outbox, pending, poll_queue))
-    pipeline.process(QueuedDirective.model_validate_json(record.body))
+A processor builds ``Pipeline(PipelineServices(adapters, credentials, outbox, pending,
+poll_queue))`` once (``skill.composition``) and calls ``pipeline.process(directive)`` with each
+``QueuedDirective`` its queue delivers; ``tests/unit/test_pipeline.py`` does the same over the
+in-memory stores.
 """
 
 from __future__ import annotations

@@ -86,7 +86,15 @@ class AdapterContext:
 
     Example::
 
-        AdapterContext(vendor="acme", settings={"BASE_URL": "https://eu.api.acme.example/v1"})
+        >>> context = AdapterContext(
+        ...     vendor="acme", environ={"ACME_TIMEOUT_SECONDS": "5"},
+        ...     settings={"BASE_URL": "https://eu.api.acme.example/v1", "TIMEOUT_SECONDS": "2"})
+        >>> context.setting("BASE_URL")
+        'https://eu.api.acme.example/v1'
+        >>> context.setting("TIMEOUT_SECONDS")   # the environment wins over the settings
+        '5'
+        >>> context.setting("REGION", "eu")
+        'eu'
     """
 
     vendor: str

@@ -6,8 +6,11 @@ they never show in a repr, a log line or a validation error.
 
 Example::
 
-    credential = OAuthToken.bearer("abc")
-    credential.access_token.get_secret_value()  # 'abc'
+    >>> credential = OAuthToken.bearer("abc")
+    >>> credential.access_token
+    SecretStr('**********')
+    >>> credential.access_token.get_secret_value()
+    'abc'
 """
 
 from __future__ import annotations

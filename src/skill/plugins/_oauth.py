@@ -20,21 +20,13 @@ Failures:
 - 429 -> ``RateLimited``; 5xx, timeouts, connection errors, a body that is not JSON or has no
   ``access_token`` -> ``EndpointUnreachable`` (retry later: the refresh token was not spent).
 
-Example::
-
-    class AcmeTokenEndpoint(OAuthTokenEndpoint):
-        vendor = "Acme"
-        secret_names = ("ACME_CLIENT_ID", "ACME_CLIENT_SECRET")
-        client_auth = "form"
-        default_authorize_url = "https://auth.acme.example/oauth/authorize"
-
-    endpoint = AcmeTokenEndpoint(
-        "https://auth.acme.example/oauth/token",
-        client_credentials=lambda: ("<client id>", "<client secret>"),
-        session=requests.Session(),
-        timeout=(2.0, 3.0),
-    )
-    fresh = endpoint.refresh(OAuthToken.bearer("old", refresh_token="r", expires_at=0))
+A vendor's endpoint is a subclass that names the vendor, its client secrets, how the client
+authenticates and where users authorize (``vendor = "Acme"``, ``secret_names =
+("ACME_CLIENT_ID", "ACME_CLIENT_SECRET")``, ``client_auth = "form"``,
+``default_authorize_url``), built with the token URL, ``client_credentials``, the adapter's
+``session`` and ``timeout``; ``endpoint.refresh(credential)`` is then the renewed
+``OAuthToken``. The LIFX and Hue adapters (``bulb_skill_lifx._oauth``, ``bulb_skill_hue._oauth``)
+are complete examples.
 """
 
 from __future__ import annotations

@@ -138,10 +138,20 @@ class AdapterRegistry:
     installed adapter, which in Lambda is what the bundle ships), each built with its settings
     (``ADAPTER_SETTINGS``, see ``parse_adapter_settings``).
 
-    Example::
+    A function builds it with ``AdapterRegistry.from_environment()``; here with one factory::
 
-        registry = AdapterRegistry.from_environment()
-        adapter = registry.get("lifx")
+        >>> registry = AdapterRegistry({"acme": lambda context: context}, environ={},
+        ...                            settings={"acme": {"TIMEOUT_SECONDS": "2"}})
+        >>> registry.get("acme").timeout_seconds   # built once, with its settings
+        2.0
+        >>> registry.get("lifx")
+        Traceback (most recent call last):
+        ...
+        skill.errors.NoSuchEndpoint: no adapter 'lifx' in this deployment
+        >>> AdapterRegistry.from_environment({"ADAPTERS": "nope"})
+        Traceback (most recent call last):
+        ...
+        RuntimeError: ADAPTERS names adapters that are not installed: ['nope']
     """
 
     def __init__(

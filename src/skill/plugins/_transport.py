@@ -23,18 +23,11 @@ adapter maps only its vendor's *bodies*:
   a body it would have to send again, is *not* followed to another origin: the call fails with
   ``EndpointUnreachable`` and the other host receives nothing.
 
-Example::
-
-    transport = VendorTransport(
-        "acme",
-        "https://api.acme.example/v1",
-        timeout=(2.0, 3.0),
-        secret_headers=["X-Acme-Key"],
-        errors=lambda response: (
-            NoSuchEndpoint("Acme has no such bulb") if response.status_code == 410 else None
-        ),
-    )
-    body = transport.json("GET", "/bulbs", headers={"X-Acme-Key": key})
+An adapter builds one ``VendorTransport("acme", "https://api.acme.example/v1", timeout=(2.0,
+3.0), secret_headers=["X-Acme-Key"], errors=...)``, where ``errors(response)`` maps a vendor's
+own answers to typed errors (410 -> ``NoSuchEndpoint``, say) before the generic mapping, and
+calls ``transport.json("GET", "/bulbs", headers={"X-Acme-Key": key})``. Every adapter in
+``adapters/`` is a complete example.
 """
 
 from __future__ import annotations

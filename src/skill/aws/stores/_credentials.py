@@ -8,11 +8,9 @@ user's item, or read as another vendor's, does not decrypt. Items:
   not a secret), ``version`` (N, bumped by every write), ``lease_until`` (N, the refresh lease),
   ``expires_at`` (N, TTL: set only for the grace period after the user unlinked the skill).
 
-Example::
-
-    vault = DynamoCredentialVault("bulb-skill-credentials", key_id="alias/bulb-skill-vault")
-    vault.put(StoredCredential(user_id="u1", vendor="lifx", credential=OAuthToken.bearer("t")))
-    vault.get("u1", "lifx").credential
+``DynamoCredentialVault(table_name, key_id=...)`` needs DynamoDB and KMS (moto in the tests):
+``put(StoredCredential(...))`` encrypts and writes, ``get(user_id, vendor)`` reads and
+decrypts.
 """
 
 from __future__ import annotations
