@@ -7,7 +7,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 ADAPTER_DIRS := $(wildcard adapters/*/pyproject.toml)
 
-.PHONY: test demo load venv clean invoke
+.PHONY: test demo load venv clean invoke lint typecheck
 
 ## make venv: .venv with, editable, the runtime (bulb-skill), the conformance kit (kit/), the
 ## workbench (workbench/, with the test suite's tools) and every adapter
@@ -20,9 +20,20 @@ $(STAMP): pyproject.toml kit/pyproject.toml workbench/pyproject.toml $(ADAPTER_D
 
 venv: $(STAMP)
 
-## make test: the whole suite (unit, integration on loopback, template lint, browser tests)
-test: $(STAMP) sam-check browser
+## make test: the gates (lint, typecheck), then the whole suite (unit, integration on loopback,
+## template lint, browser tests)
+test: $(STAMP) lint typecheck sam-check browser
 	$(PY) -m pytest -q
+
+## make lint: ruff's rules and its formatting over every Python tree ([tool.ruff] in pyproject.toml)
+LINT_PATHS := src workbench kit adapters tests scripts infra
+lint: $(STAMP)
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+
+## make typecheck: strict mypy on the runtime package, which ships py.typed ([tool.mypy])
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
 
 ## make browser: headless Chromium and its driver from the machine's package manager (Debian's
 ## chromium and chromium-driver), installed once when missing; the browser tests drive them

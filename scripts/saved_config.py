@@ -62,7 +62,9 @@ def parse_overrides(text: str) -> dict[str, str]:
 
 def format_overrides(overrides: dict[str, str]) -> str:
     """The same, as SAM's guided deploy writes them (``GuidedConfig.quote_parameter_values``)."""
-    return " ".join(f'{name}="{value.replace(chr(34), chr(92) + chr(34))}"' for name, value in overrides.items())
+    return " ".join(
+        f'{name}="{value.replace(chr(34), chr(92) + chr(34))}"' for name, value in overrides.items()
+    )
 
 
 def _section(config: dict[str, Any], env: str, command: str) -> dict[str, Any]:
@@ -71,26 +73,32 @@ def _section(config: dict[str, Any], env: str, command: str) -> dict[str, Any]:
 
 def saved(path: Path, env: str, template: Path) -> dict[str, Any]:
     if not path.exists():
-        raise Refused(f"{path} does not exist: deploy once with `scripts/sam.sh deploy --guided` and save "
-                      f"the answers to it (docs/deploy.md, section 2)")
+        raise Refused(
+            f"{path} does not exist: deploy once with `scripts/sam.sh deploy --guided` and save "
+            f"the answers to it (docs/deploy.md, section 2)"
+        )
     config = tomllib.loads(path.read_text())
     deploy = {**_section(config, env, "global"), **_section(config, env, "deploy")}
     if not deploy:
         envs = sorted(e for e in config if isinstance(config[e], dict) and "deploy" in config[e])
-        raise Refused(f"{path} has no [{env}.deploy.parameters] (it has: {', '.join(envs) or 'none'}); "
-                      f"give --config-env as you saved it")
+        raise Refused(
+            f"{path} has no [{env}.deploy.parameters] (it has: {', '.join(envs) or 'none'}); "
+            f"give --config-env as you saved it"
+        )
     overrides = parse_overrides(str(deploy.get("parameter_overrides", "")))
     missing = [name for name in REQUIRED if not overrides.get(name)]
     if missing:
         raise Refused(
-            f"[{env}] of {path} saves no {', '.join(missing)}: it is not the answers of a guided deploy, and "
-            "deploying it would set every parameter it does not name back to a default (a Hue or "
-            "SwitchBot stack to LIFX). Use the file you saved the guided answers to."
+            f"[{env}] of {path} saves no {', '.join(missing)}: it is not the answers of a guided "
+            "deploy, and deploying it would set every parameter it does not name back to a default "
+            "(a Hue or SwitchBot stack to LIFX). Use the file you saved the guided answers to."
         )
     declared = template_parameters(template)
     unknown = sorted(set(overrides) - set(declared))
     if unknown:
-        raise Refused(f"[{env}] of {path} sets {', '.join(unknown)}, which {template.name} does not declare")
+        raise Refused(
+            f"[{env}] of {path} sets {', '.join(unknown)}, which {template.name} does not declare"
+        )
     return {
         "file": str(path),
         "env": env,
@@ -112,19 +120,27 @@ def set_values(path: Path, env: str, template: Path, assignments: list[str]) -> 
     for assignment in assignments:
         name, sep, value = assignment.partition("=")
         if not sep or name not in declared:
-            raise Refused(f"--set {assignment!r}: not NAME=VALUE with NAME a parameter of {template.name}")
+            raise Refused(
+                f"--set {assignment!r}: not NAME=VALUE with NAME a parameter of {template.name}"
+            )
         overrides[name] = value
     text = path.read_text()
     lines = text.splitlines(keepends=True)
-    header = re.compile(r"^\s*\[\s*" + re.escape(env) + r"\s*\.\s*deploy\s*\.\s*parameters\s*\]\s*$")
+    header = re.compile(
+        r"^\s*\[\s*" + re.escape(env) + r"\s*\.\s*deploy\s*\.\s*parameters\s*\]\s*$"
+    )
     start = next((i for i, line in enumerate(lines) if header.match(line.rstrip("\n"))), None)
     if start is None:
         raise Refused(f"{path}: no [{env}.deploy.parameters] table to write to")
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+    end = next(
+        (i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines)
+    )
     key = re.compile(r"^\s*parameter_overrides\s*=")
     found = [i for i in range(start + 1, end) if key.match(lines[i])]
     if len(found) != 1:
-        raise Refused(f"{path}: [{env}.deploy.parameters] has {len(found)} parameter_overrides lines")
+        raise Refused(
+            f"{path}: [{env}.deploy.parameters] has {len(found)} parameter_overrides lines"
+        )
     (index,) = found
     if not lines[index].rstrip().endswith('"') or '"""' in lines[index]:
         raise Refused(f"{path}: parameter_overrides is not a one-line string; edit it by hand")
@@ -149,7 +165,11 @@ def main(argv: list[str]) -> int:
         return 64
     command, path, env, template = argv[0], Path(argv[1]), argv[2], Path(argv[3])
     try:
-        result = saved(path, env, template) if command == "check" else set_values(path, env, template, argv[4:])
+        result = (
+            saved(path, env, template)
+            if command == "check"
+            else set_values(path, env, template, argv[4:])
+        )
     except (Refused, tomllib.TOMLDecodeError, ValueError) as error:
         print(f"scripts/update.sh: {error}", file=sys.stderr)
         return 2

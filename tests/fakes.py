@@ -6,8 +6,8 @@ import itertools
 from dataclasses import dataclass, field
 
 from skill.bulbs import BulbState, Change, Color, Features, KelvinRange
-from skill.errors import InvalidAuthorizationCredential, NoSuchEndpoint, SkillError
 from skill.credentials import Credentials
+from skill.errors import InvalidAuthorizationCredential, NoSuchEndpoint, SkillError
 from skill.plugins import Accepted, AdapterRegistry, CredentialKind, Device, OAuthToken, Style
 from skill.ports import IdentityError, LwaError, VaultError
 from skill.records import LwaTokens, QueuedDirective, StoredCredential, TokenRecord
@@ -18,7 +18,9 @@ USER = "user-1"
 #: The user's credential at the fake vendor (what the vault holds; never the Alexa token).
 CREDENTIAL = OAuthToken.bearer("fake-vendor-credential")
 
-COLOR = Features(dimmable=True, color=True, color_temperature=KelvinRange(minimum=2000, maximum=9000))
+COLOR = Features(
+    dimmable=True, color=True, color_temperature=KelvinRange(minimum=2000, maximum=9000)
+)
 TUNABLE = Features(dimmable=True, color_temperature=KelvinRange(minimum=2700, maximum=6500))
 WHITE = Features(dimmable=True)
 
@@ -78,7 +80,7 @@ class FakeAdapter:
         self.calls.append(("execute", device_id))
         self.known.append(known)
         self._check(credential, device_id)
-        update = {k: v for k, v in change.model_dump(exclude_none=True).items()}
+        update = dict(change.model_dump(exclude_none=True).items())
         if change.color is not None:
             update.update(color=change.color, color_mode="color")
         if change.color_temperature is not None:
@@ -109,7 +111,11 @@ class MemoryTokenStore:
 
     def delete(self, user_id: str, *, if_unchanged: TokenRecord | None = None) -> bool:
         current = self.records.get(user_id)
-        if if_unchanged is not None and current is not None and _credentials(current) != _credentials(if_unchanged):
+        if (
+            if_unchanged is not None
+            and current is not None
+            and _credentials(current) != _credentials(if_unchanged)
+        ):
             return False
         self.records.pop(user_id, None)
         return True
@@ -126,14 +132,18 @@ class FakeLwa:
         self.exchanged.append(code)
         if self.failure:
             raise self.failure
-        return LwaTokens(access_token=f"at-{code}", refresh_token=f"rt-{code}", expires_at=self.now + 3600)
+        return LwaTokens(
+            access_token=f"at-{code}", refresh_token=f"rt-{code}", expires_at=self.now + 3600
+        )
 
     def refresh(self, refresh_token: str) -> LwaTokens:
         self.refreshed.append(refresh_token)
         if self.failure:
             raise self.failure
         n = len(self.refreshed)
-        return LwaTokens(access_token=f"at-r{n}", refresh_token=refresh_token, expires_at=self.now + 3600)
+        return LwaTokens(
+            access_token=f"at-r{n}", refresh_token=refresh_token, expires_at=self.now + 3600
+        )
 
 
 class MemoryQueue:
@@ -236,8 +246,9 @@ def credentials_of(vault: MemoryVault, clock=None) -> Credentials:
     """A ``Credentials`` over ``vault`` with no in-memory cache (tests see every read)."""
     if clock is None:
         return Credentials(vault, cache_seconds=0.000001)
-    return Credentials(vault, clock=clock, sleep=getattr(clock, "sleep", lambda s: None),
-                       cache_seconds=0.000001)
+    return Credentials(
+        vault, clock=clock, sleep=getattr(clock, "sleep", lambda s: None), cache_seconds=0.000001
+    )
 
 
 def vault_with(*adapters: FakeAdapter, user_id: str = USER) -> MemoryVault:
@@ -288,8 +299,11 @@ class MemoryStateStore:
         self.owners_by_key.pop((endpoint_id, user_id), None)
 
     def owners_of_user(self, user_id, vendor=None):
-        return [o for (_, u), o in self.owners_by_key.items()
-                if u == user_id and (vendor is None or o.vendor == vendor)]
+        return [
+            o
+            for (_, u), o in self.owners_by_key.items()
+            if u == user_id and (vendor is None or o.vendor == vendor)
+        ]
 
     # the sweep's schedule: (vendor, user) -> (account, slot or None), as DynamoStateStore
     def put_sweep_account(self, account, *, swept: bool = True) -> None:
@@ -315,7 +329,10 @@ class MemoryStateStore:
         if known is None or known[1] is None:
             return
         account = known[0].model_copy(update={"last_activity": now, "cadence": known[0].floor})
-        self.accounts[(vendor, user_id)] = (account, cadence.slot_of(vendor, user_id, account.cadence))
+        self.accounts[(vendor, user_id)] = (
+            account,
+            cadence.slot_of(vendor, user_id, account.cadence),
+        )
 
     def delete_sweep_account(self, vendor, user_id) -> None:
         self.accounts.pop((vendor, user_id), None)
@@ -364,8 +381,9 @@ def sweep_tick(services) -> int:
     from skill.records import SweepAccount
 
     for owner in services.pending.owners():
-        services.pending.add_sweep_account(SweepAccount(vendor=owner.vendor, user_id=owner.user_id,
-                                                        last_activity=services.clock()))
+        services.pending.add_sweep_account(
+            SweepAccount(vendor=owner.vendor, user_id=owner.user_id, last_activity=services.clock())
+        )
     queue = MemorySweepQueue()
     SweepScheduler(services.pending, queue, clock=services.clock).run()
     return SweepWorker(services).read(queue.take()).events

@@ -65,11 +65,16 @@ class Accounts:
         account_id = adapter.identify_user(credential)
         try:
             previous = self.credentials.vault.get(user_id, vendor)
-        except Exception:
+        except Exception:  # noqa: BLE001 - no readable previous credential: stored as new
             previous = None
         stored = self.credentials.vault.put(
-            StoredCredential(user_id=user_id, vendor=vendor, credential=credential,
-                             account_id=account_id, version=previous.version if previous else 0)
+            StoredCredential(
+                user_id=user_id,
+                vendor=vendor,
+                credential=credential,
+                account_id=account_id,
+                version=previous.version if previous else 0,
+            )
         )
         self.credentials.forget(user_id, vendor)
         return stored
@@ -80,7 +85,9 @@ class Accounts:
         stored = self.credentials.stored(user_id, vendor)
         self.credentials.vault.put(stored.model_copy(update={"push": False}))
         self.credentials.forget(user_id, vendor)
-        self.pending.add_sweep_account(SweepAccount(vendor=vendor, user_id=user_id, last_activity=now))
+        self.pending.add_sweep_account(
+            SweepAccount(vendor=vendor, user_id=user_id, last_activity=now)
+        )
 
     def disconnect(self, user_id: str, vendor: str) -> Disconnected:
         """Delete the user's connection to ``vendor``: its webhook (when no other skill user
@@ -88,8 +95,13 @@ class Accounts:
         ``DeleteReport`` for the bulbs."""
         result = self._remove(user_id, vendor)
         self._report_deleted(user_id, result.endpoints)
-        logger.info("user %s disconnected %s: %d bulbs, %d pending commands", user_id, vendor,
-                    len(result.endpoints), result.pending_deleted)
+        logger.info(
+            "user %s disconnected %s: %d bulbs, %d pending commands",
+            user_id,
+            vendor,
+            len(result.endpoints),
+            result.pending_deleted,
+        )
         return result
 
     def delete_user(self, user_id: str) -> list[Disconnected]:
@@ -97,7 +109,9 @@ class Accounts:
         of vendors no longer installed, and the LWA tokens - at once when Alexa has no bulbs of
         the user to forget, else by the dispatcher right after the DeleteReport, which needs
         them to be sent."""
-        done = [self._remove(user_id, vendor) for vendor in self.credentials.vault.vendors_of(user_id)]
+        done = [
+            self._remove(user_id, vendor) for vendor in self.credentials.vault.vendors_of(user_id)
+        ]
         endpoints = sorted({e for d in done for e in d.endpoints})
         for owner in self.pending.owners_of_user(user_id):  # vendors no longer installed too
             self.pending.delete_owner(owner.endpoint_id, user_id)
@@ -126,18 +140,25 @@ class Accounts:
         self.credentials.forget(user_id, vendor)
         return result
 
-    def _report_deleted(self, user_id: str, endpoints: list[str], *, forget_user_after: bool = False) -> None:
+    def _report_deleted(
+        self, user_id: str, endpoints: list[str], *, forget_user_after: bool = False
+    ) -> None:
         """``DeleteReport``s for the bulbs (Alexa takes at most 300 per report; a user never has
         more, since Discover answers at most 300). Only the last one may carry the flag."""
         if not endpoints:
             return
         starts = range(0, len(endpoints), MAX_ENDPOINTS)
-        self.outbox.put([
-            OutboxMessage(user_id=user_id, kind="DeleteReport",
-                          message=events.delete_report(endpoints[i:i + MAX_ENDPOINTS]),
-                          forget_user_after=forget_user_after and i == starts[-1])
-            for i in starts
-        ])
+        self.outbox.put(
+            [
+                OutboxMessage(
+                    user_id=user_id,
+                    kind="DeleteReport",
+                    message=events.delete_report(endpoints[i : i + MAX_ENDPOINTS]),
+                    forget_user_after=forget_user_after and i == starts[-1],
+                )
+                for i in starts
+            ]
+        )
 
     def _deregister_webhook(self, user_id: str, vendor: str, owned: list[DeviceOwner]) -> bool:
         """Best effort: a vendor that cannot be reached keeps pushing to a URL that now
@@ -156,8 +177,11 @@ class Accounts:
             if not base_url:
                 return False
             adapter.deregister_webhook(self.credentials.for_adapter(user_id, adapter), base_url)
-        except Exception as error:
-            logger.warning("%s webhook not deregistered (%s)", vendor,
-                           getattr(error, "alexa_type", type(error).__name__))
+        except Exception as error:  # noqa: BLE001 - a vendor fault must not block disconnecting
+            logger.warning(
+                "%s webhook not deregistered (%s)",
+                vendor,
+                getattr(error, "alexa_type", type(error).__name__),
+            )
             return False
         return True

@@ -1,12 +1,13 @@
 """A circuit breaker per vendor, its state shared by every Lambda container through a store.
 
 After ``threshold`` consecutive vendor failures (``EndpointUnreachable``,
-``BridgeUnreachable``: 5xx, timeouts, resets; not a 429, which is one credential's) within ``window`` seconds the breaker *opens*: vendor
-calls fail fast with ``CircuitOpen`` (an ``EndpointUnreachable``) instead of hammering a vendor
-that is down. After ``cooldown`` seconds it is *half-open*: exactly one caller, across all
-containers, wins a conditional write and makes a *probe* call; success *closes* the breaker,
-a retryable failure opens it again for another cool-down. A probe that never reports back
-(its Lambda died) is given up after ``probe_timeout`` seconds and another caller may probe.
+``BridgeUnreachable``: 5xx, timeouts, resets; not a 429, which is one credential's) within
+``window`` seconds the breaker *opens*: vendor calls fail fast with ``CircuitOpen`` (an
+``EndpointUnreachable``) instead of hammering a vendor that is down. After ``cooldown`` seconds it
+is *half-open*: exactly one caller, across all containers, wins a conditional write and makes a
+*probe* call; success *closes* the breaker, a retryable failure opens it again for another
+cool-down. A probe that never reports back (its Lambda died) is given up after ``probe_timeout``
+seconds and another caller may probe.
 
 Every change of state is a compare-and-set on a version number (a conditional update),
 so concurrent containers agree on the state and on who probes. The breaker is advisory: if its
@@ -82,8 +83,9 @@ class CircuitOpen(EndpointUnreachable):
 
     An ``EndpointUnreachable`` (retryable), so it becomes the same Alexa error as a vendor that
     is down: ``ENDPOINT_UNREACHABLE`` ("the device is not responding"), never
-    ``BRIDGE_UNREACHABLE``, which sends the user to check a hub most vendors do not have; ``retry_after`` is the time until a probe may be tried, which lets a retry loop that
-    honours ``retry_after`` (``Pipeline.call``) give up at once when the cool-down outlasts the
+    ``BRIDGE_UNREACHABLE``, which sends the user to check a hub most vendors do not have;
+    ``retry_after`` is the time until a probe may be tried, which lets a retry loop that honours
+    ``retry_after`` (``Pipeline.call``) give up at once when the cool-down outlasts the
     directive's deadline.
     """
 
@@ -158,7 +160,9 @@ class CircuitBreaker:
         self.threshold = threshold
         self.cooldown = float(cooldown)
         self.window = float(window)
-        self.probe_timeout = float(probe_timeout if probe_timeout is not None else min(cooldown, 10.0))
+        self.probe_timeout = float(
+            probe_timeout if probe_timeout is not None else min(cooldown, 10.0)
+        )
         self.trips_on = trips_on
         self.cache_seconds = float(cache_seconds)
         self._on_transition = on_transition
@@ -224,7 +228,11 @@ class CircuitBreaker:
                 if record.failures == 0:
                     return
                 closed = replace(record, failures=0, window_start=0.0)
-            elif permit.probe and record.state is BreakerState.HALF_OPEN and record.version == permit.version:
+            elif (
+                permit.probe
+                and record.state is BreakerState.HALF_OPEN
+                and record.version == permit.version
+            ):
                 closed = replace(
                     record, state=BreakerState.CLOSED, failures=0, window_start=0.0, probe_until=0.0
                 )
@@ -260,11 +268,21 @@ class CircuitBreaker:
                 failures = 1 if fresh else record.failures + 1
                 start = now if fresh else record.window_start
                 if failures >= self.threshold:
-                    new = replace(record, state=BreakerState.OPEN, failures=failures,
-                                  window_start=start, opened_at=now, probe_until=0.0)
+                    new = replace(
+                        record,
+                        state=BreakerState.OPEN,
+                        failures=failures,
+                        window_start=start,
+                        opened_at=now,
+                        probe_until=0.0,
+                    )
                 else:
                     new = replace(record, failures=failures, window_start=start)
-            elif permit.probe and record.state is BreakerState.HALF_OPEN and record.version == permit.version:
+            elif (
+                permit.probe
+                and record.state is BreakerState.HALF_OPEN
+                and record.version == permit.version
+            ):
                 new = replace(record, state=BreakerState.OPEN, opened_at=now, probe_until=0.0)
             else:
                 return  # already open, or someone else's probe decides
@@ -291,15 +309,18 @@ class CircuitBreaker:
     def _load(self) -> BreakerRecord | None:
         try:
             return self.store.load(self.vendor)
-        except Exception as exc:  # advisory: a store outage never blocks vendor calls
-            logger.warning("breaker %s: state unreadable (%s); letting calls through",
-                           self.vendor, type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 - advisory: a store outage never blocks vendor calls
+            logger.warning(
+                "breaker %s: state unreadable (%s); letting calls through",
+                self.vendor,
+                type(exc).__name__,
+            )
             return None
 
     def _save(self, new: BreakerRecord, old: BreakerRecord) -> bool | None:
         try:
             return self.store.save(self.vendor, new, old.version)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - advisory: the next call saves again
             logger.warning("breaker %s: state not saved (%s)", self.vendor, type(exc).__name__)
             return None
 

@@ -15,7 +15,7 @@ Example::
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -124,16 +124,14 @@ class DecreaseColorTemperature(_Frozen):
 
 
 Command = Annotated[
-    Union[
-        TurnOn,
-        TurnOff,
-        SetBrightness,
-        AdjustBrightness,
-        SetColor,
-        SetColorTemperature,
-        IncreaseColorTemperature,
-        DecreaseColorTemperature,
-    ],
+    TurnOn
+    | TurnOff
+    | SetBrightness
+    | AdjustBrightness
+    | SetColor
+    | SetColorTemperature
+    | IncreaseColorTemperature
+    | DecreaseColorTemperature,
     Field(discriminator="kind"),
 ]
 
@@ -281,25 +279,29 @@ def changes_for(before: BulbState, after: BulbState) -> Change:
     ):
         change["color"] = after.color
     if after.color_mode == "temperature" and (
-        after.color_temperature != before.color_temperature
-        or before.color_mode != "temperature"
+        after.color_temperature != before.color_temperature or before.color_mode != "temperature"
     ):
         change["color_temperature"] = after.color_temperature
-    return Change(**change)
+    return Change.model_validate(change)
 
 
 def converged(actual: BulbState, expected: BulbState, change: Change) -> bool:
     """Whether a bulb read back shows what ``change`` asked for (used by polling and push)."""
     if change.on is not None and actual.on != change.on:
         return False
-    if change.brightness is not None:
-        if abs(actual.brightness - change.brightness) > BRIGHTNESS_TOLERANCE:
-            return False
+    if (
+        change.brightness is not None
+        and abs(actual.brightness - change.brightness) > BRIGHTNESS_TOLERANCE
+    ):
+        return False
     if change.color is not None and not _same_color(actual.color, change.color):
         return False
-    if change.color_temperature is not None and actual.color_temperature is not None:
-        if abs(actual.color_temperature - change.color_temperature) > KELVIN_TOLERANCE:
-            return False
+    if (
+        change.color_temperature is not None
+        and actual.color_temperature is not None
+        and abs(actual.color_temperature - change.color_temperature) > KELVIN_TOLERANCE
+    ):
+        return False
     return actual.on == expected.on
 
 

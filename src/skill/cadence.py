@@ -92,7 +92,12 @@ def slower(cadence: int) -> int:
 
 
 def cadence_for(
-    *, now: float, last_activity: float, quotas: VendorQuotas, lists_states: bool, devices: int,
+    *,
+    now: float,
+    last_activity: float,
+    quotas: VendorQuotas,
+    lists_states: bool,
+    devices: int,
     share: float,
 ) -> int:
     floor = quota_floor(quotas, calls_per_read(lists_states, devices), devices, share)

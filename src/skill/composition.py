@@ -103,7 +103,9 @@ class Composition:
         from skill.credentials import Credentials
 
         config = self.config
-        return Credentials(DynamoCredentialVault(config.credentials_table, config.credentials_key_id))
+        return Credentials(
+            DynamoCredentialVault(config.credentials_table, config.credentials_key_id)
+        )
 
     @cached_property
     def webhook_url_for(self) -> Callable[[str], str | None] | None:
@@ -178,14 +180,15 @@ class Composition:
             table_name=self.config.idempotency_table, boto3_client=client("dynamodb")
         )
 
-        @idempotent_function(
-            data_keyword_argument="queued", persistence_store=persistence, config=idempotency
-        )
         def process_once(queued: dict[str, Any]) -> str:
-            """A redelivered directive (same messageId) neither calls the vendor nor answers twice."""
+            """A redelivery (same messageId) neither calls the vendor nor answers twice."""
             return pipeline.process(QueuedDirective.model_validate(queued))
 
-        return Processor(idempotency, process_once)
+        # Powertools' decorator is untyped: applied as a call, its result typed here
+        once: Callable[..., str] = idempotent_function(
+            data_keyword_argument="queued", persistence_store=persistence, config=idempotency
+        )(process_once)
+        return Processor(idempotency, once)
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
@@ -247,16 +250,21 @@ class Composition:
         from skill.pipeline import SweepScheduler
 
         config = self.config
-        return SweepScheduler(DynamoStateStore(config.state_table),
-                              SqsSweepQueue(config.sweep_queue_url), count=count)
+        return SweepScheduler(
+            DynamoStateStore(config.state_table), SqsSweepQueue(config.sweep_queue_url), count=count
+        )
 
     def sweep_worker(self, time_left: Callable[[], float] | None = None) -> SweepWorker:
         """A sweep worker for one invocation (``time_left``: what the invocation has left)."""
         from skill.pipeline import SweepWorker
 
         config = self.config
-        return SweepWorker(self.pipeline_services, concurrency=config.sweep_concurrency,
-                           quota_share=config.sweep_quota_share, time_left=time_left)
+        return SweepWorker(
+            self.pipeline_services,
+            concurrency=config.sweep_concurrency,
+            quota_share=config.sweep_quota_share,
+            time_left=time_left,
+        )
 
     @cached_property
     def linking_services(self) -> LinkingServices:
@@ -279,8 +287,12 @@ class Composition:
         session_secret = secrets_provider().get(
             _required(config.session_secret_name, "SESSION_SECRET_NAME"), max_age=300
         )
-        identity = CognitoIdentity(config.cognito_issuer, app_client["client_id"],
-                                   jwks_url=config.cognito_jwks_url or None, fetch=get_json)
+        identity = CognitoIdentity(
+            config.cognito_issuer,
+            app_client["client_id"],
+            jwks_url=config.cognito_jwks_url or None,
+            fetch=get_json,
+        )
         accounts = Accounts(
             self.credentials,
             self.adapters,
@@ -292,9 +304,12 @@ class Composition:
         pool_id = config.user_pool_id
         return LinkingServices(
             accounts=accounts,
-            login=CognitoLogin(_required(config.cognito_domain, "COGNITO_DOMAIN"),
-                               app_client["client_id"],
-                               app_client.get("client_secret"), identity),
+            login=CognitoLogin(
+                _required(config.cognito_domain, "COGNITO_DOMAIN"),
+                app_client["client_id"],
+                app_client.get("client_secret"),
+                identity,
+            ),
             cookies=CookieSigner(str(session_secret)),
             base_url=_required(config.linking_base_url, "LINKING_BASE_URL"),
             users=CognitoUsers(pool_id) if pool_id else None,
@@ -316,7 +331,7 @@ def current() -> Composition:
 def use(composition: Composition | None) -> None:
     """Make ``composition`` the container's; None: build one from the environment when next
     asked (a new container, as the local stack's cold start does)."""
-    global _chosen
+    global _chosen  # noqa: PLW0603 - the container's composition, swapped by tests
     _chosen = composition
     current.cache_clear()
 
@@ -344,11 +359,15 @@ def identity_for(config: Settings, adapters: AdapterRegistry) -> Identity:
         from skill.identity import CognitoIdentity
 
         return CognitoIdentity(
-            config.cognito_issuer, config.cognito_client_id,
-            jwks_url=config.cognito_jwks_url or None, fetch=get_json,
+            config.cognito_issuer,
+            config.cognito_client_id,
+            jwks_url=config.cognito_jwks_url or None,
+            fetch=get_json,
         )
     if config.account_linking != "vendor":
-        raise RuntimeError(f"ACCOUNT_LINKING must be cognito or vendor, not {config.account_linking!r}")
+        raise RuntimeError(
+            f"ACCOUNT_LINKING must be cognito or vendor, not {config.account_linking!r}"
+        )
     if len(adapters.names) != 1 or adapters.names != [config.linking_vendor]:
         raise RuntimeError(
             "vendor linking needs exactly one enabled adapter, named by LINKING_VENDOR; "
@@ -402,7 +421,11 @@ def _breakers(table: str) -> Callable[[str], CircuitBreaker]:
             from skill.breaker import CircuitBreaker
 
             built[vendor] = CircuitBreaker(
-                store(), vendor, time.time, threshold=BREAKER_THRESHOLD, cooldown=30.0,
+                store(),
+                vendor,
+                time.time,
+                threshold=BREAKER_THRESHOLD,
+                cooldown=30.0,
                 cache_seconds=1.0,
             )
         return built[vendor]

@@ -47,8 +47,9 @@ class Settings(BaseSettings):
     """The runtime's settings. Build with ``settings()`` (the process environment, once) or
     ``settings_from(mapping)``."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=True,
-                                      env_ignore_empty=True)
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", case_sensitive=True, env_ignore_empty=True
+    )
 
     # -- queues: the processor of each style (unset when the style is not deployed), the
     # outbox for the dispatcher and its DLQ, poll tickets, the sweep's accounts

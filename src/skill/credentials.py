@@ -26,7 +26,12 @@ from collections.abc import Callable
 
 from cachetools import TTLCache
 
-from skill.errors import EndpointUnreachable, InvalidAuthorizationCredential, NoSuchEndpoint, SkillError
+from skill.errors import (
+    EndpointUnreachable,
+    InvalidAuthorizationCredential,
+    NoSuchEndpoint,
+    SkillError,
+)
 from skill.plugins import Adapter, AnyCredential, CredentialRefresher, OAuthToken
 from skill.ports import CredentialVault, VaultError
 from skill.records import StoredCredential
@@ -98,7 +103,9 @@ class Credentials:
                 f"the stored credential is not a {adapter.credential_kind} credential"
             )
         credential = stored.credential
-        if isinstance(credential, OAuthToken) and credential.expires_within(self._margin, self._clock()):
+        if isinstance(credential, OAuthToken) and credential.expires_within(
+            self._margin, self._clock()
+        ):
             credential = self._renew(stored, adapter)
         return credential
 
@@ -138,14 +145,18 @@ class Credentials:
             leased = self.vault.take_lease(
                 stored.user_id, stored.vendor, stored.version, now + LEASE_SECONDS, now
             )
-        except Exception as error:
-            raise CredentialUnavailable(f"the vault could not be written ({type(error).__name__})") from None
+        except Exception as error:  # noqa: BLE001 - any store failure is CredentialUnavailable
+            raise CredentialUnavailable(
+                f"the vault could not be written ({type(error).__name__})"
+            ) from None
         if not leased:
             return self._await_refresh(stored, adapter.name, expired)
         try:
             fresh = adapter.refresh_credential(credential)
         except InvalidAuthorizationCredential:
-            logger.warning("%s refused to renew a credential; the user must connect it again", adapter.name)
+            logger.warning(
+                "%s refused to renew a credential; the user must connect it again", adapter.name
+            )
             raise
         except SkillError:
             if expired:
@@ -153,7 +164,9 @@ class Credentials:
             logger.info("%s: renewal failed; the current credential is still valid", adapter.name)
             return credential
         try:
-            renewed = self.vault.put(stored.model_copy(update={"credential": fresh}), if_version=stored.version)
+            renewed = self.vault.put(
+                stored.model_copy(update={"credential": fresh}), if_version=stored.version
+            )
         except VaultError as error:
             # The vendor issued the new token: use it for this call even when it could not be
             # kept (a later call renews again, its refresh token permitting).

@@ -12,8 +12,13 @@ from typing import Any
 
 from skill.alexa import capabilities_for, events, features_to_cookie
 from skill.alexa.capabilities import AlexaInterface
-from skill.errors import BridgeUnreachable, InvalidAuthorizationCredential, NoSuchEndpoint, SkillError
-from skill.plugins import AnyCredential, Adapter, Device, WebhookRegistrar, encode_endpoint_id
+from skill.errors import (
+    BridgeUnreachable,
+    InvalidAuthorizationCredential,
+    NoSuchEndpoint,
+    SkillError,
+)
+from skill.plugins import Adapter, AnyCredential, Device, WebhookRegistrar, encode_endpoint_id
 
 logger = logging.getLogger(__name__)
 
@@ -59,16 +64,22 @@ def devices(
     if not linked:
         return []
     with ThreadPoolExecutor(max_workers=max(1, min(8, len(linked)))) as pool:
-        results = list(pool.map(lambda pair: _devices_of(*pair, webhook_url_for), linked))
+        results = list(
+            pool.map(lambda pair: _devices_of(pair[0], pair[1], webhook_url_for), linked)
+        )
     found: list[tuple[Adapter, Device]] = []
     errors = [r for r in results if isinstance(r, SkillError)]
     for (adapter, _), result in zip(linked, results, strict=True):
         if not isinstance(result, SkillError):
             found += [(adapter, device) for device in result]
     if errors and len(errors) == len(linked):
-        refused = [e for e in errors if isinstance(e, InvalidAuthorizationCredential | NoSuchEndpoint)]
+        refused = [
+            e for e in errors if isinstance(e, InvalidAuthorizationCredential | NoSuchEndpoint)
+        ]
         if len(refused) < len(errors):
-            raise next((e for e in errors if e not in refused), BridgeUnreachable("no vendor answered"))
+            raise next(
+                (e for e in errors if e not in refused), BridgeUnreachable("no vendor answered")
+            )
         if refusal_is_error:
             raise InvalidAuthorizationCredential("the vendor does not accept this token")
     if len(found) > MAX_ENDPOINTS:
@@ -77,7 +88,9 @@ def devices(
 
 
 def _devices_of(
-    adapter: Adapter, credential_of: Callable[[], AnyCredential], webhook_url_for: WebhookUrls | None
+    adapter: Adapter,
+    credential_of: Callable[[], AnyCredential],
+    webhook_url_for: WebhookUrls | None,
 ) -> list[Device] | SkillError:
     try:
         credential = credential_of()
@@ -99,9 +112,12 @@ def _register_webhook(
         base_url = webhook_url_for(name)
         if base_url:
             registrar.register_webhook(credential, base_url)
-    except Exception as error:  # a vendor fault, or the path secret could not be read
-        logger.warning("adapter %s: webhook not registered (%s)", name,
-                       getattr(error, "alexa_type", type(error).__name__))
+    except Exception as error:  # noqa: BLE001 - a vendor fault, or the path secret could not be read
+        logger.warning(
+            "adapter %s: webhook not registered (%s)",
+            name,
+            getattr(error, "alexa_type", type(error).__name__),
+        )
 
 
 def find_device(adapter: Adapter, credential: AnyCredential, device_id: str) -> Device:

@@ -64,7 +64,9 @@ class JwksCache:
         with self._lock:
             if self._keys is None:
                 self._load()
-            elif kid not in self._keys and self._clock() - self._refetched_at >= JWKS_REFETCH_SECONDS:
+            elif (
+                kid not in self._keys and self._clock() - self._refetched_at >= JWKS_REFETCH_SECONDS
+            ):
                 self._refetched_at = self._clock()
                 self._load()
             assert self._keys is not None
@@ -80,7 +82,9 @@ class JwksCache:
         # OSError covers every HTTP library's transport errors (requests' among them)
         except (OSError, ValueError, jwt.PyJWKSetError) as error:
             if self._keys is None:
-                raise IdentityError(f"the user pool's keys could not be read ({type(error).__name__})") from None
+                raise IdentityError(
+                    f"the user pool's keys could not be read ({type(error).__name__})"
+                ) from None
             logger.warning("JWKS refetch failed; keeping the keys we have")
             return
         self._keys = {k.key_id: k for k in keys if k.key_id}
@@ -128,8 +132,10 @@ class CognitoIdentity:
                 algorithms=["RS256"],
                 issuer=self.issuer,
                 leeway=LEEWAY_SECONDS,
-                options={"require": ["exp", "iss", "sub", "token_use", "client_id"],
-                         "verify_aud": False},  # access tokens carry client_id, not aud
+                options={
+                    "require": ["exp", "iss", "sub", "token_use", "client_id"],
+                    "verify_aud": False,
+                },  # access tokens carry client_id, not aud
             )
         except jwt.ExpiredSignatureError:
             raise IdentityError("the token has expired") from None
@@ -144,7 +150,6 @@ class CognitoIdentity:
             raise IdentityError("the token names no user")
         return claims
 
-
     def email_of(self, id_token: str | None, audience: str, subject: str) -> str | None:
         """The e-mail of a verified ID token issued to ``audience`` for ``subject``; None when
         there is none or it does not verify (the caller then shows something else)."""
@@ -152,8 +157,14 @@ class CognitoIdentity:
             return None
         try:
             key = self.jwks.key(str(jwt.get_unverified_header(id_token).get("kid")))
-            claims = jwt.decode(id_token, key=key, algorithms=["RS256"], issuer=self.issuer,
-                                audience=audience, leeway=LEEWAY_SECONDS)
+            claims = jwt.decode(
+                id_token,
+                key=key,
+                algorithms=["RS256"],
+                issuer=self.issuer,
+                audience=audience,
+                leeway=LEEWAY_SECONDS,
+            )
         except (jwt.InvalidTokenError, IdentityError):
             return None
         if claims.get("token_use") != "id" or claims.get("sub") != subject:

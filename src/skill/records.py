@@ -37,7 +37,8 @@ class QueuedDirective(_Record):
 
     @property
     def header(self) -> dict[str, Any]:
-        return self.directive["header"]
+        header: dict[str, Any] = self.directive["header"]
+        return header
 
     @property
     def message_id(self) -> str:
@@ -67,7 +68,9 @@ class QueuedDirective(_Record):
         from skill.errors import InvalidDirective
 
         try:
-            body = json.dumps(self.model_dump(mode="json"), ensure_ascii=True, separators=(",", ":"))
+            body = json.dumps(
+                self.model_dump(mode="json"), ensure_ascii=True, separators=(",", ":")
+            )
         except (PydanticSerializationError, ValueError, RecursionError):
             raise InvalidDirective("the directive cannot be stored (nested too deeply)") from None
         if len(body) > MAX_MESSAGE_CHARS:

@@ -46,7 +46,7 @@ def register(
 ) -> bool:
     """Register ``before_snapshot(prime, clients)`` and ``after_restore`` with Lambda's runtime;
     False (and nothing registered) outside it."""
-    global _after_restore_registered
+    global _after_restore_registered  # noqa: PLW0603 - registered once per container
     try:
         from snapshot_restore_py import register_after_restore, register_before_snapshot
     except ImportError:  # not Lambda's Python runtime: no snapshot will be taken

@@ -1,15 +1,14 @@
 """The vendor webhooks app behind an HTTP API (``skill.handlers.notifications``).
 
 Route ``POST /webhooks/{vendor}/{secret}``: the path secret keeps strangers out even for vendors
-that do not sign their pushes. Each vendor has its own, rotatable (``skill.aws.secrets.PathSecrets``:
-``WEBHOOK_PATH_SECRET_<VENDOR>`` current, ``..._PREVIOUS`` still accepted; cached with a TTL),
-compared in constant time with each accepted one. A wrong, rotated-out or missing secret, or a
-vendor name no adapter could have, is a 404 before anything is read. The adapter then verifies
-the vendor's own signature or key, and ``skill.pipeline.PushHandler`` refuses a stale push,
-ignores a replayed one (a de-duplication record in the state table) and one tied to no skill
-user (see its module). Bad requests get a 4xx and nothing is processed. The secret segment is
-matched by a plain regex, not a route argument, because Powertools logs route arguments at
-DEBUG.
+that do not sign their pushes. Each vendor has its own, rotatable
+(``skill.aws.secrets.PathSecrets``: ``WEBHOOK_PATH_SECRET_<VENDOR>`` current, ``..._PREVIOUS`` still
+accepted; cached with a TTL), compared in constant time with each accepted one. A wrong, rotated-out
+or missing secret, or a vendor name no adapter could have, is a 404 before anything is read. The
+adapter then verifies the vendor's own signature or key, and ``skill.pipeline.PushHandler`` refuses
+a stale push, ignores a replayed one (a de-duplication record in the state table) and one tied to no
+skill user (see its module). Bad requests get a 4xx and nothing is processed. The secret segment is
+matched by a plain regex, not a route argument, because Powertools logs route arguments at DEBUG.
 """
 
 from __future__ import annotations
@@ -50,7 +49,7 @@ def build_app(
     app = APIGatewayHttpResolver()
 
     @app.post("/webhooks/<vendor>/[^/]+")
-    def webhook(vendor: str) -> Response:
+    def webhook(vendor: str) -> Response[dict[str, str]]:
         event = app.current_event
         secret = event.path.rstrip("/").rsplit("/", 1)[-1]
         refused = _secret_accepted(path_secrets, vendor, secret)
@@ -83,7 +82,7 @@ def build_app(
 
 def _secret_accepted(
     path_secrets: Callable[[], PathSecretReader], vendor: str, secret: str
-) -> Response | None:
+) -> Response[dict[str, str]] | None:
     """None when ``secret`` is one of ``vendor``'s path secrets, else the answer to give."""
     if not _VENDOR.fullmatch(vendor):
         return _json(404, "not found")
@@ -98,7 +97,7 @@ def _secret_accepted(
     return None if matches_any(secret, accepted) else _json(404, "not found")
 
 
-def _json(status: int, message: str) -> Response:
+def _json(status: int, message: str) -> Response[dict[str, str]]:
     return Response(status_code=status, content_type="application/json", body={"message": message})
 
 

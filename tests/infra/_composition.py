@@ -95,9 +95,8 @@ class Statement:
         if self.effect != "Allow" or action not in self.actions:
             return False
         # a query of one of the table's indexes (``!Sub '${TableArn}/index/Name'``) uses the table
-        return (
-            resource in self.resources
-            or action == "dynamodb:Query"
+        return resource in self.resources or (
+            action == "dynamodb:Query"
             and any(
                 isinstance(r, Sub) and r.refs == (resource,) and "/index/" in r.text
                 for r in self.resources

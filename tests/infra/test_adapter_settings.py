@@ -29,8 +29,10 @@ def composed(styles: tuple[str, ...], **parameters: str) -> Composition:
 
 def environment_of(fn: Function) -> dict[str, str]:
     """The function's environment as Lambda would set it: resources become placeholder names."""
-    return {name: (f"<{value}>" if isinstance(value, Res) else str(value))
-            for name, value in fn.environment.items()}
+    return {
+        name: (f"<{value}>" if isinstance(value, Res) else str(value))
+        for name, value in fn.environment.items()
+    }
 
 
 def runs_adapters(fn: Function) -> bool:
@@ -122,18 +124,29 @@ def test_every_brick_that_runs_adapters_declares_the_parameter_and_passes_it_on(
 def test_an_adapter_reads_its_settings_through_its_context() -> None:
     """The environment variable wins (a local run pointing at a stub), then the adapter's own
     entry, then ``"*"``; values come back as strings."""
-    registry = AdapterRegistry.from_environment({
-        "ADAPTERS": "lifx,hue",
-        "ADAPTER_SETTINGS": json.dumps({
-            "*": {"TIMEOUT_SECONDS": 2, "REGION": "eu"},
-            "lifx": {"BASE_URL": "https://eu.lifx.example/v1", "TIMEOUT_SECONDS": 1.5,
-                     "FAST": True},
-        }),
-        "HUE_BASE_URL": "http://127.0.0.1:9999",
-    })
+    registry = AdapterRegistry.from_environment(
+        {
+            "ADAPTERS": "lifx,hue",
+            "ADAPTER_SETTINGS": json.dumps(
+                {
+                    "*": {"TIMEOUT_SECONDS": 2, "REGION": "eu"},
+                    "lifx": {
+                        "BASE_URL": "https://eu.lifx.example/v1",
+                        "TIMEOUT_SECONDS": 1.5,
+                        "FAST": True,
+                    },
+                }
+            ),
+            "HUE_BASE_URL": "http://127.0.0.1:9999",
+        }
+    )
     lifx, hue = registry.context_for("lifx"), registry.context_for("hue")
     assert lifx.setting("BASE_URL") == "https://eu.lifx.example/v1"
-    assert (lifx.timeout_seconds, lifx.setting("FAST"), lifx.setting("REGION")) == (1.5, "true", "eu")
+    assert (lifx.timeout_seconds, lifx.setting("FAST"), lifx.setting("REGION")) == (
+        1.5,
+        "true",
+        "eu",
+    )
     assert hue.timeout_seconds == 2.0 and hue.setting("BASE_URL") == "http://127.0.0.1:9999"
     assert hue.setting("MISSING", "default") == "default"
 

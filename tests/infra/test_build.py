@@ -13,6 +13,7 @@ from tests.infra._tools import require_build, require_python313
 
 MAGIC_313 = (3571).to_bytes(2, "little") + b"\r\n"  # importlib.util.MAGIC_NUMBER of CPython 3.13
 
+
 def function_dirs() -> dict[str, Path]:
     build = require_build()
     comp = Composition.with_styles(*STYLES)
@@ -33,12 +34,16 @@ def test_bundle_registers_every_adapter_shipped_in_adapters():
         text = entry_points.read_text()
         if "[bulb_skill.adapters]" in text:
             section = text.split("[bulb_skill.adapters]", 1)[1].split("\n[", 1)[0]
-            registered |= {line.split("=")[0].strip() for line in section.splitlines() if "=" in line}
+            registered |= {
+                line.split("=")[0].strip() for line in section.splitlines() if "=" in line
+            }
     shipped = set()
     for pyproject in ROOT.glob("adapters/*/pyproject.toml"):
         import tomllib
 
-        shipped |= set(tomllib.loads(pyproject.read_text())["project"]["entry-points"]["bulb_skill.adapters"])
+        shipped |= set(
+            tomllib.loads(pyproject.read_text())["project"]["entry-points"]["bulb_skill.adapters"]
+        )
     assert shipped <= registered
 
 
@@ -47,7 +52,9 @@ def test_bundle_carries_only_runtime_dependencies():
     for local_only in ("moto", "pytest", "jsonschema", "responses", "cfnlint"):
         assert not (directory / local_only).exists(), f"{local_only} is shipped to Lambda"
     assert (directory / "pydantic_core").exists()
-    assert any(p.name.endswith("-aarch64-linux-gnu.so") for p in (directory / "pydantic_core").iterdir())
+    assert any(
+        p.name.endswith("-aarch64-linux-gnu.so") for p in (directory / "pydantic_core").iterdir()
+    )
 
 
 def test_every_module_ships_python313_bytecode_matching_its_source():

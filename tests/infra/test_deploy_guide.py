@@ -67,7 +67,7 @@ ANSWERS = {
 }
 
 #: `sam deploy --guided`'s save, done by SAM CLI itself.
-SAVE = r'''
+SAVE = r"""
 import json, sys
 import click
 from samcli.commands.deploy.guided_config import GuidedConfig
@@ -75,17 +75,18 @@ template, config_file, env, answers = sys.argv[1], sys.argv[2], sys.argv[3], jso
 with click.Context(click.Command("deploy"), info_name="deploy") as ctx:
     ctx.samconfig_dir = None
     GuidedConfig(template, "parameters").save_config(
-        {k: {"Value": v, "Hidden": False} for k, v in answers["parameters"].items()}, env, config_file,
+        {k: {"Value": v, "Hidden": False} for k, v in answers["parameters"].items()},
+        env, config_file,
         stack_name=answers["stack_name"], resolve_s3=True, s3_prefix=answers["stack_name"],
         image_repositories=None, resolve_image_repos=False, region=answers["region"], profile=None,
         confirm_changeset=True, capabilities=("CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"),
         signing_profiles=None, disable_rollback=False,
     )
-'''
+"""
 
 #: `sam deploy ARGS` through SAM CLI's own options and config file, stopped before AWS: what the
 #: change set would be made with.
-DEPLOY = r'''
+DEPLOY = r"""
 import inspect, json, sys
 import samcli.commands.deploy.command as command
 from samcli.commands.deploy.deploy_context import DeployContext
@@ -105,23 +106,30 @@ def capture(*args, **kwargs):
 command.do_cli = capture
 from samcli.cli.main import cli
 cli.main(args=["deploy", *sys.argv[2:]], prog_name="sam", standalone_mode=False)
-'''
+"""
 
 #: The resources `sam deploy --guided` asks "<resource> has no authentication. Is this okay?" about.
-AUTH = r'''
+AUTH = r"""
 import json, sys
 from samcli.commands.deploy.auth_utils import auth_per_resource
 from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
-stacks, _ = SamLocalStackProvider.get_stacks(sys.argv[1], parameter_overrides=json.loads(sys.argv[2]),
-                                             global_parameter_overrides={"AWS::Region": "us-east-1"})
-print("CAPTURED " + json.dumps(sorted(name for name, authorized in auth_per_resource(stacks) if not authorized)))
-'''
+stacks, _ = SamLocalStackProvider.get_stacks(
+    sys.argv[1], parameter_overrides=json.loads(sys.argv[2]),
+    global_parameter_overrides={"AWS::Region": "us-east-1"})
+unauthorized = (name for name, authorized in auth_per_resource(stacks) if not authorized)
+print("CAPTURED " + json.dumps(sorted(unauthorized)))
+"""
 
 
 def sam_python(script: str, *args: str, cwd: Path = ROOT) -> Any:
     result = subprocess.run(
-        [str(require_sam()), "-c", script, *args], capture_output=True, text=True, cwd=cwd, timeout=120,
+        [str(require_sam()), "-c", script, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
         env={**os.environ, "SAM_CLI_TELEMETRY": "0", "SAM_CLI_DISABLE_UPDATE_CHECK": "1"},
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     captured = [line for line in result.stdout.splitlines() if line.startswith("CAPTURED ")]
@@ -142,7 +150,10 @@ def recorder(tmp_path: Path) -> tuple[Path, Path]:
     """A stand-in for scripts/sam.sh that records its arguments (one per line) and does nothing."""
     out = tmp_path / "sam-args"
     stub = tmp_path / "sam.sh"
-    stub.write_text(f'#!/usr/bin/env bash\nprintf "%s\\n" "$@" >> {shlex.quote(str(out))}\necho --- >> {shlex.quote(str(out))}\n')
+    stub.write_text(
+        f'#!/usr/bin/env bash\nprintf "%s\\n" "$@" >> {shlex.quote(str(out))}\necho --- >> '
+        f"{shlex.quote(str(out))}\n"
+    )
     stub.chmod(0o755)
     return stub, out
 
@@ -151,7 +162,15 @@ def update(*args: str, sam: Path | None = None) -> subprocess.CompletedProcess[s
     env = {**os.environ, "PYTHON": sys.executable}
     if sam is not None:
         env["SAM_SH"] = str(sam)
-    return subprocess.run(["bash", str(UPDATE), *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+    return subprocess.run(
+        ["bash", str(UPDATE), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+    )
 
 
 def recorded_deploy(out: Path) -> list[str]:
@@ -180,19 +199,30 @@ def test_update_runs_build_then_deploy_from_the_saved_file_and_environment(saved
     assert [c[0] for c in calls] == ["build", "deploy"]
     args = recorded_deploy(out)
     assert args[:4] == ["--config-file", str(saved), "--config-env", "eu"]
-    assert not any(a.startswith("--parameter-overrides") for a in args), "would replace the saved parameters"
+    assert not any(a.startswith("--parameter-overrides") for a in args), (
+        "would replace the saved parameters"
+    )
     assert "Adapters = hue" in result.stderr  # it says what it deploys
 
 
 def test_an_update_gives_the_change_set_every_saved_parameter_region_and_tags(saved, recorder):
     stub, out = recorder
-    assert update("--config-file", str(saved), "--config-env", "eu", "--no-build", sam=stub).returncode == 0
+    assert (
+        update("--config-file", str(saved), "--config-env", "eu", "--no-build", sam=stub).returncode
+        == 0
+    )
     deployed = change_set(recorded_deploy(out))
     assert deployed["stack_name"] == "bulb-skill" and deployed["region"] == "eu-west-1"
     assert given(deployed["parameters"]) == ANSWERS, "a parameter is not the operator's choice"
-    assert [p["ParameterKey"] for p in deployed["parameters"]] == PARAMETERS  # every one, none previous
-    assert deployed["tags"] == {"project": "bulb-skill"}  # samconfig.toml's tags, which the guided save drops
-    assert deployed["fail_on_empty_changeset"] is False  # an update with nothing new is not an error
+    assert [
+        p["ParameterKey"] for p in deployed["parameters"]
+    ] == PARAMETERS  # every one, none previous
+    assert deployed["tags"] == {
+        "project": "bulb-skill"
+    }  # samconfig.toml's tags, which the guided save drops
+    assert (
+        deployed["fail_on_empty_changeset"] is False
+    )  # an update with nothing new is not an error
     assert set(deployed["capabilities"]) == {"CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"}
 
 
@@ -208,20 +238,41 @@ def test_the_old_update_command_would_have_switched_the_stack_back_to_lifx(saved
 def test_a_value_set_with_the_update_is_saved_and_kept_by_the_next_one(saved, recorder):
     stub, out = recorder
     urls = "https://pitangui.amazon.com/api/skill/link/M1,https://layla.amazon.com/api/skill/link/M1,https://alexa.amazon.co.jp/api/skill/link/M1"
-    result = update("--config-file", str(saved), "--config-env", "eu", "--no-build", "--set", f"AlexaRedirectUrls={urls}", sam=stub)
+    result = update(
+        "--config-file",
+        str(saved),
+        "--config-env",
+        "eu",
+        "--no-build",
+        "--set",
+        f"AlexaRedirectUrls={urls}",
+        sam=stub,
+    )
     assert result.returncode == 0, result.stderr
     assert (saved.parent / ".aws-sam" / (saved.name + ".bak")).exists()
     out.unlink()
-    assert update("--config-file", str(saved), "--config-env", "eu", "--no-build", sam=stub).returncode == 0
+    assert (
+        update("--config-file", str(saved), "--config-env", "eu", "--no-build", sam=stub).returncode
+        == 0
+    )
     values = given(change_set(recorded_deploy(out))["parameters"])
     assert values == {**ANSWERS, "AlexaRedirectUrls": urls}
 
 
 def test_set_refuses_a_name_the_template_does_not_have(saved, recorder):
     stub, _ = recorder
-    result = update("--config-file", str(saved), "--config-env", "eu", "--no-build", "--set", "Adaptors=hue", sam=stub)
+    result = update(
+        "--config-file",
+        str(saved),
+        "--config-env",
+        "eu",
+        "--no-build",
+        "--set",
+        "Adaptors=hue",
+        sam=stub,
+    )
     assert result.returncode == 2 and "not NAME=VALUE with NAME a parameter" in result.stderr
-    assert "Adapters=\\\"hue\\\"" in saved.read_text()
+    assert 'Adapters=\\"hue\\"' in saved.read_text()
 
 
 def test_update_refuses_what_is_not_a_saved_guided_deploy(saved, recorder, tmp_path):
@@ -232,7 +283,9 @@ def test_update_refuses_what_is_not_a_saved_guided_deploy(saved, recorder, tmp_p
     assert missing.returncode == 2 and "deploy --guided" in missing.stderr
     wrong_env = update("--config-file", str(saved), "--config-env", "fe", sam=stub)
     assert wrong_env.returncode == 2 and "has no [fe.deploy.parameters]" in wrong_env.stderr
-    overrides = update("--config-file", str(saved), "--config-env", "eu", "--parameter-overrides", "A=b", sam=stub)
+    overrides = update(
+        "--config-file", str(saved), "--config-env", "eu", "--parameter-overrides", "A=b", sam=stub
+    )
     assert overrides.returncode == 2 and "--set" in overrides.stderr
     assert not out.exists(), "nothing may be deployed"
 
@@ -245,15 +298,18 @@ def test_dry_run_deploys_nothing_and_shows_the_command(saved, recorder):
     assert not out.exists()
 
 
-# -- the guide --------------------------------------------------------------------------------------
+# -- the guide -------------------------------------------------------------------------------------
 
 
 def commands(text: str) -> list[str]:
     """Shell lines of the docs' code blocks and inline code."""
-    blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.DOTALL)
     lines = [line.strip() for block in blocks for line in block.splitlines()]
-    inline = [m.group(1) for m in re.finditer(r"`([^`\n]*(?:sam\.sh|update\.sh)[^`\n]*)`", text)
-              if not text[max(0, m.start() - 12):m.start()].endswith("Never run ")]  # the warning itself
+    inline = [
+        m.group(1)
+        for m in re.finditer(r"`([^`\n]*(?:sam\.sh|update\.sh)[^`\n]*)`", text)
+        if not text[max(0, m.start() - 12) : m.start()].endswith("Never run ")
+    ]  # the warning itself
     return lines + inline
 
 
@@ -283,12 +339,23 @@ def test_sam_asks_about_authentication_for_the_webhook_function_only(async_):
 
 REGIONS = {"us-east-1": "default", "eu-west-1": "eu", "us-west-2": "fe"}
 LANGUAGES = {
-    "English (US)": "us-east-1", "English (CA)": "us-east-1", "French (CA)": "us-east-1",
-    "Portuguese (BR)": "us-east-1", "Spanish (MX)": "us-east-1", "Spanish (US)": "us-east-1",
-    "English (UK)": "eu-west-1", "English (IN)": "eu-west-1", "Hindi (IN)": "eu-west-1",
-    "German (DE)": "eu-west-1", "French (FR)": "eu-west-1", "Italian (IT)": "eu-west-1",
-    "Spanish (ES)": "eu-west-1", "Arabic (SA)": "eu-west-1", "Dutch (NL)": "eu-west-1",
-    "Japanese (JP)": "us-west-2", "English (AU)": "us-west-2",
+    "English (US)": "us-east-1",
+    "English (CA)": "us-east-1",
+    "French (CA)": "us-east-1",
+    "Portuguese (BR)": "us-east-1",
+    "Spanish (MX)": "us-east-1",
+    "Spanish (US)": "us-east-1",
+    "English (UK)": "eu-west-1",
+    "English (IN)": "eu-west-1",
+    "Hindi (IN)": "eu-west-1",
+    "German (DE)": "eu-west-1",
+    "French (FR)": "eu-west-1",
+    "Italian (IT)": "eu-west-1",
+    "Spanish (ES)": "eu-west-1",
+    "Arabic (SA)": "eu-west-1",
+    "Dutch (NL)": "eu-west-1",
+    "Japanese (JP)": "us-west-2",
+    "English (AU)": "us-west-2",
 }
 
 
@@ -305,13 +372,17 @@ def test_the_language_table_sends_each_language_to_its_region_and_config_env():
 
 def test_the_guide_checks_the_accounts_concurrency_and_the_defaults_leave_the_entrypoint_room():
     declared = load(TEMPLATE)["Parameters"]
-    processor, dispatcher = (int(declared[p]["Default"]) for p in ("ProcessorMaxConcurrency", "DispatcherMaxConcurrency"))
-    assert processor + dispatcher <= 5, "a sync-only stack may take at most half of a new account's 10"
+    processor, dispatcher = (
+        int(declared[p]["Default"]) for p in ("ProcessorMaxConcurrency", "DispatcherMaxConcurrency")
+    )
+    assert processor + dispatcher <= 5, (
+        "a sync-only stack may take at most half of a new account's 10"
+    )
     assert int(declared["EntrypointReservedConcurrency"]["Default"]) == 0
     assert "aws lambda get-account-settings" in GUIDE and "L-B99A9384" in GUIDE
 
 
-# -- day 2 ------------------------------------------------------------------------------------------
+# -- day 2 -----------------------------------------------------------------------------------------
 
 
 def test_every_alarm_has_a_row_in_the_operations_guide():
@@ -324,7 +395,8 @@ def test_every_alarm_has_a_row_in_the_operations_guide():
         logical = alarm.split("/")[-1]
         style = alarm.split("/")[0]
         named = f"`{alarm}`" in section or (
-            logical in ("DirectivesDLQAlarm", "ProcessorErrorsAlarm") and f"{logical}`" in section)
+            logical in ("DirectivesDLQAlarm", "ProcessorErrorsAlarm") and f"{logical}`" in section
+        )
         assert named, f"{alarm}: no row says what to do when it fires"
         assert style in section or "<Style>" in section or "/" not in alarm, alarm
 
@@ -333,7 +405,11 @@ def test_the_operations_guide_says_what_deleting_keeps_and_loses():
     from tests.infra._composition import STYLES, Composition
 
     comp = Composition.with_styles(*STYLES)
-    retained = {res.logical_id for res, resource in comp.resources() if resource.get("DeletionPolicy") == "Retain"}
+    retained = {
+        res.logical_id
+        for res, resource in comp.resources()
+        if resource.get("DeletionPolicy") == "Retain"
+    }
     section = OPERATIONS.split("## Deleting a stack", 1)[1]
     for logical_id in retained:
         assert f"`{logical_id}`" in section, logical_id
@@ -345,6 +421,13 @@ def test_the_guides_link_each_other_and_the_readme_links_day_two():
     readme = (ROOT / "README.md").read_text().split("## Deploy it", 1)[1].split("\n## ", 1)[0]
     assert "docs/operations.md" in readme and "docs/deploy.md" in readme
     assert "(operations.md)" in GUIDE and "(deploy.md)" in OPERATIONS
-    for needed in ("skill dlq list --stack", "skill dlq show outbox", "skill dlq redrive", "correlation_id",
-                   "DashboardUrl", "## What a stack costs a month", "Per user"):
+    for needed in (
+        "skill dlq list --stack",
+        "skill dlq show outbox",
+        "skill dlq redrive",
+        "correlation_id",
+        "DashboardUrl",
+        "## What a stack costs a month",
+        "Per user",
+    ):
         assert needed in OPERATIONS, needed

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from bulb_workbench.local._resources import create_resources, read_template
+from skill.aws.stores import SqsDirectiveQueue
 from skill.plugins import Style
 from skill.records import QueuedDirective
-from skill.aws.stores import SqsDirectiveQueue
 from tests.infra._composition import STYLES, TEMPLATE, Composition, Res
 
 ALL = Composition.with_styles(*STYLES)
@@ -50,8 +50,13 @@ def test_the_local_stack_makes_its_directives_queues_high_throughput_too():
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        made = create_resources(model, sqs, dynamodb, kms=boto3.client("kms", region_name="us-east-1"),
-                                cognito=boto3.client("cognito-idp", region_name="us-east-1"))  # fmt: skip
+        made = create_resources(
+            model,
+            sqs,
+            dynamodb,
+            kms=boto3.client("kms", region_name="us-east-1"),
+            cognito=boto3.client("cognito-idp", region_name="us-east-1"),
+        )
         fifo = [q for q in made.queues.values() if q.spec.fifo]
         assert len(fifo) == 2 * len(STYLES)  # a directives queue and its DLQ per style
         for queue in fifo:
@@ -72,11 +77,15 @@ class RecordingSqs:
 
 def queued(message_id: str, endpoint_id: str) -> QueuedDirective:
     directive = {
-        "header": {"namespace": "Alexa.PowerController", "name": "TurnOn", "messageId": message_id,
-                   "payloadVersion": "3"},
+        "header": {
+            "namespace": "Alexa.PowerController",
+            "name": "TurnOn",
+            "messageId": message_id,
+            "payloadVersion": "3",
+        },
         "endpoint": {"endpointId": endpoint_id, "scope": {"type": "BearerToken"}},
         "payload": {},
-    }  # fmt: skip
+    }
     return QueuedDirective(directive=directive, user_id="user-1", received_at=0.0, deadline=8.0)
 
 

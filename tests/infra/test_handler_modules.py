@@ -61,7 +61,10 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 def test_the_handlers_are_read_from_the_templates() -> None:
     # an empty list would leave the test below with nothing to check (pytest skips it)
-    assert "skill.handlers.entrypoint.handler" in HANDLERS and "skill.handlers.sweep.handler" in HANDLERS
+    assert (
+        "skill.handlers.entrypoint.handler" in HANDLERS
+        and "skill.handlers.sweep.handler" in HANDLERS
+    )
 
 
 @pytest.mark.parametrize("handler", HANDLERS)

@@ -44,15 +44,29 @@ CONTEXT_CONDITION = {
 }
 #: Every variable the pages read (skill.handlers.linking_pages, skill.config, the adapters).
 ENVIRONMENT = {
-    "LINKING_BASE_URL", "COGNITO_DOMAIN", "COGNITO_ISSUER", "LINKING_CLIENT_SECRET_NAME",
-    "SESSION_SECRET_NAME", "USER_POOL_ID", "ACCOUNT_LINKING", "CREDENTIALS_TABLE",
-    "CREDENTIALS_KEY_ID", "STATE_TABLE", "TOKENS_TABLE", "OUTBOX_QUEUE_URL", "VENDOR_SECRETS_NAME",
-    "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL",
+    "LINKING_BASE_URL",
+    "COGNITO_DOMAIN",
+    "COGNITO_ISSUER",
+    "LINKING_CLIENT_SECRET_NAME",
+    "SESSION_SECRET_NAME",
+    "USER_POOL_ID",
+    "ACCOUNT_LINKING",
+    "CREDENTIALS_TABLE",
+    "CREDENTIALS_KEY_ID",
+    "STATE_TABLE",
+    "TOKENS_TABLE",
+    "OUTBOX_QUEUE_URL",
+    "VENDOR_SECRETS_NAME",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
     "POWERTOOLS_TRACE_DISABLED",
-}  # fmt: skip
+}
 ALL = Composition.with_styles(*STYLES)
 SYNC = Composition.with_styles("Sync")
-VENDOR = Composition.with_styles("Sync", AccountLinking="vendor", LinkingVendor="lifx", Adapters="lifx")
+VENDOR = Composition.with_styles(
+    "Sync", AccountLinking="vendor", LinkingVendor="lifx", Adapters="lifx"
+)
 
 
 def of_type(comp: Composition, kind: str) -> list[tuple[Res, dict[str, Any]]]:
@@ -67,36 +81,59 @@ def linking_resources(comp: Composition, kind: str) -> list[tuple[Res, dict[str,
 
 
 def test_the_api_throttles_every_route_on_its_default_stage():
-    (stage_res, stage), = linking_resources(ALL, "AWS::ApiGatewayV2::Stage")
-    assert stage["ApiId"] == API and stage["StageName"] == "$default" and stage["AutoDeploy"] == "true"
-    assert stage["DefaultRouteSettings"] == {"ThrottlingRateLimit": "10", "ThrottlingBurstLimit": "20"}
+    ((stage_res, stage),) = linking_resources(ALL, "AWS::ApiGatewayV2::Stage")
+    assert (
+        stage["ApiId"] == API and stage["StageName"] == "$default" and stage["AutoDeploy"] == "true"
+    )
+    assert stage["DefaultRouteSettings"] == {
+        "ThrottlingRateLimit": "10",
+        "ThrottlingBurstLimit": "20",
+    }
     declared = load(TEMPLATE)["Parameters"]
     assert declared["LinkingThrottlingRateLimit"]["Default"] == 10
     assert declared["LinkingThrottlingBurstLimit"]["Default"] == 20
-    tuned = Composition.with_styles("Sync", LinkingThrottlingRateLimit="3", LinkingThrottlingBurstLimit="6")
-    (_, stage), = linking_resources(tuned, "AWS::ApiGatewayV2::Stage")
-    assert stage["DefaultRouteSettings"] == {"ThrottlingRateLimit": "3", "ThrottlingBurstLimit": "6"}
+    tuned = Composition.with_styles(
+        "Sync", LinkingThrottlingRateLimit="3", LinkingThrottlingBurstLimit="6"
+    )
+    ((_, stage),) = linking_resources(tuned, "AWS::ApiGatewayV2::Stage")
+    assert stage["DefaultRouteSettings"] == {
+        "ThrottlingRateLimit": "3",
+        "ThrottlingBurstLimit": "6",
+    }
     # no route overrides the default settings, and no other stage serves the API
     assert "RouteSettings" not in stage
-    assert [res for res, props in of_type(ALL, "AWS::ApiGatewayV2::Stage") if props["ApiId"] == API] == [stage_res]
+    assert [
+        res for res, props in of_type(ALL, "AWS::ApiGatewayV2::Stage") if props["ApiId"] == API
+    ] == [stage_res]
 
 
 def test_both_routes_go_to_the_linking_function_and_only_this_api_may_invoke_it():
     fn = ALL.function(LINKING)
-    (integration_res, integration), = linking_resources(ALL, "AWS::ApiGatewayV2::Integration")
+    ((integration_res, integration),) = linking_resources(ALL, "AWS::ApiGatewayV2::Integration")
     assert integration["ApiId"] == API
-    assert integration["IntegrationType"] == "AWS_PROXY" and integration["PayloadFormatVersion"] == "2.0"
+    assert (
+        integration["IntegrationType"] == "AWS_PROXY"
+        and integration["PayloadFormatVersion"] == "2.0"
+    )
     assert integration["IntegrationUri"] == fn.res
-    assert fn.timeout * 1000 < int(integration["TimeoutInMillis"]) <= 30000, "the page's answer must reach the API"
-    routes = {props["RouteKey"]: props for _, props in linking_resources(ALL, "AWS::ApiGatewayV2::Route")}
+    assert fn.timeout * 1000 < int(integration["TimeoutInMillis"]) <= 30000, (
+        "the page's answer must reach the API"
+    )
+    routes = {
+        props["RouteKey"]: props for _, props in linking_resources(ALL, "AWS::ApiGatewayV2::Route")
+    }
     assert set(routes) == {"ANY /", "ANY /{proxy+}"}
     for route in routes.values():
         assert route["ApiId"] == API
         target = route["Target"]
         assert isinstance(target, Sub) and target.text == "integrations/${LinkingIntegration}"
         assert target.refs == (integration_res,)
-        assert "AuthorizationType" not in route or route["AuthorizationType"] == "NONE"  # the pages sign users in
-    permissions = [p for _, p in of_type(ALL, "AWS::Lambda::Permission") if p["FunctionName"] == fn.res]
+        assert (
+            "AuthorizationType" not in route or route["AuthorizationType"] == "NONE"
+        )  # the pages sign users in
+    permissions = [
+        p for _, p in of_type(ALL, "AWS::Lambda::Permission") if p["FunctionName"] == fn.res
+    ]
     assert len(permissions) == 1
     permission = permissions[0]
     assert permission["Action"] == "lambda:InvokeFunction"
@@ -105,7 +142,9 @@ def test_both_routes_go_to_the_linking_function_and_only_this_api_may_invoke_it(
     assert isinstance(source, Sub) and API in source.refs
     api_arn = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${LinkingApi}/"
     assert source.text.startswith(api_arn)
-    assert not fn.events, "the routes are the API's own resources, not SAM events (see infra/README.md)"
+    assert not fn.events, (
+        "the routes are the API's own resources, not SAM events (see infra/README.md)"
+    )
 
 
 def test_the_function_runs_the_pages_with_the_bundle_build():
@@ -130,7 +169,11 @@ def test_linking_client_uses_the_code_grant_back_to_the_apis_callback():
     assert sorted(client["AllowedOAuthScopes"]) == ["email", "openid", "profile"]
     assert client["SupportedIdentityProviders"] == ["COGNITO"]
     (callback,), (logout,) = client["CallbackURLs"], client["LogoutURLs"]
-    assert isinstance(callback, Sub) and callback.text == BASE_URL + "/callback" and API in callback.refs
+    assert (
+        isinstance(callback, Sub)
+        and callback.text == BASE_URL + "/callback"
+        and API in callback.refs
+    )
     assert isinstance(logout, Sub) and logout.text == BASE_URL + "/" and API in logout.refs
     # the same URL the function builds its redirect_uri from
     base = ALL.function(LINKING).environment["LINKING_BASE_URL"]
@@ -140,8 +183,12 @@ def test_linking_client_uses_the_code_grant_back_to_the_apis_callback():
 def test_linking_client_is_not_alexas_and_has_its_branding():
     alexa = ALL.props(Res("", "AlexaClient"))
     assert ALL.props(CLIENT)["ClientName"] != alexa["ClientName"]
-    brandings = [p for _, p in of_type(ALL, "AWS::Cognito::ManagedLoginBranding") if p["ClientId"] == CLIENT]
-    assert brandings == [{"UserPoolId": USER_POOL, "ClientId": CLIENT, "UseCognitoProvidedValues": "true"}]
+    brandings = [
+        p for _, p in of_type(ALL, "AWS::Cognito::ManagedLoginBranding") if p["ClientId"] == CLIENT
+    ]
+    assert brandings == [
+        {"UserPoolId": USER_POOL, "ClientId": CLIENT, "UseCognitoProvidedValues": "true"}
+    ]
     # the brick (so its branding) comes after the managed login domain
     assert ALL.raw(Res("", STACK)).get("DependsOn") == "UserPoolDomain"
 
@@ -177,7 +224,10 @@ def test_the_function_gets_every_variable_the_pages_read(comp):
     assert isinstance(issuer, Sub)
     assert issuer.text == "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}"
     domain = env["COGNITO_DOMAIN"]
-    assert isinstance(domain, Sub) and domain.text == "https://${Prefix}.auth.${AWS::Region}.amazoncognito.com"
+    assert (
+        isinstance(domain, Sub)
+        and domain.text == "https://${Prefix}.auth.${AWS::Region}.amazoncognito.com"
+    )
     # the same domain as the AuthorizationUri output gives Alexa
     assert domain.refs[0] == comp.root.output("AuthorizationUri").refs[0]
 
@@ -189,9 +239,10 @@ def test_the_domain_follows_the_prefix_parameter():
 
 def test_webhook_base_url_only_when_the_async_style_is_deployed():
     assert "WEBHOOK_BASE_URL" not in SYNC.function(LINKING).environment
-    assert ALL.function(LINKING).environment["WEBHOOK_BASE_URL"] == ALL.function(
-        "skill.handlers.entrypoint.handler"
-    ).environment["WEBHOOK_BASE_URL"]
+    assert (
+        ALL.function(LINKING).environment["WEBHOOK_BASE_URL"]
+        == ALL.function("skill.handlers.entrypoint.handler").environment["WEBHOOK_BASE_URL"]
+    )
 
 
 def test_adapters_follow_the_parameter():
@@ -221,7 +272,11 @@ def test_the_role_may_do_exactly_what_the_pages_need():
         SESSION_SECRET: {"secretsmanager:GetSecretValue"},
         Res("", "VendorSecrets"): {"secretsmanager:GetSecretValue"},
         Res("", "CredentialsTable"): {
-            "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
         },
         Res("", "CredentialsKey"): {"kms:Encrypt", "kms:Decrypt"},
         Res("", "StateTable"): {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:PutItem"},
@@ -230,19 +285,27 @@ def test_the_role_may_do_exactly_what_the_pages_need():
         Res("", "TokensKey"): {"kms:Decrypt", "kms:DescribeKey"},
         Res("", "OutboxQueue"): {"sqs:SendMessage"},
         USER_POOL: {"cognito-idp:AdminDeleteUser"},
-    }  # fmt: skip
+    }
     assert fn.role == Res("", "LinkingRole")
 
 
 def test_pending_items_are_reached_only_by_their_owner_pending_and_account_keys():
     """Disconnect deletes the user's owners, pending commands and account schedule; the user's
     bulbs come from the OwnersByUser index (no Scan of the table)."""
-    statements = [s for s in ALL.function(LINKING).statements() if Res("", "StateTable") in s.resources]
+    statements = [
+        s for s in ALL.function(LINKING).statements() if Res("", "StateTable") in s.resources
+    ]
     assert statements
     for statement in statements:
-        assert set(statement.actions) <= {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:PutItem"}
+        assert set(statement.actions) <= {
+            "dynamodb:Query",
+            "dynamodb:DeleteItem",
+            "dynamodb:PutItem",
+        }
         assert statement.condition == {
-            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["owner#*", "pending#*", "account#*"]}
+            "ForAllValues:StringLike": {
+                "dynamodb:LeadingKeys": ["owner#*", "pending#*", "account#*"]
+            }
         }, statement.origin
     assert not any("dynamodb:Scan" in s.actions for s in ALL.function(LINKING).statements())
 
@@ -259,7 +322,9 @@ def test_keys_are_used_only_under_their_conditions():
 def test_the_credentials_key_policy_names_the_linking_role_with_the_context_condition():
     role = Res("", "LinkingRole")
     key = Res("", "CredentialsKey")
-    statements = [s for s in statements_of(ALL.props(key)["KeyPolicy"], str(key)) if role in s.principals]
+    statements = [
+        s for s in statements_of(ALL.props(key)["KeyPolicy"], str(key)) if role in s.principals
+    ]
     assert len(statements) == 1
     (statement,) = statements
     assert set(statement.actions) == {"kms:Encrypt", "kms:Decrypt"}
@@ -273,7 +338,9 @@ def test_the_credentials_key_policy_names_the_linking_role_with_the_context_cond
 def test_the_tokens_key_policy_lets_the_linking_role_only_decrypt_through_dynamodb():
     role = Res("", "LinkingRole")
     key = Res("", "TokensKey")
-    statements = [s for s in statements_of(ALL.props(key)["KeyPolicy"], str(key)) if role in s.principals]
+    statements = [
+        s for s in statements_of(ALL.props(key)["KeyPolicy"], str(key)) if role in s.principals
+    ]
     assert len(statements) == 1
     (statement,) = statements
     assert statement.principals == [role]
@@ -344,7 +411,12 @@ def test_the_brick_is_documented():
     readme = (ROOT / "infra" / "README.md").read_text()
     assert "`linking.yaml`" in readme and "LinkingPages" in readme
     deploy = (ROOT / "docs" / "deploy.md").read_text()
-    for needle in ("LinkingPagesUrl", "VendorOAuthRedirectUri", "connect/lifx/callback", "connect/hue/callback"):
+    for needle in (
+        "LinkingPagesUrl",
+        "VendorOAuthRedirectUri",
+        "connect/lifx/callback",
+        "connect/hue/callback",
+    ):
         assert needle in deploy, needle
 
 
@@ -360,7 +432,7 @@ def _names(node: Any, resources: set[str], local: frozenset[str] = frozenset()) 
     found: set[str] = set()
     if isinstance(node, dict):
         if len(node) == 1:
-            (key, args), = node.items()
+            ((key, args),) = node.items()
             if key == "Ref" and isinstance(args, str):
                 return {args} & resources
             if key == "Fn::GetAtt":
@@ -415,7 +487,7 @@ def cycle_in(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(node)
         for dep in sorted(graph[node]):
             if state.get(dep) == 1:
-                return path[path.index(dep):] + [dep]
+                return [*path[path.index(dep) :], dep]
             if dep not in state:
                 found = visit(dep)
                 if found:

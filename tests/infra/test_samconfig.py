@@ -25,7 +25,8 @@ def test_each_alexa_region_deploys_with_the_capabilities_nested_apps_need(env, r
 @pytest.mark.parametrize("env", REGIONS)
 def test_parameter_overrides_name_template_parameters_and_leave_the_skill_id_to_the_user(env):
     overrides = dict(
-        item.split("=", 1) for item in shlex.split(CONFIG[env]["deploy"]["parameters"]["parameter_overrides"])
+        item.split("=", 1)
+        for item in shlex.split(CONFIG[env]["deploy"]["parameters"]["parameter_overrides"])
     )
     declared = load(ROOT / "template.yaml")["Parameters"]
     assert set(overrides) <= set(declared)

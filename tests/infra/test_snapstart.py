@@ -22,10 +22,15 @@ from tests.infra._tools import require_sam
 
 #: The functions a command goes through (and the webhook's), by handler: SnapStart's reach.
 LATENCY_PATH = {
-    "skill.handlers.entrypoint.handler", "skill.handlers.dispatcher.handler", "skill.handlers.processors.sync.handler",
-    "skill.handlers.processors.async_.handler", "skill.handlers.processors.optimistic.handler",
-    "skill.handlers.processors.polling.handler", "skill.handlers.poller.handler", "skill.handlers.notifications.handler",
-}  # fmt: skip
+    "skill.handlers.entrypoint.handler",
+    "skill.handlers.dispatcher.handler",
+    "skill.handlers.processors.sync.handler",
+    "skill.handlers.processors.async_.handler",
+    "skill.handlers.processors.optimistic.handler",
+    "skill.handlers.processors.polling.handler",
+    "skill.handlers.poller.handler",
+    "skill.handlers.notifications.handler",
+}
 #: Their bricks (all get the parameter and the LanguageExtensions transform).
 BRICKS = [
     "entrypoint",
@@ -56,7 +61,8 @@ def test_the_parameter_is_off_by_default_and_reaches_every_brick_of_the_path():
             "AWS::LanguageExtensions",
             "AWS::Serverless-2016-10-31",
         ], (
-            f"{brick}: LanguageExtensions must resolve the conditions before SAM reads AutoPublishAlias"
+            f"{brick}: LanguageExtensions must resolve the conditions before SAM reads "
+            "AutoPublishAlias"
         )
 
 
@@ -92,9 +98,10 @@ def test_enabled_alexa_may_invoke_the_alias_only_and_the_endpoint_to_paste_is_th
 
 def permission_target(comp: Composition) -> Any:
     (permission,) = [
-        comp.props(res) for res, _ in comp.resources("AWS::Lambda::Permission")
+        comp.props(res)
+        for res, _ in comp.resources("AWS::Lambda::Permission")
         if comp.props(res).get("Principal") == "alexa-connectedhome.amazon.com"
-    ]  # fmt: skip
+    ]
     return permission["FunctionName"]
 
 
@@ -112,7 +119,7 @@ def test_the_local_stack_resolves_both_variants_alike(snapstart):
     assert model.queues.keys() == baseline.queues.keys()
 
 
-# -- as CloudFormation transforms the bricks --------------------------------------------------------
+# -- as CloudFormation transforms the bricks -------------------------------------------------------
 
 #: Each brick through SAM CLI's AWS::LanguageExtensions processing and SAM's translator, for
 #: SnapStart Disabled and Enabled, and once as it was before the parameter (its parameter and
@@ -142,8 +149,9 @@ def before_the_parameter(template):
     return strip(template)
 
 def translate(template, overrides, extensions):
-    validator = SamTemplateValidator(template, NoManagedPolicies(), region="us-east-1",
-                                     parameter_overrides=overrides, language_extensions_enabled=extensions)
+    validator = SamTemplateValidator(
+        template, NoManagedPolicies(), region="us-east-1", parameter_overrides=overrides,
+        language_extensions_enabled=extensions)
     return yaml.safe_load(validator.get_translated_template_if_valid())
 
 out = {}
@@ -160,13 +168,26 @@ print("CAPTURED " + json.dumps(out))
 @pytest.fixture(scope="module")
 def translated() -> dict[str, dict[str, Any]]:
     sam_python = require_sam()
-    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "SAM_CLI_DISABLE_UPDATE_CHECK": "1",
-           "AWS_ACCESS_KEY_ID": "offline", "AWS_SECRET_ACCESS_KEY": "offline",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}  # fmt: skip
+    env = {
+        **os.environ,
+        "SAM_CLI_TELEMETRY": "0",
+        "SAM_CLI_DISABLE_UPDATE_CHECK": "1",
+        "AWS_ACCESS_KEY_ID": "offline",
+        "AWS_SECRET_ACCESS_KEY": "offline",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
     env.pop("AWS_PROFILE", None)
     paths = [str(ROOT / "infra" / f"{b}.yaml") for b in BRICKS]
-    result = subprocess.run([str(sam_python), "-c", TRANSLATE, *paths], check=False, capture_output=True,
-                            text=True, cwd=ROOT, env=env, timeout=300)  # fmt: skip
+    result = subprocess.run(
+        [str(sam_python), "-c", TRANSLATE, *paths],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     line = next(x for x in result.stdout.splitlines() if x.startswith("CAPTURED "))
     return {k.replace(str(ROOT / "infra") + "/", ""): v for k, v in json.loads(line[9:]).items()}
@@ -225,6 +246,12 @@ def test_bricks_off_the_command_path_are_untouched():
 def test_the_deploy_guide_prices_snapstart_and_names_its_sources():
     guide = (ROOT / "docs" / "deploy.md").read_text()
     section = guide.split("## SnapStart", 1)[1].split("\n## ", 1)[0]
-    for needed in ("SnapStart=Enabled", "live", "per GB-second", "per GB restored",
-                   "docs.aws.amazon.com/lambda/latest/dg/snapstart", "aws.amazon.com/lambda/pricing"):  # fmt: skip
+    for needed in (
+        "SnapStart=Enabled",
+        "live",
+        "per GB-second",
+        "per GB restored",
+        "docs.aws.amazon.com/lambda/latest/dg/snapstart",
+        "aws.amazon.com/lambda/pricing",
+    ):
         assert needed in section, needed

@@ -38,35 +38,93 @@ SWEEP = {"skill.handlers.sweep.handler", "skill.handlers.sweep_scheduler.handler
 NETWORK = {
     "Sync": {"skill.handlers.processors.sync.handler"},
     # the sweep reads the accounts whose users kept another webhook URL (read by polling)
-    "Async": {"skill.handlers.processors.async_.handler", "skill.handlers.notifications.handler", *SWEEP},
+    "Async": {
+        "skill.handlers.processors.async_.handler",
+        "skill.handlers.notifications.handler",
+        *SWEEP,
+    },
     "Optimistic": {"skill.handlers.processors.optimistic.handler", *SWEEP},
-    "Polling": {"skill.handlers.processors.polling.handler", "skill.handlers.poller.handler", *SWEEP},
+    "Polling": {
+        "skill.handlers.processors.polling.handler",
+        "skill.handlers.poller.handler",
+        *SWEEP,
+    },
 }
 #: Environment each function must get (beyond the Powertools settings), by handler.
 REQUIRED_ENV = {
     ENTRYPOINT: {
-        "TOKENS_TABLE", "LWA_TOKEN_URL", "LWA_SECRET_NAME", "DEADLINE_SECONDS", "VENDOR_SECRETS_NAME",
-        "COGNITO_ISSUER", "COGNITO_CLIENT_ID",  # AccountLinking=cognito, the default
+        "TOKENS_TABLE",
+        "LWA_TOKEN_URL",
+        "LWA_SECRET_NAME",
+        "DEADLINE_SECONDS",
+        "VENDOR_SECRETS_NAME",
+        "COGNITO_ISSUER",
+        "COGNITO_CLIENT_ID",  # AccountLinking=cognito, the default
     },
     DISPATCHER: {
-        "TOKENS_TABLE", "LWA_TOKEN_URL", "LWA_SECRET_NAME", "OUTBOX_DLQ_URL", "CREDENTIALS_TABLE", "CREDENTIAL_GRACE_DAYS",
+        "TOKENS_TABLE",
+        "LWA_TOKEN_URL",
+        "LWA_SECRET_NAME",
+        "OUTBOX_DLQ_URL",
+        "CREDENTIALS_TABLE",
+        "CREDENTIAL_GRACE_DAYS",
     },
-    "skill.handlers.processors.sync.handler": {"OUTBOX_QUEUE_URL", "STATE_TABLE", "IDEMPOTENCY_TABLE", "DEADLINE_SECONDS"},
-    "skill.handlers.processors.async_.handler": {"OUTBOX_QUEUE_URL", "STATE_TABLE", "IDEMPOTENCY_TABLE", "DEADLINE_SECONDS"},
-    "skill.handlers.processors.optimistic.handler": {"OUTBOX_QUEUE_URL", "STATE_TABLE", "IDEMPOTENCY_TABLE", "DEADLINE_SECONDS"},
+    "skill.handlers.processors.sync.handler": {
+        "OUTBOX_QUEUE_URL",
+        "STATE_TABLE",
+        "IDEMPOTENCY_TABLE",
+        "DEADLINE_SECONDS",
+    },
+    "skill.handlers.processors.async_.handler": {
+        "OUTBOX_QUEUE_URL",
+        "STATE_TABLE",
+        "IDEMPOTENCY_TABLE",
+        "DEADLINE_SECONDS",
+    },
+    "skill.handlers.processors.optimistic.handler": {
+        "OUTBOX_QUEUE_URL",
+        "STATE_TABLE",
+        "IDEMPOTENCY_TABLE",
+        "DEADLINE_SECONDS",
+    },
     "skill.handlers.processors.polling.handler": {
-        "OUTBOX_QUEUE_URL", "STATE_TABLE", "IDEMPOTENCY_TABLE", "DEADLINE_SECONDS", "POLL_QUEUE_URL",
+        "OUTBOX_QUEUE_URL",
+        "STATE_TABLE",
+        "IDEMPOTENCY_TABLE",
+        "DEADLINE_SECONDS",
+        "POLL_QUEUE_URL",
     },
-    "skill.handlers.notifications.handler": {"STATE_TABLE", "OUTBOX_QUEUE_URL", "WEBHOOK_SECRET_NAME"},
-    "skill.handlers.poller.handler": {"POLL_QUEUE_URL", "OUTBOX_QUEUE_URL", "STATE_TABLE", "DEADLINE_SECONDS"},
-    "skill.handlers.sweep.handler": {"STATE_TABLE", "OUTBOX_QUEUE_URL", "SWEEP_QUOTA_SHARE", "SWEEP_CONCURRENCY"},
+    "skill.handlers.notifications.handler": {
+        "STATE_TABLE",
+        "OUTBOX_QUEUE_URL",
+        "WEBHOOK_SECRET_NAME",
+    },
+    "skill.handlers.poller.handler": {
+        "POLL_QUEUE_URL",
+        "OUTBOX_QUEUE_URL",
+        "STATE_TABLE",
+        "DEADLINE_SECONDS",
+    },
+    "skill.handlers.sweep.handler": {
+        "STATE_TABLE",
+        "OUTBOX_QUEUE_URL",
+        "SWEEP_QUOTA_SHARE",
+        "SWEEP_CONCURRENCY",
+    },
     "skill.handlers.sweep_scheduler.handler": {"STATE_TABLE", "SWEEP_QUEUE_URL"},
     LINKING: {
-        "LINKING_BASE_URL", "COGNITO_DOMAIN", "COGNITO_ISSUER", "LINKING_CLIENT_SECRET_NAME",
-        "SESSION_SECRET_NAME", "USER_POOL_ID", "STATE_TABLE", "TOKENS_TABLE", "OUTBOX_QUEUE_URL",
+        "LINKING_BASE_URL",
+        "COGNITO_DOMAIN",
+        "COGNITO_ISSUER",
+        "LINKING_CLIENT_SECRET_NAME",
+        "SESSION_SECRET_NAME",
+        "USER_POOL_ID",
+        "STATE_TABLE",
+        "TOKENS_TABLE",
+        "OUTBOX_QUEUE_URL",
         "VENDOR_SECRETS_NAME",
     },
-}  # fmt: skip
+}
 POWERTOOLS_ENV = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
 #: What every function that calls vendors gets: the vault and the linking mode.
 VAULT_ENV = {"ACCOUNT_LINKING", "CREDENTIALS_TABLE", "CREDENTIALS_KEY_ID"}
@@ -82,19 +140,31 @@ for _handler in VENDOR_CALLERS:
 USE_ACTION = {
     "AWS::SQS::Queue": ("sqs:SendMessage",),
     # DeleteItem: the linking pages only delete a user's LWA tokens
-    "AWS::DynamoDB::Table": ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:DeleteItem"),
+    "AWS::DynamoDB::Table": (
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:DeleteItem",
+    ),
     "AWS::SecretsManager::Secret": ("secretsmanager:GetSecretValue",),
     "AWS::KMS::Key": ("kms:Decrypt",),
-    "AWS::Cognito::UserPool": ("cognito-idp:AdminDeleteUser",),  # the linking pages' account deletion
+    "AWS::Cognito::UserPool": (
+        "cognito-idp:AdminDeleteUser",
+    ),  # the linking pages' account deletion
 }
 #: Resources a function's environment names without calling them: the Alexa app client's id is
 #: compared with the access token's client_id claim (the pool's JWKS is public).
 NAMED_ONLY = {"AWS::Cognito::UserPoolClient"}
 CRYPTO = {
-    "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
-    "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:GenerateDataKeyPair",
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:GenerateDataKeyPair",
     "kms:GenerateDataKeyPairWithoutPlaintext",
-}  # fmt: skip
+}
 #: Actions with no resource-level permissions (Resource "*" is the only form).
 RESOURCELESS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
@@ -115,7 +185,7 @@ def env_resources(comp: Composition, fn: Function) -> dict[str, Res]:
     return {name: value for name, value in fn.environment.items() if isinstance(value, Res)}
 
 
-# -- lint -------------------------------------------------------------------------------------------
+# -- lint ------------------------------------------------------------------------------------------
 
 
 def test_cfn_lint_finds_no_error_in_any_template():
@@ -124,6 +194,7 @@ def test_cfn_lint_finds_no_error_in_any_template():
         capture_output=True,
         text=True,
         cwd=ROOT,
+        check=False,
     )
     # exit status is a bit mask: 2 errors, 4 warnings, 8 informational
     assert result.returncode & ~(4 | 8) == 0, result.stdout + result.stderr
@@ -131,7 +202,7 @@ def test_cfn_lint_finds_no_error_in_any_template():
         print(result.stdout)  # warnings: shown, not fatal
 
 
-# -- composition ------------------------------------------------------------------------------------
+# -- composition -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("styles", COMBINATIONS, ids=style_params)
@@ -144,7 +215,9 @@ def test_each_style_combination_composes_and_deploys_only_its_networks(styles):
     assert [a.logical_id for a in apis] == (["WebhookApi"] if "Async" in styles else []), (
         "the webhook exists exactly when the async style does"
     )
-    poll_queues = [res for res, _ in comp.resources("AWS::SQS::Queue") if res.logical_id == "PollQueue"]
+    poll_queues = [
+        res for res, _ in comp.resources("AWS::SQS::Queue") if res.logical_id == "PollQueue"
+    ]
     assert bool(poll_queues) == ("Polling" in styles)
     entrypoint = comp.function(ENTRYPOINT)
     queues = {n for n in entrypoint.environment if n.startswith("DIRECTIVES_QUEUE_")}
@@ -152,7 +225,9 @@ def test_each_style_combination_composes_and_deploys_only_its_networks(styles):
     for style in styles:
         queue = entrypoint.environment[f"DIRECTIVES_QUEUE_{style.upper()}_URL"]
         assert queue == Res(f"{style}Processor", "DirectivesQueue")
-        consumer = comp.function(f"skill.handlers.processors.{'async_' if style == 'Async' else style.lower()}.handler")
+        consumer = comp.function(
+            f"skill.handlers.processors.{'async_' if style == 'Async' else style.lower()}.handler"
+        )
         assert consumer.res.stack == queue.stack
 
 
@@ -161,7 +236,12 @@ def test_only_sync_deploys_no_webhook_no_poller_no_sweep():
     kinds = {comp.type_of(res) for res, _ in comp.resources()}
     assert "AWS::Serverless::HttpApi" not in kinds
     assert not [res for res, _ in comp.resources() if res.logical_id == "WebhookApi"]
-    assert {f.handler for f in comp.functions()} == {ENTRYPOINT, DISPATCHER, LINKING, "skill.handlers.processors.sync.handler"}
+    assert {f.handler for f in comp.functions()} == {
+        ENTRYPOINT,
+        DISPATCHER,
+        LINKING,
+        "skill.handlers.processors.sync.handler",
+    }
 
 
 def test_every_brick_is_composed_by_template_yaml():
@@ -177,13 +257,17 @@ def test_handlers_are_modules_of_the_skill_package():
     for fn in ALL.functions():
         module, _, function = fn.handler.rpartition(".")
         path = ROOT / "src" / Path(*module.split("."))
-        source = path.with_suffix(".py") if path.with_suffix(".py").exists() else path / "__init__.py"
+        source = (
+            path.with_suffix(".py") if path.with_suffix(".py").exists() else path / "__init__.py"
+        )
         assert source.exists(), f"{fn.res}: handler {fn.handler} has no module {path}"
         text = source.read_text()
-        assert re.search(rf"^(def {function}\b|{function}\s*=)", text, re.M), f"{fn.handler} not defined"
+        assert re.search(rf"^(def {function}\b|{function}\s*=)", text, re.MULTILINE), (
+            f"{fn.handler} not defined"
+        )
 
 
-# -- SQS --------------------------------------------------------------------------------------------
+# -- SQS -------------------------------------------------------------------------------------------
 
 
 def test_every_sqs_event_source_reports_batch_item_failures_and_caps_concurrency():
@@ -200,11 +284,18 @@ def test_the_state_table_indexes_are_the_ones_the_stores_query():
     the accounts of one sweep slot, with every attribute the scheduler's messages carry."""
     from skill.aws.stores._state import OWNERS_BY_USER, SWEEP_SLOTS
 
-    [table] = [ALL.props(res) for res, _ in ALL.resources("AWS::DynamoDB::Table") if res.logical_id == "StateTable"]
+    [table] = [
+        ALL.props(res)
+        for res, _ in ALL.resources("AWS::DynamoDB::Table")
+        if res.logical_id == "StateTable"
+    ]
     indexes = {i["IndexName"]: i for i in table["GlobalSecondaryIndexes"]}
     assert set(indexes) == {OWNERS_BY_USER, SWEEP_SLOTS}
     owners = indexes[OWNERS_BY_USER]
-    assert {k["AttributeName"]: k["KeyType"] for k in owners["KeySchema"]} == {"owner_user": "HASH", "owner_sort": "RANGE"}
+    assert {k["AttributeName"]: k["KeyType"] for k in owners["KeySchema"]} == {
+        "owner_user": "HASH",
+        "owner_sort": "RANGE",
+    }
     assert owners["Projection"] == {"ProjectionType": "ALL"}  # the owner's body
     slots = indexes[SWEEP_SLOTS]
     assert {k["AttributeName"]: k["KeyType"] for k in slots["KeySchema"]} == {"slot": "HASH"}
@@ -216,7 +307,12 @@ def test_the_state_table_indexes_are_the_ones_the_stores_query():
 def test_the_sweep_scheduler_may_only_query_slots_and_send_to_its_queue():
     scheduler = ALL.function("skill.handlers.sweep_scheduler.handler")
     actions = {a for s in scheduler.statements() for a in s.actions}
-    assert actions == {"logs:CreateLogStream", "logs:PutLogEvents", "dynamodb:Query", "sqs:SendMessage"}
+    assert actions == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "dynamodb:Query",
+        "sqs:SendMessage",
+    }
     [query] = [s for s in scheduler.statements() if s.actions == ["dynamodb:Query"]]
     assert [r.text for r in query.resources] == ["${StateTableArn}/index/SweepSlots"]
 
@@ -224,7 +320,10 @@ def test_the_sweep_scheduler_may_only_query_slots_and_send_to_its_queue():
 def test_processors_concurrency_follows_the_parameter():
     comp = Composition.with_styles(*STYLES, ProcessorMaxConcurrency="7")
     for fn in comp.functions():
-        if fn.handler.startswith("skill.handlers.processors.") or fn.handler == "skill.handlers.poller.handler":
+        if (
+            fn.handler.startswith("skill.handlers.processors.")
+            or fn.handler == "skill.handlers.poller.handler"
+        ):
             assert [e["ScalingConfig"]["MaximumConcurrency"] for e in fn.sqs_events()] == ["7"]
 
 
@@ -238,10 +337,16 @@ def test_every_consumed_queue_has_a_dead_letter_queue_and_tolerates_throttling()
         redrive = props.get("RedrivePolicy")
         assert redrive, f"{queue} (consumed by {fn.handler}) has no DLQ"
         dlq = redrive["deadLetterTargetArn"]
-        assert isinstance(dlq, Res) and ALL.type_of(dlq) == "AWS::SQS::Queue" and dlq.stack == queue.stack
+        assert (
+            isinstance(dlq, Res)
+            and ALL.type_of(dlq) == "AWS::SQS::Queue"
+            and dlq.stack == queue.stack
+        )
         assert int(redrive["maxReceiveCount"]) >= 5, f"{queue}: throttling alone would dead-letter"
         dlq_props = ALL.props(dlq)
-        assert dlq_props.get("FifoQueue", "false") == props.get("FifoQueue", "false"), f"{dlq} fifo-ness"
+        assert dlq_props.get("FifoQueue", "false") == props.get("FifoQueue", "false"), (
+            f"{dlq} fifo-ness"
+        )
         assert int(dlq_props["MessageRetentionPeriod"]) > int(props["MessageRetentionPeriod"])
         assert "RedrivePolicy" not in dlq_props
 
@@ -268,8 +373,12 @@ def test_queues_and_tables_are_literal_and_named_by_cloudformation():
         for res, raw in ALL.resources(kind):
             assert name not in raw["Properties"], f"{res} hard-codes its name"
     for res, raw in ALL.resources("AWS::SQS::Queue"):
-        written = {"FifoQueue", "MessageRetentionPeriod"} | (set() if res.logical_id.endswith("DLQ") else {"VisibilityTimeout"})
-        assert written <= set(raw["Properties"]), f"{res}: write out {sorted(written - set(raw['Properties']))}"
+        written = {"FifoQueue", "MessageRetentionPeriod"} | (
+            set() if res.logical_id.endswith("DLQ") else {"VisibilityTimeout"}
+        )
+        assert written <= set(raw["Properties"]), (
+            f"{res}: write out {sorted(written - set(raw['Properties']))}"
+        )
 
 
 def test_tables_have_the_keys_and_ttl_the_code_uses():
@@ -284,9 +393,14 @@ def test_tables_have_the_keys_and_ttl_the_code_uses():
     for name, (keys, ttl) in expected.items():
         props = tables[name]
         assert {k["AttributeName"]: k["KeyType"] for k in props["KeySchema"]} == keys
-        index_keys = {k["AttributeName"] for i in props.get("GlobalSecondaryIndexes", []) for k in i["KeySchema"]}
-        assert {d["AttributeName"]: d["AttributeType"] for d in props["AttributeDefinitions"]} == dict.fromkeys(
-            [*keys, *sorted(index_keys)], "S")
+        index_keys = {
+            k["AttributeName"]
+            for i in props.get("GlobalSecondaryIndexes", [])
+            for k in i["KeySchema"]
+        }
+        assert {
+            d["AttributeName"]: d["AttributeType"] for d in props["AttributeDefinitions"]
+        } == dict.fromkeys([*keys, *sorted(index_keys)], "S")
         assert props["BillingMode"] == "PAY_PER_REQUEST"
         spec = props.get("TimeToLiveSpecification")
         if ttl is None:
@@ -295,15 +409,17 @@ def test_tables_have_the_keys_and_ttl_the_code_uses():
             assert spec == {"AttributeName": ttl, "Enabled": "true"}, name
 
 
-# -- IAM --------------------------------------------------------------------------------------------
+# -- IAM -------------------------------------------------------------------------------------------
 
 
 def test_no_policy_grants_a_wildcard_action():
     for where, document in ALL.policy_documents():
         for statement in document["Statement"]:
-            for action in statement.get("Action", []) if isinstance(statement.get("Action"), list) else [
-                statement.get("Action", "")
-            ]:
+            for action in (
+                statement.get("Action", [])
+                if isinstance(statement.get("Action"), list)
+                else [statement.get("Action", "")]
+            ):
                 assert "*" not in str(action), f"{where}: wildcard action {action}"
             assert "NotAction" not in statement, where
 
@@ -313,7 +429,9 @@ def test_function_policies_name_resources_not_wildcards():
         for statement in fn.statements():
             for resource in statement.resources:
                 if resource == "*":
-                    assert set(statement.actions) <= RESOURCELESS, f"{statement.origin}: Resource * for {statement.actions}"
+                    assert set(statement.actions) <= RESOURCELESS, (
+                        f"{statement.origin}: Resource * for {statement.actions}"
+                    )
                 else:
                     assert isinstance(resource, Res | Sub), f"{statement.origin}: {resource!r}"
 
@@ -324,7 +442,13 @@ def test_one_role_per_function():
     for role in roles:
         assert ALL.type_of(role) == "AWS::IAM::Role"
         trust = ALL.props(role)["AssumeRolePolicyDocument"]["Statement"]
-        assert trust == [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+        assert trust == [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ]
         assert "ManagedPolicyArns" not in ALL.props(role)
 
 
@@ -338,7 +462,8 @@ def test_each_function_environment_names_only_resources_its_policies_allow():
             assert kind in USE_ACTION, f"{fn.handler}: {name} names a {kind}"
             actions = USE_ACTION[kind]
             assert any(s.allows(a, res) for s in statements for a in actions), (
-                f"{fn.handler}: {name} names {res} but its role may not {' or '.join(actions)} on it"
+                f"{fn.handler}: {name} names {res} but its role may not {' or '.join(actions)} on "
+                "it"
             )
 
 
@@ -354,7 +479,9 @@ def test_each_function_policy_names_only_resources_its_environment_or_events_use
         for statement in fn.statements():
             for resource in statement.resources:
                 if isinstance(resource, Res):
-                    assert resource in used, f"{statement.origin}: {resource} is not used by {fn.handler}"
+                    assert resource in used, (
+                        f"{statement.origin}: {resource} is not used by {fn.handler}"
+                    )
 
 
 def test_consumers_may_read_their_queues():
@@ -373,7 +500,10 @@ def test_functions_get_the_environment_the_code_reads():
 def known_variables() -> set[str]:
     """Every environment variable the package or an adapter reads (or config.py documents)."""
     names: set[str] = set()
-    for path in [*(ROOT / "src" / "skill").rglob("*.py"), *(ROOT / "adapters").glob("*/src/**/*.py")]:
+    for path in [
+        *(ROOT / "src" / "skill").rglob("*.py"),
+        *(ROOT / "adapters").glob("*/src/**/*.py"),
+    ]:
         text = path.read_text()
         names |= set(re.findall(r"""environ(?:\.get\(|\[)\s*f?["']([A-Z][A-Z0-9_{}]+)["']""", text))
         names |= set(re.findall(r"``([A-Z][A-Z0-9_<>]+)``", text))
@@ -396,7 +526,9 @@ def test_secrets_reach_functions_as_names_never_as_values():
         for name, value in fn.environment.items():
             assert "{{resolve:" not in str(value), f"{fn.handler}: {name} is a dynamic reference"
             if "SECRET" in name:
-                assert isinstance(value, Res) and ALL.type_of(value) == "AWS::SecretsManager::Secret", name
+                assert (
+                    isinstance(value, Res) and ALL.type_of(value) == "AWS::SecretsManager::Secret"
+                ), name
 
 
 def test_secrets_are_generated_not_written_in_the_template():
@@ -404,7 +536,9 @@ def test_secrets_are_generated_not_written_in_the_template():
         if "SecretString" in raw["Properties"]:
             # only a value CloudFormation knows and the template does not: an app client's id and
             # generated secret (Alexa's, the linking pages')
-            client = {"AlexaClientSecret": "AlexaClient", "LinkingClientSecret": "LinkingClient"}[res.logical_id]
+            client = {"AlexaClientSecret": "AlexaClient", "LinkingClientSecret": "LinkingClient"}[
+                res.logical_id
+            ]
             value = ALL.props(res)["SecretString"]
             assert isinstance(value, Sub) and set(value.refs) == {Res(res.stack, client)}, res
             assert f"${{{client}.ClientSecret}}" in value.text, res
@@ -412,7 +546,7 @@ def test_secrets_are_generated_not_written_in_the_template():
             assert "GenerateSecretString" in raw["Properties"], res
 
 
-# -- the Alexa trigger ------------------------------------------------------------------------------
+# -- the Alexa trigger -----------------------------------------------------------------------------
 
 
 def test_only_alexa_smart_home_may_invoke_the_entrypoint_and_only_for_the_skill():
@@ -436,13 +570,23 @@ def test_entrypoint_may_touch_only_owner_items_of_the_state_table():
     """Discover records bulb owners and schedules their accounts for the sweep; the entrypoint
     must not read or write pending commands or breaker state in that table."""
     entrypoint = ALL.function("skill.handlers.entrypoint.handler")
-    pending = [s for s in entrypoint.statements()
-               if any("dynamodb:" in a for a in s.actions) and any("StateTable" in str(r) for r in s.resources)]
+    pending = [
+        s
+        for s in entrypoint.statements()
+        if any("dynamodb:" in a for a in s.actions)
+        and any("StateTable" in str(r) for r in s.resources)
+    ]
     assert pending, "the entrypoint has no access to the state table"
     for statement in pending:
-        assert set(statement.actions) <= {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:GetItem",
-                                          "dynamodb:PutItem"}, statement  # PutItem: account schedules
-        assert statement.condition == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["owner#*", "account#*"]}}, statement
+        assert set(statement.actions) <= {
+            "dynamodb:BatchGetItem",
+            "dynamodb:BatchWriteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+        }, statement  # PutItem: account schedules
+        assert statement.condition == {
+            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["owner#*", "account#*"]}
+        }, statement
 
 
 def test_entrypoint_answers_within_alexas_eight_seconds():
@@ -455,7 +599,7 @@ def test_skill_id_parameter_accepts_only_skill_ids():
     assert not re.match(pattern, "amzn1.echo-sdk-ams.app.123")
 
 
-# -- the tokens key ---------------------------------------------------------------------------------
+# -- the tokens key --------------------------------------------------------------------------------
 
 
 def tokens_key() -> tuple[Res, list[Statement]]:
@@ -470,7 +614,11 @@ def test_tokens_table_is_encrypted_with_its_own_customer_managed_key():
     key, _ = tokens_key()
     props = ALL.props(key)
     assert props["EnableKeyRotation"] == "true"
-    users = [res for res, _ in ALL.resources("AWS::DynamoDB::Table") if ALL.props(res).get("SSESpecification", {}).get("KMSMasterKeyId") == key]
+    users = [
+        res
+        for res, _ in ALL.resources("AWS::DynamoDB::Table")
+        if ALL.props(res).get("SSESpecification", {}).get("KMSMasterKeyId") == key
+    ]
     assert users == [Res("", "TokensTable")]
 
 
@@ -494,15 +642,23 @@ def test_tokens_key_is_usable_only_by_the_entrypoint_and_the_dispatcher():
             continue
         # the account (CloudFormation creating/updating the table) only through CloudFormation
         called_via = statement.condition.get("ForAnyValue:StringEquals", {}).get("aws:CalledVia")
-        assert called_via == "cloudformation.amazonaws.com", f"{statement.origin} lets {statement.principals} use the key"
-    users = {s.principals[0] if len(s.principals) == 1 else tuple(s.principals) for s in statements if CRYPTO & set(s.actions)}
+        assert called_via == "cloudformation.amazonaws.com", (
+            f"{statement.origin} lets {statement.principals} use the key"
+        )
+    users = {
+        s.principals[0] if len(s.principals) == 1 else tuple(s.principals)
+        for s in statements
+        if CRYPTO & set(s.actions)
+    }
     assert (entrypoint, dispatcher) in users and linking in users
     for fn in ALL.functions():
         grants_key = [s for s in fn.statements() if key in s.resources]
         assert bool(grants_key) == (fn.handler in (ENTRYPOINT, DISPATCHER, LINKING)), fn.handler
         if fn.handler == LINKING:
             assert {a for s in grants_key for a in s.actions} == {"kms:Decrypt", "kms:DescribeKey"}
-    vendor = Composition.with_styles(*STYLES, AccountLinking="vendor", LinkingVendor="lifx", Adapters="lifx")
+    vendor = Composition.with_styles(
+        *STYLES, AccountLinking="vendor", LinkingVendor="lifx", Adapters="lifx"
+    )
     vendor_statements = statements_of(vendor.props(key)["KeyPolicy"], str(key))
     assert not [s for s in vendor_statements if any("Linking" in str(p) for p in s.principals)]
     assert not any(res.logical_id == "LinkingRole" for res, _ in vendor.resources())
@@ -518,7 +674,7 @@ def test_tokens_table_is_reachable_only_by_the_entrypoint_and_the_dispatcher():
             assert {a for s in on_table for a in s.actions} == {"dynamodb:DeleteItem"}
 
 
-# -- operations -------------------------------------------------------------------------------------
+# -- operations ------------------------------------------------------------------------------------
 
 
 def alarms(comp: Composition) -> list[dict[str, Any]]:
@@ -528,8 +684,14 @@ def alarms(comp: Composition) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("styles", [("Sync",), tuple(STYLES)], ids=style_params)
 def test_every_dead_letter_queue_and_function_has_an_alarm(styles):
     comp = composed(styles)
-    watched = {(a["Namespace"], a["MetricName"], d["Value"]) for a in alarms(comp) for d in a.get("Dimensions", [])}
-    dlqs = {ALL.props(q)["RedrivePolicy"]["deadLetterTargetArn"] for _, _, q in consumed_queues(comp)}
+    watched = {
+        (a["Namespace"], a["MetricName"], d["Value"])
+        for a in alarms(comp)
+        for d in a.get("Dimensions", [])
+    }
+    dlqs = {
+        ALL.props(q)["RedrivePolicy"]["deadLetterTargetArn"] for _, _, q in consumed_queues(comp)
+    }
     for dlq in dlqs:
         assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", dlq) in watched, dlq
     for fn in comp.functions():
@@ -543,8 +705,14 @@ def test_late_drops_alarm_watches_the_metrics_namespace():
     """Every dimension set LateDrops is published with (tests/unit/test_alarms_metrics.py says
     which function publishes which), in the stack's namespace and service, summed."""
     comp = Composition.with_styles("Sync", MetricsNamespace="Bulbs", ServiceName="bulbs")
-    late = [a for a in alarms(comp) if any(
-        m.get("MetricStat", {}).get("Metric", {}).get("MetricName") == "LateDrops" for m in a.get("Metrics", []))]
+    late = [
+        a
+        for a in alarms(comp)
+        if any(
+            m.get("MetricStat", {}).get("Metric", {}).get("MetricName") == "LateDrops"
+            for m in a.get("Metrics", [])
+        )
+    ]
     assert len(late) == 1
     metrics = [m["MetricStat"]["Metric"] for m in late[0]["Metrics"] if "MetricStat" in m]
     assert {m["Namespace"] for m in metrics} == {"Bulbs"}
@@ -576,7 +744,9 @@ def test_tracing_follows_its_parameter(tracing):
     comp = Composition.with_styles(*STYLES, EnableTracing=tracing)
     for fn in comp.functions():
         assert fn.props["Tracing"] == ("Active" if tracing == "true" else "PassThrough")
-        assert fn.environment["POWERTOOLS_TRACE_DISABLED"] == ("false" if tracing == "true" else "true")
+        assert fn.environment["POWERTOOLS_TRACE_DISABLED"] == (
+            "false" if tracing == "true" else "true"
+        )
         xray = [s for s in fn.statements() if "xray:PutTraceSegments" in s.actions]
         assert bool(xray) == (tracing == "true"), fn.handler
 

@@ -57,7 +57,9 @@ def new_user(
     for vendor in vendors:
         devices = None
         if sim_account != "demo-user":
-            devices = [d.model_copy(update={"id": f"{d.id}-{name}"}) for d in default_catalogue(vendor)]
+            devices = [
+                d.model_copy(update={"id": f"{d.id}-{name}"}) for d in default_catalogue(vendor)
+            ]
         credential = stack.add_vendor_account(
             vendor, sim_account, f"{name}-{vendor}-credential", devices=devices
         )
@@ -79,9 +81,12 @@ def wait_for(condition: Any, timeout: float = 8.0) -> Any:
     return condition()
 
 
-def accepted_since(stack: LocalStack, before: int, name: str, endpoint_id: str | None = None) -> list[dict]:
+def accepted_since(
+    stack: LocalStack, before: int, name: str, endpoint_id: str | None = None
+) -> list[dict]:
     return [
-        m for m in stack.gateway.accepted()[before:]
+        m
+        for m in stack.gateway.accepted()[before:]
         if name_of(m) == name
         and (endpoint_id is None or m["event"].get("endpoint", {}).get("endpointId") == endpoint_id)
     ]
@@ -89,15 +94,21 @@ def accepted_since(stack: LocalStack, before: int, name: str, endpoint_id: str |
 
 def items_of(stack: LocalStack, table: str) -> list[dict[str, Any]]:
     paginator = stack.client("dynamodb").get_paginator("scan")
-    return [i for page in paginator.paginate(TableName=stack.table_name(table)) for i in page["Items"]]
+    return [
+        i for page in paginator.paginate(TableName=stack.table_name(table)) for i in page["Items"]
+    ]
 
 
 def skill_users(stack: LocalStack, *args: str) -> subprocess.CompletedProcess[str]:
     """``skill users ...`` in another process, with the running stack's environment."""
     return subprocess.run(
         [sys.executable, "-m", "bulb_workbench.cli", "users", *args],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, **stack.env, "PYTHONUNBUFFERED": "1"},
+        check=False,
     )
 
 
@@ -106,16 +117,25 @@ def skill_users(stack: LocalStack, *args: str) -> subprocess.CompletedProcess[st
 
 def test_the_foreign_check_fails_when_a_vendor_is_shown_another_vendors_credential() -> None:
     with VendorSimulator(latency=0) as sim:
-        own = requests.get(f"{sim.url}/sim-polling/v1/devices",
-                           headers={"X-Api-Key": "demo-sim-polling-credential"}, timeout=5)
+        own = requests.get(
+            f"{sim.url}/sim-polling/v1/devices",
+            headers={"X-Api-Key": "demo-sim-polling-credential"},
+            timeout=5,
+        )
         assert own.status_code == 200
         assert_no_foreign_credentials(sim.foreign_credentials())  # its own: not foreign
 
-        stranger = requests.get(f"{sim.url}/sim-polling/v1/devices",  # sim-sync's access token
-                                headers={"X-Api-Key": "demo-sim-sync-credential"}, timeout=5)
+        stranger = requests.get(
+            f"{sim.url}/sim-polling/v1/devices",  # sim-sync's access token
+            headers={"X-Api-Key": "demo-sim-sync-credential"},
+            timeout=5,
+        )
         jwt = "eyJhbGciOiJSUzI1NiIsImtpZCI6IngifQ.eyJzdWIiOiJ1c2VyIn0.c2lnbmF0dXJl"
-        bearer = requests.get(f"{sim.url}/sim-sync/v1/devices",  # a skill token, not a vendor's
-                              headers={"Authorization": f"Bearer {jwt}"}, timeout=5)
+        bearer = requests.get(
+            f"{sim.url}/sim-sync/v1/devices",  # a skill token, not a vendor's
+            headers={"Authorization": f"Bearer {jwt}"},
+            timeout=5,
+        )
         hook = requests.get(f"{sim.url}/_sim/foreign", timeout=5).json()
 
         assert stranger.status_code == 401 and bearer.status_code == 401
@@ -143,7 +163,7 @@ def test_the_demo_user_is_a_pool_user_with_every_vendor_connected(stack: LocalSt
 def test_a_token_the_pool_did_not_issue_is_refused_and_nothing_is_queued(stack: LocalStack) -> None:
     directive = event("TurnOn.sync.json")
     forged = stack.demo_access_token()
-    forged = forged[: forged.rindex(".") + 1] + "AAAA" + forged[forged.rindex(".") + 5:]
+    forged = forged[: forged.rindex(".") + 1] + "AAAA" + forged[forged.rindex(".") + 5 :]
     directive["directive"]["endpoint"]["scope"]["token"] = forged
 
     with stack.paused():
@@ -157,14 +177,20 @@ def test_a_token_the_pool_did_not_issue_is_refused_and_nothing_is_queued(stack: 
 # -- several skill users on one vendor account --------------------------------------------------
 
 
-def test_two_skill_users_on_one_vendor_account_both_get_a_push_change_report(stack: LocalStack) -> None:
+def test_two_skill_users_on_one_vendor_account_both_get_a_push_change_report(
+    stack: LocalStack,
+) -> None:
     second, _ = new_user(stack, ("sim-async",))
     before = len(stack.gateway.accepted())
 
     stack.simulator.set_state("sim-async", "color-1", brightness=17)  # the vendor's app, say
 
-    reports = wait_for(lambda: len(accepted_since(stack, before, "ChangeReport", "sim-async:color-1")) >= 2
-                       and accepted_since(stack, before, "ChangeReport", "sim-async:color-1"))
+    reports = wait_for(
+        lambda: (
+            len(accepted_since(stack, before, "ChangeReport", "sim-async:color-1")) >= 2
+            and accepted_since(stack, before, "ChangeReport", "sim-async:color-1")
+        )
+    )
     assert reports and len(reports) == 2, "each owner of the bulb gets its own ChangeReport"
     tokens = {r["event"]["endpoint"]["scope"]["token"] for r in reports}
     assert len(tokens) == 2 and all(stack.lwa.is_valid(t) for t in tokens)  # each user's LWA token
@@ -178,7 +204,9 @@ def test_two_skill_users_on_one_vendor_account_both_get_a_push_change_report(sta
     assert {o.user_id for o in owners} == {stack.demo_user_id, second}
 
 
-def test_two_skill_users_on_one_vendor_account_both_get_a_swept_change_report(stack: LocalStack) -> None:
+def test_two_skill_users_on_one_vendor_account_both_get_a_swept_change_report(
+    stack: LocalStack,
+) -> None:
     second, _ = new_user(stack, ("sim-polling",))
     stack.tick_sweep()  # the sweep learns the bulbs' states
     stack.wait_idle(5)
@@ -187,19 +215,27 @@ def test_two_skill_users_on_one_vendor_account_both_get_a_swept_change_report(st
     stack.simulator.set_state("sim-polling", "white-1", on=True, brightness=23)
     stack.tick_sweep()
 
-    reports = wait_for(lambda: len(accepted_since(stack, before, "ChangeReport", "sim-polling:white-1")) >= 2
-                       and accepted_since(stack, before, "ChangeReport", "sim-polling:white-1"))
+    reports = wait_for(
+        lambda: (
+            len(accepted_since(stack, before, "ChangeReport", "sim-polling:white-1")) >= 2
+            and accepted_since(stack, before, "ChangeReport", "sim-polling:white-1")
+        )
+    )
     assert reports and len(reports) == 2
     assert len({r["event"]["endpoint"]["scope"]["token"] for r in reports}) == 2
     assert all(not schema_errors(r) for r in reports)
     assert {o.user_id for o in stack.accounts.pending.owners_of("sim-polling:white-1")} >= {
-        stack.demo_user_id, second}
+        stack.demo_user_id,
+        second,
+    }
 
 
 # -- disconnect and delete -----------------------------------------------------------------------
 
 
-def test_disconnect_sends_a_schema_valid_delete_report_and_removes_the_connection(stack: LocalStack) -> None:
+def test_disconnect_sends_a_schema_valid_delete_report_and_removes_the_connection(
+    stack: LocalStack,
+) -> None:
     user, token = new_user(stack, ("sim-sync", "sim-polling"))
     before = len(stack.gateway.accepted())
 
@@ -209,12 +245,18 @@ def test_disconnect_sends_a_schema_valid_delete_report_and_removes_the_connectio
     [report] = wait_for(lambda: accepted_since(stack, before, "DeleteReport"))
     assert not schema_errors(report), schema_errors(report)[:3]
     assert report["event"]["header"]["namespace"] == "Alexa.Discovery"
-    assert sorted(e["endpointId"] for e in report["event"]["payload"]["endpoints"]) == result.endpoints
+    assert (
+        sorted(e["endpointId"] for e in report["event"]["payload"]["endpoints"]) == result.endpoints
+    )
     assert stack.lwa.is_valid(report["event"]["payload"]["scope"]["token"])
     assert stack.accounts.credentials.connected(user) == ["sim-polling"]
-    assert not [o for o in stack.accounts.pending.owners() if o.user_id == user and o.vendor == "sim-sync"]
+    assert not [
+        o for o in stack.accounts.pending.owners() if o.user_id == user and o.vendor == "sim-sync"
+    ]
     found = valid(stack.invoke(discover(token)))  # the other vendor is still there
-    assert {e["endpointId"].split(":")[0] for e in found["event"]["payload"]["endpoints"]} == {"sim-polling"}
+    assert {e["endpointId"].split(":")[0] for e in found["event"]["payload"]["endpoints"]} == {
+        "sim-polling"
+    }
     command, _ = set_brightness("sim-sync:color-1", 30, token)
     answer = valid(stack.invoke(command))
     assert answer["event"]["payload"]["type"] == "NO_SUCH_ENDPOINT"
@@ -222,7 +264,9 @@ def test_disconnect_sends_a_schema_valid_delete_report_and_removes_the_connectio
     assert "sim-sync" in stack.accounts.credentials.connected(stack.demo_user_id)
 
 
-def test_disconnect_deregisters_the_webhook_the_skill_registered_at_discover(stack: LocalStack) -> None:
+def test_disconnect_deregisters_the_webhook_the_skill_registered_at_discover(
+    stack: LocalStack,
+) -> None:
     """sim-async keeps one webhook URL per account (as SwitchBot): Discover registered the
     skill's; the last skill user of that account to disconnect takes it away."""
     account = f"own-{uuid.uuid4().hex[:6]}"
@@ -252,7 +296,9 @@ def test_skill_users_list_shows_vendors_and_bulbs_and_no_secret(stack: LocalStac
     assert "credential" not in run.stdout and "secret" not in run.stdout and "eyJ" not in run.stdout
 
 
-def test_skill_users_disconnect_refuses_a_vendor_the_user_has_not_connected(stack: LocalStack) -> None:
+def test_skill_users_disconnect_refuses_a_vendor_the_user_has_not_connected(
+    stack: LocalStack,
+) -> None:
     user, _ = new_user(stack, ("sim-sync",))
 
     refused = skill_users(stack, "disconnect", user, "sim-polling")
@@ -260,8 +306,13 @@ def test_skill_users_disconnect_refuses_a_vendor_the_user_has_not_connected(stac
 
     assert refused.returncode == 1 and "has not connected sim-polling" in refused.stderr
     assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout) == {"vendor": "sim-sync", "bulbs": 3, "pending_deleted": 0,
-                                       "delete_report": True, "webhook_deregistered": False}
+    assert json.loads(done.stdout) == {
+        "vendor": "sim-sync",
+        "bulbs": 3,
+        "pending_deleted": 0,
+        "delete_report": True,
+        "webhook_deregistered": False,
+    }
     assert stack.accounts.credentials.connected(user) == []
 
 
@@ -287,7 +338,9 @@ def test_skill_users_delete_removes_everything_of_the_user(stack: LocalStack) ->
         left = [i for i in items_of(stack, table) if user in json.dumps(i, default=str)]
         assert not left, (table, left[:2])
     cognito = stack.client("cognito-idp")
-    assert not cognito.list_users(UserPoolId=stack.user_pool.pool_id, Filter=f'sub = "{user}"')["Users"]
+    assert not cognito.list_users(UserPoolId=stack.user_pool.pool_id, Filter=f'sub = "{user}"')[
+        "Users"
+    ]
     # its last access token stays valid until it expires (Cognito's tokens are verified
     # offline), but it now names a user with nothing connected
     found = valid(stack.invoke(discover(token)))
@@ -308,8 +361,14 @@ def test_directives_held_on_their_queues_carry_the_user_and_no_credential(
             assert name_of(stack.invoke(directive)) == "DeferredResponse"
         index = stack.dump_state(tmp_path, settle=False)
 
-    held = [m for q in (tmp_path / "queues").glob("*Directives*.json") for m in json.loads(q.read_text())]
-    assert len(held) == 4 and sum(n for q, n in index["queues"].items() if "DirectivesQueue" in q) == 4
+    held = [
+        m
+        for q in (tmp_path / "queues").glob("*Directives*.json")
+        for m in json.loads(q.read_text())
+    ]
+    assert (
+        len(held) == 4 and sum(n for q, n in index["queues"].items() if "DirectivesQueue" in q) == 4
+    )
     for message in held:
         assert message["Body"]["user_id"] == stack.demo_user_id
         assert "token" not in message["Body"]["directive"]["endpoint"]["scope"]

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from skill import bulbs
-from skill.alexa import features_from_cookie, parse_envelope, spec_for, state_properties
 from bulb_workbench.local.schema import schema_errors
 from bulb_workbench.local.stack import LocalStack
+from skill import bulbs
+from skill.alexa import features_from_cookie, parse_envelope, spec_for, state_properties
 from skill.plugins import decode_endpoint_id
 from tests.integration.test_local_stack import event, name_of, token_of, use_stack, valid
 
@@ -22,7 +22,9 @@ pytestmark = pytest.mark.integration
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 CONTROL_FILES = sorted(
-    p.name for p in EVENTS.glob("*.json") if p.name.split(".")[1] in {"sync", "async", "optimistic", "polling"}
+    p.name
+    for p in EVENTS.glob("*.json")
+    if p.name.split(".")[1] in {"sync", "async", "optimistic", "polling"}
     and not p.name.startswith("processor-")
 )
 INITIAL = {"on": False, "brightness": 55}
@@ -68,7 +70,9 @@ def run(stack: LocalStack, directive: dict) -> list[dict]:
 
 
 @pytest.mark.parametrize("name", CONTROL_FILES)
-def test_each_sample_directive_ends_with_the_expected_response(stack: LocalStack, name: str) -> None:
+def test_each_sample_directive_ends_with_the_expected_response(
+    stack: LocalStack, name: str
+) -> None:
     directive = event(name)
     body = directive["directive"]
     vendor, device_id = decode_endpoint_id(body["endpoint"]["endpointId"])
@@ -126,7 +130,9 @@ def test_polling_waits_for_a_slow_bulb_then_answers(stack: LocalStack) -> None:
     assert time.monotonic() - started >= 2.5
 
 
-def test_polling_a_bulb_that_never_converges_ends_in_endpoint_unreachable(stack: LocalStack) -> None:
+def test_polling_a_bulb_that_never_converges_ends_in_endpoint_unreachable(
+    stack: LocalStack,
+) -> None:
     directive = event("TurnOn.polling.json")
     vendor, device_id = decode_endpoint_id(directive["directive"]["endpoint"]["endpointId"])
     stack.simulator.set_state(vendor, device_id, on=False)
@@ -157,7 +163,9 @@ PAYLOADS = {
     ("Alexa.PowerController", "TurnOff"): {},
     ("Alexa.BrightnessController", "SetBrightness"): {"brightness": 35},
     ("Alexa.BrightnessController", "AdjustBrightness"): {"brightnessDelta": 20},
-    ("Alexa.ColorController", "SetColor"): {"color": {"hue": 200.0, "saturation": 0.6, "brightness": 1.0}},
+    ("Alexa.ColorController", "SetColor"): {
+        "color": {"hue": 200.0, "saturation": 0.6, "brightness": 1.0}
+    },
     ("Alexa.ColorTemperatureController", "SetColorTemperature"): {"colorTemperatureInKelvin": 3200},
     ("Alexa.ColorTemperatureController", "IncreaseColorTemperature"): {},
     ("Alexa.ColorTemperatureController", "DecreaseColorTemperature"): {},

@@ -19,7 +19,11 @@ def skill(*args: str, endpoint: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "AWS_ENDPOINT_URL": endpoint}
     return subprocess.run(
         [sys.executable, "-m", "bulb_workbench.cli", "dlq", *args],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
 
 
@@ -28,7 +32,10 @@ def test_a_dead_letter_can_be_listed_shown_and_redriven_with_one_command() -> No
         sqs = stack.client("sqs")
         dlq_url = stack.queue_url("OUTBOX_DLQ_URL")
         outbox_url = stack.queue_url("OUTBOX_QUEUE_URL")
-        body = {"user_id": "demo-user", "message": {"event": {"endpoint": {"scope": {"token": "secret-token"}}}}}
+        body = {
+            "user_id": "demo-user",
+            "message": {"event": {"endpoint": {"scope": {"token": "secret-token"}}}},
+        }
         sqs.send_message(QueueUrl=dlq_url, MessageBody=json.dumps(body))
         endpoint = os.environ["AWS_ENDPOINT_URL"]
 

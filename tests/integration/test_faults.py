@@ -1,6 +1,6 @@
 """Injected faults (``bulb_workbench.local.faults``): the vendor simulator, the fake event gateway
-and the fake LWA fail the way real services fail, and under any of it each directive ends with exactly
-one final answer at the gateway within its deadline, or is dropped and counted as late.
+and the fake LWA fail the way real services fail, and under any of it each directive ends with
+exactly one final answer at the gateway within its deadline, or is dropped and counted as late.
 
 The first part checks each kind of fault at each service over loopback; the second runs the
 skill under faults on one local stack; the last part holds what the faults found in code outside
@@ -11,6 +11,7 @@ tested in tests/unit/test_dispatcher.py), fixed since: each of these tests faile
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import threading
 import time
@@ -411,10 +412,10 @@ def test_an_lwa_down_while_tokens_expire_is_a_counted_late_drop(
     assert_the_promise(verdicts, outcomes, 0)
     assert verdicts[0].late_drop and not verdicts[0].finals
     assert verdicts[0].outcomes == ["late"]  # asked LWA until the deadline, in one invocation
-    assert len(tries) >= 4 and all(b - a >= 0.24 for a, b in zip(tries, tries[1:]))
+    assert len(tries) >= 4 and all(b - a >= 0.24 for a, b in itertools.pairwise(tries))
 
 
-# -- what the faults found outside the local stack (fixed since) ------------------------------------
+# -- what the faults found outside the local stack (fixed since) -----------------------------------
 
 
 def test_a_cold_container_survives_a_failed_first_vendor_call(stack: LocalStack) -> None:
@@ -456,11 +457,11 @@ def test_a_gateway_failing_three_times_within_the_deadline_still_gets_the_answer
 
 
 def test_concurrent_dispatcher_invocations_report_their_own_failures(stack: LocalStack) -> None:
-    """L3: ``skill.handlers.dispatcher`` cached one Powertools ``BatchProcessor``; two invocations in one
-    process (the local stack's pollers) shared its records and failures, so a batch reported
-    another's failed record (the poller then failed the whole batch: duplicates) or lost its own
-    (a failed record deleted as done: lost). The events have no deadline, so that an LWA
-    failure still fails their records (L7: an answer with a deadline waits LWA out here)."""
+    """L3: ``skill.handlers.dispatcher`` cached one Powertools ``BatchProcessor``; two invocations
+    in one process (the local stack's pollers) shared its records and failures, so a batch reported
+    another's failed record (the poller then failed the whole batch: duplicates) or lost its own (a
+    failed record deleted as done: lost). The events have no deadline, so that an LWA failure still
+    fails their records (L7: an answer with a deadline waits LWA out here)."""
     from skill.handlers.dispatcher import handler
 
     def record(user: str) -> dict[str, Any]:
@@ -602,4 +603,6 @@ def test_a_gateway_timeout_does_not_make_the_rest_of_its_batch_late(stack: Local
     assert result == {"batchItemFailures": []}
     arrived = sorted(stack.gateway.accepted_with_times(t)[0].received_at - began for t, _ in batch)
     assert arrived[2] < 1.0, f"the batch waited for the held send: {arrived}"
-    assert arrived[3] >= 1.2  # the held one: its 1 s read timeout, the 0.25 s back-off, then accepted
+    assert (
+        arrived[3] >= 1.2
+    )  # the held one: its 1 s read timeout, the 0.25 s back-off, then accepted

@@ -37,6 +37,7 @@ def skill(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=timeout,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        check=False,
     )
     if args[0] == "invoke" and run.returncode == 0:
         assert NO_FOREIGN in run.stderr, run.stderr[-2000:]
@@ -47,9 +48,14 @@ def every_directive_file() -> list[str]:
     """Every sample directive, in the order ``skill demo`` plays them: linking, discovery,
     state, control, then the bad ones."""
     first = ["AcceptGrant.json", "Discover.json", "ReportState.json"]
-    rest = sorted(p.name for p in EVENTS.glob("*.json")
-                  if p.name not in first and "directive" in json.loads(p.read_text()))
-    return [f"events/{n}" for n in first + rest] + [f"events/bad/{p.name}" for p in sorted(EVENTS.glob("bad/*.json"))]
+    rest = sorted(
+        p.name
+        for p in EVENTS.glob("*.json")
+        if p.name not in first and "directive" in json.loads(p.read_text())
+    )
+    return [f"events/{n}" for n in first + rest] + [
+        f"events/bad/{p.name}" for p in sorted(EVENTS.glob("bad/*.json"))
+    ]
 
 
 def lines(stdout: str) -> list[dict[str, Any]]:
@@ -142,16 +148,31 @@ def test_the_stack_says_clearly_when_the_template_is_missing(tmp_path: Path) -> 
 
 
 def test_invoke_with_vendor_linking_passes_the_one_vendors_credential_through() -> None:
-    run = skill("invoke", "--linking", "vendor", "--adapters", "sim-sync",
-                "events/Discover.json", "events/ReportState.json", "events/TurnOn.sync.json")
+    run = skill(
+        "invoke",
+        "--linking",
+        "vendor",
+        "--adapters",
+        "sim-sync",
+        "events/Discover.json",
+        "events/ReportState.json",
+        "events/TurnOn.sync.json",
+    )
 
     assert run.returncode == 0, run.stderr[-2000:]
     assert "vendor linking" in run.stderr
     messages = lines(run.stdout)
-    assert [name_of(m) for m in messages][:3] == ["Discover.Response", "StateReport", "DeferredResponse"]
+    assert [name_of(m) for m in messages][:3] == [
+        "Discover.Response",
+        "StateReport",
+        "DeferredResponse",
+    ]
     endpoints = messages[0]["event"]["payload"]["endpoints"]
     assert sorted(e["endpointId"] for e in endpoints) == [
-        "sim-sync:color-1", "sim-sync:white-1", "sim-sync:white-tunable-1"]
+        "sim-sync:color-1",
+        "sim-sync:white-1",
+        "sim-sync:white-tunable-1",
+    ]
     if len(messages) > 3:
         assert name_of(messages[-1]) == "Response"
     for message in messages:
@@ -160,15 +181,22 @@ def test_invoke_with_vendor_linking_passes_the_one_vendors_credential_through() 
 
 @pytest.mark.parametrize("adapters", [None, "sim-sync,sim-polling"])
 def test_vendor_linking_with_other_than_one_adapter_is_refused(adapters: str | None) -> None:
-    run = skill("invoke", "--linking", "vendor", *(["--adapters", adapters] if adapters else []),
-                "events/Discover.json")
+    run = skill(
+        "invoke",
+        "--linking",
+        "vendor",
+        *(["--adapters", adapters] if adapters else []),
+        "events/Discover.json",
+    )
 
     assert run.returncode == 2
     assert run.stdout == ""
     assert "exactly one adapter" in run.stderr and "--adapters sim-sync" in run.stderr
 
 
-def test_dump_state_after_every_sample_shows_no_credential_outside_the_vault(tmp_path: Path) -> None:
+def test_dump_state_after_every_sample_shows_no_credential_outside_the_vault(
+    tmp_path: Path,
+) -> None:
     """Played in cognito mode across the four simulated vendors: no vendor credential (access
     or refresh token, key, secret) and no access token rests in any table item or any queue's
     or DLQ's message, but the vault's ciphertext (which does not hold them readably either)."""
@@ -182,7 +210,9 @@ def test_dump_state_after_every_sample_shows_no_credential_outside_the_vault(tmp
     # 4 directives queues and their DLQs, poll, outbox, sweep: each with its DLQ
     assert len(index["queues"]) == 14 and any("DLQ" in q for q in index["queues"])
     counters = json.loads((dump / "simulator.json").read_text())
-    assert counters["foreign_credentials"] == {v: 0 for v in ("sim-sync", "sim-async", "sim-optimistic", "sim-polling")}
+    assert counters["foreign_credentials"] == dict.fromkeys(
+        ("sim-sync", "sim-async", "sim-optimistic", "sim-polling"), 0
+    )
     files = sorted(dump.rglob("*.json"))
     assert len(files) == len(index["tables"]) + len(index["queues"]) + 2
     found: dict[str, list[str]] = {}
@@ -196,14 +226,25 @@ def test_dump_state_after_every_sample_shows_no_credential_outside_the_vault(tmp
     assert not found, found
     items = json.loads((dump / "tables" / f"{vault}.json").read_text())
     for item in items:  # the ciphertext is KMS's: not the credential in some encoding
-        assert set(item) <= {"user_id", "vendor", "ciphertext", "account_id", "version", "updated_at",
-                             "lease_until", "expires_at"}
+        assert set(item) <= {
+            "user_id",
+            "vendor",
+            "ciphertext",
+            "account_id",
+            "version",
+            "updated_at",
+            "lease_until",
+            "expires_at",
+        }
         raw = base64.b64decode(item["ciphertext"]["base64"])
         assert b"demo-sim" not in raw and b"credential" not in raw
     for queue in (dump / "queues").glob("*.json"):
         for message in json.loads(queue.read_text()):
-            scope = (message["Body"].get("directive", {}).get("endpoint") or {}).get("scope", {}) \
-                if isinstance(message["Body"], dict) else {}
+            scope = (
+                (message["Body"].get("directive", {}).get("endpoint") or {}).get("scope", {})
+                if isinstance(message["Body"], dict)
+                else {}
+            )
             assert "token" not in scope, queue.name
 
 
@@ -217,7 +258,9 @@ def test_demo_plays_every_sample_directive_and_sums_up() -> None:
         assert path.relative_to(EVENTS).as_posix() in run.stdout
     assert "Summary" in run.stdout
     # every message Alexa got, synchronous or through the gateway, is schema-valid
-    assert f"{len(samples)} directives, {len(samples)} with every message schema-valid" in run.stdout
+    assert (
+        f"{len(samples)} directives, {len(samples)} with every message schema-valid" in run.stdout
+    )
     assert "cognito linking" in run.stdout
     assert NO_FOREIGN in run.stdout  # else the exit code is 4
 
@@ -227,12 +270,25 @@ def test_demo_under_faults_says_which_answers_the_skill_dropped_as_late(tmp_path
     counted it as a late drop (not lost); a directive answered at once is unaffected."""
     for name in ("TurnOn.sync.json", "bad/SetBrightness.wrong-type.json"):
         (tmp_path / Path(name).name).write_text((EVENTS / name).read_text())
-    run = skill("demo", "--events", str(tmp_path), "--deadline", "2", "--latency", "0",
-                "--faults", "gateway=1", timeout=90)
+    run = skill(
+        "demo",
+        "--events",
+        str(tmp_path),
+        "--deadline",
+        "2",
+        "--latency",
+        "0",
+        "--faults",
+        "gateway=1",
+        timeout=90,
+    )
 
     assert run.returncode == 0, run.stderr[-2000:]
-    rows = {line.split()[0]: line for line in run.stdout.splitlines()
-            if line.startswith(("TurnOn.sync.json", "SetBrightness.wrong-type.json"))}
+    rows = {
+        line.split()[0]: line
+        for line in run.stdout.splitlines()
+        if line.startswith(("TurnOn.sync.json", "SetBrightness.wrong-type.json"))
+    }
     assert "late (counted)" in rows["TurnOn.sync.json"]
     assert "ErrorResponse" in rows["SetBrightness.wrong-type.json"]
     assert "lost" not in run.stdout

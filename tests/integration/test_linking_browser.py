@@ -53,7 +53,9 @@ OTHER_WEBHOOK = "http://127.0.0.1:9/other"
 
 def _installed(*names: str) -> str | None:
     for name in names:
-        found = shutil.which(name) or (f"/usr/bin/{name}" if os.access(f"/usr/bin/{name}", os.X_OK) else None)
+        found = shutil.which(name) or (
+            f"/usr/bin/{name}" if os.access(f"/usr/bin/{name}", os.X_OK) else None
+        )
         if found:
             return found
     return None
@@ -91,7 +93,9 @@ class Browser:
             except WebDriverException:
                 pass  # the page is being replaced
             if time.monotonic() > deadline:
-                raise AssertionError(f"waited {timeout:g} s for {what!r}; at {self.url}:\n{self.text[:2000]}")
+                raise AssertionError(
+                    f"waited {timeout:g} s for {what!r}; at {self.url}:\n{self.text[:2000]}"
+                )
             time.sleep(0.05)
 
     # doing things
@@ -129,10 +133,14 @@ class Browser:
         size = metrics.get("cssContentSize") or metrics["contentSize"]
         width = max(int(size["width"]), 1)
         height = max(int(size["height"]), 1)
-        picture = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
-        })
+        picture = self.driver.execute_cdp_cmd(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+            },
+        )
         path = self.folder / f"{len(self.shots) + 1:02d}-{name}.png"
         path.write_bytes(base64.b64decode(picture["data"]))
         self.shots.append(path)
@@ -145,21 +153,33 @@ def _chromium(profile: Path) -> Any:
     if not chromium or not driver_path:
         pytest.fail(
             "the browser tests need headless Chromium and chromedriver from the machine's package "
-            f"manager (found chromium: {chromium}, chromedriver: {driver_path}): run `make browser` "
-            "(Debian: apt-get install chromium chromium-driver)",
+            f"manager (found chromium: {chromium}, chromedriver: {driver_path}): run `make "
+            "browser` (Debian: apt-get install chromium chromium-driver)",
             pytrace=False,
         )
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
     except ImportError:
-        pytest.fail("selenium is missing: run `make venv` (it is in the test extras)", pytrace=False)
+        pytest.fail(
+            "selenium is missing: run `make venv` (it is in the test extras)", pytrace=False
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                     "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-proxy-server", "--disable-dev-shm-usage",
-                     "--window-size=1000,800", f"--user-data-dir={profile}"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-proxy-server",
+        "--disable-dev-shm-usage",
+        "--window-size=1000,800",
+        f"--user-data-dir={profile}",
+    ):
         options.add_argument(argument)
     # the driver's path is given: Selenium Manager has nothing to find, and may fetch nothing
     os.environ["SE_OFFLINE"] = "true"
@@ -178,7 +198,9 @@ def stack() -> Iterator[LocalStack]:
 
 
 @pytest.fixture(scope="module")
-def screenshots(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Path]:
+def screenshots(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("screenshots", numbered=False)
     yield folder
     shutil.rmtree(COPY_TO, ignore_errors=True)
@@ -227,7 +249,7 @@ def gateway_events(stack: LocalStack, name: str, vendor: str) -> list[dict[str, 
         event = message.get("event", {})
         if event.get("header", {}).get("name") != name:
             continue
-        endpoints = event.get("payload", {}).get("endpoints", []) + [event.get("endpoint", {})]
+        endpoints = [*event.get("payload", {}).get("endpoints", []), event.get("endpoint", {})]
         if any(str(e.get("endpointId", "")).startswith(f"{vendor}:") for e in endpoints):
             found.append(message)
     return found
@@ -236,13 +258,17 @@ def gateway_events(stack: LocalStack, name: str, vendor: str) -> list[dict[str, 
 # -- the tests ------------------------------------------------------------------------------------
 
 
-def test_sign_in_connect_a_key_vendor_control_a_bulb_and_disconnect(stack: LocalStack, browser: Browser) -> None:
+def test_sign_in_connect_a_key_vendor_control_a_bulb_and_disconnect(
+    stack: LocalStack, browser: Browser
+) -> None:
     # 1. sign in as the demo user
     sign_in(browser, stack)
     assert browser.url.rstrip("/") == stack.linking_url.rstrip("/")
     assert "Your lights" in browser.text and "Simulated optimistic cloud" in browser.text
     session = {c["name"]: c for c in browser.driver.get_cookies()}.get("bulb_skill_session")
-    assert session is not None, "Chromium did not keep the Secure session cookie from http://127.0.0.1"
+    assert session is not None, (
+        "Chromium did not keep the Secure session cookie from http://127.0.0.1"
+    )
     assert session["secure"] and session["httpOnly"] and session.get("sameSite") == "Lax"
     browser.shot("home-signed-in")
 
@@ -301,7 +327,9 @@ def test_sign_in_connect_a_key_vendor_control_a_bulb_and_disconnect(stack: Local
     assert "sim-polling" not in stack.accounts.credentials.connected(stack.demo_user_id)
 
 
-def test_connect_an_oauth_vendor_through_its_consent_page(stack: LocalStack, browser: Browser) -> None:
+def test_connect_an_oauth_vendor_through_its_consent_page(
+    stack: LocalStack, browser: Browser
+) -> None:
     sign_in(browser, stack)
     browser.link("Connect Simulated sync cloud").click()
     browser.wait_for("Continue to Simulated sync cloud")
@@ -319,10 +347,13 @@ def test_connect_an_oauth_vendor_through_its_consent_page(stack: LocalStack, bro
     assert "sim-sync" in stack.accounts.credentials.connected(stack.demo_user_id)
 
 
-def test_a_vendor_with_one_webhook_asks_before_replacing_it(stack: LocalStack, browser: Browser) -> None:
+def test_a_vendor_with_one_webhook_asks_before_replacing_it(
+    stack: LocalStack, browser: Browser
+) -> None:
     # the account already pushes to another smart-home system (set without the vendor's checks)
-    requests.post(f"{stack.simulator.url}/_sim/sim-async/webhook", json={"url": OTHER_WEBHOOK},
-                  timeout=5).raise_for_status()
+    requests.post(
+        f"{stack.simulator.url}/_sim/sim-async/webhook", json={"url": OTHER_WEBHOOK}, timeout=5
+    ).raise_for_status()
     sign_in(browser, stack)
     browser.link("Connect Simulated async cloud").click()
     browser.wait_for("Secret key")
@@ -368,7 +399,9 @@ def test_signing_out_goes_through_the_managed_login_back_to_the_welcome(
 ) -> None:
     sign_in(browser, stack)
     browser.button("Sign out").click()
-    browser.wait_for(lambda: "bulb_skill_session" not in {c["name"] for c in browser.driver.get_cookies()})
+    browser.wait_for(
+        lambda: "bulb_skill_session" not in {c["name"] for c in browser.driver.get_cookies()}
+    )
     try:
         browser.wait_for("Connect your lights to Alexa", timeout=3)
     finally:

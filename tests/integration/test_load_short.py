@@ -1,5 +1,6 @@
 """The short load run (``bulb_workbench.local.load``): 5 users x 6 mixed directives on a fresh
-local stack, without faults and with vendor and gateway faults (``make load`` runs the long one, 50 x 20).
+local stack, without faults and with vendor and gateway faults (``make load`` runs the long one, 50
+x 20).
 
 The promise checked on every run: no directive is answered twice, none after its deadline, every
 event the gateway accepted is schema-valid, and every directive ends with a final answer or a
@@ -28,7 +29,7 @@ def runs() -> Iterator[dict[str, LoadResult]]:
         "faults": run_load(LoadConfig(**SHORT, faults=FAULTS)),
     }
     print("\n" + format_table(list(results.values())))  # shown with -s, and on a failure
-    yield results
+    return results
 
 
 def _accounted(result: LoadResult) -> None:
@@ -85,7 +86,12 @@ def test_every_load_user_is_a_skill_user_and_no_vendor_sees_another_ones_credent
     credentials (the users' connected accounts), never a token or another vendor's."""
     result = runs[run]
 
-    assert set(result.foreign_credentials) == {"sim-sync", "sim-async", "sim-optimistic", "sim-polling"}
+    assert set(result.foreign_credentials) == {
+        "sim-sync",
+        "sim-async",
+        "sim-optimistic",
+        "sim-polling",
+    }
     assert not any(result.foreign_credentials.values()), result.foreign_credentials
     assert "INVALID_AUTHORIZATION_CREDENTIAL" not in result.sync_errors_by_type
     assert "INVALID_AUTHORIZATION_CREDENTIAL" not in result.errors_by_type

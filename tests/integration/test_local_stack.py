@@ -78,7 +78,7 @@ def sqs(stack: LocalStack) -> Any:
     return stack.client("sqs")
 
 
-# -- AcceptGrant, Discover, ReportState --------------------------------------------------------------
+# -- AcceptGrant, Discover, ReportState ------------------------------------------------------------
 
 
 def test_accept_grant_stores_the_users_tokens_in_dynamodb(stack: LocalStack) -> None:
@@ -153,7 +153,7 @@ def test_report_state_reads_the_bulb_from_the_vendor(stack: LocalStack) -> None:
     assert values["connectivity"] == {"value": "OK"}
 
 
-# -- the deferred path ---------------------------------------------------------------------------------
+# -- the deferred path -----------------------------------------------------------------------------
 
 
 def test_a_control_directive_is_stored_on_its_styles_fifo_queue_then_deferred(
@@ -182,7 +182,10 @@ def test_a_control_directive_is_stored_on_its_styles_fifo_queue_then_deferred(
 
     assert len(received) == 1
     assert received[0]["Attributes"]["MessageGroupId"] == "sim-polling:color-1"
-    assert received[0]["Attributes"]["MessageDeduplicationId"] == directive["directive"]["header"]["messageId"]
+    assert (
+        received[0]["Attributes"]["MessageDeduplicationId"]
+        == directive["directive"]["header"]["messageId"]
+    )
     stored = json.loads(received[0]["Body"])
     sent = copy.deepcopy(directive["directive"])
     del sent["endpoint"]["scope"]["token"]  # the queue carries the user id, no credential
@@ -236,13 +239,13 @@ def test_the_sweep_can_be_ticked(stack: LocalStack) -> None:
     assert all(not schema_errors(m) for m in stack.gateway.accepted())
 
 
-# -- the pollers, on their own queues --------------------------------------------------------------------
+# -- the pollers, on their own queues --------------------------------------------------------------
 
 
 def _poller(stack: LocalStack, queue: str, handler: Any, **options: Any) -> QueuePoller:
-    url = stack.client("sqs").create_queue(QueueName=queue, Attributes=options.pop("attributes", {}))[
-        "QueueUrl"
-    ]
+    url = stack.client("sqs").create_queue(
+        QueueName=queue, Attributes=options.pop("attributes", {})
+    )["QueueUrl"]
     return QueuePoller(
         sqs=stack.client("sqs"),
         queue_url=url,
@@ -275,11 +278,17 @@ def test_pollers_build_lambdas_sqs_event_and_redeliver_reported_failures(stack: 
             return {"batchItemFailures": [{"itemIdentifier": first[0]["messageId"]}]}
         return {"batchItemFailures": []}
 
-    poller = _poller(stack, f"t-{uuid.uuid4().hex[:8]}.fifo", handler,
-                     attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+    poller = _poller(
+        stack,
+        f"t-{uuid.uuid4().hex[:8]}.fifo",
+        handler,
+        attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+    )
     sqs = stack.client("sqs")
     for body in ("fails once", "fine"):
-        sqs.send_message(QueueUrl=poller.queue_url, MessageBody=body, MessageGroupId=body.replace(" ", "-"))
+        sqs.send_message(
+            QueueUrl=poller.queue_url, MessageBody=body, MessageGroupId=body.replace(" ", "-")
+        )
     poller.start()
     try:
         assert _wait(lambda: sum(len(e["Records"]) for e in seen) >= 3)
@@ -291,18 +300,32 @@ def test_pollers_build_lambdas_sqs_event_and_redeliver_reported_failures(stack: 
     assert record["eventSource"] == "aws:sqs"
     assert record["eventSourceARN"] == poller.queue_arn
     assert record["awsRegion"] == "us-east-1"
-    assert {"MessageGroupId", "MessageDeduplicationId", "ApproximateReceiveCount", "SentTimestamp"} <= set(
-        record["attributes"]
-    )
+    assert {
+        "MessageGroupId",
+        "MessageDeduplicationId",
+        "ApproximateReceiveCount",
+        "SentTimestamp",
+    } <= set(record["attributes"])
     bodies = [r["body"] for e in seen for r in e["Records"]]
     assert bodies.count("fails once") == 2 and bodies.count("fine") == 1
     retried = [r for e in seen for r in e["Records"] if r["body"] == "fails once"][-1]
     assert retried["attributes"]["ApproximateReceiveCount"] == "2"
-    assert _wait(lambda: not any(stack.client("sqs").get_queue_attributes(
-        QueueUrl=poller.queue_url, AttributeNames=["ApproximateNumberOfMessages",
-                                                   "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"][k] != "0" for k in ("ApproximateNumberOfMessages",
-                                        "ApproximateNumberOfMessagesNotVisible")), 3)
+    assert _wait(
+        lambda: (
+            not any(
+                stack.client("sqs").get_queue_attributes(
+                    QueueUrl=poller.queue_url,
+                    AttributeNames=[
+                        "ApproximateNumberOfMessages",
+                        "ApproximateNumberOfMessagesNotVisible",
+                    ],
+                )["Attributes"][k]
+                != "0"
+                for k in ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")
+            )
+        ),
+        3,
+    )
 
 
 def test_fifo_groups_run_in_order_and_different_groups_in_parallel(stack: LocalStack) -> None:
@@ -315,11 +338,20 @@ def test_fifo_groups_run_in_order_and_different_groups_in_parallel(stack: LocalS
             spans[record["body"]] = (started, time.monotonic())
         return {"batchItemFailures": []}
 
-    poller = _poller(stack, f"t-{uuid.uuid4().hex[:8]}.fifo", handler,
-                     attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+    poller = _poller(
+        stack,
+        f"t-{uuid.uuid4().hex[:8]}.fifo",
+        handler,
+        attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+    )
     poller.batch_size, poller.concurrency = 1, 4  # as the processors: one directive a batch
     sqs = stack.client("sqs")
-    for group, body in (("bulb-1", "on-1"), ("bulb-2", "on-2"), ("bulb-1", "dim-1"), ("bulb-2", "dim-2")):
+    for group, body in (
+        ("bulb-1", "on-1"),
+        ("bulb-2", "on-2"),
+        ("bulb-1", "dim-1"),
+        ("bulb-2", "dim-2"),
+    ):
         sqs.send_message(QueueUrl=poller.queue_url, MessageBody=body, MessageGroupId=group)
     poller.start()
     try:
@@ -356,11 +388,15 @@ def test_a_handler_that_raises_leaves_its_batch_on_the_queue(stack: LocalStack) 
 
 def test_sqs_delay_seconds_holds_a_message_back(stack: LocalStack) -> None:
     arrived: list[float] = []
-    poller = _poller(stack, f"t-{uuid.uuid4().hex[:8]}", lambda e, c: arrived.append(time.monotonic()))
+    poller = _poller(
+        stack, f"t-{uuid.uuid4().hex[:8]}", lambda e, c: arrived.append(time.monotonic())
+    )
     poller.start()
     try:
         sent = time.monotonic()
-        stack.client("sqs").send_message(QueueUrl=poller.queue_url, MessageBody="later", DelaySeconds=2)
+        stack.client("sqs").send_message(
+            QueueUrl=poller.queue_url, MessageBody="later", DelaySeconds=2
+        )
         assert _wait(lambda: bool(arrived), 6)
     finally:
         poller.signal_stop()
@@ -374,7 +410,7 @@ def test_a_missing_handler_module_leaves_messages_queued(stack: LocalStack) -> N
         raise HandlerMissing(f"{path} does not exist yet")
 
     poller = _poller(stack, f"t-{uuid.uuid4().hex[:8]}", None)
-    poller._loader = missing  # noqa: SLF001 - the test plays a module that is not written yet
+    poller._loader = missing  # the test plays a module that is not written yet
     stack.client("sqs").send_message(QueueUrl=poller.queue_url, MessageBody="waits")
     poller.start()
     time.sleep(1.0)
@@ -405,7 +441,9 @@ def test_lwa_redeems_a_grant_code_once_and_refreshes(stack: LocalStack) -> None:
 
     first = _token(stack, grant_type="authorization_code", code=code)
     again = _token(stack, grant_type="authorization_code", code=code)
-    refreshed = _token(stack, grant_type="refresh_token", refresh_token=first.json()["refresh_token"])
+    refreshed = _token(
+        stack, grant_type="refresh_token", refresh_token=first.json()["refresh_token"]
+    )
 
     assert first.status_code == 200
     assert first.json()["token_type"] == "bearer" and first.json()["expires_in"] == 3600
@@ -418,7 +456,12 @@ def test_lwa_refuses_bad_codes_and_wrong_clients(stack: LocalStack) -> None:
     bad = _token(stack, grant_type="authorization_code", code="bad-one")
     stranger = requests.post(
         stack.lwa.token_url,
-        data={"grant_type": "authorization_code", "code": "x", "client_id": "who", "client_secret": "?"},
+        data={
+            "grant_type": "authorization_code",
+            "code": "x",
+            "client_id": "who",
+            "client_secret": "?",
+        },
         timeout=5,
     )
 
@@ -427,12 +470,22 @@ def test_lwa_refuses_bad_codes_and_wrong_clients(stack: LocalStack) -> None:
 
 
 def test_the_gateway_checks_the_token_and_the_schema(stack: LocalStack) -> None:
-    access = _token(stack, grant_type="authorization_code", code=f"c-{uuid.uuid4()}").json()["access_token"]
+    access = _token(stack, grant_type="authorization_code", code=f"c-{uuid.uuid4()}").json()[
+        "access_token"
+    ]
     response = {
         "event": {
-            "header": {"namespace": "Alexa", "name": "Response", "messageId": str(uuid.uuid4()),
-                       "correlationToken": f"gw-{uuid.uuid4()}", "payloadVersion": "3"},
-            "endpoint": {"scope": {"type": "BearerToken", "token": access}, "endpointId": "sim-sync:white-1"},
+            "header": {
+                "namespace": "Alexa",
+                "name": "Response",
+                "messageId": str(uuid.uuid4()),
+                "correlationToken": f"gw-{uuid.uuid4()}",
+                "payloadVersion": "3",
+            },
+            "endpoint": {
+                "scope": {"type": "BearerToken", "token": access},
+                "endpointId": "sim-sync:white-1",
+            },
             "payload": {},
         }
     }
@@ -462,12 +515,17 @@ def test_the_gateway_checks_the_token_and_the_schema(stack: LocalStack) -> None:
 
 
 def test_an_expired_access_token_is_refused_by_the_gateway(stack: LocalStack) -> None:
-    access = _token(stack, grant_type="authorization_code", code=f"c-{uuid.uuid4()}").json()["access_token"]
+    access = _token(stack, grant_type="authorization_code", code=f"c-{uuid.uuid4()}").json()[
+        "access_token"
+    ]
     lifetime = stack.lwa.token_lifetime
     stack.lwa.expire_access_tokens()
     try:
         answer = requests.post(
-            stack.gateway.events_url, json={}, headers={"Authorization": f"Bearer {access}"}, timeout=5
+            stack.gateway.events_url,
+            json={},
+            headers={"Authorization": f"Bearer {access}"},
+            timeout=5,
         )
     finally:
         stack.lwa.token_lifetime = lifetime

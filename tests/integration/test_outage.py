@@ -20,8 +20,12 @@ def test_a_vendor_outage_opens_the_breaker_and_every_directive_is_still_answered
     opened = result.opened_after
     assert opened is not None and opened <= 3, result.lines()
     assert sum(result.down.vendor_calls[:opened]) == BREAKER_THRESHOLD, result.lines()
-    assert result.down.vendor_calls[opened:] == [0] * (DOWN - opened), "called a vendor behind an open breaker"
-    assert all(ms < 1000 for ms in result.down.latency_ms[opened:]), "an open breaker answers at once"
+    assert result.down.vendor_calls[opened:] == [0] * (DOWN - opened), (
+        "called a vendor behind an open breaker"
+    )
+    assert all(ms < 1000 for ms in result.down.latency_ms[opened:]), (
+        "an open breaker answers at once"
+    )
     assert result.spared_calls > 0
     assert (result.lost, result.duplicates) == (0, 0)
     assert not any(result.foreign.values())

@@ -42,7 +42,9 @@ def ended(process: subprocess.Popen[str], timeout: float) -> tuple[int, str, str
     except subprocess.TimeoutExpired:
         process.kill()
         _, stderr = process.communicate()
-        raise AssertionError(f"skill serve did not end within {timeout:g} s:\n{stderr[-3000:]}") from None
+        raise AssertionError(
+            f"skill serve did not end within {timeout:g} s:\n{stderr[-3000:]}"
+        ) from None
     return process.returncode, stdout, stderr
 
 
@@ -50,10 +52,19 @@ def ended(process: subprocess.Popen[str], timeout: float) -> tuple[int, str, str
 def serve(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "bulb_workbench.cli", "serve",
-            "--latency", "0.01", "--transition", "0.2",
-        ],  # fmt: skip
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            sys.executable,
+            "-m",
+            "bulb_workbench.cli",
+            "serve",
+            "--latency",
+            "0.01",
+            "--transition",
+            "0.2",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         # env.json for sam local invoke: in the test's directory, not the repository's .aws-sam/
         env={**os.environ, "PYTHONUNBUFFERED": "1", "SKILL_ENV_JSON": str(tmp_path / "env.json")},
     )
@@ -67,7 +78,9 @@ def serve(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any
             process.communicate()
 
 
-def test_serve_prints_its_urls_serves_the_pages_and_the_entrypoint_and_ends_on_sigint(serve: Any) -> None:
+def test_serve_prints_its_urls_serves_the_pages_and_the_entrypoint_and_ends_on_sigint(
+    serve: Any,
+) -> None:
     process, urls = serve
     assert set(urls) == KEYS
     for key in KEYS - {"demo_user"}:
@@ -81,7 +94,9 @@ def test_serve_prints_its_urls_serves_the_pages_and_the_entrypoint_and_ends_on_s
 
     # the sign-in starts at the stand-in login, with the flow cookie (Secure, HttpOnly)
     signin = requests.get(urls["linking_pages"] + "signin", allow_redirects=False, timeout=10)
-    assert signin.status_code == 303 and signin.headers["Location"].startswith(urls["login"] + "/oauth2/authorize?")
+    assert signin.status_code == 303 and signin.headers["Location"].startswith(
+        urls["login"] + "/oauth2/authorize?"
+    )
     assert "HttpOnly" in signin.headers["Set-Cookie"] and "Secure" in signin.headers["Set-Cookie"]
     login = requests.get(signin.headers["Location"], timeout=10)
     assert login.status_code == 200 and "LOCAL STAND-IN" in login.text
@@ -120,30 +135,50 @@ def test_serve_ends_on_sigterm_too(serve: Any) -> None:
     assert code == 0, stderr[-3000:]
 
 
-def test_serve_writes_env_json_pointing_each_function_at_the_running_stack(serve: Any, tmp_path: Path) -> None:
+def test_serve_writes_env_json_pointing_each_function_at_the_running_stack(
+    serve: Any, tmp_path: Path
+) -> None:
     """Written before the URL line is printed; tests/unit/test_env_json.py checks every variable
     of every function, run the way SAM CLI would."""
     import boto3
 
     process, urls = serve
     env = json.loads((tmp_path / "env.json").read_text())
-    assert {"Entrypoint/EntrypointFunction", "Dispatcher/DispatcherFunction", "SyncProcessor/ProcessorFunction",
-            "AsyncProcessor/NotificationsFunction", "LinkingPages/LinkingFunction"} <= set(env)
+    assert {
+        "Entrypoint/EntrypointFunction",
+        "Dispatcher/DispatcherFunction",
+        "SyncProcessor/ProcessorFunction",
+        "AsyncProcessor/NotificationsFunction",
+        "LinkingPages/LinkingFunction",
+    } <= set(env)
     assert env["Dispatcher/DispatcherFunction"]["GATEWAY_URL"] == urls["gateway"]
     assert env["Entrypoint/EntrypointFunction"]["SIMULATOR_URL"] == urls["simulator"]
     linking = env["LinkingPages/LinkingFunction"]
-    assert linking["LINKING_BASE_URL"] == urls["linking_pages"].rstrip("/") and linking["COGNITO_DOMAIN"] == urls["login"]
+    assert (
+        linking["LINKING_BASE_URL"] == urls["linking_pages"].rstrip("/")
+        and linking["COGNITO_DOMAIN"] == urls["login"]
+    )
     entrypoint = env["Entrypoint/EntrypointFunction"]
-    moto = {"endpoint_url": entrypoint["AWS_ENDPOINT_URL"], "region_name": "us-east-1",
-            "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    moto = {
+        "endpoint_url": entrypoint["AWS_ENDPOINT_URL"],
+        "region_name": "us-east-1",
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
     boto3.client("dynamodb", **moto).describe_table(TableName=entrypoint["TOKENS_TABLE"])
-    boto3.client("sqs", **moto).get_queue_attributes(QueueUrl=entrypoint["DIRECTIVES_QUEUE_SYNC_URL"])
-    boto3.client("secretsmanager", **moto).describe_secret(SecretId=linking["LINKING_CLIENT_SECRET_NAME"])
+    boto3.client("sqs", **moto).get_queue_attributes(
+        QueueUrl=entrypoint["DIRECTIVES_QUEUE_SYNC_URL"]
+    )
+    boto3.client("secretsmanager", **moto).describe_secret(
+        SecretId=linking["LINKING_CLIENT_SECRET_NAME"]
+    )
     assert requests.get(entrypoint["COGNITO_JWKS_URL"], timeout=10).json()["keys"]
     discover = json.loads((tmp_path / "events" / "Discover.json").read_text())
     assert "demo-token" not in json.dumps(discover)
     answer = requests.post(urls["entrypoint"], json=discover, timeout=10).json()
-    assert answer["event"]["header"]["name"] == "Discover.Response"  # the written token is the demo user's
+    assert (
+        answer["event"]["header"]["name"] == "Discover.Response"
+    )  # the written token is the demo user's
     process.send_signal(signal.SIGINT)
     code, _, stderr = ended(process, 10)
     assert code == 0 and f"--env-vars {tmp_path / 'env.json'}" in stderr

@@ -8,9 +8,9 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
+from bulb_skill_kit import LocalVendor
 from bulb_workbench.local.stack import LocalStack, discover, set_brightness
 from skill.plugins import _registry
-from bulb_skill_kit import LocalVendor
 from tests.unit.kit_acme import acme_stub
 
 
@@ -18,16 +18,22 @@ from tests.unit.kit_acme import acme_stub
 def acme_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     """The Acme adapter as if its package were installed (an entry point)."""
     installed = dict(_registry.installed_adapters())
-    installed["acme"] = EntryPoint(name="acme", value="tests.unit.kit_acme:create",
-                                   group=_registry.ENTRY_POINT_GROUP)
+    installed["acme"] = EntryPoint(
+        name="acme", value="tests.unit.kit_acme:create", group=_registry.ENTRY_POINT_GROUP
+    )
     monkeypatch.setattr(_registry, "installed_adapters", lambda: installed)
 
 
 @pytest.mark.parametrize("faults", [None, "vendor=0.3"])
 def test_a_staged_vendor_is_linked_discovered_and_commanded_end_to_end(acme_installed, faults):
     stub = acme_stub()
-    with LocalStack(adapters="sim-sync,acme", stages={"acme": LocalVendor(stub)}, pollers=True,
-                    faults=faults, pages=False) as stack:
+    with LocalStack(
+        adapters="sim-sync,acme",
+        stages={"acme": LocalVendor(stub)},
+        pollers=True,
+        faults=faults,
+        pages=False,
+    ) as stack:
         assert "acme" in stack.accounts.credentials.connected(stack.demo_user_id)
         token = stack.demo_token()
         stack.link_demo_user(token)
@@ -37,8 +43,11 @@ def test_a_staged_vendor_is_linked_discovered_and_commanded_end_to_end(acme_inst
             assert {"acme:lamp-1", "sim-sync:color-1"} <= ids, ids
         directive, correlation = set_brightness("acme:lamp-1", 35, token)
         assert stack.invoke(directive)["event"]["header"]["name"] == "DeferredResponse"
-        [final] = [m for m in stack.wait_for_answer(correlation)  # exactly one answer
-                   if m["event"]["header"]["name"] in ("Response", "ErrorResponse")]
+        [final] = [
+            m
+            for m in stack.wait_for_answer(correlation)  # exactly one answer
+            if m["event"]["header"]["name"] in ("Response", "ErrorResponse")
+        ]
         if faults is None:
             assert final["event"]["header"]["name"] == "Response"
             assert stub.states["lamp-1"]["level"] == 35  # type: ignore[attr-defined]

@@ -1,5 +1,6 @@
 """A good adapter for an imaginary polling vendor, and its vendor as a
-``bulb_skill_kit.VendorStub``: the kit's own reference, which its mutants (``test_kit_mutants``) break one way each.
+``bulb_skill_kit.VendorStub``: the kit's own reference, which its mutants (``test_kit_mutants``)
+break one way each.
 
 Acme Cloud (style ``polling``: a command is accepted, the bulb shows it a moment later):
 
@@ -26,6 +27,15 @@ from urllib.parse import quote
 
 import requests
 
+from bulb_skill_kit import (
+    AdapterScenario,
+    Failure,
+    Operation,
+    StubAnswer,
+    StubRequest,
+    VendorCall,
+    VendorStub,
+)
 from skill.bulbs import BulbState, Change, Color, Features, KelvinRange
 from skill.errors import EndpointUnreachable, InvalidAuthorizationCredential, SkillError
 from skill.plugins import (
@@ -38,15 +48,6 @@ from skill.plugins import (
     Style,
     VendorTransport,
 )
-from bulb_skill_kit import (
-    AdapterScenario,
-    Failure,
-    Operation,
-    StubAnswer,
-    StubRequest,
-    VendorCall,
-    VendorStub,
-)
 
 BASE = "https://acme.test/v1"
 CREDENTIAL = ApiKey.of("acme-good-key-0123456789")
@@ -55,20 +56,62 @@ COLOUR, WHITE, TUNABLE, UNKNOWN = "lamp-1", "lamp-2", "lamp-3", "lamp-404"
 SATURATION_SCALE = 1000
 
 LAMPS = [
-    {"id": COLOUR, "label": "Desk", "dimmable": True, "color": True,
-     "kelvin_min": 2200, "kelvin_max": 6500},
-    {"id": WHITE, "label": "Hall", "dimmable": True, "color": False,
-     "kelvin_min": None, "kelvin_max": None},
-    {"id": TUNABLE, "label": "Bedroom", "dimmable": True, "color": False,
-     "kelvin_min": 2700, "kelvin_max": 6500},
+    {
+        "id": COLOUR,
+        "label": "Desk",
+        "dimmable": True,
+        "color": True,
+        "kelvin_min": 2200,
+        "kelvin_max": 6500,
+    },
+    {
+        "id": WHITE,
+        "label": "Hall",
+        "dimmable": True,
+        "color": False,
+        "kelvin_min": None,
+        "kelvin_max": None,
+    },
+    {
+        "id": TUNABLE,
+        "label": "Bedroom",
+        "dimmable": True,
+        "color": False,
+        "kelvin_min": 2700,
+        "kelvin_max": 6500,
+    },
 ]
 STATES = {
-    COLOUR: {"id": COLOUR, "power": "on", "level": 80, "hue": 30, "sat": 1000, "kelvin": 4000,
-             "mode": "color", "online": True},
-    WHITE: {"id": WHITE, "power": "off", "level": 100, "hue": 0, "sat": 0, "kelvin": 2700,
-            "mode": "white", "online": True},
-    TUNABLE: {"id": TUNABLE, "power": "on", "level": 60, "hue": 0, "sat": 0, "kelvin": 3000,
-              "mode": "white", "online": True},
+    COLOUR: {
+        "id": COLOUR,
+        "power": "on",
+        "level": 80,
+        "hue": 30,
+        "sat": 1000,
+        "kelvin": 4000,
+        "mode": "color",
+        "online": True,
+    },
+    WHITE: {
+        "id": WHITE,
+        "power": "off",
+        "level": 100,
+        "hue": 0,
+        "sat": 0,
+        "kelvin": 2700,
+        "mode": "white",
+        "online": True,
+    },
+    TUNABLE: {
+        "id": TUNABLE,
+        "power": "on",
+        "level": 60,
+        "hue": 0,
+        "sat": 0,
+        "kelvin": 3000,
+        "mode": "white",
+        "online": True,
+    },
 }
 
 
@@ -83,8 +126,10 @@ class AcmeAdapter:
 
     def __init__(self, context: AdapterContext) -> None:
         self.transport = VendorTransport(
-            "Acme", context.setting("BASE_URL") or BASE,
-            timeout=min(context.timeout_seconds, 3.0), secret_headers=["X-Acme-Key"],
+            "Acme",
+            context.setting("BASE_URL") or BASE,
+            timeout=min(context.timeout_seconds, 3.0),
+            secret_headers=["X-Acme-Key"],
             errors=self.error,
         )
 
@@ -103,13 +148,18 @@ class AcmeAdapter:
         try:
             return [self.device(lamp) for lamp in lamps]
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            raise EndpointUnreachable(f"Acme listed a lamp in an unexpected shape: {exc!r}") from exc
+            raise EndpointUnreachable(
+                f"Acme listed a lamp in an unexpected shape: {exc!r}"
+            ) from exc
 
     def read_state(self, credential: AnyCredential, device_id: str) -> BulbState:
         return self.state(self.call("GET", f"/lamps/{quote(device_id, safe='')}", credential))
 
     def execute(
-        self, credential: AnyCredential, device_id: str, change: Change,
+        self,
+        credential: AnyCredential,
+        device_id: str,
+        change: Change,
         known: BulbState | None = None,
     ) -> Accepted:
         answer = self.call(
@@ -137,9 +187,13 @@ class AcmeAdapter:
         if lamp.get("kelvin_min") and lamp.get("kelvin_max"):
             kelvin = KelvinRange(minimum=int(lamp["kelvin_min"]), maximum=int(lamp["kelvin_max"]))
         return Device(
-            id=str(lamp["id"]), name=str(lamp.get("label") or "Acme lamp"),
-            features=Features(dimmable=bool(lamp.get("dimmable")), color=bool(lamp.get("color")),
-                              color_temperature=kelvin),
+            id=str(lamp["id"]),
+            name=str(lamp.get("label") or "Acme lamp"),
+            features=Features(
+                dimmable=bool(lamp.get("dimmable")),
+                color=bool(lamp.get("color")),
+                color_temperature=kelvin,
+            ),
             manufacturer="Acme",
         )
 
@@ -156,18 +210,26 @@ class AcmeAdapter:
                 raise ValueError(f"online {online!r}")
             mode = lamp.get("mode")
             color = temperature = None
-            if isinstance(lamp.get("hue"), int | float) and isinstance(lamp.get("sat"), int | float):
-                color = Color(hue=lamp["hue"] % 360, saturation=lamp["sat"] / SATURATION_SCALE,
-                              brightness=1.0)
+            if isinstance(lamp.get("hue"), int | float) and isinstance(
+                lamp.get("sat"), int | float
+            ):
+                color = Color(
+                    hue=lamp["hue"] % 360, saturation=lamp["sat"] / SATURATION_SCALE, brightness=1.0
+                )
             if isinstance(lamp.get("kelvin"), int) and not isinstance(lamp["kelvin"], bool):
                 temperature = lamp["kelvin"]
             return BulbState(
-                on=power == "on", brightness=level, color=color, color_temperature=temperature,
+                on=power == "on",
+                brightness=level,
+                color=color,
+                color_temperature=temperature,
                 color_mode={"color": "color", "white": "temperature"}.get(mode),
                 reachable=online,
             )
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            raise EndpointUnreachable(f"Acme sent a lamp state in an unexpected shape: {exc!r}") from exc
+            raise EndpointUnreachable(
+                f"Acme sent a lamp state in an unexpected shape: {exc!r}"
+            ) from exc
 
     @staticmethod
     def body(change: Change) -> dict[str, Any]:
@@ -268,8 +330,9 @@ def fail(call: VendorCall, request: StubRequest) -> Any:
     return None
 
 
-def scenario(adapter: Any = None, *, stub: VendorStub | None = None, vendor: Any = None,
-             **changes: Any) -> AdapterScenario:
+def scenario(
+    adapter: Any = None, *, stub: VendorStub | None = None, vendor: Any = None, **changes: Any
+) -> AdapterScenario:
     """The reference scenario: ``adapter`` (default: the good one) against a fresh stub."""
     stub = stub or acme_stub()
     fields: dict[str, Any] = {

@@ -25,7 +25,6 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -48,7 +47,12 @@ PROCESSORS = {
 #: as ``Directives_<outcome>``.
 OUTCOMES = ("answered", "pending", "late")
 
-_PROCESSOR_METRICS = ("LateDrops", "VendorErrors", "RateLimited", *(f"Directives_{o}" for o in OUTCOMES))
+_PROCESSOR_METRICS = (
+    "LateDrops",
+    "VendorErrors",
+    "RateLimited",
+    *(f"Directives_{o}" for o in OUTCOMES),
+)
 SWEEP = "skill.handlers.sweep.handler"
 SCHEDULER = "skill.handlers.sweep_scheduler.handler"
 #: metric -> dimension names, per function (handler). Functions not named publish nothing of
@@ -66,9 +70,14 @@ EMITTED: dict[str, dict[str, frozenset[str]]] = {
         name: frozenset({"service"})
         for name in ("LateDrops", "PushesReplayed", "PushesStale", "PushesForeign", "PushesUntied")
     },
-    **{handler: {name: frozenset({"service", "style"}) for name in _PROCESSOR_METRICS} for handler in PROCESSORS.values()},
-    SWEEP: {name: frozenset({"service"})
-            for name in ("SweepAccountsRead", "SweepAccountsSkipped", "SweepThrottled")},
+    **{
+        handler: {name: frozenset({"service", "style"}) for name in _PROCESSOR_METRICS}
+        for handler in PROCESSORS.values()
+    },
+    SWEEP: {
+        name: frozenset({"service"})
+        for name in ("SweepAccountsRead", "SweepAccountsSkipped", "SweepThrottled")
+    },
     SCHEDULER: {"SweepAccountsDue": frozenset({"service"})},
 }
 
@@ -83,7 +92,10 @@ SITES = {
     "handlers/processors/_lambda.py": set(PROCESSORS.values()),
 }
 #: The dimensions every metric of a function carries besides those of the call itself.
-BASE = {handler: frozenset({"service", "style"} if handler in PROCESSORS.values() else {"service"}) for handler in EMITTED}
+BASE = {
+    handler: frozenset({"service", "style"} if handler in PROCESSORS.values() else {"service"})
+    for handler in EMITTED
+}
 
 _CALL = re.compile(
     r"""\b(?:count|milliseconds)\(\s*(f?)"([A-Za-z_{}]+)"\s*(?:,\s*(\{[^}]*\}))?""", re.MULTILINE
@@ -107,36 +119,56 @@ def published_in_code() -> dict[str, set[tuple[str, frozenset[str]]]]:
 
 def test_every_metric_the_code_publishes_is_in_the_table_with_its_dimensions():
     found = published_in_code()
-    assert set(found) == set(SITES), "a module publishes metrics that SITES does not place in a function"
+    assert set(found) == set(SITES), (
+        "a module publishes metrics that SITES does not place in a function"
+    )
     for module, calls in found.items():
         for handler in SITES[module]:
             for metric, keys in calls:
-                assert EMITTED[handler].get(metric) == BASE[handler] | keys, (module, handler, metric)
+                assert EMITTED[handler].get(metric) == BASE[handler] | keys, (
+                    module,
+                    handler,
+                    metric,
+                )
     listed = {(h, m) for h, metrics in EMITTED.items() for m in metrics}
     seen = {(h, m) for module, calls in found.items() for h in SITES[module] for m, _ in calls}
     assert listed == seen, f"in the table but published by no code: {sorted(listed - seen)}"
 
 
 def test_the_processors_outcomes_are_the_ones_published():
-    text = (SRC / "pipeline" / "_pipeline.py").read_text() + (SRC / "pipeline" / "_styles.py").read_text()
+    text = (SRC / "pipeline" / "_pipeline.py").read_text() + (
+        SRC / "pipeline" / "_styles.py"
+    ).read_text()
     process = text.split("def process(", 1)[1].split("\n    def ", 1)[0]
     returned = set(re.findall(r"return DirectiveOutcome\.(\w+)", process))
     returned |= set(re.findall(r"outcome = DirectiveOutcome\.(\w+)", text))
-    assert not re.search(r'(return|outcome =) "\w+"', process + text), "an outcome that is no enum member"
+    assert not re.search(r'(return|outcome =) "\w+"', process + text), (
+        "an outcome that is no enum member"
+    )
     from skill.pipeline import DirectiveOutcome
 
     assert {DirectiveOutcome[name].value for name in returned} == set(OUTCOMES)
     assert {o.value for o in DirectiveOutcome} == set(OUTCOMES)
-    assert 'count(f"Directives_{outcome}", 1)' in (SRC / "handlers" / "processors" / "_lambda.py").read_text()
+    assert (
+        'count(f"Directives_{outcome}", 1)'
+        in (SRC / "handlers" / "processors" / "_lambda.py").read_text()
+    )
 
 
 def test_the_dispatcher_publishes_through_its_powertools_meter():
-    dispatcher = (SRC / "composition.py").read_text().split("def dispatcher(", 1)[1].split("@cached_property", 1)[0]
+    dispatcher = (
+        (SRC / "composition.py")
+        .read_text()
+        .split("def dispatcher(", 1)[1]
+        .split("@cached_property", 1)[0]
+    )
     assert "meter = PowertoolsMeter()" in dispatcher
-    assert dispatcher.count("meter=meter") == 2, "the token cache and the dispatcher count through it"
+    assert dispatcher.count("meter=meter") == 2, (
+        "the token cache and the dispatcher count through it"
+    )
 
 
-# -- what the code prints ---------------------------------------------------------------------------
+# -- what the code prints --------------------------------------------------------------------------
 
 
 def emf(printed: str) -> list[dict[str, Any]]:
@@ -191,11 +223,21 @@ class LambdaContext:
 
 def sqs_record(body: str) -> dict[str, Any]:
     return {
-        "messageId": str(uuid.uuid4()), "receiptHandle": "rh", "body": body,
-        "attributes": {"MessageGroupId": "fake:color-1", "ApproximateReceiveCount": "1", "SentTimestamp": "1",
-                       "SenderId": "x", "ApproximateFirstReceiveTimestamp": "1"},
-        "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:directives.fifo", "awsRegion": "us-east-1",
+        "messageId": str(uuid.uuid4()),
+        "receiptHandle": "rh",
+        "body": body,
+        "attributes": {
+            "MessageGroupId": "fake:color-1",
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1",
+            "SenderId": "x",
+            "ApproximateFirstReceiveTimestamp": "1",
+        },
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:directives.fifo",
+        "awsRegion": "us-east-1",
     }
 
 
@@ -206,20 +248,34 @@ def test_a_processor_publishes_with_service_and_style(powertools, monkeypatch):
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("IDEMPOTENCY_TABLE", "idempotency")
     from skill.plugins import Style
-    from tests.fakes import FakeAdapter, MemoryOutbox, MemoryStateStore, credentials_of, registry_of, vault_with
+    from tests.fakes import (
+        FakeAdapter,
+        MemoryOutbox,
+        MemoryStateStore,
+        credentials_of,
+        registry_of,
+        vault_with,
+    )
     from tests.unit.test_pipeline import queued
 
     with mock_aws():
         boto3.client("dynamodb").create_table(
-            TableName="idempotency", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+            TableName="idempotency",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
         )
         from skill.composition import Composition, count, using
         from skill.pipeline import PipelineServices
 
         adapter = FakeAdapter(style=Style.SYNC)
-        services = PipelineServices(adapters=registry_of(adapter), credentials=credentials_of(vault_with(adapter)),
-                                    outbox=MemoryOutbox(), pending=MemoryStateStore(), count=count)
+        services = PipelineServices(
+            adapters=registry_of(adapter),
+            credentials=credentials_of(vault_with(adapter)),
+            outbox=MemoryOutbox(),
+            pending=MemoryStateStore(),
+            count=count,
+        )
         from skill.handlers.processors.sync import handler
 
         with using(Composition(pipeline_services=services)):
@@ -263,13 +319,20 @@ def test_the_other_functions_publish_with_service_only(powertools):
         for metric in EMITTED[NOTIFICATIONS]:
             count(metric, 1)
         metrics().flush_metrics()
-    assert dimension_sets(emf(printed.getvalue())) == {m: {d} for m, d in EMITTED[NOTIFICATIONS].items()}
-    for module in ("handlers/notifications.py", "webhooks.py", "handlers/poller.py", "handlers/sweep.py",
-                   "handlers/sweep_scheduler.py"):
+    assert dimension_sets(emf(printed.getvalue())) == {
+        m: {d} for m, d in EMITTED[NOTIFICATIONS].items()
+    }
+    for module in (
+        "handlers/notifications.py",
+        "webhooks.py",
+        "handlers/poller.py",
+        "handlers/sweep.py",
+        "handlers/sweep_scheduler.py",
+    ):
         assert "add_dimension" not in (SRC / module).read_text(), module
 
 
-# -- the templates ------------------------------------------------------------------------------------
+# -- the templates ---------------------------------------------------------------------------------
 
 
 def published(comp: Composition) -> dict[str, set[frozenset[tuple[str, str]]]]:
@@ -307,8 +370,13 @@ def alarm_metrics(props: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
     for query in props["Metrics"]:
         if "MetricStat" in query:
             metric = query["MetricStat"]["Metric"]
-            found.append((metric["Namespace"], metric["MetricName"],
-                          {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}))
+            found.append(
+                (
+                    metric["Namespace"],
+                    metric["MetricName"],
+                    {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])},
+                )
+            )
         else:
             assert "SEARCH" not in query["Expression"], "alarms cannot use SEARCH"
     return found
@@ -337,14 +405,19 @@ def test_every_alarm_watches_a_metric_that_is_published(name):
     emitted = published(comp)
     # an alarm may name a style that is not deployed (no data, never fires): valid if some
     # deployment publishes it
-    everything = published(Composition.with_styles(*STYLES, MetricsNamespace=namespace, ServiceName=service))
+    everything = published(
+        Composition.with_styles(*STYLES, MetricsNamespace=namespace, ServiceName=service)
+    )
     functions = {fn.res for fn in comp.functions()}
     dlqs = dead_letter_queues(comp)
     covered: dict[str, set[frozenset[tuple[str, str]]]] = {}
     for res, _ in comp.resources("AWS::CloudWatch::Alarm"):
         for ns, metric, dims in alarm_metrics(comp.props(res)):
             if ns == "AWS/Lambda":
-                assert set(dims) == {"FunctionName"} and dims["FunctionName"] in functions, (res, dims)
+                assert set(dims) == {"FunctionName"} and dims["FunctionName"] in functions, (
+                    res,
+                    dims,
+                )
             elif ns == "AWS/SQS":
                 assert metric == "ApproximateNumberOfMessagesVisible"
                 assert set(dims) == {"QueueName"}
@@ -355,13 +428,15 @@ def test_every_alarm_watches_a_metric_that_is_published(name):
                 watched = frozenset(dims.items())
                 assert metric in everything, f"{res}: no function publishes {metric}"
                 assert any(matches(watched, e) for e in everything[metric]), (
-                    f"{res} watches {metric}{dict(watched)}, published only as {everything[metric]}")
+                    f"{res} watches {metric}{dict(watched)}, published only as {everything[metric]}"
+                )
                 covered.setdefault(metric, set()).add(watched)
     assert "LateDrops" in covered
     for metric, watched in covered.items():
         for dims in emitted[metric]:
             assert any(matches(w, dims) for w in watched), (
-                f"{metric}{dict(dims)} is published but its alarm does not watch it")
+                f"{metric}{dict(dims)} is published but its alarm does not watch it"
+            )
 
 
 def test_late_drops_are_watched_in_every_function_that_drops_them():
@@ -370,19 +445,24 @@ def test_late_drops_are_watched_in_every_function_that_drops_them():
     assert emitters == {DISPATCHER, NOTIFICATIONS, *PROCESSORS.values()}
 
 
-# -- the dashboard --------------------------------------------------------------------------------------
+# -- the dashboard ---------------------------------------------------------------------------------
 
-_PLACEHOLDER = {"AWS::Region": "us-east-1", "AWS::StackName": "bulb-skill", "AWS::AccountId": "123456789012",
-                "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
+_PLACEHOLDER = {
+    "AWS::Region": "us-east-1",
+    "AWS::StackName": "bulb-skill",
+    "AWS::AccountId": "123456789012",
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+}
 
 
 def render(comp: Composition, stack: Stack, node: Any) -> str:
-    """A template value as the text CloudFormation would make of it (resources as ``<stack/id>``)."""
+    """A template value as the text CloudFormation would make of it (resources: ``<stack/id>``)."""
     if isinstance(node, str):
         return node
     if isinstance(node, int | float):
         return str(node)
-    (key, args), = node.items()
+    ((key, args),) = node.items()
     if key == "Ref":
         if args in _PLACEHOLDER:
             return _PLACEHOLDER[args]
@@ -393,7 +473,9 @@ def render(comp: Composition, stack: Stack, node: Any) -> str:
         logical, attribute = args.split(".", 1) if isinstance(args, str) else args
         if attribute.startswith("Outputs."):
             child = comp.stacks[logical]
-            return render(comp, child, child.template["Outputs"][attribute.removeprefix("Outputs.")]["Value"])
+            return render(
+                comp, child, child.template["Outputs"][attribute.removeprefix("Outputs.")]["Value"]
+            )
         return f"<{Res(stack.name, logical)}.{attribute}>"
     if key == "Fn::If":
         return render(comp, stack, args[1] if stack.condition(args[0]) else args[2])
@@ -415,7 +497,7 @@ def render(comp: Composition, stack: Stack, node: Any) -> str:
 
 
 def dashboard(comp: Composition) -> dict[str, Any]:
-    [(res, resource)] = list(comp.resources("AWS::CloudWatch::Dashboard"))
+    [(_res, resource)] = list(comp.resources("AWS::CloudWatch::Dashboard"))
     return json.loads(render(comp, comp.root, resource["Properties"]["DashboardBody"]))
 
 
@@ -440,7 +522,7 @@ def widget_metrics(widget: dict[str, Any]) -> Iterator[tuple[str, str, frozenset
         else:
             strings = [x for x in line if isinstance(x, str)]
             namespace, name, rest = strings[0], strings[1], strings[2:]
-            yield namespace, name, frozenset(zip(rest[::2], rest[1::2]))
+            yield namespace, name, frozenset(zip(rest[::2], rest[1::2], strict=False))
 
 
 @pytest.mark.parametrize("name", COMPOSITIONS)
@@ -449,7 +531,9 @@ def test_every_dashboard_metric_is_published(name):
     namespace, service = comp.root.parameter("MetricsNamespace"), comp.root.parameter("ServiceName")
     emitted = published(comp)
     # a widget may name a style that is not deployed (it stays empty): compare with every style
-    everything = published(Composition.with_styles(*STYLES, MetricsNamespace=namespace, ServiceName=service))
+    everything = published(
+        Composition.with_styles(*STYLES, MetricsNamespace=namespace, ServiceName=service)
+    )
     functions = {f"<{fn.res}>" for fn in comp.functions()}
     dlqs = {f"<{q}.QueueName>" for q in dead_letter_queues(comp)}
     body = dashboard(comp)
@@ -465,7 +549,11 @@ def test_every_dashboard_metric_is_published(name):
             else:
                 assert ns == namespace, where
                 assert metric in everything, where
-                assert any(matches(dims, e) for e in everything[metric]), (where, dims, everything[metric])
+                assert any(matches(dims, e) for e in everything[metric]), (
+                    where,
+                    dims,
+                    everything[metric],
+                )
                 if dict(dims).get("style") in (None, "*") and metric not in emitted:
                     pytest.fail(f"{where}: nothing deployed publishes it")
 
@@ -473,12 +561,29 @@ def test_every_dashboard_metric_is_published(name):
 def test_the_dashboard_shows_what_operations_need():
     body = dashboard(COMPOSITIONS["all styles"])
     titles = " | ".join(w["properties"]["title"] for w in body["widgets"])
-    for needed in ("Directives from Alexa, by type", "by style and outcome", "by HTTP status", "Late drops",
-                   "Dead-letter queues", "p50 and p99", "Circuit breakers", "Login with Amazon", "throttles"):
+    for needed in (
+        "Directives from Alexa, by type",
+        "by style and outcome",
+        "by HTTP status",
+        "Late drops",
+        "Dead-letter queues",
+        "p50 and p99",
+        "Circuit breakers",
+        "Login with Amazon",
+        "throttles",
+    ):
         assert needed in titles, needed
     metrics = {m for w in body["widgets"] if w["type"] == "metric" for _, m, _ in widget_metrics(w)}
-    for needed in ("GatewayAnswers", "LateDrops", "ApproximateNumberOfMessagesVisible", "DeferredLatencyMs",
-                   "Duration", "LwaCalls", "Throttles", "Directives_answered"):
+    for needed in (
+        "GatewayAnswers",
+        "LateDrops",
+        "ApproximateNumberOfMessagesVisible",
+        "DeferredLatencyMs",
+        "Duration",
+        "LwaCalls",
+        "Throttles",
+        "Directives_answered",
+    ):
         assert needed in metrics, needed
 
 
@@ -495,7 +600,10 @@ def test_the_dashboards_log_queries_read_what_the_code_logs():
     breaker's "breaker <vendor>: <old> -> <new>"; their log groups are the functions' own."""
     routing = (SRC / "routing" / "_router.py").read_text()
     assert 'logger.info("directive %s.%s", header.namespace, header.name)' in routing
-    assert 'log("breaker %s: %s -> %s", self.vendor, old.value, new.value)' in (SRC / "breaker.py").read_text()
+    assert (
+        'log("breaker %s: %s -> %s", self.vendor, old.value, new.value)'
+        in (SRC / "breaker.py").read_text()
+    )
     comp = COMPOSITIONS["all styles"]
     groups = {f"<{res}>" for res, _ in comp.resources("AWS::Logs::LogGroup")}
     body = dashboard(comp)
@@ -505,5 +613,14 @@ def test_the_dashboards_log_queries_read_what_the_code_logs():
         sources = re.findall(r"SOURCE '([^']*)'", query)
         assert sources and set(sources) <= groups, sources
     breaker = next(q for q in queries if "breaker" in q)
-    vendor_callers = {"Entrypoint", "SyncProcessor", "AsyncProcessor", "OptimisticProcessor", "PollingProcessor", "Sweep"}
-    assert {s.strip("<>").split("/")[0] for s in re.findall(r"SOURCE '([^']*)'", breaker)} == vendor_callers
+    vendor_callers = {
+        "Entrypoint",
+        "SyncProcessor",
+        "AsyncProcessor",
+        "OptimisticProcessor",
+        "PollingProcessor",
+        "Sweep",
+    }
+    assert {
+        s.strip("<>").split("/")[0] for s in re.findall(r"SOURCE '([^']*)'", breaker)
+    } == vendor_callers

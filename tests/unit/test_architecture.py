@@ -80,8 +80,12 @@ def test_the_import_check_sees_lazy_and_aliased_imports() -> None:
         "def h():\n    from requests import Session as S\n"
         "from skill.ports import Outbox\n"
     )
-    assert forbidden_in(imported_names(tree)) == ["boto3.session", "requests", "requests.Session",
-                                                  "skill.aws"]
+    assert forbidden_in(imported_names(tree)) == [
+        "boto3.session",
+        "requests",
+        "requests.Session",
+        "skill.aws",
+    ]
 
 
 HANDLER_MODULES = sorted((SRC / "handlers").rglob("*.py"))
@@ -103,13 +107,20 @@ def test_every_public_handler_module_defines_its_handler() -> None:
     for path in public:
         tree = ast.parse(path.read_text())
         defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
-        defined |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets
-                    if isinstance(t, ast.Name)}
+        defined |= {
+            t.id
+            for n in tree.body
+            if isinstance(n, ast.Assign)
+            for t in n.targets
+            if isinstance(t, ast.Name)
+        }
         assert "handler" in defined, path.relative_to(SRC).as_posix()
 
 
 def test_the_handler_modules_import_no_adapter_and_build_nothing() -> None:
     """Handlers reach their services through ``skill.composition``, never an adapter directly."""
     for path in HANDLER_MODULES:
-        found = [n for n in imported_names(ast.parse(path.read_text())) if n.startswith("skill.aws")]
+        found = [
+            n for n in imported_names(ast.parse(path.read_text())) if n.startswith("skill.aws")
+        ]
         assert not found, f"{path.relative_to(SRC)} imports {found}"

@@ -37,8 +37,14 @@ def dynamodb() -> Iterator[object]:
         client = boto3.client("dynamodb", region_name="eu-west-1")
         client.create_table(
             TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
             BillingMode="PAY_PER_REQUEST",
         )
         yield client
@@ -236,13 +242,21 @@ def test_a_store_outage_never_blocks_vendor_calls(clock):
 
 def test_transitions_are_reported(store, clock):
     seen = []
-    b = breaker(store, clock, on_transition=lambda vendor, old, new: seen.append((vendor, old.value, new.value)))
+    b = breaker(
+        store,
+        clock,
+        on_transition=lambda vendor, old, new: seen.append((vendor, old.value, new.value)),
+    )
     vendor = Vendor()
     fail(b, vendor, 3)
     clock.now += 30
     vendor.failure = None
     b.guard(vendor)
-    assert seen == [("lifx", "closed", "open"), ("lifx", "open", "half_open"), ("lifx", "half_open", "closed")]
+    assert seen == [
+        ("lifx", "closed", "open"),
+        ("lifx", "open", "half_open"),
+        ("lifx", "half_open", "closed"),
+    ]
 
 
 def test_a_healthy_vendor_costs_one_read_per_call_and_no_write(clock):
@@ -274,7 +288,9 @@ def test_a_healthy_vendor_costs_one_read_per_call_and_no_write(clock):
 def test_the_state_lives_in_the_state_table_under_breaker_vendor(dynamodb, clock):
     b = breaker(DynamoBreakerStore(TABLE, dynamodb), clock)
     fail(b, Vendor(), 3)
-    item = dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "breaker#lifx"}, "sk": {"S": "breaker"}})["Item"]
+    item = dynamodb.get_item(
+        TableName=TABLE, Key={"pk": {"S": "breaker#lifx"}, "sk": {"S": "breaker"}}
+    )["Item"]
     assert item["state"]["S"] == "open"
     assert item["opened_at"]["N"] == "1000.0"
     assert int(item["version"]["N"]) == 3
@@ -348,7 +364,13 @@ steps = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(steps=steps)
 def test_any_interleaving_keeps_the_breaker_rules(steps):
     clock = Clock(1000.0)
@@ -368,7 +390,9 @@ def test_any_interleaving_keeps_the_breaker_rules(steps):
         if record.state is BreakerState.OPEN:
             assert clock.now >= record.opened_at + b.cooldown, "a call went through while open"
         if permit.probe:
-            others = [i for i, (_, until) in live_probes.items() if until > clock.now and i != index]
+            others = [
+                i for i, (_, until) in live_probes.items() if until > clock.now and i != index
+            ]
             assert not others, "two probes at once"
             live_probes[index] = (permit, clock.now + b.probe_timeout)
         if outcome == "ok":
@@ -390,10 +414,19 @@ def test_any_interleaving_keeps_the_breaker_rules(steps):
 # --- the wiring proposed for Pipeline.call (a subclass here: the pipeline is not ours) ---------
 
 
-def test_wired_into_the_pipeline_an_open_breaker_answers_at_once_without_calling_the_vendor(assert_alexa_valid):
+def test_wired_into_the_pipeline_an_open_breaker_answers_at_once_without_calling_the_vendor(
+    assert_alexa_valid,
+):
     from skill.pipeline import Pipeline, PipelineServices
     from skill.plugins import Style
-    from tests.fakes import FakeAdapter, MemoryOutbox, MemoryStateStore, credentials_of, registry_of, vault_with
+    from tests.fakes import (
+        FakeAdapter,
+        MemoryOutbox,
+        MemoryStateStore,
+        credentials_of,
+        registry_of,
+        vault_with,
+    )
     from tests.unit.test_pipeline import queued
 
     clock = Clock(1000.0)
@@ -404,9 +437,15 @@ def test_wired_into_the_pipeline_an_open_breaker_answers_at_once_without_calling
         return breakers.setdefault(vendor, CircuitBreaker(store, vendor, clock, 3, 30.0))
 
     adapter = FakeAdapter(style=Style.SYNC)
-    services = PipelineServices(adapters=registry_of(adapter), credentials=credentials_of(vault_with(adapter)),
-                                outbox=MemoryOutbox(), pending=MemoryStateStore(), clock=clock,
-                                sleep=clock.sleep, breaker_for=breaker_for)
+    services = PipelineServices(
+        adapters=registry_of(adapter),
+        credentials=credentials_of(vault_with(adapter)),
+        outbox=MemoryOutbox(),
+        pending=MemoryStateStore(),
+        clock=clock,
+        sleep=clock.sleep,
+        breaker_for=breaker_for,
+    )
     pipeline = Pipeline(services)
     pipeline.process(queued(received=clock.now))  # healthy: the bulb's owner is known
     adapter.failure = EndpointUnreachable("vendor down")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from skill.bulbs import (
+    EXPECTED_STATE_WINDOW_SECONDS,
     AdjustBrightness,
     BulbState,
     Change,
@@ -16,15 +17,14 @@ from skill.bulbs import (
     SetColorTemperature,
     TurnOff,
     TurnOn,
-    EXPECTED_STATE_WINDOW_SECONDS,
     apply_command,
     carry_zero,
     changes_for,
     converged,
     shows,
     standing,
+    validate_command,
 )
-from skill.bulbs import validate_command
 from skill.errors import InvalidDirective, ValueOutOfRange
 from tests.fakes import COLOR, TUNABLE, WHITE, color
 
@@ -37,14 +37,26 @@ AT_ZERO = OFF_AT_60.model_copy(update={"brightness": 0, "restore_brightness": 60
 @pytest.mark.parametrize(
     ("before", "command", "features", "expected"),
     [
-        pytest.param(OFF_AT_60, TurnOn(), COLOR, ON_AT_60, id="turn_on_keeps_brightness_and_colour"),
+        pytest.param(
+            OFF_AT_60, TurnOn(), COLOR, ON_AT_60, id="turn_on_keeps_brightness_and_colour"
+        ),
         pytest.param(ON_AT_60, TurnOff(), COLOR, OFF_AT_60, id="turn_off_keeps_brightness"),
         pytest.param(
-            ON_AT_60, SetBrightness(brightness=0), WHITE, AT_ZERO, id="set_brightness_0_turns_off_and_reports_0"
+            ON_AT_60,
+            SetBrightness(brightness=0),
+            WHITE,
+            AT_ZERO,
+            id="set_brightness_0_turns_off_and_reports_0",
         ),
-        pytest.param(AT_ZERO, TurnOn(), WHITE, ON_AT_60, id="turn_on_restores_the_last_non_zero_level"),
         pytest.param(
-            AT_ZERO, AdjustBrightness(delta=-10), WHITE, AT_ZERO, id="adjust_down_at_0_reports_0_and_stays_off"
+            AT_ZERO, TurnOn(), WHITE, ON_AT_60, id="turn_on_restores_the_last_non_zero_level"
+        ),
+        pytest.param(
+            AT_ZERO,
+            AdjustBrightness(delta=-10),
+            WHITE,
+            AT_ZERO,
+            id="adjust_down_at_0_reports_0_and_stays_off",
         ),
         pytest.param(
             AT_ZERO,
@@ -54,7 +66,11 @@ AT_ZERO = OFF_AT_60.model_copy(update={"brightness": 0, "restore_brightness": 60
             id="adjust_up_at_0_turns_on_at_the_delta",
         ),
         pytest.param(
-            OFF_AT_60, SetBrightness(brightness=0), WHITE, AT_ZERO, id="set_brightness_0_on_an_off_light_reports_0"
+            OFF_AT_60,
+            SetBrightness(brightness=0),
+            WHITE,
+            AT_ZERO,
+            id="set_brightness_0_on_an_off_light_reports_0",
         ),
         pytest.param(
             AT_ZERO,
@@ -85,7 +101,11 @@ AT_ZERO = OFF_AT_60.model_copy(update={"brightness": 0, "restore_brightness": 60
             id="adjust_up_on_an_off_bulb_turns_it_on_at_the_delta",
         ),
         pytest.param(
-            OFF_AT_60, AdjustBrightness(delta=-25), WHITE, OFF_AT_60, id="adjust_down_while_off_stays_off"
+            OFF_AT_60,
+            AdjustBrightness(delta=-25),
+            WHITE,
+            OFF_AT_60,
+            id="adjust_down_while_off_stays_off",
         ),
         pytest.param(
             ON_AT_60,
@@ -149,7 +169,9 @@ def test_command_gives_expected_state(before, command, features, expected):
     assert apply_command(before, command, features) == expected
 
 
-@pytest.mark.parametrize(("asked", "set_to"), [(2200, 2700), (1000, 2700), (7000, 6500), (10000, 6500), (4000, 4000)])
+@pytest.mark.parametrize(
+    ("asked", "set_to"), [(2200, 2700), (1000, 2700), (7000, 6500), (10000, 6500), (4000, 4000)]
+)
 def test_colour_temperature_the_light_cannot_show_is_set_to_the_nearest_it_can(asked, set_to):
     """ColorTemperatureController: "If an endpoint doesn't support a value that a user requests,
     set the endpoint to the nearest possible value." """
@@ -202,11 +224,15 @@ def test_converged_when_the_read_back_state_shows_the_change():
 
 
 def test_set_brightness_0_asks_the_vendor_only_to_turn_off():
-    assert changes_for(ON_AT_60, apply_command(ON_AT_60, SetBrightness(brightness=0), WHITE)) == Change(on=False)
+    assert changes_for(
+        ON_AT_60, apply_command(ON_AT_60, SetBrightness(brightness=0), WHITE)
+    ) == Change(on=False)
 
 
 def test_turn_on_after_brightness_0_asks_the_vendor_for_power_and_the_level():
-    assert changes_for(AT_ZERO, apply_command(AT_ZERO, TurnOn(), WHITE)) == Change(on=True, brightness=60)
+    assert changes_for(AT_ZERO, apply_command(AT_ZERO, TurnOn(), WHITE)) == Change(
+        on=True, brightness=60
+    )
 
 
 def test_a_light_dimmed_off_keeps_reporting_0_whatever_level_the_vendor_keeps():
@@ -230,7 +256,7 @@ def test_shows_within_tolerance():
 def test_the_expected_state_stands_until_the_vendor_shows_it_or_the_window_passes():
     answered_at = 1000.0
     until = answered_at + EXPECTED_STATE_WINDOW_SECONDS
-    window = dict(last=ON_AT_60, expected=ON_AT_60, expected_until=until)
+    window = {"last": ON_AT_60, "expected": ON_AT_60, "expected_until": until}
     assert standing(OFF_AT_60, now=answered_at + 1, **window) == (ON_AT_60, True)
     assert standing(ON_AT_60, now=answered_at + 1, **window) == (ON_AT_60, False)  # shown
     assert standing(OFF_AT_60, now=until, **window) == (OFF_AT_60, False)  # window passed

@@ -25,7 +25,7 @@ import pytest
 import requests
 from pydantic import SecretStr
 
-from skill.errors import InvalidAuthorizationCredential
+from bulb_skill_kit import AdapterConformance, AdapterScenario, Failure, VendorCall
 from bulb_workbench.local.sim_adapters import (
     create_async,
     create_optimistic,
@@ -40,6 +40,7 @@ from bulb_workbench.local.simulator import (
     VendorSimulator,
     sign,
 )
+from skill.errors import InvalidAuthorizationCredential
 from skill.plugins import (
     AdapterContext,
     AnyCredential,
@@ -49,7 +50,6 @@ from skill.plugins import (
     WebhookRequest,
 )
 from skill.plugins._contract import OAuthLinker
-from bulb_skill_kit import AdapterConformance, AdapterScenario, Failure, VendorCall
 
 SECRET = "conformance-webhook-secret"
 #: The adapters' request timeout here, and how long a "timeout" answer is held back.
@@ -127,9 +127,9 @@ class _Slow:
     def __init__(self) -> None:
         self._done = threading.Event()
 
-    def __call__(self, request: SimRequest, original: Callable[[SimRequest], SimResponse]) -> (
-        SimResponse
-    ):
+    def __call__(
+        self, request: SimRequest, original: Callable[[SimRequest], SimResponse]
+    ) -> SimResponse:
         try:
             time.sleep(SLOW_ANSWER)
             return original(request)
@@ -200,14 +200,23 @@ def simulator_stage(sim: VendorSimulator, vendor: str) -> Callable[[VendorCall],
     return stage
 
 
-def _push(sim: VendorSimulator, body: dict[str, Any], *, secret: str = SECRET,
-          age: float = 0, tamper: Callable[[bytes], bytes] | None = None) -> WebhookRequest:
+def _push(
+    sim: VendorSimulator,
+    body: dict[str, Any],
+    *,
+    secret: str = SECRET,
+    age: float = 0,
+    tamper: Callable[[bytes], bytes] | None = None,
+) -> WebhookRequest:
     raw = json.dumps(body).encode()
     timestamp = str(int(time.time() - age))
     signature = sign(secret, timestamp, raw)
     return WebhookRequest(
-        headers={"content-type": "application/json", "x-sim-timestamp": timestamp,
-                 "x-sim-signature": signature},
+        headers={
+            "content-type": "application/json",
+            "x-sim-timestamp": timestamp,
+            "x-sim-signature": signature,
+        },
         body=tamper(raw) if tamper else raw,
         path="/webhooks/sim-async/path-secret",
     )
@@ -276,11 +285,16 @@ def _browser_allows(url: str, username: str = DEMO_USER) -> str:
     """The user at the simulated vendor's authorize page presses Allow: the code it sends back."""
     page = requests.get(url, timeout=5)
     assert page.status_code == 200 and "local stand-in" in page.text
-    fields = {k: html.unescape(v) for k, v in
-              re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)}
-    answer = requests.post(url.split("?")[0], data={**fields, "username": username,
-                                                    "decision": "allow"},
-                           timeout=5, allow_redirects=False)
+    fields = {
+        k: html.unescape(v)
+        for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)
+    }
+    answer = requests.post(
+        url.split("?")[0],
+        data={**fields, "username": username, "decision": "allow"},
+        timeout=5,
+        allow_redirects=False,
+    )
     assert answer.status_code == 303 and answer.headers["Location"].startswith(CALLBACK)
     return dict(parse_qsl(urlsplit(answer.headers["Location"]).query))["code"]
 
@@ -289,8 +303,9 @@ def _linked(sim: VendorSimulator, vendor: str, adapter: Any) -> AnyCredential:
     """The demo user's credential as the linking pages would get it: the OAuth flow through the
     vendor's authorize page, or the key the connect form's help text names."""
     if isinstance(adapter, OAuthLinker):
-        return adapter.exchange_code(_browser_allows(adapter.authorization_url(CALLBACK, "s")),
-                                     CALLBACK)
+        return adapter.exchange_code(
+            _browser_allows(adapter.authorization_url(CALLBACK, "s")), CALLBACK
+        )
     credential = sim.demo_credential(vendor)
     for _, value in credential:
         if isinstance(value, SecretStr):
@@ -306,7 +321,10 @@ def test_every_kind_of_connect_can_be_tried_on_one_machine(
     credential = _linked(sim, vendor, adapter)
     assert adapter.identify_user(credential) == DEMO_USER
     assert {d.id for d in adapter.list_devices(credential)} == {
-        "color-1", "white-tunable-1", "white-1"}
+        "color-1",
+        "white-tunable-1",
+        "white-1",
+    }
     with pytest.raises(InvalidAuthorizationCredential):  # a wrong one is refused
         adapter.identify_user(_invalid(credential))
 

@@ -11,7 +11,9 @@ from skill.errors import InvalidDirective, InvalidValue, ValueOutOfRange
 from tests.conftest import SAMPLES, sample
 
 OFFICIAL_REQUESTS = sorted(
-    str(p.relative_to(SAMPLES)) for p in SAMPLES.rglob("*.json") if "request" in p.name or p.name == "ReportState.json"
+    str(p.relative_to(SAMPLES))
+    for p in SAMPLES.rglob("*.json")
+    if "request" in p.name or p.name == "ReportState.json"
 )
 
 
@@ -62,11 +64,15 @@ def test_a_hue_over_360_is_value_out_of_range():
 @pytest.mark.parametrize(
     "mutate",
     [
-        pytest.param(lambda e: e["directive"]["header"].update(payloadVersion="2"), id="payload_version_2"),
+        pytest.param(
+            lambda e: e["directive"]["header"].update(payloadVersion="2"), id="payload_version_2"
+        ),
         pytest.param(lambda e: e["directive"]["header"].pop("messageId"), id="no_message_id"),
         pytest.param(lambda e: e.pop("directive"), id="no_directive"),
         pytest.param(lambda e: e["directive"].update(header="x"), id="header_not_object"),
-        pytest.param(lambda e: e["directive"]["endpoint"].update(endpointId="bad id!"), id="bad_endpoint_id"),
+        pytest.param(
+            lambda e: e["directive"]["endpoint"].update(endpointId="bad id!"), id="bad_endpoint_id"
+        ),
     ],
 )
 def test_a_malformed_envelope_is_invalid_directive(mutate):
@@ -84,7 +90,9 @@ def test_an_unknown_namespace_is_invalid_directive():
 
 
 def _kelvin(value):
-    event = sample("ColorTemperatureController/ColorTemperatureController.SetColorTemperature.request.json")
+    event = sample(
+        "ColorTemperatureController/ColorTemperatureController.SetColorTemperature.request.json"
+    )
     event["directive"]["payload"]["colorTemperatureInKelvin"] = value
     directive = parse_envelope(event).directive
     return spec_for(directive).command(directive)

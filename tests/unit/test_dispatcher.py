@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import itertools
 import json
 import logging
 import time
@@ -22,7 +23,9 @@ import requests
 import responses
 from moto import mock_aws
 
+from bulb_workbench.local.schema import schema_errors
 from skill.alexa import capabilities_for, events, state_properties
+from skill.aws.gateway import GatewayClient
 from skill.bulbs import BulbState
 from skill.config import GATEWAY_URLS, settings_from
 from skill.delivery import (
@@ -34,12 +37,18 @@ from skill.delivery import (
     Undeliverable,
 )
 from skill.errors import EndpointUnreachable
-from skill.aws.gateway import GatewayClient
-from bulb_workbench.local.schema import schema_errors
 from skill.ports import LwaError
 from skill.records import OutboxMessage, TokenRecord
 from tests.fakes import COLOR
-from tests.unit.test_token_cache import T0, ClockedLwa, Clock, CountingStore, Logs, Meter, linked, logs  # noqa: F401
+from tests.unit.test_token_cache import (
+    T0,
+    Clock,
+    ClockedLwa,
+    CountingStore,
+    Meter,
+    linked,
+    logs,  # noqa: F401 - a fixture, used as a parameter
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CORRELATION = "dFMb0z+PgpgdDmluhJ1LddFvSqZ/jCc8ptlAKulUj90jSqg=="
@@ -166,7 +175,9 @@ def outbox(message=None, *, user="user-1", deadline=T0 + 8, received_at=T0 - 1.5
 
 
 def proactive(message=None, *, kind="ChangeReport", **kwargs):
-    return outbox(message if message is not None else change_report(), deadline=None, kind=kind, **kwargs)
+    return outbox(
+        message if message is not None else change_report(), deadline=None, kind=kind, **kwargs
+    )
 
 
 # -- the world --------------------------------------------------------------------------------
@@ -187,7 +198,9 @@ def http():
 def gateway(http, clock):
     fake = FakeGateway(http, clock)
     yield fake
-    assert not fake.problems, "the gateway received invalid events:\n" + "\n".join(fake.problems[:5])
+    assert not fake.problems, "the gateway received invalid events:\n" + "\n".join(
+        fake.problems[:5]
+    )
 
 
 class World:
@@ -231,7 +244,10 @@ def test_a_response_reaches_the_gateway_with_the_users_token(world, gateway, ass
     assert sent["url"] == GATEWAY_URLS["NA"]
     assert sent["token"] == "at-stored"
     assert_alexa_valid(sent["message"])
-    assert sent["message"]["event"]["endpoint"]["scope"] == {"type": "BearerToken", "token": "at-stored"}
+    assert sent["message"]["event"]["endpoint"]["scope"] == {
+        "type": "BearerToken",
+        "token": "at-stored",
+    }
     assert events.without_scope(sent["message"]) == message.message
     assert world.meter.total("GatewayAnswers", status="202") == 1
     assert world.meter.values == [("DeferredLatencyMs", 1500.0)]
@@ -247,8 +263,13 @@ def test_the_send_timeout_ends_inside_the_deadline(world, gateway):
 
 def test_a_discovery_report_carries_the_token_in_its_payload(world, gateway):
     assert world.deliver(proactive(add_or_update(2), kind="AddOrUpdateReport")) is Outcome.DELIVERED
-    assert world.deliver(proactive(events.delete_report(["fake:bulb-1"]), kind="DeleteReport")) is Outcome.DELIVERED
-    assert [r["message"]["event"]["payload"]["scope"]["token"] for r in gateway.received] == ["at-stored"] * 2
+    assert (
+        world.deliver(proactive(events.delete_report(["fake:bulb-1"]), kind="DeleteReport"))
+        is Outcome.DELIVERED
+    )
+    assert [r["message"]["event"]["payload"]["scope"]["token"] for r in gateway.received] == [
+        "at-stored"
+    ] * 2
 
 
 @pytest.mark.parametrize("region", ["NA", "EU", "FE"])
@@ -269,7 +290,10 @@ def test_the_gateway_override_serves_every_region(clock, gateway):
 def test_every_message_kind_validates_at_the_gateway(world, gateway):
     for message in (
         outbox(),
-        outbox(events.error_response(EndpointUnreachable("bulb offline"), CORRELATION, "fake:color-1"), kind="ErrorResponse"),
+        outbox(
+            events.error_response(EndpointUnreachable("bulb offline"), CORRELATION, "fake:color-1"),
+            kind="ErrorResponse",
+        ),
         proactive(),
         proactive(add_or_update(3), kind="AddOrUpdateReport"),
         proactive(events.delete_report(["fake:bulb-1", "fake:bulb-2"]), kind="DeleteReport"),
@@ -342,7 +366,9 @@ def lwa_failing(world, *failures):
 
 
 @pytest.mark.parametrize("failure", LWA_PASSING, ids=["timeout", "5xx", "unreadable"])
-def test_lwa_failing_for_a_moment_fails_a_record_without_deadline_for_a_retry(world, gateway, failure):
+def test_lwa_failing_for_a_moment_fails_a_record_without_deadline_for_a_retry(
+    world, gateway, failure
+):
     world.store.put(linked(expires_at=T0 - 10))
     world.lwa.failure = failure
     with pytest.raises(RetryLater):
@@ -352,7 +378,9 @@ def test_lwa_failing_for_a_moment_fails_a_record_without_deadline_for_a_retry(wo
 
 
 @pytest.mark.parametrize("failure", LWA_PASSING, ids=["timeout", "5xx", "unreadable"])
-def test_lwa_failing_for_a_moment_is_asked_again_here_within_the_deadline(world, gateway, clock, failure):
+def test_lwa_failing_for_a_moment_is_asked_again_here_within_the_deadline(
+    world, gateway, clock, failure
+):
     """L7: the answer went back to SQS (RetryLater); in AWS it came back after the outbox's
     180 s visibility timeout, long after Alexa stopped waiting."""
     world.store.put(linked(expires_at=T0 - 10))
@@ -363,13 +391,22 @@ def test_lwa_failing_for_a_moment_is_asked_again_here_within_the_deadline(world,
     assert gateway.tokens == ["at-r3"] and gateway.received[0]["at"] == T0 + 0.75
 
 
-def test_lwa_down_until_the_deadline_is_asked_again_backing_off_then_a_late_drop(world, gateway, clock):
+def test_lwa_down_until_the_deadline_is_asked_again_backing_off_then_a_late_drop(
+    world, gateway, clock
+):
     world.store.put(linked(expires_at=T0 - 10))
     world.lwa.failure = LWA_PASSING[1]
     lwa_failing(world)
 
     assert world.deliver(outbox(deadline=T0 + 8)) is Outcome.LATE
-    assert world.lwa.tried_at == [T0, T0 + 0.25, T0 + 0.75, T0 + 1.75, T0 + 3.75, T0 + 5.75]  # then no wait fits
+    assert world.lwa.tried_at == [
+        T0,
+        T0 + 0.25,
+        T0 + 0.75,
+        T0 + 1.75,
+        T0 + 3.75,
+        T0 + 5.75,
+    ]  # then no wait fits
     assert gateway.received == []
     assert world.meter.total("LateDrops") == 1
 
@@ -465,8 +502,10 @@ def test_a_token_revoked_right_after_its_refresh_gets_another_refresh(world, gat
     assert gateway.tokens == ["at-stored", "at-r1", "at-r2"]
 
 
-def test_an_answer_whose_renewed_tokens_are_all_refused_is_dropped_and_counted(world, gateway, logs):
-    """L5: a deadline-bound answer was dead-lettered; a redrive comes after Alexa stopped waiting."""
+def test_an_answer_whose_renewed_tokens_are_all_refused_is_dropped_and_counted(
+    world, gateway, logs
+):
+    """A deadline-bound answer was dead-lettered; a redrive comes after Alexa stopped waiting."""
     gateway.answer(*[UNAUTHORIZED] * 4)
     assert world.deliver(outbox()) is Outcome.UNAUTHORIZED
     assert gateway.tokens == ["at-stored", "at-r1", "at-r2", "at-r3"]
@@ -502,7 +541,11 @@ def test_a_401_with_a_dead_refresh_token_forgets_the_user(world, gateway):
 
 @pytest.mark.parametrize(
     ("status", "code"),
-    [(403, "SKILL_DISABLED_EXCEPTION"), (404, "ACCOUNT_NOT_FOUND_EXCEPTION"), (404, "SKILL_NOT_FOUND_EXCEPTION")],
+    [
+        (403, "SKILL_DISABLED_EXCEPTION"),
+        (404, "ACCOUNT_NOT_FOUND_EXCEPTION"),
+        (404, "SKILL_NOT_FOUND_EXCEPTION"),
+    ],
 )
 def test_a_disabled_skill_or_unknown_account_forgets_the_user(world, gateway, status, code):
     gateway.answer((status, code, {}))
@@ -515,7 +558,9 @@ def test_a_disabled_skill_or_unknown_account_forgets_the_user(world, gateway, st
     assert world.dlq.items == []
 
 
-@pytest.mark.parametrize("code", ["SKILL_NEVER_ENABLED_EXCEPTION", "INSUFFICIENT_PERMISSION_EXCEPTION"])
+@pytest.mark.parametrize(
+    "code", ["SKILL_NEVER_ENABLED_EXCEPTION", "INSUFFICIENT_PERMISSION_EXCEPTION"]
+)
 def test_a_configuration_fault_is_logged_loudly_and_dead_lettered(world, gateway, logs, code):
     gateway.answer((403, code, {}))
     assert world.deliver(outbox()) is Outcome.DEAD_LETTERED
@@ -523,7 +568,7 @@ def test_a_configuration_fault_is_logged_loudly_and_dead_lettered(world, gateway
     errors = logs.at(logging.ERROR)
     assert CONFIG_FAULT_MESSAGE in errors and code in errors
     assert "configuration fault: wrong region or missing Send Alexa Events permission" in errors
-    [(body, attributes)] = world.dlq.items
+    [(_body, attributes)] = world.dlq.items
     assert attributes["Reason"] == "config_fault" and attributes["GatewayCode"] == code
     assert "user-1" in world.store.records  # not the user's fault: tokens kept
     assert len(gateway.received) == 1
@@ -582,17 +627,36 @@ def test_a_discovery_report_too_large_is_sent_in_halves(world, gateway):
     assert sizes == [5, 2, 3]
     ids = [r["message"]["event"]["header"]["messageId"] for r in gateway.received]
     assert len(set(ids)) == 3
-    sent = [e["endpointId"] for r in gateway.received[1:] for e in r["message"]["event"]["payload"]["endpoints"]]
+    sent = [
+        e["endpointId"]
+        for r in gateway.received[1:]
+        for e in r["message"]["event"]["payload"]["endpoints"]
+    ]
     assert sent == [f"fake:bulb-{n}" for n in range(5)]
 
 
 def test_halves_still_too_large_are_halved_again(world, gateway):
     gateway.answer(413, 413)
-    assert world.deliver(proactive(events.delete_report([f"fake:b{n}" for n in range(4)]), kind="DeleteReport")) is Outcome.DELIVERED
-    assert [len(r["message"]["event"]["payload"]["endpoints"]) for r in gateway.received] == [4, 2, 1, 1, 2]
+    assert (
+        world.deliver(
+            proactive(events.delete_report([f"fake:b{n}" for n in range(4)]), kind="DeleteReport")
+        )
+        is Outcome.DELIVERED
+    )
+    assert [len(r["message"]["event"]["payload"]["endpoints"]) for r in gateway.received] == [
+        4,
+        2,
+        1,
+        1,
+        2,
+    ]
 
 
-@pytest.mark.parametrize("message", [outbox(), proactive(add_or_update(1), kind="AddOrUpdateReport")], ids=["response", "one-endpoint"])
+@pytest.mark.parametrize(
+    "message",
+    [outbox(), proactive(add_or_update(1), kind="AddOrUpdateReport")],
+    ids=["response", "one-endpoint"],
+)
 def test_a_413_that_cannot_be_split_is_dead_lettered(world, gateway, message):
     gateway.answer(413)
     assert world.deliver(message) is Outcome.DEAD_LETTERED
@@ -617,11 +681,13 @@ def test_retries_back_off_until_the_deadline(world, gateway, clock):
     assert world.deliver(outbox(deadline=T0 + 5)) is Outcome.LATE
     times = [r["at"] for r in gateway.received]
     assert times == [T0, T0 + 0.25, T0 + 0.75, T0 + 1.75, T0 + 3.75]
-    assert all(b - a >= 0.25 for a, b in zip(times, times[1:]))
+    assert all(b - a >= 0.25 for a, b in itertools.pairwise(times))
     assert world.meter.total("LateDrops") == 1
 
 
-def test_a_gateway_failing_three_times_still_gets_the_answer_within_the_deadline(world, gateway, clock):
+def test_a_gateway_failing_three_times_still_gets_the_answer_within_the_deadline(
+    world, gateway, clock
+):
     gateway.answer(503, 503, 503)
     assert world.deliver(outbox(deadline=T0 + 8)) is Outcome.DELIVERED
     assert len(gateway.received) == 4
@@ -688,7 +754,7 @@ def sqs_event(*bodies: str) -> dict:
                 "body": body,
                 "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"},
                 "messageAttributes": {},
-                "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+                "md5OfBody": hashlib.md5(body.encode()).hexdigest(),  # noqa: S324 - SQS's checksum, not security
                 "eventSource": "aws:sqs",
                 "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:bulb-skill-outbox",
                 "awsRegion": "us-east-1",
@@ -733,7 +799,8 @@ def aws(monkeypatch):
             BillingMode="PAY_PER_REQUEST",
         )
         boto3.client("secretsmanager").create_secret(
-            Name="bulb-skill/lwa", SecretString=json.dumps({"client_id": "cid", "client_secret": "client-secret-xyz"})
+            Name="bulb-skill/lwa",
+            SecretString=json.dumps({"client_id": "cid", "client_secret": "client-secret-xyz"}),
         )
         sqs = boto3.client("sqs")
         dlq_url = sqs.create_queue(QueueName="bulb-skill-outbox-dlq")["QueueUrl"]
@@ -791,10 +858,14 @@ def lambda_gateway(http):
     from skill.observability import logger
 
     fake = FakeGateway(
-        http, time.time, on_request=lambda: logger().thread_safe_get_current_keys().get("correlation_id")
+        http,
+        time.time,
+        on_request=lambda: logger().thread_safe_get_current_keys().get("correlation_id"),
     )
     yield fake
-    assert not fake.problems, "the gateway received invalid events:\n" + "\n".join(fake.problems[:5])
+    assert not fake.problems, "the gateway received invalid events:\n" + "\n".join(
+        fake.problems[:5]
+    )
 
 
 @pytest.fixture
@@ -804,7 +875,12 @@ def lwa_endpoint(http):
 
     def token(request):
         calls.append(request.body)
-        body = {"access_token": next(issued), "refresh_token": SECRET_REFRESH, "token_type": "bearer", "expires_in": 3600}
+        body = {
+            "access_token": next(issued),
+            "refresh_token": SECRET_REFRESH,
+            "token_type": "bearer",
+            "expires_in": 3600,
+        }
         return 200, {}, json.dumps(body)
 
     http.add_callback(responses.POST, LWA_URL, callback=token)
@@ -832,7 +908,9 @@ def test_the_handler_reports_only_the_records_to_retry(aws, lambda_gateway, lwa_
 
     docs = emf(printed)
     assert all(doc["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "BulbSkill" for doc in docs)
-    answers = [(doc.get("status"), sum(doc["GatewayAnswers"])) for doc in docs if "GatewayAnswers" in doc]
+    answers = [
+        (doc.get("status"), sum(doc["GatewayAnswers"])) for doc in docs if "GatewayAnswers" in doc
+    ]
     assert sorted(answers) == [("202", 1.0), ("500", 1.0)]
     assert any("LateDrops" in doc for doc in docs)
     assert any("DeferredLatencyMs" in doc for doc in docs)
@@ -879,7 +957,7 @@ def test_concurrent_failures_are_reported_for_their_own_records(aws, lambda_gate
     assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["messageId"]}]}
     assert sorted(lambda_gateway.tokens) == ["at-a", "at-b", "at-c", "at-d"]
     dead = aws.queue.receive_message(QueueUrl=aws.dlq, MaxNumberOfMessages=10)["Messages"]
-    assert sorted(m["Body"][:8] for m in dead) == ['not json', '{"user_i']
+    assert sorted(m["Body"][:8] for m in dead) == ["not json", '{"user_i']
 
 
 def test_the_handler_dead_letters_a_400_on_the_outbox_dlq(aws, lambda_gateway, lwa_endpoint):
@@ -891,17 +969,23 @@ def test_the_handler_dead_letters_a_400_on_the_outbox_dlq(aws, lambda_gateway, l
     assert run(sqs_event(body))[0] == {"batchItemFailures": []}
 
     [kept] = aws.queue.receive_message(QueueUrl=aws.dlq, MessageAttributeNames=["All"])["Messages"]
-    assert OutboxMessage.model_validate_json(kept["Body"]) == OutboxMessage.model_validate_json(body)
+    assert OutboxMessage.model_validate_json(kept["Body"]) == OutboxMessage.model_validate_json(
+        body
+    )
     attributes = {k: v["StringValue"] for k, v in kept["MessageAttributes"].items()}
     assert attributes["Reason"] == "invalid_request"
     assert attributes["GatewayCode"] == "INVALID_REQUEST_EXCEPTION"
     assert attributes["GatewayDescription"] == "explained by the gateway"
 
 
-def test_the_handler_exchanges_a_grant_code_through_lwa_and_caches_across_invocations(aws, lambda_gateway, lwa_endpoint):
+def test_the_handler_exchanges_a_grant_code_through_lwa_and_caches_across_invocations(
+    aws, lambda_gateway, lwa_endpoint
+):
     from skill.aws.stores import DynamoTokenStore
 
-    DynamoTokenStore("tokens", aws.tokens).put(TokenRecord(user_id="user-1", region="EU", grant_code="code-1"))
+    DynamoTokenStore("tokens", aws.tokens).put(
+        TokenRecord(user_id="user-1", region="EU", grant_code="code-1")
+    )
     body = proactive().model_dump_json()
     for _ in range(3):  # three warm invocations
         assert run(sqs_event(body, body))[0] == {"batchItemFailures": []}
@@ -918,7 +1002,10 @@ def test_no_token_is_ever_logged(aws, lambda_gateway, lwa_endpoint, logs):
     aws.link("user-1", access="Atza|secret-stored", expires_in=30)  # refreshed before use
     lambda_gateway.answer((401, "INVALID_ACCESS_TOKEN_EXCEPTION", {}))  # then refreshed again
     now = time.time()
-    bodies = [outbox(deadline=now + 8, received_at=now).model_dump_json(), proactive().model_dump_json()]
+    bodies = [
+        outbox(deadline=now + 8, received_at=now).model_dump_json(),
+        proactive().model_dump_json(),
+    ]
     logs.records.clear()  # the test's own setup wrote the stored token through botocore
 
     result, printed = run(sqs_event(*bodies))
@@ -930,17 +1017,28 @@ def test_no_token_is_ever_logged(aws, lambda_gateway, lwa_endpoint, logs):
     assert set(lambda_gateway.tokens) == set(SECRET_ACCESS[:2])
     assert any("401" in r.getMessage() for r in logs.records)  # the run was logged...
     written = logs.text + printed
-    for secret in (*SECRET_ACCESS, SECRET_REFRESH, "Atza|secret-stored", "client-secret-xyz", "secret-access", "secret-refresh"):
+    for secret in (
+        *SECRET_ACCESS,
+        SECRET_REFRESH,
+        "Atza|secret-stored",
+        "client-secret-xyz",
+        "secret-access",
+        "secret-refresh",
+    ):
         assert secret not in written  # ...without a token
 
 
-def test_the_sample_sqs_event_is_a_valid_outbox_batch(aws, lambda_gateway, lwa_endpoint, assert_alexa_valid):
+def test_the_sample_sqs_event_is_a_valid_outbox_batch(
+    aws, lambda_gateway, lwa_endpoint, assert_alexa_valid
+):
 
     event = json.loads((ROOT / "events" / "dispatcher.sqs.json").read_text())
     [record] = event["Records"]
     message = OutboxMessage.model_validate_json(record["body"])
-    assert message.user_id == "demo-user" and message.message["event"]["header"]["name"] == "Response"
-    assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()
+    assert (
+        message.user_id == "demo-user" and message.message["event"]["header"]["name"] == "Response"
+    )
+    assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()  # noqa: S324 - SQS's checksum, not security
     assert_alexa_valid(events.with_scope(message.message, "token"))
 
     aws.link("demo-user", access="at-demo")
@@ -953,8 +1051,10 @@ def test_the_delivery_core_imports_no_aws_and_no_http_library():
     import sys
 
     code = (
-        "import sys, skill.delivery; "
-        "print(sorted(m for m in ('boto3', 'botocore', 'requests', 'aws_lambda_powertools') if m in sys.modules))"
+        "import sys, skill.delivery; print(sorted(m for m in ('boto3', 'botocore', 'requests', "
+        "'aws_lambda_powertools') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"

@@ -1,4 +1,5 @@
-"""``bulb_workbench.dlq`` against moto's SQS: list DLQs, peek without consuming, redrive (FIFO and standard)."""
+"""``bulb_workbench.dlq`` against moto's SQS: list DLQs, peek without consuming, redrive (FIFO and
+standard)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ class Stack:
     def __init__(self, sqs) -> None:
         self.sqs = sqs
         self.directives_dlq = self.queue(f"{PREFIX}-directives-sync-dlq.fifo", fifo=True)
-        self.directives = self.queue(f"{PREFIX}-directives-sync.fifo", fifo=True, dlq=self.directives_dlq)
+        self.directives = self.queue(
+            f"{PREFIX}-directives-sync.fifo", fifo=True, dlq=self.directives_dlq
+        )
         self.outbox_dlq = self.queue(f"{PREFIX}-outbox-dlq")
         self.outbox = self.queue(f"{PREFIX}-outbox", dlq=self.outbox_dlq)
         self.poll = self.queue(f"{PREFIX}-poll")  # no DLQ
@@ -31,11 +34,17 @@ class Stack:
         if fifo:
             attributes["FifoQueue"] = "true"
         if dlq:
-            arn = self.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": 1})
+            arn = self.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
+            attributes["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": arn, "maxReceiveCount": 1}
+            )
         return self.sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
 
-    def dead_letter(self, source: str, bodies: list[str], *, group: str = "fake:color-1", attributes=None) -> None:
+    def dead_letter(
+        self, source: str, bodies: list[str], *, group: str = "fake:color-1", attributes=None
+    ) -> None:
         """Send ``bodies`` to ``source`` and fail them until its redrive policy moves them."""
         for i, body in enumerate(bodies):
             request = {"QueueUrl": source, "MessageBody": body}
@@ -48,15 +57,20 @@ class Stack:
             self.sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10, VisibilityTimeout=0)
 
     def count(self, url: str) -> int:
-        attributes = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+        )
         return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
     def drain(self, url: str) -> list[dict]:
         messages: list[dict] = []
         while True:
             batch = self.sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30,
-                MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"],
+                QueueUrl=url,
+                MaxNumberOfMessages=10,
+                VisibilityTimeout=30,
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
             ).get("Messages", [])
             if not batch:
                 return messages
@@ -72,20 +86,41 @@ def stack() -> Iterator[Stack]:
 
 
 def directive_body(n: int) -> str:
-    return json.dumps({
-        "directive": {
-            "header": {"namespace": "Alexa.PowerController", "name": "TurnOn", "payloadVersion": "3", "messageId": f"msg-{n}"},
-            "endpoint": {"endpointId": "fake:color-1", "scope": {"type": "BearerToken", "token": VENDOR_TOKEN}},
-            "payload": {},
-        },
-        "received_at": 1000.0 + n,
-        "deadline": 1008.0 + n,
-    })
+    return json.dumps(
+        {
+            "directive": {
+                "header": {
+                    "namespace": "Alexa.PowerController",
+                    "name": "TurnOn",
+                    "payloadVersion": "3",
+                    "messageId": f"msg-{n}",
+                },
+                "endpoint": {
+                    "endpointId": "fake:color-1",
+                    "scope": {"type": "BearerToken", "token": VENDOR_TOKEN},
+                },
+                "payload": {},
+            },
+            "received_at": 1000.0 + n,
+            "deadline": 1008.0 + n,
+        }
+    )
 
 
 def outbox_body(n: int) -> str:
-    return json.dumps({"user_id": "user-1", "kind": "Response", "correlation_id": f"c-{n}",
-                       "message": {"event": {"header": {"name": "Response"}, "endpoint": {"scope": {"type": "BearerToken", "token": ACCESS_TOKEN}}}}})
+    return json.dumps(
+        {
+            "user_id": "user-1",
+            "kind": "Response",
+            "correlation_id": f"c-{n}",
+            "message": {
+                "event": {
+                    "header": {"name": "Response"},
+                    "endpoint": {"scope": {"type": "BearerToken", "token": ACCESS_TOKEN}},
+                }
+            },
+        }
+    )
 
 
 # --- listing -----------------------------------------------------------------------------------
@@ -121,7 +156,11 @@ def test_a_queue_is_found_by_name_or_url(stack):
 @pytest.mark.parametrize("which", ["fifo", "standard"])
 def test_peek_shows_messages_with_tokens_masked_and_leaves_them_in_place(stack, which):
     if which == "fifo":
-        source, target, bodies = stack.directives, stack.directives_dlq, [directive_body(n) for n in range(3)]
+        source, target, bodies = (
+            stack.directives,
+            stack.directives_dlq,
+            [directive_body(n) for n in range(3)],
+        )
     else:
         source, target, bodies = stack.outbox, stack.outbox_dlq, [outbox_body(n) for n in range(3)]
     stack.dead_letter(source, bodies)
@@ -147,7 +186,9 @@ def test_peek_stops_at_max(stack):
 
 def test_mask_hides_secret_keys_at_any_depth_and_inside_json_strings():
     value = {
-        "token": "t", "code": "c", "keep": "k",
+        "token": "t",
+        "code": "c",
+        "keep": "k",
         "nested": [{"access_token": "a", "refresh_token": "r", "other": {"token": "t2", "n": 1}}],
         "text": json.dumps({"endpoint": {"scope": {"token": "t3"}}}),
         "empty": {"token": ""},
@@ -184,8 +225,10 @@ def test_redrive_of_a_fifo_dlq_sends_every_message_back_in_its_group_unchanged(s
 
 
 def test_redrive_of_chosen_messages_moves_only_those_and_keeps_the_rest_visible(stack):
-    attributes = {"Reason": {"DataType": "String", "StringValue": "invalid_request"},
-                  "GatewayStatus": {"DataType": "String", "StringValue": "400"}}
+    attributes = {
+        "Reason": {"DataType": "String", "StringValue": "invalid_request"},
+        "GatewayStatus": {"DataType": "String", "StringValue": "400"},
+    }
     stack.dead_letter(stack.outbox, [outbox_body(n) for n in range(5)], attributes=attributes)
     letters = dlq.peek(stack.outbox_dlq, 10, sqs=stack.sqs)
     chosen = [letters[0].message_id, letters[3].message_id]
@@ -224,7 +267,9 @@ def test_a_failing_send_leaves_the_message_in_the_dlq_and_the_redrive_ends(stack
 
     poisoned_body = next(
         json.loads(m["Body"])["correlation_id"]
-        for m in stack.sqs.receive_message(QueueUrl=stack.outbox_dlq, MaxNumberOfMessages=10, VisibilityTimeout=0)["Messages"]
+        for m in stack.sqs.receive_message(
+            QueueUrl=stack.outbox_dlq, MaxNumberOfMessages=10, VisibilityTimeout=0
+        )["Messages"]
         if m["MessageId"] == poisoned
     )
     result = dlq.redrive(stack.outbox_dlq, sqs=FlakySqs(stack.sqs))
@@ -249,8 +294,12 @@ def test_a_whole_queue_is_moved_by_an_sqs_move_task_where_the_endpoint_has_one(s
 
     result = dlq.redrive(stack.outbox_dlq, sqs=AwsLikeSqs(stack.sqs))
     assert (result.method, result.task_handle, result.approximate) == ("move-task", "handle-1", 2)
-    arn = stack.sqs.get_queue_attributes(QueueUrl=stack.outbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    assert calls[0]["DestinationArn"] == arn and calls[0]["SourceArn"].endswith(f"{PREFIX}-outbox-dlq")
+    arn = stack.sqs.get_queue_attributes(QueueUrl=stack.outbox, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    assert calls[0]["DestinationArn"] == arn and calls[0]["SourceArn"].endswith(
+        f"{PREFIX}-outbox-dlq"
+    )
     with pytest.raises(NotImplementedError):  # moto has none: asking for one says so
         dlq.redrive(stack.outbox_dlq, sqs=stack.sqs, method="move-task")
     with pytest.raises(dlq.DlqError):

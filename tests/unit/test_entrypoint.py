@@ -33,7 +33,9 @@ from tests.fakes import (
 CORRELATION = "dFMb0z+PgpgdDmluhJ1LddFvSqZ/jCc8ptlAKulUj90jSqg=="
 
 
-def directive(namespace, name, payload=None, endpoint_id="fake:color-1", features=COLOR, token=TOKEN):
+def directive(
+    namespace, name, payload=None, endpoint_id="fake:color-1", features=COLOR, token=TOKEN
+):
     body = {
         "header": {
             "namespace": namespace,
@@ -71,8 +73,15 @@ def world():
 def services_for(adapters, vault=None, **overrides):
     """Entrypoint services over fakes; ``vault`` default: the user connected every adapter."""
     vault = vault if vault is not None else vault_with(*adapters)
-    fields = dict(adapters=registry_of(*adapters), identity=FakeIdentity(), credentials=credentials_of(vault),
-                  tokens=MemoryTokenStore(), lwa=FakeLwa(), queue=MemoryQueue(), clock=lambda: 1000.0)
+    fields = {
+        "adapters": registry_of(*adapters),
+        "identity": FakeIdentity(),
+        "credentials": credentials_of(vault),
+        "tokens": MemoryTokenStore(),
+        "lwa": FakeLwa(),
+        "queue": MemoryQueue(),
+        "clock": lambda: 1000.0,
+    }
     fields.update(overrides)
     return EntrypointServices(**fields)
 
@@ -88,7 +97,11 @@ CONTROL = [
     ("Alexa.PowerController", "TurnOff", {}),
     ("Alexa.BrightnessController", "SetBrightness", {"brightness": 40}),
     ("Alexa.BrightnessController", "AdjustBrightness", {"brightnessDelta": -25}),
-    ("Alexa.ColorController", "SetColor", {"color": {"hue": 350.5, "saturation": 0.7, "brightness": 0.6}}),
+    (
+        "Alexa.ColorController",
+        "SetColor",
+        {"color": {"hue": 350.5, "saturation": 0.7, "brightness": 0.6}},
+    ),
     ("Alexa.ColorTemperatureController", "SetColorTemperature", {"colorTemperatureInKelvin": 5000}),
     ("Alexa.ColorTemperatureController", "IncreaseColorTemperature", {}),
     ("Alexa.ColorTemperatureController", "DecreaseColorTemperature", {}),
@@ -96,7 +109,9 @@ CONTROL = [
 
 
 @pytest.mark.parametrize(("namespace", "name", "payload"), CONTROL)
-def test_a_control_directive_is_stored_then_deferred(world, assert_alexa_valid, namespace, name, payload):
+def test_a_control_directive_is_stored_then_deferred(
+    world, assert_alexa_valid, namespace, name, payload
+):
     event = directive(namespace, name, payload)
     reply = answer(world, event, assert_alexa_valid)
     assert reply["header"]["name"] == "DeferredResponse"
@@ -106,7 +121,10 @@ def test_a_control_directive_is_stored_then_deferred(world, assert_alexa_valid, 
     assert queued.user_id == USER
     assert "token" not in queued.directive["endpoint"]["scope"], "the bearer token was queued"
     assert TOKEN not in queued.to_message()
-    without_token = {**event["directive"], "endpoint": {**event["directive"]["endpoint"], "scope": {"type": "BearerToken"}}}
+    without_token = {
+        **event["directive"],
+        "endpoint": {**event["directive"]["endpoint"], "scope": {"type": "BearerToken"}},
+    }
     assert queued.directive == without_token
     assert queued.deadline == 1008.0
     assert world.adapter.calls == []  # nothing reaches the vendor before the queue
@@ -115,18 +133,44 @@ def test_a_control_directive_is_stored_then_deferred(world, assert_alexa_valid, 
 @pytest.mark.parametrize(
     ("namespace", "name", "payload", "features", "error"),
     [
-        ("Alexa.BrightnessController", "SetBrightness", {"brightness": "40"}, COLOR, "INVALID_VALUE"),
+        (
+            "Alexa.BrightnessController",
+            "SetBrightness",
+            {"brightness": "40"},
+            COLOR,
+            "INVALID_VALUE",
+        ),
         ("Alexa.BrightnessController", "SetBrightness", {}, COLOR, "INVALID_VALUE"),
-        ("Alexa.BrightnessController", "SetBrightness", {"brightness": 140}, COLOR, "VALUE_OUT_OF_RANGE"),
-        ("Alexa.ColorTemperatureController", "SetColorTemperature", {"colorTemperatureInKelvin": 12000}, TUNABLE, "VALUE_OUT_OF_RANGE"),
-        ("Alexa.ColorController", "SetColor", {"color": {"hue": 1, "saturation": 1, "brightness": 1}}, WHITE, "INVALID_DIRECTIVE"),
+        (
+            "Alexa.BrightnessController",
+            "SetBrightness",
+            {"brightness": 140},
+            COLOR,
+            "VALUE_OUT_OF_RANGE",
+        ),
+        (
+            "Alexa.ColorTemperatureController",
+            "SetColorTemperature",
+            {"colorTemperatureInKelvin": 12000},
+            TUNABLE,
+            "VALUE_OUT_OF_RANGE",
+        ),
+        (
+            "Alexa.ColorController",
+            "SetColor",
+            {"color": {"hue": 1, "saturation": 1, "brightness": 1}},
+            WHITE,
+            "INVALID_DIRECTIVE",
+        ),
         ("Alexa.LockController", "Lock", {}, COLOR, "INVALID_DIRECTIVE"),
     ],
 )
 def test_a_bad_control_directive_is_answered_at_once_and_never_queued(
     world, assert_alexa_valid, namespace, name, payload, features, error
 ):
-    reply = answer(world, directive(namespace, name, payload, features=features), assert_alexa_valid)
+    reply = answer(
+        world, directive(namespace, name, payload, features=features), assert_alexa_valid
+    )
     assert reply["header"]["name"] == "ErrorResponse"
     assert reply["payload"]["type"] == error
     assert world.queue.messages == []
@@ -135,13 +179,25 @@ def test_a_bad_control_directive_is_answered_at_once_and_never_queued(
 def test_out_of_range_carries_alexas_colour_temperature_range(world, assert_alexa_valid):
     """Only a value outside Alexa's own 1000-10000 K is out of range; one the bulb cannot show
     is set to the nearest it can (tests/unit/test_interface_rules.py)."""
-    event = directive("Alexa.ColorTemperatureController", "SetColorTemperature", {"colorTemperatureInKelvin": 10500}, features=TUNABLE)
+    event = directive(
+        "Alexa.ColorTemperatureController",
+        "SetColorTemperature",
+        {"colorTemperatureInKelvin": 10500},
+        features=TUNABLE,
+    )
     reply = answer(world, event, assert_alexa_valid)
     assert reply["payload"]["validRange"] == {"minimumValue": 1000, "maximumValue": 10000}
 
 
-def test_a_colour_temperature_the_bulb_cannot_show_is_deferred_not_refused(world, assert_alexa_valid):
-    event = directive("Alexa.ColorTemperatureController", "SetColorTemperature", {"colorTemperatureInKelvin": 2200}, features=TUNABLE)
+def test_a_colour_temperature_the_bulb_cannot_show_is_deferred_not_refused(
+    world, assert_alexa_valid
+):
+    event = directive(
+        "Alexa.ColorTemperatureController",
+        "SetColorTemperature",
+        {"colorTemperatureInKelvin": 2200},
+        features=TUNABLE,
+    )
     assert answer(world, event, assert_alexa_valid)["header"]["name"] == "DeferredResponse"
     assert len(world.queue.messages) == 1
 
@@ -153,7 +209,11 @@ def test_payload_version_other_than_3_is_invalid_directive(world, assert_alexa_v
 
 
 def test_an_unknown_vendor_prefix_is_no_such_endpoint(world, assert_alexa_valid):
-    reply = answer(world, directive("Alexa.PowerController", "TurnOn", endpoint_id="other:1"), assert_alexa_valid)
+    reply = answer(
+        world,
+        directive("Alexa.PowerController", "TurnOn", endpoint_id="other:1"),
+        assert_alexa_valid,
+    )
     assert reply["payload"]["type"] == "NO_SUCH_ENDPOINT"
     assert reply["endpoint"]["endpointId"] == "other:1"
 
@@ -165,13 +225,29 @@ def test_a_queue_write_failure_is_internal_error_not_a_deferred_response(world, 
     assert reply["payload"]["type"] == "INTERNAL_ERROR"
 
 
-@pytest.mark.parametrize("event", [None, [], "x", 42, {}, {"directive": None}, {"directive": {"header": {}}}])
+@pytest.mark.parametrize(
+    "event", [None, [], "x", 42, {}, {"directive": None}, {"directive": {"header": {}}}]
+)
 def test_garbage_is_invalid_directive(world, assert_alexa_valid, event):
     assert answer(world, event, assert_alexa_valid)["payload"]["type"] == "INVALID_DIRECTIVE"
 
 
 def test_discover_lists_each_bulb_with_its_capabilities(world, assert_alexa_valid):
-    reply = answer(world, {"directive": {"header": {"namespace": "Alexa.Discovery", "name": "Discover", "payloadVersion": "3", "messageId": "m-1"}, "payload": {"scope": {"type": "BearerToken", "token": TOKEN}}}}, assert_alexa_valid)
+    reply = answer(
+        world,
+        {
+            "directive": {
+                "header": {
+                    "namespace": "Alexa.Discovery",
+                    "name": "Discover",
+                    "payloadVersion": "3",
+                    "messageId": "m-1",
+                },
+                "payload": {"scope": {"type": "BearerToken", "token": TOKEN}},
+            }
+        },
+        assert_alexa_valid,
+    )
     endpoints = {e["endpointId"]: e for e in reply["payload"]["endpoints"]}
     assert set(endpoints) == {"fake:color-1", "fake:tunable-1", "fake:white-1"}
     interfaces = {k: {c["interface"] for c in e["capabilities"]} for k, e in endpoints.items()}
@@ -187,9 +263,24 @@ def test_discover_lists_each_bulb_with_its_capabilities(world, assert_alexa_vali
                 assert capability["properties"]["retrievable"] is True
 
 
-def test_discover_with_a_rejected_token_is_invalid_authorization_credential(world, assert_alexa_valid):
-    event = {"directive": {"header": {"namespace": "Alexa.Discovery", "name": "Discover", "payloadVersion": "3", "messageId": "m-1"}, "payload": {"scope": {"type": "BearerToken", "token": "nope"}}}}
-    assert answer(world, event, assert_alexa_valid)["payload"]["type"] == "INVALID_AUTHORIZATION_CREDENTIAL"
+def test_discover_with_a_rejected_token_is_invalid_authorization_credential(
+    world, assert_alexa_valid
+):
+    event = {
+        "directive": {
+            "header": {
+                "namespace": "Alexa.Discovery",
+                "name": "Discover",
+                "payloadVersion": "3",
+                "messageId": "m-1",
+            },
+            "payload": {"scope": {"type": "BearerToken", "token": "nope"}},
+        }
+    }
+    assert (
+        answer(world, event, assert_alexa_valid)["payload"]["type"]
+        == "INVALID_AUTHORIZATION_CREDENTIAL"
+    )
     assert world.adapter.calls == [], "a vendor was asked about a token that identifies nobody"
 
 
@@ -208,7 +299,9 @@ def test_report_state_reports_every_property_and_health(world, assert_alexa_vali
 
 
 def test_report_state_without_cookie_asks_the_vendor_for_features(world, assert_alexa_valid):
-    message = world.router.answer(directive("Alexa", "ReportState", endpoint_id="fake:white-1", features=None))
+    message = world.router.answer(
+        directive("Alexa", "ReportState", endpoint_id="fake:white-1", features=None)
+    )
     assert_alexa_valid(message)
     names = {p["name"] for p in message["context"]["properties"]}
     assert "color" not in names and "brightness" in names
@@ -221,22 +314,45 @@ def test_report_state_when_the_vendor_is_down_is_endpoint_unreachable(world, ass
 
 
 def accept_grant(code="code-1", token=TOKEN):
-    return {"directive": {"header": {"namespace": "Alexa.Authorization", "name": "AcceptGrant", "payloadVersion": "3", "messageId": "m-2"}, "payload": {"grant": {"type": "OAuth2.AuthorizationCode", "code": code}, "grantee": {"type": "BearerToken", "token": token}}}}
+    return {
+        "directive": {
+            "header": {
+                "namespace": "Alexa.Authorization",
+                "name": "AcceptGrant",
+                "payloadVersion": "3",
+                "messageId": "m-2",
+            },
+            "payload": {
+                "grant": {"type": "OAuth2.AuthorizationCode", "code": code},
+                "grantee": {"type": "BearerToken", "token": token},
+            },
+        }
+    }
 
 
 def test_accept_grant_exchanges_the_code_and_stores_tokens(world, assert_alexa_valid):
     reply = answer(world, accept_grant(), assert_alexa_valid)
-    assert (reply["header"]["namespace"], reply["header"]["name"]) == ("Alexa.Authorization", "AcceptGrant.Response")
+    assert (reply["header"]["namespace"], reply["header"]["name"]) == (
+        "Alexa.Authorization",
+        "AcceptGrant.Response",
+    )
     assert world.lwa.exchanged == ["code-1"]
     record = world.tokens.records["user-1"]
-    assert record.access_token == "at-code-1" and record.grant_code is None and record.region == "NA"
+    assert (
+        record.access_token == "at-code-1" and record.grant_code is None and record.region == "NA"
+    )
 
 
 @pytest.mark.parametrize(
     ("failure", "kept"),
-    [(LwaError("invalid_grant", invalid_grant=True), False), (LwaError("timeout", transient=True), True)],
+    [
+        (LwaError("invalid_grant", invalid_grant=True), False),
+        (LwaError("timeout", transient=True), True),
+    ],
 )
-def test_accept_grant_fails_in_the_authorization_namespace_when_lwa_fails(world, assert_alexa_valid, failure, kept):
+def test_accept_grant_fails_in_the_authorization_namespace_when_lwa_fails(
+    world, assert_alexa_valid, failure, kept
+):
     world.lwa.failure = failure
     reply = answer(world, accept_grant(), assert_alexa_valid)
     assert reply["header"]["namespace"] == "Alexa.Authorization"
@@ -263,7 +379,10 @@ def test_accept_grant_ends_the_grace_period_of_a_returning_user(world, assert_al
 
 def test_accept_grant_when_the_store_fails_is_accept_grant_failed(world, assert_alexa_valid):
     world.tokens.failure = ConnectionError("dynamodb down")
-    assert answer(world, accept_grant(), assert_alexa_valid)["payload"]["type"] == "ACCEPT_GRANT_FAILED"
+    assert (
+        answer(world, accept_grant(), assert_alexa_valid)["payload"]["type"]
+        == "ACCEPT_GRANT_FAILED"
+    )
 
 
 def test_a_failed_re_link_keeps_the_tokens_the_user_had(world, assert_alexa_valid):
@@ -277,9 +396,17 @@ def test_a_failed_re_link_keeps_the_tokens_the_user_had(world, assert_alexa_vali
 
 # -- webhook registration at Discover (adapters that implement WebhookRegistrar) ----------------
 
-DISCOVER = {"directive": {"header": {"namespace": "Alexa.Discovery", "name": "Discover", "payloadVersion": "3",
-                                     "messageId": "m-1"},
-                          "payload": {"scope": {"type": "BearerToken", "token": TOKEN}}}}
+DISCOVER = {
+    "directive": {
+        "header": {
+            "namespace": "Alexa.Discovery",
+            "name": "Discover",
+            "payloadVersion": "3",
+            "messageId": "m-1",
+        },
+        "payload": {"scope": {"type": "BearerToken", "token": TOKEN}},
+    }
+}
 
 
 class RegisteringAdapter(FakeAdapter):
@@ -316,12 +443,20 @@ def test_discover_registers_the_webhook_of_each_account_a_push_vendor_lists(asse
 
     assert_alexa_valid(reply)
     assert len(reply["event"]["payload"]["endpoints"]) == 6  # pusher's and plain's bulbs
-    assert pusher.registered == [(pusher.credential, "https://hooks.example/webhooks/pusher/s3cret")]
-    assert other.registered == [] and other.calls == [], "a vendor the user never connected was asked"
+    assert pusher.registered == [
+        (pusher.credential, "https://hooks.example/webhooks/pusher/s3cret")
+    ]
+    assert other.registered == [] and other.calls == [], (
+        "a vendor the user never connected was asked"
+    )
 
 
-@pytest.mark.parametrize("refusal", [EndpointUnreachable("vendor down"), KeyError("WEBHOOK_PATH_SECRET")])
-def test_a_failed_webhook_registration_does_not_fail_the_discovery(assert_alexa_valid, caplog, refusal):
+@pytest.mark.parametrize(
+    "refusal", [EndpointUnreachable("vendor down"), KeyError("WEBHOOK_PATH_SECRET")]
+)
+def test_a_failed_webhook_registration_does_not_fail_the_discovery(
+    assert_alexa_valid, caplog, refusal
+):
     pusher = RegisteringAdapter(name="pusher", style=Style.ASYNC)
     pusher.registered, pusher.refuse = [], refusal
     reply = router_with([pusher], urls).answer(DISCOVER)
@@ -344,7 +479,10 @@ def test_the_entrypoint_builds_webhook_urls_from_its_environment(monkeypatch):
     monkeypatch.setenv("LOCAL_SECRETS_FROM_ENV", "1")
     monkeypatch.setenv("WEBHOOK_PATH_SECRET", "Xy12")
     url_for = webhook_urls("https://abc.execute-api.us-east-1.amazonaws.com/webhooks/")
-    assert url_for("switchbot") == "https://abc.execute-api.us-east-1.amazonaws.com/webhooks/switchbot/Xy12"
+    assert (
+        url_for("switchbot")
+        == "https://abc.execute-api.us-east-1.amazonaws.com/webhooks/switchbot/Xy12"
+    )
     assert webhook_urls("") is None
 
 
@@ -355,8 +493,13 @@ def test_discover_records_who_owns_each_bulb_and_keeps_known_ones(assert_alexa_v
     from tests.fakes import MemoryStateStore
 
     adapter, owners = FakeAdapter(), MemoryStateStore()
-    known = DeviceOwner(endpoint_id="fake:white-1", user_id="user-1", vendor="fake", features=WHITE,
-                        state=BulbState(on=True, brightness=30))
+    known = DeviceOwner(
+        endpoint_id="fake:white-1",
+        user_id="user-1",
+        vendor="fake",
+        features=WHITE,
+        state=BulbState(on=True, brightness=30),
+    )
     owners.put_owner(known)
     assert_alexa_valid(build_router(services_for([adapter], owners=owners)).answer(DISCOVER))
 
@@ -365,7 +508,12 @@ def test_discover_records_who_owns_each_bulb_and_keeps_known_ones(assert_alexa_v
     assert recorded["fake:white-1"] is known, "a known bulb's record (and last state) was replaced"
     new = recorded["fake:color-1"]
     assert (new.user_id, new.vendor, new.features, new.state, new.account_id) == (
-        USER, "fake", COLOR, None, "fake-account-1")
+        USER,
+        "fake",
+        COLOR,
+        None,
+        "fake-account-1",
+    )
     # and the account is scheduled for the sweep: each minute at first, its three bulbs known
     swept, slot = owners.accounts[("fake", USER)]
     assert (swept.cadence, swept.devices) == (1, 3) and slot is not None
@@ -386,7 +534,9 @@ def test_discover_answers_even_when_the_owners_cannot_be_recorded(assert_alexa_v
 
 
 @pytest.mark.parametrize("token", [None, "", "forged", "expired-token"])
-def test_a_token_that_identifies_nobody_is_refused_at_once_and_nothing_is_queued(world, assert_alexa_valid, token):
+def test_a_token_that_identifies_nobody_is_refused_at_once_and_nothing_is_queued(
+    world, assert_alexa_valid, token
+):
     event = directive("Alexa.PowerController", "TurnOn", token=token)
     if token is None:
         del event["directive"]["endpoint"]["scope"]["token"]
@@ -417,11 +567,17 @@ def test_discover_hands_each_vendor_only_its_own_credential(assert_alexa_valid):
     seen: list[tuple[str, object]] = []
     for adapter in (lifx, govee):
         original = adapter.list_devices
-        adapter.list_devices = lambda credential, a=adapter, f=original: (seen.append((a.name, credential)), f(credential))[1]
+        adapter.list_devices = lambda credential, a=adapter, f=original: (
+            seen.append((a.name, credential)),
+            f(credential),
+        )[1]
     reply = build_router(services_for([lifx, govee])).answer(DISCOVER)
     assert_alexa_valid(reply)
     assert len(reply["event"]["payload"]["endpoints"]) == 6
-    assert sorted(seen, key=lambda s: s[0]) == [("govee", govee.credential), ("lifx", lifx.credential)]
+    assert sorted(seen, key=lambda s: s[0]) == [
+        ("govee", govee.credential),
+        ("lifx", lifx.credential),
+    ]
 
 
 @pytest.mark.parametrize("name", ["TurnOn", "ReportState"])
@@ -430,14 +586,21 @@ def test_a_vendor_the_user_has_not_connected_is_no_such_endpoint(assert_alexa_va
 
     adapter, queue = FakeAdapter(), MemoryQueue()
     namespace = "Alexa" if name == "ReportState" else "Alexa.PowerController"
-    reply = build_router(services_for([adapter], MemoryVault(), queue=queue)).answer(directive(namespace, name))
+    reply = build_router(services_for([adapter], MemoryVault(), queue=queue)).answer(
+        directive(namespace, name)
+    )
     assert_alexa_valid(reply)
     assert reply["event"]["payload"]["type"] == "NO_SUCH_ENDPOINT"
     assert queue.messages == [] and adapter.calls == []
 
 
 @pytest.mark.parametrize(
-    ("namespace", "name"), [("Alexa.PowerController", "TurnOn"), ("Alexa", "ReportState"), ("Alexa.Discovery", "Discover")]
+    ("namespace", "name"),
+    [
+        ("Alexa.PowerController", "TurnOn"),
+        ("Alexa", "ReportState"),
+        ("Alexa.Discovery", "Discover"),
+    ],
 )
 def test_a_vault_read_failure_is_internal_error(world, assert_alexa_valid, namespace, name):
     world.vault.failure = ConnectionError("dynamodb down")
@@ -447,7 +610,9 @@ def test_a_vault_read_failure_is_internal_error(world, assert_alexa_valid, names
     assert world.queue.messages == [] and world.adapter.calls == []
 
 
-def test_a_stored_credential_of_another_kind_is_never_handed_to_the_adapter(world, assert_alexa_valid):
+def test_a_stored_credential_of_another_kind_is_never_handed_to_the_adapter(
+    world, assert_alexa_valid
+):
     world.vault.connect(USER, "fake", ApiKey.of("a-key-for-another-shape"))
     reply = answer(world, directive("Alexa", "ReportState"), assert_alexa_valid)
     assert reply["payload"]["type"] == "INVALID_AUTHORIZATION_CREDENTIAL"
@@ -458,12 +623,21 @@ def test_vendor_linking_keeps_the_relayed_token_in_the_vault_not_on_the_queue(as
     from skill.identity import VendorIdentity
     from tests.fakes import MemoryVault
 
-    adapter, vault, queue = FakeAdapter(credential=OAuthToken.bearer(TOKEN)), MemoryVault(), MemoryQueue()
-    services = services_for([adapter], vault, identity=VendorIdentity(adapter), queue=queue, linking_vendor="fake")
+    adapter, vault, queue = (
+        FakeAdapter(credential=OAuthToken.bearer(TOKEN)),
+        MemoryVault(),
+        MemoryQueue(),
+    )
+    services = services_for(
+        [adapter], vault, identity=VendorIdentity(adapter), queue=queue, linking_vendor="fake"
+    )
     reply = build_router(services).answer(directive("Alexa.PowerController", "TurnOn"))
     assert_alexa_valid(reply)
     assert reply["event"]["header"]["name"] == "DeferredResponse"
     [(_, queued)] = queue.messages
     assert queued.user_id == "fake-account-1" and TOKEN not in queued.to_message()
     stored = vault.items[("fake-account-1", "fake")]
-    assert stored.credential == OAuthToken.bearer(TOKEN) and stored.credential.kind == CredentialKind.OAUTH
+    assert (
+        stored.credential == OAuthToken.bearer(TOKEN)
+        and stored.credential.kind == CredentialKind.OAUTH
+    )

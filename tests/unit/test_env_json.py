@@ -1,4 +1,5 @@
-"""``env.json`` for ``sam local invoke --env-vars``, as ``skill serve`` writes it for its local stack.
+"""``env.json`` for ``sam local invoke --env-vars``, as ``skill serve`` writes it for its local
+stack.
 
 - Every function of the stack has an entry under its full path (how SAM CLI tells the bricks'
   several ``ProcessorFunction`` apart), with every variable its template declares (Globals
@@ -31,14 +32,15 @@ from tests.infra._tools import require_sam
 
 #: SAM CLI's view: per function (full path), the declared variables and the environment the
 #: container would get with --env-vars (AWS credentials left out of what is printed).
-SAM_VIEW = r'''
+SAM_VIEW = r"""
 import json, sys
 from samcli.commands.local.lib.local_lambda import LocalLambdaRunner
 from samcli.lib.providers.sam_function_provider import SamFunctionProvider
 from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 template, env_file, overrides = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-stacks, _ = SamLocalStackProvider.get_stacks(template, parameter_overrides=overrides,
-                                             global_parameter_overrides={"AWS::Region": "us-east-1"})
+stacks, _ = SamLocalStackProvider.get_stacks(
+    template, parameter_overrides=overrides,
+    global_parameter_overrides={"AWS::Region": "us-east-1"})
 provider = SamFunctionProvider(stacks, ignore_code_extraction_warnings=True)
 with open(env_file) as f:
     values = json.load(f)
@@ -52,7 +54,7 @@ for function in provider.get_all():
     seen[function.full_path] = {"handler": function.handler, "declared": declared,
                                 "resolved": {k: v for k, v in resolved.items() if k not in hidden}}
 print("CAPTURED " + json.dumps(seen))
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +73,15 @@ def declared_by_template(stack: LocalStack) -> dict[str, set[str]]:
     """Each function's declared variables, read from the templates here (Globals included)."""
     found: dict[str, set[str]] = {}
     for key, function in stack.model.functions.items():
-        path = stack.model.stacks[function.stack].location if function.stack else stack.model.template
+        path = (
+            stack.model.stacks[function.stack].location if function.stack else stack.model.template
+        )
         template = cfn_yaml.load(str(path))
-        names = set((template.get("Globals", {}).get("Function", {}).get("Environment", {}) or {}).get("Variables", {}))
+        names = set(
+            (template.get("Globals", {}).get("Function", {}).get("Environment", {}) or {}).get(
+                "Variables", {}
+            )
+        )
         props = template["Resources"][function.logical_id]["Properties"]
         names |= set(props.get("Environment", {}).get("Variables", {}))
         found[key] = names
@@ -82,11 +90,29 @@ def declared_by_template(stack: LocalStack) -> dict[str, set[str]]:
 
 def sam_view(stack: LocalStack, env_json: Path) -> dict[str, Any]:
     result = subprocess.run(
-        [str(require_sam()), "-c", SAM_VIEW, str(stack.template), str(env_json), json.dumps(stack.parameters)],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
-        env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), "SAM_CLI_TELEMETRY": "0",
-             "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-             "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"},
+        [
+            str(require_sam()),
+            "-c",
+            SAM_VIEW,
+            str(stack.template),
+            str(env_json),
+            json.dumps(stack.parameters),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": os.environ.get("HOME", "/tmp"),
+            "SAM_CLI_TELEMETRY": "0",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        },
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     line = next(x for x in result.stdout.splitlines() if x.startswith("CAPTURED "))
@@ -141,7 +167,9 @@ def resolves(stack: LocalStack, name: str, value: str) -> None:
     elif name == "COGNITO_ISSUER":  # an identifier (the tokens' iss), not fetched: its pool exists
         stack.client("cognito-idp").describe_user_pool(UserPoolId=value.rsplit("/", 1)[1])
     elif name == "COGNITO_CLIENT_ID":
-        stack.client("cognito-idp").describe_user_pool_client(UserPoolId=stack.user_pool.pool_id, ClientId=value)
+        stack.client("cognito-idp").describe_user_pool_client(
+            UserPoolId=stack.user_pool.pool_id, ClientId=value
+        )
     elif value.startswith("http"):
         requests.get(value, timeout=5)  # any answer: something listens there
     elif name == "ADAPTER_SETTINGS":
@@ -174,11 +202,19 @@ def test_every_value_resolves_against_the_running_stack(stack, env_json):
             except Exception as error:
                 pytest.fail(f"{key}: {name}={value!r} does not resolve: {error}")
             checked.add(name)
-    assert {"AWS_ENDPOINT_URL", "LWA_TOKEN_URL", "GATEWAY_URL", "SIMULATOR_URL", "COGNITO_JWKS_URL",
-            "LINKING_CLIENT_SECRET_NAME", "SESSION_SECRET_NAME", "CREDENTIALS_KEY_ID"} <= checked
+    assert {
+        "AWS_ENDPOINT_URL",
+        "LWA_TOKEN_URL",
+        "GATEWAY_URL",
+        "SIMULATOR_URL",
+        "COGNITO_JWKS_URL",
+        "LINKING_CLIENT_SECRET_NAME",
+        "SESSION_SECRET_NAME",
+        "CREDENTIALS_KEY_ID",
+    } <= checked
 
 
-HANDLER_RUN = r'''
+HANDLER_RUN = r"""
 import json, sys
 from importlib import import_module
 module, name = sys.argv[1].rsplit(".", 1)
@@ -189,42 +225,72 @@ class Context:
     def get_remaining_time_in_millis(self): return 30_000
 result = getattr(import_module(module), name)(event, Context())
 print("RESULT " + json.dumps(result))
-'''
+"""
 
 
 def run_as_sam_would(stack: LocalStack, env_json: Path, function: str, event: Path) -> Any:
     """The function's handler in a fresh interpreter with only the environment SAM would give
-    it (SAM CLI's resolution when present, else the env.json entry and the AWS variables SAM adds)."""
+    it (SAM CLI's resolution when present, else the env.json entry and the AWS variables SAM
+    adds)."""
     view = sam_view(stack, env_json)
     if view is not None:
         environment = dict(view[function]["resolved"])
     else:
-        environment = {**json.loads(env_json.read_text())[function], "AWS_REGION": "us-east-1",
-                       "AWS_DEFAULT_REGION": "us-east-1"}
-    environment.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT / "src"), "NO_PROXY": "127.0.0.1"})
+        environment = {
+            **json.loads(env_json.read_text())[function],
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+    environment.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(ROOT / "src"),
+            "NO_PROXY": "127.0.0.1",
+        }
+    )
     handler = stack.model.functions[function].handler
-    result = subprocess.run([sys.executable, "-c", HANDLER_RUN, handler, str(event)], capture_output=True,
-                            text=True, timeout=60, env=environment)
+    result = subprocess.run(
+        [sys.executable, "-c", HANDLER_RUN, handler, str(event)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT "))
     return json.loads(line.removeprefix("RESULT "))
 
 
 def test_the_entrypoint_run_with_that_environment_discovers_the_demo_users_bulbs(stack, env_json):
-    answer = run_as_sam_would(stack, env_json, "Entrypoint/EntrypointFunction", env_json.parent / "events" / "Discover.json")
+    answer = run_as_sam_would(
+        stack,
+        env_json,
+        "Entrypoint/EntrypointFunction",
+        env_json.parent / "events" / "Discover.json",
+    )
     assert answer["event"]["header"]["name"] == "Discover.Response", answer
-    assert {e["endpointId"].split(":")[0] for e in answer["event"]["payload"]["endpoints"]} >= {"sim-sync"}
+    assert {e["endpointId"].split(":")[0] for e in answer["event"]["payload"]["endpoints"]} >= {
+        "sim-sync"
+    }
 
 
 def test_the_sync_processor_run_with_that_environment_answers_to_the_outbox(stack, env_json):
     outbox = stack.queue_url("OUTBOX_QUEUE_URL")
     sqs = stack.client("sqs")
     sqs.purge_queue(QueueUrl=outbox)
-    answer = run_as_sam_would(stack, env_json, "SyncProcessor/ProcessorFunction",
-                              env_json.parent / "events" / "processor-sync.sqs.json")
+    answer = run_as_sam_would(
+        stack,
+        env_json,
+        "SyncProcessor/ProcessorFunction",
+        env_json.parent / "events" / "processor-sync.sqs.json",
+    )
     assert answer == {"batchItemFailures": []}
-    messages = sqs.receive_message(QueueUrl=outbox, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    messages = sqs.receive_message(QueueUrl=outbox, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+        "Messages", []
+    )
     bodies = [json.loads(m["Body"]) for m in messages]
     assert [b["user_id"] for b in bodies] == [stack.demo_user_id]
     assert bodies[0]["message"]["event"]["header"]["name"] == "Response"
@@ -232,9 +298,15 @@ def test_the_sync_processor_run_with_that_environment_answers_to_the_outbox(stac
 
 def test_the_events_carry_the_demo_users_token_and_id(stack, env_json):
     events = env_json.parent / "events"
-    assert sorted(p.name for p in events.glob("*.json")) == sorted(p.name for p in (ROOT / "events").glob("*.json"))
+    assert sorted(p.name for p in events.glob("*.json")) == sorted(
+        p.name for p in (ROOT / "events").glob("*.json")
+    )
     for path in events.glob("*.json"):
         text = path.read_text()
-        assert "demo-token" not in text and '"demo-user' not in text and '\\"demo-user' not in text, path.name
-    body = json.loads(json.loads((events / "processor-sync.sqs.json").read_text())["Records"][0]["body"])
+        assert (
+            "demo-token" not in text and '"demo-user' not in text and '\\"demo-user' not in text
+        ), path.name
+    body = json.loads(
+        json.loads((events / "processor-sync.sqs.json").read_text())["Records"][0]["body"]
+    )
     assert body["user_id"] == stack.demo_user_id

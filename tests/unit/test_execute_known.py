@@ -27,8 +27,8 @@ from tests.fakes import (
     Clock,
     FakeAdapter,
     MemoryOutbox,
-    MemoryStateStore,
     MemoryPollQueue,
+    MemoryStateStore,
     MemoryVault,
     credentials_of,
     registry_of,
@@ -40,17 +40,27 @@ from tests.unit.test_entrypoint import directive
 def services_for(registry: AdapterRegistry, vault: MemoryVault) -> PipelineServices:
     clock = Clock()
     return PipelineServices(
-        adapters=registry, credentials=credentials_of(vault), outbox=MemoryOutbox(),
-        pending=MemoryStateStore(), poll_queue=MemoryPollQueue(), clock=clock,
+        adapters=registry,
+        credentials=credentials_of(vault),
+        outbox=MemoryOutbox(),
+        pending=MemoryStateStore(),
+        poll_queue=MemoryPollQueue(),
+        clock=clock,
         sleep=clock.sleep,
     )
 
 
-def queued(endpoint: str, name: str = "TurnOn", payload: dict | None = None,
-           namespace: str = "Alexa.PowerController", features=COLOR) -> QueuedDirective:
+def queued(
+    endpoint: str,
+    name: str = "TurnOn",
+    payload: dict | None = None,
+    namespace: str = "Alexa.PowerController",
+    features=COLOR,
+) -> QueuedDirective:
     event = directive(namespace, name, payload, endpoint_id=endpoint, features=features)
-    return QueuedDirective.without_token(event["directive"], user_id=USER, received_at=1000.0,
-                                         deadline=1008.0, features=features)
+    return QueuedDirective.without_token(
+        event["directive"], user_id=USER, received_at=1000.0, deadline=1008.0, features=features
+    )
 
 
 # -- the core's side -------------------------------------------------------------------------
@@ -100,33 +110,57 @@ def test_execute_accepts_known_reads_the_signature() -> None:
 LIFX_BASE = "https://lifx.test/v1"
 LIFX_ID = "d073d5141876"
 LIFX_LIGHT = {
-    "id": LIFX_ID, "label": "Lamp", "connected": True, "power": "off", "brightness": 0.6,
+    "id": LIFX_ID,
+    "label": "Lamp",
+    "connected": True,
+    "power": "off",
+    "brightness": 0.6,
     "color": {"hue": 30.0, "saturation": 0.0, "kelvin": 3500},
     "location": {"id": "home", "name": "Home"},
-    "product": {"name": "Color 1000", "company": "LIFX", "capabilities": {
-        "has_color": True, "has_variable_color_temp": True, "min_kelvin": 2500,
-        "max_kelvin": 9000}},
+    "product": {
+        "name": "Color 1000",
+        "company": "LIFX",
+        "capabilities": {
+            "has_color": True,
+            "has_variable_color_temp": True,
+            "min_kelvin": 2500,
+            "max_kelvin": 9000,
+        },
+    },
 }
 HUE_BASE = "https://hue.test/route"
 HUE_CLIP = f"{HUE_BASE}/clip/v2/resource"
 HUE_ID = "3e7b5c5a-8f1e-4b8e-9d47-2c1d4ef0a7d1"
 HUE_DEVICE = "a4a0c7b2-1d0e-4f6a-9b3c-8d7e6f5a4b3c"
 HUE_LIGHT = {
-    "id": HUE_ID, "owner": {"rid": HUE_DEVICE, "rtype": "device"}, "on": {"on": False},
+    "id": HUE_ID,
+    "owner": {"rid": HUE_DEVICE, "rtype": "device"},
+    "on": {"on": False},
     "dimming": {"brightness": 60.0},
-    "color_temperature": {"mirek": None, "mirek_schema": {"mirek_minimum": 153,
-                                                          "mirek_maximum": 500}},
-    "color": {"xy": {"x": 0.3914, "y": 0.3667}, "gamut_type": "C", "gamut": {
-        "red": {"x": 0.6915, "y": 0.3083}, "green": {"x": 0.17, "y": 0.7},
-        "blue": {"x": 0.1532, "y": 0.0475}}},
+    "color_temperature": {
+        "mirek": None,
+        "mirek_schema": {"mirek_minimum": 153, "mirek_maximum": 500},
+    },
+    "color": {
+        "xy": {"x": 0.3914, "y": 0.3667},
+        "gamut_type": "C",
+        "gamut": {
+            "red": {"x": 0.6915, "y": 0.3083},
+            "green": {"x": 0.17, "y": 0.7},
+            "blue": {"x": 0.1532, "y": 0.0475},
+        },
+    },
 }
 
 #: The directives measured, as Alexa sends them.
 DIRECTIVES = [
     ("Alexa.PowerController", "TurnOn", None),
     ("Alexa.BrightnessController", "SetBrightness", {"brightness": 40}),
-    ("Alexa.ColorController", "SetColor",
-     {"color": {"hue": 240.0, "saturation": 1.0, "brightness": 1.0}}),
+    (
+        "Alexa.ColorController",
+        "SetColor",
+        {"color": {"hue": 240.0, "saturation": 1.0, "brightness": 1.0}},
+    ),
     ("Alexa.ColorTemperatureController", "SetColorTemperature", {"colorTemperatureInKelvin": 4000}),
 ]
 
@@ -134,12 +168,14 @@ DIRECTIVES = [
 def lifx_adapter(*, legacy: bool) -> Any:
     import bulb_skill_lifx
 
-    adapter = bulb_skill_lifx.create(AdapterContext(vendor="lifx",
-                                                    environ={"LIFX_BASE_URL": LIFX_BASE}))
+    adapter = bulb_skill_lifx.create(
+        AdapterContext(vendor="lifx", environ={"LIFX_BASE_URL": LIFX_BASE})
+    )
     if legacy:  # the adapter as it was: ``execute`` without ``known`` reads the light first
         execute = adapter.execute
         adapter.execute = lambda credential, device_id, change: execute(  # type: ignore[method-assign]
-            credential, device_id, change)
+            credential, device_id, change
+        )
     return adapter
 
 
@@ -151,16 +187,26 @@ def hue_adapter(*, legacy: bool) -> Any:
 
 def stage_lifx(mock: responses.RequestsMock) -> None:
     mock.get(f"{LIFX_BASE}/lights/id:{LIFX_ID}", json=[LIFX_LIGHT])
-    mock.put(f"{LIFX_BASE}/lights/id:{LIFX_ID}/state",
-             json={"results": [{"id": LIFX_ID, "label": "Lamp", "status": "ok"}]}, status=207)
+    mock.put(
+        f"{LIFX_BASE}/lights/id:{LIFX_ID}/state",
+        json={"results": [{"id": LIFX_ID, "label": "Lamp", "status": "ok"}]},
+        status=207,
+    )
 
 
 def stage_hue(mock: responses.RequestsMock) -> None:
     mock.get(f"{HUE_CLIP}/light/{HUE_ID}", json={"errors": [], "data": [HUE_LIGHT]})
-    mock.get(f"{HUE_CLIP}/zigbee_connectivity", json={"errors": [], "data": [
-        {"owner": {"rid": HUE_DEVICE, "rtype": "device"}, "status": "connected"}]})
-    mock.put(f"{HUE_CLIP}/light/{HUE_ID}", json={"errors": [], "data": [
-        {"rid": HUE_ID, "rtype": "light"}]})
+    mock.get(
+        f"{HUE_CLIP}/zigbee_connectivity",
+        json={
+            "errors": [],
+            "data": [{"owner": {"rid": HUE_DEVICE, "rtype": "device"}, "status": "connected"}],
+        },
+    )
+    mock.put(
+        f"{HUE_CLIP}/light/{HUE_ID}",
+        json={"errors": [], "data": [{"rid": HUE_ID, "rtype": "light"}]},
+    )
 
 
 VENDORS = {
@@ -176,13 +222,20 @@ def requests_per_directive(vendor: str, *, legacy: bool) -> list[int]:
     for namespace, name, payload in DIRECTIVES:
         adapter = build(legacy=legacy)
         vault = MemoryVault()
-        vault.connect(USER, vendor, OAuthToken.bearer("vendor-token", application_key="app-key"),
-                      account_id="account-1")
-        services = services_for(AdapterRegistry({vendor: lambda _ctx: adapter}, environ={}), vault)
+        vault.connect(
+            USER,
+            vendor,
+            OAuthToken.bearer("vendor-token", application_key="app-key"),
+            account_id="account-1",
+        )
+        services = services_for(
+            AdapterRegistry({vendor: lambda _ctx, adapter=adapter: adapter}, environ={}), vault
+        )
         with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
             stage(mock)
             outcome = Pipeline(services).process(
-                queued(f"{vendor}:{device}", name, payload, namespace))
+                queued(f"{vendor}:{device}", name, payload, namespace)
+            )
             assert outcome == "answered", outcome
             [answer] = services.outbox.messages
             assert answer.message["event"]["header"]["name"] == "Response", answer.message
@@ -191,7 +244,10 @@ def requests_per_directive(vendor: str, *, legacy: bool) -> list[int]:
 
 
 def test_lifx_saves_its_read_before_every_command() -> None:
-    before, after = requests_per_directive("lifx", legacy=True), requests_per_directive("lifx", legacy=False)
+    before, after = (
+        requests_per_directive("lifx", legacy=True),
+        requests_per_directive("lifx", legacy=False),
+    )
     assert before == [3, 3, 3, 3]  # the pipeline's read, LIFX's own read, the PUT
     assert after == [2, 2, 2, 2]  # the pipeline's read, the PUT
     assert sum(before) - sum(after) == len(DIRECTIVES)  # one request saved per directive

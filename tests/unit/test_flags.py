@@ -39,7 +39,7 @@ def test_a_flag_switches_an_async_vendor_to_optimistic_and_back(tmp_path, assert
     path = tmp_path / "flags.json"
     write(path, STYLE_RULE)
     f = flags_from({"FEATURE_FLAGS_FILE": str(path)})
-    adapter, services, _ = build(Style.ASYNC)
+    _adapter, services, _ = build(Style.ASYNC)
     services.style_override = f.style_for
     assert Pipeline(services).process(queued()) == "answered"  # optimistic: a Response at once
     assert_alexa_valid(services.outbox.messages[0].message)
@@ -49,7 +49,9 @@ def test_a_flag_switches_an_async_vendor_to_optimistic_and_back(tmp_path, assert
     assert Pipeline(services).process(turn_off) == "pending"  # async again: waits for the push
 
 
-def test_a_paused_vendor_is_answered_bridge_unreachable_without_a_call(tmp_path, assert_alexa_valid):
+def test_a_paused_vendor_is_answered_bridge_unreachable_without_a_call(
+    tmp_path, assert_alexa_valid
+):
     path = tmp_path / "flags.json"
     write(path, {"vendor_paused": {"default": True}})
     f = flags_from({"FEATURE_FLAGS_FILE": str(path)})

@@ -36,19 +36,19 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import event as note_outcome
-from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 
+from bulb_workbench.local.schema import schema_errors
+from skill.alexa import SUPPORTED, Kind, features_from_cookie, features_to_cookie, parse_envelope
+from skill.aws.stores import SqsDirectiveQueue
+from skill.bulbs import validate_command
 from skill.composition import Composition, using
 from skill.handlers import entrypoint
-from skill.alexa import SUPPORTED, Kind, features_from_cookie, features_to_cookie, parse_envelope
-from skill.bulbs import validate_command
-from bulb_workbench.local.schema import schema_errors
 from skill.pipeline import Pipeline, PipelineServices
 from skill.plugins import Style, decode_endpoint_id
 from skill.records import QueuedDirective
 from skill.routing import EntrypointServices, build_router
-from skill.aws.stores import SqsDirectiveQueue
 from tests.fakes import (
     COLOR,
     TOKEN,
@@ -59,8 +59,8 @@ from tests.fakes import (
     FakeIdentity,
     FakeLwa,
     MemoryOutbox,
-    MemoryStateStore,
     MemoryPollQueue,
+    MemoryStateStore,
     MemoryTokenStore,
     credentials_of,
     registry_of,
@@ -72,7 +72,11 @@ FUZZ = settings(
     deadline=None,
     derandomize=True,
     database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
 )
 FEW = settings(FUZZ, max_examples=60)
 
@@ -236,9 +240,13 @@ def check_stored(event: Any, sent: dict[str, Any], header: dict[str, Any]) -> No
     if "correlationToken" in raw["header"]:
         assert header.get("correlationToken") == raw["header"]["correlationToken"]
     queued = QueuedDirective.model_validate(json.loads(sent["MessageBody"]))  # as the processor
-    assert queued.directive == _as_stored(_without_token(raw)), "the stored directive differs from the one received"
+    assert queued.directive == _as_stored(_without_token(raw)), (
+        "the stored directive differs from the one received"
+    )
     stored_scope = (queued.directive.get("endpoint") or {}).get("scope")
-    assert not isinstance(stored_scope, dict) or "token" not in stored_scope, "the bearer token was queued"
+    assert not isinstance(stored_scope, dict) or "token" not in stored_scope, (
+        "the bearer token was queued"
+    )
     assert queued.deadline == NOW + 8.0
     directive = parse_envelope({"directive": queued.directive}).directive
     spec = SUPPORTED[directive.key]
@@ -251,7 +259,9 @@ def check_stored(event: Any, sent: dict[str, Any], header: dict[str, Any]) -> No
     vendor, _ = decode_endpoint_id(queued.endpoint_id)
     assert vendor == "fake"
     assert queued.user_id and queued.message_id  # the processor's idempotency key
-    assert "token" not in (queued.directive["endpoint"].get("scope") or {}), "a bearer token was queued"
+    assert "token" not in (queued.directive["endpoint"].get("scope") or {}), (
+        "a bearer token was queued"
+    )
     _process(queued)
 
 
@@ -297,7 +307,9 @@ def _process(queued: QueuedDirective) -> None:
 # --- valid directives of every supported kind -------------------------------------------------
 
 
-def valid_directive(key: tuple[str, str], *, endpoint_id: str = "fake:color-1", features=COLOR) -> dict[str, Any]:
+def valid_directive(
+    key: tuple[str, str], *, endpoint_id: str = "fake:color-1", features=COLOR
+) -> dict[str, Any]:
     namespace, name = key
     header = {
         "namespace": namespace,
@@ -317,7 +329,9 @@ def valid_directive(key: tuple[str, str], *, endpoint_id: str = "fake:color-1", 
         ("Alexa.ColorController", "SetColor"): {
             "color": {"hue": 350.5, "saturation": 0.7, "brightness": 0.6}
         },
-        ("Alexa.ColorTemperatureController", "SetColorTemperature"): {"colorTemperatureInKelvin": 5000},
+        ("Alexa.ColorTemperatureController", "SetColorTemperature"): {
+            "colorTemperatureInKelvin": 5000
+        },
     }
     directive: dict[str, Any] = {"header": header, "payload": payloads.get(key, {})}
     if SUPPORTED[key].kind is Kind.CONTROL or key == ("Alexa", "ReportState"):
@@ -352,23 +366,100 @@ def test_every_valid_directive_is_answered_and_controls_are_stored_once():
 # --- strategies --------------------------------------------------------------------------------
 
 HOSTILE_CHARS = [
-    "\x00", "\x01", "\x08", "\x1b", "\x1f", "\x7f", "\x85", "\u00a0", "\u200b", "\u200d",
-    "\u202e", "\u2028", "\ufeff", "\ud800", "\udfff", "\ufffe", "\uffff", "\U0001f4a1",
-    "\U0010ffff", "é", "ß", "İ", "\n", "\r", "\t", " ", '"', "'", "\\", "/", "%s", "%(x)s",
-    "{}", "${jndi:x}", "<script>", "../", "=", ":", "#", ";", "?", "@", "&",
+    "\x00",
+    "\x01",
+    "\x08",
+    "\x1b",
+    "\x1f",
+    "\x7f",
+    "\x85",
+    "\u00a0",
+    "\u200b",
+    "\u200d",
+    "\u202e",
+    "\u2028",
+    "\ufeff",
+    "\ud800",
+    "\udfff",
+    "\ufffe",
+    "\uffff",
+    "\U0001f4a1",
+    "\U0010ffff",
+    "é",
+    "ß",
+    "İ",
+    "\n",
+    "\r",
+    "\t",
+    " ",
+    '"',
+    "'",
+    "\\",
+    "/",
+    "%s",
+    "%(x)s",
+    "{}",
+    "${jndi:x}",
+    "<script>",
+    "../",
+    "=",
+    ":",
+    "#",
+    ";",
+    "?",
+    "@",
+    "&",
 ]
 hostile_text = st.lists(
     st.sampled_from(HOSTILE_CHARS) | st.characters(exclude_categories=()), max_size=24
 ).map("".join)
 KNOWN_STRINGS = [
-    "3", "2", "BearerToken", "OAuth2.AuthorizationCode", TOKEN, "fake:color-1", "fake:white-1",
-    "fake:=Zm9v", "other:1", ":", "fake:", "f", "dct", "2700-6500", "500", "",
+    "3",
+    "2",
+    "BearerToken",
+    "OAuth2.AuthorizationCode",
+    TOKEN,
+    "fake:color-1",
+    "fake:white-1",
+    "fake:=Zm9v",
+    "other:1",
+    ":",
+    "fake:",
+    "f",
+    "dct",
+    "2700-6500",
+    "500",
+    "",
 ] + [part for key in KEYS for part in key]
 JSON_KEYS = [
-    "directive", "header", "endpoint", "payload", "namespace", "name", "payloadVersion",
-    "messageId", "correlationToken", "scope", "type", "token", "endpointId", "cookie", "grant",
-    "grantee", "code", "brightness", "brightnessDelta", "color", "hue", "saturation",
-    "colorTemperatureInKelvin", "f", "ct", "st", "__proto__", "",
+    "directive",
+    "header",
+    "endpoint",
+    "payload",
+    "namespace",
+    "name",
+    "payloadVersion",
+    "messageId",
+    "correlationToken",
+    "scope",
+    "type",
+    "token",
+    "endpointId",
+    "cookie",
+    "grant",
+    "grantee",
+    "code",
+    "brightness",
+    "brightnessDelta",
+    "color",
+    "hue",
+    "saturation",
+    "colorTemperatureInKelvin",
+    "f",
+    "ct",
+    "st",
+    "__proto__",
+    "",
 ]
 scalars = (
     st.none()
@@ -410,7 +501,9 @@ def giant_cookies(draw) -> dict[str, Any]:
     cookie: dict[str, Any] = {f"k{i}": "x" * size for i in range(entries)}
     if draw(st.booleans()):
         cookie["f"] = draw(st.sampled_from(["dct", "d", "", "zz", "dctdct"]))
-        cookie["ct"] = draw(st.sampled_from(["2700-6500", "6500-2700", "0-99999", "x", "-", "1" * 5000]))
+        cookie["ct"] = draw(
+            st.sampled_from(["2700-6500", "6500-2700", "0-99999", "x", "-", "1" * 5000])
+        )
         cookie["st"] = draw(st.sampled_from(["500", "0", "-5", "9" * 5000, "1e3", ""]))
     return cookie
 
@@ -418,15 +511,22 @@ def giant_cookies(draw) -> dict[str, Any]:
 hostile_cookie_values = st.fixed_dictionaries(
     {"f": st.sampled_from(["", "d", "c", "t", "dct", "tt", "x"]) | hostile_text},
     optional={
-        "ct": st.tuples(st.integers(-10, 20_000), st.integers(-10, 20_000)).map(lambda p: f"{p[0]}-{p[1]}")
+        "ct": st.tuples(st.integers(-10, 20_000), st.integers(-10, 20_000)).map(
+            lambda p: f"{p[0]}-{p[1]}"
+        )
         | hostile_text,
         "st": st.integers(-1000, 100_000).map(str) | hostile_text,
     },
 )
 invalid_endpoint_ids = (
     st.just("")
-    | st.text(min_size=1, max_size=20).filter(lambda s: not re.fullmatch(r"[a-zA-Z0-9_\-=#;:?@&]+", s))
-    | st.builds(lambda s: "fake:" + s, hostile_text.filter(lambda s: not re.fullmatch(r"[a-zA-Z0-9_\-=#;:?@&]*", s)))
+    | st.text(min_size=1, max_size=20).filter(
+        lambda s: not re.fullmatch(r"[a-zA-Z0-9_\-=#;:?@&]+", s)
+    )
+    | st.builds(
+        lambda s: "fake:" + s,
+        hostile_text.filter(lambda s: not re.fullmatch(r"[a-zA-Z0-9_\-=#;:?@&]*", s)),
+    )
     | st.just("fake:" + "a" * 252)
     | st.integers()
     | st.none()
@@ -517,13 +617,33 @@ numbers = (
     | st.booleans()
 )
 other_endpoint_ids = st.sampled_from(
-    ["fake:tunable-1", "fake:white-1", "fake:no-such-bulb", "fake:=Zm9vIGJhcg", "fake:=!!", "fake:==",
-     "fake:a:b", "other:1", "fake", "FAKE:color-1", "fake:" + "a" * 251]
+    [
+        "fake:tunable-1",
+        "fake:white-1",
+        "fake:no-such-bulb",
+        "fake:=Zm9vIGJhcg",
+        "fake:=!!",
+        "fake:==",
+        "fake:a:b",
+        "other:1",
+        "fake",
+        "FAKE:color-1",
+        "fake:" + "a" * 251,
+    ]
 )
 valid_cookies = st.sampled_from([COLOR, TUNABLE, WHITE]).map(features_to_cookie) | st.just({})
 
 MILD = ["extra", "number", "unicode", "other_endpoint", "cookie_swap"]  # often still valid
-HOSTILE = ["replace", "retype", "delete", "huge", "nest", "cookie", "endpoint_id", "payload_version"]
+HOSTILE = [
+    "replace",
+    "retype",
+    "delete",
+    "huge",
+    "nest",
+    "cookie",
+    "endpoint_id",
+    "payload_version",
+]
 
 
 @st.composite
@@ -562,7 +682,9 @@ def mutated_directives(
             path = draw(st.sampled_from(texts))
             old, text = get_at(event, path), draw(hostile_text)
             where = draw(st.sampled_from(["append", "prepend", "replace"]))
-            set_at(event, path, {"append": old + text, "prepend": text + old, "replace": text}[where])
+            set_at(
+                event, path, {"append": old + text, "prepend": text + old, "replace": text}[where]
+            )
         elif kind == "other_endpoint" and isinstance(endpoint, dict):
             endpoint["endpointId"] = draw(other_endpoint_ids)
         elif kind == "cookie_swap" and isinstance(endpoint, dict):
@@ -582,12 +704,18 @@ def mutated_directives(
         elif kind == "nest":
             path = draw(st.sampled_from(pool))
             depth = draw(st.sampled_from([50, 200, 600, 900]))
-            event = set_at(event, path, deep(depth, draw(st.sampled_from(["list", "dict", "mixed"]))))
+            event = set_at(
+                event, path, deep(depth, draw(st.sampled_from(["list", "dict", "mixed"])))
+            )
         elif kind == "cookie" and isinstance(endpoint, dict):
             endpoint["cookie"] = draw(giant_cookies() | hostile_cookie_values)
         elif kind == "endpoint_id" and isinstance(endpoint, dict):
             endpoint["endpointId"] = draw(invalid_endpoint_ids)
-        elif kind == "payload_version" and isinstance(directive, dict) and isinstance(directive.get("header"), dict):
+        elif (
+            kind == "payload_version"
+            and isinstance(directive, dict)
+            and isinstance(directive.get("header"), dict)
+        ):
             directive["header"]["payloadVersion"] = draw(json_values.filter(lambda v: v != "3"))
         else:
             continue
@@ -609,7 +737,12 @@ def test_any_json_value_gets_a_schema_valid_answer_and_nothing_is_stored(event):
 @FUZZ
 @given(
     event=st.fixed_dictionaries(
-        {"directive": st.fixed_dictionaries({}, optional={"header": json_values, "endpoint": json_values, "payload": json_values})}
+        {
+            "directive": st.fixed_dictionaries(
+                {},
+                optional={"header": json_values, "endpoint": json_values, "payload": json_values},
+            )
+        }
     )
 )
 def test_any_directive_shaped_value_gets_a_schema_valid_answer(event):
@@ -628,7 +761,9 @@ def test_a_mutated_directive_of_any_kind_is_answered_and_stored_only_when_still_
 
 @FUZZ
 @given(mutation=mutated_directives(CONTROL_KEYS, MILD))
-def test_a_mildly_mutated_control_directive_is_stored_only_in_a_form_the_processor_can_use(mutation):
+def test_a_mildly_mutated_control_directive_is_stored_only_in_a_form_the_processor_can_use(
+    mutation,
+):
     event, _applied = mutation
     original = deep_copy(event)
     message, world, watcher = invoke(event)
@@ -659,7 +794,9 @@ def test_a_payload_version_other_than_3_is_invalid_directive(key, version):
 
 
 @FEW
-@given(key=st.sampled_from(CONTROL_KEYS + [("Alexa", "ReportState")]), endpoint_id=invalid_endpoint_ids)
+@given(
+    key=st.sampled_from([*CONTROL_KEYS, ("Alexa", "ReportState")]), endpoint_id=invalid_endpoint_ids
+)
 def test_an_invalid_endpoint_id_is_refused(key, endpoint_id):
     event = valid_directive(key)
     event["directive"]["endpoint"]["endpointId"] = endpoint_id
@@ -684,7 +821,12 @@ REQUIRED = [
 
 
 @FEW
-@given(key=st.sampled_from(CONTROL_KEYS), path=st.sampled_from(REQUIRED), how=st.sampled_from(["delete", "retype"]), data=st.data())
+@given(
+    key=st.sampled_from(CONTROL_KEYS),
+    path=st.sampled_from(REQUIRED),
+    how=st.sampled_from(["delete", "retype"]),
+    data=st.data(),
+)
 def test_a_control_directive_missing_or_mistyping_a_required_field_is_refused(key, path, how, data):
     event = valid_directive(key)
     if how == "delete":
@@ -708,7 +850,11 @@ def test_a_payload_value_of_the_wrong_type_or_missing_is_refused(key, data):
 
 
 @FEW
-@given(key=st.sampled_from(KEYS), where=st.sampled_from(["messageId", "namespace", "name"]), value=huge_strings())
+@given(
+    key=st.sampled_from(KEYS),
+    where=st.sampled_from(["messageId", "namespace", "name"]),
+    value=huge_strings(),
+)
 def test_huge_header_strings_are_refused_or_bounded(key, where, value):
     event = valid_directive(key)
     event["directive"]["header"][where] = value
@@ -731,7 +877,12 @@ def test_a_giant_or_hostile_cookie_never_stores_an_unusable_directive(key, cooki
 
 
 @FEW
-@given(key=st.sampled_from(KEYS), depth=st.sampled_from([100, 400, 900]), kind=st.sampled_from(["list", "dict", "mixed"]), where=st.sampled_from(["payload", "extra", "cookie"]))
+@given(
+    key=st.sampled_from(KEYS),
+    depth=st.sampled_from([100, 400, 900]),
+    kind=st.sampled_from(["list", "dict", "mixed"]),
+    where=st.sampled_from(["payload", "extra", "cookie"]),
+)
 def test_deep_nesting_anywhere_is_answered(key, depth, kind, where):
     event = valid_directive(key)
     directive = event["directive"]
@@ -768,4 +919,7 @@ def test_a_directive_the_queue_cannot_take_is_refused_as_invalid_not_internal_er
     CANNOT_STORE[case](event["directive"])
     message, world, watcher = invoke(event)
     reply = check_answer(event, message, world, watcher)
-    assert reply["header"]["name"] == "DeferredResponse" or reply["payload"]["type"] != "INTERNAL_ERROR"
+    assert (
+        reply["header"]["name"] == "DeferredResponse"
+        or reply["payload"]["type"] != "INTERNAL_ERROR"
+    )

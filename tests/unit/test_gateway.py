@@ -8,8 +8,8 @@ import pytest
 import requests
 import responses
 
-from skill.config import GATEWAY_URLS, settings_from
 from skill.aws.gateway import GatewayClient
+from skill.config import GATEWAY_URLS, settings_from
 from skill.ports import GatewayAnswer, GatewayUnreachable, Verdict, classify
 
 URL = "https://api.amazonalexa.com/v3/events"
@@ -87,7 +87,9 @@ def test_an_error_answer_carries_the_code_and_description():
 
 @responses.activate
 def test_retry_after_is_read_in_seconds():
-    responses.post(URL, status=429, json=error_body("THROTTLING_EXCEPTION"), headers={"Retry-After": "3"})
+    responses.post(
+        URL, status=429, json=error_body("THROTTLING_EXCEPTION"), headers={"Retry-After": "3"}
+    )
     assert GatewayClient().send(URL, EVENT, TOKEN, timeout=1).retry_after == 3.0
 
 
@@ -98,7 +100,9 @@ def test_an_answer_that_is_not_json_still_has_a_status():
     assert (answer.status, answer.code, answer.verdict) == (503, None, Verdict.RETRY)
 
 
-@pytest.mark.parametrize("failure", [requests.ConnectionError("refused"), requests.ReadTimeout("slow")])
+@pytest.mark.parametrize(
+    "failure", [requests.ConnectionError("refused"), requests.ReadTimeout("slow")]
+)
 @responses.activate
 def test_no_answer_is_gateway_unreachable_without_the_token(failure):
     responses.post(URL, body=failure)
@@ -133,4 +137,6 @@ def test_each_region_has_its_gateway(region, url):
 
 def test_the_gateway_override_wins_for_every_region():
     config = settings_from({"GATEWAY_URL": "http://127.0.0.1:9000/v3/events"})
-    assert {config.gateway_for(r) for r in ("NA", "EU", "FE")} == {"http://127.0.0.1:9000/v3/events"}
+    assert {config.gateway_for(r) for r in ("NA", "EU", "FE")} == {
+        "http://127.0.0.1:9000/v3/events"
+    }

@@ -48,11 +48,23 @@ class Jwks:
 
 def access_token(key=KEY, kid="k1", **claims: Any) -> str:
     now = int(time.time())
-    body = {"sub": "user-sub-1", "iss": ISSUER, "client_id": CLIENT, "token_use": "access",
-            "scope": "openid", "iat": now, "exp": now + 3600, "username": "demo"}
+    body = {
+        "sub": "user-sub-1",
+        "iss": ISSUER,
+        "client_id": CLIENT,
+        "token_use": "access",
+        "scope": "openid",
+        "iat": now,
+        "exp": now + 3600,
+        "username": "demo",
+    }
     body.update(claims)
-    return jwt.encode({k: v for k, v in body.items() if v is not None}, key, algorithm="RS256",
-                      headers={"kid": kid})
+    return jwt.encode(
+        {k: v for k, v in body.items() if v is not None},
+        key,
+        algorithm="RS256",
+        headers={"kid": kid},
+    )
 
 
 @pytest.fixture
@@ -75,15 +87,30 @@ def test_a_valid_access_token_identifies_its_subject(identity, jwks):
     ("token", "why"),
     [
         (lambda: access_token(exp=int(time.time()) - 120), "expired"),
-        (lambda: access_token(iss="https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other"), "wrong issuer"),
+        (
+            lambda: access_token(iss="https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other"),
+            "wrong issuer",
+        ),
         (lambda: access_token(client_id="another-client"), "wrong client"),
         (lambda: access_token(token_use="id", client_id=None, aud=CLIENT), "an ID token"),
         (lambda: access_token(key=OTHER_KEY), "signed by another key under a known kid"),
         (lambda: access_token(sub=None), "no subject"),
         (lambda: access_token(exp=None), "no expiry"),
-        (lambda: jwt.encode({"sub": "x", "iss": ISSUER, "client_id": CLIENT, "token_use": "access",
-                             "exp": int(time.time()) + 60}, "secret", algorithm="HS256",
-                            headers={"kid": "k1"}), "HS256 with a guessed secret"),
+        (
+            lambda: jwt.encode(
+                {
+                    "sub": "x",
+                    "iss": ISSUER,
+                    "client_id": CLIENT,
+                    "token_use": "access",
+                    "exp": int(time.time()) + 60,
+                },
+                "secret",
+                algorithm="HS256",
+                headers={"kid": "k1"},
+            ),
+            "HS256 with a guessed secret",
+        ),
         (lambda: access_token()[:-10], "a cut-off signature"),
         (lambda: "demo-token", "not a JWT"),
         (lambda: "", "empty"),
@@ -114,7 +141,9 @@ def test_a_jwks_that_cannot_be_read_refuses_the_token():
     def down(url: str) -> dict[str, Any]:
         raise ValueError("not JSON")
 
-    identity = CognitoIdentity(ISSUER, CLIENT, jwks=JwksCache("https://example/jwks.json", fetch=down))
+    identity = CognitoIdentity(
+        ISSUER, CLIENT, jwks=JwksCache("https://example/jwks.json", fetch=down)
+    )
     with pytest.raises(IdentityError):
         identity.user_of(access_token())
 
@@ -129,20 +158,30 @@ def test_an_access_token_moto_cognito_issued_verifies_against_its_jwks():
             UserPoolId=pool, ClientName="alexa", ExplicitAuthFlows=["ADMIN_USER_PASSWORD_AUTH"]
         )["UserPoolClient"]["ClientId"]
         idp.admin_create_user(UserPoolId=pool, Username="demo", TemporaryPassword="Temp-password-1")
-        idp.admin_set_user_password(UserPoolId=pool, Username="demo", Password="Demo-password-1", Permanent=True)
+        idp.admin_set_user_password(
+            UserPoolId=pool, Username="demo", Password="Demo-password-1", Permanent=True
+        )
         auth = idp.admin_initiate_auth(
-            UserPoolId=pool, ClientId=client, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            UserPoolId=pool,
+            ClientId=client,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": "demo", "PASSWORD": "Demo-password-1"},
         )["AuthenticationResult"]
-        sub = next(a["Value"] for a in idp.admin_get_user(UserPoolId=pool, Username="demo")["UserAttributes"]
-                   if a["Name"] == "sub")
-        identity = CognitoIdentity(f"https://cognito-idp.us-east-1.amazonaws.com/{pool}", client, fetch=get_json)
+        sub = next(
+            a["Value"]
+            for a in idp.admin_get_user(UserPoolId=pool, Username="demo")["UserAttributes"]
+            if a["Name"] == "sub"
+        )
+        identity = CognitoIdentity(
+            f"https://cognito-idp.us-east-1.amazonaws.com/{pool}", client, fetch=get_json
+        )
         assert identity.user_of(auth["AccessToken"]) == sub
         with pytest.raises(IdentityError):
             identity.user_of(auth["IdToken"])  # an ID token is not an access token
         with pytest.raises(IdentityError):
-            CognitoIdentity(f"https://cognito-idp.us-east-1.amazonaws.com/{pool}", "other", fetch=get_json).user_of(
-                auth["AccessToken"])
+            CognitoIdentity(
+                f"https://cognito-idp.us-east-1.amazonaws.com/{pool}", "other", fetch=get_json
+            ).user_of(auth["AccessToken"])
 
 
 def test_cognito_identity_needs_its_settings():
@@ -167,6 +206,14 @@ def test_the_pages_show_the_verified_id_tokens_email(identity):
     assert identity.email_of(id_token, CLIENT, "user-sub-1") == "ada@example.com"
     assert identity.email_of(id_token, "another-client", "user-sub-1") is None
     assert identity.email_of(id_token, CLIENT, "someone-else") is None
-    assert identity.email_of(access_token(key=OTHER_KEY, token_use="id", client_id=None, aud=CLIENT,
-                                          email="x@example.com"), CLIENT, "user-sub-1") is None
+    assert (
+        identity.email_of(
+            access_token(
+                key=OTHER_KEY, token_use="id", client_id=None, aud=CLIENT, email="x@example.com"
+            ),
+            CLIENT,
+            "user-sub-1",
+        )
+        is None
+    )
     assert identity.email_of(None, CLIENT, "user-sub-1") is None

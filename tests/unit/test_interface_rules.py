@@ -26,18 +26,18 @@ from skill.pipeline import Pipeline, PipelineServices, PollHandler, PushHandler
 from skill.plugins import Accepted, Notification, Style, WebhookRequest
 from skill.routing import build_router
 from tests.fakes import (
-    sweep_tick,
     COLOR,
     TUNABLE,
     WHITE,
     Clock,
     FakeAdapter,
     MemoryOutbox,
-    MemoryStateStore,
     MemoryPollQueue,
     MemoryQueue,
+    MemoryStateStore,
     credentials_of,
     registry_of,
+    sweep_tick,
     vault_with,
 )
 from tests.unit.test_entrypoint import directive, services_for
@@ -76,7 +76,11 @@ def set_color(hue: float, saturation: float, brightness: float) -> tuple[str, st
 
 
 def set_kelvin(kelvin: int) -> tuple[str, str, dict]:
-    return ("Alexa.ColorTemperatureController", "SetColorTemperature", {"colorTemperatureInKelvin": kelvin})
+    return (
+        "Alexa.ColorTemperatureController",
+        "SetColorTemperature",
+        {"colorTemperatureInKelvin": kelvin},
+    )
 
 
 INCREASE = ("Alexa.ColorTemperatureController", "IncreaseColorTemperature", {})
@@ -105,82 +109,229 @@ CASES = [
     # -- Alexa.PowerController ---------------------------------------------------------------
     Case("turn_on", TURN_ON, {"powerState": "ON", "brightness": 60}),
     Case("turn_off", TURN_OFF, {"powerState": "OFF", "brightness": 60}, initial=ON_AT_60),
-    Case("turn_on_when_on_is_answered_without_the_vendor", TURN_ON, {"powerState": "ON"},
-         initial=ON_AT_60, no_vendor_change=True),
-    Case("turn_off_when_off_is_answered_without_the_vendor", TURN_OFF, {"powerState": "OFF"},
-         no_vendor_change=True),
+    Case(
+        "turn_on_when_on_is_answered_without_the_vendor",
+        TURN_ON,
+        {"powerState": "ON"},
+        initial=ON_AT_60,
+        no_vendor_change=True,
+    ),
+    Case(
+        "turn_off_when_off_is_answered_without_the_vendor",
+        TURN_OFF,
+        {"powerState": "OFF"},
+        no_vendor_change=True,
+    ),
     # -- Alexa.BrightnessController ----------------------------------------------------------
-    Case("set_brightness_on_an_off_light_turns_it_on", set_brightness(40),
-         {"powerState": "ON", "brightness": 40}),
-    Case("set_brightness_0_turns_off_and_reports_0", set_brightness(0),
-         {"powerState": "OFF", "brightness": 0}, initial=ON_AT_60),
-    Case("turn_on_after_brightness_0_restores_the_last_level", TURN_ON,
-         {"powerState": "ON", "brightness": 60}, initial=ON_AT_60, before=(set_brightness(0),)),
-    Case("turn_on_after_adjusting_down_to_0_restores_the_level_before", TURN_ON,
-         {"powerState": "ON", "brightness": 60}, initial=ON_AT_60, before=(adjust_brightness(-80),)),
-    Case("adjust_down_at_0_reports_0_and_stays_off", adjust_brightness(-10),
-         {"powerState": "OFF", "brightness": 0}, initial=ON_AT_60, before=(set_brightness(0),),
-         no_vendor_change=True),
-    Case("adjust_up_at_0_turns_on_at_the_delta", adjust_brightness(30),
-         {"powerState": "ON", "brightness": 30}, initial=ON_AT_60, before=(set_brightness(0),)),
-    Case("adjust_up_on_an_off_light_turns_it_on_at_the_delta", adjust_brightness(25),
-         {"powerState": "ON", "brightness": 25}),
-    Case("adjust_down_on_an_off_light_stays_off", adjust_brightness(-25),
-         {"powerState": "OFF", "brightness": 60}, no_vendor_change=True),
-    Case("adjust_down", adjust_brightness(-25), {"powerState": "ON", "brightness": 35},
-         initial=ON_AT_60),
-    Case("adjust_down_to_0_turns_off_and_reports_0", adjust_brightness(-80),
-         {"powerState": "OFF", "brightness": 0}, initial=ON_AT_60),
-    Case("adjust_up_stops_at_100", adjust_brightness(70), {"powerState": "ON", "brightness": 100},
-         initial=ON_AT_60),
-    Case("set_brightness_over_100_is_out_of_range", set_brightness(101), error="VALUE_OUT_OF_RANGE",
-         valid_range={"minimumValue": 0, "maximumValue": 100}, refused_at_once=True),
-    Case("a_white_bulb_takes_brightness", set_brightness(20), {"powerState": "ON", "brightness": 20},
-         device="white-1"),
+    Case(
+        "set_brightness_on_an_off_light_turns_it_on",
+        set_brightness(40),
+        {"powerState": "ON", "brightness": 40},
+    ),
+    Case(
+        "set_brightness_0_turns_off_and_reports_0",
+        set_brightness(0),
+        {"powerState": "OFF", "brightness": 0},
+        initial=ON_AT_60,
+    ),
+    Case(
+        "turn_on_after_brightness_0_restores_the_last_level",
+        TURN_ON,
+        {"powerState": "ON", "brightness": 60},
+        initial=ON_AT_60,
+        before=(set_brightness(0),),
+    ),
+    Case(
+        "turn_on_after_adjusting_down_to_0_restores_the_level_before",
+        TURN_ON,
+        {"powerState": "ON", "brightness": 60},
+        initial=ON_AT_60,
+        before=(adjust_brightness(-80),),
+    ),
+    Case(
+        "adjust_down_at_0_reports_0_and_stays_off",
+        adjust_brightness(-10),
+        {"powerState": "OFF", "brightness": 0},
+        initial=ON_AT_60,
+        before=(set_brightness(0),),
+        no_vendor_change=True,
+    ),
+    Case(
+        "adjust_up_at_0_turns_on_at_the_delta",
+        adjust_brightness(30),
+        {"powerState": "ON", "brightness": 30},
+        initial=ON_AT_60,
+        before=(set_brightness(0),),
+    ),
+    Case(
+        "adjust_up_on_an_off_light_turns_it_on_at_the_delta",
+        adjust_brightness(25),
+        {"powerState": "ON", "brightness": 25},
+    ),
+    Case(
+        "adjust_down_on_an_off_light_stays_off",
+        adjust_brightness(-25),
+        {"powerState": "OFF", "brightness": 60},
+        no_vendor_change=True,
+    ),
+    Case(
+        "adjust_down",
+        adjust_brightness(-25),
+        {"powerState": "ON", "brightness": 35},
+        initial=ON_AT_60,
+    ),
+    Case(
+        "adjust_down_to_0_turns_off_and_reports_0",
+        adjust_brightness(-80),
+        {"powerState": "OFF", "brightness": 0},
+        initial=ON_AT_60,
+    ),
+    Case(
+        "adjust_up_stops_at_100",
+        adjust_brightness(70),
+        {"powerState": "ON", "brightness": 100},
+        initial=ON_AT_60,
+    ),
+    Case(
+        "set_brightness_over_100_is_out_of_range",
+        set_brightness(101),
+        error="VALUE_OUT_OF_RANGE",
+        valid_range={"minimumValue": 0, "maximumValue": 100},
+        refused_at_once=True,
+    ),
+    Case(
+        "a_white_bulb_takes_brightness",
+        set_brightness(20),
+        {"powerState": "ON", "brightness": 20},
+        device="white-1",
+    ),
     # -- Alexa.ColorController ---------------------------------------------------------------
-    Case("set_color_turns_the_light_on", set_color(240.0, 0.5, 1.0),
-         {"powerState": "ON", "color": {"hue": 240.0, "saturation": 0.5, "brightness": 1.0}}),
-    Case("set_color_at_0_turns_on_at_the_level_to_restore", set_color(10.5, 1.0, 1.0),
-         {"powerState": "ON", "brightness": 60, "color": {"hue": 10.5, "saturation": 1.0, "brightness": 1.0}},
-         initial=ON_AT_60, before=(set_brightness(0),)),
-    Case("a_hue_over_360_is_out_of_range", set_color(361.0, 0.5, 1.0), error="VALUE_OUT_OF_RANGE",
-         refused_at_once=True),
-    Case("a_white_bulb_takes_no_colour", set_color(0.0, 1.0, 1.0), error="INVALID_DIRECTIVE",
-         device="white-1", refused_at_once=True),
+    Case(
+        "set_color_turns_the_light_on",
+        set_color(240.0, 0.5, 1.0),
+        {"powerState": "ON", "color": {"hue": 240.0, "saturation": 0.5, "brightness": 1.0}},
+    ),
+    Case(
+        "set_color_at_0_turns_on_at_the_level_to_restore",
+        set_color(10.5, 1.0, 1.0),
+        {
+            "powerState": "ON",
+            "brightness": 60,
+            "color": {"hue": 10.5, "saturation": 1.0, "brightness": 1.0},
+        },
+        initial=ON_AT_60,
+        before=(set_brightness(0),),
+    ),
+    Case(
+        "a_hue_over_360_is_out_of_range",
+        set_color(361.0, 0.5, 1.0),
+        error="VALUE_OUT_OF_RANGE",
+        refused_at_once=True,
+    ),
+    Case(
+        "a_white_bulb_takes_no_colour",
+        set_color(0.0, 1.0, 1.0),
+        error="INVALID_DIRECTIVE",
+        device="white-1",
+        refused_at_once=True,
+    ),
     # -- Alexa.ColorTemperatureController ----------------------------------------------------
-    Case("warm_white_below_the_range_sets_the_nearest_value", set_kelvin(2200),
-         {"powerState": "ON", "colorTemperatureInKelvin": 2700}, initial=MID, device="tunable-1"),
-    Case("cool_white_above_the_range_sets_the_nearest_value", set_kelvin(7000),
-         {"powerState": "ON", "colorTemperatureInKelvin": 6500}, initial=MID, device="tunable-1"),
-    Case("alexas_lowest_value_sets_the_nearest_value", set_kelvin(1000),
-         {"colorTemperatureInKelvin": 2700}, initial=MID, device="tunable-1"),
-    Case("a_value_in_range_is_set", set_kelvin(5000), {"colorTemperatureInKelvin": 5000},
-         initial=MID, device="tunable-1"),
-    Case("set_color_temperature_on_an_off_light_turns_it_on", set_kelvin(3000),
-         {"powerState": "ON", "brightness": 60, "colorTemperatureInKelvin": 3000},
-         initial=OFF_AT_60, device="tunable-1"),
-    Case("increase_one_step", INCREASE, {"colorTemperatureInKelvin": 4500}, initial=MID,
-         device="tunable-1"),
-    Case("decrease_one_step", DECREASE, {"colorTemperatureInKelvin": 3500}, initial=MID,
-         device="tunable-1"),
-    Case("increase_at_the_limit_stays_at_the_limit", INCREASE,
-         {"powerState": "ON", "colorTemperatureInKelvin": 6500}, initial=COOL, device="tunable-1",
-         no_vendor_change=True),
-    Case("decrease_at_the_limit_stays_at_the_limit", DECREASE,
-         {"powerState": "ON", "colorTemperatureInKelvin": 2700}, initial=WARM, device="tunable-1",
-         no_vendor_change=True),
-    Case("outside_alexas_range_is_out_of_range", set_kelvin(10001), error="VALUE_OUT_OF_RANGE",
-         valid_range={"minimumValue": 1000, "maximumValue": 10000}, device="tunable-1",
-         refused_at_once=True),
-    Case("below_alexas_range_is_out_of_range", set_kelvin(999), error="VALUE_OUT_OF_RANGE",
-         valid_range={"minimumValue": 1000, "maximumValue": 10000}, device="tunable-1",
-         refused_at_once=True),
-    Case("a_bulb_without_colour_temperature_takes_none", set_kelvin(3000), error="INVALID_DIRECTIVE",
-         device="white-1", refused_at_once=True),
+    Case(
+        "warm_white_below_the_range_sets_the_nearest_value",
+        set_kelvin(2200),
+        {"powerState": "ON", "colorTemperatureInKelvin": 2700},
+        initial=MID,
+        device="tunable-1",
+    ),
+    Case(
+        "cool_white_above_the_range_sets_the_nearest_value",
+        set_kelvin(7000),
+        {"powerState": "ON", "colorTemperatureInKelvin": 6500},
+        initial=MID,
+        device="tunable-1",
+    ),
+    Case(
+        "alexas_lowest_value_sets_the_nearest_value",
+        set_kelvin(1000),
+        {"colorTemperatureInKelvin": 2700},
+        initial=MID,
+        device="tunable-1",
+    ),
+    Case(
+        "a_value_in_range_is_set",
+        set_kelvin(5000),
+        {"colorTemperatureInKelvin": 5000},
+        initial=MID,
+        device="tunable-1",
+    ),
+    Case(
+        "set_color_temperature_on_an_off_light_turns_it_on",
+        set_kelvin(3000),
+        {"powerState": "ON", "brightness": 60, "colorTemperatureInKelvin": 3000},
+        initial=OFF_AT_60,
+        device="tunable-1",
+    ),
+    Case(
+        "increase_one_step",
+        INCREASE,
+        {"colorTemperatureInKelvin": 4500},
+        initial=MID,
+        device="tunable-1",
+    ),
+    Case(
+        "decrease_one_step",
+        DECREASE,
+        {"colorTemperatureInKelvin": 3500},
+        initial=MID,
+        device="tunable-1",
+    ),
+    Case(
+        "increase_at_the_limit_stays_at_the_limit",
+        INCREASE,
+        {"powerState": "ON", "colorTemperatureInKelvin": 6500},
+        initial=COOL,
+        device="tunable-1",
+        no_vendor_change=True,
+    ),
+    Case(
+        "decrease_at_the_limit_stays_at_the_limit",
+        DECREASE,
+        {"powerState": "ON", "colorTemperatureInKelvin": 2700},
+        initial=WARM,
+        device="tunable-1",
+        no_vendor_change=True,
+    ),
+    Case(
+        "outside_alexas_range_is_out_of_range",
+        set_kelvin(10001),
+        error="VALUE_OUT_OF_RANGE",
+        valid_range={"minimumValue": 1000, "maximumValue": 10000},
+        device="tunable-1",
+        refused_at_once=True,
+    ),
+    Case(
+        "below_alexas_range_is_out_of_range",
+        set_kelvin(999),
+        error="VALUE_OUT_OF_RANGE",
+        valid_range={"minimumValue": 1000, "maximumValue": 10000},
+        device="tunable-1",
+        refused_at_once=True,
+    ),
+    Case(
+        "a_bulb_without_colour_temperature_takes_none",
+        set_kelvin(3000),
+        error="INVALID_DIRECTIVE",
+        device="white-1",
+        refused_at_once=True,
+    ),
     # -- Alexa.EndpointHealth ----------------------------------------------------------------
     Case("a_response_reports_connectivity_ok", TURN_ON, {"connectivity": {"value": "OK"}}),
-    Case("a_light_the_vendor_cannot_reach_is_endpoint_unreachable", TURN_ON,
-         initial=OFF_AT_60.model_copy(update={"reachable": False}), error="ENDPOINT_UNREACHABLE"),
+    Case(
+        "a_light_the_vendor_cannot_reach_is_endpoint_unreachable",
+        TURN_ON,
+        initial=OFF_AT_60.model_copy(update={"reachable": False}),
+        error="ENDPOINT_UNREACHABLE",
+    ),
 ]
 
 
@@ -222,8 +373,14 @@ class PushingVendor(Vendor):
         if request.headers.get("x-secret") != "s3cret":
             raise InvalidNotification("bad signature")
         body = json.loads(request.body)
-        return [Notification(body["device"], BulbState.model_validate(body["state"]),
-                             user_id="fake-account-1", sent_at=self.clock())]
+        return [
+            Notification(
+                body["device"],
+                BulbState.model_validate(body["state"]),
+                user_id="fake-account-1",
+                sent_at=self.clock(),
+            )
+        ]
 
 
 class World:
@@ -239,20 +396,32 @@ class World:
         vault = vault_with(self.vendor)
         self.queue = MemoryQueue()
         self.services = PipelineServices(
-            adapters=registry_of(self.vendor), credentials=credentials_of(vault),
-            outbox=MemoryOutbox(), pending=MemoryStateStore(), poll_queue=MemoryPollQueue(),
-            clock=self.clock, sleep=self.clock.sleep,
+            adapters=registry_of(self.vendor),
+            credentials=credentials_of(vault),
+            outbox=MemoryOutbox(),
+            pending=MemoryStateStore(),
+            poll_queue=MemoryPollQueue(),
+            clock=self.clock,
+            sleep=self.clock.sleep,
         )
-        self.router = build_router(services_for(
-            [self.vendor], vault, queue=self.queue, owners=self.services.pending, clock=self.clock,
-        ))
+        self.router = build_router(
+            services_for(
+                [self.vendor],
+                vault,
+                queue=self.queue,
+                owners=self.services.pending,
+                clock=self.clock,
+            )
+        )
 
     # -- driving -------------------------------------------------------------------------------
 
     def command(self, command: tuple[str, str, dict], device: str = "color-1") -> dict:
         """The final answer to one control directive, as it reaches Alexa."""
         namespace, name, payload = command
-        event = directive(namespace, name, payload, endpoint_id=f"fake:{device}", features=FEATURES[device])
+        event = directive(
+            namespace, name, payload, endpoint_id=f"fake:{device}", features=FEATURES[device]
+        )
         token = f"ct-{uuid.uuid4()}"
         event["directive"]["header"]["correlationToken"] = token
         queued_before = len(self.queue.messages)
@@ -269,7 +438,9 @@ class World:
             self.vendor.settle()
             if self.style is Style.ASYNC:
                 self.push(device)
-            while not self._answers(token, sent) and len(self.services.poll_queue.tickets) > tickets:
+            while (
+                not self._answers(token, sent) and len(self.services.poll_queue.tickets) > tickets
+            ):
                 ticket, delay = self.services.poll_queue.tickets[tickets]
                 tickets += 1
                 self.clock.now += delay
@@ -284,7 +455,9 @@ class World:
         PushHandler(self.services).handle(self.vendor.name, request)
 
     def report_state(self, device: str = "color-1") -> dict:
-        event = directive("Alexa", "ReportState", endpoint_id=f"fake:{device}", features=FEATURES[device])
+        event = directive(
+            "Alexa", "ReportState", endpoint_id=f"fake:{device}", features=FEATURES[device]
+        )
         return self.check(self.router.answer(event))
 
     def sweep(self) -> list[dict]:
@@ -298,8 +471,11 @@ class World:
             self.check(with_scope(message.message, "lwa-token"))  # as the dispatcher sends it
 
     def _answers(self, token: str, since: int) -> list[dict]:
-        return [m.message for m in self.services.outbox.messages[since:]
-                if m.message["event"]["header"].get("correlationToken") == token]
+        return [
+            m.message
+            for m in self.services.outbox.messages[since:]
+            if m.message["event"]["header"].get("correlationToken") == token
+        ]
 
 
 def reported(message: dict) -> dict[str, Any]:
@@ -310,7 +486,9 @@ def assert_reports(message: dict, expect: dict[str, Any]) -> None:
     values = reported(message)
     for name, wanted in expect.items():
         assert name in values, f"{name} not reported"
-        assert near(values[name], wanted, TOLERANCE.get(name)), f"{name}: {values[name]!r}, wanted {wanted!r}"
+        assert near(values[name], wanted, TOLERANCE.get(name)), (
+            f"{name}: {values[name]!r}, wanted {wanted!r}"
+        )
 
 
 def near(value: Any, wanted: Any, tolerance: Any) -> bool:
@@ -376,10 +554,27 @@ LATE = [
     pytest.param(TURN_ON, "color-1", OFF_AT_60, {"powerState": "ON"}, id="turn_on"),
     pytest.param(TURN_OFF, "color-1", ON_AT_60, {"powerState": "OFF"}, id="turn_off"),
     pytest.param(set_brightness(30), "color-1", ON_AT_60, {"brightness": 30}, id="brightness"),
-    pytest.param(set_brightness(0), "color-1", ON_AT_60, {"powerState": "OFF", "brightness": 0}, id="brightness_0"),
-    pytest.param(set_color(120.0, 1.0, 1.0), "color-1", ON_AT_60,
-                 {"color": {"hue": 120.0, "saturation": 1.0, "brightness": 1.0}}, id="colour"),
-    pytest.param(set_kelvin(3000), "tunable-1", MID, {"colorTemperatureInKelvin": 3000}, id="colour_temperature"),
+    pytest.param(
+        set_brightness(0),
+        "color-1",
+        ON_AT_60,
+        {"powerState": "OFF", "brightness": 0},
+        id="brightness_0",
+    ),
+    pytest.param(
+        set_color(120.0, 1.0, 1.0),
+        "color-1",
+        ON_AT_60,
+        {"color": {"hue": 120.0, "saturation": 1.0, "brightness": 1.0}},
+        id="colour",
+    ),
+    pytest.param(
+        set_kelvin(3000),
+        "tunable-1",
+        MID,
+        {"colorTemperatureInKelvin": 3000},
+        id="colour_temperature",
+    ),
 ]
 
 
@@ -440,7 +635,9 @@ def test_once_the_window_passed_the_vendor_is_believed_again(style, assert_alexa
     assert_reports(world.report_state(), {"powerState": "OFF"})
     [report] = [m for m in world.sweep() if name_of(m) == "ChangeReport"]
     assert report["event"]["payload"]["change"]["cause"]["type"] == "PERIODIC_POLL"
-    assert reported({"context": {"properties": report["event"]["payload"]["change"]["properties"]}}) == {"powerState": "OFF"}
+    assert reported(
+        {"context": {"properties": report["event"]["payload"]["change"]["properties"]}}
+    ) == {"powerState": "OFF"}
     assert [m for m in world.sweep() if name_of(m) == "ChangeReport"] == []  # once
 
 
@@ -449,7 +646,9 @@ def test_a_change_outside_alexa_after_the_window_is_reported(assert_alexa_valid)
     world.command(TURN_ON)
     world.sweep()
     world.clock.now += EXPECTED_STATE_WINDOW_SECONDS
-    world.vendor.states["color-1"] = world.vendor.states["color-1"].model_copy(update={"brightness": 12})
+    world.vendor.states["color-1"] = world.vendor.states["color-1"].model_copy(
+        update={"brightness": 12}
+    )
     [report] = world.sweep()
     assert name_of(report) == "ChangeReport"
     assert_reports(world.report_state(), {"powerState": "ON", "brightness": 12})
@@ -468,7 +667,11 @@ def test_a_light_dimmed_off_reports_0_until_it_is_on_again(style, assert_alexa_v
     world.vendor.states["color-1"] = ON_AT_60  # turned on by hand
     if style is Style.ASYNC:
         world.push("color-1")
-        [report] = [m.message for m in world.services.outbox.messages if name_of(m.message) == "ChangeReport"]
+        [report] = [
+            m.message
+            for m in world.services.outbox.messages
+            if name_of(m.message) == "ChangeReport"
+        ]
     else:
         [report] = world.sweep()
     changed = {p["name"]: p["value"] for p in report["event"]["payload"]["change"]["properties"]}
@@ -491,13 +694,17 @@ def test_report_state_of_an_unreachable_bulb_reports_cached_values_with_connecti
     state = world.report_state()
 
     assert name_of(state) == "StateReport"
-    assert_reports(state, {"powerState": "ON", "brightness": 35, "connectivity": {"value": "UNREACHABLE"}})
+    assert_reports(
+        state, {"powerState": "ON", "brightness": 35, "connectivity": {"value": "UNREACHABLE"}}
+    )
     ages = {p["name"]: p["uncertaintyInMilliseconds"] for p in state["context"]["properties"]}
     assert ages["brightness"] == ages["powerState"] == 30_000
     assert ages["connectivity"] <= 1000  # found just now
 
 
-def test_report_state_of_an_unreachable_bulb_never_seen_is_endpoint_unreachable(assert_alexa_valid) -> None:
+def test_report_state_of_an_unreachable_bulb_never_seen_is_endpoint_unreachable(
+    assert_alexa_valid,
+) -> None:
     """... and with nothing cached: ErrorResponse ENDPOINT_UNREACHABLE."""
     world = World(Style.SYNC, assert_alexa_valid)
     world.vendor.failure = EndpointUnreachable("the light does not answer")
@@ -513,7 +720,9 @@ def test_report_state_of_a_bulb_the_vendor_says_is_offline(assert_alexa_valid) -
     assert_reports(state, {"powerState": "ON", "connectivity": {"value": "UNREACHABLE"}})
 
 
-@pytest.mark.parametrize("style", [Style.SYNC, Style.OPTIMISTIC, Style.POLLING], ids=lambda s: s.value)
+@pytest.mark.parametrize(
+    "style", [Style.SYNC, Style.OPTIMISTIC, Style.POLLING], ids=lambda s: s.value
+)
 def test_the_sweep_reports_connectivity_changes(style, assert_alexa_valid) -> None:
     world = World(style, assert_alexa_valid)
     world.command(TURN_ON)
@@ -539,11 +748,21 @@ def test_the_sweep_reports_connectivity_changes(style, assert_alexa_valid) -> No
     }
 
 
-def test_discovery_declares_every_property_retrievable_and_proactively_reported(assert_alexa_valid) -> None:
+def test_discovery_declares_every_property_retrievable_and_proactively_reported(
+    assert_alexa_valid,
+) -> None:
     world = World(Style.SYNC, assert_alexa_valid)
-    discover = {"directive": {"header": {"namespace": "Alexa.Discovery", "name": "Discover",
-                                         "payloadVersion": "3", "messageId": "m-1"},
-                              "payload": {"scope": {"type": "BearerToken", "token": "demo-token"}}}}
+    discover = {
+        "directive": {
+            "header": {
+                "namespace": "Alexa.Discovery",
+                "name": "Discover",
+                "payloadVersion": "3",
+                "messageId": "m-1",
+            },
+            "payload": {"scope": {"type": "BearerToken", "token": "demo-token"}},
+        }
+    }
     endpoints = world.check(world.router.answer(discover))["event"]["payload"]["endpoints"]
     for endpoint in endpoints:
         interfaces = {c["interface"]: c for c in endpoint["capabilities"]}

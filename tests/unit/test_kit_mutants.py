@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 import requests
 
+from bulb_skill_kit import AdapterConformance, AdapterScenario, Report, run_checks
 from skill.bulbs import BulbState, Change
 from skill.errors import EndpointUnreachable, InvalidAuthorizationCredential, SkillError
 from skill.plugins import AdapterContext, AnyCredential, ApiKey
-from bulb_skill_kit import AdapterConformance, AdapterScenario, Report, run_checks
 from tests.unit import kit_acme
 from tests.unit.kit_acme import AcmeAdapter
 
@@ -92,8 +92,9 @@ class KeyErrorOnMalformed(AcmeAdapter):
     """Reads the state with ``lamp["power"]`` and no guard: a malformed body is a KeyError."""
 
     def state(self, lamp: Any) -> BulbState:
-        return BulbState(on=lamp["power"] == "on", brightness=lamp["level"],
-                         reachable=lamp.get("online", True))
+        return BulbState(
+            on=lamp["power"] == "on", brightness=lamp["level"], reachable=lamp.get("online", True)
+        )
 
 
 class NoTimeout(AcmeAdapter):
@@ -103,7 +104,9 @@ class NoTimeout(AcmeAdapter):
         if not isinstance(credential, ApiKey):
             raise InvalidAuthorizationCredential("Acme takes an API key")
         response = self.transport.session.request(
-            method, f"{kit_acme.BASE}{path}", json=body,
+            method,
+            f"{kit_acme.BASE}{path}",
+            json=body,
             headers={"X-Acme-Key": credential.api_key.get_secret_value()},
         )
         if response.status_code >= 400:
@@ -137,8 +140,9 @@ class SendsAnyCredential(AcmeAdapter):
 
     def call(self, method: str, path: str, credential: AnyCredential, body: Any = None) -> Any:
         secret = next(v for _, v in credential if hasattr(v, "get_secret_value"))
-        return self.transport.json(method, path, json=body,
-                                   headers={"X-Acme-Key": secret.get_secret_value()})
+        return self.transport.json(
+            method, path, json=body, headers={"X-Acme-Key": secret.get_secret_value()}
+        )
 
 
 class OfflineLampsDropped(AcmeAdapter):
@@ -170,14 +174,24 @@ MUTANTS = {
     "wrong scale on an accept-only style": Mutant(
         WrongSaturationScale,
         "test_users_see_each_command_converge_and_nothing_else_move[color_device]",
-        ("SetColor(hue 240", "color.saturation never converged", "expected 0.5",
-         '"sat": 0.5', "POST /lamps/lamp-1/commands", "GET /lamps/lamp-1 -> 200"),
+        (
+            "SetColor(hue 240",
+            "color.saturation never converged",
+            "expected 0.5",
+            '"sat": 0.5',
+            "POST /lamps/lamp-1/commands",
+            "GET /lamps/lamp-1 -> 200",
+        ),
     ),
     "a property moved that was not asked for": Mutant(
         MovesTheLevel,
         "test_users_see_each_command_converge_and_nothing_else_move[color_device]",
-        ("SetColorTemperature(", "brightness moved, which the command did not ask for",
-         "it was 40", '"level": 100'),
+        (
+            "SetColorTemperature(",
+            "brightness moved, which the command did not ask for",
+            "it was 40",
+            '"level": 100',
+        ),
     ),
     "a missing field read as off": Mutant(
         MissingPowerReadsOff,
@@ -187,8 +201,11 @@ MUTANTS = {
     "a mistyped field read as on": Mutant(
         AnythingButOffIsOn,
         "test_malformed_vendor_answers_raise_typed_errors[read_state]",
-        ("read the light as ON, the whole answer says OFF", "the spoiled answer staged",
-         "GET /lamps/lamp-1 -> 200"),
+        (
+            "read the light as ON, the whole answer says OFF",
+            "the spoiled answer staged",
+            "GET /lamps/lamp-1 -> 200",
+        ),
     ),
     "an identify that leaks part of the credential": Mutant(
         LeakyIdentify,

@@ -14,18 +14,19 @@ from typing import Any
 import pytest
 import requests
 
-from skill.errors import EndpointUnreachable, InvalidAuthorizationCredential, RateLimited
-from skill.plugins import AdapterContext
 from bulb_skill_kit import LocalVendor, StubAnswer, StubRequest, VendorStub, run_checks
 from bulb_skill_kit.__main__ import load_stub, serve
+from skill.errors import EndpointUnreachable, InvalidAuthorizationCredential, RateLimited
+from skill.plugins import AdapterContext
 from tests.unit import kit_acme
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 
 
 def adapter_at(url: str, timeout: float = 2.0) -> kit_acme.AcmeAdapter:
-    return kit_acme.create(AdapterContext(vendor="acme", environ={"ACME_BASE_URL": url},
-                                          timeout_seconds=timeout))
+    return kit_acme.create(
+        AdapterContext(vendor="acme", environ={"ACME_BASE_URL": url}, timeout_seconds=timeout)
+    )
 
 
 def test_an_adapter_runs_end_to_end_against_its_stub_on_loopback() -> None:
@@ -56,8 +57,9 @@ def test_the_whole_kit_passes_over_real_http_to_the_local_stage() -> None:
         stub = kit_acme.acme_stub()
         local = LocalVendor(stub, hold_seconds=timeout * 3).start()
         started.append(local)
-        return kit_acme.scenario(adapter_at(local.url, timeout), stub=stub,
-                                 vendor=local.stage(kit_acme.fail))
+        return kit_acme.scenario(
+            adapter_at(local.url, timeout), stub=stub, vendor=local.stage(kit_acme.fail)
+        )
 
     started: list[LocalVendor] = []
     try:
@@ -76,10 +78,14 @@ def test_a_request_the_stub_has_no_route_for_fails_the_check_that_made_it() -> N
         stage = local.stage()
         from bulb_skill_kit import Operation, VendorCall
 
-        with pytest.raises(AssertionError, match="sent GET /lamps, which the acme stub has no route for"):
-            with stage(VendorCall(Operation.LIST_DEVICES)):
-                answer = requests.get(f"{local.url}/lamps", timeout=2)
-                assert answer.status_code == 501
+        with (
+            pytest.raises(
+                AssertionError, match="sent GET /lamps, which the acme stub has no route for"
+            ),
+            stage(VendorCall(Operation.LIST_DEVICES)),
+        ):
+            answer = requests.get(f"{local.url}/lamps", timeout=2)
+            assert answer.status_code == 501
 
 
 def test_routes_fixed_answers_and_callbacks_answer_as_responses_would() -> None:
@@ -162,8 +168,10 @@ def test_serve_prints_where_the_stub_is_and_which_setting_points_the_adapter_the
 
     stop = threading.Event()
     thread = threading.Thread(
-        target=serve, args=("tests.unit.kit_acme:acme_stub",),
-        kwargs={"out": Out(), "stop": stop}, daemon=True,
+        target=serve,
+        args=("tests.unit.kit_acme:acme_stub",),
+        kwargs={"out": Out(), "stop": stop},
+        daemon=True,
     )
     thread.start()
     try:
@@ -183,7 +191,10 @@ def test_serve_prints_where_the_stub_is_and_which_setting_points_the_adapter_the
 def test_python_m_skill_testing_serve_runs_until_interrupted() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "bulb_skill_kit", "serve", "tests.unit.kit_acme:acme_stub"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         announced = json.loads(process.stdout.readline())
@@ -197,7 +208,7 @@ def test_python_m_skill_testing_serve_runs_until_interrupted() -> None:
 def test_load_stub_says_what_is_wrong() -> None:
     with pytest.raises(ValueError, match="MODULE:STUB"):
         load_stub("tests.unit.kit_acme")
-    with pytest.raises(ValueError, match="not a bulb_skill_kit.VendorStub"):
+    with pytest.raises(ValueError, match=r"not a bulb_skill_kit\.VendorStub"):
         load_stub("tests.unit.kit_acme:BASE")
     assert load_stub("tests.unit.kit_acme:acme_stub").name == "acme"
 
@@ -209,9 +220,12 @@ def test_a_forwarding_stage_puts_faults_in_front_of_a_real_vendor() -> None:
     from bulb_workbench.local.faults import FaultProfile, install
 
     real = kit_acme.acme_stub()
-    with LocalVendor(real) as vendor, LocalVendor(
-        VendorStub.forwarding("acme", vendor.url, credential=kit_acme.CREDENTIAL)
-    ) as front:
+    with (
+        LocalVendor(real) as vendor,
+        LocalVendor(
+            VendorStub.forwarding("acme", vendor.url, credential=kit_acme.CREDENTIAL)
+        ) as front,
+    ):
         adapter = adapter_at(front.url, timeout=0.5)
         assert adapter.identify_user(kit_acme.CREDENTIAL) == "acme-acc_42"
         with pytest.raises(InvalidAuthorizationCredential):  # the real vendor's own 401

@@ -43,7 +43,9 @@ class FakeLogin:
         state, verifier = f"state-{len(self.verifiers)}", f"verifier-{len(self.verifiers)}"
         self.verifiers[state] = verifier
         host = "evil.example" if self.evil else self.host
-        return SimpleNamespace(url=f"https://{host}/oauth2/authorize?state={state}", state=state, verifier=verifier)
+        return SimpleNamespace(
+            url=f"https://{host}/oauth2/authorize?state={state}", state=state, verifier=verifier
+        )
 
     def finish(self, code: str, verifier: str, redirect_uri: str) -> tuple[str, str]:
         if code != "good-code" or verifier not in self.verifiers.values():
@@ -62,7 +64,8 @@ class OAuthAdapter(FakeAdapter):
     """A vendor with an OAuth sign-in (like LIFX)."""
 
     def authorization_url(self, redirect_uri: str, state: str) -> str:
-        return f"https://vendor.example/authorize?{urlencode({'state': state, 'redirect_uri': redirect_uri})}"
+        query = urlencode({"state": state, "redirect_uri": redirect_uri})
+        return f"https://vendor.example/authorize?{query}"
 
     def exchange_code(self, code: str, redirect_uri: str) -> OAuthToken:
         if code != "vendor-code":
@@ -104,20 +107,46 @@ class World:
     deleted: list[str]
     cookies: dict[str, str]
 
-    def request(self, method: str, path: str, *, query: dict[str, str] | None = None,
-                form: dict[str, str] | None = None, keep: bool = True) -> dict[str, Any]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: dict[str, str] | None = None,
+        form: dict[str, str] | None = None,
+        keep: bool = True,
+    ) -> dict[str, Any]:
         event = {
-            "version": "2.0", "routeKey": "$default", "rawPath": path,
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": path,
             "rawQueryString": urlencode(query or {}),
             "queryStringParameters": query or None,
             "cookies": [f"{k}={v}" for k, v in self.cookies.items()],
-            "headers": {"host": "pages.example", "content-type": "application/x-www-form-urlencoded"},
-            "requestContext": {"http": {"method": method, "path": path, "protocol": "HTTP/1.1",
-                                        "sourceIp": "127.0.0.1", "userAgent": "test"},
-                               "requestId": "r", "routeKey": "$default", "stage": "$default",
-                               "accountId": "1", "apiId": "a", "domainName": "pages.example",
-                               "domainPrefix": "pages", "time": "04/Dec/2026:00:00:00 +0000", "timeEpoch": 0},
-            "body": urlencode(form or {}), "isBase64Encoded": False,
+            "headers": {
+                "host": "pages.example",
+                "content-type": "application/x-www-form-urlencoded",
+            },
+            "requestContext": {
+                "http": {
+                    "method": method,
+                    "path": path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": "127.0.0.1",
+                    "userAgent": "test",
+                },
+                "requestId": "r",
+                "routeKey": "$default",
+                "stage": "$default",
+                "accountId": "1",
+                "apiId": "a",
+                "domainName": "pages.example",
+                "domainPrefix": "pages",
+                "time": "04/Dec/2026:00:00:00 +0000",
+                "timeEpoch": 0,
+            },
+            "body": urlencode(form or {}),
+            "isBase64Encoded": False,
         }
         response = self.app.resolve(event, None)
         if keep:
@@ -133,7 +162,12 @@ class World:
     def sign_in(self) -> None:
         response = self.request("GET", "/signin")
         state = parse_qs(urlsplit(response["headers"]["Location"]).query)["state"][0]
-        assert self.request("GET", "/callback", query={"state": state, "code": "good-code"})["statusCode"] == 303
+        assert (
+            self.request("GET", "/callback", query={"state": state, "code": "good-code"})[
+                "statusCode"
+            ]
+            == 303
+        )
 
     def csrf(self) -> str:
         body = self.request("GET", "/")["body"]
@@ -143,30 +177,67 @@ class World:
 @pytest.fixture
 def world() -> World:
     clock = Clock(1_000_000.0)
-    keyed = KeyedAdapter(name="keyed", style=Style.POLLING, credential=ApiKey.of(KEY),
-                         credential_kind=CredentialKind.API_KEY)
+    keyed = KeyedAdapter(
+        name="keyed",
+        style=Style.POLLING,
+        credential=ApiKey.of(KEY),
+        credential_kind=CredentialKind.API_KEY,
+    )
     oauth = OAuthAdapter(name="oauthy", credential=OAuthToken.bearer("vendor-oauth-token"))
-    pusher = OneWebhookAdapter(name="pusher", style=Style.ASYNC, credential=KeyAndSecret.of("sb-token", "sb-secret"),
-                               credential_kind=CredentialKind.KEY_AND_SECRET)
+    pusher = OneWebhookAdapter(
+        name="pusher",
+        style=Style.ASYNC,
+        credential=KeyAndSecret.of("sb-token", "sb-secret"),
+        credential_kind=CredentialKind.KEY_AND_SECRET,
+    )
     pusher.hooks = []
     vault, outbox, pending = MemoryVault(), MemoryOutbox(), MemoryStateStore()
-    accounts = Accounts(credentials_of(vault), registry_of(keyed, oauth, pusher), pending, outbox,
-                        MemoryTokenStore(), webhook_url_for=lambda v: f"https://hooks.example/{v}/secret")
+    accounts = Accounts(
+        credentials_of(vault),
+        registry_of(keyed, oauth, pusher),
+        pending,
+        outbox,
+        MemoryTokenStore(),
+        webhook_url_for=lambda v: f"https://hooks.example/{v}/secret",
+    )
     deleted: list[str] = []
     login = FakeLogin()
-    services = LinkingServices(accounts=accounts, login=login, cookies=CookieSigner(SECRET, clock=clock),
-                               base_url="https://pages.example/", clock=clock,
-                               users=SimpleNamespace(delete=deleted.append))
-    return World(build_app(lambda: services), vault, outbox, pending, clock, login, keyed, oauth, pusher, deleted, {})
+    services = LinkingServices(
+        accounts=accounts,
+        login=login,
+        cookies=CookieSigner(SECRET, clock=clock),
+        base_url="https://pages.example/",
+        clock=clock,
+        users=SimpleNamespace(delete=deleted.append),
+    )
+    return World(
+        build_app(lambda: services),
+        vault,
+        outbox,
+        pending,
+        clock,
+        login,
+        keyed,
+        oauth,
+        pusher,
+        deleted,
+        {},
+    )
 
 
 def assert_safe_page(response: dict[str, Any]) -> None:
     headers = response["headers"]
     csp = headers["Content-Security-Policy"]
-    assert "frame-ancestors 'none'" in csp and "script-src" not in csp and "default-src 'none'" in csp
+    assert (
+        "frame-ancestors 'none'" in csp and "script-src" not in csp and "default-src 'none'" in csp
+    )
     assert headers["X-Frame-Options"] == "DENY"
     body = response.get("body") or ""
-    assert "<script" not in body.lower() and " style=" not in body.lower() and "onclick" not in body.lower()
+    assert (
+        "<script" not in body.lower()
+        and " style=" not in body.lower()
+        and "onclick" not in body.lower()
+    )
 
 
 def test_a_visitor_who_is_not_signed_in_sees_how_to_sign_in(world):
@@ -190,7 +261,9 @@ def test_sign_in_goes_to_the_login_with_state_and_comes_back_with_a_secure_sessi
     assert "Signed in as demo@example.com" in home["body"] and "Your lights" in home["body"]
 
 
-@pytest.mark.parametrize("query", [{"state": "forged", "code": "good-code"}, {"code": "good-code"}, {"state": "x"}])
+@pytest.mark.parametrize(
+    "query", [{"state": "forged", "code": "good-code"}, {"code": "good-code"}, {"state": "x"}]
+)
 def test_a_callback_without_the_state_this_browser_was_given_is_refused(world, query):
     world.request("GET", "/signin")
     response = world.request("GET", "/callback", query=query)
@@ -214,11 +287,18 @@ def test_an_expired_session_must_sign_in_again(world):
 def test_a_tampered_session_cookie_is_no_session(world):
     world.sign_in()
     value = world.cookies["bulb_skill_session"]
-    world.cookies["bulb_skill_session"] = value[:-4] + ("AAAA" if not value.endswith("AAAA") else "BBBB")
+    world.cookies["bulb_skill_session"] = value[:-4] + (
+        "AAAA" if not value.endswith("AAAA") else "BBBB"
+    )
     assert world.request("GET", "/connect/keyed")["statusCode"] == 401
-    forged = CookieSigner("f" * 40).seal("session", {"sub": "user-1", "name": "x", "csrf": "c"}, lifetime=600)
+    forged = CookieSigner("f" * 40).seal(
+        "session", {"sub": "user-1", "name": "x", "csrf": "c"}, lifetime=600
+    )
     world.cookies["bulb_skill_session"] = forged
-    assert world.request("POST", "/connect/keyed", form={"csrf": "c", "api_key": KEY})["statusCode"] == 401
+    assert (
+        world.request("POST", "/connect/keyed", form={"csrf": "c", "api_key": KEY})["statusCode"]
+        == 401
+    )
     assert world.vault.items == {}
 
 
@@ -240,17 +320,28 @@ def test_the_connect_form_asks_for_what_the_vendor_needs(world):
     keyed = world.request("GET", "/connect/keyed")["body"]
     assert '<label for="api_key">API key</label>' in keyed and 'name="csrf"' in keyed
     pair = world.request("GET", "/connect/pusher")["body"]
-    assert '<label for="key">Token</label>' in pair and '<label for="secret">Secret key</label>' in pair
+    assert (
+        '<label for="key">Token</label>' in pair
+        and '<label for="secret">Secret key</label>' in pair
+    )
     oauth = world.request("GET", "/connect/oauthy")["body"]
-    assert 'href="/connect/oauthy/start"' in oauth and "<form" not in oauth.split("<main>")[1].split("</main>")[0]
+    assert (
+        'href="/connect/oauthy/start"' in oauth
+        and "<form" not in oauth.split("<main>")[1].split("</main>")[0]
+    )
 
 
 def test_a_wrong_key_is_refused_with_the_vendors_reason_and_nothing_is_stored(world, caplog):
     world.sign_in()
     caplog.set_level(logging.DEBUG)
-    response = world.request("POST", "/connect/keyed", form={"csrf": world.csrf(), "api_key": "a-wrong-key-typed"})
+    response = world.request(
+        "POST", "/connect/keyed", form={"csrf": world.csrf(), "api_key": "a-wrong-key-typed"}
+    )
     assert response["statusCode"] == 400
-    assert "did not accept this: credential rejected" in response["body"] and 'role="alert"' in response["body"]
+    assert (
+        "did not accept this: credential rejected" in response["body"]
+        and 'role="alert"' in response["body"]
+    )
     assert "a-wrong-key-typed" not in response["body"] and "a-wrong-key-typed" not in caplog.text
     assert world.vault.items == {}
 
@@ -278,7 +369,9 @@ def test_a_vendor_that_is_down_while_connecting_saves_nothing(world):
 
 def test_an_empty_field_is_asked_again(world):
     world.sign_in()
-    response = world.request("POST", "/connect/pusher", form={"csrf": world.csrf(), "key": "sb-token", "secret": " "})
+    response = world.request(
+        "POST", "/connect/pusher", form={"csrf": world.csrf(), "key": "sb-token", "secret": " "}
+    )
     assert response["statusCode"] == 400 and "fill in every field" in response["body"]
 
 
@@ -289,11 +382,17 @@ def test_oauth_connect_goes_to_the_vendor_and_stores_what_it_gives(world):
     target = urlsplit(start["headers"]["Location"])
     assert target.hostname == "vendor.example"
     state = parse_qs(target.query)["state"][0]
-    bad = world.request("GET", "/connect/oauthy/callback", query={"state": "forged", "code": "vendor-code"})
+    bad = world.request(
+        "GET", "/connect/oauthy/callback", query={"state": "forged", "code": "vendor-code"}
+    )
     assert bad["statusCode"] == 400 and world.vault.items == {}
-    refused = world.request("GET", "/connect/oauthy/callback", query={"state": state, "code": "old-code"})
+    refused = world.request(
+        "GET", "/connect/oauthy/callback", query={"state": state, "code": "old-code"}
+    )
     assert refused["statusCode"] == 400 and "did not accept the sign-in" in refused["body"]
-    done = world.request("GET", "/connect/oauthy/callback", query={"state": state, "code": "vendor-code"})
+    done = world.request(
+        "GET", "/connect/oauthy/callback", query={"state": state, "code": "vendor-code"}
+    )
     assert done["statusCode"] == 303
     assert world.vault.items[("user-1", "oauthy")].credential == world.oauth.credential
 
@@ -310,12 +409,16 @@ def test_a_one_webhook_vendor_asks_before_replacing_another_url(world):
     form = {"csrf": world.csrf(), "key": "sb-token", "secret": "sb-secret"}
     question = world.request("POST", "/connect/pusher", form=form)
     assert question["statusCode"] == 200 and "other-home-system.example" in question["body"]
-    kept = world.request("POST", "/connect/pusher/webhook", form={"csrf": world.csrf(), "replace": "no"})
+    kept = world.request(
+        "POST", "/connect/pusher/webhook", form={"csrf": world.csrf(), "replace": "no"}
+    )
     assert kept["headers"]["Location"] == "/?done=polling"
     assert world.pusher.hooks == ["https://other-home-system.example/hook"]
     assert world.vault.items[("user-1", "pusher")].push is False
     assert "read every few minutes" in world.request("GET", "/", query={"done": "polling"})["body"]
-    replaced = world.request("POST", "/connect/pusher/webhook", form={"csrf": world.csrf(), "replace": "yes"})
+    replaced = world.request(
+        "POST", "/connect/pusher/webhook", form={"csrf": world.csrf(), "replace": "yes"}
+    )
     assert replaced["headers"]["Location"] == "/?done=connected"
     assert world.pusher.hooks == ["https://hooks.example/pusher/secret"]
     assert world.vault.items[("user-1", "pusher")].push is True
@@ -323,7 +426,11 @@ def test_a_one_webhook_vendor_asks_before_replacing_another_url(world):
 
 def test_a_push_vendor_without_another_url_is_registered_at_once(world):
     world.sign_in()
-    world.request("POST", "/connect/pusher", form={"csrf": world.csrf(), "key": "sb-token", "secret": "sb-secret"})
+    world.request(
+        "POST",
+        "/connect/pusher",
+        form={"csrf": world.csrf(), "key": "sb-token", "secret": "sb-secret"},
+    )
     assert world.pusher.hooks == ["https://hooks.example/pusher/secret"]
 
 
@@ -333,7 +440,9 @@ def test_disconnect_removes_the_credential_and_tells_alexa(world, assert_alexa_v
 
     world.sign_in()
     world.request("POST", "/connect/keyed", form={"csrf": world.csrf(), "api_key": KEY})
-    world.pending.put_owner(DeviceOwner(endpoint_id="keyed:white-1", user_id="user-1", vendor="keyed", features=WHITE))
+    world.pending.put_owner(
+        DeviceOwner(endpoint_id="keyed:white-1", user_id="user-1", vendor="keyed", features=WHITE)
+    )
     response = world.request("POST", "/disconnect/keyed", form={"csrf": world.csrf()})
     assert response["headers"]["Location"] == "/?done=disconnected"
     assert ("user-1", "keyed") not in world.vault.items and world.pending.owners() == []

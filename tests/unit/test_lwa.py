@@ -1,5 +1,5 @@
-"""The Login with Amazon client (``skill.aws.lwa.LwaClient``) over ``responses``: what each answer of
-the token endpoint becomes, and what the token cache and AcceptGrant do with it.
+"""The Login with Amazon client (``skill.aws.lwa.LwaClient``) over ``responses``: what each answer
+of the token endpoint becomes, and what the token cache and AcceptGrant do with it.
 
 A success answer without a readable token (a body cut off on the way, a proxy's empty 200) is a
 passing fault: the token cache retries it and does not call it a configuration fault (section 6
@@ -9,17 +9,16 @@ of docs/reliability.md, "Observations"). AcceptGrant still fails then.
 from __future__ import annotations
 
 import json
-import logging
 
 import pytest
 import requests
 import responses
 
-from skill.delivery import RelinkRequired, TokenCache, TokensUnavailable
 from skill.aws.lwa import LwaClient
+from skill.delivery import RelinkRequired, TokenCache, TokensUnavailable
 from skill.ports import LwaError
-from skill.routing import EntrypointServices, build_router
 from skill.records import TokenRecord
+from skill.routing import EntrypointServices, build_router
 from tests.fakes import (
     TOKEN,
     FakeAdapter,
@@ -30,10 +29,15 @@ from tests.fakes import (
     registry_of,
     vault_with,
 )
-from tests.unit.test_token_cache import T0, Clock, linked, logs  # noqa: F401
+from tests.unit.test_token_cache import T0, Clock, linked, logs  # noqa: F401 - a fixture
 
 LWA_URL = "https://lwa.test/auth/o2/token"
-ISSUED = {"access_token": "Atza|new", "refresh_token": "Atzr|new", "token_type": "bearer", "expires_in": 3600}
+ISSUED = {
+    "access_token": "Atza|new",
+    "refresh_token": "Atzr|new",
+    "token_type": "bearer",
+    "expires_in": 3600,
+}
 CUT_OFF = json.dumps(ISSUED)[:30]
 
 
@@ -64,7 +68,11 @@ def oauth_error(error: str) -> str:
 
 def test_a_token_answer_gives_the_tokens(http):
     tokens = lwa_answering(http, (200, json.dumps(ISSUED))).refresh("Atzr|old")
-    assert (tokens.access_token, tokens.refresh_token, tokens.expires_at) == ("Atza|new", "Atzr|new", T0 + 3600)
+    assert (tokens.access_token, tokens.refresh_token, tokens.expires_at) == (
+        "Atza|new",
+        "Atzr|new",
+        T0 + 3600,
+    )
 
 
 @pytest.mark.parametrize(
@@ -98,7 +106,16 @@ def test_a_success_without_a_readable_token_is_a_passing_fault(http, status, bod
         (requests.ReadTimeout("slow"), True, False),
         (requests.ConnectionError("reset"), True, False),
     ],
-    ids=["invalid_grant", "invalid_client", "unauthorized_client", "429", "503", "html-502", "timeout", "reset"],
+    ids=[
+        "invalid_grant",
+        "invalid_client",
+        "unauthorized_client",
+        "429",
+        "503",
+        "html-502",
+        "timeout",
+        "reset",
+    ],
 )
 def test_what_each_failure_is(http, answer, transient, invalid_grant):
     with pytest.raises(LwaError) as raised:
@@ -125,7 +142,12 @@ def test_the_token_cache_retries_a_cut_off_answer_and_logs_no_configuration_faul
 
 
 def accept_grant(code: str) -> dict:
-    header = {"namespace": "Alexa.Authorization", "name": "AcceptGrant", "payloadVersion": "3", "messageId": "m-1"}
+    header = {
+        "namespace": "Alexa.Authorization",
+        "name": "AcceptGrant",
+        "payloadVersion": "3",
+        "messageId": "m-1",
+    }
     payload = {
         "grant": {"type": "OAuth2.AuthorizationCode", "code": code},
         "grantee": {"type": "BearerToken", "token": TOKEN},
@@ -136,13 +158,20 @@ def accept_grant(code: str) -> dict:
 def entrypoint_with(lwa: LwaClient, store: MemoryTokenStore):
     adapter = FakeAdapter()
     services = EntrypointServices(
-        adapters=registry_of(adapter), identity=FakeIdentity(), credentials=credentials_of(vault_with(adapter)),
-        tokens=store, lwa=lwa, queue=MemoryQueue(), clock=lambda: T0,
+        adapters=registry_of(adapter),
+        identity=FakeIdentity(),
+        credentials=credentials_of(vault_with(adapter)),
+        tokens=store,
+        lwa=lwa,
+        queue=MemoryQueue(),
+        clock=lambda: T0,
     )
     return build_router(services)
 
 
-def test_accept_grant_answered_with_a_cut_off_body_fails_and_the_spent_code_ends_in_a_relink(http, assert_alexa_valid):
+def test_accept_grant_answered_with_a_cut_off_body_fails_and_the_spent_code_ends_in_a_relink(
+    http, assert_alexa_valid
+):
     """The code was redeemed (LWA issued tokens nobody could read): AcceptGrant fails, as it
     did. The code is now kept, as for any passing fault; the dispatcher's one try to redeem it
     gets invalid_grant and forgets the user, who must link again (Alexa said so already)."""
@@ -158,7 +187,9 @@ def test_accept_grant_answered_with_a_cut_off_body_fails_and_the_spent_code_ends
     assert "user-1" not in store.records
 
 
-def test_a_re_link_answered_with_a_cut_off_body_fails_and_the_user_keeps_working_tokens(http, assert_alexa_valid):
+def test_a_re_link_answered_with_a_cut_off_body_fails_and_the_user_keeps_working_tokens(
+    http, assert_alexa_valid
+):
     store = MemoryTokenStore()
     store.put(linked())  # at-stored / rt-stored, valid for an hour
     lwa = lwa_answering(http, (200, CUT_OFF), (200, json.dumps(ISSUED)))
@@ -171,5 +202,9 @@ def test_a_re_link_answered_with_a_cut_off_body_fails_and_the_user_keeps_working
     assert cache.renew("user-1", "at-stored").access_token == "Atza|new"  # refreshed, not redeemed
     assert http.calls[-1].request.body.count("grant_type=refresh_token") == 1
     assert store.records["user-1"] == TokenRecord(
-        user_id="user-1", region="NA", access_token="Atza|new", refresh_token="Atzr|new", expires_at=T0 + 3600
+        user_id="user-1",
+        region="NA",
+        access_token="Atza|new",
+        refresh_token="Atzr|new",
+        expires_at=T0 + 3600,
     )

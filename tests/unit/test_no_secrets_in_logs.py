@@ -35,25 +35,25 @@ import responses
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
-from skill.composition import Composition, using
-from skill.handlers import entrypoint, notifications
+from bulb_workbench.local.sim_adapters import create_async
 from skill.alexa import features_to_cookie
-from skill.errors import EndpointUnreachable
 from skill.aws.lwa import LwaClient
+from skill.composition import Composition, using
+from skill.errors import EndpointUnreachable
+from skill.handlers import entrypoint, notifications
 from skill.observability import logger as powertools_logger
 from skill.pipeline import Pipeline, PipelineServices, PushHandler
 from skill.plugins import AdapterRegistry, KeyAndSecret, OAuthToken
 from skill.records import QueuedDirective, TokenRecord
 from skill.routing import EntrypointServices, build_router
-from bulb_workbench.local.sim_adapters import create_async
 from tests.fakes import (
     COLOR,
     FakeAdapter,
     FakeIdentity,
     MemoryOutbox,
-    MemoryStateStore,
     MemoryPollQueue,
     MemoryQueue,
+    MemoryStateStore,
     MemoryTokenStore,
     credentials_of,
     vault_with,
@@ -123,7 +123,8 @@ _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"mess
 def everything_logged_at_debug() -> Iterator[_Everything]:
     handler = _Everything()
     loggers = [logging.getLogger()] + [
-        logging.getLogger(name) for name in list(logging.Logger.manager.loggerDict)
+        logging.getLogger(name)
+        for name in list(logging.Logger.manager.loggerDict)
         if isinstance(logging.Logger.manager.loggerDict[name], logging.Logger)
     ]
     saved = [(log, log.level, log.disabled) for log in loggers]
@@ -158,7 +159,7 @@ def leaks(text: str, secrets: dict[str, str]) -> dict[str, list[str]]:
     for what, secret in secrets.items():
         start = text.find(secret)
         while start != -1 and len(found.get(what, [])) < 3:
-            found.setdefault(what, []).append(text[max(0, start - 160): start + len(secret) + 40])
+            found.setdefault(what, []).append(text[max(0, start - 160) : start + len(secret) + 40])
             start = text.find(secret, start + 1)
     return found
 
@@ -167,27 +168,55 @@ def leaks(text: str, secrets: dict[str, str]) -> dict[str, list[str]]:
 
 
 def header(namespace: str, name: str, correlation: bool = True) -> dict[str, Any]:
-    value = {"namespace": namespace, "name": name, "payloadVersion": "3", "messageId": str(uuid.uuid4())}
+    value = {
+        "namespace": namespace,
+        "name": name,
+        "payloadVersion": "3",
+        "messageId": str(uuid.uuid4()),
+    }
     if correlation:
         value["correlationToken"] = "corr-" + uuid.uuid4().hex
     return value
 
 
 def accept_grant(code: str, token: str = SKILL_TOKEN) -> dict[str, Any]:
-    return {"directive": {"header": header("Alexa.Authorization", "AcceptGrant", False), "payload": {
-        "grant": {"type": "OAuth2.AuthorizationCode", "code": code},
-        "grantee": {"type": "BearerToken", "token": token}}}}
+    return {
+        "directive": {
+            "header": header("Alexa.Authorization", "AcceptGrant", False),
+            "payload": {
+                "grant": {"type": "OAuth2.AuthorizationCode", "code": code},
+                "grantee": {"type": "BearerToken", "token": token},
+            },
+        }
+    }
 
 
 def discover(token: str = SKILL_TOKEN) -> dict[str, Any]:
-    return {"directive": {"header": header("Alexa.Discovery", "Discover", False),
-                          "payload": {"scope": {"type": "BearerToken", "token": token}}}}
+    return {
+        "directive": {
+            "header": header("Alexa.Discovery", "Discover", False),
+            "payload": {"scope": {"type": "BearerToken", "token": token}},
+        }
+    }
 
 
-def to_endpoint(namespace: str, name: str, payload=None, endpoint_id="fake:color-1", token=SKILL_TOKEN, **changes) -> dict[str, Any]:
-    directive = {"header": header(namespace, name), "payload": payload or {}, "endpoint": {
-        "endpointId": endpoint_id, "scope": {"type": "BearerToken", "token": token},
-        "cookie": features_to_cookie(COLOR)}}
+def to_endpoint(
+    namespace: str,
+    name: str,
+    payload=None,
+    endpoint_id="fake:color-1",
+    token=SKILL_TOKEN,
+    **changes,
+) -> dict[str, Any]:
+    directive = {
+        "header": header(namespace, name),
+        "payload": payload or {},
+        "endpoint": {
+            "endpointId": endpoint_id,
+            "scope": {"type": "BearerToken", "token": token},
+            "cookie": features_to_cookie(COLOR),
+        },
+    }
     directive["header"].update(changes)
     return {"directive": directive}
 
@@ -197,10 +226,42 @@ def lwa_answers(calls: list[dict[str, str]]):
         form = dict(pair.split("=", 1) for pair in request.body.split("&"))
         calls.append(form)
         if form.get("code") == BAD_GRANT_CODE:
-            return 400, {}, json.dumps({"error": "invalid_grant", "error_description": "The request has an invalid grant parameter : code"})
+            return (
+                400,
+                {},
+                json.dumps(
+                    {
+                        "error": "invalid_grant",
+                        "error_description": "The request has an invalid grant parameter : code",
+                    }
+                ),
+            )
         if form["grant_type"] == "refresh_token":
-            return 200, {}, json.dumps({"access_token": ACCESS_TOKEN_2, "refresh_token": REFRESH_TOKEN, "token_type": "bearer", "expires_in": 3600})
-        return 200, {}, json.dumps({"access_token": ACCESS_TOKEN, "refresh_token": REFRESH_TOKEN, "token_type": "bearer", "expires_in": 3600})
+            return (
+                200,
+                {},
+                json.dumps(
+                    {
+                        "access_token": ACCESS_TOKEN_2,
+                        "refresh_token": REFRESH_TOKEN,
+                        "token_type": "bearer",
+                        "expires_in": 3600,
+                    }
+                ),
+            )
+        return (
+            200,
+            {},
+            json.dumps(
+                {
+                    "access_token": ACCESS_TOKEN,
+                    "refresh_token": REFRESH_TOKEN,
+                    "token_type": "bearer",
+                    "expires_in": 3600,
+                }
+            ),
+        )
+
     return answer
 
 
@@ -237,9 +298,18 @@ def run_entrypoint(tokens: MemoryTokenStore, queue: MemoryQueue) -> list[dict[st
             to_endpoint("Alexa.BrightnessController", "SetBrightness", {"brightness": 400}),
             to_endpoint("Alexa.PowerController", "TurnOn", endpoint_id="nobody:1"),
             to_endpoint("Alexa.PowerController", "TurnOn", payloadVersion="2"),
-            to_endpoint("Alexa.PowerController", "TurnOn", token=STRANGER_TOKEN, endpoint_id="bad id!"),
-            {"directive": {"endpoint": {"scope": {"token": SKILL_TOKEN}}, "payload": {"grant": {"code": GRANT_CODE}}}},
-            to_endpoint("Alexa.PowerController", "TurnOn", token=VENDOR_TOKEN),  # a vendor's token as Alexa's
+            to_endpoint(
+                "Alexa.PowerController", "TurnOn", token=STRANGER_TOKEN, endpoint_id="bad id!"
+            ),
+            {
+                "directive": {
+                    "endpoint": {"scope": {"token": SKILL_TOKEN}},
+                    "payload": {"grant": {"code": GRANT_CODE}},
+                }
+            },
+            to_endpoint(
+                "Alexa.PowerController", "TurnOn", token=VENDOR_TOKEN
+            ),  # a vendor's token as Alexa's
         ):
             answers.append(entrypoint.handler(event, None))
         tokens.failure = ConnectionError("dynamodb down")  # AcceptGrant's logger.exception path
@@ -253,10 +323,14 @@ def run_entrypoint(tokens: MemoryTokenStore, queue: MemoryQueue) -> list[dict[st
 def run_pipeline(queue: MemoryQueue) -> MemoryOutbox:
     outbox = MemoryOutbox()
     adapter = vendor_adapter()
-    services = PipelineServices(adapters=AdapterRegistry({"fake": lambda _ctx: adapter}, environ={}),
-                                credentials=credentials_of(vault_with(adapter)),
-                                outbox=outbox, pending=MemoryStateStore(), poll_queue=MemoryPollQueue(),
-                                sleep=lambda _s: None)
+    services = PipelineServices(
+        adapters=AdapterRegistry({"fake": lambda _ctx: adapter}, environ={}),
+        credentials=credentials_of(vault_with(adapter)),
+        outbox=outbox,
+        pending=MemoryStateStore(),
+        poll_queue=MemoryPollQueue(),
+        sleep=lambda _s: None,
+    )
     for _style, queued in queue.messages:
         Pipeline(services).process(QueuedDirective.model_validate_json(queued.model_dump_json()))
     adapter.failure = EndpointUnreachable("vendor down")  # retries, then ENDPOINT_UNREACHABLE
@@ -272,20 +346,41 @@ def run_async_with_a_push() -> MemoryOutbox:
     outbox = MemoryOutbox()
     vault = vault_with()
     vault.connect(USER, "sim-async", KeyAndSecret.of(SIM_KEY, SIM_SECRET), account_id="user-1")
-    services = PipelineServices(adapters=registry, credentials=credentials_of(vault), outbox=outbox,
-                                pending=MemoryStateStore(), sleep=lambda _s: None)
+    services = PipelineServices(
+        adapters=registry,
+        credentials=credentials_of(vault),
+        outbox=outbox,
+        pending=MemoryStateStore(),
+        sleep=lambda _s: None,
+    )
     state = {"on": False, "brightness": 50, "online": True}
     with responses.RequestsMock() as http:
         http.get(f"{SIM}/devices/bulb-1/state", json=state)
         http.post(f"{SIM}/devices/bulb-1/commands", json={"request_id": "req-77"}, status=202)
         event = to_endpoint("Alexa.PowerController", "TurnOn", endpoint_id="sim-async:bulb-1")
-        queued = QueuedDirective.without_token(event["directive"], user_id=USER, received_at=time.time(),
-                                               deadline=time.time() + 8, features=COLOR)
+        queued = QueuedDirective.without_token(
+            event["directive"],
+            user_id=USER,
+            received_at=time.time(),
+            deadline=time.time() + 8,
+            features=COLOR,
+        )
         assert Pipeline(services).process(queued) == "pending"
-    body = json.dumps({"device_id": "bulb-1", "request_id": "req-77", "user_id": "user-1",
-                       "state": {**state, "on": True}}).encode()
+    body = json.dumps(
+        {
+            "device_id": "bulb-1",
+            "request_id": "req-77",
+            "user_id": "user-1",
+            "state": {**state, "on": True},
+        }
+    ).encode()
     timestamp = str(int(time.time()))
-    signature = "sha256=" + hmac.new(SIGNING_SECRET.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    signature = (
+        "sha256="
+        + hmac.new(
+            SIGNING_SECRET.encode(), timestamp.encode() + b"." + body, hashlib.sha256
+        ).hexdigest()
+    )
     secrets = SimpleNamespace(accepted=lambda vendor: (PATH_SECRET,))
     with using(Composition(push_handler=PushHandler(services), path_secrets=secrets)):
         for sig in (signature, "sha256=" + "0" * 64):  # genuine, then forged
@@ -298,13 +393,36 @@ def run_async_with_a_push() -> MemoryOutbox:
 def webhook_event(body: bytes, timestamp: str, signature: str) -> dict[str, Any]:
     path = f"/webhooks/sim-async/{PATH_SECRET}"
     return {
-        "version": "2.0", "routeKey": "POST /webhooks/{vendor}/{secret}", "rawPath": path, "rawQueryString": "",
-        "headers": {"content-type": "application/json", "x-sim-timestamp": timestamp, "x-sim-signature": signature},
-        "requestContext": {"http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7",
-                                    "userAgent": "sim"}, "stage": "$default", "requestId": "r", "routeKey": "x",
-                           "accountId": "1", "apiId": "a", "domainName": "d", "domainPrefix": "d", "time": "t", "timeEpoch": 0},
+        "version": "2.0",
+        "routeKey": "POST /webhooks/{vendor}/{secret}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {
+            "content-type": "application/json",
+            "x-sim-timestamp": timestamp,
+            "x-sim-signature": signature,
+        },
+        "requestContext": {
+            "http": {
+                "method": "POST",
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "sim",
+            },
+            "stage": "$default",
+            "requestId": "r",
+            "routeKey": "x",
+            "accountId": "1",
+            "apiId": "a",
+            "domainName": "d",
+            "domainPrefix": "d",
+            "time": "t",
+            "timeEpoch": 0,
+        },
         "pathParameters": {"vendor": "sim-async", "secret": PATH_SECRET},
-        "body": body.decode(), "isBase64Encoded": False,
+        "body": body.decode(),
+        "isBase64Encoded": False,
     }
 
 
@@ -314,8 +432,14 @@ def run_dispatcher(tokens: MemoryTokenStore, outbox: MemoryOutbox) -> None:
 
     record = tokens.get("user-1")  # the last AcceptGrant (LWA unreachable) kept only the code
     assert record is not None and record.grant_code == GRANT_CODE
-    tokens.put(TokenRecord(user_id="user-1", access_token=ACCESS_TOKEN, refresh_token=REFRESH_TOKEN,
-                           expires_at=time.time() - 10))  # expired: the dispatcher refreshes first
+    tokens.put(
+        TokenRecord(
+            user_id="user-1",
+            access_token=ACCESS_TOKEN,
+            refresh_token=REFRESH_TOKEN,
+            expires_at=time.time() - 10,
+        )
+    )  # expired: the dispatcher refreshes first
 
     class DeadLetters:
         def __init__(self) -> None:
@@ -325,7 +449,13 @@ def run_dispatcher(tokens: MemoryTokenStore, outbox: MemoryOutbox) -> None:
             self.bodies.append(body)
 
     dead = DeadLetters()
-    answers = iter([(401, {}), (202, {}), (400, {"payload": {"code": "INVALID_REQUEST_EXCEPTION", "description": "bad"}})])
+    answers = iter(
+        [
+            (401, {}),
+            (202, {}),
+            (400, {"payload": {"code": "INVALID_REQUEST_EXCEPTION", "description": "bad"}}),
+        ]
+    )
     with responses.RequestsMock(assert_all_requests_are_fired=False) as http:
         http.add_callback(responses.POST, LWA_URL, callback=lwa_answers([]))
 
@@ -334,11 +464,17 @@ def run_dispatcher(tokens: MemoryTokenStore, outbox: MemoryOutbox) -> None:
             return status, {}, json.dumps(body)
 
         http.add_callback(responses.POST, GATEWAY_URL, callback=gateway)
-        dispatcher = delivery.Dispatcher(delivery.TokenCache(tokens, LwaClient(LWA_URL, lambda: ("id", CLIENT_SECRET))),
-                                         GatewayClient(), lambda region: GATEWAY_URL, dead_letters=dead,
-                                         sleep=lambda _s: None)
+        dispatcher = delivery.Dispatcher(
+            delivery.TokenCache(tokens, LwaClient(LWA_URL, lambda: ("id", CLIENT_SECRET))),
+            GatewayClient(),
+            lambda region: GATEWAY_URL,
+            dead_letters=dead,
+            sleep=lambda _s: None,
+        )
         for message in outbox.messages[:2]:
-            dispatcher.deliver(message.model_copy(update={"deadline": time.time() + 8, "user_id": "user-1"}))
+            dispatcher.deliver(
+                message.model_copy(update={"deadline": time.time() + 8, "user_id": "user-1"})
+            )
     assert dead.bodies, "the 400 path was not exercised"
 
 
@@ -351,8 +487,13 @@ def test_no_token_or_secret_is_logged_through_a_whole_run(caplog, capsys):
         run_async_with_a_push()
         run_dispatcher(tokens, outbox)
     out = capsys.readouterr()
-    assert [a["event"]["header"]["name"] for a in answers[:2]] == ["AcceptGrant.Response", "ErrorResponse"]
-    assert answers[4]["event"]["payload"]["type"] == "INVALID_AUTHORIZATION_CREDENTIAL"  # a stranger
+    assert [a["event"]["header"]["name"] for a in answers[:2]] == [
+        "AcceptGrant.Response",
+        "ErrorResponse",
+    ]
+    assert (
+        answers[4]["event"]["payload"]["type"] == "INVALID_AUTHORIZATION_CREDENTIAL"
+    )  # a stranger
     assert len(queue.messages) == 2 and outbox.messages  # the run did go through every step
     assert handler.lines and out.out, "nothing was captured: the capture itself is broken"
     found = {

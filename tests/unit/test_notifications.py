@@ -1,6 +1,6 @@
-"""The notifications function (``skill.handlers.notifications.handler``) as API Gateway calls it: each
-vendor's own path secret, current and previous accepted, rotated-out refused, cached with a TTL;
-then a genuine push is processed once, a replay or a stale push changes nothing."""
+"""The notifications function (``skill.handlers.notifications.handler``) as API Gateway calls it:
+each vendor's own path secret, current and previous accepted, rotated-out refused, cached with a
+TTL; then a genuine push is processed once, a replay or a stale push changes nothing."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from skill.aws.secrets import PATH_SECRET_TTL_SECONDS, PathSecrets, matches_any, path_secret_name
 from skill.composition import Composition, using
 from skill.handlers import notifications
 from skill.pipeline import PushHandler
 from skill.pipeline._push import FRESHNESS_WINDOW_SECONDS, MemoryPushLog
-from skill.aws.secrets import PATH_SECRET_TTL_SECONDS, PathSecrets, matches_any, path_secret_name
 from tests.fakes import Clock, FakeAdapter
 from tests.unit.test_push_security import World, push
 
@@ -25,7 +25,8 @@ SHARED = "shared-path-secret-77d0e2"
 
 
 class Secrets(dict):
-    """A vendor secrets JSON object as ``skill.aws.secrets.secret_source`` reads it; counts reads."""
+    """A vendor secrets JSON object as ``skill.aws.secrets.secret_source`` reads it; counts
+    reads."""
 
     reads = 0
     failure: Exception | None = None
@@ -42,11 +43,13 @@ class Secrets(dict):
 class Hook:
     def __init__(self) -> None:
         self.world = World()
-        self.secrets = Secrets({
-            "WEBHOOK_PATH_SECRET": SHARED,
-            "WEBHOOK_PATH_SECRET_FAKE": CURRENT,
-            "WEBHOOK_PATH_SECRET_FAKE_PREVIOUS": PREVIOUS,
-        })
+        self.secrets = Secrets(
+            {
+                "WEBHOOK_PATH_SECRET": SHARED,
+                "WEBHOOK_PATH_SECRET_FAKE": CURRENT,
+                "WEBHOOK_PATH_SECRET_FAKE_PREVIOUS": PREVIOUS,
+            }
+        )
         self.ticks = Clock(0.0)
         self.paths = PathSecrets(self.secrets, clock=self.ticks)
         self.handler = PushHandler(self.world.services, seen=MemoryPushLog())
@@ -61,7 +64,9 @@ class Hook:
 
     def post(self, secret: str = CURRENT, request=None, *, vendor: str = "fake") -> dict[str, Any]:
         request = request if request is not None else push(ref="req-1")
-        answer = notifications.handler(http_event(vendor, secret, request.body, dict(request.headers)), None)
+        answer = notifications.handler(
+            http_event(vendor, secret, request.body, dict(request.headers)), None
+        )
         answer["json"] = json.loads(answer["body"]) if answer.get("body") else None
         return answer
 
@@ -83,12 +88,22 @@ def http_event(vendor: str, secret: str, body: bytes, headers: dict[str, str]) -
         "rawQueryString": "",
         "headers": {"content-type": "application/json", **headers},
         "requestContext": {
-            "accountId": "123456789012", "apiId": "api1234",
-            "domainName": "api1234.execute-api.eu-west-1.amazonaws.com", "domainPrefix": "api1234",
-            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1",
-                     "sourceIp": "203.0.113.7", "userAgent": "vendor-push/1.0"},
-            "requestId": "req-abc", "routeKey": "POST /webhooks/{vendor}/{secret}",
-            "stage": "$default", "time": "22/Nov/2026:18:00:00 +0000", "timeEpoch": 1795370400000,
+            "accountId": "123456789012",
+            "apiId": "api1234",
+            "domainName": "api1234.execute-api.eu-west-1.amazonaws.com",
+            "domainPrefix": "api1234",
+            "http": {
+                "method": "POST",
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "vendor-push/1.0",
+            },
+            "requestId": "req-abc",
+            "routeKey": "POST /webhooks/{vendor}/{secret}",
+            "stage": "$default",
+            "time": "22/Nov/2026:18:00:00 +0000",
+            "timeEpoch": 1795370400000,
         },
         "pathParameters": {"vendor": vendor, "secret": secret},
         "body": body.decode(),
@@ -105,7 +120,9 @@ def test_the_current_secret_is_accepted_and_the_push_processed(hook):
     assert sorted(m.kind for m in hook.world.outbox.messages) == ["ChangeReport", "Response"]
 
 
-@pytest.mark.parametrize("secret", ["wrong", CURRENT[:-1], CURRENT + "x", CURRENT.upper(), SHARED, "%00"])
+@pytest.mark.parametrize(
+    "secret", ["wrong", CURRENT[:-1], CURRENT + "x", CURRENT.upper(), SHARED, "%00"]
+)
 def test_a_wrong_secret_is_not_found_and_never_reaches_the_adapter(hook, secret):
     before = hook.world.snapshot()
     answer = hook.post(secret)
@@ -119,8 +136,12 @@ def test_the_previous_secret_is_still_accepted(hook):
 
 
 def test_a_rotated_out_secret_is_refused_once_the_cache_has_expired(hook):
-    hook.secrets.update({"WEBHOOK_PATH_SECRET_FAKE": "next-path-secret-a81f02",
-                         "WEBHOOK_PATH_SECRET_FAKE_PREVIOUS": CURRENT})
+    hook.secrets.update(
+        {
+            "WEBHOOK_PATH_SECRET_FAKE": "next-path-secret-a81f02",
+            "WEBHOOK_PATH_SECRET_FAKE_PREVIOUS": CURRENT,
+        }
+    )
     hook.post(CURRENT)  # the cached secrets still have CURRENT as current
     hook.ticks.now += PATH_SECRET_TTL_SECONDS + 1
     before = hook.world.snapshot()
@@ -149,7 +170,8 @@ def test_each_vendor_has_its_own_secret(hook):
     other = FakeAdapter(name="other")
     other.parse_notification = lambda request: pytest.fail("reached the other vendor's adapter")
     hook.world.services.adapters = type(hook.world.services.adapters)(
-        {"fake": lambda _c: hook.world.adapter, "other": lambda _c: other}, environ={})
+        {"fake": lambda _c: hook.world.adapter, "other": lambda _c: other}, environ={}
+    )
     hook.secrets["WEBHOOK_PATH_SECRET_OTHER"] = "other-path-secret-11aa22"
     assert hook.post(CURRENT, vendor="other")["statusCode"] == 404
     assert hook.post("other-path-secret-11aa22", vendor="fake")["statusCode"] == 404
@@ -157,7 +179,9 @@ def test_each_vendor_has_its_own_secret(hook):
 
 
 def test_a_vendor_without_its_own_secret_uses_the_deployment_wide_one(hook):
-    paths = PathSecrets(Secrets({"WEBHOOK_PATH_SECRET": SHARED, "WEBHOOK_PATH_SECRET_FAKE": CURRENT}))
+    paths = PathSecrets(
+        Secrets({"WEBHOOK_PATH_SECRET": SHARED, "WEBHOOK_PATH_SECRET_FAKE": CURRENT})
+    )
     assert paths.accepted("fake") == (CURRENT,)  # the shared one no longer opens it
     assert paths.accepted("sim-async") == (SHARED,)
     assert path_secret_name("sim-async") == "WEBHOOK_PATH_SECRET_SIM_ASYNC"
@@ -252,8 +276,14 @@ def test_vendors_are_given_their_current_secret(monkeypatch):
     monkeypatch.setenv("WEBHOOK_PATH_SECRET_SWITCHBOT", CURRENT)
     monkeypatch.setenv("WEBHOOK_PATH_SECRET_SWITCHBOT_PREVIOUS", PREVIOUS)
     url_for = webhook_urls("https://abc.execute-api.us-east-1.amazonaws.com/webhooks/")
-    assert url_for("switchbot") == f"https://abc.execute-api.us-east-1.amazonaws.com/webhooks/switchbot/{CURRENT}"
-    assert url_for("sim-async") == f"https://abc.execute-api.us-east-1.amazonaws.com/webhooks/sim-async/{SHARED}"
+    assert (
+        url_for("switchbot")
+        == f"https://abc.execute-api.us-east-1.amazonaws.com/webhooks/switchbot/{CURRENT}"
+    )
+    assert (
+        url_for("sim-async")
+        == f"https://abc.execute-api.us-east-1.amazonaws.com/webhooks/sim-async/{SHARED}"
+    )
 
 
 def test_the_function_records_pushes_in_the_state_table():

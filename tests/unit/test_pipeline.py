@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from skill.alexa import features_to_cookie
 from skill.bulbs import BulbState
 from skill.errors import EndpointUnreachable, RateLimited
 from skill.pipeline import Pipeline, PipelineServices, PollHandler, PushHandler
 from skill.plugins import Notification, Style, WebhookRequest
-from skill.records import PollTicket, QueuedDirective
+from skill.records import QueuedDirective
 from tests.fakes import (
-    sweep_tick,
     COLOR,
     USER,
     WHITE,
     Clock,
     FakeAdapter,
     MemoryOutbox,
-    MemoryStateStore,
     MemoryPollQueue,
+    MemoryStateStore,
     credentials_of,
     registry_of,
+    sweep_tick,
     vault_with,
 )
 from tests.unit.test_entrypoint import CORRELATION, directive
@@ -41,28 +40,51 @@ class PushingFakeAdapter(FakeAdapter):
         if request.headers.get("x-secret") != "s3cret":
             raise InvalidNotification("bad signature")
         body = json.loads(request.body)
-        return [Notification(body["device"], BulbState.model_validate(body["state"]), body.get("ref"),
-                             user_id=body.get("account", "fake-account-1"),
-                             sent_at=body.get("sent_at", self.clock()))]
+        return [
+            Notification(
+                body["device"],
+                BulbState.model_validate(body["state"]),
+                body.get("ref"),
+                user_id=body.get("account", "fake-account-1"),
+                sent_at=body.get("sent_at", self.clock()),
+            )
+        ]
 
 
 def build(style: Style, adapter_class=FakeAdapter):
     adapter = adapter_class(style=style)
     clock = Clock()
     services = PipelineServices(
-        adapters=registry_of(adapter), credentials=credentials_of(vault_with(adapter)),
-        outbox=MemoryOutbox(), pending=MemoryStateStore(),
-        poll_queue=MemoryPollQueue(), clock=clock, sleep=clock.sleep,
+        adapters=registry_of(adapter),
+        credentials=credentials_of(vault_with(adapter)),
+        outbox=MemoryOutbox(),
+        pending=MemoryStateStore(),
+        poll_queue=MemoryPollQueue(),
+        clock=clock,
+        sleep=clock.sleep,
     )
     services.vault = services.credentials.vault
     adapter.clock = clock
     return adapter, services, clock
 
 
-def queued(namespace="Alexa.PowerController", name="TurnOn", payload=None, endpoint="fake:color-1", features=COLOR, received=1000.0, user=USER):
+def queued(
+    namespace="Alexa.PowerController",
+    name="TurnOn",
+    payload=None,
+    endpoint="fake:color-1",
+    features=COLOR,
+    received=1000.0,
+    user=USER,
+):
     event = directive(namespace, name, payload, endpoint_id=endpoint, features=features)
-    return QueuedDirective.without_token(event["directive"], user_id=user, received_at=received,
-                                         deadline=received + 8, features=features)
+    return QueuedDirective.without_token(
+        event["directive"],
+        user_id=user,
+        received_at=received,
+        deadline=received + 8,
+        features=features,
+    )
 
 
 def properties(message):
@@ -82,8 +104,10 @@ def test_sync_answers_with_the_vendor_state(assert_alexa_valid):
 
 
 def test_optimistic_answers_from_the_expected_state_and_remembers_it(assert_alexa_valid):
-    adapter, services, _ = build(Style.OPTIMISTIC)
-    Pipeline(services).process(queued("Alexa.BrightnessController", "AdjustBrightness", {"brightnessDelta": 25}))
+    _adapter, services, _ = build(Style.OPTIMISTIC)
+    Pipeline(services).process(
+        queued("Alexa.BrightnessController", "AdjustBrightness", {"brightnessDelta": 25})
+    )
     [answer] = services.outbox.messages
     assert_alexa_valid(answer.message)
     assert properties(answer)["powerState"] == "ON" and properties(answer)["brightness"] == 25
@@ -91,7 +115,7 @@ def test_optimistic_answers_from_the_expected_state_and_remembers_it(assert_alex
 
 
 def test_async_records_a_pending_command_and_answers_nothing_yet():
-    adapter, services, _ = build(Style.ASYNC)
+    _adapter, services, _ = build(Style.ASYNC)
     assert Pipeline(services).process(queued()) == "pending"
     assert services.outbox.messages == []
     [pending] = services.pending.pending_for("fake:color-1")
@@ -153,7 +177,7 @@ def test_async_sets_a_watchdog_that_answers_when_the_push_never_comes(assert_ale
 
 
 def test_polling_records_a_pending_command_and_a_delayed_ticket():
-    adapter, services, _ = build(Style.POLLING)
+    _adapter, services, _ = build(Style.POLLING)
     Pipeline(services).process(queued())
     [(ticket, delay)] = services.poll_queue.tickets
     assert ticket.endpoint_id == "fake:color-1" and 1 <= delay <= 2
@@ -184,7 +208,10 @@ def test_the_vendor_gets_the_users_vault_credential_never_the_alexa_token():
     adapter, services, _ = build(Style.SYNC)
     seen = []
     original = adapter.execute
-    adapter.execute = lambda credential, device_id, change: (seen.append(credential), original(credential, device_id, change))[1]
+    adapter.execute = lambda credential, device_id, change: (
+        seen.append(credential),
+        original(credential, device_id, change),
+    )[1]
     Pipeline(services).process(queued())
     assert seen == [adapter.credential]
 
@@ -234,15 +261,23 @@ def test_a_directive_past_its_deadline_is_dropped_without_calling_the_vendor():
 
 
 def test_an_out_of_range_value_for_the_device_is_value_out_of_range(assert_alexa_valid):
-    adapter, services, _ = build(Style.SYNC)
-    Pipeline(services).process(queued("Alexa.ColorController", "SetColor", {"color": {"hue": 1, "saturation": 1, "brightness": 1}}, endpoint="fake:white-1", features=None))
+    _adapter, services, _ = build(Style.SYNC)
+    Pipeline(services).process(
+        queued(
+            "Alexa.ColorController",
+            "SetColor",
+            {"color": {"hue": 1, "saturation": 1, "brightness": 1}},
+            endpoint="fake:white-1",
+            features=None,
+        )
+    )
     [answer] = services.outbox.messages
     assert_alexa_valid(answer.message)
     assert answer.message["event"]["payload"]["type"] == "INVALID_DIRECTIVE"
 
 
 def test_an_outbox_failure_raises_so_sqs_delivers_again():
-    adapter, services, _ = build(Style.SYNC)
+    _adapter, services, _ = build(Style.SYNC)
     services.outbox.failure = ConnectionError("sqs down")
     with pytest.raises(ConnectionError):
         Pipeline(services).process(queued())
@@ -258,7 +293,12 @@ def test_a_matching_push_answers_the_pending_command(assert_alexa_valid):
     adapter, services, _ = build(Style.ASYNC, PushingFakeAdapter)
     Pipeline(services).process(queued())
     state = adapter.states["color-1"].model_dump(mode="json")
-    assert PushHandler(services).handle("fake", push({"device": "color-1", "state": state, "ref": "ref-0"})) == 1
+    assert (
+        PushHandler(services).handle(
+            "fake", push({"device": "color-1", "state": state, "ref": "ref-0"})
+        )
+        == 1
+    )
     [answer] = services.outbox.messages
     assert_alexa_valid(answer.message)
     assert answer.message["event"]["header"]["correlationToken"] == CORRELATION
@@ -268,7 +308,16 @@ def test_a_matching_push_answers_the_pending_command(assert_alexa_valid):
 def test_an_unmatched_push_is_a_change_report(assert_alexa_valid):
     adapter, services, _ = build(Style.ASYNC, PushingFakeAdapter)
     Pipeline(services).process(queued())
-    PushHandler(services).handle("fake", push({"device": "color-1", "state": adapter.states["color-1"].model_dump(mode="json"), "ref": "ref-0"}))
+    PushHandler(services).handle(
+        "fake",
+        push(
+            {
+                "device": "color-1",
+                "state": adapter.states["color-1"].model_dump(mode="json"),
+                "ref": "ref-0",
+            }
+        ),
+    )
     services.outbox.messages.clear()
     dimmed = adapter.states["color-1"].model_copy(update={"brightness": 10}).model_dump(mode="json")
     PushHandler(services).handle("fake", push({"device": "color-1", "state": dimmed}))
@@ -276,21 +325,25 @@ def test_an_unmatched_push_is_a_change_report(assert_alexa_valid):
     assert_alexa_valid(report.message)
     assert report.message["event"]["header"]["name"] == "ChangeReport"
     assert report.message["event"]["payload"]["change"]["cause"]["type"] == "PHYSICAL_INTERACTION"
-    assert [p["name"] for p in report.message["event"]["payload"]["change"]["properties"]] == ["brightness"]
+    assert [p["name"] for p in report.message["event"]["payload"]["change"]["properties"]] == [
+        "brightness"
+    ]
 
 
 def test_a_push_with_a_bad_signature_is_rejected_and_nothing_is_sent():
     from skill.errors import InvalidNotification
 
-    adapter, services, _ = build(Style.ASYNC, PushingFakeAdapter)
+    _adapter, services, _ = build(Style.ASYNC, PushingFakeAdapter)
     Pipeline(services).process(queued())
     with pytest.raises(InvalidNotification):
-        PushHandler(services).handle("fake", push({"device": "color-1", "state": {}}, secret="guess"))
+        PushHandler(services).handle(
+            "fake", push({"device": "color-1", "state": {}}, secret="guess")
+        )
     assert services.outbox.messages == [] and len(services.pending.pending) == 1
 
 
 def test_the_poller_answers_when_the_bulb_converged(assert_alexa_valid):
-    adapter, services, clock = build(Style.POLLING)
+    _adapter, services, clock = build(Style.POLLING)
     Pipeline(services).process(queued())
     [(ticket, _)] = services.poll_queue.tickets
     clock.now += 1
@@ -319,7 +372,7 @@ def test_the_poller_waits_while_the_bulb_has_not_converged_then_gives_up(assert_
 def test_the_sweep_reports_changes_made_outside_alexa_and_device_list_changes(assert_alexa_valid):
     from skill.plugins import Device
 
-    adapter, services, clock = build(Style.POLLING)
+    adapter, services, _clock = build(Style.POLLING)
     Pipeline(services).process(queued())
     [(ticket, _)] = services.poll_queue.tickets
     PollHandler(services).handle(ticket)
@@ -365,7 +418,7 @@ def test_an_open_circuit_breaker_answers_at_once_without_calling_the_vendor(asse
 
 
 def test_a_sweep_that_finds_nothing_changed_writes_nothing():
-    adapter, services, clock = build(Style.OPTIMISTIC)
+    _adapter, services, _clock = build(Style.OPTIMISTIC)
     Pipeline(services).process(queued())
     sweep_tick(services)  # learns the other bulbs
     services.outbox.messages.clear()
@@ -401,8 +454,12 @@ def test_two_skill_users_on_one_vendor_account_both_get_the_change_report(assert
     for user in (USER, "user-2"):
         Pipeline(services).process(queued(user=user))
     state = adapter.states["color-1"].model_dump(mode="json")
-    PushHandler(services).handle("fake", push({"device": "color-1", "state": state, "ref": "ref-0"}))
-    PushHandler(services).handle("fake", push({"device": "color-1", "state": state, "ref": "ref-1"}))
+    PushHandler(services).handle(
+        "fake", push({"device": "color-1", "state": state, "ref": "ref-0"})
+    )
+    PushHandler(services).handle(
+        "fake", push({"device": "color-1", "state": state, "ref": "ref-1"})
+    )
     services.outbox.messages.clear()
     dimmed = adapter.states["color-1"].model_copy(update={"brightness": 10}).model_dump(mode="json")
     assert PushHandler(services).handle("fake", push({"device": "color-1", "state": dimmed})) == 2
@@ -440,7 +497,16 @@ def test_the_sweep_skips_users_in_their_grace_period():
 def test_a_push_naming_another_vendor_account_reaches_nobody():
     adapter, services, _ = build(Style.ASYNC, PushingFakeAdapter)
     Pipeline(services).process(queued())
-    PushHandler(services).handle("fake", push({"device": "color-1", "state": adapter.states["color-1"].model_dump(mode="json"), "ref": "ref-0"}))
+    PushHandler(services).handle(
+        "fake",
+        push(
+            {
+                "device": "color-1",
+                "state": adapter.states["color-1"].model_dump(mode="json"),
+                "ref": "ref-0",
+            }
+        ),
+    )
     services.outbox.messages.clear()
     from skill.pipeline._push import PushHandler as Handler
 
@@ -470,8 +536,10 @@ def test_a_429_storm_from_one_credential_leaves_the_other_users_served(assert_al
 
     adapter.read_state = throttled
     vendor_calls = []
-    adapter.execute = (lambda f: lambda c, d, ch: (vendor_calls.append(c), f(c, d, ch))[1])(adapter.execute)
-    for n in range(10):
+    adapter.execute = (lambda f: lambda c, d, ch: (vendor_calls.append(c), f(c, d, ch))[1])(
+        adapter.execute
+    )
+    for n in range(10):  # noqa: B007 - the matched route's key is read after the loop
         started = clock.now
         assert Pipeline(services).process(queued(user="heavy", received=clock.now)) == "answered"
         answer = services.outbox.messages[-1]

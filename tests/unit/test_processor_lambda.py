@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import boto3
@@ -11,7 +10,15 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from moto import mock_aws
 
 from skill.plugins import Style
-from tests.fakes import Clock, FakeAdapter, MemoryOutbox, MemoryStateStore, credentials_of, registry_of, vault_with
+from tests.fakes import (
+    Clock,
+    FakeAdapter,
+    MemoryOutbox,
+    MemoryStateStore,
+    credentials_of,
+    registry_of,
+    vault_with,
+)
 from tests.unit.test_pipeline import queued
 
 
@@ -32,7 +39,13 @@ def sqs_event(*bodies, group="fake:color-1"):
                 "messageId": str(uuid.uuid4()),
                 "receiptHandle": "rh",
                 "body": body,
-                "attributes": {"MessageGroupId": group, "ApproximateReceiveCount": "1", "SentTimestamp": "1", "SenderId": "x", "ApproximateFirstReceiveTimestamp": "1"},
+                "attributes": {
+                    "MessageGroupId": group,
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1",
+                    "SenderId": "x",
+                    "ApproximateFirstReceiveTimestamp": "1",
+                },
                 "messageAttributes": {},
                 "md5OfBody": "",
                 "eventSource": "aws:sqs",
@@ -62,8 +75,13 @@ def processor(monkeypatch):
 
         adapter = FakeAdapter(style=Style.SYNC)
         clock = Clock(now=__import__("time").time())
-        services = PipelineServices(adapters=registry_of(adapter), credentials=credentials_of(vault_with(adapter)),
-                                    outbox=MemoryOutbox(), pending=MemoryStateStore(), clock=clock)
+        services = PipelineServices(
+            adapters=registry_of(adapter),
+            credentials=credentials_of(vault_with(adapter)),
+            outbox=MemoryOutbox(),
+            pending=MemoryStateStore(),
+            clock=clock,
+        )
         from skill.handlers.processors.sync import handler
 
         with using(Composition(pipeline_services=services)):
@@ -84,11 +102,13 @@ def test_a_duplicate_delivery_calls_the_vendor_once_and_answers_once(processor):
 
 
 def test_a_failed_record_fails_the_rest_of_its_group_in_order(processor):
-    handler, adapter, services = processor
+    handler, _adapter, services = processor
     services.outbox.failure = ConnectionError("outbox down")
     first, second = body(services.clock()), body(services.clock())
     event = sqs_event(first, second)
-    with pytest.raises(BatchProcessingError) as raised:  # every record failed: Lambda fails the batch
+    with pytest.raises(
+        BatchProcessingError
+    ) as raised:  # every record failed: Lambda fails the batch
         handler(event, LambdaContext())
     assert "previous record from this message group failed" in str(raised.value)
     services.outbox.failure = None
@@ -97,10 +117,12 @@ def test_a_failed_record_fails_the_rest_of_its_group_in_order(processor):
 
 
 def test_a_record_that_is_not_a_directive_fails_without_losing_the_batch(processor):
-    handler, adapter, services = processor
+    handler, _adapter, services = processor
     good = body(services.clock())
     event = sqs_event(good, group="fake:color-1")
     event["Records"] += sqs_event("not json", group="fake:white-1")["Records"]
     result = handler(event, LambdaContext())
-    assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [event["Records"][1]["messageId"]]
+    assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [
+        event["Records"][1]["messageId"]
+    ]
     assert len(services.outbox.messages) == 1

@@ -15,6 +15,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from skill.aws.stores import DynamoPushLog
 from skill.bulbs import BulbState, Change
 from skill.errors import InvalidNotification
 from skill.pipeline import PipelineServices, PushHandler
@@ -27,7 +28,6 @@ from skill.pipeline._push import (
 )
 from skill.plugins import Notification, Style, WebhookRequest
 from skill.records import DeviceOwner, PendingCommand
-from skill.aws.stores import DynamoPushLog
 from tests.fakes import (
     COLOR,
     Clock,
@@ -53,15 +53,34 @@ class SigningPushAdapter(FakeAdapter):
         if request.headers.get("x-secret") != SIGNING:
             raise InvalidNotification("bad signature")
         body = json.loads(request.body)
-        return [Notification(body["device"], BulbState.model_validate(body["state"]), body.get("ref"),
-                             user_id=body.get("account"), sent_at=body.get("sent_at"))]
+        return [
+            Notification(
+                body["device"],
+                BulbState.model_validate(body["state"]),
+                body.get("ref"),
+                user_id=body.get("account"),
+                sent_at=body.get("sent_at"),
+            )
+        ]
 
 
-def push(device: str = "color-1", state: dict | None = None, *, ref: str | None = None,
-         account: str | None = ACCOUNT, sent_at: float | None = 1000.0, secret: str = SIGNING,
-         omit: tuple[str, ...] = ()) -> WebhookRequest:
-    body = {"device": device, "state": state or {"on": True, "brightness": 60}, "ref": ref,
-            "account": account, "sent_at": sent_at}
+def push(
+    device: str = "color-1",
+    state: dict | None = None,
+    *,
+    ref: str | None = None,
+    account: str | None = ACCOUNT,
+    sent_at: float | None = 1000.0,
+    secret: str = SIGNING,
+    omit: tuple[str, ...] = (),
+) -> WebhookRequest:
+    body = {
+        "device": device,
+        "state": state or {"on": True, "brightness": 60},
+        "ref": ref,
+        "account": account,
+        "sent_at": sent_at,
+    }
     body = {k: v for k, v in body.items() if k not in omit}
     return WebhookRequest(headers={"x-secret": secret}, body=json.dumps(body).encode())
 
@@ -77,26 +96,49 @@ class World:
         self.pending = MemoryStateStore()
         self.counted: list[tuple[str, float]] = []
         self.services = PipelineServices(
-            adapters=registry_of(self.adapter), credentials=credentials_of(MemoryVault()),
-            outbox=self.outbox, pending=self.pending, clock=self.clock,
+            adapters=registry_of(self.adapter),
+            credentials=credentials_of(MemoryVault()),
+            outbox=self.outbox,
+            pending=self.pending,
+            clock=self.clock,
             count=lambda name, value: self.counted.append((name, value)),
         )
         self.log = MemoryPushLog()
         self.handler = PushHandler(self.services, seen=self.log)
         off = BulbState(on=False, brightness=60)
-        for user, account in (("user-1", ACCOUNT), ("user-2", ACCOUNT),
-                              ("user-3", OTHER_ACCOUNT), ("user-4", None)):
-            self.pending.put_owner(DeviceOwner(endpoint_id=ENDPOINT, user_id=user, vendor="fake",
-                                               features=COLOR, state=off, account_id=account))
+        for user, account in (
+            ("user-1", ACCOUNT),
+            ("user-2", ACCOUNT),
+            ("user-3", OTHER_ACCOUNT),
+            ("user-4", None),
+        ):
+            self.pending.put_owner(
+                DeviceOwner(
+                    endpoint_id=ENDPOINT,
+                    user_id=user,
+                    vendor="fake",
+                    features=COLOR,
+                    state=off,
+                    account_id=account,
+                )
+            )
         self.command("user-1", "m-1", "req-1")
 
     def command(self, user: str, message_id: str, reference: str | None) -> None:
-        self.pending.put_pending(PendingCommand(
-            endpoint_id=ENDPOINT, message_id=message_id, correlation_token=f"corr-{message_id}",
-            user_id=user, reference=reference, change=Change(on=True),
-            expected=BulbState(on=True, brightness=60), features=COLOR,
-            received_at=self.clock.now, deadline=self.clock.now + 8,
-        ))
+        self.pending.put_pending(
+            PendingCommand(
+                endpoint_id=ENDPOINT,
+                message_id=message_id,
+                correlation_token=f"corr-{message_id}",
+                user_id=user,
+                reference=reference,
+                change=Change(on=True),
+                expected=BulbState(on=True, brightness=60),
+                features=COLOR,
+                received_at=self.clock.now,
+                deadline=self.clock.now + 8,
+            )
+        )
 
     def snapshot(self) -> tuple:
         return (
@@ -141,7 +183,9 @@ def test_a_push_for_the_other_account_of_a_shared_device_id_reaches_only_that_ac
     assert world.handler.handle("fake", push(account=OTHER_ACCOUNT)) == 1
     [report] = world.outbox.messages
     assert report.kind == "ChangeReport" and report.user_id == "user-3"
-    assert len(world.pending.pending) == 1, "user-1's pending command was answered by another account"
+    assert len(world.pending.pending) == 1, (
+        "user-1's pending command was answered by another account"
+    )
     assert not world.state_of("user-1").on
 
 
@@ -189,7 +233,9 @@ def test_a_push_with_no_account_confirms_a_pending_command_by_state_too(world):
 
 def test_a_late_match_with_no_account_reports_only_to_the_commands_user(world):
     world.clock.now += 9  # past the command's deadline, within the push's freshness window
-    assert world.handler.handle("fake", push(ref="req-1", account=None, sent_at=world.clock.now)) == 1
+    assert (
+        world.handler.handle("fake", push(ref="req-1", account=None, sent_at=world.clock.now)) == 1
+    )
     [report] = world.outbox.messages
     assert report.kind == "ChangeReport" and report.user_id == "user-1"
     assert world.counts("LateDrops") == 1
@@ -241,8 +287,13 @@ def test_the_record_outlives_the_freshness_window_of_the_push(world):
     request = push(sent_at=1000.0 + MAX_CLOCK_SKEW_SECONDS)
     world.handler.handle("fake", request)
     [expires_at] = world.log.records.values()
-    assert expires_at == 1000.0 + MAX_CLOCK_SKEW_SECONDS + FRESHNESS_WINDOW_SECONDS + DEDUPE_MARGIN_SECONDS
-    world.clock.now = 1000.0 + MAX_CLOCK_SKEW_SECONDS + FRESHNESS_WINDOW_SECONDS  # last fresh second
+    assert (
+        expires_at
+        == 1000.0 + MAX_CLOCK_SKEW_SECONDS + FRESHNESS_WINDOW_SECONDS + DEDUPE_MARGIN_SECONDS
+    )
+    world.clock.now = (
+        1000.0 + MAX_CLOCK_SKEW_SECONDS + FRESHNESS_WINDOW_SECONDS
+    )  # last fresh second
     assert world.handler.handle("fake", request) == 0 and world.counts("PushesReplayed") == 1
 
 
@@ -256,7 +307,9 @@ def test_a_push_that_could_not_be_processed_is_processed_when_the_vendor_retries
     # the retry answers it (user-1's Response) and tells the other user on the account
     assert world.handler.handle("fake", request) == 2
     assert sorted((m.kind, m.user_id) for m in world.outbox.messages) == [
-        ("ChangeReport", "user-2"), ("Response", "user-1")]
+        ("ChangeReport", "user-2"),
+        ("Response", "user-1"),
+    ]
     assert world.state_of("user-1").on and world.state_of("user-2").on
 
 
@@ -320,8 +373,12 @@ def test_the_digest_covers_the_body_and_the_account_and_timestamp_read_from_the_
     digest = push_digest(body, [note])
     assert digest == push_digest(body, [note])
     assert digest != push_digest(body + b" ", [note])
-    assert digest != push_digest(body, [Notification("color-1", BulbState(on=True), user_id="b", sent_at=1.0)])
-    assert digest != push_digest(body, [Notification("color-1", BulbState(on=True), user_id="a", sent_at=2.0)])
+    assert digest != push_digest(
+        body, [Notification("color-1", BulbState(on=True), user_id="b", sent_at=1.0)]
+    )
+    assert digest != push_digest(
+        body, [Notification("color-1", BulbState(on=True), user_id="a", sent_at=2.0)]
+    )
 
 
 # --- the DynamoDB record ----------------------------------------------------------------------
@@ -349,9 +406,14 @@ def dynamo():
         client = boto3.client("dynamodb", region_name="eu-west-1")
         client.create_table(
             TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
             BillingMode="PAY_PER_REQUEST",
         )
         yield client
@@ -366,7 +428,9 @@ def test_the_dynamo_record_is_claimed_once_until_it_expires(dynamo):
     assert log.first_sighting("sim-async", "d1", expires_at=1360, now=1005) is True  # per vendor
     # expired but not yet deleted by DynamoDB's TTL: claimable again
     assert log.first_sighting("switchbot", "d1", expires_at=1800, now=1361) is True
-    item = dynamo.get_item(TableName=TABLE, Key={"pk": {"S": "push#switchbot"}, "sk": {"S": "d1"}})["Item"]
+    item = dynamo.get_item(TableName=TABLE, Key={"pk": {"S": "push#switchbot"}, "sk": {"S": "d1"}})[
+        "Item"
+    ]
     assert item["expires_at"] == {"N": "1800"} and item["seen_at"] == {"N": "1361"}
     log.release("switchbot", "d1")
     assert log.first_sighting("switchbot", "d1", expires_at=1800, now=1362) is True
@@ -378,14 +442,22 @@ def test_the_handler_with_the_dynamo_record_ignores_a_replay(world, dynamo):
     request = push(ref="req-1")
     assert handler.handle("fake", request) == 2
     before = world.snapshot()
-    assert PushHandler(world.services, seen=DynamoPushLog(TABLE, dynamodb=dynamo)).handle("fake", request) == 0
+    assert (
+        PushHandler(world.services, seen=DynamoPushLog(TABLE, dynamodb=dynamo)).handle(
+            "fake", request
+        )
+        == 0
+    )
     assert world.snapshot() == before
     [item] = dynamo.scan(TableName=TABLE)["Items"]
     assert item["pk"] == {"S": "push#fake"} and item["sk"]["S"] == push_digest(
-        request.body, world.adapter.parse_notification(request))
+        request.body, world.adapter.parse_notification(request)
+    )
 
 
-def test_a_push_whose_answer_cannot_be_stored_leaves_its_pending_command_for_the_retry(assert_alexa_valid):
+def test_a_push_whose_answer_cannot_be_stored_leaves_its_pending_command_for_the_retry(
+    assert_alexa_valid,
+):
     """The outbox write fails after the push took the pending command: the command is put
     back, so the vendor's retry (or the poller) still answers it with a Response."""
     from skill.pipeline import Pipeline, PushHandler

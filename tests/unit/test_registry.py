@@ -15,7 +15,10 @@ def test_by_default_every_installed_adapter():
 
 
 def test_adapters_names_exactly_the_enabled_ones():
-    assert AdapterRegistry.from_environment({"ADAPTERS": "sim-sync, sim-async"}).names == ["sim-sync", "sim-async"]
+    assert AdapterRegistry.from_environment({"ADAPTERS": "sim-sync, sim-async"}).names == [
+        "sim-sync",
+        "sim-async",
+    ]
 
 
 def test_an_adapter_that_is_not_installed_is_a_clear_error():

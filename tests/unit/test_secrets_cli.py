@@ -19,17 +19,27 @@ GENERATED = "generated-path-secret-0123456789abcdefghij"
 SWITCHBOT = "switchbot-webhook-secret-value-0123456789"
 
 
-def deploy(region: str, vendor: dict[str, str], lwa: dict[str, str] | None = None) -> dict[str, str]:
+def deploy(
+    region: str, vendor: dict[str, str], lwa: dict[str, str] | None = None
+) -> dict[str, str]:
     """A stack whose outputs name its secrets, as template.yaml's do."""
     sm = boto3.client("secretsmanager", region_name=region)
-    vendor_arn = sm.create_secret(Name=f"VendorSecrets-{region}", SecretString=json.dumps(vendor))["ARN"]
-    lwa_arn = sm.create_secret(Name=f"LwaSecret-{region}", SecretString=json.dumps(
-        lwa or {"client_id": "REPLACE-WITH-ALEXA-SKILL-CLIENT-ID", "client_secret": "generated"}))["ARN"]
+    vendor_arn = sm.create_secret(Name=f"VendorSecrets-{region}", SecretString=json.dumps(vendor))[
+        "ARN"
+    ]
+    lwa_arn = sm.create_secret(
+        Name=f"LwaSecret-{region}",
+        SecretString=json.dumps(
+            lwa or {"client_id": "REPLACE-WITH-ALEXA-SKILL-CLIENT-ID", "client_secret": "generated"}
+        ),
+    )["ARN"]
     template = {
         "Resources": {"Queue": {"Type": "AWS::SQS::Queue"}},
         "Outputs": {"VendorSecretsArn": {"Value": vendor_arn}, "LwaSecretArn": {"Value": lwa_arn}},
     }
-    boto3.client("cloudformation", region_name=region).create_stack(StackName=STACK, TemplateBody=json.dumps(template))
+    boto3.client("cloudformation", region_name=region).create_stack(
+        StackName=STACK, TemplateBody=json.dumps(template)
+    )
     return {"vendor": vendor_arn, "lwa": lwa_arn}
 
 
@@ -49,7 +59,9 @@ def aws(monkeypatch) -> Iterator[dict[str, str]]:
         yield deploy("eu-west-1", {"WEBHOOK_PATH_SECRET": GENERATED})
 
 
-def skill(capsys, *args: str, stdin: str | None = None, monkeypatch=None) -> tuple[int, dict[str, Any] | None, str]:
+def skill(
+    capsys, *args: str, stdin: str | None = None, monkeypatch=None
+) -> tuple[int, dict[str, Any] | None, str]:
     if stdin is not None:
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
     code = main(["secrets", *args])
@@ -64,7 +76,10 @@ WHERE = ("--stack", STACK, "--region", "eu-west-1")
 def test_set_adds_one_key_keeps_the_others_and_never_prints_the_value(aws, capsys):
     code, result, printed = skill(capsys, "set", "SWITCHBOT_WEBHOOK_SECRET", SWITCHBOT, *WHERE)
     assert code == 0, printed
-    assert secret(aws["vendor"]) == {"WEBHOOK_PATH_SECRET": GENERATED, "SWITCHBOT_WEBHOOK_SECRET": SWITCHBOT}
+    assert secret(aws["vendor"]) == {
+        "WEBHOOK_PATH_SECRET": GENERATED,
+        "SWITCHBOT_WEBHOOK_SECRET": SWITCHBOT,
+    }
     assert result["change"] == "added" and result["key"] == "SWITCHBOT_WEBHOOK_SECRET"
     assert result["keys"] == ["SWITCHBOT_WEBHOOK_SECRET", "WEBHOOK_PATH_SECRET"]
     assert result["secret"] == aws["vendor"]
@@ -80,11 +95,18 @@ def test_set_replaces_a_value_and_a_same_value_writes_no_new_version(aws, capsys
 
 
 def test_a_value_from_stdin_or_generated_is_never_printed(aws, capsys, monkeypatch):
-    code, result, printed = skill(capsys, "set", "HUE_CLIENT_SECRET", "-", *WHERE, stdin="from-stdin-value\n",
-                                  monkeypatch=monkeypatch)
+    code, _result, printed = skill(
+        capsys,
+        "set",
+        "HUE_CLIENT_SECRET",
+        "-",
+        *WHERE,
+        stdin="from-stdin-value\n",
+        monkeypatch=monkeypatch,
+    )
     assert code == 0 and secret(aws["vendor"])["HUE_CLIENT_SECRET"] == "from-stdin-value"
     assert "from-stdin-value" not in printed
-    code, result, printed = skill(capsys, "set", "SWITCHBOT_WEBHOOK_SECRET", "--generate", *WHERE)
+    code, _result, printed = skill(capsys, "set", "SWITCHBOT_WEBHOOK_SECRET", "--generate", *WHERE)
     generated = secret(aws["vendor"])["SWITCHBOT_WEBHOOK_SECRET"]
     assert code == 0 and len(generated) == 64 and int(generated, 16) >= 0
     assert generated not in printed
@@ -96,13 +118,17 @@ def test_unset_removes_one_key_and_list_shows_names_only(aws, capsys):
     assert code == 0 and listed["keys"] == ["HUE_APPLICATION_KEY", "WEBHOOK_PATH_SECRET"]
     assert "fallback-key" not in printed and GENERATED not in printed
     _, removed, _ = skill(capsys, "unset", "HUE_APPLICATION_KEY", *WHERE)
-    assert removed["change"] == "removed" and secret(aws["vendor"]) == {"WEBHOOK_PATH_SECRET": GENERATED}
+    assert removed["change"] == "removed" and secret(aws["vendor"]) == {
+        "WEBHOOK_PATH_SECRET": GENERATED
+    }
     _, absent, _ = skill(capsys, "unset", "HUE_APPLICATION_KEY", *WHERE)
     assert absent["change"] == "absent"
 
 
 def test_the_lwa_secret_takes_only_client_id_and_client_secret(aws, capsys):
-    code, _, _ = skill(capsys, "set", "client_id", "amzn1.application-oa2-client.abc", *WHERE, "--secret", "lwa")
+    code, _, _ = skill(
+        capsys, "set", "client_id", "amzn1.application-oa2-client.abc", *WHERE, "--secret", "lwa"
+    )
     assert code == 0 and secret(aws["lwa"])["client_id"] == "amzn1.application-oa2-client.abc"
     assert secret(aws["lwa"])["client_secret"] == "generated"  # kept
     code, _, printed = skill(capsys, "set", "LIFX_CLIENT_ID", "x", *WHERE, "--secret", "lwa")
@@ -119,8 +145,13 @@ def test_each_region_has_its_own_stack_and_secrets(aws, capsys):
 
 
 def test_names_that_are_not_keys_and_missing_values_are_refused(aws, capsys):
-    for args in (("set", "lower_case", "v"), ("set", "NAME"), ("set", "NAME", "v", "--generate"), ("set", "NAME", " padded ")):
-        code, _, printed = skill(capsys, *args, *WHERE)
+    for args in (
+        ("set", "lower_case", "v"),
+        ("set", "NAME"),
+        ("set", "NAME", "v", "--generate"),
+        ("set", "NAME", " padded "),
+    ):
+        code, _, _printed = skill(capsys, *args, *WHERE)
         assert code == 1, args
     assert secret(aws["vendor"]) == {"WEBHOOK_PATH_SECRET": GENERATED}
 
@@ -144,12 +175,15 @@ def test_a_change_made_meanwhile_is_merged_not_lost(aws, capsys, monkeypatch):
     def read_then_race(self):
         values = original(self)
         if not calls:
-            sm.put_secret_value(SecretId=aws["vendor"], SecretString=json.dumps({**secret(aws["vendor"]), "OTHER": "x"}))
+            sm.put_secret_value(
+                SecretId=aws["vendor"],
+                SecretString=json.dumps({**secret(aws["vendor"]), "OTHER": "x"}),
+            )
         calls.append(1)
         return values
 
     monkeypatch.setattr(cli_secrets.SecretKeys, "_read", read_then_race)
-    code, result, printed = skill(capsys, "set", "MINE", "y", *WHERE)
+    code, _result, printed = skill(capsys, "set", "MINE", "y", *WHERE)
     assert code == 0, printed
     assert secret(aws["vendor"]) == {"WEBHOOK_PATH_SECRET": GENERATED, "OTHER": "x", "MINE": "y"}
     assert len(calls) == 2

@@ -22,18 +22,6 @@ import requests
 import responses
 from pydantic import SecretStr
 
-from skill.bulbs import BulbState, Change, Color, Features, KelvinRange, TurnOn, apply_command
-from skill.bulbs import changes_for, converged
-from skill.errors import (
-    EndpointUnreachable,
-    InternalError,
-    InvalidAuthorizationCredential,
-    InvalidNotification,
-    InvalidValue,
-    NoSuchEndpoint,
-    RateLimited,
-    SkillError,
-)
 from bulb_workbench.local.sim_adapters import (
     SimulatorAdapter,
     SimulatorOAuthAdapter,
@@ -50,6 +38,27 @@ from bulb_workbench.local.simulator import (
     demo_credential,
     request_signature,
     sign,
+)
+from skill.bulbs import (
+    BulbState,
+    Change,
+    Color,
+    Features,
+    KelvinRange,
+    TurnOn,
+    apply_command,
+    changes_for,
+    converged,
+)
+from skill.errors import (
+    EndpointUnreachable,
+    InternalError,
+    InvalidAuthorizationCredential,
+    InvalidNotification,
+    InvalidValue,
+    NoSuchEndpoint,
+    RateLimited,
+    SkillError,
 )
 from skill.plugins import (
     Accepted,
@@ -274,8 +283,8 @@ def test_a_key_with_the_wrong_secret_signs_wrongly_and_is_refused(sim: VendorSim
 
 @pytest.mark.parametrize("call", CALLS, ids=CALL_IDS)
 @pytest.mark.parametrize(
-    ("vendor", "owner"), [(v, o) for v in FACTORIES for o in FACTORIES if
-                          CREDENTIAL_KINDS[v] != CREDENTIAL_KINDS[o]]
+    ("vendor", "owner"),
+    [(v, o) for v in FACTORIES for o in FACTORIES if CREDENTIAL_KINDS[v] != CREDENTIAL_KINDS[o]],
 )
 def test_another_vendors_credential_is_refused_before_any_request(
     sim: VendorSimulator, vendor: str, owner: str, call: Callable[[Any, AnyCredential], Any]
@@ -352,8 +361,11 @@ def test_refresh_credential_renews_at_the_vendors_token_endpoint(vendor: str) ->
     with VendorSimulator(latency=0, token_lifetime=60) as own:
         adapter = adapter_for(vendor, own)
         old = own.demo_credential(vendor).model_copy(
-            update={"application_key": OAuthToken.bearer("x", application_key="app-key-1")
-                    .application_key}
+            update={
+                "application_key": OAuthToken.bearer(
+                    "x", application_key="app-key-1"
+                ).application_key
+            }
         )
         own.add_account(vendor, "demo-user", old)  # the vendor knows the application key
         started = time.time()
@@ -410,8 +422,9 @@ def test_the_oauth_client_comes_from_the_secret_source_then_the_default() -> Non
         assert asked == []  # not before a refresh
         assert adapter.refresh_credential(cred("sim-sync")).access_token
         assert asked == ["SIM_CLIENT_ID", "SIM_CLIENT_SECRET"]
-        wrong = create_sync(AdapterContext(
-            vendor="sim-sync", environ={**environ, "SIM_CLIENT_SECRET": "wrong"}))
+        wrong = create_sync(
+            AdapterContext(vendor="sim-sync", environ={**environ, "SIM_CLIENT_SECRET": "wrong"})
+        )
         with pytest.raises(InternalError, match="invalid_client"):
             wrong.refresh_credential(OAuthToken.bearer("a", refresh_token="r"))
 
@@ -434,14 +447,26 @@ TOKEN_URL = "http://vendor.test/sim-sync/oauth/token"
         ({"body": requests.Timeout("slow")}, EndpointUnreachable),
         ({"body": requests.ConnectionError("reset")}, EndpointUnreachable),
     ],
-    ids=["invalid-grant", "401", "grant-type", "invalid-client", "429", "503", "not-json",
-         "no-access-token", "negative-lifetime", "timeout", "connection-reset"],
+    ids=[
+        "invalid-grant",
+        "401",
+        "grant-type",
+        "invalid-client",
+        "429",
+        "503",
+        "not-json",
+        "no-access-token",
+        "negative-lifetime",
+        "timeout",
+        "connection-reset",
+    ],
 )
 def test_token_endpoint_failures_map_to_typed_errors(
     reply: dict[str, Any], error: type[SkillError]
 ) -> None:
-    adapter = create_sync(AdapterContext(vendor="sim-sync",
-                                         environ={"SIMULATOR_URL": "http://vendor.test"}))
+    adapter = create_sync(
+        AdapterContext(vendor="sim-sync", environ={"SIMULATOR_URL": "http://vendor.test"})
+    )
     with responses.RequestsMock() as mock:
         mock.add(responses.POST, TOKEN_URL, **reply)
         with pytest.raises(error):
@@ -449,12 +474,16 @@ def test_token_endpoint_failures_map_to_typed_errors(
 
 
 def test_an_answer_without_refresh_token_or_lifetime_keeps_the_old_refresh_token() -> None:
-    adapter = create_optimistic(AdapterContext(vendor="sim-optimistic",
-                                               environ={"SIMULATOR_URL": "http://vendor.test"}))
+    adapter = create_optimistic(
+        AdapterContext(vendor="sim-optimistic", environ={"SIMULATOR_URL": "http://vendor.test"})
+    )
     old = OAuthToken.bearer("a", refresh_token="r-1", expires_at=5, application_key="app")
     with responses.RequestsMock() as mock:
-        mock.add(responses.POST, "http://vendor.test/sim-optimistic/oauth/token",
-                 json={"access_token": "a-2", "token_type": "bearer"})
+        mock.add(
+            responses.POST,
+            "http://vendor.test/sim-optimistic/oauth/token",
+            json={"access_token": "a-2", "token_type": "bearer"},
+        )
         fresh = adapter.refresh_credential(old)
         sent = mock.calls[0].request
     assert fresh.access_token.get_secret_value() == "a-2"
@@ -471,8 +500,9 @@ def test_a_value_the_vendor_refuses_is_invalid_value(sync: SimulatorAdapter) -> 
 
 
 def test_a_vendor_nobody_answers_for_is_endpoint_unreachable() -> None:
-    adapter = create_sync(AdapterContext(vendor="sim-sync",
-                                         environ={"SIMULATOR_URL": "http://127.0.0.1:9"}))
+    adapter = create_sync(
+        AdapterContext(vendor="sim-sync", environ={"SIMULATOR_URL": "http://127.0.0.1:9"})
+    )
     with pytest.raises(EndpointUnreachable) as caught:
         adapter.identify_user(TOKEN)
     assert caught.value.retryable
@@ -505,13 +535,27 @@ STATE_URL = f"{BASE}/sim-sync/v1/devices/color-1/state"
         ({"status": 200, "json": {"on": "maybe", "brightness": 5}}, EndpointUnreachable),
         ({"status": 200, "json": {"on": True, "brightness": 500}}, EndpointUnreachable),
         ({"status": 200, "json": [1, 2]}, EndpointUnreachable),
-        ({"status": 200, "json": {"on": True, "brightness": 5, "color_temperature": 50}},
-         EndpointUnreachable),
+        (
+            {"status": 200, "json": {"on": True, "brightness": 5, "color_temperature": 50}},
+            EndpointUnreachable,
+        ),
         ({"body": requests.Timeout("slow")}, EndpointUnreachable),
         ({"body": requests.ConnectionError("reset")}, EndpointUnreachable),
     ],
-    ids=["500", "502", "503", "403", "418", "not-json", "bad-type", "out-of-range", "list",
-         "kelvin-outside-alexa", "timeout", "connection-reset"],
+    ids=[
+        "500",
+        "502",
+        "503",
+        "403",
+        "418",
+        "not-json",
+        "bad-type",
+        "out-of-range",
+        "list",
+        "kelvin-outside-alexa",
+        "timeout",
+        "connection-reset",
+    ],
 )
 def test_vendor_failures_map_to_typed_errors(
     mocked: tuple[responses.RequestsMock, SimulatorAdapter],
@@ -565,8 +609,12 @@ def test_every_call_has_a_timeout(mocked: tuple[responses.RequestsMock, Simulato
 def test_a_receipt_without_request_id_is_endpoint_unreachable(sim: VendorSimulator) -> None:
     adapter = create_polling(AdapterContext(vendor="sim-polling", environ={"SIMULATOR_URL": BASE}))
     with responses.RequestsMock() as mock:
-        mock.add(responses.POST, f"{BASE}/sim-polling/v1/devices/white-1/commands",
-                 status=202, json={"queued": True})
+        mock.add(
+            responses.POST,
+            f"{BASE}/sim-polling/v1/devices/white-1/commands",
+            status=202,
+            json={"queued": True},
+        )
         with pytest.raises(EndpointUnreachable):
             adapter.execute(cred("sim-polling"), "white-1", Change(on=True))
 
@@ -576,8 +624,10 @@ def test_a_receipt_without_request_id_is_endpoint_unreachable(sim: VendorSimulat
 ELSEWHERE = "http://elsewhere.test/collect"
 #: One credential per vendor that shows every secret header its scheme has (``sim-optimistic``'s
 #: with its application key: ``Authorization`` and ``X-App-Key``).
-SHOWN = {**{v: cred(v) for v in FACTORIES},
-         "sim-optimistic": OAuthToken.bearer("at-1", application_key="app-key-1")}
+SHOWN = {
+    **{v: cred(v) for v in FACTORIES},
+    "sim-optimistic": OAuthToken.bearer("at-1", application_key="app-key-1"),
+}
 
 
 def mocked_adapter(vendor: str) -> Any:
@@ -594,7 +644,13 @@ def test_each_adapter_has_one_transport_with_its_secret_headers_marked(vendor: s
         transport.secret_headers
     )
     assert set(adapter.auth_headers(SHOWN[vendor])) <= {
-        "Authorization", "X-Api-Key", "X-App-Key", "sign", "t", "nonce"}
+        "Authorization",
+        "X-Api-Key",
+        "X-App-Key",
+        "sign",
+        "t",
+        "nonce",
+    }
     assert transport.session.headers["User-Agent"] == "bulb-skill/sim-adapter"
     assert transport.session.trust_env is False  # a developer's proxy never sees loopback calls
     assert transport.timeout == (2.0, 2.0) and adapter.timeout == 2.0
@@ -614,8 +670,12 @@ def test_no_api_call_takes_the_credential_to_another_host_on_a_redirect(vendor: 
 def test_a_redirect_within_the_vendor_is_followed_with_the_credential() -> None:
     adapter = mocked_adapter("sim-polling")
     with responses.RequestsMock() as mock:
-        mock.add(responses.GET, f"{BASE}/sim-polling/v1/me", status=307,
-                 headers={"Location": "/sim-polling/v1/account"})
+        mock.add(
+            responses.GET,
+            f"{BASE}/sim-polling/v1/me",
+            status=307,
+            headers={"Location": "/sim-polling/v1/account"},
+        )
         mock.add(responses.GET, f"{BASE}/sim-polling/v1/account", json={"user_id": "u-7"})
         assert adapter.identify_user(cred("sim-polling")) == "u-7"
         assert mock.calls[1].request.headers["X-Api-Key"] == "demo-sim-polling-credential"
@@ -643,8 +703,11 @@ def test_webhook_calls_never_follow_a_redirect_to_another_host(
 ) -> None:
     mock, adapter = mocked_pusher
     mock.add(responses.POST, PUSH_API, status=308, headers={"Location": ELSEWHERE})
-    call = {"register": adapter.register_webhook, "deregister": adapter.deregister_webhook,
-            "replace": adapter.replace_webhooks}[operation]
+    call = {
+        "register": adapter.register_webhook,
+        "deregister": adapter.deregister_webhook,
+        "replace": adapter.replace_webhooks,
+    }[operation]
     with pytest.raises(EndpointUnreachable, match="another host"):
         call(cred("sim-async"), OURS)
     assert [c.request.url for c in mock.calls] == [PUSH_API]
@@ -655,8 +718,13 @@ def test_a_throttled_token_endpoint_gives_its_retry_after(when: str) -> None:
     adapter = mocked_adapter("sim-sync")
     value = "30" if when == "seconds" else formatdate(time.time() + 30, usegmt=True)
     with responses.RequestsMock() as mock:
-        mock.add(responses.POST, TOKEN_URL, status=429, headers={"Retry-After": value},
-                 json={"error": "slow_down"})
+        mock.add(
+            responses.POST,
+            TOKEN_URL,
+            status=429,
+            headers={"Retry-After": value},
+            json={"error": "slow_down"},
+        )
         with pytest.raises(RateLimited) as caught:
             adapter.refresh_credential(OAuthToken.bearer("a", refresh_token="r"))
     assert caught.value.retry_after == pytest.approx(30, abs=2)
@@ -666,8 +734,9 @@ def test_every_kind_of_call_carries_the_user_agent_and_a_timeout() -> None:
     adapter = mocked_adapter("sim-optimistic")
     with responses.RequestsMock() as mock:
         mock.add(responses.POST, f"{OPTIMISTIC}/oauth/token", json={"access_token": "at-1"})
-        mock.add(responses.POST, f"{OPTIMISTIC}/v1/appkey", status=201,
-                 json={"application_key": "key-1"})
+        mock.add(
+            responses.POST, f"{OPTIMISTIC}/v1/appkey", status=201, json={"application_key": "key-1"}
+        )
         mock.add(responses.GET, f"{OPTIMISTIC}/v1/me", json={"user_id": "u-1"})
         adapter.identify_user(adapter.exchange_code("the-code", CALLBACK))
         assert len(mock.calls) == 3
@@ -679,12 +748,24 @@ def test_every_kind_of_call_carries_the_user_agent_and_a_timeout() -> None:
 @pytest.mark.parametrize(
     ("status", "body", "error", "message"),
     [
-        (409, {"error": "conflict", "message": "delete it first"}, InternalError,
-         "delete it first"),
-        (405, {"error": "method_not_allowed", "message": "method not allowed"}, InternalError,
-         "method not allowed"),
-        (400, {"error": "bad_request", "message": "brightness 300"}, InvalidValue,
-         "brightness 300"),
+        (
+            409,
+            {"error": "conflict", "message": "delete it first"},
+            InternalError,
+            "delete it first",
+        ),
+        (
+            405,
+            {"error": "method_not_allowed", "message": "method not allowed"},
+            InternalError,
+            "method not allowed",
+        ),
+        (
+            400,
+            {"error": "bad_request", "message": "brightness 300"},
+            InvalidValue,
+            "brightness 300",
+        ),
         (404, {"error": "not_found", "message": "no device gone"}, NoSuchEndpoint, "no device"),
         (408, None, EndpointUnreachable, "408"),  # never sent by the simulator: the defaults
         (422, None, InvalidValue, "422"),
@@ -692,7 +773,10 @@ def test_every_kind_of_call_carries_the_user_agent_and_a_timeout() -> None:
 )
 def test_the_simulators_bodies_name_the_error(
     mocked: tuple[responses.RequestsMock, SimulatorAdapter],
-    status: int, body: dict[str, str] | None, error: type[SkillError], message: str,
+    status: int,
+    body: dict[str, str] | None,
+    error: type[SkillError],
+    message: str,
 ) -> None:
     mock, adapter = mocked
     mock.add(responses.GET, STATE_URL, status=status, json=body)
@@ -706,15 +790,20 @@ PUSH = {
     "device_id": "color-1",
     "request_id": "req-1",
     "user_id": "demo-user",
-    "state": {"on": True, "brightness": 42, "color": None, "color_temperature": 3000,
-              "color_mode": "temperature", "online": True},
+    "state": {
+        "on": True,
+        "brightness": 42,
+        "color": None,
+        "color_temperature": 3000,
+        "color_mode": "temperature",
+        "online": True,
+    },
 }
 
 
 @pytest.fixture
 def push_adapter() -> SimulatorPushAdapter:
-    return create_async(AdapterContext(vendor="sim-async",
-                                       environ={"SIM_WEBHOOK_SECRET": SECRET}))
+    return create_async(AdapterContext(vendor="sim-async", environ={"SIM_WEBHOOK_SECRET": SECRET}))
 
 
 def signed(body: bytes, *, secret: str = SECRET, age: float = 0) -> WebhookRequest:
@@ -765,13 +854,33 @@ GOOD = json.dumps(PUSH).encode()
         (lambda: signed(b"{not json"), 400),
         (lambda: signed(b"[]"), 400),
         (lambda: signed(json.dumps({**PUSH, "state": {"on": "dim"}}).encode()), 400),
-        (lambda: signed(json.dumps({k: v for k, v in PUSH.items() if k != "device_id"}).encode()),
-         400),
-        (lambda: signed(json.dumps({**PUSH, "state": {**PUSH["state"],
-                                                      "color_temperature": 20}}).encode()), 400),
+        (
+            lambda: signed(
+                json.dumps({k: v for k, v in PUSH.items() if k != "device_id"}).encode()
+            ),
+            400,
+        ),
+        (
+            lambda: signed(
+                json.dumps({**PUSH, "state": {**PUSH["state"], "color_temperature": 20}}).encode()
+            ),
+            400,
+        ),
     ],
-    ids=["wrong-secret", "tampered", "no-signature", "no-timestamp", "stale", "future",
-         "oversized", "bad-json", "not-an-object", "bad-state", "no-device", "kelvin-too-low"],
+    ids=[
+        "wrong-secret",
+        "tampered",
+        "no-signature",
+        "no-timestamp",
+        "stale",
+        "future",
+        "oversized",
+        "bad-json",
+        "not-an-object",
+        "bad-state",
+        "no-device",
+        "kelvin-too-low",
+    ],
 )
 def test_a_push_that_fails_verification_is_refused(
     push_adapter: SimulatorPushAdapter, make: Callable[[], WebhookRequest], status: int
@@ -793,8 +902,9 @@ def test_the_webhook_secret_comes_from_the_secret_source_first() -> None:
         fetched.append(name)
         return "from-secrets-manager"
 
-    context = AdapterContext(vendor="sim-async", environ={"SIM_WEBHOOK_SECRET": "from-env"},
-                             secrets=secrets)
+    context = AdapterContext(
+        vendor="sim-async", environ={"SIM_WEBHOOK_SECRET": "from-env"}, secrets=secrets
+    )
     adapter = create_async(context)
     assert fetched == []  # not fetched until a push arrives: Discover never needs it
     adapter.parse_notification(signed(GOOD, secret="from-secrets-manager"))
@@ -803,8 +913,9 @@ def test_the_webhook_secret_comes_from_the_secret_source_first() -> None:
 
 
 def test_the_webhook_secret_falls_back_to_the_environment_then_the_local_default() -> None:
-    from_env = create_async(AdapterContext(vendor="sim-async",
-                                           environ={"SIM_WEBHOOK_SECRET": "from-env"}))
+    from_env = create_async(
+        AdapterContext(vendor="sim-async", environ={"SIM_WEBHOOK_SECRET": "from-env"})
+    )
     assert from_env.parse_notification(signed(GOOD, secret="from-env"))
     default = create_async(AdapterContext(vendor="sim-async", environ={}))
     assert default.parse_notification(signed(GOOD, secret="local-webhook-secret"))
@@ -818,10 +929,15 @@ def test_each_adapter_has_a_display_name_and_the_key_ones_say_where_the_key_is(
     sim: VendorSimulator, vendor: str
 ) -> None:
     adapter = adapter_for(vendor, sim)
-    assert adapter.display_name == {
-        "sim-sync": "Simulated sync cloud", "sim-async": "Simulated async cloud",
-        "sim-optimistic": "Simulated optimistic cloud", "sim-polling": "Simulated polling cloud",
-    }[vendor]
+    assert (
+        adapter.display_name
+        == {
+            "sim-sync": "Simulated sync cloud",
+            "sim-async": "Simulated async cloud",
+            "sim-optimistic": "Simulated optimistic cloud",
+            "sim-polling": "Simulated polling cloud",
+        }[vendor]
+    )
     if vendor in OAUTH:
         assert adapter.credential_help is None
         return
@@ -850,12 +966,18 @@ def sign_in_at(url: str, *, username: str = "demo-user", decision: str = "allow"
     303 back; the callback's query parameters."""
     page = requests.get(url, timeout=5)
     assert page.status_code == 200, page.text
-    fields = {k: html.unescape(v) for k, v in
-              re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)}
+    fields = {
+        k: html.unescape(v)
+        for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)
+    }
     action = re.search(r'<form method="post" action="([^"]+)"', page.text)
     assert action is not None
-    answer = requests.post(urljoin(url, action.group(1)), timeout=5, allow_redirects=False,
-                           data={**fields, "username": username, "decision": decision})
+    answer = requests.post(
+        urljoin(url, action.group(1)),
+        timeout=5,
+        allow_redirects=False,
+        data={**fields, "username": username, "decision": decision},
+    )
     assert answer.status_code == 303, answer.text
     location = urlsplit(answer.headers["Location"])
     assert urlunsplit(location._replace(query="")) == CALLBACK
@@ -868,17 +990,21 @@ def test_the_authorization_url_is_the_vendors_page_for_this_deployments_client(
     adapter = adapter_for("sim-sync", sim, SIM_CLIENT_ID="configured-client")
     url = urlsplit(adapter.authorization_url(CALLBACK, "state-1"))
     assert f"{url.scheme}://{url.netloc}" == sim.url and url.path == "/sim-sync/oauth/authorize"
-    assert dict(parse_qsl(url.query)) == {"response_type": "code", "client_id": "configured-client",
-                                          "redirect_uri": CALLBACK, "state": "state-1"}
+    assert dict(parse_qsl(url.query)) == {
+        "response_type": "code",
+        "client_id": "configured-client",
+        "redirect_uri": CALLBACK,
+        "state": "state-1",
+    }
     asked: list[str] = []
 
     def secrets(name: str) -> str:
         asked.append(name)
         return {"SIM_CLIENT_ID": "from-secrets"}[name]
 
-    from_secrets = create_optimistic(AdapterContext(vendor="sim-optimistic",
-                                                    environ={"SIMULATOR_URL": sim.url},
-                                                    secrets=secrets))
+    from_secrets = create_optimistic(
+        AdapterContext(vendor="sim-optimistic", environ={"SIMULATOR_URL": sim.url}, secrets=secrets)
+    )
     assert asked == []
     assert "client_id=from-secrets" in from_secrets.authorization_url(CALLBACK, "s")
     default = adapter_for("sim-optimistic", sim)
@@ -900,7 +1026,10 @@ def test_a_user_connects_through_the_vendors_authorize_page(
     assert (credential.application_key is not None) == (vendor == "sim-optimistic")
     assert adapter.identify_user(credential) == "linker"
     assert {d.id for d in adapter.list_devices(credential)} == {
-        "color-1", "white-tunable-1", "white-1"}
+        "color-1",
+        "white-tunable-1",
+        "white-1",
+    }
     renewed = adapter.refresh_credential(credential)
     assert renewed.application_key == credential.application_key  # kept across renewals
     assert adapter.identify_user(renewed) == "linker"
@@ -955,8 +1084,16 @@ def test_an_unusable_code_is_refused_unsent(code: str) -> None:
         ({"body": requests.Timeout("slow")}, EndpointUnreachable),
         ({"body": requests.ConnectionError("refused")}, EndpointUnreachable),
     ],
-    ids=["invalid-grant", "invalid-client", "429", "503", "not-json", "no-access-token",
-         "timeout", "connection-refused"],
+    ids=[
+        "invalid-grant",
+        "invalid-client",
+        "429",
+        "503",
+        "not-json",
+        "no-access-token",
+        "timeout",
+        "connection-refused",
+    ],
 )
 def test_code_exchange_failures_map_to_typed_errors(
     reply: dict[str, Any], error: type[SkillError]
@@ -969,8 +1106,9 @@ def test_code_exchange_failures_map_to_typed_errors(
 
 
 def test_a_vendor_down_while_connecting_is_endpoint_unreachable() -> None:
-    adapter = create_sync(AdapterContext(vendor="sim-sync",
-                                         environ={"SIMULATOR_URL": "http://127.0.0.1:9"}))
+    adapter = create_sync(
+        AdapterContext(vendor="sim-sync", environ={"SIMULATOR_URL": "http://127.0.0.1:9"})
+    )
     with pytest.raises(EndpointUnreachable):
         adapter.exchange_code("a-code", CALLBACK)
 
@@ -979,20 +1117,29 @@ OPTIMISTIC = f"{BASE}/sim-optimistic"
 
 
 def test_the_optimistic_exchange_sends_the_code_then_creates_the_application_key() -> None:
-    adapter = create_optimistic(AdapterContext(vendor="sim-optimistic",
-                                               environ={"SIMULATOR_URL": BASE}))
+    adapter = create_optimistic(
+        AdapterContext(vendor="sim-optimistic", environ={"SIMULATOR_URL": BASE})
+    )
     with responses.RequestsMock() as mock:
-        mock.add(responses.POST, f"{OPTIMISTIC}/oauth/token",
-                 json={"access_token": "at-1", "refresh_token": "rt-1", "expires_in": 60})
-        mock.add(responses.POST, f"{OPTIMISTIC}/v1/appkey", status=201,
-                 json={"application_key": "key-1"})
+        mock.add(
+            responses.POST,
+            f"{OPTIMISTIC}/oauth/token",
+            json={"access_token": "at-1", "refresh_token": "rt-1", "expires_in": 60},
+        )
+        mock.add(
+            responses.POST, f"{OPTIMISTIC}/v1/appkey", status=201, json={"application_key": "key-1"}
+        )
         mock.add(responses.GET, f"{OPTIMISTIC}/v1/me", json={"user_id": "u-1"})
         credential = adapter.exchange_code("the-code", CALLBACK)
         assert adapter.identify_user(credential) == "u-1"
         token, appkey, me = (call.request for call in mock.calls)
     assert dict(parse_qsl(token.body)) == {
-        "grant_type": "authorization_code", "code": "the-code", "redirect_uri": CALLBACK,
-        "client_id": "sim-client", "client_secret": "sim-client-secret"}
+        "grant_type": "authorization_code",
+        "code": "the-code",
+        "redirect_uri": CALLBACK,
+        "client_id": "sim-client",
+        "client_secret": "sim-client-secret",
+    }
     assert appkey.headers["Authorization"] == "Bearer at-1" and "X-App-Key" not in appkey.headers
     assert me.headers["Authorization"] == "Bearer at-1" and me.headers["X-App-Key"] == "key-1"
     assert credential.application_key is not None
@@ -1012,8 +1159,9 @@ def test_the_optimistic_exchange_sends_the_code_then_creates_the_application_key
 def test_an_application_key_the_vendor_does_not_create_fails_the_exchange(
     reply: dict[str, Any], error: type[SkillError]
 ) -> None:
-    adapter = create_optimistic(AdapterContext(vendor="sim-optimistic",
-                                               environ={"SIMULATOR_URL": BASE}))
+    adapter = create_optimistic(
+        AdapterContext(vendor="sim-optimistic", environ={"SIMULATOR_URL": BASE})
+    )
     with responses.RequestsMock() as mock:
         mock.add(responses.POST, f"{OPTIMISTIC}/oauth/token", json={"access_token": "at-1"})
         mock.add(responses.POST, f"{OPTIMISTIC}/v1/appkey", **reply)
@@ -1098,8 +1246,12 @@ def test_another_url_set_up_meanwhile_is_not_replaced(
 ) -> None:
     mock, adapter = mocked_pusher
     mock.add(responses.POST, PUSH_API, json={"urls": []})
-    mock.add(responses.POST, PUSH_API, status=409,
-             json={"error": "conflict", "message": "delete it first"})
+    mock.add(
+        responses.POST,
+        PUSH_API,
+        status=409,
+        json={"error": "conflict", "message": "delete it first"},
+    )
     assert adapter.register_webhook(cred("sim-async"), OURS) == ""
 
 
@@ -1125,12 +1277,18 @@ def test_a_url_already_gone_when_deleting_is_fine(
 @pytest.mark.parametrize("operation", ["register", "deregister", "other", "replace"])
 def test_webhook_failures_map_to_typed_errors(
     mocked_pusher: tuple[responses.RequestsMock, SimulatorPushAdapter],
-    reply: dict[str, Any], error: type[SkillError], operation: str,
+    reply: dict[str, Any],
+    error: type[SkillError],
+    operation: str,
 ) -> None:
     mock, adapter = mocked_pusher
     mock.add(responses.POST, PUSH_API, **reply)
-    call = {"register": adapter.register_webhook, "deregister": adapter.deregister_webhook,
-            "other": adapter.other_webhooks, "replace": adapter.replace_webhooks}[operation]
+    call = {
+        "register": adapter.register_webhook,
+        "deregister": adapter.deregister_webhook,
+        "other": adapter.other_webhooks,
+        "replace": adapter.replace_webhooks,
+    }[operation]
     with pytest.raises(error):
         call(cred("sim-async"), OURS)
 
@@ -1152,13 +1310,17 @@ def test_a_registered_url_receives_the_accounts_pushes_and_they_verify(
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                     daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    ).start()
     previous, sim.webhook_url = sim.webhook_url, None
     try:
-        adapter = create_async(AdapterContext(
-            vendor="sim-async", environ={"SIMULATOR_URL": sim.url,
-                                         "SIM_WEBHOOK_SECRET": sim.webhook_secret}))
+        adapter = create_async(
+            AdapterContext(
+                vendor="sim-async",
+                environ={"SIMULATOR_URL": sim.url, "SIM_WEBHOOK_SECRET": sim.webhook_secret},
+            )
+        )
         url = f"http://127.0.0.1:{server.server_address[1]}/webhooks/sim-async/secret"
         assert adapter.register_webhook(cred("sim-async"), url) == url
         reference = adapter.execute(cred("sim-async"), "color-1", Change(on=True))

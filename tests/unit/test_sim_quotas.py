@@ -14,7 +14,6 @@ import json
 
 import pytest
 
-from skill.errors import RateLimited
 from bulb_workbench.local._sim_http import SimRequest
 from bulb_workbench.local._sim_inproc import IN_PROCESS_URL, in_process_session
 from bulb_workbench.local._sim_quotas import PROFILES
@@ -25,6 +24,7 @@ from bulb_workbench.local.sim_adapters import (
     request_signature,
 )
 from bulb_workbench.local.simulator import VendorSimulator
+from skill.errors import RateLimited
 from skill.plugins import CredentialKind, StateLister, Style
 
 DAY = 86_400.0
@@ -54,8 +54,12 @@ def _polling() -> dict[str, str]:
 def _signed(clock: Clock) -> dict[str, str]:
     key, secret, t, nonce = "demo-sim-async-credential", "demo-sim-async-secret", "", "n"
     t = str(int(clock() * 1000))
-    return {"authorization": key, "t": t, "nonce": nonce,
-            "sign": request_signature(key, secret, t, nonce)}
+    return {
+        "authorization": key,
+        "t": t,
+        "nonce": nonce,
+        "sign": request_signature(key, secret, t, nonce),
+    }
 
 
 @pytest.fixture
@@ -72,10 +76,14 @@ def test_the_adapters_declare_the_quotas_their_vendor_keeps() -> None:
     sync, switchbot = PROFILES["sim-sync"], PROFILES["sim-async"]
     assert SIM_QUOTAS["sim-sync"].calls_per_minute_per_account == sync.per_minute_per_account
     assert SIM_QUOTAS["sim-async"].calls_per_day_per_account == switchbot.per_day_per_account
-    assert SIM_QUOTAS["sim-optimistic"].calls_per_minute_per_account == 60 * PROFILES[
-        "sim-optimistic"].per_second_per_account
-    assert SIM_QUOTAS["sim-polling"].calls_per_minute_per_device == PROFILES[
-        "sim-polling"].per_minute_per_device
+    assert (
+        SIM_QUOTAS["sim-optimistic"].calls_per_minute_per_account
+        == 60 * PROFILES["sim-optimistic"].per_second_per_account
+    )
+    assert (
+        SIM_QUOTAS["sim-polling"].calls_per_minute_per_device
+        == PROFILES["sim-polling"].per_minute_per_device
+    )
     assert all(q.source.startswith("https://") for q in SIM_QUOTAS.values())
 
 
@@ -83,7 +91,7 @@ def test_sim_sync_allows_120_calls_a_minute_then_answers_as_lifx(sim, clock) -> 
     clock.now = 20_000 * DAY + 5
     for _ in range(120):
         assert _get(sim, "sim-sync", "/devices", **_bearer("sim-sync"))[0] == 200
-    status, body, headers = _get(sim, "sim-sync", "/devices", **_bearer("sim-sync"))
+    status, _body, headers = _get(sim, "sim-sync", "/devices", **_bearer("sim-sync"))
     assert status == 429 and "Retry-After" not in headers
     assert headers["X-RateLimit-Remaining"] == "0"
     assert headers["X-RateLimit-Reset"] == str(int(20_000 * DAY + 60))
@@ -123,7 +131,9 @@ def test_sim_async_answers_the_daily_limit_in_switchbots_words(sim, clock) -> No
     sim.quotas._days[("sim-async", "demo-user")][20_000] = 10_000
     status, body, _ = _get(sim, "sim-async", "/devices", **_signed(clock))
     assert status == 429 and body == {
-        "statusCode": 190, "message": "Requests reached the daily limit"}
+        "statusCode": 190,
+        "message": "Requests reached the daily limit",
+    }
 
 
 def test_sim_optimistic_allows_ten_calls_a_second_as_a_hue_bridge(sim, clock) -> None:
@@ -151,7 +161,10 @@ def test_only_state_listers_list_states(sim) -> None:
 
 def _lister(sim: VendorSimulator) -> SimulatorListerAdapter:
     return SimulatorListerAdapter(
-        "sim-sync", Style.SYNC, IN_PROCESS_URL, client=lambda: ("sim-client", "sim-client-secret"),
+        "sim-sync",
+        Style.SYNC,
+        IN_PROCESS_URL,
+        client=lambda: ("sim-client", "sim-client-secret"),
         session=in_process_session(sim),
     )
 
@@ -170,7 +183,10 @@ def test_read_all_is_one_call_and_an_offline_bulb_has_no_state(sim) -> None:
 
 def test_an_adapter_over_quota_raises_rate_limited(sim, clock) -> None:
     adapter = SimulatorAdapter(
-        "sim-polling", Style.POLLING, IN_PROCESS_URL, credential_kind=CredentialKind.API_KEY,
+        "sim-polling",
+        Style.POLLING,
+        IN_PROCESS_URL,
+        credential_kind=CredentialKind.API_KEY,
         session=in_process_session(sim),
     )
     credential = sim.demo_credential("sim-polling")

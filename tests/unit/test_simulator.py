@@ -124,8 +124,12 @@ def shown(vendor: str, credential: AnyCredential | None = None) -> dict[str, str
         return {"X-Api-Key": credential.api_key.get_secret_value()}
     key, secret = credential.key.get_secret_value(), credential.secret.get_secret_value()
     t, nonce = str(int(time.time() * 1000)), str(uuid.uuid4())
-    return {"Authorization": key, "t": t, "nonce": nonce,
-            "sign": request_signature(key, secret, t, nonce)}
+    return {
+        "Authorization": key,
+        "t": t,
+        "nonce": nonce,
+        "sign": request_signature(key, secret, t, nonce),
+    }
 
 
 def _auth(path: str) -> dict[str, str]:
@@ -165,13 +169,22 @@ def test_each_vendor_lists_a_colour_a_tunable_and_a_white_bulb(
 ) -> None:
     devices = {d["id"]: d for d in get(sim, f"/{vendor}/v1/devices").json()}
     assert devices["color-1"]["features"] == {
-        "dimmable": True, "color": True, "ct_min": 2000, "ct_max": 9000
+        "dimmable": True,
+        "color": True,
+        "ct_min": 2000,
+        "ct_max": 9000,
     }
     assert devices["white-tunable-1"]["features"] == {
-        "dimmable": True, "color": False, "ct_min": 2700, "ct_max": 6500
+        "dimmable": True,
+        "color": False,
+        "ct_min": 2700,
+        "ct_max": 6500,
     }
     assert devices["white-1"]["features"] == {
-        "dimmable": True, "color": False, "ct_min": None, "ct_max": None
+        "dimmable": True,
+        "color": False,
+        "ct_min": None,
+        "ct_max": None,
     }
     assert all(d["name"] and d["manufacturer"] and d["model"] for d in devices.values())
 
@@ -214,8 +227,12 @@ def test_a_token_the_vendor_does_not_know_gets_a_401_json_error(
 
 
 def test_commands_with_a_bad_token_are_refused_and_change_nothing(sim: VendorSimulator) -> None:
-    response = post(sim, "/sim-sync/v1/devices/color-1/commands", {"on": True},
-                    headers={"Authorization": "Bearer nope"})
+    response = post(
+        sim,
+        "/sim-sync/v1/devices/color-1/commands",
+        {"on": True},
+        headers={"Authorization": "Bearer nope"},
+    )
     assert response.status_code == 401
     assert sim.state("sim-sync", "color-1")["on"] is False
 
@@ -277,8 +294,10 @@ def test_an_empty_command_is_a_valid_no_op(sim: VendorSimulator) -> None:
         ("color-1", b'{"flash": true}'),
         ("color-1", b'{"color": {"hue": 400, "saturation": 1, "brightness": 1}}'),
         ("color-1", b'{"color": {"hue": 10}}'),
-        ("color-1", b'{"color": {"hue": 1, "saturation": 1, "brightness": 1},'
-                    b' "color_temperature": 3000}'),
+        (
+            "color-1",
+            (b'{"color": {"hue": 1, "saturation": 1, "brightness": 1}, "color_temperature": 3000}'),
+        ),
         ("color-1", b'{"color_temperature": 9500}'),
         ("white-tunable-1", b'{"color": {"hue": 1, "saturation": 1, "brightness": 1}}'),
         ("white-1", b'{"color_temperature": 3000}'),
@@ -420,8 +439,15 @@ def test_each_vendor_accepts_its_own_credential_sent_its_own_way(
         ("sim-async", {"Authorization": "demo-sim-async-credential"}),  # not signed
         ("sim-async", {"X-Api-Key": "demo-sim-async-credential"}),
     ],
-    ids=["oauth-as-api-key", "oauth-without-scheme", "api-key-as-bearer",
-         "api-key-as-authorization", "key-as-bearer", "key-unsigned", "key-as-api-key"],
+    ids=[
+        "oauth-as-api-key",
+        "oauth-without-scheme",
+        "api-key-as-bearer",
+        "api-key-as-authorization",
+        "key-as-bearer",
+        "key-unsigned",
+        "key-as-api-key",
+    ],
 )
 def test_a_vendors_own_credential_sent_another_way_is_refused(
     sim: VendorSimulator, vendor: str, headers: dict[str, str]
@@ -438,8 +464,11 @@ def test_another_vendors_credential_is_refused_and_counted_as_foreign(
 ) -> None:
     foreign = demo_credential(owner)
     value = (
-        foreign.access_token if isinstance(foreign, OAuthToken)
-        else foreign.api_key if isinstance(foreign, ApiKey) else foreign.key
+        foreign.access_token
+        if isinstance(foreign, OAuthToken)
+        else foreign.api_key
+        if isinstance(foreign, ApiKey)
+        else foreign.key
     ).get_secret_value()
     # shown the way this vendor takes its own kind
     kind = CREDENTIAL_KINDS[vendor]
@@ -465,7 +494,10 @@ def test_the_sync_credential_shown_to_the_polling_vendor_is_one_foreign_credenti
     response = get(sim, "/sim-polling/v1/me", headers={"X-Api-Key": "demo-sim-sync-credential"})
     assert response.status_code == 401
     assert sim.foreign_credentials() == {
-        "sim-sync": 0, "sim-async": 0, "sim-optimistic": 0, "sim-polling": 1
+        "sim-sync": 0,
+        "sim-async": 0,
+        "sim-optimistic": 0,
+        "sim-polling": 1,
     }
     assert requests.get(f"{sim.url}/_sim/foreign", timeout=5).json() == sim.foreign_credentials()
 
@@ -495,8 +527,11 @@ def test_a_foreign_credential_in_the_query_or_beside_a_good_one_is_counted(
     assert get(sim, "/sim-sync/v1/me", params={"key": "demo-sim-polling-credential"}).ok
     headers = {**shown("sim-polling"), "X-Extra": "demo-sim-async-secret"}
     assert get(sim, "/sim-polling/v1/me", headers=headers).ok
-    assert sim.foreign_credentials() == {**dict.fromkeys(VENDORS, 0), "sim-sync": 1,
-                                         "sim-polling": 1}
+    assert sim.foreign_credentials() == {
+        **dict.fromkeys(VENDORS, 0),
+        "sim-sync": 1,
+        "sim-polling": 1,
+    }
     assert [s["where"] for s in sim.foreign_sightings()] == ["query key", "header x-extra"]
 
 
@@ -505,8 +540,7 @@ def test_a_foreign_credential_in_a_cookie_or_a_json_body_is_counted(sim: VendorS
     assert get(sim, "/sim-sync/v1/me", headers=cookie).ok
     body = {"on": True, "note": {"leak": ["demo-sim-optimistic-credential"]}}
     post(sim, "/sim-async/v1/devices/white-1/commands", body)
-    assert sim.foreign_credentials() == {**dict.fromkeys(VENDORS, 0), "sim-sync": 1,
-                                         "sim-async": 1}
+    assert sim.foreign_credentials() == {**dict.fromkeys(VENDORS, 0), "sim-sync": 1, "sim-async": 1}
     assert [s["where"] for s in sim.foreign_sightings()] == ["header cookie", "body"]
 
 
@@ -549,12 +583,21 @@ def test_a_foreign_credential_is_counted_even_when_a_fault_layer_answers(
 # -- sim-async: SwitchBot-style signed requests ------------------------------------------------
 
 
-def signed_headers(*, key: str = "demo-sim-async-credential",
-                   secret: str = "demo-sim-async-secret", t: str | None = None,
-                   nonce: str = "n-1", sign: str | None = None) -> dict[str, str]:
+def signed_headers(
+    *,
+    key: str = "demo-sim-async-credential",
+    secret: str = "demo-sim-async-secret",
+    t: str | None = None,
+    nonce: str = "n-1",
+    sign: str | None = None,
+) -> dict[str, str]:
     t = t if t is not None else str(int(time.time() * 1000))
-    return {"Authorization": key, "t": t, "nonce": nonce,
-            "sign": sign if sign is not None else request_signature(key, secret, t, nonce)}
+    return {
+        "Authorization": key,
+        "t": t,
+        "nonce": nonce,
+        "sign": sign if sign is not None else request_signature(key, secret, t, nonce),
+    }
 
 
 def test_the_async_vendor_verifies_the_request_signature(sim: VendorSimulator) -> None:
@@ -577,8 +620,17 @@ def test_the_async_vendor_verifies_the_request_signature(sim: VendorSimulator) -
         lambda: {k: v for k, v in signed_headers().items() if k != "nonce"},
         lambda: signed_headers(key="unknown-key", secret="demo-sim-async-secret"),
     ],
-    ids=["wrong-secret", "other-nonce", "other-t", "seconds", "stale", "not-a-number",
-         "no-sign", "no-nonce", "unknown-key"],
+    ids=[
+        "wrong-secret",
+        "other-nonce",
+        "other-t",
+        "seconds",
+        "stale",
+        "not-a-number",
+        "no-sign",
+        "no-nonce",
+        "unknown-key",
+    ],
 )
 def test_a_badly_signed_request_is_refused(sim: VendorSimulator, headers: Any) -> None:
     response = get(sim, "/sim-async/v1/devices", headers=headers())
@@ -600,8 +652,13 @@ class Clock:
 def refresh(
     sim: VendorSimulator, vendor: str, refresh_token: str, **form: str
 ) -> requests.Response:
-    data = {"grant_type": "refresh_token", "refresh_token": refresh_token,
-            "client_id": OAUTH_CLIENT_ID, "client_secret": OAUTH_CLIENT_SECRET, **form}
+    data = {
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "client_id": OAUTH_CLIENT_ID,
+        "client_secret": OAUTH_CLIENT_SECRET,
+        **form,
+    }
     return requests.post(f"{sim.url}/{vendor}/oauth/token", data=data, timeout=5)
 
 
@@ -654,8 +711,15 @@ def test_without_a_lifetime_access_tokens_never_expire() -> None:
         ({"grant_type": ""}, 400, "invalid_request"),
         ({"refresh_token": ""}, 400, "invalid_request"),
     ],
-    ids=["unknown", "another-vendors", "client-secret", "client-id", "grant-type", "no-grant",
-         "no-refresh-token"],
+    ids=[
+        "unknown",
+        "another-vendors",
+        "client-secret",
+        "client-id",
+        "grant-type",
+        "no-grant",
+        "no-refresh-token",
+    ],
 )
 def test_the_token_endpoint_refuses_as_an_oauth_server_does(
     sim: VendorSimulator, form: dict[str, str], status: int, error: str
@@ -669,9 +733,16 @@ def test_the_token_endpoint_refuses_as_an_oauth_server_does(
 def test_the_token_endpoint_takes_forms_only_and_only_at_oauth_vendors(
     sim: VendorSimulator,
 ) -> None:
-    as_json = requests.post(f"{sim.url}/sim-sync/oauth/token", timeout=5, json={
-        "grant_type": "refresh_token", "refresh_token": "demo-sim-sync-refresh",
-        "client_id": OAUTH_CLIENT_ID, "client_secret": OAUTH_CLIENT_SECRET})
+    as_json = requests.post(
+        f"{sim.url}/sim-sync/oauth/token",
+        timeout=5,
+        json={
+            "grant_type": "refresh_token",
+            "refresh_token": "demo-sim-sync-refresh",
+            "client_id": OAUTH_CLIENT_ID,
+            "client_secret": OAUTH_CLIENT_SECRET,
+        },
+    )
     assert as_json.status_code == 400 and as_json.json()["error"] == "invalid_request"
     for vendor in ("sim-async", "sim-polling"):
         assert refresh(sim, vendor, "x").status_code == 404
@@ -868,8 +939,10 @@ def test_devices_can_be_added_changed_and_removed_over_http(sim: VendorSimulator
     changed = requests.patch(f"{hooks}/lamp-9", json={"on": True, "online": False}, timeout=5)
     assert changed.json()["on"] is True and changed.json()["online"] is False
     assert requests.get(f"{hooks}/lamp-9", timeout=5).json() == changed.json()
-    assert requests.patch(f"{hooks}/lamp-9", json={"color_temperature": 3000},
-                          timeout=5).status_code == 400
+    assert (
+        requests.patch(f"{hooks}/lamp-9", json={"color_temperature": 3000}, timeout=5).status_code
+        == 400
+    )
 
     assert requests.delete(f"{hooks}/lamp-9", timeout=5).status_code == 200
     assert get(sim, "/sim-sync/v1/devices/lamp-9/state").status_code == 404
@@ -877,8 +950,12 @@ def test_devices_can_be_added_changed_and_removed_over_http(sim: VendorSimulator
 
 
 def test_a_device_that_does_not_fit_its_features_cannot_be_added(sim: VendorSimulator) -> None:
-    bad = {"id": "x", "name": "X", "features": {"ct_min": 3000},
-           "state": {"color_temperature": 3000}}
+    bad = {
+        "id": "x",
+        "name": "X",
+        "features": {"ct_min": 3000},
+        "state": {"color_temperature": 3000},
+    }
     response = requests.post(f"{sim.url}/_sim/sim-sync/devices", json=bad, timeout=5)
     assert response.status_code == 400
 
@@ -949,47 +1026,77 @@ HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 
 
 def authorize_params(**overrides: str | None) -> dict[str, str]:
-    params = {"response_type": "code", "client_id": OAUTH_CLIENT_ID, "redirect_uri": CALLBACK,
-              "state": "st-1", **overrides}
+    params = {
+        "response_type": "code",
+        "client_id": OAUTH_CLIENT_ID,
+        "redirect_uri": CALLBACK,
+        "state": "st-1",
+        **overrides,
+    }
     return {k: v for k, v in params.items() if v is not None}
 
 
 def consent(sim: VendorSimulator, vendor: str, **overrides: str | None) -> requests.Response:
-    return requests.get(f"{sim.url}/{vendor}/oauth/authorize", params=authorize_params(**overrides),
-                        timeout=5, allow_redirects=False)
+    return requests.get(
+        f"{sim.url}/{vendor}/oauth/authorize",
+        params=authorize_params(**overrides),
+        timeout=5,
+        allow_redirects=False,
+    )
 
 
 def answer_consent(
-    sim: VendorSimulator, vendor: str, decision: str = "allow", username: str = "demo-user",
+    sim: VendorSimulator,
+    vendor: str,
+    decision: str = "allow",
+    username: str = "demo-user",
     **overrides: str | None,
 ) -> requests.Response:
     """What a browser sends when the user presses a button of the consent form."""
     page = consent(sim, vendor, **overrides)
-    fields = dict(HIDDEN.findall(page.text)) if page.status_code == 200 else authorize_params(
-        **overrides)
+    fields = (
+        dict(HIDDEN.findall(page.text))
+        if page.status_code == 200
+        else authorize_params(**overrides)
+    )
     fields = {k: html.unescape(v) for k, v in fields.items()}
-    return requests.post(f"{sim.url}/{vendor}/oauth/authorize", timeout=5, allow_redirects=False,
-                         data={**fields, "username": username, "decision": decision})
+    return requests.post(
+        f"{sim.url}/{vendor}/oauth/authorize",
+        timeout=5,
+        allow_redirects=False,
+        data={**fields, "username": username, "decision": decision},
+    )
 
 
 def redirected(response: requests.Response) -> tuple[str, dict[str, str]]:
     """Where a 303 goes (without its query) and its query parameters."""
     assert response.status_code == 303, response.text
     parts = urllib.parse.urlsplit(response.headers["Location"])
-    return (urllib.parse.urlunsplit(parts._replace(query="")),
-            dict(urllib.parse.parse_qsl(parts.query)))
+    return (
+        urllib.parse.urlunsplit(parts._replace(query="")),
+        dict(urllib.parse.parse_qsl(parts.query)),
+    )
 
 
-def code_for(sim: VendorSimulator, vendor: str, username: str = "demo-user",
-             redirect_uri: str = CALLBACK) -> str:
-    return redirected(answer_consent(sim, vendor, username=username,
-                                     redirect_uri=redirect_uri))[1]["code"]
+def code_for(
+    sim: VendorSimulator, vendor: str, username: str = "demo-user", redirect_uri: str = CALLBACK
+) -> str:
+    return redirected(answer_consent(sim, vendor, username=username, redirect_uri=redirect_uri))[1][
+        "code"
+    ]
 
 
-def exchange(sim: VendorSimulator, vendor: str, code: str, redirect_uri: str = CALLBACK,
-             **form: str) -> requests.Response:
-    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
-            "client_id": OAUTH_CLIENT_ID, "client_secret": OAUTH_CLIENT_SECRET, **form}
+def exchange(
+    sim: VendorSimulator, vendor: str, code: str, redirect_uri: str = CALLBACK, **form: str
+) -> requests.Response:
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "client_id": OAUTH_CLIENT_ID,
+        "client_secret": OAUTH_CLIENT_SECRET,
+        **form,
+    }
     return requests.post(f"{sim.url}/{vendor}/oauth/token", data=data, timeout=5)
 
 
@@ -1032,7 +1139,7 @@ def test_allow_redirects_back_with_a_code_and_the_state(sim: VendorSimulator, ve
 
 
 def test_deny_redirects_back_with_access_denied_and_no_code(sim: VendorSimulator) -> None:
-    target, query = redirected(answer_consent(sim, "sim-sync", decision="deny"))
+    _target, query = redirected(answer_consent(sim, "sim-sync", decision="deny"))
     assert query == {"from": "sim", "error": "access_denied", "state": "st-1"}
 
 
@@ -1054,8 +1161,17 @@ def test_without_state_the_answer_carries_none(sim: VendorSimulator) -> None:
         {"redirect_uri": "https:///no-host"},
         {"redirect_uri": "https://skill.example/a b"},
     ],
-    ids=["wrong-client", "no-client", "no-redirect", "relative", "ftp", "javascript", "fragment",
-         "no-host", "space"],
+    ids=[
+        "wrong-client",
+        "no-client",
+        "no-redirect",
+        "relative",
+        "ftp",
+        "javascript",
+        "fragment",
+        "no-host",
+        "space",
+    ],
 )
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_a_wrong_client_or_redirect_uri_gets_a_page_and_never_a_redirect(
@@ -1064,10 +1180,12 @@ def test_a_wrong_client_or_redirect_uri_gets_a_page_and_never_a_redirect(
     if method == "GET":
         response = consent(sim, "sim-sync", **overrides)
     else:
-        response = requests.post(f"{sim.url}/sim-sync/oauth/authorize", timeout=5,
-                                 allow_redirects=False,
-                                 data={**authorize_params(**overrides), "username": "demo-user",
-                                       "decision": "allow"})
+        response = requests.post(
+            f"{sim.url}/sim-sync/oauth/authorize",
+            timeout=5,
+            allow_redirects=False,
+            data={**authorize_params(**overrides), "username": "demo-user", "decision": "allow"},
+        )
     assert response.status_code == 400 and "Location" not in response.headers
     assert response.headers["Content-Type"].startswith("text/html")
     assert "local stand-in" in response.text and "Nothing was shared" in response.text
@@ -1085,8 +1203,14 @@ def test_only_oauth_vendors_have_an_authorize_page(sim: VendorSimulator, vendor:
 
 @pytest.mark.parametrize(
     ("username", "decision"),
-    [("", "allow"), ("two words", "allow"), ("x" * 65, "allow"), ("-lead", "allow"),
-     ("demo-user", "maybe"), ("demo-user", "")],
+    [
+        ("", "allow"),
+        ("two words", "allow"),
+        ("x" * 65, "allow"),
+        ("-lead", "allow"),
+        ("demo-user", "maybe"),
+        ("demo-user", ""),
+    ],
     ids=["empty", "space", "too-long", "leading-dash", "no-such-decision", "no-decision"],
 )
 def test_a_bad_answer_shows_the_form_again_with_the_problem(
@@ -1099,8 +1223,12 @@ def test_a_bad_answer_shows_the_form_again_with_the_problem(
 
 
 def test_the_consent_form_must_be_a_form(sim: VendorSimulator) -> None:
-    response = requests.post(f"{sim.url}/sim-sync/oauth/authorize", json=authorize_params(),
-                             timeout=5, allow_redirects=False)
+    response = requests.post(
+        f"{sim.url}/sim-sync/oauth/authorize",
+        json=authorize_params(),
+        timeout=5,
+        allow_redirects=False,
+    )
     assert response.status_code == 400 and "Location" not in response.headers
 
 
@@ -1117,8 +1245,9 @@ def test_a_code_gives_a_fresh_credential_for_the_chosen_account(
     assert body["access_token"] != f"demo-{vendor}-credential"
     app_key = None
     if vendor in APP_KEY_VENDORS:
-        app_key = post(sim, f"/{vendor}/v1/appkey", {},
-                       headers=bearer(body["access_token"])).json()["application_key"]
+        app_key = post(
+            sim, f"/{vendor}/v1/appkey", {}, headers=bearer(body["access_token"])
+        ).json()["application_key"]
     headers = bearer(body["access_token"], app_key)
     assert get(sim, f"/{vendor}/v1/me", headers=headers).json() == {"user_id": "demo-user"}
     state = get(sim, f"/{vendor}/v1/devices/white-1/state", headers=headers).json()
@@ -1127,14 +1256,17 @@ def test_a_code_gives_a_fresh_credential_for_the_chosen_account(
     refreshed = refresh(sim, vendor, body["refresh_token"])
     assert refreshed.status_code == 200
     assert [e["body"] for e in sim.log(vendor, "token")] == [
-        {"grant_type": "authorization_code"}, {"grant_type": "refresh_token"}]
+        {"grant_type": "authorization_code"},
+        {"grant_type": "refresh_token"},
+    ]
 
 
 def test_a_new_user_id_opens_an_account_with_the_catalogue(sim: VendorSimulator) -> None:
     code = code_for(sim, "sim-sync", username="new.person@example")
     token = exchange(sim, "sim-sync", code).json()["access_token"]
     assert get(sim, "/sim-sync/v1/me", headers=bearer(token)).json() == {
-        "user_id": "new.person@example"}
+        "user_id": "new.person@example"
+    }
     devices = get(sim, "/sim-sync/v1/devices", headers=bearer(token)).json()
     assert sorted(d["id"] for d in devices) == ["color-1", "white-1", "white-tunable-1"]
 
@@ -1165,7 +1297,9 @@ def test_a_code_is_single_use(sim: VendorSimulator) -> None:
     assert exchange(sim, "sim-sync", code).status_code == 200
     again = exchange(sim, "sim-sync", code)
     assert again.status_code == 400 and again.json() == {
-        "error": "invalid_grant", "error_description": "the authorization code was already used"}
+        "error": "invalid_grant",
+        "error_description": "the authorization code was already used",
+    }
 
 
 def test_a_code_is_short_lived() -> None:
@@ -1207,8 +1341,9 @@ def test_codes_states_and_tokens_are_never_logged(sim: VendorSimulator) -> None:
 # -- sim-optimistic: the application key (Hue's) ------------------------------------------------
 
 
-def coded_token(sim: VendorSimulator, vendor: str = "sim-optimistic",
-                username: str = "demo-user") -> dict[str, Any]:
+def coded_token(
+    sim: VendorSimulator, vendor: str = "sim-optimistic", username: str = "demo-user"
+) -> dict[str, Any]:
     return exchange(sim, vendor, code_for(sim, vendor, username=username)).json()
 
 
@@ -1218,12 +1353,14 @@ def test_a_token_from_the_authorize_page_needs_the_application_key() -> None:
         token = body["access_token"]
         without = get(own, "/sim-optimistic/v1/me", headers=bearer(token))
         assert without.status_code == 401 and "X-App-Key" in without.json()["message"]
-        created = post(own, "/sim-optimistic/v1/appkey", {"devicetype": "test"},
-                       headers=bearer(token))
+        created = post(
+            own, "/sim-optimistic/v1/appkey", {"devicetype": "test"}, headers=bearer(token)
+        )
         assert created.status_code == 201
         key = created.json()["application_key"]
         assert get(own, "/sim-optimistic/v1/me", headers=bearer(token, key)).json() == {
-            "user_id": "demo-user"}
+            "user_id": "demo-user"
+        }
         assert command(own, "sim-optimistic", "color-1", {"on": True}).status_code == 202
         wrong_key = get(own, "/sim-optimistic/v1/me", headers=bearer(token, "made-up"))
         assert wrong_key.status_code == 401
@@ -1242,8 +1379,9 @@ def test_a_token_added_with_an_application_key_needs_it_and_the_demo_token_does_
         added = OAuthToken.bearer("added-token", application_key="added-app-key")
         own.add_account("sim-optimistic", "added", added)
         assert get(own, "/sim-optimistic/v1/me", headers=bearer("added-token")).status_code == 401
-        assert get(own, "/sim-optimistic/v1/me",
-                   headers=bearer("added-token", "added-app-key")).json() == {"user_id": "added"}
+        assert get(
+            own, "/sim-optimistic/v1/me", headers=bearer("added-token", "added-app-key")
+        ).json() == {"user_id": "added"}
         assert get(own, "/sim-optimistic/v1/me").status_code == 200  # the demo token: no key
 
 
@@ -1260,8 +1398,12 @@ def test_creating_an_application_key_needs_a_good_token(sim: VendorSimulator) ->
 # -- sim-async: one webhook URL per account (SwitchBot's) -------------------------------------
 
 
-def webhook(sim: VendorSimulator, body: Any, credential: AnyCredential | None = None,
-            vendor: str = "sim-async") -> requests.Response:
+def webhook(
+    sim: VendorSimulator,
+    body: Any,
+    credential: AnyCredential | None = None,
+    vendor: str = "sim-async",
+) -> requests.Response:
     return post(sim, f"/{vendor}/v1/webhook", body, headers=shown(vendor, credential))
 
 
@@ -1281,16 +1423,38 @@ def test_the_account_webhook_is_queried_set_up_and_deleted_over_the_vendor_api(
     assert webhook(sim, {"action": "delete", "url": mine}).json() == {"urls": []}
     assert sim.account_webhook("sim-async") is None
     assert [e["body"]["action"] for e in sim.log("sim-async", "webhook")] == [
-        "query", "setup", "setup", "query", "setup", "delete", "delete"]
+        "query",
+        "setup",
+        "setup",
+        "query",
+        "setup",
+        "delete",
+        "delete",
+    ]
 
 
 @pytest.mark.parametrize(
     "body",
-    [{"action": "enable"}, {}, [], {"action": "setup"}, {"action": "setup", "url": 5},
-     {"action": "setup", "url": "ftp://x/hook"}, {"action": "setup", "url": "/hook"},
-     {"action": "delete"}],
-    ids=["unknown-action", "no-action", "not-an-object", "no-url", "url-not-string", "ftp",
-         "relative", "delete-no-url"],
+    [
+        {"action": "enable"},
+        {},
+        [],
+        {"action": "setup"},
+        {"action": "setup", "url": 5},
+        {"action": "setup", "url": "ftp://x/hook"},
+        {"action": "setup", "url": "/hook"},
+        {"action": "delete"},
+    ],
+    ids=[
+        "unknown-action",
+        "no-action",
+        "not-an-object",
+        "no-url",
+        "url-not-string",
+        "ftp",
+        "relative",
+        "delete-no-url",
+    ],
 )
 def test_a_bad_webhook_request_is_400(sim: VendorSimulator, body: Any) -> None:
     assert webhook(sim, body).status_code == 400
@@ -1298,8 +1462,12 @@ def test_a_bad_webhook_request_is_400(sim: VendorSimulator, body: Any) -> None:
 
 
 def test_the_webhook_api_is_signed_and_only_at_push_vendors(sim: VendorSimulator) -> None:
-    unsigned = requests.post(f"{sim.url}/sim-async/v1/webhook", json={"action": "query"},
-                             headers={"Authorization": "demo-sim-async-credential"}, timeout=5)
+    unsigned = requests.post(
+        f"{sim.url}/sim-async/v1/webhook",
+        json={"action": "query"},
+        headers={"Authorization": "demo-sim-async-credential"},
+        timeout=5,
+    )
     assert unsigned.status_code == 401
     for vendor in ("sim-sync", "sim-polling"):
         assert webhook(sim, {"action": "query"}, vendor=vendor).status_code == 404
@@ -1326,8 +1494,12 @@ def test_the_test_hook_presets_an_accounts_webhook_url(sim: VendorSimulator) -> 
     assert sim.account_webhook("sim-async") is None
     assert requests.post(hook, json={"url": "not a url"}, timeout=5).status_code == 400
     assert requests.post(hook, json={"url": 3}, timeout=5).status_code == 400
-    assert requests.post(f"{sim.url}/_sim/sim-sync/webhook", json={"url": other},
-                         timeout=5).status_code == 404
+    assert (
+        requests.post(
+            f"{sim.url}/_sim/sim-sync/webhook", json={"url": other}, timeout=5
+        ).status_code
+        == 404
+    )
 
 
 def test_reset_clears_the_accounts_webhook_urls(sim: VendorSimulator) -> None:
@@ -1373,7 +1545,9 @@ def test_a_failed_push_to_an_accounts_url_is_retried_there(
         own_hook.next(), own_hook.next()
         assert sim.wait_idle(3)
         assert [(d["url"], d["status"]) for d in sim.deliveries()] == [
-            (own_hook.url, 500), (own_hook.url, 200)]
+            (own_hook.url, 500),
+            (own_hook.url, 200),
+        ]
         assert receiver.received.empty()
     finally:
         own_hook.close()
@@ -1384,13 +1558,17 @@ def test_at_the_authorize_page_only_the_authorization_request_is_searched_for_cr
 ) -> None:
     # the browser sends the cookies it keeps for this host (the local pages' signed session)
     cookie = {"Cookie": f"session={SKILL_JWT}"}
-    page = requests.get(f"{sim.url}/sim-sync/oauth/authorize", params=authorize_params(),
-                        headers=cookie, timeout=5)
+    page = requests.get(
+        f"{sim.url}/sim-sync/oauth/authorize", params=authorize_params(), headers=cookie, timeout=5
+    )
     assert page.status_code == 200
-    typed = requests.post(f"{sim.url}/sim-sync/oauth/authorize", headers=cookie, timeout=5,
-                          allow_redirects=False,
-                          data={**authorize_params(), "username": "demo-sim-polling-credential",
-                                "decision": "allow"})
+    typed = requests.post(
+        f"{sim.url}/sim-sync/oauth/authorize",
+        headers=cookie,
+        timeout=5,
+        allow_redirects=False,
+        data={**authorize_params(), "username": "demo-sim-polling-credential", "decision": "allow"},
+    )
     assert typed.status_code == 303
     assert sim.foreign_credentials() == dict.fromkeys(VENDORS, 0)
     # what the skill put in the request is its doing

@@ -170,7 +170,9 @@ def test_restore_renews_clients_credentials_and_connections(runtime, offline, mo
     assert after is not before
     assert signing_key(after) == "restored-key", "credentials resolved again after the restore"
     assert len(before._endpoint.http_session._manager.pools) == 0, "old connections closed"
-    assert skill.aws._clients._session.cache_info().currsize == 1  # the session (loaded models) is kept
+    assert (
+        skill.aws._clients._session.cache_info().currsize == 1
+    )  # the session (loaded models) is kept
 
 
 def test_a_client_kept_from_before_the_snapshot_still_works_after_it_is_closed(runtime, offline):

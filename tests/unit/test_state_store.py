@@ -6,9 +6,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from skill.aws.stores import DynamoStateStore
 from skill.bulbs import BulbState, Features
 from skill.records import DeviceOwner
-from skill.aws.stores import DynamoStateStore
 
 TABLE = "bulb-skill-state"
 
@@ -19,17 +19,27 @@ def store():
         client = boto3.client("dynamodb", region_name="eu-west-1")
         client.create_table(
             TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "S"}],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
             BillingMode="PAY_PER_REQUEST",
         )
         yield DynamoStateStore(TABLE, dynamodb=client)
 
 
 def owner(n: int, state: BulbState | None = None) -> DeviceOwner:
-    return DeviceOwner(endpoint_id=f"lifx:bulb-{n}", user_id="user-1", vendor="lifx",
-                       features=Features(dimmable=True), state=state)
+    return DeviceOwner(
+        endpoint_id=f"lifx:bulb-{n}",
+        user_id="user-1",
+        vendor="lifx",
+        features=Features(dimmable=True),
+        state=state,
+    )
 
 
 def test_add_owners_records_only_the_bulbs_not_known_yet_across_batches(store):
@@ -82,7 +92,9 @@ def indexed():
     with mock_aws():
         client = boto3.client("dynamodb", region_name="eu-west-1")
         client.create_table(
-            TableName=TABLE, KeySchema=table["KeySchema"], BillingMode="PAY_PER_REQUEST",
+            TableName=TABLE,
+            KeySchema=table["KeySchema"],
+            BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=table["AttributeDefinitions"],
             GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
         )
@@ -91,9 +103,15 @@ def indexed():
 
 def test_a_users_bulbs_come_from_the_index_per_vendor(indexed):
     indexed.add_owners([owner(1), owner(2), owner(3).model_copy(update={"user_id": "user-2"})])
-    indexed.put_owner(DeviceOwner(endpoint_id="hue:lamp", user_id="user-1", vendor="hue",
-                                  features=Features(dimmable=True)))
-    assert sorted(o.endpoint_id for o in indexed.owners_of_user("user-1", "lifx")) == ["lifx:bulb-1", "lifx:bulb-2"]
+    indexed.put_owner(
+        DeviceOwner(
+            endpoint_id="hue:lamp", user_id="user-1", vendor="hue", features=Features(dimmable=True)
+        )
+    )
+    assert sorted(o.endpoint_id for o in indexed.owners_of_user("user-1", "lifx")) == [
+        "lifx:bulb-1",
+        "lifx:bulb-2",
+    ]
     assert len(indexed.owners_of_user("user-1")) == 3
     assert [o.user_id for o in indexed.owners_of_user("user-2")] == ["user-2"]
 
@@ -102,7 +120,9 @@ def test_due_accounts_come_from_their_slot_and_only_swept_ones(indexed):
     from skill import cadence
     from skill.records import SweepAccount
 
-    swept = SweepAccount(vendor="lifx", user_id="user-1", cadence=5, last_activity=12.5, devices=3, floor=2)
+    swept = SweepAccount(
+        vendor="lifx", user_id="user-1", cadence=5, last_activity=12.5, devices=3, floor=2
+    )
     assert indexed.add_sweep_account(swept)
     assert not indexed.add_sweep_account(swept.model_copy(update={"cadence": 1}))  # kept as it is
     indexed.put_sweep_account(SweepAccount(vendor="hue", user_id="user-1"), swept=False)
@@ -125,7 +145,12 @@ def test_a_command_moves_a_swept_account_to_its_floor_and_leaves_others_alone(in
     indexed.put_sweep_account(SweepAccount(vendor="hue", user_id="user-1"), swept=False)
     indexed.record_activity("hue", "user-1", 5000.0)  # pushes: stays out of every slot
     indexed.record_activity("govee", "user-1", 5000.0)  # unknown: nothing created
-    assert indexed._db.get_item(TableName=TABLE, Key=indexed._account_key("govee", "user-1")).get("Item") is None
+    assert (
+        indexed._db.get_item(TableName=TABLE, Key=indexed._account_key("govee", "user-1")).get(
+            "Item"
+        )
+        is None
+    )
     item = indexed._db.get_item(TableName=TABLE, Key=indexed._account_key("hue", "user-1"))["Item"]
     assert "slot" not in item
     indexed.delete_sweep_account("lifx", "user-1")

@@ -19,8 +19,8 @@ from tests.fakes import (
     Clock,
     FakeAdapter,
     MemoryOutbox,
-    MemoryStateStore,
     MemoryPollQueue,
+    MemoryStateStore,
     MemorySweepQueue,
     credentials_of,
     registry_of,
@@ -34,7 +34,10 @@ HOUR = 3600.0
 # -- the cadence ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("idle_hours", "minutes"), [(0, 1), (0.99, 1), (1, 5), (5.9, 5), (6, 15), (23.9, 15), (24, 60), (500, 60)])
+@pytest.mark.parametrize(
+    ("idle_hours", "minutes"),
+    [(0, 1), (0.99, 1), (1, 5), (5.9, 5), (6, 15), (23.9, 15), (24, 60), (500, 60)],
+)
 def test_an_account_is_read_each_minute_while_active_and_backs_off_when_idle(idle_hours, minutes):
     now = 100 * HOUR
     assert cadence.activity_cadence(now, now - idle_hours * HOUR) == minutes
@@ -55,8 +58,12 @@ def test_quota_floors_keep_the_sweep_within_its_share_of_each_vendor_quota():
 @pytest.mark.parametrize("devices", [1, 3, 8, 40, 200])
 @pytest.mark.parametrize("share", [0.05, 0.2, 1.0])
 def test_reads_at_the_floor_never_exceed_the_share_of_any_quota(devices, share):
-    quotas = VendorQuotas(calls_per_day_per_account=10_000, calls_per_minute_per_account=120,
-                          calls_per_minute_per_device=10, calls_per_day_per_device=1_000)
+    quotas = VendorQuotas(
+        calls_per_day_per_account=10_000,
+        calls_per_minute_per_account=120,
+        calls_per_minute_per_device=10,
+        calls_per_day_per_device=1_000,
+    )
     calls = cadence.calls_per_read(False, devices)
     floor = cadence.quota_floor(quotas, calls, devices, share)
     reads_per_day = 1440 / floor
@@ -69,7 +76,7 @@ def test_every_account_is_due_exactly_once_per_cadence():
     accounts = [(f"vendor-{i % 3}", f"user-{i}") for i in range(200)]
     for every in cadence.CADENCES[:8]:
         slots = {a: cadence.slot_of(*a, every) for a in accounts}
-        for minute in range(0, 3 * every):
+        for minute in range(3 * every):
             due = set(cadence.due_slots(minute))
             hits = [a for a, slot in slots.items() if slot in due]
             # over any `every` consecutive minutes, each account is due once
@@ -121,9 +128,13 @@ def world(adapter_class=FakeAdapter, style=Style.POLLING, now=100 * HOUR):
     adapter = adapter_class(style=style)
     clock = Clock(now)
     services = PipelineServices(
-        adapters=registry_of(adapter), credentials=credentials_of(vault_with(adapter)),
-        outbox=MemoryOutbox(), pending=MemoryStateStore(), poll_queue=MemoryPollQueue(),
-        clock=clock, sleep=clock.sleep,
+        adapters=registry_of(adapter),
+        credentials=credentials_of(vault_with(adapter)),
+        outbox=MemoryOutbox(),
+        pending=MemoryStateStore(),
+        poll_queue=MemoryPollQueue(),
+        clock=clock,
+        sleep=clock.sleep,
     )
     services.pending.add_sweep_account(SweepAccount(vendor="fake", user_id=USER, last_activity=now))
     return adapter, services, clock
@@ -149,7 +160,9 @@ def test_a_vendor_that_lists_states_is_read_with_one_call_per_account():
     assert [c for c, _ in adapter2.calls] == ["list", "read", "read", "read"]
 
 
-def test_the_first_read_learns_the_bulbs_and_a_change_made_outside_alexa_is_reported(assert_alexa_valid):
+def test_the_first_read_learns_the_bulbs_and_a_change_made_outside_alexa_is_reported(
+    assert_alexa_valid,
+):
     from skill.alexa.events import with_scope
 
     adapter, services, clock = world()
@@ -166,7 +179,7 @@ def test_the_first_read_learns_the_bulbs_and_a_change_made_outside_alexa_is_repo
 
 
 def test_an_idle_account_backs_off_and_a_command_brings_it_back_to_each_minute():
-    adapter, services, clock = world(now=100 * HOUR)
+    _adapter, services, clock = world(now=100 * HOUR)
     tick(services, clock)
     clock.now += 2 * HOUR  # nothing happened for two hours
     # read at its slot: find the minute the 1-minute slot is due (always) and read
@@ -242,7 +255,7 @@ def test_a_read_whose_events_cannot_be_stored_is_delivered_again_and_reports_aga
 
 
 def test_the_pool_reads_accounts_concurrently_and_never_more_than_its_bound():
-    adapter, services, clock = world()
+    adapter, services, _clock = world()
     inside, most, lock = [0], [0], threading.Lock()
     barrier = threading.Barrier(4, timeout=5)
     list_devices = adapter.list_devices
@@ -267,7 +280,7 @@ def test_the_pool_reads_accounts_concurrently_and_never_more_than_its_bound():
 
 
 def test_a_worker_near_its_timeout_starts_no_more_reads():
-    adapter, services, clock = world()
+    adapter, services, _clock = world()
     tickets = [SweepAccount(vendor="fake", user_id=USER) for _ in range(3)]
     result = SweepWorker(services, time_left=lambda: 5.0).read(tickets)
     assert result.skipped == 3 and adapter.calls == []
@@ -283,6 +296,9 @@ def test_vendor_calls_get_a_wall_clock_deadline_whatever_the_services_clock():
     adapter, services, clock = world(now=1_000.0)  # far in the past
     seen = []
     list_devices = adapter.list_devices
-    adapter.list_devices = lambda credential: (seen.append(CALL_DEADLINE.get()), list_devices(credential))[1]
+    adapter.list_devices = lambda credential: (
+        seen.append(CALL_DEADLINE.get()),
+        list_devices(credential),
+    )[1]
     tick(services, clock)
     assert seen and abs(seen[0] - (time.time() + 10)) < 5

@@ -29,7 +29,7 @@ def record(message_id: str, body: str) -> dict:
 def swept(monkeypatch):
     from skill.composition import Composition, using
 
-    adapter, services, clock = world()
+    adapter, services, _clock = world()
     with using(Composition(pipeline_services=services)):
         yield adapter, services
 
@@ -37,10 +37,18 @@ def swept(monkeypatch):
 def test_the_sweep_reads_each_account_of_its_batch_and_drops_what_is_not_one(swept, caplog):
     from skill.handlers import sweep
 
-    adapter, services = swept
+    adapter, _services = swept
     good = SweepAccount(vendor="fake", user_id="user-1").model_dump_json()
-    answer = sweep.handler({"Records": [record("m1", good), record("m2", "not json"),
-                                        record("m3", json.dumps({"vendor": 1}))]}, Context())
+    answer = sweep.handler(
+        {
+            "Records": [
+                record("m1", good),
+                record("m2", "not json"),
+                record("m3", json.dumps({"vendor": 1})),
+            ]
+        },
+        Context(),
+    )
     assert answer == {"batchItemFailures": []}
     assert [c for c, _ in adapter.calls][:1] == ["list"]
     assert "not an account" in caplog.text
@@ -49,7 +57,7 @@ def test_the_sweep_reads_each_account_of_its_batch_and_drops_what_is_not_one(swe
 def test_a_read_whose_events_cannot_be_stored_is_a_batch_item_failure(swept):
     from skill.handlers import sweep
 
-    adapter, services = swept
+    _adapter, services = swept
     services.outbox.failure = RuntimeError("SQS down")  # the first read reports the new bulbs
     good = SweepAccount(vendor="fake", user_id="user-1").model_dump_json()
     answer = sweep.handler({"Records": [record("m1", good)]}, Context())
@@ -59,9 +67,11 @@ def test_a_read_whose_events_cannot_be_stored_is_a_batch_item_failure(swept):
 def test_the_sweep_near_its_timeout_reads_nothing_more_and_fails_nothing(swept):
     from skill.handlers import sweep
 
-    adapter, services = swept
+    adapter, _services = swept
     good = SweepAccount(vendor="fake", user_id="user-1").model_dump_json()
-    assert sweep.handler({"Records": [record("m1", good)]}, Context(left_ms=3_000)) == {"batchItemFailures": []}
+    assert sweep.handler({"Records": [record("m1", good)]}, Context(left_ms=3_000)) == {
+        "batchItemFailures": []
+    }
     assert adapter.calls == []
 
 
@@ -70,7 +80,7 @@ def test_the_scheduler_sends_the_due_accounts_to_its_queue(monkeypatch, swept):
     from skill.handlers import sweep_scheduler
     from skill.pipeline import SweepScheduler
 
-    adapter, services = swept
+    _adapter, services = swept
     queue = MemorySweepQueue()
     scheduler = SweepScheduler(services.pending, queue, count=count)
     with using(Composition(sweep_scheduler=scheduler)):
@@ -96,6 +106,10 @@ def test_the_sweep_queue_sends_one_message_per_account_in_batches_of_ten():
         got = []
         while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
             got += [SweepAccount.model_validate_json(m["Body"]) for m in batch]
-            sqs.delete_message_batch(QueueUrl=url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+            sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)
+                ],
+            )
         assert sorted(a.user_id for a in got) == sorted(a.user_id for a in accounts)

@@ -11,10 +11,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from skill.aws.stores import DynamoTokenStore
 from skill.delivery import RelinkRequired, TokenCache, TokensUnavailable
 from skill.ports import LwaError
 from skill.records import TokenRecord
-from skill.aws.stores import DynamoTokenStore
 from tests.fakes import FakeLwa, MemoryTokenStore
 
 T0 = 1_000_000.0
@@ -82,7 +82,11 @@ class Meter:
         self.values.append((name, value))
 
     def total(self, name, **dimensions) -> int:
-        return sum(1 for n, d in self.counts if n == name and all(d.get(k) == v for k, v in dimensions.items()))
+        return sum(
+            1
+            for n, d in self.counts
+            if n == name and all(d.get(k) == v for k, v in dimensions.items())
+        )
 
 
 class Logs(logging.Handler):
@@ -105,8 +109,8 @@ class Logs(logging.Handler):
     def text(self) -> str:
         formatter = logging.Formatter()
         return "\n".join(
-            f"{r.levelname} {r.getMessage()} {formatter.formatException(r.exc_info) if r.exc_info else ''}"
-            f" {r.__dict__}"
+            f"{r.levelname} {r.getMessage()} "
+            f"{formatter.formatException(r.exc_info) if r.exc_info else ''} {r.__dict__}"
             for r in self.records
         )
 
@@ -129,9 +133,15 @@ def logs():
         log.setLevel(level)
 
 
-def linked(user_id="user-1", *, expires_at=T0 + 3600, access="at-stored", refresh="rt-stored", region="NA"):
+def linked(
+    user_id="user-1", *, expires_at=T0 + 3600, access="at-stored", refresh="rt-stored", region="NA"
+):
     return TokenRecord(
-        user_id=user_id, region=region, access_token=access, refresh_token=refresh, expires_at=expires_at
+        user_id=user_id,
+        region=region,
+        access_token=access,
+        refresh_token=refresh,
+        expires_at=expires_at,
     )
 
 
@@ -218,7 +228,11 @@ def test_a_token_refreshed_by_another_container_is_read_not_refreshed(cache, sto
 
 @pytest.mark.parametrize("stored", ["expired", "grant"])
 def test_invalid_grant_deletes_the_tokens_and_asks_for_relinking(cache, store, lwa, stored, logs):
-    store.put(linked(expires_at=T0 - 1) if stored == "expired" else TokenRecord(user_id="user-1", grant_code="c"))
+    store.put(
+        linked(expires_at=T0 - 1)
+        if stored == "expired"
+        else TokenRecord(user_id="user-1", grant_code="c")
+    )
     lwa.failure = LwaError("LWA refused: invalid_grant", invalid_grant=True)
     with pytest.raises(RelinkRequired):
         cache.get("user-1")
@@ -233,7 +247,9 @@ def test_invalid_grant_after_a_relink_keeps_the_new_tokens(store, clock):
     class RelinkingLwa(ClockedLwa):
         def refresh(self, refresh_token):
             # the user re-linked while this refresh was in flight
-            store.records["user-1"] = linked(access="at-new", refresh="rt-new", expires_at=T0 + 3600)
+            store.records["user-1"] = linked(
+                access="at-new", refresh="rt-new", expires_at=T0 + 3600
+            )
             raise LwaError("LWA refused: invalid_grant", invalid_grant=True)
 
     cache = TokenCache(store, RelinkingLwa(clock), clock=clock)
@@ -264,7 +280,10 @@ def test_a_relink_landing_just_before_the_dead_grant_is_deleted_survives(clock):
 
 @pytest.mark.parametrize(
     "failure",
-    [LwaError("LWA unreachable: ReadTimeout", transient=True), LwaError("LWA refused: http 503", transient=True)],
+    [
+        LwaError("LWA unreachable: ReadTimeout", transient=True),
+        LwaError("LWA refused: http 503", transient=True),
+    ],
 )
 def test_a_passing_lwa_failure_is_retried_later_and_keeps_the_tokens(cache, store, lwa, failure):
     store.put(linked(expires_at=T0 - 1))
@@ -341,7 +360,10 @@ def test_concurrent_events_of_one_user_cost_one_lwa_call(store, clock):
     cache = TokenCache(store, lwa, clock=clock)
     store.put(TokenRecord(user_id="user-1", grant_code="code-1"))
     got = []
-    threads = [threading.Thread(target=lambda: got.append(cache.get("user-1").access_token)) for _ in range(4)]
+    threads = [
+        threading.Thread(target=lambda: got.append(cache.get("user-1").access_token))
+        for _ in range(4)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

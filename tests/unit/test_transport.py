@@ -38,7 +38,10 @@ def api():
 @pytest.fixture
 def transport() -> VendorTransport:
     return VendorTransport(
-        "acme", BASE, timeout=(1.5, 3.0), secret_headers=["hue-application-key"],
+        "acme",
+        BASE,
+        timeout=(1.5, 3.0),
+        secret_headers=["hue-application-key"],
         clock=lambda: NOW,
     )
 

@@ -27,7 +27,7 @@ def test_processor_batches_hold_stored_directives_grouped_by_endpoint(style):
     queued = QueuedDirective.model_validate_json(record["body"])
     assert "token" not in queued.directive["endpoint"]["scope"]  # queues carry no credential
     assert queued.user_id == "demo-user"
-    assert hashlib.md5(record["body"].encode()).hexdigest() == record["md5OfBody"]
+    assert hashlib.md5(record["body"].encode()).hexdigest() == record["md5OfBody"]  # noqa: S324 - SQS's checksum, not security
     directive = parse_envelope({"directive": queued.directive}).directive
     spec_for(directive).command(directive)
     assert record["attributes"]["MessageGroupId"] == queued.endpoint_id
@@ -69,7 +69,9 @@ def test_the_webhook_event_is_accepted_once_its_placeholders_are_filled(monkeypa
     event["rawPath"] = event["requestContext"]["http"]["path"] = f"/webhooks/sim-async/{secret}"
     event["pathParameters"]["secret"] = secret
     stamp = str(int(time.time()))
-    digest = hmac.new(signing.encode(), f"{stamp}.{event['body']}".encode(), hashlib.sha256).hexdigest()
+    digest = hmac.new(
+        signing.encode(), f"{stamp}.{event['body']}".encode(), hashlib.sha256
+    ).hexdigest()
     event["headers"].update({"x-sim-timestamp": stamp, "x-sim-signature": f"sha256={digest}"})
     handled = []
 
@@ -78,7 +80,9 @@ def test_the_webhook_event_is_accepted_once_its_placeholders_are_filled(monkeypa
             from bulb_workbench.local.sim_adapters import create_async
             from skill.plugins import AdapterContext
 
-            adapter = create_async(AdapterContext(vendor="sim-async", environ={"SIM_WEBHOOK_SECRET": signing}))
+            adapter = create_async(
+                AdapterContext(vendor="sim-async", environ={"SIM_WEBHOOK_SECRET": signing})
+            )
             handled.append(adapter.parse_notification(request))
             return 0
 

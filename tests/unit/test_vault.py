@@ -11,12 +11,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from skill.credentials import CredentialUnavailable, Credentials
+from skill.aws.stores import DynamoCredentialVault
+from skill.credentials import Credentials, CredentialUnavailable
 from skill.errors import InvalidAuthorizationCredential, NoSuchEndpoint
 from skill.plugins import ApiKey, CredentialKind, KeyAndSecret, OAuthToken
 from skill.ports import VaultError
 from skill.records import StoredCredential
-from skill.aws.stores import DynamoCredentialVault
 from tests.fakes import FakeAdapter, MemoryVault
 
 TABLE = "bulb-skill-credentials"
@@ -29,10 +29,14 @@ def aws():
         kms = boto3.client("kms", region_name="us-east-1")
         db.create_table(
             TableName=TABLE,
-            KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"},
-                       {"AttributeName": "vendor", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"},
-                                  {"AttributeName": "vendor", "AttributeType": "S"}],
+            KeySchema=[
+                {"AttributeName": "user_id", "KeyType": "HASH"},
+                {"AttributeName": "vendor", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "user_id", "AttributeType": "S"},
+                {"AttributeName": "vendor", "AttributeType": "S"},
+            ],
             BillingMode="PAY_PER_REQUEST",
         )
         key = kms.create_key(Description="vault")["KeyMetadata"]["KeyId"]
@@ -40,14 +44,21 @@ def aws():
 
 
 def stored(user="user-1", vendor="lifx", credential=None, **fields) -> StoredCredential:
-    return StoredCredential(user_id=user, vendor=vendor,
-                            credential=credential or OAuthToken.bearer("lifx-secret-token"), **fields)
+    return StoredCredential(
+        user_id=user,
+        vendor=vendor,
+        credential=credential or OAuthToken.bearer("lifx-secret-token"),
+        **fields,
+    )
 
 
 def test_a_credential_is_stored_encrypted_and_read_back(aws):
     db, _, vault = aws
-    for credential in (OAuthToken.bearer("t", refresh_token="r", expires_at=5.0), ApiKey.of("govee-key"),
-                       KeyAndSecret.of("sb-token", "sb-secret")):
+    for credential in (
+        OAuthToken.bearer("t", refresh_token="r", expires_at=5.0),
+        ApiKey.of("govee-key"),
+        KeyAndSecret.of("sb-token", "sb-secret"),
+    ):
         vault.put(stored(vendor=credential.kind, credential=credential, account_id="acct-1"))
         assert vault.get("user-1", credential.kind).credential == credential
     raw = str(db.scan(TableName=TABLE)["Items"])
@@ -60,7 +71,9 @@ def test_a_credential_is_stored_encrypted_and_read_back(aws):
 def test_a_ciphertext_does_not_decrypt_as_another_users_or_another_vendors(aws):
     db, _, vault = aws
     vault.put(stored())
-    item = db.get_item(TableName=TABLE, Key={"user_id": {"S": "user-1"}, "vendor": {"S": "lifx"}})["Item"]
+    item = db.get_item(TableName=TABLE, Key={"user_id": {"S": "user-1"}, "vendor": {"S": "lifx"}})[
+        "Item"
+    ]
     for user, vendor in (("user-2", "lifx"), ("user-1", "hue")):
         db.put_item(TableName=TABLE, Item={**item, "user_id": {"S": user}, "vendor": {"S": vendor}})
         with pytest.raises(VaultError):
@@ -70,9 +83,15 @@ def test_a_ciphertext_does_not_decrypt_as_another_users_or_another_vendors(aws):
 def test_a_refresh_writes_only_over_the_version_it_read(aws):
     _, _, vault = aws
     first = vault.put(stored())
-    vault.put(first.model_copy(update={"credential": OAuthToken.bearer("new-1")}), if_version=first.version)
+    vault.put(
+        first.model_copy(update={"credential": OAuthToken.bearer("new-1")}),
+        if_version=first.version,
+    )
     with pytest.raises(VaultError) as lost:
-        vault.put(first.model_copy(update={"credential": OAuthToken.bearer("new-2")}), if_version=first.version)
+        vault.put(
+            first.model_copy(update={"credential": OAuthToken.bearer("new-2")}),
+            if_version=first.version,
+        )
     assert lost.value.conflict
     assert vault.get("user-1", "lifx").credential == OAuthToken.bearer("new-1")
 
@@ -103,9 +122,12 @@ def test_the_grace_period_hides_the_credentials_and_a_new_link_ends_it(aws):
 
 def test_a_vault_that_cannot_be_read_is_a_vault_error(aws):
     _, _, _ = aws
-    broken = DynamoCredentialVault("no-such-table", "no-such-key",
-                                   dynamodb=boto3.client("dynamodb", region_name="us-east-1"),
-                                   kms=boto3.client("kms", region_name="us-east-1"))
+    broken = DynamoCredentialVault(
+        "no-such-table",
+        "no-such-key",
+        dynamodb=boto3.client("dynamodb", region_name="us-east-1"),
+        kms=boto3.client("kms", region_name="us-east-1"),
+    )
     with pytest.raises(VaultError):
         broken.get("user-1", "lifx")
     with pytest.raises(CredentialUnavailable):  # ENDPOINT_UNREACHABLE for a deferred directive
@@ -126,14 +148,18 @@ class RefreshingAdapter(FakeAdapter):
         time.sleep(0.2)
         if self.refuse:
             raise InvalidAuthorizationCredential("invalid_grant")
-        return credential.model_copy(update={
-            "access_token": OAuthToken.bearer(f"fresh-{len(self.refreshes)}").access_token,
-            "expires_at": time.time() + 3600,
-        })
+        return credential.model_copy(
+            update={
+                "access_token": OAuthToken.bearer(f"fresh-{len(self.refreshes)}").access_token,
+                "expires_at": time.time() + 3600,
+            }
+        )
 
 
 def expiring(seconds: float) -> OAuthToken:
-    return OAuthToken.bearer("old-token", refresh_token="refresh-1", expires_at=time.time() + seconds)
+    return OAuthToken.bearer(
+        "old-token", refresh_token="refresh-1", expires_at=time.time() + seconds
+    )
 
 
 def test_an_expiring_credential_is_renewed_once_under_concurrency(aws):
@@ -142,8 +168,12 @@ def test_an_expiring_credential_is_renewed_once_under_concurrency(aws):
     adapter.refreshes = []
     vault.put(stored(credential=expiring(60)))
     results: list[object] = []
-    workers = [threading.Thread(target=lambda: results.append(
-        Credentials(vault).for_adapter("user-1", adapter))) for _ in range(5)]  # five containers
+    workers = [
+        threading.Thread(
+            target=lambda: results.append(Credentials(vault).for_adapter("user-1", adapter))
+        )
+        for _ in range(5)
+    ]  # five containers
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -161,8 +191,14 @@ def test_an_expired_credential_waits_for_the_renewal_in_progress(aws):
     adapter.refreshes = []
     vault.put(stored(credential=expiring(-10)))
     results: list[object] = []
-    workers = [threading.Thread(target=lambda: results.append(
-        Credentials(vault).for_adapter("user-1", adapter).access_token.get_secret_value())) for _ in range(3)]
+    workers = [
+        threading.Thread(
+            target=lambda: results.append(
+                Credentials(vault).for_adapter("user-1", adapter).access_token.get_secret_value()
+            )
+        )
+        for _ in range(3)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -208,6 +244,8 @@ def test_the_connected_vendors_are_cached_briefly_for_control_directives_only():
     assert credentials.connected("user-1", cached=True) == ["lifx"]
     vault.connect("user-1", "govee", ApiKey.of("k"))
     assert credentials.connected("user-1", cached=True) == ["lifx"] and len(calls) == 1
-    assert sorted(credentials.connected("user-1")) == ["govee", "lifx"], "Discover must see a new vendor at once"
+    assert sorted(credentials.connected("user-1")) == ["govee", "lifx"], (
+        "Discover must see a new vendor at once"
+    )
     clock.now += 11
     assert len(credentials.connected("user-1", cached=True)) == 2 and len(calls) == 3

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import responses
+from govee_support import context
 
 from bulb_skill_govee import GoveeAdapter, create
-from govee_support import context
 
 
 @pytest.fixture

@@ -85,7 +85,10 @@ DEVICES = {
             "deviceName": "Desk bar",
             "type": "devices.types.light",
             "capabilities": [
-                power_switch(), GRADIENT_TOGGLE, brightness(), color_rgb(),
+                power_switch(),
+                GRADIENT_TOGGLE,
+                brightness(),
+                color_rgb(),
                 color_temperature(2000, 9000),
             ],
         },

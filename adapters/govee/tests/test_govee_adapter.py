@@ -7,7 +7,21 @@ import json
 
 import pytest
 import requests
+from govee_support import (
+    API_KEY,
+    BASE,
+    CREDENTIAL,
+    DEVICE,
+    DEVICE_ID,
+    DEVICES,
+    SKU,
+    cap_state,
+    context,
+    control_echo,
+    state,
+)
 
+from bulb_skill_govee import GoveeAdapter, create, device_id, split_device_id
 from skill.bulbs import Change, Color, Features, KelvinRange
 from skill.errors import EndpointUnreachable, InvalidAuthorizationCredential, NoSuchEndpoint
 from skill.plugins import (
@@ -21,21 +35,6 @@ from skill.plugins import (
     decode_endpoint_id,
     encode_endpoint_id,
     installed_adapters,
-)
-
-from bulb_skill_govee import GoveeAdapter, create, device_id, split_device_id
-from govee_support import (
-    API_KEY,
-    BASE,
-    CREDENTIAL,
-    DEVICE,
-    DEVICE_ID,
-    DEVICES,
-    SKU,
-    cap_state,
-    context,
-    control_echo,
-    state,
 )
 
 CONTROL = f"{BASE}/device/control"
@@ -58,6 +57,7 @@ def advertise(api) -> None:
 
 
 # --- plugin wiring ------------------------------------------------------------------------
+
 
 def test_is_installed_under_the_adapter_entry_point_group():
     assert installed_adapters()["govee"].load() is create
@@ -102,6 +102,7 @@ def test_the_adapter_keeps_one_session(adapter):
 
 # --- device ids -----------------------------------------------------------------------------
 
+
 def test_device_ids_carry_sku_and_device_and_survive_endpoint_encoding():
     assert device_id(SKU, DEVICE) == DEVICE_ID
     assert split_device_id(DEVICE_ID) == (SKU, DEVICE)
@@ -117,6 +118,7 @@ def test_an_id_without_sku_and_device_is_no_such_endpoint(adapter, bad):
 
 
 # --- identification -------------------------------------------------------------------------
+
 
 def test_identify_user_is_a_stable_hash_of_the_key(adapter, api):
     api.get(f"{BASE}/user/devices", json=DEVICES)
@@ -178,6 +180,7 @@ def test_a_plain_string_key_is_refused(adapter, api):
 
 # --- discovery ------------------------------------------------------------------------------
 
+
 def test_discovery_lists_lights_only(adapter, api):
     api.get(f"{BASE}/user/devices", json=DEVICES)
     ids = [d.id for d in adapter.list_devices(CREDENTIAL)]
@@ -228,6 +231,7 @@ def test_a_device_list_without_data_is_unreachable(adapter, api):
 
 # --- state ----------------------------------------------------------------------------------
 
+
 def test_read_state_in_colour_mode(adapter, api):
     api.post(
         STATE,
@@ -277,8 +281,10 @@ def test_read_state_of_an_offline_light_as_documented(adapter, api):
 
 
 def test_an_empty_brightness_value_keeps_the_default(adapter, api):
-    api.post(STATE, json=state(cap_state("on_off", "powerSwitch", 1),
-                               cap_state("range", "brightness", "")))
+    api.post(
+        STATE,
+        json=state(cap_state("on_off", "powerSwitch", 1), cap_state("range", "brightness", "")),
+    )
     assert adapter.read_state(CREDENTIAL, DEVICE_ID).brightness == 100
 
 
@@ -305,6 +311,7 @@ def test_state_without_capabilities_is_unreachable(adapter, api):
 
 # --- control --------------------------------------------------------------------------------
 
+
 def capability(kind: str, instance: str, value: object) -> dict:
     return {"type": f"devices.capabilities.{kind}", "instance": instance, "value": value}
 
@@ -316,12 +323,15 @@ def capability(kind: str, instance: str, value: object) -> dict:
         (Change(on=False), [capability("on_off", "powerSwitch", 0)]),
         (Change(brightness=35), [capability("range", "brightness", 35)]),
         (Change(brightness=0), [capability("on_off", "powerSwitch", 0)]),
-        (Change(color=Color(hue=0, saturation=1, brightness=1)),
-         [capability("color_setting", "colorRgb", 0xFF0000)]),
-        (Change(color=Color(hue=240, saturation=1, brightness=1)),
-         [capability("color_setting", "colorRgb", 255)]),
-        (Change(color_temperature=2700),
-         [capability("color_setting", "colorTemperatureK", 2700)]),
+        (
+            Change(color=Color(hue=0, saturation=1, brightness=1)),
+            [capability("color_setting", "colorRgb", 0xFF0000)],
+        ),
+        (
+            Change(color=Color(hue=240, saturation=1, brightness=1)),
+            [capability("color_setting", "colorRgb", 255)],
+        ),
+        (Change(color_temperature=2700), [capability("color_setting", "colorTemperatureK", 2700)]),
     ],
     ids=["on", "off", "brightness", "brightness-0", "red", "blue", "temperature"],
 )
@@ -343,7 +353,9 @@ def test_several_attributes_go_power_then_colour_then_brightness(adapter, api):
     accepted = adapter.execute(CREDENTIAL, DEVICE_ID, change)
     bodies = [sent(api, i) for i in range(controls(api))]
     assert [b["payload"]["capability"]["instance"] for b in bodies] == [
-        "powerSwitch", "colorRgb", "brightness",
+        "powerSwitch",
+        "colorRgb",
+        "brightness",
     ]
     assert [b["requestId"] for b in bodies] == [f"{accepted.reference}.{n}" for n in (1, 2, 3)]
 
@@ -353,7 +365,8 @@ def test_power_off_is_sent_last(adapter, api):
     api.add_callback("POST", CONTROL, callback=control_echo)
     adapter.execute(CREDENTIAL, DEVICE_ID, Change(on=False, color_temperature=3000))
     assert [sent(api, i)["payload"]["capability"]["instance"] for i in range(2)] == [
-        "colorTemperatureK", "powerSwitch",
+        "colorTemperatureK",
+        "powerSwitch",
     ]
 
 
@@ -366,9 +379,15 @@ def test_a_control_that_does_not_report_success_is_unreachable(adapter, api):
     api.post(
         CONTROL,
         json={
-            "requestId": "r.1", "msg": "success", "code": 200,
-            "capability": {"type": "devices.capabilities.on_off", "instance": "powerSwitch",
-                           "state": {"status": "failed"}, "value": 1},
+            "requestId": "r.1",
+            "msg": "success",
+            "code": 200,
+            "capability": {
+                "type": "devices.capabilities.on_off",
+                "instance": "powerSwitch",
+                "state": {"status": "failed"},
+                "value": 1,
+            },
         },
     )
     with pytest.raises(EndpointUnreachable):

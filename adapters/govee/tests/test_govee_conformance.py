@@ -17,12 +17,6 @@ from typing import Any
 import pytest
 import requests
 import responses
-
-from skill.plugins import ApiKey
-from bulb_skill_kit import AdapterConformance, AdapterScenario, Failure, Operation, VendorCall
-from bulb_skill_kit import responses_vendor
-
-from bulb_skill_govee import create, split_device_id
 from govee_support import (
     BASE,
     CREDENTIAL,
@@ -34,6 +28,17 @@ from govee_support import (
     failure,
 )
 from test_govee_errors import THROTTLED_HEADERS
+
+from bulb_skill_govee import create, split_device_id
+from bulb_skill_kit import (
+    AdapterConformance,
+    AdapterScenario,
+    Failure,
+    Operation,
+    VendorCall,
+    responses_vendor,
+)
+from skill.plugins import ApiKey
 
 INVALID_KEY = ApiKey.of("00000000-0000-4000-8000-000000000000")
 WHITE_ID = "H6008@AA:BB:CC:DD:EE:FF:00:11"
@@ -120,7 +125,10 @@ def staging(cloud: GoveeCloud) -> Any:
             # the device list is read once per container when the adapter has not seen it.
             mock.get(f"{BASE}/user/devices", json=DEVICES)
         listing = call.operation is Operation.LIST_DEVICES
-        if call.credential == INVALID_KEY or call.failure in (Failure.UNAUTHORIZED, Failure.EXPIRED):
+        if call.credential == INVALID_KEY or call.failure in (
+            Failure.UNAUTHORIZED,
+            Failure.EXPIRED,
+        ):
             mock.add(method, url, json={"code": 401, "message": "Unauthorized"}, status=401)
         elif listing and call.failure is Failure.NOT_FOUND:  # the device left the account
             mock.add(method, url, json=cloud.devices(without=call.device_id))
@@ -129,15 +137,22 @@ def staging(cloud: GoveeCloud) -> Any:
         elif call.device_id == UNKNOWN_ID or call.failure is Failure.NOT_FOUND:
             mock.add(method, url, json=failure("devices not exist"))
         elif call.failure is Failure.OFFLINE and call.operation is Operation.READ_STATE:
-            mock.add_callback(method, url,
-                              callback=lambda r: cloud.state(r, offline=call.device_id))
+            mock.add_callback(
+                method, url, callback=lambda r: cloud.state(r, offline=call.device_id)
+            )
         elif call.failure is Failure.OFFLINE:
             mock.add(method, url, json=failure("device offline"))
         elif call.failure is Failure.SERVER_ERROR:
             mock.add(method, url, body="<html>Bad Gateway</html>", status=502)
         elif call.failure is Failure.RATE_LIMITED:
-            mock.add(method, url, body="Too many requests, please try again later", status=429,
-                     content_type="text/plain; charset=utf-8", headers=THROTTLED_HEADERS)
+            mock.add(
+                method,
+                url,
+                body="Too many requests, please try again later",
+                status=429,
+                content_type="text/plain; charset=utf-8",
+                headers=THROTTLED_HEADERS,
+            )
         elif call.failure is Failure.TIMEOUT:
             mock.add(method, url, body=requests.exceptions.ConnectTimeout("connect timed out"))
         elif call.operation in (Operation.IDENTIFY_USER, Operation.LIST_DEVICES):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from govee_support import BASE, CREDENTIAL, DEVICE_ID, DEVICES, failure
 
 from skill.bulbs import Change
 from skill.errors import (
@@ -14,8 +15,6 @@ from skill.errors import (
     NoSuchEndpoint,
     RateLimited,
 )
-
-from govee_support import BASE, CREDENTIAL, DEVICE_ID, DEVICES, failure
 
 CONTROL = f"{BASE}/device/control"
 STATE = f"{BASE}/device/state"
@@ -83,8 +82,11 @@ def test_a_code_401_in_the_body_is_invalid_authorization(adapter, api):
 
 def test_429_is_rate_limited_with_retry_after(adapter, api):
     api.post(
-        CONTROL, body="Too many requests, please try again later", status=429,
-        content_type="text/plain; charset=utf-8", headers=THROTTLED_HEADERS,
+        CONTROL,
+        body="Too many requests, please try again later",
+        status=429,
+        content_type="text/plain; charset=utf-8",
+        headers=THROTTLED_HEADERS,
     )
     with pytest.raises(RateLimited) as caught:
         adapter.execute(CREDENTIAL, DEVICE_ID, Change(on=True))
@@ -102,8 +104,11 @@ def test_429_without_retry_after_waits_for_the_window_that_is_used_up(adapter, a
 
 def test_429_when_the_daily_quota_is_spent(adapter, api):
     adapter.client._clock = lambda: 1674777000.0
-    headers = {"X-RateLimit-Limit": "10000", "X-RateLimit-Remaining": "0",
-               "X-RateLimit-Reset": "1674777066"}
+    headers = {
+        "X-RateLimit-Limit": "10000",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": "1674777066",
+    }
     api.get(f"{BASE}/user/devices", body="Too many requests", status=429, headers=headers)
     with pytest.raises(RateLimited) as caught:
         adapter.list_devices(CREDENTIAL)
@@ -154,10 +159,20 @@ def test_malformed_answers_are_unreachable(adapter, api, body):
 
 def test_a_failure_midway_stops_the_sequence(adapter, api):
     api.get(f"{BASE}/user/devices", json=DEVICES)  # the brightness range, read once
-    api.post(CONTROL, json={"requestId": "r.1", "msg": "success", "code": 200,
-                            "capability": {"type": "devices.capabilities.on_off",
-                                           "instance": "powerSwitch",
-                                           "state": {"status": "success"}, "value": 1}})
+    api.post(
+        CONTROL,
+        json={
+            "requestId": "r.1",
+            "msg": "success",
+            "code": 200,
+            "capability": {
+                "type": "devices.capabilities.on_off",
+                "instance": "powerSwitch",
+                "state": {"status": "success"},
+                "value": 1,
+            },
+        },
+    )
     api.post(CONTROL, body="Too many requests", status=429, headers={"Retry-After": "40"})
     with pytest.raises(RateLimited):
         adapter.execute(CREDENTIAL, DEVICE_ID, Change(on=True, brightness=40))

@@ -22,11 +22,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from skill.bulbs import Change
-from skill.errors import EndpointUnreachable, InvalidDirective, NoSuchEndpoint
-
-from bulb_skill_govee import create
 from govee_support import (
     BASE,
     CREDENTIAL,
@@ -41,6 +36,10 @@ from govee_support import (
     failure,
     power_switch,
 )
+
+from bulb_skill_govee import create
+from skill.bulbs import Change
+from skill.errors import EndpointUnreachable, InvalidDirective, NoSuchEndpoint
 
 CONTROL = f"{BASE}/device/control"
 LIST = f"{BASE}/user/devices"
@@ -97,8 +96,11 @@ def test_colour_temperature_is_clamped_to_the_advertised_range(
     api.add_callback("POST", CONTROL, callback=control_echo)
     adapter.execute(CREDENTIAL, device_id, Change(color_temperature=kelvin))
     assert controlled(api) == [
-        {"type": "devices.capabilities.color_setting", "instance": "colorTemperatureK",
-         "value": sent},
+        {
+            "type": "devices.capabilities.color_setting",
+            "instance": "colorTemperatureK",
+            "value": sent,
+        },
     ]
 
 
@@ -174,8 +176,12 @@ def test_instance_not_found_is_an_unsupported_capability_not_a_missing_device(
 def test_a_missing_device_is_no_such_endpoint(adapter, api, message, code, http_status):
     api.post(
         f"{BASE}/device/state",
-        json={"requestId": "uuid", "msg": message, "code": code,
-              "payload": {"sku": SKU, "device": DEVICE}},
+        json={
+            "requestId": "uuid",
+            "msg": message,
+            "code": code,
+            "payload": {"sku": SKU, "device": DEVICE},
+        },
         status=http_status,
     )
     with pytest.raises(NoSuchEndpoint):

@@ -4,9 +4,8 @@ State Per Minute 10 / Minute Per Device", "Control Device Per Minute 10 / Minute
 
 from __future__ import annotations
 
-from skill.plugins import StateLister, VendorQuotas, quotas_of
-
 from bulb_skill_govee import GoveeAdapter
+from skill.plugins import StateLister, VendorQuotas, quotas_of
 
 
 def test_declares_govees_documented_limits() -> None:

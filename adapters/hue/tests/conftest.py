@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import responses
-
 from hue_payloads import (
     ACCESS_TOKEN,
     APP_KEY,
@@ -25,10 +24,10 @@ from hue_payloads import (
     REFRESH_TOKEN,
     TOKEN_URL,
 )
-from skill.plugins import AdapterContext, OAuthToken
 
 import bulb_skill_hue
 from bulb_skill_hue import HueAdapter
+from skill.plugins import AdapterContext, OAuthToken
 
 
 class HueStub:

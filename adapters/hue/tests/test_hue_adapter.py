@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from hue_payloads import (
     ACCESS_TOKEN,
     AMBIANCE_DEVICE,
@@ -27,6 +26,10 @@ from hue_payloads import (
     put_unreachable,
     white_light,
 )
+
+import bulb_skill_hue
+from bulb_skill_hue import DEFAULT_BASE_URL
+from bulb_skill_hue._color import GAMUT_C, in_gamut
 from skill.bulbs import BulbState, Change, Color, Features, KelvinRange
 from skill.errors import (
     EndpointUnreachable,
@@ -45,10 +48,6 @@ from skill.plugins import (
     Style,
     installed_adapters,
 )
-
-import bulb_skill_hue
-from bulb_skill_hue import DEFAULT_BASE_URL
-from bulb_skill_hue._color import GAMUT_C, in_gamut
 
 # -- the plugin itself ---------------------------------------------------------------------------
 

@@ -22,19 +22,6 @@ from typing import Any
 import pytest
 import requests
 import responses
-
-from skill.plugins import OAuthToken
-from bulb_skill_kit import (
-    STANDARD_FAILURES,
-    AdapterConformance,
-    AdapterScenario,
-    Failure,
-    Operation,
-    VendorCall,
-)
-from bulb_skill_kit import responses_vendor
-
-from bulb_skill_hue import HueAdapter
 from hue_payloads import (
     AMBIANCE_ID,
     APP_KEY,
@@ -50,6 +37,18 @@ from hue_payloads import (
     lights,
     put_ok,
 )
+
+from bulb_skill_hue import HueAdapter
+from bulb_skill_kit import (
+    STANDARD_FAILURES,
+    AdapterConformance,
+    AdapterScenario,
+    Failure,
+    Operation,
+    VendorCall,
+    responses_vendor,
+)
+from skill.plugins import OAuthToken
 
 INVALID_CREDENTIAL = OAuthToken.bearer("revoked0access0token0000000000", application_key=APP_KEY)
 UNKNOWN_ID = "00000000-0000-4000-8000-0000000000ff"
@@ -103,18 +102,25 @@ def _answer(mock: responses.RequestsMock, method: str, url: str, failure: Failur
     elif failure is Failure.SERVER_ERROR:
         mock.add(method, url, json=clip([], ["Service Unavailable"]), status=503)
     elif failure is Failure.RATE_LIMITED:
-        mock.add(method, url, json=clip([], ["Too Many Requests"]), status=429,
-                 headers={"Retry-After": "2"})
+        mock.add(
+            method,
+            url,
+            json=clip([], ["Too Many Requests"]),
+            status=429,
+            headers={"Retry-After": "2"},
+        )
     elif failure is Failure.TIMEOUT:
         mock.add(method, url, body=requests.exceptions.ReadTimeout("read timed out"))
 
 
 def _links(offline: str | None = None) -> dict[str, Any]:
     owners = {lt["id"]: lt["owner"]["rid"] for lt in lights()}
-    return clip([
-        connectivity(owner, "disconnected" if light_id == offline else "connected")
-        for light_id, owner in owners.items()
-    ])
+    return clip(
+        [
+            connectivity(owner, "disconnected" if light_id == offline else "connected")
+            for light_id, owner in owners.items()
+        ]
+    )
 
 
 def staging(bridge_: HueBridge) -> Any:
@@ -124,7 +130,10 @@ def staging(bridge_: HueBridge) -> Any:
             failure = Failure.UNAUTHORIZED
         elif call.device_id == UNKNOWN_ID:
             failure = Failure.NOT_FOUND
-        if call.operation is Operation.LIST_DEVICES and failure in (Failure.NOT_FOUND, Failure.OFFLINE):
+        if call.operation is Operation.LIST_DEVICES and failure in (
+            Failure.NOT_FOUND,
+            Failure.OFFLINE,
+        ):
             gone = call.device_id if failure is Failure.NOT_FOUND else None
             mock.add("GET", f"{CLIP}/light", json=bridge_.listed(without=gone))
             mock.add("GET", f"{CLIP}/device", json=clip(devices()))
@@ -134,6 +143,7 @@ def staging(bridge_: HueBridge) -> Any:
             mock.add("GET", f"{CLIP}/zigbee_connectivity", json=_links(offline=call.device_id))
             return
         if call.operation is Operation.READ_ALL:  # GET /resource: every resource at once
+
             def everything(request: Any) -> tuple[int, dict[str, str], str]:
                 data = bridge_.listed()["data"] + devices() + _links()["data"] + [bridge()]
                 return 200, {}, json.dumps(clip(data))
@@ -143,7 +153,10 @@ def staging(bridge_: HueBridge) -> Any:
         if call.operation is Operation.IDENTIFY_USER:
             plan: list[tuple[str, str, Any]] = [("GET", f"{CLIP}/bridge", clip([bridge()]))]
         elif call.operation is Operation.LIST_DEVICES:
-            plan = [("GET", f"{CLIP}/light", bridge_.listed), ("GET", f"{CLIP}/device", clip(devices()))]
+            plan = [
+                ("GET", f"{CLIP}/light", bridge_.listed),
+                ("GET", f"{CLIP}/device", clip(devices())),
+            ]
         else:
             read = ("GET", f"{CLIP}/light/{call.device_id}", lambda: bridge_.light(call.device_id))
             if call.operation is Operation.READ_STATE:
@@ -162,7 +175,9 @@ def staging(bridge_: HueBridge) -> Any:
             elif method == "PUT":
                 mock.add_callback(method, url, callback=body)
             elif callable(body):
-                mock.add_callback(method, url, callback=lambda r, b=body: (200, {}, json.dumps(b())))
+                mock.add_callback(
+                    method, url, callback=lambda r, b=body: (200, {}, json.dumps(b()))
+                )
             else:
                 mock.add(method, url, json=body)
 
@@ -184,9 +199,15 @@ class TestHueConforms(AdapterConformance):
             unknown_device=UNKNOWN_ID,
             # Hue says a light is offline when it is read (zigbee_connectivity) and still lists
             # it; a command to it is accepted with a warning (test_hue_fidelity), not refused.
-            failures={*STANDARD_FAILURES, Failure.EXPIRED,
-                      (Operation.READ_STATE, Failure.OFFLINE), (Operation.LIST_DEVICES, Failure.OFFLINE)},
+            failures={
+                *STANDARD_FAILURES,
+                Failure.EXPIRED,
+                (Operation.READ_STATE, Failure.OFFLINE),
+                (Operation.LIST_DEVICES, Failure.OFFLINE),
+            },
             stateful=True,
             # a refreshed token for the same bridge: the account (the bridge) is the same
-            rotated_credential=OAuthToken.bearer("bm90LXRoZS1zYW1lLXRva2Vu", application_key=APP_KEY),
+            rotated_credential=OAuthToken.bearer(
+                "bm90LXRoZS1zYW1lLXRva2Vu", application_key=APP_KEY
+            ),
         )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import requests
-
 from hue_payloads import COLOR_ID, clip, color_light, fault
+
 from skill.bulbs import Change
 from skill.errors import (
     BridgeUnreachable,

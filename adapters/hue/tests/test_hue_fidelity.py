@@ -22,11 +22,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-
-from skill.bulbs import Change
-from skill.errors import EndpointUnreachable, InvalidValue
-from skill.plugins import Accepted
-
 from hue_payloads import (
     AMBIANCE_ID,
     CLIP,
@@ -36,6 +31,10 @@ from hue_payloads import (
     color_light,
     connectivity,
 )
+
+from skill.bulbs import Change
+from skill.errors import EndpointUnreachable, InvalidValue
+from skill.plugins import Accepted
 
 # -- a warning on an accepted command ---------------------------------------------------------
 
@@ -145,7 +144,6 @@ def test_an_ambiance_light_without_mirek_valid_reads_its_temperature(
     state = _read(adapter, vendor, credential, light)
     assert state.color_mode == "temperature" and state.color_temperature == 2203
     assert light["id"] == AMBIANCE_ID
-
 
 
 # -- the transport: no credential follows a redirect to another host ----------------------------

@@ -31,7 +31,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-
 from hue_payloads import (
     BASE,
     CLIENT_ID,
@@ -44,6 +43,9 @@ from hue_payloads import (
     oauth_error,
     token_answer,
 )
+
+import bulb_skill_hue
+from bulb_skill_hue import DEFAULT_AUTHORIZE_URL
 from skill.errors import (
     BridgeUnreachable,
     EndpointUnreachable,
@@ -52,9 +54,6 @@ from skill.errors import (
 )
 from skill.plugins import AdapterContext, OAuthToken
 from skill.plugins._contract import OAuthLinker  # not re-exported by skill.plugins (yet)
-
-import bulb_skill_hue
-from bulb_skill_hue import DEFAULT_AUTHORIZE_URL
 
 REDIRECT = "https://links.example.com/connect/hue/callback"
 STATE = "k2Jd9QwX1vB7nM4cT8pR3sL6yH0fG5aE"

@@ -15,7 +15,6 @@ from urllib.parse import parse_qs
 
 import pytest
 import requests
-
 from hue_payloads import (
     ACCESS_TOKEN,
     APP_KEY,
@@ -31,6 +30,9 @@ from hue_payloads import (
     oauth_error,
     token_answer,
 )
+
+import bulb_skill_hue
+from bulb_skill_hue import DEFAULT_TOKEN_URL
 from skill.errors import (
     EndpointUnreachable,
     InternalError,
@@ -45,9 +47,6 @@ from skill.plugins import (
     KeyAndSecret,
     OAuthToken,
 )
-
-import bulb_skill_hue
-from bulb_skill_hue import DEFAULT_TOKEN_URL
 
 NEW_ACCESS = "DAGDLjhx4BEPvrbUjXEBvtlpcMUD"
 NEW_REFRESH = "4mEPZpc2s5q0xAOjpzoweOl2VULRvTfl"

@@ -29,15 +29,20 @@ from hue_payloads import (
     devices,
     lights,
 )
-from skill.plugins import StateLister, VendorQuotas, quotas_of
 
 from bulb_skill_hue import HueAdapter
+from skill.plugins import StateLister, VendorQuotas, quotas_of
 
 
 def _everything(light_list=None, links=None):
-    links = links if links is not None else [
-        connectivity(owner) for owner in (COLOR_DEVICE, AMBIANCE_DEVICE, WHITE_DEVICE, PLUG_DEVICE)
-    ]
+    links = (
+        links
+        if links is not None
+        else [
+            connectivity(owner)
+            for owner in (COLOR_DEVICE, AMBIANCE_DEVICE, WHITE_DEVICE, PLUG_DEVICE)
+        ]
+    )
     return clip([*(light_list or lights()), *devices(), *links, bridge()])
 
 

@@ -13,12 +13,11 @@ from typing import Any
 
 import pytest
 import responses
-
 from lifx_payloads import BASE, CLIENT_ID, CLIENT_SECRET, NOW, REFRESH_TOKEN, TOKEN, TOKEN_URL
-from skill.plugins import AdapterContext, OAuthToken
 
 import bulb_skill_lifx
 from bulb_skill_lifx import LifxAdapter, LifxClient
+from skill.plugins import AdapterContext, OAuthToken
 
 
 class LifxStub:

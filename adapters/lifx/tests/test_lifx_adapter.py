@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from lifx_payloads import (
     BASE,
     CABIN,
@@ -20,13 +19,12 @@ from lifx_payloads import (
     warm_light,
     white_light,
 )
-from skill.bulbs import BulbState, Change, Color, Features, KelvinRange
-from skill.errors import EndpointUnreachable, InvalidValue, NoSuchEndpoint
-from skill.plugins import Adapter, AdapterContext, Style, installed_adapters
 
 import bulb_skill_lifx
 from bulb_skill_lifx import DEFAULT_BASE_URL
-
+from skill.bulbs import BulbState, Change, Color, Features, KelvinRange
+from skill.errors import EndpointUnreachable, InvalidValue, NoSuchEndpoint
+from skill.plugins import Adapter, AdapterContext, Style, installed_adapters
 
 # -- the plugin itself ---------------------------------------------------------------------------
 

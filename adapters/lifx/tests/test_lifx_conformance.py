@@ -21,12 +21,6 @@ from typing import Any
 import pytest
 import requests
 import responses
-
-from skill.plugins import OAuthToken
-from bulb_skill_kit import AdapterConformance, AdapterScenario, Failure, Operation, VendorCall
-from bulb_skill_kit import responses_vendor
-
-from bulb_skill_lifx import LifxAdapter
 from lifx_payloads import (
     BASE,
     COLOR_ID,
@@ -39,6 +33,17 @@ from lifx_payloads import (
     rate_headers,
     results,
 )
+
+from bulb_skill_kit import (
+    AdapterConformance,
+    AdapterScenario,
+    Failure,
+    Operation,
+    VendorCall,
+    responses_vendor,
+)
+from bulb_skill_lifx import LifxAdapter
+from skill.plugins import OAuthToken
 
 INVALID_CREDENTIAL = OAuthToken.bearer("0" * 64)
 UNKNOWN_ID = "d073d5ffffff"
@@ -56,7 +61,9 @@ class LifxCloud:
     def __init__(self) -> None:
         self.lights: dict[str, dict[str, Any]] = {light["id"]: light for light in all_lights()}
 
-    def listed(self, without: str | None = None, offline: str | None = None) -> list[dict[str, Any]]:
+    def listed(
+        self, without: str | None = None, offline: str | None = None
+    ) -> list[dict[str, Any]]:
         lights = [copy.deepcopy(light) for i, light in self.lights.items() if i != without]
         for light in lights:
             if light["id"] == offline:
@@ -74,7 +81,11 @@ class LifxCloud:
         if isinstance(colour, str):
             fields = dict(part.split(":", 1) for part in colour.split())
             if "kelvin" in fields:
-                light["color"] = {**light["color"], "kelvin": int(fields["kelvin"]), "saturation": 0}
+                light["color"] = {
+                    **light["color"],
+                    "kelvin": int(fields["kelvin"]),
+                    "saturation": 0,
+                }
             if "hue" in fields:
                 light["color"]["hue"] = float(fields["hue"])
             if "saturation" in fields:
@@ -91,8 +102,13 @@ def _failure(mock: responses.RequestsMock, method: str, url: str, failure: Failu
     elif failure is Failure.SERVER_ERROR:
         mock.add(method, url, body="<html>Bad Gateway</html>", status=502)
     elif failure is Failure.RATE_LIMITED:
-        mock.add(method, url, json=error("Too Many Requests"), status=429,
-                 headers=rate_headers(remaining=0, reset=int(NOW) + 30))
+        mock.add(
+            method,
+            url,
+            json=error("Too Many Requests"),
+            status=429,
+            headers=rate_headers(remaining=0, reset=int(NOW) + 30),
+        )
     elif failure is Failure.TIMEOUT:
         mock.add(method, url, body=requests.exceptions.ReadTimeout("read timed out"))
     elif failure is Failure.OFFLINE:
@@ -117,7 +133,9 @@ def staging(cloud: LifxCloud) -> Callable[[responses.RequestsMock, VendorCall], 
             elif failure is not None:
                 _failure(mock, "GET", url, failure)
             else:
-                mock.add_callback("GET", url, callback=lambda r: (200, {}, json.dumps(cloud.listed())))
+                mock.add_callback(
+                    "GET", url, callback=lambda r: (200, {}, json.dumps(cloud.listed()))
+                )
             return
         selector = f"{BASE}/lights/id:{call.device_id}"
         light = cloud.lights.get(call.device_id or "")
@@ -133,8 +151,15 @@ def staging(cloud: LifxCloud) -> Callable[[responses.RequestsMock, VendorCall], 
                 _failure(mock, method, url, failure)
                 return  # nothing after a failed request is sent
             if method == "GET":
-                mock.add_callback("GET", url, callback=lambda r: (
-                    200, {}, json.dumps([copy.deepcopy(light)] if light else [])))
+                mock.add_callback(
+                    "GET",
+                    url,
+                    callback=lambda r: (
+                        200,
+                        {},
+                        json.dumps([copy.deepcopy(light)] if light else []),
+                    ),
+                )
             else:
                 mock.add_callback("PUT", url, callback=cloud.set_state)
 

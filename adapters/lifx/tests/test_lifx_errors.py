@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import requests
+from lifx_payloads import COLOR_ID, NOW, all_lights, color_light, error, rate_headers, results
 
-from lifx_payloads import NOW, COLOR_ID, all_lights, color_light, error, rate_headers, results
 from skill.bulbs import Change
 from skill.errors import (
     EndpointUnreachable,

@@ -4,14 +4,13 @@ own read, and the answer is the one a read-first ``execute`` gives (one request 
 from __future__ import annotations
 
 import pytest
-
 from lifx_payloads import BASE, COLOR_ID, WARM_ID, color_light, results, warm_light
+
+import bulb_skill_lifx
 from skill.bulbs import Change, Color
 from skill.errors import InvalidAuthorizationCredential, NoSuchEndpoint
 from skill.plugins import ApiKey
 from skill.plugins._contract import execute_accepts_known
-
-import bulb_skill_lifx
 
 CHANGES = [
     Change(on=True),

@@ -21,7 +21,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-
 from lifx_payloads import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -31,6 +30,9 @@ from lifx_payloads import (
     oauth_error,
     token_answer,
 )
+
+import bulb_skill_lifx
+from bulb_skill_lifx import DEFAULT_AUTHORIZE_URL
 from skill.errors import (
     EndpointUnreachable,
     InternalError,
@@ -39,9 +41,6 @@ from skill.errors import (
 )
 from skill.plugins import AdapterContext, OAuthToken
 from skill.plugins._contract import OAuthLinker  # not re-exported by skill.plugins (yet)
-
-import bulb_skill_lifx
-from bulb_skill_lifx import DEFAULT_AUTHORIZE_URL
 
 REDIRECT = "https://links.example.com/connect/lifx/callback"
 STATE = "Vq3xkz8mJ1r0fW2bP9sY4nA7cL5eH6dG"
@@ -72,7 +71,7 @@ def test_the_authorize_url_is_the_guides_page_with_its_four_parameters_and_our_c
     parts = urlsplit(url)
     assert DEFAULT_AUTHORIZE_URL == "https://cloud.lifx.com/oauth/authorize"
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == DEFAULT_AUTHORIZE_URL
-    assert {k: v for k, v in parse_qs(parts.query).items()} == {
+    assert dict(parse_qs(parts.query).items()) == {
         "client_id": [CLIENT_ID],
         "scope": ["remote_control:all"],
         "state": [STATE],

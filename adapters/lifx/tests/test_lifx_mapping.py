@@ -12,11 +12,10 @@ import copy
 from typing import Any
 
 import pytest
-
 from lifx_payloads import color_light, offline_light, warm_light, white_light
-from skill.bulbs import Change, Color
 
 from bulb_skill_lifx._mapping import account_id, applied, features_of, set_state_body, state_of
+from skill.bulbs import Change, Color
 
 
 def lifx_applies(light: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:

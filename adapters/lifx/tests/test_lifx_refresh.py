@@ -13,7 +13,6 @@ from urllib.parse import parse_qs
 
 import pytest
 import requests
-
 from lifx_payloads import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -25,6 +24,9 @@ from lifx_payloads import (
     oauth_error,
     token_answer,
 )
+
+import bulb_skill_lifx
+from bulb_skill_lifx import DEFAULT_TOKEN_URL
 from skill.errors import (
     EndpointUnreachable,
     InternalError,
@@ -39,9 +41,6 @@ from skill.plugins import (
     KeyAndSecret,
     OAuthToken,
 )
-
-import bulb_skill_lifx
-from bulb_skill_lifx import DEFAULT_TOKEN_URL
 
 NEW_ACCESS = "9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0"
 NEW_REFRESH = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809"

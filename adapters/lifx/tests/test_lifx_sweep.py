@@ -19,9 +19,9 @@ from lifx_payloads import (
     color_light,
     white_light,
 )
-from skill.plugins import DeviceReading, StateLister, VendorQuotas, quotas_of
 
 from bulb_skill_lifx import LifxAdapter
+from skill.plugins import DeviceReading, StateLister, VendorQuotas, quotas_of
 
 
 def test_declares_lifxs_documented_rate_limit() -> None:

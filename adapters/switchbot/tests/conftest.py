@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import responses
+from switchbot_support import context
 
 from bulb_skill_switchbot import SwitchBotAdapter, create
-from switchbot_support import context
 
 
 @pytest.fixture

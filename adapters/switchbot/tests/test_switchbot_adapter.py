@@ -11,7 +11,9 @@ import json
 import pytest
 import requests
 from responses import matchers
+from switchbot_support import BASE, BULB, CREDENTIAL, OPEN_TOKEN, SECRET_KEY, context, ok
 
+from bulb_skill_switchbot import SwitchBotAdapter, create
 from skill.bulbs import Change, Color, Features, KelvinRange
 from skill.errors import (
     BridgeUnreachable,
@@ -33,9 +35,6 @@ from skill.plugins import (
     Style,
     installed_adapters,
 )
-
-from bulb_skill_switchbot import SwitchBotAdapter, create
-from switchbot_support import BASE, BULB, CREDENTIAL, OPEN_TOKEN, SECRET_KEY, context, ok
 
 COMMANDS = f"{BASE}/devices/{BULB}/commands"
 STATUS = f"{BASE}/devices/{BULB}/status"
@@ -136,6 +135,7 @@ def sent(api, index: int = -1) -> dict:
 
 # --- plugin wiring ------------------------------------------------------------------------
 
+
 def test_is_installed_under_the_adapter_entry_point_group():
     entry_point = installed_adapters()["switchbot"]
     assert entry_point.load() is create
@@ -161,6 +161,7 @@ def test_every_call_has_a_timeout_inside_alexas_deadline(adapter, api):
 
 
 # --- identification -------------------------------------------------------------------------
+
 
 def test_identify_user_is_a_stable_hash_of_the_open_token(adapter, api):
     api.get(f"{BASE}/devices", json=DEVICE_LIST)
@@ -208,8 +209,14 @@ def _operations(adapter):
 @pytest.mark.parametrize("foreign", FOREIGN, ids=["oauth", "oauth-app-key", "api-key"])
 @pytest.mark.parametrize(
     "operation",
-    ["identify_user", "list_devices", "read_state", "execute", "register_webhook",
-     "deregister_webhook"],
+    [
+        "identify_user",
+        "list_devices",
+        "read_state",
+        "execute",
+        "register_webhook",
+        "deregister_webhook",
+    ],
 )
 def test_a_credential_of_another_kind_is_refused_before_any_request(
     adapter, api, foreign, operation
@@ -223,8 +230,11 @@ def test_a_credential_of_another_kind_is_refused_before_any_request(
 
 @pytest.mark.parametrize(
     "credential",
-    [KeyAndSecret.of(OPEN_TOKEN, "with space"), KeyAndSecret.of("", SECRET_KEY),
-     KeyAndSecret.of(OPEN_TOKEN, "")],
+    [
+        KeyAndSecret.of(OPEN_TOKEN, "with space"),
+        KeyAndSecret.of("", SECRET_KEY),
+        KeyAndSecret.of(OPEN_TOKEN, ""),
+    ],
     ids=["whitespace", "no-token", "no-secret"],
 )
 def test_a_malformed_key_and_secret_is_refused_before_any_request(adapter, api, credential):
@@ -240,6 +250,7 @@ def test_a_plain_string_token_is_refused(adapter, api):
 
 
 # --- discovery ------------------------------------------------------------------------------
+
 
 def test_discovery_lists_only_cloud_enabled_lights_with_their_features(adapter, api):
     api.get(f"{BASE}/devices", json=DEVICE_LIST)
@@ -277,6 +288,7 @@ def test_discovery_system_error_is_unreachable(adapter, api):
 
 
 # --- state ----------------------------------------------------------------------------------
+
 
 def test_read_state_of_a_colour_bulb(adapter, api):
     api.get(STATUS, json=BULB_STATUS)
@@ -318,8 +330,17 @@ def test_white_colour_on_a_bulb_reads_as_temperature_mode(adapter, api):
 def test_read_state_of_a_device_that_is_not_a_light_is_no_such_endpoint(adapter, api):
     api.get(
         STATUS,
-        json=ok({"deviceId": BULB, "deviceType": "Meter", "hubDeviceId": "X",
-                 "temperature": 21.5, "humidity": 40, "battery": 100, "version": "V4.2"}),
+        json=ok(
+            {
+                "deviceId": BULB,
+                "deviceType": "Meter",
+                "hubDeviceId": "X",
+                "temperature": 21.5,
+                "humidity": 40,
+                "battery": 100,
+                "version": "V4.2",
+            }
+        ),
     )
     with pytest.raises(NoSuchEndpoint):
         adapter.read_state(CREDENTIAL, BULB)
@@ -333,6 +354,7 @@ def test_read_state_with_an_unreadable_colour_is_unreachable(adapter, api):
 
 # --- commands -------------------------------------------------------------------------------
 
+
 def command(name: str, parameter: str = "default") -> dict:
     return {"command": name, "parameter": parameter, "commandType": "command"}
 
@@ -343,10 +365,14 @@ def command(name: str, parameter: str = "default") -> dict:
         (Change(on=True), [command("turnOn")]),
         (Change(on=False), [command("turnOff")]),
         (Change(brightness=35), [command("setBrightness", "35")]),
-        (Change(color=Color(hue=120, saturation=1, brightness=1)),
-         [command("setColor", "0:255:0")]),
-        (Change(color=Color(hue=240, saturation=0.5, brightness=1)),
-         [command("setColor", "128:128:255")]),
+        (
+            Change(color=Color(hue=120, saturation=1, brightness=1)),
+            [command("setColor", "0:255:0")],
+        ),
+        (
+            Change(color=Color(hue=240, saturation=0.5, brightness=1)),
+            [command("setColor", "128:128:255")],
+        ),
         (Change(color_temperature=3000), [command("setColorTemperature", "3000")]),
         (Change(brightness=0), [command("turnOff")]),
     ],
@@ -369,7 +395,9 @@ def test_several_attributes_are_sent_on_first_then_colour_then_brightness(adapte
     change = Change(on=True, brightness=25, color=Color(hue=0, saturation=1, brightness=1))
     adapter.execute(CREDENTIAL, BULB, change)
     assert [sent(api, i)["command"] for i in range(1, 4)] == [
-        "turnOn", "setColor", "setBrightness",
+        "turnOn",
+        "setColor",
+        "setBrightness",
     ]
 
 
@@ -422,6 +450,7 @@ def test_a_device_id_that_cannot_be_one_is_no_such_endpoint(adapter):
 
 # --- error mapping --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("payload", "error"),
     [
@@ -468,7 +497,9 @@ def test_429_is_rate_limited_with_the_retry_after_hint(adapter, api):
 
 def test_429_with_an_http_date_retry_after(adapter, api):
     api.get(
-        STATUS, body="Too Many Requests", status=429,
+        STATUS,
+        body="Too Many Requests",
+        status=429,
         headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"},
     )
     with pytest.raises(RateLimited) as caught:
@@ -499,7 +530,8 @@ def test_network_failures_are_unreachable(adapter, api, exception):
 
 
 @pytest.mark.parametrize(
-    "body", ["{not json", "[]", '{"message": "success"}', '{"statusCode": "100"}'],
+    "body",
+    ["{not json", "[]", '{"message": "success"}', '{"statusCode": "100"}'],
     ids=["malformed", "array", "no-status-code", "string-status-code"],
 )
 def test_answers_that_are_not_switchbot_json_are_unreachable(adapter, api, body):

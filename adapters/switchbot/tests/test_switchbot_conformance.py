@@ -3,8 +3,8 @@
 SwitchBot is answered by ``responses`` with the documented bodies of the other tests: HTTP 401
 for a refused credential, statusCode 152 (in a 200) for an unknown device, 161 for an offline one,
 5xx / 429 / timeouts at the HTTP level. The lights live in a ``SwitchBotCloud`` that applies each
-command to the device's status, so the kit's command loop sees what a user would. (Module name carries the vendor: every adapter's tests
-share one pytest session.)
+command to the device's status, so the kit's command loop sees what a user would. (Module name
+carries the vendor: every adapter's tests share one pytest session.)
 """
 
 from __future__ import annotations
@@ -17,16 +17,21 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 import responses
-
-from skill.plugins import KeyAndSecret, WebhookRequest
-from bulb_skill_kit import AdapterConformance, AdapterScenario, Failure, VendorCall
-from bulb_skill_kit import Operation, responses_vendor
-
-from bulb_skill_switchbot import account_id, create
-from bulb_skill_switchbot._mapping import LIGHT_TYPES, SET_COLOR_ORDER
 from switchbot_support import BASE, BULB, CREDENTIAL, context, ok
 from test_switchbot_adapter import BULB_STATUS, DEVICE_LIST, UNAUTHORIZED, failure
 from test_switchbot_webhook import BULB_EVENT, HOOK_BASE
+
+from bulb_skill_kit import (
+    AdapterConformance,
+    AdapterScenario,
+    Failure,
+    Operation,
+    VendorCall,
+    responses_vendor,
+)
+from bulb_skill_switchbot import account_id, create
+from bulb_skill_switchbot._mapping import LIGHT_TYPES, SET_COLOR_ORDER
+from skill.plugins import KeyAndSecret, WebhookRequest
 
 INVALID_CREDENTIAL = KeyAndSecret.of("0" * 96, "f" * 32)
 STRIP, CEILING, CANDLE = "C0FFEE000001", "C0FFEE000002", "C0FFEE000003"
@@ -36,14 +41,38 @@ ACCOUNT = account_id(CREDENTIAL)
 #: ``GET /devices/{id}/status`` bodies as devices/lighting/*.md document them.
 STATUS = {
     BULB: BULB_STATUS,
-    STRIP: ok({"deviceId": STRIP, "deviceType": "Strip Light", "hubDeviceId": "000000000000",
-               "power": "off", "brightness": 100, "color": "0:128:255", "version": "V2.1"}),
-    CEILING: ok({"deviceId": CEILING, "deviceType": "Ceiling Light",
-                 "hubDeviceId": "000000000000", "power": "on", "brightness": 70,
-                 "colorTemperature": 4000, "version": "V1.0"}),
-    CANDLE: ok({"deviceId": CANDLE, "deviceType": "Candle Warmer Lamp",
-                "hubDeviceId": "000000000000", "power": "on", "brightness": 20,
-                "version": "V1.0"}),
+    STRIP: ok(
+        {
+            "deviceId": STRIP,
+            "deviceType": "Strip Light",
+            "hubDeviceId": "000000000000",
+            "power": "off",
+            "brightness": 100,
+            "color": "0:128:255",
+            "version": "V2.1",
+        }
+    ),
+    CEILING: ok(
+        {
+            "deviceId": CEILING,
+            "deviceType": "Ceiling Light",
+            "hubDeviceId": "000000000000",
+            "power": "on",
+            "brightness": 70,
+            "colorTemperature": 4000,
+            "version": "V1.0",
+        }
+    ),
+    CANDLE: ok(
+        {
+            "deviceId": CANDLE,
+            "deviceType": "Candle Warmer Lamp",
+            "hubDeviceId": "000000000000",
+            "power": "on",
+            "brightness": 20,
+            "version": "V1.0",
+        }
+    ),
 }
 
 
@@ -106,7 +135,8 @@ def staging(cloud: SwitchBotCloud) -> Any:
         method, url = _url(call)
         listing = call.operation is Operation.LIST_DEVICES
         if call.credential == INVALID_CREDENTIAL or call.failure in (
-            Failure.UNAUTHORIZED, Failure.EXPIRED
+            Failure.UNAUTHORIZED,
+            Failure.EXPIRED,
         ):
             mock.add(method, url, json=UNAUTHORIZED, status=401)
         elif listing and call.failure is Failure.NOT_FOUND:  # the light left the account
@@ -120,16 +150,18 @@ def staging(cloud: SwitchBotCloud) -> Any:
         elif call.failure is Failure.SERVER_ERROR:
             mock.add(method, url, json={"message": "Internal server error"}, status=500)
         elif call.failure is Failure.RATE_LIMITED:
-            mock.add(method, url, body="Too Many Requests", status=429,
-                     headers={"Retry-After": "30"})
+            mock.add(
+                method, url, body="Too Many Requests", status=429, headers={"Retry-After": "30"}
+            )
         elif call.failure is Failure.TIMEOUT:
             mock.add(method, url, body=requests.exceptions.ReadTimeout("read timed out"))
         elif call.operation in (Operation.IDENTIFY_USER, Operation.LIST_DEVICES):
             mock.add(method, url, json=cloud.devices())
         elif call.operation is Operation.READ_STATE:
             device_id = call.device_id or ""
-            mock.add_callback(method, url,
-                              callback=lambda r: (200, {}, json.dumps(cloud.read(device_id))))
+            mock.add_callback(
+                method, url, callback=lambda r: (200, {}, json.dumps(cloud.read(device_id)))
+            )
         else:
             mock.add_callback(method, url, callback=cloud.command)
 

@@ -28,7 +28,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from switchbot_support import BASE, BULB, CREDENTIAL, context, ok
 
+from bulb_skill_switchbot import account_id, create
+from bulb_skill_switchbot._client import QuotaSpent, WebhookExists, seconds_to_next_day
 from skill.bulbs import Change, Color, Features
 from skill.errors import (
     EndpointUnreachable,
@@ -38,10 +41,6 @@ from skill.errors import (
     RateLimited,
 )
 from skill.plugins import KeyAndSecret, WebhookRequest
-
-from bulb_skill_switchbot import account_id, create
-from bulb_skill_switchbot._client import QuotaSpent, WebhookExists, seconds_to_next_day
-from switchbot_support import BASE, BULB, CREDENTIAL, context, ok
 
 NOW = 1_700_000_000.0  # 2023-11-14T22:13:20Z: 6400 s before the next UTC midnight
 TO_MIDNIGHT = 6400.0
@@ -133,7 +132,10 @@ def test_unauthorized_for_a_pair_accepted_earlier_today_is_the_quota(adapter, ap
     """[README] "Request limit": past 10,000 calls SwitchBot answers "Unauthorized" (HTTP 401
     ``{"message": "Unauthorized"}``, as for a bad token). A pair it accepted earlier the same day
     is taken for a spent quota, never reported as an invalid credential."""
-    api.get(STATUS, json=ok({"deviceId": BULB, "deviceType": "Color Bulb", "power": "on", "brightness": 40}))
+    api.get(
+        STATUS,
+        json=ok({"deviceId": BULB, "deviceType": "Color Bulb", "power": "on", "brightness": 40}),
+    )
     adapter.read_state(CREDENTIAL, BULB)
     api.post(COMMANDS, json={"message": "Unauthorized"}, status=401)
     with pytest.raises(RateLimited) as caught:
@@ -152,7 +154,10 @@ def test_unauthorized_at_first_contact_is_a_bad_credential(adapter, api):
 
 def test_unauthorized_the_day_after_an_accepted_call_is_a_bad_credential(adapter, api):
     """A quota is daily: yesterday's success says nothing about today's 401."""
-    api.get(STATUS, json=ok({"deviceId": BULB, "deviceType": "Color Bulb", "power": "on", "brightness": 40}))
+    api.get(
+        STATUS,
+        json=ok({"deviceId": BULB, "deviceType": "Color Bulb", "power": "on", "brightness": 40}),
+    )
     adapter.read_state(CREDENTIAL, BULB)
     adapter.client._clock = lambda: NOW + TO_MIDNIGHT + 60
     api.get(STATUS, json={"message": "Unauthorized"}, status=401)
@@ -161,7 +166,10 @@ def test_unauthorized_the_day_after_an_accepted_call_is_a_bad_credential(adapter
 
 
 def test_another_accounts_success_does_not_excuse_a_bad_credential(adapter, api):
-    api.get(STATUS, json=ok({"deviceId": BULB, "deviceType": "Color Bulb", "power": "on", "brightness": 40}))
+    api.get(
+        STATUS,
+        json=ok({"deviceId": BULB, "deviceType": "Color Bulb", "power": "on", "brightness": 40}),
+    )
     adapter.read_state(CREDENTIAL, BULB)
     api.get(STATUS, json={"message": "Unauthorized"}, status=401)
     with pytest.raises(InvalidAuthorizationCredential):
@@ -219,7 +227,9 @@ def test_webhook_is_exist_is_a_typed_error_not_retried(api):
     api.post(SETUP, json=failure("webhook is exist"))
     with pytest.raises(WebhookExists) as caught:
         create(context()).client.request(
-            CREDENTIAL, "POST", "/webhook/setupWebhook",
+            CREDENTIAL,
+            "POST",
+            "/webhook/setupWebhook",
             json={"action": "setupWebhook", "url": HOOK_BASE, "deviceList": "ALL"},
         )
     assert not caught.value.retryable
@@ -351,8 +361,13 @@ def test_a_strip_light_known_from_discovery_costs_no_extra_read(adapter, api):
         json=ok(
             {
                 "deviceList": [
-                    {"deviceId": strip, "deviceName": "Shelf strip", "deviceType": "Strip Light",
-                     "enableCloudService": True, "hubDeviceId": "000000000000"},
+                    {
+                        "deviceId": strip,
+                        "deviceName": "Shelf strip",
+                        "deviceType": "Strip Light",
+                        "enableCloudService": True,
+                        "hubDeviceId": "000000000000",
+                    },
                 ],
                 "infraredRemoteList": [],
             }
@@ -371,8 +386,15 @@ def test_a_strip_light_status_colour_is_read_r_g_b(adapter, api):
     strip = "C0FFEE000001"
     api.get(
         f"{BASE}/devices/{strip}/status",
-        json=ok({"deviceId": strip, "deviceType": "Strip Light", "power": "on",
-                 "brightness": 50, "color": "255:0:0"}),
+        json=ok(
+            {
+                "deviceId": strip,
+                "deviceType": "Strip Light",
+                "power": "on",
+                "brightness": 50,
+                "color": "255:0:0",
+            }
+        ),
     )
     state = adapter.read_state(CREDENTIAL, strip)
     assert state.color is not None and state.color.hue == 0

@@ -4,9 +4,8 @@ is limited to 10000 times"."""
 
 from __future__ import annotations
 
-from skill.plugins import StateLister, VendorQuotas, quotas_of
-
 from bulb_skill_switchbot import SwitchBotAdapter
+from skill.plugins import StateLister, VendorQuotas, quotas_of
 
 
 def test_declares_switchbots_documented_daily_limit() -> None:

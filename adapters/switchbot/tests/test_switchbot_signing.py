@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 import responses
+from switchbot_support import BASE, CREDENTIAL, OPEN_TOKEN, SECRET_KEY, ok
 
+from bulb_skill_switchbot import account_id, key_and_secret, sign
+from bulb_skill_switchbot._client import SwitchBotClient
 from skill.errors import InvalidAuthorizationCredential
 from skill.plugins import (
     ApiKey,
@@ -13,10 +16,6 @@ from skill.plugins import (
     OAuthToken,
     credential_from_linking_token,
 )
-
-from bulb_skill_switchbot import account_id, key_and_secret, sign
-from bulb_skill_switchbot._client import SwitchBotClient
-from switchbot_support import BASE, CREDENTIAL, OPEN_TOKEN, SECRET_KEY, ok
 
 T = "1661927531000"  # the docs' example timestamp
 NONCE = "6b1e0f39-3f2c-4c59-9d0e-2a7a1c5b8e44"
@@ -31,9 +30,7 @@ def test_sign_matches_independently_computed_example():
 
 
 def test_every_request_carries_token_timestamp_nonce_and_signature():
-    client = SwitchBotClient(
-        BASE, timeout=2.0, clock=lambda: 1661927531.0, nonces=lambda: NONCE
-    )
+    client = SwitchBotClient(BASE, timeout=2.0, clock=lambda: 1661927531.0, nonces=lambda: NONCE)
     with responses.RequestsMock() as api:
         api.get(f"{BASE}/devices", json=ok({"deviceList": [], "infraredRemoteList": []}))
         client.request(CREDENTIAL, "GET", "/devices")

@@ -7,14 +7,13 @@ import logging
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from switchbot_support import BASE, CREDENTIAL, OPEN_TOKEN, context
 
+from bulb_skill_switchbot import account_id, create
 from skill.bulbs import Color
 from skill.errors import EndpointUnreachable, InvalidAuthorizationCredential, InvalidNotification
 from skill.plugins import Notification, WebhookRegistrar, WebhookRequest
 from skill.plugins._contract import SingleWebhookVendor  # not re-exported by skill.plugins (yet)
-
-from bulb_skill_switchbot import account_id, create
-from switchbot_support import BASE, CREDENTIAL, OPEN_TOKEN, context
 
 ACCOUNT = account_id(CREDENTIAL)
 HOOK_BASE = "https://hooks.example.com/webhooks/switchbot"
@@ -55,6 +54,7 @@ def push(adapter, event: object, *, query: dict | None = None, body: bytes | Non
 
 
 # --- good pushes ----------------------------------------------------------------------------
+
 
 def test_a_colour_bulb_push_becomes_a_notification(adapter):
     [notification] = push(adapter, BULB_EVENT)
@@ -154,6 +154,7 @@ def test_a_push_of_an_unknown_device_type_is_ignored(adapter):
 
 # --- verification ---------------------------------------------------------------------------
 
+
 def test_missing_key_is_rejected(adapter):
     with pytest.raises(InvalidNotification) as caught:
         push(adapter, BULB_EVENT, query={"account": ACCOUNT})
@@ -203,6 +204,7 @@ def test_a_too_short_secret_is_refused():
 
 # --- bad bodies -----------------------------------------------------------------------------
 
+
 def test_an_oversized_body_is_rejected(adapter):
     with pytest.raises(InvalidNotification) as caught:
         push(adapter, None, body=b"{" + b" " * (64 * 1024) + b"}")
@@ -229,13 +231,26 @@ def test_a_body_that_is_not_json_is_rejected(adapter, body):
         {"eventType": "changeReport", "context": {**BULB_EVENT["context"], "deviceMac": 42}},
         {"eventType": "changeReport", "context": {**BULB_EVENT["context"], "deviceMac": "nope"}},
         {"eventType": "changeReport", "context": {**BULB_EVENT["context"], "powerState": "DIM"}},
-        {"eventType": "changeReport",
-         "context": {k: v for k, v in BULB_EVENT["context"].items() if k != "powerState"}},
+        {
+            "eventType": "changeReport",
+            "context": {k: v for k, v in BULB_EVENT["context"].items() if k != "powerState"},
+        },
         {"eventType": "changeReport", "context": {**BULB_EVENT["context"], "brightness": "lots"}},
         {"eventType": "changeReport", "context": {**BULB_EVENT["context"], "color": "1:2"}},
     ],
-    ids=["array", "wrong-event-type", "no-context", "context-not-object", "no-mac",
-         "mac-not-string", "mac-not-mac", "bad-power", "no-power", "bad-brightness", "bad-colour"],
+    ids=[
+        "array",
+        "wrong-event-type",
+        "no-context",
+        "context-not-object",
+        "no-mac",
+        "mac-not-string",
+        "mac-not-mac",
+        "bad-power",
+        "no-power",
+        "bad-brightness",
+        "bad-colour",
+    ],
 )
 def test_unknown_shapes_are_rejected(adapter, event):
     with pytest.raises(InvalidNotification) as caught:
@@ -244,6 +259,7 @@ def test_unknown_shapes_are_rejected(adapter, event):
 
 
 # --- registration ---------------------------------------------------------------------------
+
 
 def test_webhook_url_keeps_the_base_and_adds_account_and_key(adapter):
     url = adapter.webhook_url(f"{HOOK_BASE}?stage=prod", ACCOUNT)
@@ -260,7 +276,9 @@ def test_register_webhook_sets_up_the_account_url_for_all_devices(adapter, api):
     assert url == adapter.webhook_url(HOOK_BASE, ACCOUNT)
     assert json.loads(api.calls[0].request.body) == {"action": "queryUrl"}
     assert json.loads(api.calls[1].request.body) == {
-        "action": "setupWebhook", "url": url, "deviceList": "ALL",
+        "action": "setupWebhook",
+        "url": url,
+        "deviceList": "ALL",
     }
     assert api.calls[1].request.headers["Authorization"] == OPEN_TOKEN
     assert "sign" in api.calls[1].request.headers
@@ -283,7 +301,8 @@ def test_update_and_delete_webhook_send_the_documented_bodies(adapter, api):
         "config": {"url": "https://hooks.example.com/x", "enable": False},
     }
     assert json.loads(api.calls[1].request.body) == {
-        "action": "deleteWebhook", "url": "https://hooks.example.com/x",
+        "action": "deleteWebhook",
+        "url": "https://hooks.example.com/x",
     }
 
 

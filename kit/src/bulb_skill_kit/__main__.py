@@ -26,8 +26,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from skill.plugins._contract import setting_prefix
 from bulb_skill_kit._stage import LocalVendor, VendorStub
+from skill.plugins._contract import setting_prefix
 
 
 def load_stub(spec: str) -> VendorStub:
@@ -71,13 +71,18 @@ def serve(
 
             injected = install(FaultProfile.parse(faults, seed=seed), simulator=local)
         credential = stub.demo_credential
-        out.write(json.dumps({
-            "vendor": name,
-            "url": local.url,
-            "setting": f"{setting_prefix(name)}_BASE_URL={local.url}",
-            "credential_kind": str(credential.kind) if credential is not None else None,
-            "faults": str(injected.profile) if injected else "none",
-        }) + "\n")
+        out.write(
+            json.dumps(
+                {
+                    "vendor": name,
+                    "url": local.url,
+                    "setting": f"{setting_prefix(name)}_BASE_URL={local.url}",
+                    "credential_kind": str(credential.kind) if credential is not None else None,
+                    "faults": str(injected.profile) if injected else "none",
+                }
+            )
+            + "\n"
+        )
         out.flush()
         try:
             stop.wait()
@@ -88,11 +93,16 @@ def serve(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bulb_skill_kit", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bulb_skill_kit", description=__doc__.split("\n\n")[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("serve", help="serve a VendorStub on loopback until interrupted")
-    run.add_argument("stub", help="MODULE:STUB (a VendorStub or a factory of one), or the real "
-                                  "vendor's base URL to forward to (with --vendor)")
+    run.add_argument(
+        "stub",
+        help="MODULE:STUB (a VendorStub or a factory of one), or the real "
+        "vendor's base URL to forward to (with --vendor)",
+    )
     run.add_argument("--vendor", help="the adapter name (default: the stub's name)")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=0, help="0: any free port (default)")
@@ -103,8 +113,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     try:
-        return serve(args.stub, vendor=args.vendor, host=args.host, port=args.port,
-                     faults=args.faults, seed=args.seed, stop=stop)
+        return serve(
+            args.stub,
+            vendor=args.vendor,
+            host=args.host,
+            port=args.port,
+            faults=args.faults,
+            seed=args.seed,
+            stop=stop,
+        )
     except (ImportError, AttributeError, ValueError) as exc:
         print(f"python -m bulb_skill_kit serve: {exc}", file=sys.stderr)
         return 2

@@ -26,6 +26,14 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from bulb_skill_kit._mutate import Mutation, Mutator, Recorder, mutations
+from bulb_skill_kit._scenario import (
+    AdapterScenario,
+    Failure,
+    Operation,
+    VendorCall,
+    webhook_request,
+)
 from skill import bulbs
 from skill.bulbs import (
     BulbState,
@@ -68,14 +76,6 @@ from skill.plugins import (
     encode_endpoint_id,
 )
 from skill.plugins._contract import execute_accepts_known
-from bulb_skill_kit._mutate import Mutation, Mutator, Recorder, mutations
-from bulb_skill_kit._scenario import (
-    AdapterScenario,
-    Failure,
-    Operation,
-    VendorCall,
-    webhook_request,
-)
 
 if not __debug__:  # pragma: no cover - the checks are assertions: -O would pass everything
     raise RuntimeError("bulb_skill_kit needs assertions enabled (do not run Python with -O)")
@@ -248,9 +248,9 @@ def _check_timeouts(call: VendorCall, calls: Iterable[Any]) -> None:
         if any(p is None or not math.isfinite(p) for p in parts):
             raise AssertionError(
                 f"{call.operation}: {recorded.request.method} {recorded.request.url} was sent "
-                "without a timeout; every vendor request needs one well inside Alexa's 8 s "
-                "(a vendor that does not answer would hold the function until it is killed)\n"
-                f"  the vendor (as staged) was sent and answered:\n    {_describe_exchange(recorded)}"
+                "without a timeout; every vendor request needs one well inside Alexa's 8 s (a "
+                "vendor that does not answer would hold the function until it is killed)\n  the "
+                f"vendor (as staged) was sent and answered:\n    {_describe_exchange(recorded)}"
             )
         if sum(parts) > MAX_REQUEST_TIMEOUT_SECONDS:
             raise AssertionError(
@@ -311,11 +311,18 @@ def execute(
     adapter = scenario.adapter
     takes_known = known is not None and execute_accepts_known(adapter)
     call = VendorCall(
-        Operation.EXECUTE, used, device_id, change, failure,
-        known=known if takes_known else None, spoil=spoil,
+        Operation.EXECUTE,
+        used,
+        device_id,
+        change,
+        failure,
+        known=known if takes_known else None,
+        spoil=spoil,
     )
     if takes_known:
-        return _invoke(scenario, call, lambda: adapter.execute(used, device_id, change, known=known))
+        return _invoke(
+            scenario, call, lambda: adapter.execute(used, device_id, change, known=known)
+        )
     return _invoke(scenario, call, lambda: adapter.execute(used, device_id, change))
 
 
@@ -336,9 +343,7 @@ def _by_id(devices: Sequence[Device]) -> dict[str, Device]:
 def _named(scenario: AdapterScenario) -> list[str]:
     named = [d for d in (scenario.color_device, scenario.white_device) if d]
     if not named:
-        raise AssertionError(
-            "the scenario names no device: set color_device and/or white_device"
-        )
+        raise AssertionError("the scenario names no device: set color_device and/or white_device")
     return named
 
 
@@ -424,9 +429,9 @@ def leaked_part(user_id: str, credential: AnyCredential) -> str | None:
             continue
         if lowered == secret or (len(secret) >= MIN_SECRET_LENGTH and secret in lowered):
             return part
-        for start in range(0, len(secret) - LEAK_LENGTH + 1):
-            if secret[start:start + LEAK_LENGTH] in lowered:
-                return part[start:start + LEAK_LENGTH]
+        for start in range(len(secret) - LEAK_LENGTH + 1):
+            if secret[start : start + LEAK_LENGTH] in lowered:
+                return part[start : start + LEAK_LENGTH]
     return None
 
 
@@ -477,8 +482,7 @@ def refuses_a_credential_of_another_kind(scenario: AdapterScenario) -> None:
     if not isinstance(kind, CredentialKind):
         raise AssertionError(f"credential_kind {kind!r} must be a CredentialKind member")
     assert scenario.credential.kind == kind, (
-        f"the scenario's credential is a {scenario.credential.kind}, the adapter declares "
-        f"{kind}"
+        f"the scenario's credential is a {scenario.credential.kind}, the adapter declares {kind}"
     )
     for foreign in _foreign_credentials(kind):
         for operation, outcome in (
@@ -517,7 +521,9 @@ def endpoint_ids_are_valid(scenario: AdapterScenario) -> None:
         try:
             endpoint_id = encode_endpoint_id(scenario.adapter.name, device.id)
         except ValueError as exc:
-            raise AssertionError(f"device id {device.id!r} cannot be an endpoint id: {exc}")
+            raise AssertionError(
+                f"device id {device.id!r} cannot be an endpoint id: {exc}"
+            ) from exc
         assert decode_endpoint_id(endpoint_id) == (scenario.adapter.name, device.id), (
             f"endpoint id {endpoint_id!r} does not decode back to {device.id!r}"
         )
@@ -576,8 +582,7 @@ def features_match_the_named_devices(scenario: AdapterScenario) -> None:
         device = _listed(devices, device_id, role)
         interfaces = _interfaces(discovery_endpoint(scenario.adapter, device))
         assert device.features.color is has_color, (
-            f"{role} {device_id!r}: features.color is {device.features.color}, expected "
-            f"{has_color}"
+            f"{role} {device_id!r}: features.color is {device.features.color}, expected {has_color}"
         )
         assert ("Alexa.ColorController" in interfaces) is has_color, (
             f"{role} {device_id!r}: discovery interfaces {sorted(interfaces)}"
@@ -700,8 +705,6 @@ def declared_quotas_are_positive(scenario: AdapterScenario) -> None:
         )
 
 
-
-
 # -- commands -------------------------------------------------------------------------------
 
 
@@ -712,9 +715,7 @@ def executes(scenario: AdapterScenario, kind: str) -> None:
         outcome = execute(scenario, device.id, change)
         result = outcome.value_or_fail(f"execute({device.id!r}, {change!r})")
         if outcome.requests == 0:
-            raise AssertionError(
-                f"execute({device.id!r}, {change!r}) sent nothing to the vendor"
-            )
+            raise AssertionError(f"execute({device.id!r}, {change!r}) sent nothing to the vendor")
         if scenario.adapter.style is Style.SYNC:
             assert isinstance(result, BulbState), (
                 f"a sync adapter's execute must return the new BulbState, got {result!r}"
@@ -779,9 +780,10 @@ def _shows_change(device: Device, change: Change, state: BulbState, outcome: _Ou
             f"{where}: no colour in colour mode{staged}"
         )
         gap = abs(state.color.hue - change.color.hue) % 360
-        assert min(gap, 360 - gap) <= 2 and abs(
-            state.color.saturation - change.color.saturation
-        ) <= 0.02, f"{where}: colour differs from {change.color!r}{staged}"
+        assert (
+            min(gap, 360 - gap) <= 2
+            and abs(state.color.saturation - change.color.saturation) <= 0.02
+        ), f"{where}: colour differs from {change.color!r}{staged}"
     if change.color_temperature is not None:
         assert state.color_temperature is not None and state.color_mode == "temperature", (
             f"{where}: no colour temperature in temperature mode{staged}"
@@ -805,9 +807,7 @@ def _response_is_valid(scenario: AdapterScenario, device: Device, state: BulbSta
 # -- what users see: the core's command loop over a stateful vendor ---------------------------
 
 
-def command_script(
-    features: Features, colors: Sequence[Color] = LOOP_COLORS
-) -> list[Command]:
+def command_script(features: Features, colors: Sequence[Color] = LOOP_COLORS) -> list[Command]:
     """The commands the loop sends a device with ``features``, in order: power both ways, a
     level, a colour, colour -> white (the level must stay), white -> colour, dimmed to 0 and
     back (the level comes back), off."""
@@ -819,11 +819,15 @@ def command_script(
         script.append(SetColor(color=first))
     kelvin = features.color_temperature
     if kelvin is not None:
-        script.append(SetColorTemperature(kelvin=kelvin.minimum + (kelvin.maximum - kelvin.minimum) // 3))
+        script.append(
+            SetColorTemperature(kelvin=kelvin.minimum + (kelvin.maximum - kelvin.minimum) // 3)
+        )
         if features.color:
             script.append(SetColor(color=second))
         else:
-            script.append(SetColorTemperature(kelvin=kelvin.maximum - (kelvin.maximum - kelvin.minimum) // 4))
+            script.append(
+                SetColorTemperature(kelvin=kelvin.maximum - (kelvin.maximum - kelvin.minimum) // 4)
+            )
     if features.dimmable:
         script += [SetBrightness(brightness=0), TurnOn()]
     script.append(TurnOff())
@@ -835,8 +839,10 @@ def describe_command(command: Command) -> str:
         case SetBrightness(brightness=value):
             return f"SetBrightness({value})"
         case SetColor(color=color):
-            return (f"SetColor(hue {color.hue:g}, saturation {color.saturation:g}, "
-                    f"brightness {color.brightness:g})")
+            return (
+                f"SetColor(hue {color.hue:g}, saturation {color.saturation:g}, "
+                f"brightness {color.brightness:g})"
+            )
         case SetColorTemperature(kelvin=kelvin):
             return f"SetColorTemperature({kelvin} K)"
     return f"{command.kind}()"
@@ -859,7 +865,10 @@ def differences(
     found: list[tuple[str, Any, Any]] = []
     if seen.on != expected.on:
         found.append(("powerState", _power(expected.on), _power(seen.on)))
-    if features.dimmable and abs(seen.brightness - expected.brightness) > bulbs.BRIGHTNESS_TOLERANCE:
+    if (
+        features.dimmable
+        and abs(seen.brightness - expected.brightness) > bulbs.BRIGHTNESS_TOLERANCE
+    ):
         found.append(("brightness", expected.brightness, seen.brightness))
     if expected.color_mode == "color" and expected.color is not None:
         if seen.color_mode not in (None, "color"):
@@ -878,8 +887,9 @@ def differences(
         if seen.color_temperature is None or (
             abs(seen.color_temperature - expected.color_temperature) > bulbs.KELVIN_TOLERANCE
         ):
-            found.append(("colorTemperatureInKelvin", expected.color_temperature,
-                          seen.color_temperature))
+            found.append(
+                ("colorTemperatureInKelvin", expected.color_temperature, seen.color_temperature)
+            )
     return found
 
 
@@ -936,8 +946,15 @@ class _CommandLoop:
                 f"{where}: a sync adapter's execute must return the new BulbState, got "
                 f"{result!r}" + sent.staged()
             )
-            self._judge(where, bulbs.carry_zero(result, expected), expected, change,
-                        "execute answered", sent, None)
+            self._judge(
+                where,
+                bulbs.carry_zero(result, expected),
+                expected,
+                change,
+                "execute answered",
+                sent,
+                None,
+            )
         else:
             assert isinstance(result, Accepted), (
                 f"{where}: a {scenario.adapter.style} adapter's execute must return Accepted, "
@@ -952,9 +969,15 @@ class _CommandLoop:
             if not differences(reported, expected, device.features):
                 break
             if time.monotonic() >= deadline or reads >= 200:
-                self._judge(where, reported, expected, change,
-                            f"after {reads} read(s) over {scenario.settle_seconds:g} s the vendor shows",
-                            sent, outcome)
+                self._judge(
+                    where,
+                    reported,
+                    expected,
+                    change,
+                    f"after {reads} read(s) over {scenario.settle_seconds:g} s the vendor shows",
+                    sent,
+                    outcome,
+                )
             time.sleep(SETTLE_POLL_SECONDS)
         self.known = expected
 
@@ -1009,7 +1032,9 @@ def users_see_each_command(scenario: AdapterScenario, role: str) -> None:
             found = _tunable(scenario, devices)
             device_id = found.id
         if device_id in (scenario.color_device, scenario.white_device):
-            raise NotApplicable(f"the tunable device {device_id!r} is also a named colour/white device")
+            raise NotApplicable(
+                f"the tunable device {device_id!r} is also a named colour/white device"
+            )
     if not device_id:
         raise NotApplicable(f"the scenario names no {role}")
     device = _listed(devices, device_id, role)
@@ -1030,10 +1055,14 @@ def _expired(credential: AnyCredential) -> AnyCredential:
 
 def maps_vendor_failure(scenario: AdapterScenario, operation: Operation, failure: Failure) -> None:
     if failure not in scenario.failures and (operation, failure) not in scenario.failures:
-        raise NotApplicable(f"the scenario's vendor stub does not produce {failure} for {operation}")
+        raise NotApplicable(
+            f"the scenario's vendor stub does not produce {failure} for {operation}"
+        )
     device_id = _subject(scenario)
     what = f"{operation} when the vendor fails with {failure}"
-    credential = _expired(scenario.credential) if failure is Failure.EXPIRED else scenario.credential
+    credential = (
+        _expired(scenario.credential) if failure is Failure.EXPIRED else scenario.credential
+    )
     if operation is Operation.IDENTIFY_USER:
         outcome = identify(scenario, credential, failure)
     elif operation is Operation.LIST_DEVICES:
@@ -1201,7 +1230,9 @@ def _judge_spoiled(
     value = outcome.value
     if operation is Operation.IDENTIFY_USER:
         if not (isinstance(value, str) and value.strip()):
-            raise _Mishandled("value", f"- {where}\n  identify_user returned {value!r}, not a user id")
+            raise _Mishandled(
+                "value", f"- {where}\n  identify_user returned {value!r}, not a user id"
+            )
     elif operation is Operation.LIST_DEVICES:
         if not (isinstance(value, list) and all(isinstance(d, Device) for d in value)):
             raise _Mishandled(
@@ -1264,9 +1295,7 @@ def parses_a_genuine_push(scenario: AdapterScenario) -> None:
         f"a genuine push about a light must give at least one Notification, got {found!r}"
     )
     listed = {d.id for d in devices_of(scenario)}
-    user = identify(scenario, scenario.credential).value_or_fail(
-        "identify_user(valid credential)"
-    )
+    user = identify(scenario, scenario.credential).value_or_fail("identify_user(valid credential)")
     for notification in found:
         assert isinstance(notification, Notification), f"not a Notification: {notification!r}"
         assert isinstance(notification.state, BulbState), f"no BulbState in {notification!r}"

@@ -112,9 +112,7 @@ class AdapterConformance:
     ) -> None:
         _run(_checks.reads_the_state_of_every_device, scenario)
 
-    def test_reading_an_unknown_device_is_no_such_endpoint(
-        self, scenario: AdapterScenario
-    ) -> None:
+    def test_reading_an_unknown_device_is_no_such_endpoint(self, scenario: AdapterScenario) -> None:
         _run(_checks.unknown_device_is_no_such_endpoint, scenario)
 
     # the sweep ---------------------------------------------------------------------------------
@@ -132,9 +130,7 @@ class AdapterConformance:
     # commands ----------------------------------------------------------------------------------
 
     @pytest.mark.parametrize("kind", CHANGE_KINDS)
-    def test_execute_answers_as_its_style_says(
-        self, scenario: AdapterScenario, kind: str
-    ) -> None:
+    def test_execute_answers_as_its_style_says(self, scenario: AdapterScenario, kind: str) -> None:
         _run(_checks.executes, scenario, kind)
 
     # what users see ------------------------------------------------------------------------

@@ -42,37 +42,71 @@ def _checks_list() -> list[Check]:
     checks = [
         Check("test_name_is_a_valid_vendor_key", c.name_is_a_vendor_key),
         Check("test_style_is_declared_and_the_protocol_is_complete", c.style_is_declared),
-        Check("test_is_installed_under_the_adapter_entry_point_group", c.installed_under_entry_point),
+        Check(
+            "test_is_installed_under_the_adapter_entry_point_group", c.installed_under_entry_point
+        ),
         Check("test_identify_user_gives_a_stable_id_for_a_valid_credential", c.identifies_the_user),
-        Check("test_an_invalid_credential_is_invalid_authorization", c.refuses_an_invalid_credential),
-        Check("test_a_credential_of_another_kind_is_refused_unsent", c.refuses_a_credential_of_another_kind),
+        Check(
+            "test_an_invalid_credential_is_invalid_authorization", c.refuses_an_invalid_credential
+        ),
+        Check(
+            "test_a_credential_of_another_kind_is_refused_unsent",
+            c.refuses_a_credential_of_another_kind,
+        ),
         Check("test_devices_have_valid_unique_endpoint_ids", c.endpoint_ids_are_valid),
-        Check("test_discovery_response_validates_against_alexas_schema", c.discovery_is_valid_for_alexa),
+        Check(
+            "test_discovery_response_validates_against_alexas_schema",
+            c.discovery_is_valid_for_alexa,
+        ),
         Check("test_device_names_are_1_to_128_characters", c.names_are_1_to_128_characters),
         Check("test_colour_temperature_ranges_lie_within_alexas", c.kelvin_ranges_are_alexa_ranges),
-        Check("test_colour_bulb_has_colour_and_white_bulb_has_none", c.features_match_the_named_devices),
-        Check("test_every_device_state_reads_as_a_valid_state_report", c.reads_the_state_of_every_device),
-        Check("test_reading_an_unknown_device_is_no_such_endpoint", c.unknown_device_is_no_such_endpoint),
-        Check("test_read_all_agrees_with_list_devices_and_read_state",
-              c.read_all_agrees_with_list_and_read),
-        Check("test_declared_quotas_are_positive_and_name_their_source",
-              c.declared_quotas_are_positive),
+        Check(
+            "test_colour_bulb_has_colour_and_white_bulb_has_none",
+            c.features_match_the_named_devices,
+        ),
+        Check(
+            "test_every_device_state_reads_as_a_valid_state_report",
+            c.reads_the_state_of_every_device,
+        ),
+        Check(
+            "test_reading_an_unknown_device_is_no_such_endpoint",
+            c.unknown_device_is_no_such_endpoint,
+        ),
+        Check(
+            "test_read_all_agrees_with_list_devices_and_read_state",
+            c.read_all_agrees_with_list_and_read,
+        ),
+        Check(
+            "test_declared_quotas_are_positive_and_name_their_source",
+            c.declared_quotas_are_positive,
+        ),
     ]
-    checks += [Check(f"test_execute_answers_as_its_style_says[{kind}]", c.executes, (kind,))
-               for kind in CHANGE_KINDS]
     checks += [
-        Check(f"test_users_see_each_command_converge_and_nothing_else_move[{role}]",
-              c.users_see_each_command, (role,))
+        Check(f"test_execute_answers_as_its_style_says[{kind}]", c.executes, (kind,))
+        for kind in CHANGE_KINDS
+    ]
+    checks += [
+        Check(
+            f"test_users_see_each_command_converge_and_nothing_else_move[{role}]",
+            c.users_see_each_command,
+            (role,),
+        )
         for role in DEVICE_ROLES
     ]
     checks += [
-        Check(f"test_malformed_vendor_answers_raise_typed_errors[{op}]",
-              c.malformed_answers_raise_typed_errors, (op,))
+        Check(
+            f"test_malformed_vendor_answers_raise_typed_errors[{op}]",
+            c.malformed_answers_raise_typed_errors,
+            (op,),
+        )
         for op in ANSWER_OPERATIONS
     ]
     checks += [
-        Check(f"test_vendor_failure_maps_to_its_typed_error[{op}-{failure}]",
-              c.maps_vendor_failure, (op, failure))
+        Check(
+            f"test_vendor_failure_maps_to_its_typed_error[{op}-{failure}]",
+            c.maps_vendor_failure,
+            (op, failure),
+        )
         for op, failure in FAILURE_CASES
     ]
     checks += [
@@ -113,8 +147,12 @@ class Report:
         return self._with("not applicable")
 
     def __str__(self) -> str:
-        lines = [f"{len(self.passed)} passed, {len(self.failed)} failed, "
-                 f"{len(self.not_applicable)} not applicable"]
+        lines = [
+            (
+                f"{len(self.passed)} passed, {len(self.failed)} failed, "
+                f"{len(self.not_applicable)} not applicable"
+            )
+        ]
         lines += [f"FAILED {r.name}: {r.message}" for r in self.failed]
         return "\n".join(lines)
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from skill.bulbs import BulbState, Change, Color
 from skill.plugins import Adapter, AnyCredential, WebhookRequest
@@ -118,7 +118,7 @@ then also checks that ``execute`` really sent something to the vendor, and shows
 the answers staged for them when a check fails.
 """
 
-WebhookSource = Union[WebhookRequest, Callable[[], WebhookRequest]]
+WebhookSource = WebhookRequest | Callable[[], WebhookRequest]
 
 
 def no_stage(call: VendorCall) -> AbstractContextManager[Any]:
@@ -240,7 +240,8 @@ def _spoiling(spoil: Spoiler) -> Callable[[Any], Any]:
 
     def callback(response: Any) -> Any:
         request = getattr(response, "request", None)
-        label = f"{getattr(request, 'method', '?')} {getattr(request, 'url', '?')} -> {response.status_code}"
+        method, url = getattr(request, "method", "?"), getattr(request, "url", "?")
+        label = f"{method} {url} -> {response.status_code}"
         response._content = spoil(response.content or b"", label)
         return response
 

@@ -44,20 +44,30 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from skill.plugins import AnyCredential
 from bulb_skill_kit._scenario import VendorCall, VendorStage
+from skill.plugins import AnyCredential
 
 __all__ = ["LocalVendor", "StubAnswer", "StubExchange", "StubRequest", "VendorStub"]
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 #: Not handed on by a forwarding stub (RFC 9110 section 7.6.1, and what the server sets itself).
-_HOP_BY_HOP = frozenset({
-    "host", "content-length", "connection", "keep-alive", "proxy-connection", "te", "trailer",
-    "transfer-encoding", "upgrade", "content-encoding",
-})
+_HOP_BY_HOP = frozenset(
+    {
+        "host",
+        "content-length",
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "content-encoding",
+    }
+)
 _PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(:path)?\}")
 _MISSING: Any = object()
 
@@ -100,8 +110,11 @@ class StubAnswer:
     def json(
         cls, status: int, payload: Any, headers: Mapping[str, str] | None = None
     ) -> StubAnswer:
-        return cls(status, jsonlib.dumps(payload).encode(),
-                   {"Content-Type": "application/json", **(headers or {})})
+        return cls(
+            status,
+            jsonlib.dumps(payload).encode(),
+            {"Content-Type": "application/json", **(headers or {})},
+        )
 
     @classmethod
     def hang(cls) -> StubAnswer:
@@ -194,14 +207,20 @@ class VendorStub:
             headers = {k: v for k, v in request.headers.items() if k not in _HOP_BY_HOP}
             try:
                 answer = session.request(
-                    request.method, f"{base}{request.path}", params=dict(request.query),
-                    data=request.body or None, headers=headers, timeout=timeout,
+                    request.method,
+                    f"{base}{request.path}",
+                    params=dict(request.query),
+                    data=request.body or None,
+                    headers=headers,
+                    timeout=timeout,
                     allow_redirects=False,
                 )
             except requests.Timeout:
                 return StubAnswer.hang()
             except requests.RequestException as exc:
-                return StubAnswer.json(502, {"error": f"{name} upstream unreachable: {type(exc).__name__}"})
+                return StubAnswer.json(
+                    502, {"error": f"{name} upstream unreachable: {type(exc).__name__}"}
+                )
             kept = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP}
             return StubAnswer(answer.status_code, answer.content, kept)
 
@@ -240,8 +259,11 @@ class VendorStub:
             answer = StubAnswer.json(status, json, headers)
         else:
             raw = body.encode() if isinstance(body, str) else (body or b"")
-            answer = StubAnswer(status, raw, {**({"Content-Type": content_type} if content_type else {}),
-                                              **(headers or {})})
+            answer = StubAnswer(
+                status,
+                raw,
+                {**({"Content-Type": content_type} if content_type else {}), **(headers or {})},
+            )
         self.route(method, path)(lambda request, **_: answer)
 
     def add_callback(self, method: str, path: str, callback: Callable[[StubRequest], Any]) -> None:
@@ -258,7 +280,7 @@ class VendorStub:
         if "://" not in path:
             return path
         if self.base_url and path.startswith(self.base_url):
-            return path[len(self.base_url):] or "/"
+            return path[len(self.base_url) :] or "/"
         return urlsplit(path).path
 
     # -- answering ------------------------------------------------------------------------------
@@ -281,15 +303,25 @@ class VendorStub:
                 if match is None:
                     continue
                 params = {k: unquote(v) for k, v in match.groupdict().items()}
-                request = StubRequest(request.method, request.path, request.query,
-                                      request.headers, request.body, params, request.req_kwargs)
+                request = StubRequest(
+                    request.method,
+                    request.path,
+                    request.query,
+                    request.headers,
+                    request.body,
+                    params,
+                    request.req_kwargs,
+                )
                 answer = _to_answer(route.handler(request, **params))
                 break
             else:
                 unmatched = True
                 answer = StubAnswer.json(
-                    501, {"error": f"the {self.name} stub has no route for {request.method} "
-                                   f"{request.path}"}
+                    501,
+                    {
+                        "error": f"the {self.name} stub has no route for {request.method} "
+                        f"{request.path}"
+                    },
                 )
         if call is not None and call.spoil is not None and not answer.timeout:
             label = f"{request.method} {request.path} -> {answer.status}"
@@ -361,7 +393,7 @@ class VendorStub:
             body = prepared.body or b""
             request = StubRequest(
                 method=prepared.method.upper(),
-                path=url.path[len(prefix):] or "/",
+                path=url.path[len(prefix) :] or "/",
                 query=dict(parse_qsl(url.query)),
                 headers={k.lower(): v for k, v in prepared.headers.items()},
                 body=body.encode() if isinstance(body, str) else body,
@@ -384,7 +416,7 @@ class _Calls:
 
     @property
     def calls(self) -> list[StubExchange]:
-        return self._stub.exchanges[self._start:]
+        return self._stub.exchanges[self._start :]
 
 
 class LocalVendor:
@@ -393,8 +425,8 @@ class LocalVendor:
 
     ``dispatch`` is the one decision per request (``SimRequest -> SimResponse``, the vendor
     simulator's seam): ``bulb_workbench.local.faults.install(profile, simulator=local)`` puts
-    injected faults in front of it. ``hold_seconds`` is how long a ``StubAnswer.timeout()`` holds the
-    request (make it longer than the adapter's timeout).
+    injected faults in front of it. ``hold_seconds`` is how long a ``StubAnswer.timeout()`` holds
+    the request (make it longer than the adapter's timeout).
 
     Example::
 
@@ -446,7 +478,7 @@ class LocalVendor:
         if server is not None:
             server.stop()
 
-    def __enter__(self) -> LocalVendor:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -485,7 +517,7 @@ class LocalVendor:
 def _compile(path: str) -> re.Pattern[str]:
     pattern, last = "", 0
     for match in _PARAMETER.finditer(path):
-        pattern += re.escape(path[last:match.start()])
+        pattern += re.escape(path[last : match.start()])
         name, rest = match.group(1), match.group(2)
         pattern += f"(?P<{name}>.+)" if rest else f"(?P<{name}>[^/]+)"
         last = match.end()
@@ -503,7 +535,9 @@ def _to_answer(value: Any) -> StubAnswer:
             return StubAnswer.json(value[0], value[1])
         if len(value) == 3:
             return StubAnswer.json(value[0], value[1], value[2])
-        raise TypeError(f"a handler's tuple is (status, json) or (status, json, headers): {value!r}")
+        raise TypeError(
+            f"a handler's tuple is (status, json) or (status, json, headers): {value!r}"
+        )
     if isinstance(value, bytes):
         return StubAnswer(200, value)
     return StubAnswer.json(200, value)

@@ -25,7 +25,7 @@ def time_of_sample(epoch_seconds: float) -> str:
     import time
 
     whole = int(epoch_seconds)
-    millis = int(round((epoch_seconds - whole) * 1000))
+    millis = round((epoch_seconds - whole) * 1000)
     if millis == 1000:
         whole, millis = whole + 1, 0
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}Z"

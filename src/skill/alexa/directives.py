@@ -243,5 +243,7 @@ def spec_for(directive: Directive) -> DirectiveSpec:
     """The supported directive's spec; ``InvalidDirective`` for anything else."""
     spec = SUPPORTED.get(directive.key)
     if spec is None:
-        raise InvalidDirective(f"{directive.header.namespace}.{directive.header.name} is not supported")
+        raise InvalidDirective(
+            f"{directive.header.namespace}.{directive.header.name} is not supported"
+        )
     return spec

@@ -27,7 +27,9 @@ class DynamoBreakerStore(DynamoTable):
         return {"pk": {"S": f"breaker#{vendor}"}, "sk": {"S": DynamoBreakerStore.SORT_KEY}}
 
     def load(self, vendor: str) -> BreakerRecord:
-        item = self._db.get_item(TableName=self._table, Key=self._key(vendor), ConsistentRead=True).get("Item")
+        item = self._db.get_item(
+            TableName=self._table, Key=self._key(vendor), ConsistentRead=True
+        ).get("Item")
         if not item:
             return BreakerRecord()
         return BreakerRecord(
@@ -46,15 +48,17 @@ class DynamoBreakerStore(DynamoTable):
         else:
             condition = "#version = :expected"
             values = {":expected": {"N": str(expected_version)}}
-        values.update({
-            ":state": {"S": record.state.value},
-            ":failures": {"N": str(record.failures)},
-            ":window_start": {"N": repr(float(record.window_start))},
-            ":opened_at": {"N": repr(float(record.opened_at))},
-            ":probe_until": {"N": repr(float(record.probe_until))},
-            ":version": {"N": str(expected_version + 1)},
-            ":updated_at": {"N": repr(float(time.time()))},
-        })
+        values.update(
+            {
+                ":state": {"S": record.state.value},
+                ":failures": {"N": str(record.failures)},
+                ":window_start": {"N": repr(float(record.window_start))},
+                ":opened_at": {"N": repr(float(record.opened_at))},
+                ":probe_until": {"N": repr(float(record.probe_until))},
+                ":version": {"N": str(expected_version + 1)},
+                ":updated_at": {"N": repr(float(time.time()))},
+            }
+        )
         try:
             self._db.update_item(
                 TableName=self._table,

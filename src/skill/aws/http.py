@@ -13,5 +13,5 @@ def get_json(url: str) -> dict[str, Any]:
     response.raise_for_status()
     body = response.json()
     if not isinstance(body, dict):
-        raise ValueError("the JWKS is not a JSON object")  # noqa: TRY004 - read as bad JSON
+        raise ValueError("the JWKS is not a JSON object")  # read as bad JSON
     return body

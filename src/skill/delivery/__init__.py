@@ -5,7 +5,7 @@ gateway client and the dead-letter queue are given to it as ports (``skill.ports
 ``skill.composition`` wires the real ones, tests give fakes).
 """
 
-from skill.delivery._batch import MAX_CONCURRENT_SENDS, deliver_all
+from skill.delivery._batch import MAX_CONCURRENT_SENDS, threaded_sends
 from skill.delivery._sender import (
     CONFIG_FAULT_MESSAGE,
     Dispatcher,
@@ -40,5 +40,5 @@ __all__ = [
     "TokensUnavailable",
     "Undeliverable",
     "UserTokens",
-    "deliver_all",
+    "threaded_sends",
 ]

@@ -1,15 +1,19 @@
 """The records of one outbox batch delivered at once, each on its own thread.
 
 One slow send (a gateway timeout, an LWA outage waited out) must not make the batch's later
-answers late. Powertools has no thread-pool processor, so the handler gathers the outcomes here
-first and then reports them through its ``BatchProcessor`` in the records' order.
+answers late. The handler runs Powertools' ``AsyncBatchProcessor``; the sends are blocking
+(``requests``), so its record handler awaits each on a thread of a pool of ten. Not
+``asyncio.to_thread``: the loop's default executor has ``os.cpu_count() + 4`` threads (6 on two
+cores), and a batch of 10 would then wait for the gateway in two rounds (1.6x the wall time in
+``bulb_workbench.bench.dispatcher_batch``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from contextlib import contextmanager
 
 #: Records of one batch delivered at once (the outbox event source mapping's BatchSize is 10).
 MAX_CONCURRENT_SENDS = 10
@@ -18,32 +22,25 @@ MAX_CONCURRENT_SENDS = 10
 Delivered = tuple[str | None, str | Exception]
 
 
-def deliver_all(
-    event: dict[str, Any],
+@contextmanager
+def threaded_sends(
     deliver: Callable[[str], tuple[str | None, str]],
     *,
     max_workers: int = MAX_CONCURRENT_SENDS,
-) -> dict[Any, list[Delivered]]:
-    """Each record's (correlation id, outcome or exception) by message id, in the records'
-    order; the records delivered concurrently when there are several."""
-    records = event.get("Records") if isinstance(event, dict) else None
-    if not isinstance(records, list):
-        return {}  # the BatchProcessor refuses the event itself
+) -> Iterator[Callable[[str], Awaitable[Delivered]]]:
+    """``deliver`` (a record's body -> its correlation id and outcome) as a coroutine function
+    that runs it on one of ``max_workers`` threads, for the ``with`` block (one invocation). An
+    exception it raises is returned in place of the outcome, for its own record to report."""
 
-    def one(record: Any) -> Delivered:
+    def one(body: str) -> Delivered:
         try:
-            return deliver(record["body"])
+            return deliver(body)
         except Exception as exc:  # noqa: BLE001 - reported for this record only (RetryLater...)
             return None, exc
 
-    if len(records) <= 1:
-        results = [one(record) for record in records]
-    else:
-        workers = min(len(records), max_workers)
-        with ThreadPoolExecutor(workers, thread_name_prefix="dispatcher") as pool:
-            results = list(pool.map(one, records))
-    done: dict[Any, list[Delivered]] = {}
-    for record, result in zip(records, results, strict=True):
-        message_id = record.get("messageId") if isinstance(record, dict) else None
-        done.setdefault(message_id, []).append(result)
-    return done
+    with ThreadPoolExecutor(max_workers, thread_name_prefix="dispatcher") as pool:
+
+        async def on_a_thread(body: str) -> Delivered:
+            return await asyncio.get_running_loop().run_in_executor(pool, one, body)
+
+        yield on_a_thread

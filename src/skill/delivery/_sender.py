@@ -8,8 +8,8 @@ Policy (each branch is tested in ``tests/unit/test_dispatcher.py``):
 - LWA timeout/5xx/429/unreadable answer: with a deadline, asked again here after 0.25 s, then
   0.5 s, 1 s, 2 s (``RetryPolicy.backoff``), only while the deadline leaves room for the wait
   and a send, else dropped as late (SQS would redeliver only after the outbox's visibility
-  timeout, long after Alexa stopped waiting); without a deadline, and for an LWA refusal that is not passing (a
-  configuration fault), ``RetryLater`` (the SQS record fails, SQS delivers it again);
+  timeout, long after Alexa stopped waiting); without a deadline, and for an LWA refusal that is not
+  passing (a configuration fault), ``RetryLater`` (the SQS record fails, SQS delivers it again);
 - 202: done; for an answer to a directive (it has a deadline), ``DeferredLatencyMs`` =
   now - received_at;
 - 401: the token is renewed and the event sent again, at most ``max_renewals`` (3) times: the
@@ -24,10 +24,10 @@ Policy (each branch is tested in ``tests/unit/test_dispatcher.py``):
 - 413: a discovery report is split in halves, each sent on its own; anything else is
   dead-lettered;
 - 429, 5xx, no answer: with a deadline, retried here after 0.25 s, then 0.5 s, 1 s, 2 s (or
-  Retry-After when longer), at most ``max_attempts`` sends, only while the deadline leaves room for another
-  try (SQS would redeliver only after the visibility timeout, long after Alexa stopped
-  waiting); without a deadline, ``RetryLater`` at once: SQS's visibility timeout is the
-  backoff and the redrive policy bounds the attempts;
+  Retry-After when longer), at most ``max_attempts`` sends, only while the deadline leaves room for
+  another try (SQS would redeliver only after the visibility timeout, long after Alexa stopped
+  waiting); without a deadline, ``RetryLater`` at once: SQS's visibility timeout is the backoff and
+  the redrive policy bounds the attempts;
 - 400 and any other answer: a bug; dead-lettered with the gateway's answer.
 
 "Dead-lettered" means: put on the outbox's DLQ by the dispatcher itself with the gateway's
@@ -64,9 +64,7 @@ from skill.retry import Backoff, Stop
 
 logger = logging.getLogger("skill.delivery")
 
-CONFIG_FAULT_MESSAGE = (
-    "configuration fault: wrong region or missing Send Alexa Events permission"
-)
+CONFIG_FAULT_MESSAGE = "configuration fault: wrong region or missing Send Alexa Events permission"
 _DISCOVERY_REPORTS = frozenset({"AddOrUpdateReport", "DeleteReport"})
 
 
@@ -155,8 +153,9 @@ class Dispatcher:
             message = OutboxMessage.model_validate_json(body)
             with_scope(message.message, "-")  # an Alexa event with somewhere to put the token
         except ValidationError as error:
-            logger.error("unreadable outbox message (%d errors): dead-lettered",
-                         error.error_count())
+            logger.error(
+                "unreadable outbox message (%d errors): dead-lettered", error.error_count()
+            )
         except (KeyError, TypeError, AttributeError):
             logger.error("outbox message without an Alexa event to send: dead-lettered")
         else:
@@ -214,13 +213,19 @@ class Dispatcher:
                 self._sleep(wait)
                 continue
             if tokens is None:
-                logger.warning("no tokens for user %s (never linked, or forgotten): %s dropped",
-                               message.user_id, message.kind)
+                logger.warning(
+                    "no tokens for user %s (never linked, or forgotten): %s dropped",
+                    message.user_id,
+                    message.kind,
+                )
                 return self._drop(message, Outcome.NO_TOKENS)
             return tokens
 
     def _lwa_backoff(
-        self, message: OutboxMessage, error: TokensUnavailable, failures: int,
+        self,
+        message: OutboxMessage,
+        error: TokensUnavailable,
+        failures: int,
         finish_by: float | None,
     ) -> float | Outcome:
         """Seconds to wait before asking LWA again, or the outcome when there will be no other
@@ -229,17 +234,28 @@ class Dispatcher:
         if self._late(message):
             return self._late_drop(message, f"while LWA was failing ({error})")
         if message.deadline is None or not error.transient:
-            logger.warning("%s: the %s for user %s is retried later",
-                           error, message.kind, message.user_id)
+            logger.warning(
+                "%s: the %s for user %s is retried later", error, message.kind, message.user_id
+            )
             raise RetryLater(str(error))
-        wait = policy.lwa.next_wait(failures, now=self._clock(), deadline=message.deadline,
-                                    reserve=policy.min_timeout, limit=finish_by)
+        wait = policy.lwa.next_wait(
+            failures,
+            now=self._clock(),
+            deadline=message.deadline,
+            reserve=policy.min_timeout,
+            limit=finish_by,
+        )
         if wait is Stop.LIMIT:
             raise RetryLater(f"{error}; no Lambda time left to wait")
         if isinstance(wait, Stop):
             return self._late_drop(message, f"while LWA was failing ({error})")
-        logger.warning("%s: asking again in %.1f s for the %s of user %s",
-                       error, wait, message.kind, message.user_id)
+        logger.warning(
+            "%s: asking again in %.1f s for the %s of user %s",
+            error,
+            wait,
+            message.kind,
+            message.user_id,
+        )
         return wait
 
     def _late(self, message: OutboxMessage) -> bool:
@@ -247,8 +263,9 @@ class Dispatcher:
 
     def _late_drop(self, message: OutboxMessage, when: str) -> Outcome:
         self._meter.count("LateDrops")
-        logger.warning("%s for user %s dropped: deadline passed %s",
-                       message.kind, message.user_id, when)
+        logger.warning(
+            "%s for user %s dropped: deadline passed %s", message.kind, message.user_id, when
+        )
         return Outcome.LATE
 
     def _drop(self, message: OutboxMessage, outcome: Outcome) -> Outcome:
@@ -317,13 +334,18 @@ class _Attempts:
             d._tokens.forget(message.user_id)
             logger.warning(
                 "gateway answered %s: tokens of user %s deleted, %s dropped",
-                answer.describe(), message.user_id, message.kind,
+                answer.describe(),
+                message.user_id,
+                message.kind,
             )
             return d._drop(message, Outcome.FORGOTTEN)
         if verdict is Verdict.CONFIG_FAULT:
             logger.error(
                 "%s (gateway %s answered %s for user %s): dead-lettered",
-                CONFIG_FAULT_MESSAGE, self._tokens.region, answer.describe(), message.user_id,
+                CONFIG_FAULT_MESSAGE,
+                self._tokens.region,
+                answer.describe(),
+                message.user_id,
             )
             return self._dead_letter(event, "config_fault", answer)
         if verdict is Verdict.TOO_LARGE:
@@ -336,7 +358,9 @@ class _Attempts:
             return next((o for o in outcomes if o is not Outcome.DELIVERED), Outcome.DELIVERED)
         logger.error(
             "gateway rejected a %s for user %s (%s): a bug, dead-lettered",
-            message.kind, message.user_id, answer.describe(),
+            message.kind,
+            message.user_id,
+            answer.describe(),
         )
         reason = "invalid_request" if answer.status == 400 else "rejected"
         return self._dead_letter(event, reason, answer)
@@ -374,9 +398,12 @@ class _Attempts:
         # the first renewal may take the stored token; once a renewed token is refused, only
         # LWA can tell whether the user's grant still holds
         force = self._renewals > 1
-        logger.info("gateway answered %s for user %s: renewing the token (%s)",
-                    answer.describe(), message.user_id,
-                    "refreshed by LWA" if force else "stored or refreshed")
+        logger.info(
+            "gateway answered %s for user %s: renewing the token (%s)",
+            answer.describe(),
+            message.user_id,
+            "refreshed by LWA" if force else "stored or refreshed",
+        )
         rejected = self._tokens.access_token
         tokens = d._tokens_for(
             message,
@@ -399,7 +426,11 @@ class _Attempts:
         logger.error(
             "gateway answered %s to %d renewed tokens (refreshed by LWA after the first) for "
             "user %s: %s %s (check the skill's LWA client id and secret)",
-            answer.describe(), self._renewals, message.user_id, message.kind, what,
+            answer.describe(),
+            self._renewals,
+            message.user_id,
+            message.kind,
+            what,
         )
         if message.deadline is not None:
             return d._drop(message, Outcome.UNAUTHORIZED)
@@ -413,15 +444,23 @@ class _Attempts:
         if message.deadline is None:
             raise RetryLater(f"gateway: {what}; SQS delivers the event again")
         hinted = answer.retry_after if answer is not None else None
-        wait = policy.sends.next_wait(busy, now=d._clock(), deadline=message.deadline,
-                                      reserve=policy.min_timeout, hint=hinted,
-                                      limit=self._finish_by)
+        wait = policy.sends.next_wait(
+            busy,
+            now=d._clock(),
+            deadline=message.deadline,
+            reserve=policy.min_timeout,
+            hint=hinted,
+            limit=self._finish_by,
+        )
         if wait is Stop.DEADLINE:
             return d._late_drop(message, f"before the gateway accepted it ({what})")
         if wait is Stop.TRIES:  # the deadline would allow another: a hopeless loop
             logger.warning(
                 "gateway still failing after %d sends (%s): %s for user %s dropped",
-                busy, what, message.kind, message.user_id,
+                busy,
+                what,
+                message.kind,
+                message.user_id,
             )
             return d._drop(message, Outcome.GAVE_UP)
         if wait is Stop.LIMIT:

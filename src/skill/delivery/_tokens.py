@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from cachetools import LRUCache
 
@@ -97,7 +98,7 @@ class TokenCache:
         self._margin = margin
         self._cache: LRUCache[str, UserTokens] = LRUCache(maxsize=max_users)
         self._guard = threading.Lock()  # the cache and the table of users being loaded
-        self._loading: dict[str, list] = {}  # user id -> [lock, threads holding or waiting]
+        self._loading: dict[str, list[Any]] = {}  # user id -> [lock, threads holding or waiting]
 
     def get(self, user_id: str) -> UserTokens | None:
         """The user's access token, valid for at least ``margin`` seconds; None when the user
@@ -137,9 +138,12 @@ class TokenCache:
             return
         try:
             self._on_unlinked(user_id)
-        except Exception as error:  # the tokens are gone already; the TTL is a clean-up
-            logger.warning("vendor credentials of user %s not marked for deletion (%s)",
-                           user_id, type(error).__name__)
+        except Exception as error:  # noqa: BLE001 - the tokens are gone already; the TTL is a clean-up
+            logger.warning(
+                "vendor credentials of user %s not marked for deletion (%s)",
+                user_id,
+                type(error).__name__,
+            )
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -208,6 +212,7 @@ class TokenCache:
     def _obtain(self, record: TokenRecord, *, usable: bool) -> UserTokens | None:
         """New tokens from LWA: refresh when there is a refresh token, else redeem the grant
         code; None when the record holds neither."""
+        call: Callable[[str], LwaTokens]
         if record.refresh_token:
             kind, call, secret = "refresh", self._lwa.refresh, record.refresh_token
         elif record.grant_code and not record.access_token:
@@ -254,7 +259,7 @@ class TokenCache:
         )
         try:
             self._store.put(fresh)
-        except Exception as exc:  # the tokens work; the next refresh stores them again
+        except Exception as exc:  # noqa: BLE001 - the tokens work; the next refresh stores them again
             logger.warning(
                 "could not store new tokens for user %s: %s", record.user_id, type(exc).__name__
             )

@@ -1,7 +1,8 @@
 """Lambda handler ``skill.handlers.dispatcher.handler``: the outbox queue -> the event gateway.
 
-Each SQS record is one ``OutboxMessage``, delivered by ``skill.delivery`` (all at once,
-``deliver_all``); failures are reported per record, in order, through a ``BatchProcessor``.
+Each SQS record is one ``OutboxMessage``, delivered by ``skill.delivery``; the records of a
+batch at once (``AsyncBatchProcessor``, each send on a thread: ``threaded_sends``), failures
+reported per record.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import time
 from typing import Any
 
 from skill.composition import current
-from skill.delivery import deliver_all
+from skill.delivery import threaded_sends
 from skill.observability import logger, metrics
 from skill.snapstart import register as snapstart
 
@@ -34,20 +35,20 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         finally:
             log.thread_safe_remove_keys(["correlation_id"])
 
-    done = deliver_all(event, deliver)
-
-    def report(record: Any) -> str:
-        """The record's outcome, or its exception raised again, for the BatchProcessor."""
-        correlation_id, outcome = done[record.message_id].pop(0)
-        log.set_correlation_id(correlation_id)  # for the processor's own failure log
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
-
     # one per invocation (the local stack runs two in one process); all failed is partial too
-    processor = batch.BatchProcessor(batch.EventType.SQS, raise_on_entire_batch_failure=False)
+    processor = batch.AsyncBatchProcessor(batch.EventType.SQS, raise_on_entire_batch_failure=False)
     try:
-        return dict(batch.process_partial_response(event, report, processor, context))
+        with threaded_sends(deliver) as send:
+
+            async def report(record: Any) -> str:
+                """The record's outcome, or its exception raised again, for the processor."""
+                correlation_id, outcome = await send(record.body)
+                log.set_correlation_id(correlation_id)  # for the processor's own failure log
+                if isinstance(outcome, Exception):
+                    raise outcome
+                return outcome
+
+            return dict(batch.async_process_partial_response(event, report, processor, context))
     finally:
         log.set_correlation_id(None)
         if metrics().metric_set:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from skill.composition import current
 from skill.observability import logger, metrics
 from skill.snapstart import register as snapstart
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+
+def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     from aws_lambda_powertools.utilities.batch import (
         BatchProcessor,
         EventType,

@@ -6,6 +6,7 @@ slot."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from skill.observability import logger, metrics
@@ -28,9 +29,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         except (KeyError, TypeError, ValidationError):
             # not an account: delivering it again cannot help; the DLQ is for what can
             logger().error("sweep message is not an account; dropped")
-    time_left = None
+    time_left: Callable[[], float] | None = None
     if context is not None and hasattr(context, "get_remaining_time_in_millis"):
-        time_left = lambda: context.get_remaining_time_in_millis() / 1000
+
+        def remaining() -> float:
+            return float(context.get_remaining_time_in_millis()) / 1000
+
+        time_left = remaining
     worker = current().sweep_worker(time_left)
     try:
         result = worker.read(tickets)

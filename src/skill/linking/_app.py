@@ -43,8 +43,16 @@ from skill.linking._session import (
     Session,
 )
 from skill.linking._signin import SignInFailed
-from skill.plugins import Adapter, AnyCredential, ApiKey, CredentialKind, KeyAndSecret
-from skill.plugins import OAuthLinker, SingleWebhookVendor, WebhookRegistrar
+from skill.plugins import (
+    Adapter,
+    AnyCredential,
+    ApiKey,
+    CredentialKind,
+    KeyAndSecret,
+    OAuthLinker,
+    SingleWebhookVendor,
+    WebhookRegistrar,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +107,11 @@ class LinkingServices:
         return self.base_url.rstrip("/") + path
 
     def title(self, vendor: str) -> str:
-        return self.titles.get(vendor) or getattr(self.accounts.adapters.get(vendor), "display_name", None) or vendor
+        return (
+            self.titles.get(vendor)
+            or getattr(self.accounts.adapters.get(vendor), "display_name", None)
+            or vendor
+        )
 
 
 def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver:
@@ -116,7 +128,9 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
         return found
 
     def session() -> Session | None:
-        return Session.from_claims(services().cookies.open("session", cookies_in().get(SESSION_COOKIE)))
+        return Session.from_claims(
+            services().cookies.open("session", cookies_in().get(SESSION_COOKIE))
+        )
 
     def form() -> dict[str, str] | None:
         body = app.current_event.decoded_body or ""
@@ -125,31 +139,60 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
         return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
 
     def cookie(name: str, value: str, max_age: int, path: str = "/") -> Cookie:
-        return Cookie(name=name, value=value, path=path, secure=True, http_only=True,
-                      max_age=max_age, same_site=_lax())
+        return Cookie(
+            name=name,
+            value=value,
+            path=path,
+            secure=True,
+            http_only=True,
+            max_age=max_age,
+            same_site=_lax(),
+        )
 
     def headers() -> dict[str, str]:
         """The security headers; ``form-action`` also allows the sign-in domain, since
         browsers apply it to the redirect after a form (signing out ends at its /logout)."""
         login = services().login
         origin = getattr(login, "domain", None) or f"https://{login.host}"
-        return {**SECURITY_HEADERS, "Content-Security-Policy":
-                SECURITY_HEADERS["Content-Security-Policy"].replace("form-action 'self'",
-                                                                    f"form-action 'self' {origin}")}
+        return {
+            **SECURITY_HEADERS,
+            "Content-Security-Policy": SECURITY_HEADERS["Content-Security-Policy"].replace(
+                "form-action 'self'", f"form-action 'self' {origin}"
+            ),
+        }
 
-    def page(status: int, title: str, body: str, *, who: Session | None = None,
-             set_cookies: list[Cookie] | None = None) -> Response:
-        text = html.page(title, body, signed_in_as=who.username if who else None,
-                         csrf=who.csrf if who else None, banner=services().banner)
-        return Response(status_code=status, content_type="text/html; charset=utf-8", body=text,
-                        headers=headers(), cookies=set_cookies or [])
+    def page(
+        status: int,
+        title: str,
+        body: str,
+        *,
+        who: Session | None = None,
+        set_cookies: list[Cookie] | None = None,
+    ) -> Response[str]:
+        text = html.page(
+            title,
+            body,
+            signed_in_as=who.username if who else None,
+            csrf=who.csrf if who else None,
+            banner=services().banner,
+        )
+        return Response(
+            status_code=status,
+            content_type="text/html; charset=utf-8",
+            body=text,
+            headers=headers(),
+            cookies=set_cookies or [],
+        )
 
-    def redirect(target: str, *, set_cookies: list[Cookie] | None = None) -> Response:
+    def redirect(target: str, *, set_cookies: list[Cookie] | None = None) -> Response[str]:
         if not allowed_redirect(target):
             logger.warning("refused a redirect to a target not on the allow-list")
-            return page(400, "Not allowed", html.message_page("Not allowed", "That address is not allowed."))
-        return Response(status_code=303, headers={**headers(), "Location": target},
-                        cookies=set_cookies or [])
+            return page(
+                400, "Not allowed", html.message_page("Not allowed", "That address is not allowed.")
+            )
+        return Response(
+            status_code=303, headers={**headers(), "Location": target}, cookies=set_cookies or []
+        )
 
     def allowed_redirect(target: str) -> bool:
         if target.startswith("/") and not target.startswith(("//", "/\\")):
@@ -163,25 +206,33 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
             if isinstance(adapter, OAuthLinker):
                 try:
                     hosts.add(urlsplit(adapter.authorization_url("https://x/", "s")).hostname or "")
-                except Exception:
+                except Exception:  # noqa: S112, BLE001 - an adapter without settings links no host
                     continue
         return hosts
 
-    def signed_out() -> Response:
+    def signed_out() -> Response[str]:
         return page(200, "Sign in", html.welcome())
 
-    def expired() -> Response:
-        body = html.message_page("Your session has ended", "Please sign in again.", link="/signin",
-                                 link_text="Sign in")
+    def expired() -> Response[str]:
+        body = html.message_page(
+            "Your session has ended", "Please sign in again.", link="/signin", link_text="Sign in"
+        )
         return page(401, "Session ended", body, set_cookies=[cookie(SESSION_COOKIE, "", 0)])
 
-    def checked_form(who: Session) -> dict[str, str] | Response:
+    def checked_form(who: Session) -> dict[str, str] | Response[str]:
         data = form()
         if data is None:
-            return page(413, "Too large", html.message_page("Too large", "That form was too large."), who=who)
+            return page(
+                413,
+                "Too large",
+                html.message_page("Too large", "That form was too large."),
+                who=who,
+            )
         if not who.accepts(data.get("csrf")):
             logger.warning("a form without this session's CSRF token was refused")
-            body = html.message_page("This form has expired", "Nothing was changed. Please try again.")
+            body = html.message_page(
+                "This form has expired", "Nothing was changed. Please try again."
+            )
             return page(403, "Form expired", body, who=who)
         return data
 
@@ -191,22 +242,24 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
         except SkillError:
             return None
 
-    def not_found(who: Session | None = None) -> Response:
-        return page(404, "Not found", html.message_page("Not found", "There is no such page."), who=who)
+    def not_found(who: Session | None = None) -> Response[str]:
+        return page(
+            404, "Not found", html.message_page("Not found", "There is no such page."), who=who
+        )
 
-    def signed_in(handler: Callable[..., Response]) -> Callable[..., Response]:
+    def signed_in(handler: Callable[..., Response[str]]) -> Callable[..., Response[str]]:
         """The route needs a session: ``handler(who, **path)``, or the session-ended page."""
 
-        def route(**path: str) -> Response:
+        def route(**path: str) -> Response[str]:
             who = session()
             return expired() if who is None else handler(who, **path)
 
         return route
 
-    def form_post(handler: Callable[..., Response]) -> Callable[..., Response]:
+    def form_post(handler: Callable[..., Response[str]]) -> Callable[..., Response[str]]:
         """A form of the session: ``handler(who, data, **path)`` once its CSRF token checks."""
 
-        def route(who: Session, **path: str) -> Response:
+        def route(who: Session, **path: str) -> Response[str]:
             data = checked_form(who)
             return data if isinstance(data, Response) else handler(who, data, **path)
 
@@ -215,69 +268,106 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
     # --- sign-in ------------------------------------------------------------------------------
 
     @app.get("/static/style.css")
-    def stylesheet() -> Response:
-        return Response(status_code=200, content_type="text/css; charset=utf-8", body=html.STYLESHEET,
-                        headers={**SECURITY_HEADERS, "Cache-Control": "max-age=3600"})
+    def stylesheet() -> Response[str]:
+        return Response(
+            status_code=200,
+            content_type="text/css; charset=utf-8",
+            body=html.STYLESHEET,
+            headers={**SECURITY_HEADERS, "Cache-Control": "max-age=3600"},
+        )
 
     @app.get("/")
-    def home() -> Response:
+    def home() -> Response[str]:
         who = session()
         if who is None:
             return signed_out()
         views = _vendor_views(services(), who.user_id)
         message = app.current_event.get_query_string_value("done", None)
-        notices = {"disconnected": "Disconnected.", "connected": "Connected.",
-                   "polling": "Connected. This skill reads these bulbs every few minutes."}
-        return page(200, "Your lights", html.home(views, who.csrf, notices.get(message or "")), who=who)
+        notices = {
+            "disconnected": "Disconnected.",
+            "connected": "Connected.",
+            "polling": "Connected. This skill reads these bulbs every few minutes.",
+        }
+        return page(
+            200, "Your lights", html.home(views, who.csrf, notices.get(message or "")), who=who
+        )
 
     @app.get("/signin")
-    def signin() -> Response:
+    def signin() -> Response[str]:
         start = services().login.start(services().url("/callback"))
-        flow = services().cookies.seal("signin", {"state": start.state, "verifier": start.verifier},
-                                       lifetime=FLOW_SECONDS)
+        flow = services().cookies.seal(
+            "signin", {"state": start.state, "verifier": start.verifier}, lifetime=FLOW_SECONDS
+        )
         return redirect(start.url, set_cookies=[cookie(FLOW_COOKIE, flow, FLOW_SECONDS)])
 
     @app.get("/callback")
-    def callback() -> Response:
+    def callback() -> Response[str]:
         event = app.current_event
         flow = services().cookies.open("signin", cookies_in().get(FLOW_COOKIE))
-        state, code = event.get_query_string_value("state", None), event.get_query_string_value("code", None)
-        if flow is None or not state or not secrets.compare_digest(str(flow.get("state")), state) or not code:
-            body = html.message_page("The sign-in did not complete", "Please sign in again.",
-                                     link="/signin", link_text="Sign in")
+        state, code = (
+            event.get_query_string_value("state", None),
+            event.get_query_string_value("code", None),
+        )
+        if (
+            flow is None
+            or not state
+            or not secrets.compare_digest(str(flow.get("state")), state)
+            or not code
+        ):
+            body = html.message_page(
+                "The sign-in did not complete",
+                "Please sign in again.",
+                link="/signin",
+                link_text="Sign in",
+            )
             return page(400, "Sign-in failed", body)
         try:
-            user_id, username = services().login.finish(code, str(flow["verifier"]), services().url("/callback"))
+            user_id, username = services().login.finish(
+                code, str(flow["verifier"]), services().url("/callback")
+            )
         except SignInFailed as failure:
-            body = html.message_page("The sign-in did not complete", str(failure), link="/signin",
-                                     link_text="Sign in")
+            body = html.message_page(
+                "The sign-in did not complete", str(failure), link="/signin", link_text="Sign in"
+            )
             return page(502, "Sign-in failed", body)
         new = Session.new(user_id, username)
         sealed = services().cookies.seal("session", new.claims(), lifetime=SESSION_SECONDS)
-        return redirect("/", set_cookies=[cookie(SESSION_COOKIE, sealed, SESSION_SECONDS),
-                                          cookie(FLOW_COOKIE, "", 0)])
+        return redirect(
+            "/",
+            set_cookies=[
+                cookie(SESSION_COOKIE, sealed, SESSION_SECONDS),
+                cookie(FLOW_COOKIE, "", 0),
+            ],
+        )
 
     @app.post("/signout")
     @form_post
-    def signout(who: Session, data: dict[str, str]) -> Response:
-        return redirect(services().login.logout_url(services().url("/")),
-                        set_cookies=[cookie(SESSION_COOKIE, "", 0)])
+    def signout(who: Session, data: dict[str, str]) -> Response[str]:
+        return redirect(
+            services().login.logout_url(services().url("/")),
+            set_cookies=[cookie(SESSION_COOKIE, "", 0)],
+        )
 
     # --- connect ------------------------------------------------------------------------------
 
     @app.get("/connect/<vendor>")
     @signed_in
-    def connect_page(who: Session, vendor: str) -> Response:
+    def connect_page(who: Session, vendor: str) -> Response[str]:
         adapter = adapter_of(vendor)
         if adapter is None:
             return not_found(who)
-        body = html.connect_form(vendor, services().title(vendor), adapter.credential_kind, who.csrf,
-                                 help_text=getattr(adapter, "credential_help", None))
+        body = html.connect_form(
+            vendor,
+            services().title(vendor),
+            adapter.credential_kind,
+            who.csrf,
+            help_text=getattr(adapter, "credential_help", None),
+        )
         return page(200, f"Connect {services().title(vendor)}", body, who=who)
 
     @app.post("/connect/<vendor>")
     @form_post
-    def connect_with_key(who: Session, data: dict[str, str], vendor: str) -> Response:
+    def connect_with_key(who: Session, data: dict[str, str], vendor: str) -> Response[str]:
         adapter = adapter_of(vendor)
         if adapter is None:
             return not_found(who)
@@ -288,25 +378,51 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
         typed = [v for k, v in data.items() if k != "csrf" and v]
         return finish_connect(vendor, adapter, who, credential, title, typed)
 
-    def connect_error(vendor: str, adapter: Adapter, who: Session, message: str, status: int) -> Response:
-        body = html.connect_form(vendor, services().title(vendor), adapter.credential_kind, who.csrf,
-                                 error=message, help_text=getattr(adapter, "credential_help", None))
+    def connect_error(
+        vendor: str, adapter: Adapter, who: Session, message: str, status: int
+    ) -> Response[str]:
+        body = html.connect_form(
+            vendor,
+            services().title(vendor),
+            adapter.credential_kind,
+            who.csrf,
+            error=message,
+            help_text=getattr(adapter, "credential_help", None),
+        )
         return page(status, f"Connect {services().title(vendor)}", body, who=who)
 
-    def finish_connect(vendor: str, adapter: Adapter, who: Session, credential: AnyCredential,
-                       title: str, typed: list[str]) -> Response:
+    def finish_connect(
+        vendor: str,
+        adapter: Adapter,
+        who: Session,
+        credential: AnyCredential,
+        title: str,
+        typed: list[str],
+    ) -> Response[str]:
         try:
             services().accounts.connect(who.user_id, vendor, credential)
         except InvalidAuthorizationCredential as refusal:
             reason = _scrub(refusal.message, typed)
-            return connect_error(vendor, adapter, who, f"{title} did not accept this: {reason}. Nothing was saved.", 400)
+            return connect_error(
+                vendor,
+                adapter,
+                who,
+                f"{title} did not accept this: {reason}. Nothing was saved.",
+                400,
+            )
         except SkillError as failure:
             logger.info("connect %s: %s", vendor, failure.alexa_type)
-            return connect_error(vendor, adapter, who, f"{title} could not be reached just now, so nothing "
-                                 "was saved. Please try again in a minute.", 503)
+            return connect_error(
+                vendor,
+                adapter,
+                who,
+                f"{title} could not be reached just now, so nothing "
+                "was saved. Please try again in a minute.",
+                503,
+            )
         return after_connect(vendor, adapter, who)
 
-    def after_connect(vendor: str, adapter: Adapter, who: Session) -> Response:
+    def after_connect(vendor: str, adapter: Adapter, who: Session) -> Response[str]:
         """Webhooks: register ours, or ask first when the vendor keeps one URL per account and
         the account already has another."""
         base = services().accounts.webhook_url_for
@@ -317,16 +433,20 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
                 if isinstance(adapter, SingleWebhookVendor):
                     others = adapter.other_webhooks(credential, hook)
                     if others:
-                        body = html.webhook_question(vendor, services().title(vendor), others, who.csrf)
+                        body = html.webhook_question(
+                            vendor, services().title(vendor), others, who.csrf
+                        )
                         return page(200, "Replace the webhook?", body, who=who)
                 adapter.register_webhook(credential, hook)
             except SkillError as failure:
-                logger.warning("connect %s: webhook not registered (%s)", vendor, failure.alexa_type)
+                logger.warning(
+                    "connect %s: webhook not registered (%s)", vendor, failure.alexa_type
+                )
         return redirect("/?done=connected")
 
     @app.post("/connect/<vendor>/webhook")
     @form_post
-    def webhook_choice(who: Session, data: dict[str, str], vendor: str) -> Response:
+    def webhook_choice(who: Session, data: dict[str, str], vendor: str) -> Response[str]:
         adapter = adapter_of(vendor)
         if adapter is None or not isinstance(adapter, SingleWebhookVendor):
             return not_found(who)
@@ -338,7 +458,9 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
         if data.get("replace") == "yes":
             hook = accounts.webhook_url_for(vendor) if accounts.webhook_url_for else None
             if hook:
-                adapter.replace_webhooks(accounts.credentials.for_adapter(who.user_id, adapter), hook)
+                adapter.replace_webhooks(
+                    accounts.credentials.for_adapter(who.user_id, adapter), hook
+                )
             accounts.credentials.vault.put(stored.model_copy(update={"push": True}))
             accounts.credentials.forget(who.user_id, vendor)
             return redirect("/?done=connected")
@@ -347,46 +469,78 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
 
     @app.get("/connect/<vendor>/start")
     @signed_in
-    def oauth_start(who: Session, vendor: str) -> Response:
+    def oauth_start(who: Session, vendor: str) -> Response[str]:
         adapter = adapter_of(vendor)
-        if not isinstance(adapter, OAuthLinker):
+        if adapter is None or not isinstance(adapter, OAuthLinker):
             return not_found(who)
         state = secrets.token_urlsafe(24)
-        flow = services().cookies.seal(f"oauth:{vendor}", {"state": state, "sub": who.user_id},
-                                       lifetime=FLOW_SECONDS)
+        flow = services().cookies.seal(
+            f"oauth:{vendor}", {"state": state, "sub": who.user_id}, lifetime=FLOW_SECONDS
+        )
         try:
             target = adapter.authorization_url(services().url(f"/connect/{vendor}/callback"), state)
         except SkillError:
             logger.exception("connect %s: the vendor's OAuth client is not configured", vendor)
-            return connect_error(vendor, adapter, who, f"Connecting {services().title(vendor)} is not set up "
-                                 "in this skill yet. Please tell its operator.", 503)
+            return connect_error(
+                vendor,
+                adapter,
+                who,
+                f"Connecting {services().title(vendor)} is not set up "
+                "in this skill yet. Please tell its operator.",
+                503,
+            )
         return redirect(target, set_cookies=[cookie(FLOW_COOKIE, flow, FLOW_SECONDS)])
 
     @app.get("/connect/<vendor>/callback")
     @signed_in
-    def oauth_callback(who: Session, vendor: str) -> Response:
+    def oauth_callback(who: Session, vendor: str) -> Response[str]:
         adapter = adapter_of(vendor)
         if adapter is None or not isinstance(adapter, OAuthLinker):
             return not_found(who)
         event = app.current_event
         flow = services().cookies.open(f"oauth:{vendor}", cookies_in().get(FLOW_COOKIE))
-        state, code = event.get_query_string_value("state", None), event.get_query_string_value("code", None)
-        if (flow is None or flow.get("sub") != who.user_id or not state
-                or not secrets.compare_digest(str(flow.get("state")), state)):
-            return connect_error(vendor, adapter, who, "That sign-in did not come from this page. "
-                                 "Please start again.", 400)
+        state, code = (
+            event.get_query_string_value("state", None),
+            event.get_query_string_value("code", None),
+        )
+        if (
+            flow is None
+            or flow.get("sub") != who.user_id
+            or not state
+            or not secrets.compare_digest(str(flow.get("state")), state)
+        ):
+            return connect_error(
+                vendor,
+                adapter,
+                who,
+                "That sign-in did not come from this page. Please start again.",
+                400,
+            )
         if not code:
             denied = event.get_query_string_value("error", None) or "no code"
-            return connect_error(vendor, adapter, who, f"{services().title(vendor)} did not allow access "
-                                 f"({_scrub(denied, [])}).", 400)
+            return connect_error(
+                vendor,
+                adapter,
+                who,
+                f"{services().title(vendor)} did not allow access ({_scrub(denied, [])}).",
+                400,
+            )
         title = services().title(vendor)
         try:
             credential = adapter.exchange_code(code, services().url(f"/connect/{vendor}/callback"))
         except InvalidAuthorizationCredential as refusal:
-            return connect_error(vendor, adapter, who, f"{title} did not accept the sign-in: {refusal.message}.", 400)
+            return connect_error(
+                vendor, adapter, who, f"{title} did not accept the sign-in: {refusal.message}.", 400
+            )
         except SkillError:
-            return connect_error(vendor, adapter, who, f"{title} could not be reached just now, so nothing "
-                                 "was saved. Please try again in a minute.", 503)
+            return connect_error(
+                vendor,
+                adapter,
+                who,
+                f"{title} could not be reached just now, so nothing "
+                "was saved. Please try again in a minute.",
+                503,
+            )
         response = finish_connect(vendor, adapter, who, credential, title, [])
         response.cookies.append(cookie(FLOW_COOKIE, "", 0))
         return response
@@ -395,7 +549,7 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
 
     @app.post("/disconnect/<vendor>")
     @form_post
-    def disconnect(who: Session, data: dict[str, str], vendor: str) -> Response:
+    def disconnect(who: Session, data: dict[str, str], vendor: str) -> Response[str]:
         if adapter_of(vendor) is None:
             return not_found(who)
         services().accounts.disconnect(who.user_id, vendor)
@@ -403,20 +557,22 @@ def build_app(services: Callable[[], LinkingServices]) -> APIGatewayHttpResolver
 
     @app.get("/account/delete")
     @signed_in
-    def delete_page(who: Session) -> Response:
+    def delete_page(who: Session) -> Response[str]:
         return page(200, "Delete your account", html.delete_account(who.csrf), who=who)
 
     @app.post("/account/delete")
     @form_post
-    def delete_account(who: Session, data: dict[str, str]) -> Response:
+    def delete_account(who: Session, data: dict[str, str]) -> Response[str]:
         services().accounts.delete_user(who.user_id)
         if services().users is not None:
             services().users.delete(who.user_id)  # type: ignore[union-attr]
-        body = html.message_page("Your account is deleted", "Everything this skill kept about you is gone.")
+        body = html.message_page(
+            "Your account is deleted", "Everything this skill kept about you is gone."
+        )
         return page(200, "Account deleted", body, set_cookies=[cookie(SESSION_COOKIE, "", 0)])
 
     @app.not_found
-    def missing(_: Exception) -> Response:
+    def missing(_: Exception) -> Response[str]:
         return not_found(session())
 
     return app
@@ -449,15 +605,18 @@ def _vendor_views(services: LinkingServices, user_id: str) -> list[html.VendorVi
     accounts = services.accounts
     try:
         connected = set(accounts.credentials.connected(user_id))
-    except Exception:
+    except Exception:  # noqa: BLE001 - the vault down: the page shows nothing connected
         connected = set()
     adapters = accounts.adapters.all()
     with ThreadPoolExecutor(max_workers=max(1, min(4, len(adapters)))) as pool:
-        views = list(pool.map(lambda a: _view_of(services, user_id, a, a.name in connected), adapters))
-    return views
+        return list(
+            pool.map(lambda a: _view_of(services, user_id, a, a.name in connected), adapters)
+        )
 
 
-def _view_of(services: LinkingServices, user_id: str, adapter: Adapter, connected: bool) -> html.VendorView:
+def _view_of(
+    services: LinkingServices, user_id: str, adapter: Adapter, connected: bool
+) -> html.VendorView:
     title = services.title(adapter.name)
     if not connected:
         return html.VendorView(adapter.name, title, False, [])
@@ -470,10 +629,18 @@ def _view_of(services: LinkingServices, user_id: str, adapter: Adapter, connecte
         credential = credentials.for_adapter(user_id, adapter)
         devices = adapter.list_devices(credential)
     except InvalidAuthorizationCredential:
-        return html.VendorView(adapter.name, title, True, [], f"{title} no longer accepts this connection. "
-                               "Disconnect it and connect it again.", note)
+        return html.VendorView(
+            adapter.name,
+            title,
+            True,
+            [],
+            f"{title} no longer accepts this connection. Disconnect it and connect it again.",
+            note,
+        )
     except SkillError:
-        return html.VendorView(adapter.name, title, True, [], f"{title} could not be reached just now.", note)
+        return html.VendorView(
+            adapter.name, title, True, [], f"{title} could not be reached just now.", note
+        )
     bulbs = []
     for device in devices[:50]:
         try:

@@ -56,6 +56,9 @@ FIELDS: dict[CredentialKind, list[tuple[str, str]]] = {
     CredentialKind.OAUTH: [],
 }
 
+#: A bulb's ``reachable`` as the home page words it (None: not known).
+_REACHABLE = {True: "reachable", False: "not reachable", None: "unknown"}
+
 
 @dataclass(frozen=True, slots=True)
 class Bulb:
@@ -77,8 +80,14 @@ def e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def page(title: str, body: str, *, signed_in_as: str | None = None, csrf: str | None = None,
-         banner: str | None = None) -> str:
+def page(
+    title: str,
+    body: str,
+    *,
+    signed_in_as: str | None = None,
+    csrf: str | None = None,
+    banner: str | None = None,
+) -> str:
     account = ""
     if signed_in_as is not None and csrf is not None:
         account = (
@@ -88,7 +97,7 @@ def page(title: str, body: str, *, signed_in_as: str | None = None, csrf: str | 
         )
     top = f'<div class="local-banner" role="note">{e(banner)}</div>' if banner else ""
     return (
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{e(title)} · Bulb skill</title>"
         '<link rel="stylesheet" href="/static/style.css"></head><body>'
@@ -127,17 +136,17 @@ def home(vendors: Iterable[VendorView], csrf: str, message: str | None = None) -
     if not connected:
         parts.append("<p>You have not connected any bulb maker yet.</p>")
     for vendor in connected:
-        parts.append(f'<section class="vendor" aria-labelledby="v-{e(vendor.name)}">'
-                     f'<h2 id="v-{e(vendor.name)}">{e(vendor.title)}</h2>')
+        parts.append(
+            f'<section class="vendor" aria-labelledby="v-{e(vendor.name)}">'
+            f'<h2 id="v-{e(vendor.name)}">{e(vendor.title)}</h2>'
+        )
         if vendor.problem:
             parts.append(alert(vendor.problem))
         if vendor.note:
             parts.append(f'<p class="hint">{e(vendor.note)}</p>')
         if vendor.bulbs:
             items = "".join(
-                f"<li>{e(b.name)}: "
-                f"{'reachable' if b.reachable else 'not reachable' if b.reachable is False else 'unknown'}</li>"
-                for b in vendor.bulbs
+                f"<li>{e(b.name)}: {_REACHABLE[b.reachable]}</li>" for b in vendor.bulbs
             )
             parts.append(f'<ul class="bulbs">{items}</ul>')
         elif not vendor.problem:
@@ -148,14 +157,23 @@ def home(vendors: Iterable[VendorView], csrf: str, message: str | None = None) -
             "</section>"
         )
     if available:
-        links = "".join(f'<li><a href="/connect/{e(v.name)}">Connect {e(v.title)}</a></li>' for v in available)
+        links = "".join(
+            f'<li><a href="/connect/{e(v.name)}">Connect {e(v.title)}</a></li>' for v in available
+        )
         parts.append(f"<h2>Connect a bulb maker</h2><ul>{links}</ul>")
     parts.append('<h2>Your account</h2><p><a href="/account/delete">Delete my account</a></p>')
     return "".join(parts)
 
 
-def connect_form(vendor: str, title: str, kind: CredentialKind, csrf: str, *,
-                 error: str | None = None, help_text: str | None = None) -> str:
+def connect_form(
+    vendor: str,
+    title: str,
+    kind: CredentialKind,
+    csrf: str,
+    *,
+    error: str | None = None,
+    help_text: str | None = None,
+) -> str:
     if kind is CredentialKind.OAUTH:
         return (
             f"<h1>Connect {e(title)}</h1>{alert(error)}"

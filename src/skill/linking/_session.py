@@ -57,14 +57,23 @@ class CookieSigner:
             return None
         try:
             claims = jwt.decode(
-                value, self._secret, algorithms=["HS256"],
+                value,
+                self._secret,
+                algorithms=["HS256"],
                 # expiry is checked below against our clock (the one the cookie was sealed by)
-                options={"require": ["exp", "iat", "purpose"], "verify_exp": False, "verify_iat": False},
+                options={
+                    "require": ["exp", "iat", "purpose"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                },
             )
         except jwt.InvalidTokenError:
             return None
-        if claims.get("purpose") != purpose or not isinstance(claims["exp"], int | float) \
-                or claims["exp"] <= self._clock():
+        if (
+            claims.get("purpose") != purpose
+            or not isinstance(claims["exp"], int | float)
+            or claims["exp"] <= self._clock()
+        ):
             return None
         return claims
 

@@ -67,25 +67,35 @@ class CognitoLogin:
     def start(self, redirect_uri: str) -> SignInStart:
         state = secrets.token_urlsafe(24)
         verifier, challenge = pkce_pair()
-        query = urlencode({
-            "response_type": "code",
-            "client_id": self.client_id,
-            "redirect_uri": redirect_uri,
-            "scope": SCOPES,
-            "state": state,
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        })
-        return SignInStart(url=f"{self.domain}/oauth2/authorize?{query}", state=state, verifier=verifier)
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": self.client_id,
+                "redirect_uri": redirect_uri,
+                "scope": SCOPES,
+                "state": state,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+        return SignInStart(
+            url=f"{self.domain}/oauth2/authorize?{query}", state=state, verifier=verifier
+        )
 
     def finish(self, code: str, verifier: str, redirect_uri: str) -> tuple[str, str]:
         """Redeem the code at the token endpoint; (user id, user name) of its access token."""
         auth = (self.client_id, self._client_secret) if self._client_secret else None
-        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
-                "code_verifier": verifier, "client_id": self.client_id}
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": verifier,
+            "client_id": self.client_id,
+        }
         try:
-            response = self._http.post(f"{self.domain}/oauth2/token", data=form, auth=auth,
-                                       timeout=self._timeout)
+            response = self._http.post(
+                f"{self.domain}/oauth2/token", data=form, auth=auth, timeout=self._timeout
+            )
         except requests.RequestException:
             raise SignInFailed("The sign-in service did not answer. Please try again.") from None
         if response.status_code != 200:
@@ -101,4 +111,5 @@ class CognitoLogin:
         return str(claims["sub"]), str(shown or claims.get("username") or "you")
 
     def logout_url(self, return_to: str) -> str:
-        return f"{self.domain}/logout?{urlencode({'client_id': self.client_id, 'logout_uri': return_to})}"
+        query = urlencode({"client_id": self.client_id, "logout_uri": return_to})
+        return f"{self.domain}/logout?{query}"

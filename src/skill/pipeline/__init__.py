@@ -39,6 +39,7 @@ def __getattr__(name: str) -> Any:
     globals()[name] = value  # later lookups skip this function
     return value
 
+
 __all__ = [
     "STRATEGIES",
     "Answers",

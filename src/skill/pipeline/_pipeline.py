@@ -118,7 +118,7 @@ class Pipeline:
         effort, after the answer: the sweep's cadence must not cost a command."""
         try:
             self.services.pending.record_activity(vendor, user_id, self.services.clock())
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:  # noqa: BLE001 - activity is advisory: the directive goes on
             logger.warning("account activity not recorded (%s)", type(error).__name__)
 
     def call(
@@ -152,22 +152,35 @@ class Pipeline:
                 failures += 1
                 hint = getattr(error, "retry_after", None)
                 if isinstance(error, RateLimited) and credential_key is not None:
-                    until = self.services.clock() + min(hint or DEFAULT_BACKOFF_SECONDS, BACKOFF_MAX_SECONDS)
-                    self.services.backoff[credential_key] = max(until, self.services.backoff.get(credential_key, 0))
+                    until = self.services.clock() + min(
+                        hint or DEFAULT_BACKOFF_SECONDS, BACKOFF_MAX_SECONDS
+                    )
+                    self.services.backoff[credential_key] = max(
+                        until, self.services.backoff.get(credential_key, 0)
+                    )
                     self.services.count("RateLimited", 1)
                     if VENDOR_RETRIES.exhausted(failures):
-                        raise EndpointUnreachable(f"{adapter.name} rate-limits this account") from None
+                        raise EndpointUnreachable(
+                            f"{adapter.name} rate-limits this account"
+                        ) from None
                     continue  # the back-off decides: wait, or answer at once
                 wait = VENDOR_RETRIES.next_wait(
-                    failures, now=self.services.clock(), deadline=deadline,
-                    reserve=DELIVERY_MARGIN_SECONDS, hint=hint,
+                    failures,
+                    now=self.services.clock(),
+                    deadline=deadline,
+                    reserve=DELIVERY_MARGIN_SECONDS,
+                    hint=hint,
                 )
                 if isinstance(wait, Stop):
                     raise
-                logger.info("vendor %s: %s, retrying in %.2fs", adapter.name, error.alexa_type, wait)
+                logger.info(
+                    "vendor %s: %s, retrying in %.2fs", adapter.name, error.alexa_type, wait
+                )
                 self.services.sleep(wait)
 
-    def _wait_out_backoff(self, adapter: Adapter, key: tuple[str, str] | None, deadline: float) -> None:
+    def _wait_out_backoff(
+        self, adapter: Adapter, key: tuple[str, str] | None, deadline: float
+    ) -> None:
         if key is None:
             return
         until = self.services.backoff.get(key, 0.0)
@@ -188,7 +201,9 @@ class Job:
     credential: AnyCredential
     account_id: str | None = None
 
-    def __init__(self, pipeline: Pipeline, queued: QueuedDirective, vendor: str, device_id: str) -> None:
+    def __init__(
+        self, pipeline: Pipeline, queued: QueuedDirective, vendor: str, device_id: str
+    ) -> None:
         self.pipeline = pipeline
         self.services = pipeline.services
         self.queued = queued
@@ -220,9 +235,17 @@ class Job:
             return self.pipeline.call(adapter, operation, deadline=deadline, credential_key=key)
 
         if queued.features is None:
-            device = call(adapter, lambda: discovery.find_device(adapter, self.credential, self.device_id), deadline=queued.deadline)
+            device = call(
+                adapter,
+                lambda: discovery.find_device(adapter, self.credential, self.device_id),
+                deadline=queued.deadline,
+            )
             self.features = device.features
-        actual = call(adapter, lambda: adapter.read_state(self.credential, self.device_id), deadline=queued.deadline)
+        actual = call(
+            adapter,
+            lambda: adapter.read_state(self.credential, self.device_id),
+            deadline=queued.deadline,
+        )
         if not actual.reachable:  # EndpointHealth UNREACHABLE: no Response saying it obeyed
             raise EndpointUnreachable("the vendor says the light is not connected")
         self.owner = self._owner()
@@ -323,8 +346,13 @@ class Job:
         owner = self.owner
         if owner is None or owner.expected is None:
             return None
-        _, stands = bulbs.standing(actual, last=owner.state, expected=owner.expected,
-                                   expected_until=owner.expected_until, now=self.services.clock())
+        _, stands = bulbs.standing(
+            actual,
+            last=owner.state,
+            expected=owner.expected,
+            expected_until=owner.expected_until,
+            now=self.services.clock(),
+        )
         return owner.expected if stands else None
 
     def _owner(self) -> DeviceOwner | None:
@@ -333,7 +361,9 @@ class Job:
         try:
             return self.services.pending.owner_of(self.endpoint_id, self.user_id)
         except Exception as error:  # noqa: BLE001 - best effort
-            logger.warning("owner record not read (%s); using the vendor's state", type(error).__name__)
+            logger.warning(
+                "owner record not read (%s); using the vendor's state", type(error).__name__
+            )
             return None
 
     def pending_command(self, reference: str | None) -> PendingCommand:

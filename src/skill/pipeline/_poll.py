@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from skill import bulbs
+from skill.bulbs import BulbState
 from skill.errors import EndpointUnreachable, SkillError
 from skill.pipeline._answers import Answers
 from skill.pipeline._outcomes import PollOutcome
@@ -44,11 +45,11 @@ class PollHandler:
             next_ticket = ticket.model_copy(update={"attempt": ticket.attempt + 1})
             self.services.poll_queue.schedule(next_ticket, delay)
             return PollOutcome.WAITING
-        error = EndpointUnreachable("the light did not confirm the change in time")
-        return self._finish(pending, self._error(pending, error))
+        late = EndpointUnreachable("the light did not confirm the change in time")
+        return self._finish(pending, self._error(pending, late))
 
     def _finish(
-        self, pending: PendingCommand, message: OutboxMessage, state=None
+        self, pending: PendingCommand, message: OutboxMessage, state: BulbState | None = None
     ) -> PollOutcome:
         if not self.services.pending.delete_pending(pending.endpoint_id, pending.message_id):
             return PollOutcome.GONE
@@ -59,7 +60,7 @@ class PollHandler:
         self.services.outbox.put([message])
         return PollOutcome.ANSWERED
 
-    def _response(self, pending: PendingCommand, state) -> OutboxMessage:
+    def _response(self, pending: PendingCommand, state: BulbState) -> OutboxMessage:
         return self.answers.response(
             user_id=pending.user_id,
             endpoint_id=pending.endpoint_id,

@@ -113,7 +113,7 @@ class PushHandler:
         """
         try:
             adapter = self.services.adapters.get(vendor)
-        except Exception:
+        except Exception:  # noqa: BLE001 - any lookup failure is an unknown vendor
             raise InvalidNotification("unknown vendor", status=404) from None
         if not isinstance(adapter, PushAdapter):
             raise InvalidNotification("this vendor does not push", status=404)

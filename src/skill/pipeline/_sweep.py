@@ -91,7 +91,7 @@ class SweepWorker:
         for position, future in enumerate(futures):
             try:
                 sent = future.result()
-            except Exception:  # noqa: BLE001 - the events were not stored: SQS delivers it again
+            except Exception:  # the events were not stored: SQS delivers it again
                 logger.exception("sweep of one account failed")
                 result.failed.append(position)
                 continue
@@ -165,16 +165,25 @@ class SweepWorker:
             readings.append(DeviceReading(device, state))
         return readings
 
-    def _reschedule(self, ticket: SweepAccount, adapter: Adapter, devices: int, *, changed: bool,
-                    now: float) -> None:
+    def _reschedule(
+        self, ticket: SweepAccount, adapter: Adapter, devices: int, *, changed: bool, now: float
+    ) -> None:
         last_activity = now if changed else ticket.last_activity
         floor = cadence.quota_floor(
-            quotas_of(adapter), cadence.calls_per_read(isinstance(adapter, StateLister), devices),
-            devices, self.quota_share,
+            quotas_of(adapter),
+            cadence.calls_per_read(isinstance(adapter, StateLister), devices),
+            devices,
+            self.quota_share,
         )
         every = max(cadence.on_ladder(cadence.activity_cadence(now, last_activity)), floor)
-        account = ticket.model_copy(update={"cadence": every, "last_activity": last_activity,
-                                            "devices": devices, "floor": floor})
+        account = ticket.model_copy(
+            update={
+                "cadence": every,
+                "last_activity": last_activity,
+                "devices": devices,
+                "floor": floor,
+            }
+        )
         if account != ticket:
             self.services.pending.put_sweep_account(account)
 
@@ -193,12 +202,21 @@ class SweepWorker:
         removed = [o for i, o in known.items() if i not in devices]
         if added:
             endpoints = [discovery.discovery_endpoint(adapter, d) for d in added]
-            found.messages.append(OutboxMessage(user_id=user_id, kind="AddOrUpdateReport",
-                                                message=events.add_or_update_report(endpoints)))
+            found.messages.append(
+                OutboxMessage(
+                    user_id=user_id,
+                    kind="AddOrUpdateReport",
+                    message=events.add_or_update_report(endpoints),
+                )
+            )
         if removed:
-            found.messages.append(OutboxMessage(
-                user_id=user_id, kind="DeleteReport",
-                message=events.delete_report([o.endpoint_id for o in removed])))
+            found.messages.append(
+                OutboxMessage(
+                    user_id=user_id,
+                    kind="DeleteReport",
+                    message=events.delete_report([o.endpoint_id for o in removed]),
+                )
+            )
             found.removed = removed
         for device_id, reading in devices.items():
             owner = known.get(device_id)
@@ -209,8 +227,17 @@ class SweepWorker:
                 if owner is None or owner.state is None:
                     continue
                 actual, cached = owner.state.model_copy(update={"reachable": False}), True
-            self._observe(found, adapter.name, user_id, encode_endpoint_id(adapter.name, device_id),
-                          reading.device.features, owner, actual, account_id, cached=cached)
+            self._observe(
+                found,
+                adapter.name,
+                user_id,
+                encode_endpoint_id(adapter.name, device_id),
+                reading.device.features,
+                owner,
+                actual,
+                account_id,
+                cached=cached,
+            )
         return found
 
     def _observe(
@@ -235,8 +262,11 @@ class SweepWorker:
         state, standing = actual, False
         if owner is not None:
             state, standing = bulbs.standing(
-                actual, last=owner.state, expected=owner.expected,
-                expected_until=owner.expected_until, now=now,
+                actual,
+                last=owner.state,
+                expected=owner.expected,
+                expected_until=owner.expected_until,
+                now=now,
             )
             window_unchanged = owner.expected is None or standing
             if owner.state == state and owner.features == features and window_unchanged:
@@ -254,15 +284,16 @@ class SweepWorker:
             )
             if report is not None:  # None: no reportable property changed
                 found.messages.append(report)
-        found.owners.append(DeviceOwner(
-            endpoint_id=endpoint_id,
-            user_id=user_id,
-            vendor=vendor,
-            features=features,
-            state=state,
-            updated_at=owner.updated_at if cached and owner is not None else now,
-            account_id=account_id,
-            expected=owner.expected if owner is not None and standing else None,
-            expected_until=owner.expected_until if owner is not None and standing else 0.0,
-        ))
-
+        found.owners.append(
+            DeviceOwner(
+                endpoint_id=endpoint_id,
+                user_id=user_id,
+                vendor=vendor,
+                features=features,
+                state=state,
+                updated_at=owner.updated_at if cached and owner is not None else now,
+                account_id=account_id,
+                expected=owner.expected if owner is not None and standing else None,
+                expected_until=owner.expected_until if owner is not None and standing else 0.0,
+            )
+        )

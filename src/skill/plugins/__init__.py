@@ -7,25 +7,25 @@ An adapter is an installable package that registers a factory under the entry-po
 from typing import TYPE_CHECKING, Any
 
 from skill.plugins._contract import (
+    NO_QUOTAS,
     Accepted,
     Adapter,
     AdapterContext,
+    AdapterFactory,
     AnyCredential,
     CredentialRefresher,
-    OAuthLinker,
-    SingleWebhookVendor,
-    AdapterFactory,
     Device,
     DeviceReading,
-    NO_QUOTAS,
     Notification,
+    OAuthLinker,
     PushAdapter,
+    SingleWebhookVendor,
     StateLister,
     Style,
     VendorQuotas,
     WebhookRegistrar,
-    quotas_of,
     WebhookRequest,
+    quotas_of,
 )
 from skill.plugins._credentials import (
     ApiKey,
@@ -41,15 +41,15 @@ from skill.plugins._endpoint_ids import decode_endpoint_id, encode_endpoint_id
 from skill.plugins._registry import ENTRY_POINT_GROUP, AdapterRegistry, installed_adapters
 
 if TYPE_CHECKING:
+    from skill.plugins._oauth import OAuthTokenEndpoint, token_from_answer
     from skill.plugins._transport import (
         USER_AGENT,
         ErrorMapper,
+        TransportBacked,
         VendorTransport,
         default_error,
-        TransportBacked,
         parse_retry_after,
     )
-    from skill.plugins._oauth import OAuthTokenEndpoint, token_from_answer
 
 _TRANSPORT = {
     "USER_AGENT",
@@ -75,8 +75,11 @@ def __getattr__(name: str) -> Any:
         return getattr(_oauth, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "NO_QUOTAS",
+    "USER_AGENT",
     "Accepted",
     "Adapter",
     "AdapterContext",
@@ -86,34 +89,32 @@ __all__ = [
     "ApiKey",
     "CredentialKind",
     "CredentialRefresher",
-    "OAuthLinker",
-    "SingleWebhookVendor",
+    "Device",
+    "DeviceReading",
+    "ErrorMapper",
     "KeyAndSecret",
+    "Notification",
+    "OAuthLinker",
     "OAuthToken",
+    "OAuthTokenEndpoint",
+    "PushAdapter",
+    "SingleWebhookVendor",
+    "StateLister",
+    "Style",
+    "TransportBacked",
+    "VendorQuotas",
+    "VendorTransport",
+    "WebhookRegistrar",
+    "WebhookRequest",
+    "call_deadline",
     "credential_from_json",
     "credential_from_linking_token",
     "credential_to_json",
-    "Device",
-    "DeviceReading",
-    "NO_QUOTAS",
-    "Notification",
-    "PushAdapter",
-    "StateLister",
-    "Style",
-    "VendorQuotas",
-    "WebhookRegistrar",
-    "quotas_of",
-    "WebhookRequest",
     "decode_endpoint_id",
+    "default_error",
     "encode_endpoint_id",
     "installed_adapters",
-    "USER_AGENT",
-    "ErrorMapper",
-    "VendorTransport",
-    "TransportBacked",
-    "OAuthTokenEndpoint",
-    "token_from_answer",
-    "call_deadline",
-    "default_error",
     "parse_retry_after",
+    "quotas_of",
+    "token_from_answer",
 ]

@@ -205,8 +205,7 @@ class StateLister(Protocol):
     """An adapter whose vendor lists every light with its state in one call (LIFX, Hue): the
     sweep reads an account with that one call instead of a list and a read per light."""
 
-    def read_all(self, credential: AnyCredential) -> list[DeviceReading]:
-        ...
+    def read_all(self, credential: AnyCredential) -> list[DeviceReading]: ...
 
 
 @runtime_checkable
@@ -307,5 +306,8 @@ def _takes_known(function: Callable[..., Any]) -> bool:
         return False
     known = parameters.get("known")
     if known is not None:
-        return known.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        return known.kind in (
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            inspect.Parameter.KEYWORD_ONLY,
+        )
     return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())

@@ -100,7 +100,9 @@ def credential_from_json(plaintext: bytes) -> OAuthToken | ApiKey | KeyAndSecret
     return CREDENTIAL.validate_json(plaintext)
 
 
-def credential_from_linking_token(kind: CredentialKind, token: str) -> OAuthToken | ApiKey | KeyAndSecret:
+def credential_from_linking_token(
+    kind: CredentialKind, token: str
+) -> OAuthToken | ApiKey | KeyAndSecret:
     """``vendor`` linking mode: the token Alexa sends is the vendor's own credential. A key and
     secret travel as ``"<key>:<secret>"``; ``ValueError`` when the token has not that shape."""
     token = (token or "").strip()

@@ -88,9 +88,7 @@ def oauth_error(response: requests.Response, shape: ErrorShape | None = None) ->
     )
 
 
-def token_from_answer(
-    credential: OAuthToken, body: Any, *, now: float, vendor: str
-) -> OAuthToken:
+def token_from_answer(credential: OAuthToken, body: Any, *, now: float, vendor: str) -> OAuthToken:
     """The credential a token answer ``body`` gives: its access token, its refresh token if it
     rotated one (else ``credential``'s), ``expires_at = now + expires_in`` (``None`` when the
     answer gives no lifetime), and every field the answer lacks (the application key) kept."""
@@ -240,8 +238,7 @@ class OAuthTokenEndpoint(TransportBacked):
             ) from exc
         if not client_id or not client_secret:
             raise InternalError(
-                f"the {self.vendor} OAuth client is not configured: set {id_name} and "
-                f"{secret_name}"
+                f"the {self.vendor} OAuth client is not configured: set {id_name} and {secret_name}"
             )
         return client_id, client_secret
 

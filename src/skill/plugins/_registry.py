@@ -48,7 +48,9 @@ def installed_adapters() -> dict[str, EntryPoint]:
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
-def parse_adapter_settings(text: str | None, enabled: Iterable[str] | None = None) -> AdapterSettings:
+def parse_adapter_settings(
+    text: str | None, enabled: Iterable[str] | None = None
+) -> AdapterSettings:
     """``ADAPTER_SETTINGS`` read and checked: a JSON object of vendor key -> object of setting
     name -> value, e.g. ``{"acme": {"BASE_URL": "https://eu.api.acme.example/v1"}}``.
 
@@ -129,8 +131,13 @@ def timeout_seconds(value: str, where: str = TIMEOUT_SETTING) -> float:
 
 
 def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
-            type(None): "null"}.get(type(value), "a number")
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        type(None): "null",
+    }.get(type(value), "a number")
 
 
 class AdapterRegistry:
@@ -207,7 +214,9 @@ class AdapterRegistry:
         )
         timeout = context.setting(TIMEOUT_SETTING)
         if timeout is not None:
-            context = replace(context, timeout_seconds=timeout_seconds(timeout, f"{vendor} {TIMEOUT_SETTING}"))
+            context = replace(
+                context, timeout_seconds=timeout_seconds(timeout, f"{vendor} {TIMEOUT_SETTING}")
+            )
         return context
 
     def get(self, vendor: str) -> Adapter:
@@ -244,6 +253,7 @@ def _check_setting_names(vendor: str, adapter: Adapter, given: Mapping[str, str]
 
 def _lazy(entry_point: EntryPoint) -> AdapterFactory:
     def factory(context: AdapterContext) -> Adapter:
-        return entry_point.load()(context)
+        adapter: Adapter = entry_point.load()(context)
+        return adapter
 
     return factory

@@ -36,14 +36,13 @@ import email.utils
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from skill import __version__
-from skill.plugins._deadline import CALL_DEADLINE
 from skill.errors import (
     EndpointUnreachable,
     InternalError,
@@ -53,6 +52,7 @@ from skill.errors import (
     RateLimited,
     SkillError,
 )
+from skill.plugins._deadline import CALL_DEADLINE
 
 log = logging.getLogger(__name__)
 
@@ -113,12 +113,10 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         return max(0.0, seconds)
     try:
         when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
+    except (TypeError, ValueError, IndexError):  # unreadable: an error since python 3.10
         return None
     if when.tzinfo is None:  # RFC 9110 dates are GMT; a naive one is read the same way
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     current = time.time() if now is None else now
     return max(0.0, round(when.timestamp() - current, 3))
 
@@ -327,9 +325,7 @@ class VendorTransport:
             return True
         if json is not None or data is not None:  # a body sent again may hold a secret
             return True
-        names = {name.lower() for name in headers} | {
-            name.lower() for name in self.session.headers
-        }
+        names = {name.lower() for name in headers} | {name.lower() for name in self.session.headers}
         if self.session.cookies:
             return True
         return bool(names & self.secret_headers) or not names <= HARMLESS_HEADERS

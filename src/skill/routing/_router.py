@@ -14,21 +14,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ask_sdk_runtime.dispatch import GenericRequestDispatcher
-from ask_sdk_runtime.dispatch_components import (
+from ask_sdk_runtime.dispatch_components.exception_components import (
     AbstractExceptionHandler,
+    GenericExceptionMapper,
+)
+from ask_sdk_runtime.dispatch_components.request_components import (
     AbstractRequestHandler,
     AbstractRequestInterceptor,
-    GenericExceptionMapper,
     GenericHandlerAdapter,
     GenericRequestHandlerChain,
+    GenericRequestMapper,
 )
-from ask_sdk_runtime.dispatch_components.request_components import AbstractRequestMapper
 from ask_sdk_runtime.skill import RuntimeConfiguration
 
 from skill.alexa import events
 from skill.alexa.directives import Directive, Envelope, parse_envelope, spec_for
-from skill.errors import InternalError, SkillError
 from skill.credentials import Credentials
+from skill.errors import InternalError, SkillError
 from skill.plugins import AdapterRegistry
 from skill.ports import DirectiveQueue, Identity, StateStore, TokenExchanger, TokenStore
 
@@ -76,7 +78,11 @@ class DirectiveInput:
         return self.envelope.directive
 
 
-class _ParseInterceptor(AbstractRequestInterceptor):
+#: A directive's handler: the ask-sdk request handler over ``DirectiveInput``, answering JSON.
+DirectiveHandler = AbstractRequestHandler[DirectiveInput, dict[str, Any]]
+
+
+class _ParseInterceptor(AbstractRequestInterceptor[DirectiveInput]):
     """Parse the envelope before routing: a malformed one is INVALID_DIRECTIVE."""
 
     def process(self, handler_input: DirectiveInput) -> None:
@@ -85,16 +91,21 @@ class _ParseInterceptor(AbstractRequestInterceptor):
         logger.info("directive %s.%s", header.namespace, header.name)
 
 
-class _RegistryMapper(AbstractRequestMapper):
-    def __init__(self, handlers: Mapping[tuple[str, str], AbstractRequestHandler]) -> None:
+class _RegistryMapper(GenericRequestMapper):
+    # A GenericRequestMapper because RuntimeConfiguration is typed to take those; its chain list
+    # is left empty, the dict below answers instead.
+    def __init__(self, handlers: Mapping[tuple[str, str], DirectiveHandler]) -> None:
+        super().__init__(request_handler_chains=[])
         self._chains = {key: GenericRequestHandlerChain(h) for key, h in handlers.items()}
 
-    def get_request_handler_chain(self, handler_input: DirectiveInput) -> GenericRequestHandlerChain:
-        spec_for(handler_input.directive)  # INVALID_DIRECTIVE for what the skill does not know
-        return self._chains[handler_input.directive.key]
+    def get_request_handler_chain(self, handler_input: Any) -> GenericRequestHandlerChain:
+        # ``Any``: the SDK declares the input as a free type variable; it is a DirectiveInput
+        directive: Directive = handler_input.directive
+        spec_for(directive)  # INVALID_DIRECTIVE for what the skill does not know
+        return self._chains[directive.key]
 
 
-class _SkillErrorHandler(AbstractExceptionHandler):
+class _SkillErrorHandler(AbstractExceptionHandler[DirectiveInput, dict[str, Any]]):
     """Every error ends here as an ErrorResponse; unexpected ones as INTERNAL_ERROR."""
 
     def can_handle(self, handler_input: DirectiveInput, exception: Exception) -> bool:
@@ -105,7 +116,7 @@ class _SkillErrorHandler(AbstractExceptionHandler):
             error = exception
             logger.info("answering %s: %s", error.alexa_type, error.message)
         else:
-            logger.exception("unexpected error answering a directive")
+            logger.error("unexpected error answering a directive", exc_info=exception)
             error = InternalError("the skill failed to handle the directive")
         correlation_token, endpoint_id = _reply_address(handler_input)
         return events.error_response(error, correlation_token, endpoint_id)
@@ -136,15 +147,19 @@ class Router:
     def answer(self, event: Any) -> dict[str, Any]:
         handler_input = DirectiveInput(event, self.services, self.services.clock())
         try:
-            return self._dispatcher.dispatch(handler_input)
+            answer: dict[str, Any] | None = self._dispatcher.dispatch(handler_input)
         except Exception:  # the exception mapper answers everything; this is the last guard
             logger.exception("dispatch failed outside the exception handler")
             return events.error_response(InternalError("internal error"))
+        if answer is None:  # every handler answers; were one not to, Alexa still gets an answer
+            logger.error("no handler answered the directive")
+            return events.error_response(InternalError("internal error"))
+        return answer
 
 
 def build_router(
     services: EntrypointServices,
-    handlers: Mapping[tuple[str, str], AbstractRequestHandler] | None = None,
+    handlers: Mapping[tuple[str, str], DirectiveHandler] | None = None,
 ) -> Router:
     """The entrypoint's router over ``handlers`` (default: every supported directive)."""
     if handlers is None:

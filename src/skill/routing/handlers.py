@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
+from functools import partial
 from typing import Any
-
-from ask_sdk_runtime.dispatch_components import AbstractRequestHandler
 
 from skill import bulbs, discovery
 from skill.alexa import SUPPORTED, Kind, events, features_from_cookie, state_properties
@@ -33,7 +33,7 @@ from skill.plugins import (
 )
 from skill.ports import IdentityError, LwaError, StateStore, VaultError
 from skill.records import DeviceOwner, QueuedDirective, StoredCredential, SweepAccount, TokenRecord
-from skill.routing._router import DirectiveInput, EntrypointServices
+from skill.routing._router import DirectiveHandler, DirectiveInput, EntrypointServices
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 ESTIMATED_DEFERRAL = {Style.SYNC: 2, Style.OPTIMISTIC: 2, Style.ASYNC: 4, Style.POLLING: 6}
 
 
-class _Handler(AbstractRequestHandler):
+class _Handler(DirectiveHandler):
     def can_handle(self, handler_input: DirectiveInput) -> bool:  # the mapper already chose
         return True
 
@@ -60,7 +60,9 @@ def _user_of(handler_input: DirectiveInput, token: str | None) -> str:
     return user_id
 
 
-def _keep_linking_token(services: EntrypointServices, vendor: str, user_id: str, token: str) -> None:
+def _keep_linking_token(
+    services: EntrypointServices, vendor: str, user_id: str, token: str
+) -> None:
     adapter = services.adapters.get(vendor)
     credential = credential_from_linking_token(adapter.credential_kind, token)
     try:
@@ -73,8 +75,13 @@ def _keep_linking_token(services: EntrypointServices, vendor: str, user_id: str,
         return
     try:
         services.credentials.vault.put(
-            StoredCredential(user_id=user_id, vendor=vendor, credential=credential,
-                             account_id=user_id, version=stored.version if stored else 0)
+            StoredCredential(
+                user_id=user_id,
+                vendor=vendor,
+                credential=credential,
+                account_id=user_id,
+                version=stored.version if stored else 0,
+            )
         )
     except Exception:
         logger.exception("vendor linking: the relayed credential could not be stored")
@@ -138,8 +145,10 @@ class AcceptGrantHandler(_Handler):
         )
         try:  # a user who unlinked and comes back keeps the vendors they had connected
             services.credentials.vault.restore_user(user_id)
-        except Exception as error:
-            logger.warning("AcceptGrant: credentials' grace period not ended (%s)", type(error).__name__)
+        except Exception as error:  # noqa: BLE001 - the grant still succeeds; logged
+            logger.warning(
+                "AcceptGrant: credentials' grace period not ended (%s)", type(error).__name__
+            )
         logger.info("AcceptGrant: tokens stored for a user in region %s", services.region)
         return events.accept_grant_response()
 
@@ -156,12 +165,14 @@ class DiscoverHandler(_Handler):
             connected = set(services.credentials.connected(user_id))
         except VaultError:
             raise InternalError("the credentials vault cannot be read") from None
-        linked: list[discovery.Linked] = []
-        for adapter in services.adapters.all():
-            if adapter.name in connected:
-                linked.append((adapter, lambda a=adapter: _credential_for(services, user_id, a)))
+        linked: list[discovery.Linked] = [
+            (adapter, partial(_credential_for, services, user_id, adapter))
+            for adapter in services.adapters.all()
+            if adapter.name in connected
+        ]
         found = discovery.devices(
-            linked, services.webhook_url_for,
+            linked,
+            services.webhook_url_for,
             refusal_is_error=services.linking_vendor is not None,
         )
         if services.owners is not None and found:
@@ -182,20 +193,31 @@ def _record_owners(
     answered all the same."""
     try:
         now = services.clock()
-        accounts = {a.name: services.credentials.stored(user_id, a.name).account_id
-                    for a, _ in found}
-        added = owners.add_owners([
-            DeviceOwner(endpoint_id=encode_endpoint_id(adapter.name, device.id), user_id=user_id,
-                        vendor=adapter.name, features=device.features, updated_at=now,
-                        account_id=accounts[adapter.name])
-            for adapter, device in found
-        ])
+        accounts = {
+            a.name: services.credentials.stored(user_id, a.name).account_id for a, _ in found
+        }
+        added = owners.add_owners(
+            [
+                DeviceOwner(
+                    endpoint_id=encode_endpoint_id(adapter.name, device.id),
+                    user_id=user_id,
+                    vendor=adapter.name,
+                    features=device.features,
+                    updated_at=now,
+                    account_id=accounts[adapter.name],
+                )
+                for adapter, device in found
+            ]
+        )
         # the sweep reads each account from now on (its first read finds it push or not)
         devices = Counter(adapter.name for adapter, _ in found)
         for vendor, count in devices.items():
-            owners.add_sweep_account(SweepAccount(vendor=vendor, user_id=user_id, cadence=1,
-                                                  last_activity=now, devices=count))
-    except Exception as error:  # DynamoDB failed: the owners come with commands
+            owners.add_sweep_account(
+                SweepAccount(
+                    vendor=vendor, user_id=user_id, cadence=1, last_activity=now, devices=count
+                )
+            )
+    except Exception as error:  # noqa: BLE001 - DynamoDB failed: the owners come with commands
         logger.warning("Discover: bulb owners not recorded (%s)", type(error).__name__)
         return
     logger.info("Discover: %d of %d bulbs newly recorded", added, len(found))
@@ -252,10 +274,15 @@ class ReportStateHandler(_Handler):
         state = actual
         if owner is not None:
             state, _ = bulbs.standing(
-                actual, last=owner.state, expected=owner.expected,
-                expected_until=owner.expected_until, now=now,
+                actual,
+                last=owner.state,
+                expected=owner.expected,
+                expected_until=owner.expected_until,
+                now=now,
             )
-        return events.state_report(correlation_token, endpoint_id, state_properties(features, state, now))
+        return events.state_report(
+            correlation_token, endpoint_id, state_properties(features, state, now)
+        )
 
 
 def _owner_of(services: EntrypointServices, endpoint_id: str, user_id: str) -> DeviceOwner | None:
@@ -282,8 +309,11 @@ def _cached_state_report(
     recorded = min(owner.updated_at or now, now)
     cached = owner.state.model_copy(update={"reachable": False})
     properties = state_properties(
-        features, cached, recorded,
-        uncertainty_ms=int((now - recorded) * 1000), health_sampled_at=now,
+        features,
+        cached,
+        recorded,
+        uncertainty_ms=int((now - recorded) * 1000),
+        health_sampled_at=now,
     )
     logger.info("ReportState: the vendor cannot reach the light; cached state reported")
     return events.state_report(correlation_token, endpoint_id, properties)
@@ -324,17 +354,18 @@ class ControlHandler(_Handler):
         return events.deferred_response(directive.header.correlation_token, estimate)
 
 
-def _handler_for(kind: Kind, key: tuple[str, str]) -> AbstractRequestHandler:
+def _handler_for(kind: Kind, key: tuple[str, str]) -> DirectiveHandler:
     if kind is Kind.CONTROL:
         return ControlHandler()
-    return {
+    others: dict[tuple[str, str], Callable[[], DirectiveHandler]] = {
         ("Alexa.Authorization", "AcceptGrant"): AcceptGrantHandler,
         ("Alexa.Discovery", "Discover"): DiscoverHandler,
         ("Alexa", "ReportState"): ReportStateHandler,
-    }[key]()
+    }
+    return others[key]()
 
 
 #: The handler of every supported directive, by ``(namespace, name)``.
-HANDLERS: dict[tuple[str, str], AbstractRequestHandler] = {
+HANDLERS: dict[tuple[str, str], DirectiveHandler] = {
     key: _handler_for(spec.kind, key) for key, spec in SUPPORTED.items()
 }

@@ -113,7 +113,7 @@ def _load_cached(path: Path, mtime: float) -> dict[str, Any]:
 
     Loader.add_multi_constructor("!", construct)
     try:
-        data = yaml.load(path.read_text(), Loader=Loader)  # a SafeLoader subclass
+        data = yaml.load(path.read_text(), Loader=Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise TemplateError(f"{path} is not valid YAML: {exc}") from exc
     if not isinstance(data, dict):

@@ -143,28 +143,38 @@ def _parser() -> argparse.ArgumentParser:
             help="time for a vendor's 202-accepted command to reach the bulb, s (0.6)",
         )
         command.add_argument(
-            "--deadline", type=float, default=8.0, help="seconds Alexa waits for a deferred answer (8)"
+            "--deadline",
+            type=float,
+            default=8.0,
+            help="seconds Alexa waits for a deferred answer (8)",
         )
         command.add_argument(
             "--adapters",
             default=None,
             help="enabled adapters, comma-separated (default: the four simulator adapters)",
         )
-        command.add_argument("--template", type=Path, default=None, help="SAM template (template.yaml)")
+        command.add_argument(
+            "--template", type=Path, default=None, help="SAM template (template.yaml)"
+        )
         command.add_argument(
             "--linking",
             choices=("cognito", "vendor"),
             default="cognito",
             help="account linking: cognito (default; demo-token becomes the demo user's access "
-                 "token from the local user pool) or vendor (one adapter, e.g. --adapters "
-                 "sim-sync; demo-token becomes that vendor's own credential)",
+            "token from the local user pool) or vendor (one adapter, e.g. --adapters "
+            "sim-sync; demo-token becomes that vendor's own credential)",
         )
         command.add_argument(
-            "--dump-state", type=Path, default=None, metavar="DIR",
+            "--dump-state",
+            type=Path,
+            default=None,
+            metavar="DIR",
             help="after the run, write every table's items, every queue's and DLQ's messages and "
-                 "the simulator's counters (foreign credentials per vendor) as JSON files in DIR",
+            "the simulator's counters (foreign credentials per vendor) as JSON files in DIR",
         )
-        command.add_argument("-v", "--verbose", action="store_true", help="handler logs (INFO) on stderr")
+        command.add_argument(
+            "-v", "--verbose", action="store_true", help="handler logs (INFO) on stderr"
+        )
         _stage_options(command)
         _fault_options(command)
 
@@ -183,7 +193,9 @@ def _parser() -> argparse.ArgumentParser:
             "(then nothing runs)."
         ),
     )
-    invoke.add_argument("files", nargs="+", metavar="FILE", help="directive JSON file ('-' = stdin)")
+    invoke.add_argument(
+        "files", nargs="+", metavar="FILE", help="directive JSON file ('-' = stdin)"
+    )
     invoke.add_argument(
         "--no-link", action="store_true", help="do not link the demo user before the first file"
     )
@@ -193,11 +205,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser(
         "serve",
         help="run the local stack until interrupted; print its URLs (linking pages, entrypoint) "
-             "as one JSON line",
+        "as one JSON line",
         description=(
             "Start the local stack and keep it up until SIGINT or SIGTERM. Prints one JSON line "
-            "on stdout: {\"linking_pages\", \"entrypoint\", \"login\", \"simulator\", "
-            "\"gateway\", \"demo_user\": {\"username\", \"password\"}}. Open linking_pages in "
+            'on stdout: {"linking_pages", "entrypoint", "login", "simulator", '
+            '"gateway", "demo_user": {"username", "password"}}. Open linking_pages in '
             "a browser and sign in as the demo user (at a local stand-in for the Cognito managed "
             "login) to connect or disconnect simulator vendors; POST a directive to entrypoint "
             "(curl -d @events/TurnOn.sync.json URL) to get the entrypoint's answer (demo-token "
@@ -207,7 +219,9 @@ def _parser() -> argparse.ArgumentParser:
     _serve_options(serve)
     serve.set_defaults(run=_serve)
 
-    demo = sub.add_parser("demo", help="play every sample directive in events/ and show the answers")
+    demo = sub.add_parser(
+        "demo", help="play every sample directive in events/ and show the answers"
+    )
     demo.add_argument("--events", type=Path, default=None, help="directory of directives (events/)")
     stack_options(demo)
     demo.set_defaults(run=_demo)
@@ -232,19 +246,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--users", type=int, default=50, help="simulated users (50)")
     load.add_argument("--per-user", type=int, default=20, help="directives per user (20)")
-    load.add_argument(
-        "--rate", type=float, default=4.0, help="directives per second, overall (4)"
-    )
+    load.add_argument("--rate", type=float, default=4.0, help="directives per second, overall (4)")
     load.add_argument("--threads", type=int, default=4, help="threads calling the entrypoint (4)")
     load.add_argument(
-        "--faults", action="append", metavar="PROFILE", type=_fault_spec,
+        "--faults",
+        action="append",
+        metavar="PROFILE",
+        type=_fault_spec,
         help="a fault profile, one run each; repeat it ('none' = no faults; default: none and "
-             "vendor=0.2,gateway=0.2)",
+        "vendor=0.2,gateway=0.2)",
     )
     load.add_argument("--seed", type=int, default=0, help="seed of the plan and the faults (0)")
     load.add_argument("--deadline", type=float, default=8.0, help="Alexa's deadline, s (8)")
     load.add_argument(
-        "--grace", type=float, default=3.0,
+        "--grace",
+        type=float,
+        default=3.0,
         help="after a deadline, how long an answer is waited for before it is lost (3)",
     )
     load.add_argument("--latency", type=float, default=0.05, help="vendor answer time, s (0.05)")
@@ -252,13 +269,16 @@ def _parser() -> argparse.ArgumentParser:
         "--transition", type=float, default=0.6, help="202-command landing time, s (0.6)"
     )
     load.add_argument(
-        "--expire-every", type=float, default=None,
+        "--expire-every",
+        type=float,
+        default=None,
         help="expire every access token at LWA this often, s (10 with LWA faults; 0 = never)",
     )
     load.add_argument(
-        "--outage", action="store_true",
+        "--outage",
+        action="store_true",
         help="then a vendor outage: sim-sync fails every call, then recovers; prints what the "
-             "circuit breaker did (opened after, calls spared, time to recover)",
+        "circuit breaker did (opened after, calls spared, time to recover)",
     )
     load.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
     load.add_argument("-v", "--verbose", action="store_true", help="handler logs (INFO) on stderr")
@@ -276,10 +296,14 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     dlq.add_argument("-v", "--verbose", action="store_true")
-    dlq.add_argument("--stack", default=None, help="a deployed stack's name: its DLQs, from its outputs")
+    dlq.add_argument(
+        "--stack", default=None, help="a deployed stack's name: its DLQs, from its outputs"
+    )
     dlq.add_argument("--region", default=None, help="its region (default: the AWS environment's)")
     dlq_sub = dlq.add_subparsers(dest="dlq_command", required=True)
-    dlq_list = dlq_sub.add_parser("list", help="dead-letter queues, their sources and message counts")
+    dlq_list = dlq_sub.add_parser(
+        "list", help="dead-letter queues, their sources and message counts"
+    )
     dlq_list.add_argument("--prefix", default="", help="queue name prefix, e.g. the stack name")
     dlq_show = dlq_sub.add_parser("show", help="a DLQ's messages, tokens masked, left in place")
     dlq_show.add_argument("queue", help="DLQ name or URL")
@@ -287,7 +311,9 @@ def _parser() -> argparse.ArgumentParser:
     dlq_redrive = dlq_sub.add_parser("redrive", help="send a DLQ's messages back to be processed")
     dlq_redrive.add_argument("queue", help="DLQ name or URL")
     dlq_redrive.add_argument("--to", help="destination queue (default: the DLQ's one source queue)")
-    dlq_redrive.add_argument("--id", dest="ids", action="append", help="only this message id (repeatable)")
+    dlq_redrive.add_argument(
+        "--id", dest="ids", action="append", help="only this message id (repeatable)"
+    )
     for command in (dlq_list, dlq_show, dlq_redrive):  # --stack/--region after the subcommand too
         command.add_argument("--stack", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         command.add_argument("--region", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -301,25 +327,34 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--latency", type=float, default=0.05, help="vendor simulator answer time, s (0.05)")
     command.add_argument(
-        "--transition", type=float, default=0.6,
+        "--latency", type=float, default=0.05, help="vendor simulator answer time, s (0.05)"
+    )
+    command.add_argument(
+        "--transition",
+        type=float,
+        default=0.6,
         help="time for a vendor's 202-accepted command to reach the bulb, s (0.6)",
     )
     command.add_argument(
         "--deadline", type=float, default=8.0, help="seconds Alexa waits for a deferred answer (8)"
     )
     command.add_argument(
-        "--adapters", default=None,
+        "--adapters",
+        default=None,
         help="enabled adapters, comma-separated (default: the four simulator adapters)",
     )
     command.add_argument(
-        "--demo-vendors", default=None, metavar="VENDORS",
+        "--demo-vendors",
+        default=None,
+        metavar="VENDORS",
         help="the vendors the demo user has connected at the start, comma-separated ('' = none, "
-             "to connect them on the linking pages; default: every enabled one)",
+        "to connect them on the linking pages; default: every enabled one)",
     )
     command.add_argument("--template", type=Path, default=None, help="SAM template (template.yaml)")
-    command.add_argument("-v", "--verbose", action="store_true", help="handler logs (INFO) on stderr")
+    command.add_argument(
+        "-v", "--verbose", action="store_true", help="handler logs (INFO) on stderr"
+    )
     _stage_options(command)
     _fault_options(command)
 
@@ -342,7 +377,7 @@ def _fault_options(command: argparse.ArgumentParser) -> None:
         default=None,
         metavar="vendor=P,gateway=Q,lwa=R",
         help="fail this share (0-1) of the vendor simulator's, the event gateway's and LWA's calls "
-             "(timeouts, resets, 5xx, 429, malformed bodies); also kinds=timeout+5xx...",
+        "(timeouts, resets, 5xx, 429, malformed bodies); also kinds=timeout+5xx...",
     )
     command.add_argument("--seed", type=int, default=0, help="seed of the injected faults (0)")
 
@@ -395,18 +430,23 @@ def _invoke(args: argparse.Namespace, out: TextIO) -> int:
         _log(_foreign_line(stack))
         if args.dump_state is not None:
             index = stack.dump_state(args.dump_state)
-            _log(f"state written to {args.dump_state}: {len(index['tables'])} tables, "
-                 f"{len(index['queues'])} queues, simulator counters")
+            _log(
+                f"state written to {args.dump_state}: {len(index['tables'])} tables, "
+                f"{len(index['queues'])} queues, simulator counters"
+            )
     _log(f"done in {(time.perf_counter() - began) * 1000:.0f} ms")
     return EXIT_OK
 
 
 def _stage_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
-        "--stage", action="append", default=[], metavar="VENDOR=MODULE:STUB",
+        "--stage",
+        action="append",
+        default=[],
+        metavar="VENDOR=MODULE:STUB",
         help="serve VENDOR from an adapter author's bulb_skill_kit.VendorStub on loopback (or "
-             "VENDOR=https://... to forward to the real cloud) and enable its adapter; "
-             "repeatable (docs/adapters.md, the local stage)",
+        "VENDOR=https://... to forward to the real cloud) and enable its adapter; "
+        "repeatable (docs/adapters.md, the local stage)",
     )
 
 
@@ -436,10 +476,12 @@ def _unlinkable(args: argparse.Namespace, staged: dict[str, Any]) -> str | None:
     names = [n.strip() for n in (args.adapters or DEFAULT_ADAPTERS).split(",") if n.strip()]
     for name in names:
         if not name.startswith("sim-") and name not in staged:
-            return (f"the demo user has no credential for {name!r}: the local stack links only the "
-                    f"simulator's vendors (sim-*); serve a stub of it with --stage {name}=MODULE:STUB "
-                    "(a bulb_skill_kit.VendorStub with credential=...), see docs/adapters.md, "
-                    "'Try it locally'")
+            return (
+                f"the demo user has no credential for {name!r}: the local stack links only the "
+                f"simulator's vendors (sim-*); serve a stub of it with --stage {name}=MODULE:STUB "
+                "(a bulb_skill_kit.VendorStub with credential=...), see docs/adapters.md, "
+                "'Try it locally'"
+            )
     return None
 
 
@@ -452,8 +494,10 @@ def _linking_refusal(args: argparse.Namespace) -> str | None:
     names = [n.strip() for n in (args.adapters or DEFAULT_ADAPTERS).split(",") if n.strip()]
     if len(names) == 1:
         return None
-    return ("--linking vendor passes one vendor's own token through as the linking token, so it "
-            f"needs exactly one adapter (e.g. --adapters sim-sync); enabled: {', '.join(names)}")
+    return (
+        "--linking vendor passes one vendor's own token through as the linking token, so it "
+        f"needs exactly one adapter (e.g. --adapters sim-sync); enabled: {', '.join(names)}"
+    )
 
 
 def _options_refusal(args: argparse.Namespace) -> str | None:
@@ -508,8 +552,10 @@ def _play(stack: Any, event: Any, name: str) -> Iterator[dict[str, Any]]:
     if not any(_answer_name(m) in ("Response", "ErrorResponse") for m in final):
         _log(f"{name}: no final answer reached the gateway within {stack.deadline_seconds + 2:g} s")
     else:
-        _log(f"{name}: {_answer_name(final[-1])} at the gateway "
-             f"{(time.perf_counter() - started) * 1000:.0f} ms after the directive")
+        _log(
+            f"{name}: {_answer_name(final[-1])} at the gateway "
+            f"{(time.perf_counter() - started) * 1000:.0f} ms after the directive"
+        )
 
 
 # -- skill serve ---------------------------------------------------------------------------------
@@ -537,15 +583,20 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
 
             try:  # for sam local invoke (events/README.md)
                 env_json = write_sam_local_env(stack)
-                _log(f"sam local invoke: --env-vars {env_json} -e {env_json.parent / 'events'}/<file>")
+                _log(
+                    f"sam local invoke: --env-vars {env_json} -e "
+                    f"{env_json.parent / 'events'}/<file>"
+                )
             except OSError as error:
                 _log(f"env.json for sam local invoke not written: {error}")
             urls = stack.urls()
             out.write(json.dumps(urls) + "\n")
             out.flush()
             demo = urls["demo_user"] or {}
-            _log(f"linking pages: {urls['linking_pages']} (sign in as {demo.get('username')} / "
-                 f"{demo.get('password')}); entrypoint: POST a directive to {urls['entrypoint']}")
+            _log(
+                f"linking pages: {urls['linking_pages']} (sign in as {demo.get('username')} / "
+                f"{demo.get('password')}); entrypoint: POST a directive to {urls['entrypoint']}"
+            )
             _log("serving until interrupted (Ctrl-C)")
             while not stop.wait(0.2):
                 pass
@@ -590,15 +641,22 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
     write("Starting the local stack (moto, vendor simulator, fake LWA and event gateway)...")
     played: list[_Played] = []
     with _stack(args) as stack, tally.tapped():
-        write(f"  up in {stack.startup_seconds * 1000:.0f} ms (resources from {stack.template.name}).")
+        write(
+            f"  up in {stack.startup_seconds * 1000:.0f} ms (resources from {stack.template.name})."
+        )
         write(f"  {_linking_note(stack)}.")
         if stack.linking_url:
             demo_user = stack.urls()["demo_user"]
-            write(f"  Linking pages: {stack.linking_url} (while the demo runs; `skill serve` keeps "
-                  f"them up): sign in as {demo_user['username']} / {demo_user['password']}.")
+            write(
+                f"  Linking pages: {stack.linking_url} (while the demo runs; `skill serve` keeps "
+                f"them up): sign in as {demo_user['username']} / {demo_user['password']}."
+            )
         demo_token = stack.demo_token()
         write("  Times: 'answer' is the entrypoint's synchronous answer; 'event' is when the event")
-        write("  gateway accepted a deferred answer, counted from the moment Alexa sent the directive.\n")
+        write(
+            "  gateway accepted a deferred answer, counted from the moment Alexa sent the "
+            "directive.\n"
+        )
         link = _directive_name(files[0][1]) != "AcceptGrant"
         for path, sample in files:
             event = stack.with_demo_token(sample, demo_token)
@@ -611,8 +669,14 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
             late_before = tally.count("LateDrops")
             answer = stack.invoke(event)
             sync_ms = (time.perf_counter() - started) * 1000
-            row = _Played(label, _directive_name(event) or "?", _endpoint_id(event) or "-",
-                          _answer_name(answer), sync_ms, messages=[answer])
+            row = _Played(
+                label,
+                _directive_name(event) or "?",
+                _endpoint_id(event) or "-",
+                _answer_name(answer),
+                sync_ms,
+                messages=[answer],
+            )
             write(f"    answer {_describe(answer):<72} {sync_ms:6.0f} ms")
             token = _deferred_token(answer)
             if token is not None:
@@ -633,8 +697,11 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
                         # what the skill decided: a counted late drop, or nothing (lost)
                         late = "late" in tally.of(token) or tally.count("LateDrops") > late_before
                         row.final = "late (counted)" if late else "(none: lost)"
-                        write(f"    final  nothing reached the gateway in {stack.deadline_seconds + 2:g} s"
-                              + ("; the skill counted it as a late drop" if late else ""))
+                        write(
+                            "    final  nothing reached the gateway in "
+                            f"{stack.deadline_seconds + 2:g} s"
+                            + ("; the skill counted it as a late drop" if late else "")
+                        )
             row.valid = all(not schema_errors(m) for m in row.messages)
             played.append(row)
             write("")
@@ -649,7 +716,15 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _summary(write: Callable[[str], None], played: list[_Played], stack: Any) -> None:
-    headers = ("directive file", "endpoint", "answer", "ms", "deferred answer", "ms", "schema-valid")
+    headers = (
+        "directive file",
+        "endpoint",
+        "answer",
+        "ms",
+        "deferred answer",
+        "ms",
+        "schema-valid",
+    )
     rows = [
         (
             p.file,
@@ -667,7 +742,8 @@ def _summary(write: Callable[[str], None], played: list[_Played], stack: Any) ->
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(
-            c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
+            c.rjust(w) if i in numeric else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=False))
         ).rstrip()
 
     write("Summary")
@@ -678,16 +754,22 @@ def _summary(write: Callable[[str], None], played: list[_Played], stack: Any) ->
     finals = [p.final_ms for p in played if p.final_ms is not None]
     valid = sum(p.valid for p in played)
     write("")
-    write(f"{len(played)} directives, {valid} with every message schema-valid; "
-          f"{len(stack.gateway.accepted())} events accepted by the gateway, "
-          f"{len(stack.gateway.rejected())} rejected; LWA calls: {stack.lwa.calls}")
+    write(
+        f"{len(played)} directives, {valid} with every message schema-valid; "
+        f"{len(stack.gateway.accepted())} events accepted by the gateway, "
+        f"{len(stack.gateway.rejected())} rejected; LWA calls: {stack.lwa.calls}"
+    )
     if stack.faults is not None:
-        write(f"faults ({stack.faults.profile}, seed {stack.faults.profile.seed}): "
-              f"{stack.faults.summary()}")
+        write(
+            f"faults ({stack.faults.profile}, seed {stack.faults.profile.seed}): "
+            f"{stack.faults.summary()}"
+        )
     if finals:
         finals.sort()
-        write(f"deferred answers: median {finals[len(finals) // 2]:.0f} ms, "
-              f"slowest {finals[-1]:.0f} ms (Alexa waits {stack.deadline_seconds:g} s)")
+        write(
+            f"deferred answers: median {finals[len(finals) // 2]:.0f} ms, "
+            f"slowest {finals[-1]:.0f} ms (Alexa waits {stack.deadline_seconds:g} s)"
+        )
 
 
 def _demo_files(folder: Path) -> list[tuple[Path, Any]]:
@@ -741,14 +823,21 @@ def _adapters(args: argparse.Namespace, out: TextIO) -> int:
     for name, entry in sorted(entries.items()):
         try:
             adapter = entry.load()(AdapterContext(vendor=name, environ=dict(os.environ)))
-            style = getattr(getattr(adapter, "style", None), "value", str(getattr(adapter, "style", "?")))
-        except Exception as exc:  # an adapter may need settings to be built
+            style = getattr(
+                getattr(adapter, "style", None), "value", str(getattr(adapter, "style", "?"))
+            )
+        except Exception as exc:  # noqa: BLE001 - an adapter may need settings to be built
             style = f"? ({type(exc).__name__}: {str(exc)[:60]})"
         package = entry.dist.name if entry.dist else "?"
         rows.append((name, style, package, entry.value))
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(("adapter", "style", "package", "factory"))]
-    for cells in [("adapter", "style", "package", "factory"), *rows]:
-        out.write("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip() + "\n")
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows))
+        for i, h in enumerate(("adapter", "style", "package", "factory"))
+    ]
+    out.writelines(
+        "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=False)).rstrip() + "\n"
+        for cells in [("adapter", "style", "package", "factory"), *rows]
+    )
     return EXIT_OK
 
 
@@ -763,7 +852,11 @@ def _dlq(args: argparse.Namespace, out: TextIO) -> int:
     stack = args.stack
     try:
         if args.dlq_command == "list":
-            queues = dlq.stack_dead_letter_queues(stack) if stack else dlq.dead_letter_queues(args.prefix)
+            queues = (
+                dlq.stack_dead_letter_queues(stack)
+                if stack
+                else dlq.dead_letter_queues(args.prefix)
+            )
             rows = [q.to_dict() for q in queues]
         elif args.dlq_command == "show":
             rows = [m.to_dict() for m in dlq.peek(dlq.queue_url(args.queue, stack=stack), args.max)]
@@ -773,8 +866,7 @@ def _dlq(args: argparse.Namespace, out: TextIO) -> int:
     except dlq.DlqError as error:
         print(f"skill dlq: {error}", file=sys.stderr)
         return 1
-    for row in rows:
-        out.write(json.dumps(row) + "\n")
+    out.writelines(json.dumps(row) + "\n" for row in rows)
     return EXIT_OK
 
 
@@ -826,7 +918,8 @@ def _users_parser(sub: Any) -> None:
     delete = users_sub.add_parser("delete", help="delete everything of a user")
     delete.add_argument("user", metavar="USER", help="the user id")
     delete.add_argument(
-        "--keep-login", action="store_true",
+        "--keep-login",
+        action="store_true",
         help="keep the user's account in the Cognito user pool (only the skill's data goes)",
     )
     users.set_defaults(run=_users)
@@ -835,8 +928,11 @@ def _users_parser(sub: Any) -> None:
 def _users(args: argparse.Namespace, out: TextIO) -> int:
     import logging
 
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         environ = _users_environment(args)
         os.environ.update(environ)  # boto3 reads the region and endpoint from the process's
@@ -852,15 +948,26 @@ def _users(args: argparse.Namespace, out: TextIO) -> int:
     if args.users_command == "disconnect":
         vendors = operator.accounts.credentials.connected(args.user)
         if args.vendor not in vendors:
-            print(f"skill users: {args.user} has not connected {args.vendor} "
-                  f"(connected: {', '.join(vendors) or 'none'})", file=sys.stderr)
+            print(
+                f"skill users: {args.user} has not connected {args.vendor} "
+                f"(connected: {', '.join(vendors) or 'none'})",
+                file=sys.stderr,
+            )
             return EXIT_FAILED
         write(json.dumps(_disconnected(operator.accounts.disconnect(args.user, args.vendor))))
         return EXIT_OK
     done = operator.accounts.delete_user(args.user)
     login = "kept" if args.keep_login else operator.delete_login(args.user)
-    write(json.dumps({"user_id": args.user, "disconnected": [_disconnected(d) for d in done],
-                      "lwa_tokens": "deleted", "login": login}))
+    write(
+        json.dumps(
+            {
+                "user_id": args.user,
+                "disconnected": [_disconnected(d) for d in done],
+                "lwa_tokens": "deleted",
+                "login": login,
+            }
+        )
+    )
     return EXIT_OK
 
 
@@ -895,7 +1002,11 @@ def _users_environment(args: argparse.Namespace) -> dict[str, str]:
     if args.region:
         environ["AWS_REGION"] = environ["AWS_DEFAULT_REGION"] = args.region
     if not args.stack:
-        missing = [v for v in ("CREDENTIALS_TABLE", "STATE_TABLE", "OUTBOX_QUEUE_URL") if not environ.get(v)]
+        missing = [
+            v
+            for v in ("CREDENTIALS_TABLE", "STATE_TABLE", "OUTBOX_QUEUE_URL")
+            if not environ.get(v)
+        ]
         if missing:
             raise _UsersError(
                 f"no stack: give --stack NAME (and --region), or set {', '.join(missing)} "
@@ -924,11 +1035,16 @@ class _Operator:
 
     def __init__(self, environ: dict[str, str]) -> None:
         from skill.accounts import Accounts
+        from skill.aws.secrets import secret_source
+        from skill.aws.stores import (
+            DynamoCredentialVault,
+            DynamoStateStore,
+            DynamoTokenStore,
+            SqsOutbox,
+        )
         from skill.config import settings_from
         from skill.credentials import Credentials
         from skill.plugins import AdapterRegistry
-        from skill.aws.secrets import secret_source
-        from skill.aws.stores import DynamoCredentialVault, DynamoStateStore, DynamoTokenStore, SqsOutbox
 
         self.environ = environ
         config = settings_from(environ)
@@ -945,7 +1061,9 @@ class _Operator:
             DynamoStateStore(config.state_table),
             SqsOutbox(config.outbox_queue_url),
             DynamoTokenStore(config.tokens_table),
-            webhook_url_for=(lambda v: f"{base}/{v}/{secret('WEBHOOK_PATH_SECRET')}") if base else None,
+            webhook_url_for=(lambda v: f"{base}/{v}/{secret('WEBHOOK_PATH_SECRET')}")
+            if base
+            else None,
         )
 
     def _client(self, service: str) -> Any:
@@ -960,16 +1078,19 @@ class _Operator:
         users: dict[str, dict[str, Any]] = {}
 
         def user(user_id: str) -> dict[str, Any]:
-            return users.setdefault(user_id, {"user_id": user_id, "vendors": [], "bulbs": 0,
-                                              "alexa_linked": False})
+            return users.setdefault(
+                user_id, {"user_id": user_id, "vendors": [], "bulbs": 0, "alexa_linked": False}
+            )
 
         for page in db.get_paginator("scan").paginate(
             TableName=self.config.credentials_table,
             ProjectionExpression="user_id, vendor, account_id, updated_at, expires_at",
         ):
             for item in page.get("Items", []):
-                vendor: dict[str, Any] = {"vendor": item["vendor"]["S"],
-                                          "account_id": item.get("account_id", {}).get("S")}
+                vendor: dict[str, Any] = {
+                    "vendor": item["vendor"]["S"],
+                    "account_id": item.get("account_id", {}).get("S"),
+                }
                 if "updated_at" in item:
                     vendor["connected_at"] = _iso(float(item["updated_at"]["N"]))
                 if "expires_at" in item:
@@ -988,17 +1109,25 @@ class _Operator:
 
     def delete_login(self, user_id: str) -> str:
         """Delete the user's account in the Cognito user pool: found by ``sub``."""
-        pool = self.environ.get("COGNITO_USER_POOL_ID") or self.config.cognito_issuer.rstrip("/").rpartition("/")[2]
+        pool = (
+            self.environ.get("COGNITO_USER_POOL_ID")
+            or self.config.cognito_issuer.rstrip("/").rpartition("/")[2]
+        )
         if not pool or self.config.account_linking == "vendor":
             return "no user pool (vendor linking)"
         cognito = self._client("cognito-idp")
         try:
-            found = cognito.list_users(UserPoolId=pool, Filter=f'sub = "{user_id}"', Limit=1)["Users"]
+            found = cognito.list_users(UserPoolId=pool, Filter=f'sub = "{user_id}"', Limit=1)[
+                "Users"
+            ]
             if not found:
                 return "not in the user pool"
             cognito.admin_delete_user(UserPoolId=pool, Username=found[0]["Username"])
         except Exception as error:  # noqa: BLE001 - the rest is done: say what failed
-            print(f"skill users: the login was not deleted ({type(error).__name__}: {error})", file=sys.stderr)
+            print(
+                f"skill users: the login was not deleted ({type(error).__name__}: {error})",
+                file=sys.stderr,
+            )
             return "not deleted (see stderr)"
         return "deleted"
 
@@ -1127,7 +1256,9 @@ def _property(prop: dict[str, Any]) -> str:
         value = f"hsb({value['hue']:g},{value['saturation']:g},{value['brightness']:g})"
     elif isinstance(value, dict) and "value" in value:
         value = value["value"]
-    short = {"powerState": "power", "colorTemperatureInKelvin": "kelvin"}.get(prop.get("name", ""), prop.get("name"))
+    short = {"powerState": "power", "colorTemperatureInKelvin": "kelvin"}.get(
+        prop.get("name", ""), prop.get("name")
+    )
     return f"{short}={value}"
 
 

@@ -1,10 +1,11 @@
 """``skill secrets``: change one key of a deployed stack's secrets, never showing a value.
 
 The vendor secrets (``VendorSecretsArn``) are one JSON object that every function reads
-(``skill.aws.secrets``): ``WEBHOOK_PATH_SECRET``, ``SWITCHBOT_WEBHOOK_SECRET``, ``LIFX_CLIENT_ID``...
-Putting a whole new object by hand loses the keys one forgets; this reads the object, changes one
-key, checks that nobody changed the secret meanwhile (else merges again), and puts it back. The
-LWA secret (``LwaSecretArn``, ``--secret lwa``) holds ``client_id`` and ``client_secret``.
+(``skill.aws.secrets``): ``WEBHOOK_PATH_SECRET``, ``SWITCHBOT_WEBHOOK_SECRET``,
+``LIFX_CLIENT_ID``... Putting a whole new object by hand loses the keys one forgets; this reads the
+object, changes one key, checks that nobody changed the secret meanwhile (else merges again), and
+puts it back. The LWA secret (``LwaSecretArn``, ``--secret lwa``) holds ``client_id`` and
+``client_secret``.
 
     skill secrets set NAME VALUE --stack bulb-skill --region eu-west-1
     skill secrets set NAME - --stack ...              # the value from stdin (not in shell history)
@@ -52,25 +53,46 @@ def add_parser(sub: Any) -> None:
     """Register ``skill secrets`` on the CLI's subparsers."""
     parser = sub.add_parser(
         "secrets",
-        help="set, unset or list keys of a deployed stack's vendor (or LWA) secrets; values never shown",
+        help=(
+            "set, unset or list keys of a deployed stack's vendor (or LWA) secrets; "
+            "values never shown"
+        ),
         description=(__doc__ or "").replace("``", ""),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="secrets_command", required=True)
 
     def where(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--stack", default=None, help="the deployed stack's name (CloudFormation)")
-        command.add_argument("--region", default=None, help="its region (default: the AWS environment's)")
-        command.add_argument("--secret", choices=sorted(SECRETS), default="vendor",
-                             help="which secret: vendor (default) or lwa")
-        command.add_argument("--secret-id", default=None, help="the secret's ARN or name, instead of --stack")
+        command.add_argument(
+            "--stack", default=None, help="the deployed stack's name (CloudFormation)"
+        )
+        command.add_argument(
+            "--region", default=None, help="its region (default: the AWS environment's)"
+        )
+        command.add_argument(
+            "--secret",
+            choices=sorted(SECRETS),
+            default="vendor",
+            help="which secret: vendor (default) or lwa",
+        )
+        command.add_argument(
+            "--secret-id", default=None, help="the secret's ARN or name, instead of --stack"
+        )
 
     put = commands.add_parser("set", help="add or replace one key")
     put.add_argument("name", metavar="NAME")
-    put.add_argument("value", metavar="VALUE", nargs="?", default=None,
-                     help="the value; '-' reads it from stdin (one line)")
-    put.add_argument("--generate", action="store_true",
-                     help="a random value: 32 bytes as 64 hex digits (webhook secrets, path secrets)")
+    put.add_argument(
+        "value",
+        metavar="VALUE",
+        nargs="?",
+        default=None,
+        help="the value; '-' reads it from stdin (one line)",
+    )
+    put.add_argument(
+        "--generate",
+        action="store_true",
+        help="a random value: 32 bytes as 64 hex digits (webhook secrets, path secrets)",
+    )
     where(put)
     unset = commands.add_parser("unset", help="remove one key")
     unset.add_argument("name", metavar="NAME")
@@ -137,7 +159,9 @@ def _secret_id(args: argparse.Namespace) -> str:
     try:
         [stack] = cloudformation.describe_stacks(StackName=args.stack)["Stacks"]
     except Exception as error:  # noqa: BLE001 - ValidationError: no such stack in this region
-        raise SecretsError(f"stack {args.stack}{_in(args.region)}: {_why(error)} (wrong name or region?)") from None
+        raise SecretsError(
+            f"stack {args.stack}{_in(args.region)}: {_why(error)} (wrong name or region?)"
+        ) from None
     found = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     if output not in found:
         raise SecretsError(f"stack {args.stack} has no output {output}")
@@ -174,7 +198,9 @@ class SecretKeys:
                 return "removed"
             before = values.get(name)
             values[name] = value
-            return "unchanged" if before == value else ("replaced" if before is not None else "added")
+            return (
+                "unchanged" if before == value else ("replaced" if before is not None else "added")
+            )
 
         return {"key": name, **self._update(edit)}
 
@@ -184,7 +210,9 @@ class SecretKeys:
         from skill.aws.secrets import SHARED_PATH_SECRET, path_secret_name
 
         if not re.fullmatch(r"[a-z0-9_-]+", vendor):
-            raise SecretsError(f"{vendor!r} is not an adapter name (lower-case letters, digits, - and _)")
+            raise SecretsError(
+                f"{vendor!r} is not an adapter name (lower-case letters, digits, - and _)"
+            )
         current_key = path_secret_name(vendor)
 
         def edit(values: dict[str, Any]) -> str:
@@ -197,12 +225,16 @@ class SecretKeys:
 
         result = self._update(edit)
         return {
-            "key": current_key, **result, "previous": f"{current_key}_PREVIOUS",
-            "next": (f"vendors get the new URL at the next Discover or connection on the linking pages; "
-                     f"after that (and at least 10 minutes), skill secrets unset {current_key}_PREVIOUS"),
+            "key": current_key,
+            **result,
+            "previous": f"{current_key}_PREVIOUS",
+            "next": (
+                f"vendors get the new URL at the next Discover or connection on the linking pages; "
+                f"after that (and at least 10 minutes), skill secrets unset {current_key}_PREVIOUS"
+            ),
         }
 
-    # -- reading and writing ------------------------------------------------------------------------
+    # -- reading and writing -----------------------------------------------------------------------
 
     def _read(self) -> tuple[dict[str, Any], str]:
         try:
@@ -227,18 +259,31 @@ class SecretKeys:
             values, version = self._read()
             change = edit(values)
             if change in ("unchanged", "absent"):
-                return {"secret": self.arn(), "change": change, "version_id": version, "keys": sorted(values)}
+                return {
+                    "secret": self.arn(),
+                    "change": change,
+                    "version_id": version,
+                    "keys": sorted(values),
+                }
             if self._current_version() != version:
                 continue  # changed since we read it: merge again into the newer value
             try:
                 answer = self._sm.put_secret_value(
-                    SecretId=self._id, SecretString=json.dumps(values), ClientRequestToken=str(uuid.uuid4())
+                    SecretId=self._id,
+                    SecretString=json.dumps(values),
+                    ClientRequestToken=str(uuid.uuid4()),
                 )
             except Exception as error:  # noqa: BLE001
                 raise SecretsError(f"secret {self._id}: {_why(error)}; nothing changed") from None
-            return {"secret": str(answer["ARN"]), "change": change, "version_id": answer["VersionId"],
-                    "keys": sorted(values)}
-        raise SecretsError(f"secret {self._id} kept changing while we wrote it; nothing changed, try again")
+            return {
+                "secret": str(answer["ARN"]),
+                "change": change,
+                "version_id": answer["VersionId"],
+                "keys": sorted(values),
+            }
+        raise SecretsError(
+            f"secret {self._id} kept changing while we wrote it; nothing changed, try again"
+        )
 
 
 def _in(region: str | None) -> str:
@@ -249,5 +294,7 @@ def _why(error: BaseException) -> str:
     response = getattr(error, "response", None)
     if isinstance(response, dict):
         detail = response.get("Error", {})
-        return f"{detail.get('Code', type(error).__name__)}: {detail.get('Message', '')}".rstrip(": ")
+        return f"{detail.get('Code', type(error).__name__)}: {detail.get('Message', '')}".rstrip(
+            ": "
+        )
     return type(error).__name__

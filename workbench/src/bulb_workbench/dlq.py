@@ -60,8 +60,18 @@ logger = logging.getLogger(__name__)
 #: Keys whose values are never shown (at any depth of a JSON body).
 SECRET_KEYS = frozenset(
     {
-        "token", "access_token", "refresh_token", "code", "accessToken", "refreshToken",
-        "vendor_token", "grant_code", "client_secret", "secret", "password", "authorization",
+        "token",
+        "access_token",
+        "refresh_token",
+        "code",
+        "accessToken",
+        "refreshToken",
+        "vendor_token",
+        "grant_code",
+        "client_secret",
+        "secret",
+        "password",
+        "authorization",
     }
 )
 MASK = "***"
@@ -88,8 +98,12 @@ class DeadLetterQueue:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name, "url": self.url, "fifo": self.fifo, "messages": self.messages,
-            "in_flight": self.in_flight, "sources": list(self.sources),
+            "name": self.name,
+            "url": self.url,
+            "fifo": self.fifo,
+            "messages": self.messages,
+            "in_flight": self.in_flight,
+            "sources": list(self.sources),
         }
 
 
@@ -124,9 +138,14 @@ class RedriveResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "dlq": self.dlq_url, "to": self.source_url, "method": self.method,
-            "moved": self.moved, "failed": self.failed, "not_found": self.not_found,
-            "task_handle": self.task_handle, "approximate_messages": self.approximate,
+            "dlq": self.dlq_url,
+            "to": self.source_url,
+            "method": self.method,
+            "moved": self.moved,
+            "failed": self.failed,
+            "not_found": self.not_found,
+            "task_handle": self.task_handle,
+            "approximate_messages": self.approximate,
         }
 
 
@@ -163,21 +182,27 @@ def stack_dlq_urls(stack: str, *, cloudformation: Any = None) -> dict[str, str]:
     return urls
 
 
-def stack_dead_letter_queues(stack: str, *, cloudformation: Any = None, sqs: Any = None) -> list[DeadLetterQueue]:
+def stack_dead_letter_queues(
+    stack: str, *, cloudformation: Any = None, sqs: Any = None
+) -> list[DeadLetterQueue]:
     """The DLQs a deployed stack's outputs name, with their sources and message counts."""
     sqs = sqs or _client()
     urls = stack_dlq_urls(stack, cloudformation=cloudformation)
     return sorted(
-        (_describe(sqs, url, tuple(_sources(sqs, url))) for url in urls.values()), key=lambda q: q.name
+        (_describe(sqs, url, tuple(_sources(sqs, url))) for url in urls.values()),
+        key=lambda q: q.name,
     )
 
 
 def _short(output_key: str) -> str:
-    """``OutboxDLQUrl`` -> ``outbox``, ``SyncDirectivesDLQUrl`` -> ``sync``, ``PollDLQUrl`` -> ``poll``."""
+    """``OutboxDLQUrl`` -> ``outbox``, ``SyncDirectivesDLQUrl`` -> ``sync``, ``PollDLQUrl`` ->
+    ``poll``."""
     return output_key.removesuffix("DLQUrl").removesuffix("Directives").lower()
 
 
-def queue_url(name_or_url: str, *, sqs: Any = None, stack: str | None = None, cloudformation: Any = None) -> str:
+def queue_url(
+    name_or_url: str, *, sqs: Any = None, stack: str | None = None, cloudformation: Any = None
+) -> str:
     """The URL of a queue given by name or URL, or, with ``stack``, by the short name of one of
     the stack's DLQs (``outbox``, ``sync``...) or its output key (``OutboxDLQUrl``)."""
     if re.match(r"^https?://", name_or_url):
@@ -190,7 +215,9 @@ def queue_url(name_or_url: str, *, sqs: Any = None, stack: str | None = None, cl
         for url in urls.values():
             if _name(url) == name_or_url:
                 return url
-        raise DlqError(f"stack {stack} has no DLQ {name_or_url!r}; it has: {', '.join(sorted(urls))}")
+        raise DlqError(
+            f"stack {stack} has no DLQ {name_or_url!r}; it has: {', '.join(sorted(urls))}"
+        )
     sqs = sqs or _client()
     try:
         return str(sqs.get_queue_url(QueueName=name_or_url)["QueueUrl"])
@@ -221,7 +248,10 @@ def mask(value: Any) -> Any:
     """A copy of a JSON value with the values of ``SECRET_KEYS`` replaced, at any depth; a
     string holding a JSON object or array is parsed and masked too."""
     if isinstance(value, Mapping):
-        return {k: (MASK if k in SECRET_KEYS and v not in (None, "") else mask(v)) for k, v in value.items()}
+        return {
+            k: (MASK if k in SECRET_KEYS and v not in (None, "") else mask(v))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [mask(v) for v in value]
     if isinstance(value, str) and value[:1] in ("{", "["):
@@ -263,7 +293,9 @@ def redrive(
     return _redrive_manually(sqs, dlq_url, source, wanted)
 
 
-def _start_move_task(sqs: Any, dlq_url: str, source: str, *, required: bool) -> RedriveResult | None:
+def _start_move_task(
+    sqs: Any, dlq_url: str, source: str, *, required: bool
+) -> RedriveResult | None:
     dlq = _attributes(sqs, dlq_url, "QueueArn", "ApproximateNumberOfMessages")
     destination = _attributes(sqs, source, "QueueArn")["QueueArn"]
     try:
@@ -274,15 +306,22 @@ def _start_move_task(sqs: Any, dlq_url: str, source: str, *, required: bool) -> 
         logger.info("no message move task (%s): moving the messages one by one", _why(exc))
         return None
     return RedriveResult(
-        dlq_url=dlq_url, source_url=source, method="move-task",
-        task_handle=answer.get("TaskHandle"), approximate=int(dlq.get("ApproximateNumberOfMessages", 0)),
+        dlq_url=dlq_url,
+        source_url=source,
+        method="move-task",
+        task_handle=answer.get("TaskHandle"),
+        approximate=int(dlq.get("ApproximateNumberOfMessages", 0)),
     )
 
 
-def _redrive_manually(sqs: Any, dlq_url: str, source: str, wanted: set[str] | None) -> RedriveResult:
+def _redrive_manually(
+    sqs: Any, dlq_url: str, source: str, wanted: set[str] | None
+) -> RedriveResult:
     result = RedriveResult(dlq_url=dlq_url, source_url=source, method="manual")
     fifo = source.endswith(".fifo")
-    held: dict[str, str] = {}  # skipped or failed: message id -> receipt handle, released at the end
+    held: dict[
+        str, str
+    ] = {}  # skipped or failed: message id -> receipt handle, released at the end
     try:
         while wanted is None or len(result.moved) + len(result.failed) < len(wanted):
             batch = _receive(sqs, dlq_url, 10, visibility=REDRIVE_VISIBILITY_SECONDS)
@@ -296,7 +335,7 @@ def _redrive_manually(sqs: Any, dlq_url: str, source: str, wanted: set[str] | No
                     continue
                 try:
                     sqs.send_message(**_resend(message, source, fifo))
-                except Exception as exc:  # left in the DLQ, visible again at the end
+                except Exception as exc:  # noqa: BLE001 - left in the DLQ, visible again at the end
                     result.failed[message_id] = _why(exc)
                     held[message_id] = message["ReceiptHandle"]
                     continue
@@ -353,7 +392,11 @@ def _sources(sqs: Any, url: str) -> list[str]:
 def _only_source(sqs: Any, dlq_url: str) -> str:
     sources = _sources(sqs, dlq_url)
     if len(sources) != 1:
-        what = "no queue sends its dead letters here" if not sources else f"{len(sources)} queues send their dead letters here"
+        what = (
+            "no queue sends its dead letters here"
+            if not sources
+            else f"{len(sources)} queues send their dead letters here"
+        )
         raise DlqError(f"{_name(dlq_url)}: {what}; name the queue to send them to")
     return sources[0]
 
@@ -364,7 +407,12 @@ def _attributes(sqs: Any, url: str, *names: str) -> dict[str, str]:
 
 def _describe(sqs: Any, url: str, sources: tuple[str, ...]) -> DeadLetterQueue:
     attributes = _attributes(
-        sqs, url, "QueueArn", "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "FifoQueue"
+        sqs,
+        url,
+        "QueueArn",
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "FifoQueue",
     )
     return DeadLetterQueue(
         url=url,
@@ -391,8 +439,10 @@ def _receive(sqs: Any, url: str, count: int, *, visibility: int) -> list[dict[st
 
 def _release(sqs: Any, url: str, receipt_handle: str) -> None:
     try:
-        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt_handle, VisibilityTimeout=0)
-    except Exception as exc:  # it reappears when its visibility timeout ends anyway
+        sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=receipt_handle, VisibilityTimeout=0
+        )
+    except Exception as exc:  # noqa: BLE001 - it reappears when its visibility timeout ends anyway
         logger.warning("could not release a dead letter: %s", _why(exc))
 
 
@@ -403,8 +453,14 @@ def _letter(message: Mapping[str, Any]) -> DeadLetter:
     except ValueError:
         body = text
     system = message.get("Attributes") or {}
-    shown = ("SentTimestamp", "ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp",
-             "MessageGroupId", "MessageDeduplicationId", "DeadLetterQueueSourceArn")
+    shown = (
+        "SentTimestamp",
+        "ApproximateReceiveCount",
+        "ApproximateFirstReceiveTimestamp",
+        "MessageGroupId",
+        "MessageDeduplicationId",
+        "DeadLetterQueueSourceArn",
+    )
     custom = {
         name: str(value.get("StringValue", value.get("BinaryValue", "")))
         for name, value in (message.get("MessageAttributes") or {}).items()

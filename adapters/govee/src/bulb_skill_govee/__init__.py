@@ -13,10 +13,9 @@ Example::
 
 from __future__ import annotations
 
-from skill.plugins import AdapterContext
-
 from bulb_skill_govee._adapter import GoveeAdapter
 from bulb_skill_govee._mapping import device_id, split_device_id
+from skill.plugins import AdapterContext
 
 __all__ = ["GoveeAdapter", "create", "device_id", "split_device_id"]
 

@@ -11,6 +11,16 @@ from typing import Any
 
 import requests
 
+from bulb_skill_govee._client import DEFAULT_BASE_URL, GoveeClient, api_key_of
+from bulb_skill_govee._mapping import (
+    BadValue,
+    capabilities_for,
+    device_id,
+    features_from,
+    is_light,
+    split_device_id,
+    state_from,
+)
 from skill.bulbs import BulbState, Change
 from skill.errors import EndpointUnreachable, NoSuchEndpoint
 from skill.plugins import (
@@ -21,17 +31,6 @@ from skill.plugins import (
     Device,
     Style,
     VendorQuotas,
-)
-
-from bulb_skill_govee._client import DEFAULT_BASE_URL, GoveeClient, api_key_of
-from bulb_skill_govee._mapping import (
-    BadValue,
-    capabilities_for,
-    device_id,
-    features_from,
-    is_light,
-    split_device_id,
-    state_from,
 )
 
 log = logging.getLogger(__name__)
@@ -179,15 +178,15 @@ class GoveeAdapter:
         entries = [entry for entry in data if isinstance(entry, dict)]
         for entry in entries:
             sku, device, capabilities = (
-                entry.get("sku"), entry.get("device"), entry.get("capabilities")
+                entry.get("sku"),
+                entry.get("device"),
+                entry.get("capabilities"),
             )
             if isinstance(sku, str) and isinstance(device, str) and isinstance(capabilities, list):
                 self._remember(device_id(sku, device), capabilities)
         return entries
 
-    def _advertised(
-        self, credential: AnyCredential, device: str, deadline: float
-    ) -> list[Any]:
+    def _advertised(self, credential: AnyCredential, device: str, deadline: float) -> list[Any]:
         """The device's advertised capabilities, from the device list (one call) when this
         container has not seen them; ``NoSuchEndpoint`` when the account has no such device."""
         self._device_entries(credential, deadline)
@@ -216,4 +215,3 @@ def _check_control(answer: dict[str, Any]) -> None:
     status = state.get("status") if isinstance(state, dict) else None
     if status is not None and str(status).lower() != "success":
         raise EndpointUnreachable(f"Govee reported control status {status!r}")
-

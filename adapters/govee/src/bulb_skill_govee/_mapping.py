@@ -43,6 +43,7 @@ class BadValue(ValueError):
 
 # --- device ids ---------------------------------------------------------------------------
 
+
 def device_id(sku: str, device: str) -> str:
     """``"H6601@9D:FA:85:EB:D3:00:8B:FF"``: Govee needs the sku (model) next to the device id
     on every call, so both travel in the id the core encodes into the endpoint id."""
@@ -57,6 +58,7 @@ def split_device_id(value: str) -> tuple[str, str]:
 
 
 # --- capabilities -------------------------------------------------------------------------
+
 
 def find(capabilities: Iterable[Any], kind: str, instance: str) -> Mapping[str, Any] | None:
     for capability in capabilities:
@@ -93,8 +95,11 @@ def is_light(entry: Mapping[str, Any]) -> bool:
     # Older answers omit "type": a switchable device with a light capability is a light.
     return any(
         find(capabilities, t, i) is not None
-        for t, i in ((RANGE, "brightness"), (COLOR_SETTING, "colorRgb"),
-                     (COLOR_SETTING, "colorTemperatureK"))
+        for t, i in (
+            (RANGE, "brightness"),
+            (COLOR_SETTING, "colorRgb"),
+            (COLOR_SETTING, "colorTemperatureK"),
+        )
     )
 
 
@@ -116,6 +121,7 @@ def features_from(capabilities: list[Any]) -> Features:
 
 # --- colour -------------------------------------------------------------------------------
 
+
 def color_to_int(color: Color) -> int:
     """Alexa HSB -> Govee's ``colorRgb`` integer ((r << 16) + (g << 8) + b)."""
     r, g, b = colorsys.hsv_to_rgb((color.hue % 360) / 360, color.saturation, color.brightness)
@@ -129,6 +135,7 @@ def int_to_color(value: int) -> Color:
 
 
 # --- state --------------------------------------------------------------------------------
+
 
 def _value(capabilities: list[Any], kind: str, instance: str) -> Any:
     capability = find(capabilities, kind, instance)
@@ -183,9 +190,8 @@ def state_from(capabilities: list[Any], advertised: list[Any] | None = None) -> 
 
 # --- commands -----------------------------------------------------------------------------
 
-def capabilities_for(
-    change: Change, advertised: list[Any] | None = None
-) -> list[dict[str, Any]]:
+
+def capabilities_for(change: Change, advertised: list[Any] | None = None) -> list[dict[str, Any]]:
     """The ``capability`` objects that apply ``change``, one control call each, in order.
 
     Order: power on first, then colour or colour temperature, then brightness (last, so the
@@ -202,12 +208,14 @@ def capabilities_for(
         calls.append({"type": ON_OFF, "instance": "powerSwitch", "value": 1})
     if change.color is not None:
         _require(advertised, COLOR_SETTING, "colorRgb", "colour")
-        calls.append({"type": COLOR_SETTING, "instance": "colorRgb",
-                      "value": color_to_int(change.color)})
+        calls.append(
+            {"type": COLOR_SETTING, "instance": "colorRgb", "value": color_to_int(change.color)}
+        )
     if change.color_temperature is not None:
         _require(advertised, COLOR_SETTING, "colorTemperatureK", "colour temperature")
-        kelvin = _clamp(int(change.color_temperature), advertised, COLOR_SETTING,
-                        "colorTemperatureK")
+        kelvin = _clamp(
+            int(change.color_temperature), advertised, COLOR_SETTING, "colorTemperatureK"
+        )
         calls.append({"type": COLOR_SETTING, "instance": "colorTemperatureK", "value": kelvin})
     if change.brightness is not None:
         if change.brightness == 0:

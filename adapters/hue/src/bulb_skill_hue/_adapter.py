@@ -7,6 +7,28 @@ import re
 from collections import OrderedDict, defaultdict
 from collections.abc import Mapping
 
+from bulb_skill_hue._client import (
+    APPLICATION_KEY_SECRET,
+    DEFAULT_BASE_URL,
+    HueClient,
+    oauth_token,
+)
+from bulb_skill_hue._mapping import (
+    Capabilities,
+    Resource,
+    capabilities_of,
+    device_of,
+    owner_of,
+    put_body,
+    state_of,
+)
+from bulb_skill_hue._oauth import (
+    CLIENT_ID_SECRET,
+    CLIENT_SECRET_SECRET,
+    DEFAULT_AUTHORIZE_URL,
+    DEFAULT_TOKEN_URL,
+    HueTokenEndpoint,
+)
 from skill.bulbs import BulbState, Change
 from skill.errors import EndpointUnreachable, InternalError, InvalidValue, NoSuchEndpoint
 from skill.plugins import (
@@ -19,29 +41,6 @@ from skill.plugins import (
     OAuthToken,
     Style,
     VendorQuotas,
-)
-
-from bulb_skill_hue._client import (
-    APPLICATION_KEY_SECRET,
-    DEFAULT_BASE_URL,
-    HueClient,
-    oauth_token,
-)
-from bulb_skill_hue._oauth import (
-    CLIENT_ID_SECRET,
-    CLIENT_SECRET_SECRET,
-    DEFAULT_AUTHORIZE_URL,
-    DEFAULT_TOKEN_URL,
-    HueTokenEndpoint,
-)
-from bulb_skill_hue._mapping import (
-    Capabilities,
-    Resource,
-    capabilities_of,
-    device_of,
-    owner_of,
-    put_body,
-    state_of,
 )
 
 log = logging.getLogger(__name__)
@@ -127,7 +126,9 @@ class HueAdapter:
             links = []
         status = next((z.get("status") for z in links if owner and owner_of(z) == owner), None)
         if status is not None and not isinstance(status, str):
-            raise EndpointUnreachable("Hue described the light's connectivity in an unexpected shape")
+            raise EndpointUnreachable(
+                "Hue described the light's connectivity in an unexpected shape"
+            )
         return state_of(light, status)
 
     def read_all(self, credential: AnyCredential) -> list[DeviceReading]:
@@ -240,7 +241,9 @@ class HueAdapter:
         try:
             capabilities = capabilities_of(light)
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            raise EndpointUnreachable(f"Hue described a light in an unexpected shape: {exc!r}") from exc
+            raise EndpointUnreachable(
+                f"Hue described a light in an unexpected shape: {exc!r}"
+            ) from exc
         known = self._capabilities.get(str(light.get("id")))
         if known is not None and known.dimmable and not capabilities.dimmable:
             # A product's features never change: a dimmable light described without its

@@ -19,6 +19,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bulb_skill_hue._color import (
+    Gamut,
+    gamut_of,
+    hs_to_xy,
+    kelvin_range,
+    kelvin_to_mirek,
+    mirek_to_kelvin,
+    xy_to_hs,
+)
 from skill.bulbs import (
     ALEXA_MAX_KELVIN,
     ALEXA_MIN_KELVIN,
@@ -30,16 +39,6 @@ from skill.bulbs import (
 )
 from skill.errors import EndpointUnreachable, InvalidDirective, InvalidValue
 from skill.plugins import Device
-
-from bulb_skill_hue._color import (
-    Gamut,
-    gamut_of,
-    hs_to_xy,
-    kelvin_range,
-    kelvin_to_mirek,
-    mirek_to_kelvin,
-    xy_to_hs,
-)
 
 Resource = Mapping[str, Any]
 ColorMode = Literal["color", "temperature"] | None
@@ -114,7 +113,8 @@ def device_of(light: Resource, device: Resource | None) -> Device:
     device_name = _mapping(device.get("metadata")).get("name")
     services = device.get("services")
     lights_on_device = [
-        s for s in (services if isinstance(services, list) else [])
+        s
+        for s in (services if isinstance(services, list) else [])
         if isinstance(s, Mapping) and s.get("rtype") == "light"
     ]
     name = device_name if device_name and len(lights_on_device) <= 1 else light_name

@@ -98,4 +98,3 @@ class HueTokenEndpoint(OAuthTokenEndpoint):
         """Hue's authorize page for this deployment's client: ``client_id``,
         ``response_type=code``, ``state`` (Hue redirects to the app's registered callback)."""
         return self.authorize_url_with({"response_type": "code", "state": state})
-

@@ -6,6 +6,23 @@ import re
 from collections import OrderedDict
 from typing import Any
 
+from bulb_skill_lifx._client import DEFAULT_BASE_URL, LifxClient, access_token_of
+from bulb_skill_lifx._mapping import (
+    Light,
+    account_id,
+    applied,
+    device_of,
+    features_of,
+    set_state_body,
+    state_of,
+)
+from bulb_skill_lifx._oauth import (
+    CLIENT_ID_SECRET,
+    CLIENT_SECRET_SECRET,
+    DEFAULT_AUTHORIZE_URL,
+    DEFAULT_TOKEN_URL,
+    LifxTokenEndpoint,
+)
 from skill.bulbs import BulbState, Change, Features
 from skill.errors import EndpointUnreachable, InternalError, NoSuchEndpoint
 from skill.plugins import (
@@ -18,24 +35,6 @@ from skill.plugins import (
     OAuthToken,
     Style,
     VendorQuotas,
-)
-
-from bulb_skill_lifx._client import DEFAULT_BASE_URL, LifxClient, access_token_of
-from bulb_skill_lifx._oauth import (
-    CLIENT_ID_SECRET,
-    CLIENT_SECRET_SECRET,
-    DEFAULT_AUTHORIZE_URL,
-    DEFAULT_TOKEN_URL,
-    LifxTokenEndpoint,
-)
-from bulb_skill_lifx._mapping import (
-    Light,
-    account_id,
-    applied,
-    device_of,
-    features_of,
-    set_state_body,
-    state_of,
 )
 
 #: LIFX light ids are the bulb's serial (12 hex digits); anything else cannot be one.

@@ -13,10 +13,9 @@ Example::
 
 from __future__ import annotations
 
-from skill.plugins import AdapterContext
-
 from bulb_skill_switchbot._adapter import SwitchBotAdapter
 from bulb_skill_switchbot._client import account_id, key_and_secret, sign
+from skill.plugins import AdapterContext
 
 __all__ = ["SwitchBotAdapter", "account_id", "create", "key_and_secret", "sign"]
 

@@ -10,21 +10,6 @@ from urllib.parse import quote
 
 import requests
 
-from skill.bulbs import BulbState, Change
-from skill.errors import EndpointUnreachable, NoSuchEndpoint
-from skill.plugins import (
-    Accepted,
-    AdapterContext,
-    AnyCredential,
-    CredentialKind,
-    Device,
-    KeyAndSecret,
-    Notification,
-    Style,
-    VendorQuotas,
-    WebhookRequest,
-)
-
 from bulb_skill_switchbot import _webhook
 from bulb_skill_switchbot._client import (
     DEFAULT_BASE_URL,
@@ -39,6 +24,20 @@ from bulb_skill_switchbot._mapping import (
     LightType,
     commands_for,
     state_from,
+)
+from skill.bulbs import BulbState, Change
+from skill.errors import EndpointUnreachable, NoSuchEndpoint
+from skill.plugins import (
+    Accepted,
+    AdapterContext,
+    AnyCredential,
+    CredentialKind,
+    Device,
+    KeyAndSecret,
+    Notification,
+    Style,
+    VendorQuotas,
+    WebhookRequest,
 )
 
 log = logging.getLogger(__name__)

@@ -176,7 +176,7 @@ class SwitchBotClient(TransportBacked):
     def headers(self, credential: AnyCredential) -> dict[str, str]:
         pair = key_and_secret(credential)
         token = pair.key.get_secret_value()
-        t = str(int(round(self._clock() * 1000)))
+        t = str(round(self._clock() * 1000))
         nonce = self._nonces()
         return {
             "Authorization": token,
@@ -204,7 +204,10 @@ class SwitchBotClient(TransportBacked):
         fingerprint = _fingerprint(credential)
         self._refuse_if_quota_spent(fingerprint)
         response = self.transport.send(
-            method, path, headers=headers, json=dict(json) if json is not None else None,
+            method,
+            path,
+            headers=headers,
+            json=dict(json) if json is not None else None,
             deadline=deadline,
         )
         if response.status_code in (401, 403):
@@ -223,9 +226,11 @@ class SwitchBotClient(TransportBacked):
             return payload.get("body")
         error = status_error(code, str(payload.get("message") or ""), now=self._clock())
         if isinstance(error, QuotaSpent):
-            self._remember(self._quota_spent_until, fingerprint, self._clock() + (
-                error.retry_after or seconds_to_next_day(self._clock())
-            ))
+            self._remember(
+                self._quota_spent_until,
+                fingerprint,
+                self._clock() + (error.retry_after or seconds_to_next_day(self._clock())),
+            )
         raise error
 
     # -- the daily quota -----------------------------------------------------------------------

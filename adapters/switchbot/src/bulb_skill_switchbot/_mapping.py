@@ -96,6 +96,7 @@ def normalise_mac(mac: str) -> str | None:
 
 # --- colour -------------------------------------------------------------------------------
 
+
 def color_to_rgb(color: Color) -> tuple[int, int, int]:
     """Alexa HSB -> 0-255 RGB."""
     r, g, b = colorsys.hsv_to_rgb((color.hue % 360) / 360, color.saturation, color.brightness)
@@ -127,6 +128,7 @@ def format_rgb(rgb: tuple[int, int, int], order: str = "rgb") -> str:
 
 
 # --- state --------------------------------------------------------------------------------
+
 
 def _int(value: object, what: str) -> int:
     if isinstance(value, bool):
@@ -187,6 +189,7 @@ def state_from(
 
 
 # --- commands -----------------------------------------------------------------------------
+
 
 def commands_for(change: Change, light: LightType | None = None) -> list[tuple[str, str]]:
     """``(command, parameter)`` pairs that apply ``change`` to ``light``, in the order they are

@@ -24,9 +24,6 @@ import re
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from skill.errors import InvalidNotification
-from skill.plugins import Notification, WebhookRequest
-
 from bulb_skill_switchbot._mapping import (
     LIGHT_TYPES,
     WEBHOOK_TYPES,
@@ -34,6 +31,8 @@ from bulb_skill_switchbot._mapping import (
     normalise_mac,
     state_from,
 )
+from skill.errors import InvalidNotification
+from skill.plugins import Notification, WebhookRequest
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +68,7 @@ def parse(request: WebhookRequest, secret_source: Callable[[], str]) -> list[Not
         raise InvalidNotification("missing webhook account or key", status=401)
     try:
         secret = secret_source()
-    except Exception as exc:  # noqa: BLE001 - any secret-store failure means "cannot verify"
+    except Exception as exc:  # any secret-store failure means "cannot verify"
         log.error("SwitchBot webhook secret unavailable: %s", type(exc).__name__)
         raise InvalidNotification("webhook secret not configured", status=503) from exc
     if len(secret) < MIN_SECRET_LENGTH:
@@ -106,5 +105,12 @@ def parse(request: WebhookRequest, secret_source: Callable[[], str]) -> list[Not
     sampled = context.get("timeOfSample")  # milliseconds since the epoch (the README's example)
     if isinstance(sampled, bool) or not isinstance(sampled, int | float):
         raise InvalidNotification("changeReport without a timeOfSample", status=400)
-    return [Notification(device_id=device_id, state=state, reference=None, user_id=account,
-                         sent_at=sampled / 1000)]
+    return [
+        Notification(
+            device_id=device_id,
+            state=state,
+            reference=None,
+            user_id=account,
+            sent_at=sampled / 1000,
+        )
+    ]

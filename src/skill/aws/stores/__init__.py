@@ -6,4 +6,13 @@ from skill.aws.stores._queues import SqsDirectiveQueue, SqsOutbox, SqsPollQueue,
 from skill.aws.stores._state import DynamoStateStore
 from skill.aws.stores._tokens import DynamoTokenStore
 
-__all__ = ["DynamoCredentialVault", "DynamoPushLog", "DynamoStateStore", "DynamoTokenStore", "SqsDirectiveQueue", "SqsOutbox", "SqsPollQueue", "SqsSweepQueue"]
+__all__ = [
+    "DynamoCredentialVault",
+    "DynamoPushLog",
+    "DynamoStateStore",
+    "DynamoTokenStore",
+    "SqsDirectiveQueue",
+    "SqsOutbox",
+    "SqsPollQueue",
+    "SqsSweepQueue",
+]

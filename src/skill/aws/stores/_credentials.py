@@ -25,9 +25,7 @@ from skill.records import StoredCredential
 
 
 class DynamoCredentialVault(DynamoTable):
-    def __init__(
-        self, table_name: str, key_id: str, dynamodb: Any = None, kms: Any = None
-    ) -> None:
+    def __init__(self, table_name: str, key_id: str, dynamodb: Any = None, kms: Any = None) -> None:
         super().__init__(table_name, dynamodb)
         self._key_id = key_id
         self._kms_client = kms
@@ -55,7 +53,7 @@ class DynamoCredentialVault(DynamoTable):
             item = self._db.get_item(
                 TableName=self._table, Key=self._key(user_id, vendor), ConsistentRead=True
             ).get("Item")
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any AWS failure is a VaultError
             raise VaultError(f"the vault could not be read ({type(error).__name__})") from None
         if item is None:
             return None
@@ -67,8 +65,10 @@ class DynamoCredentialVault(DynamoTable):
                 EncryptionContext=self._context(user_id, vendor),
                 KeyId=self._key_id,
             )["Plaintext"]
-        except Exception as error:
-            raise VaultError(f"a credential could not be decrypted ({type(error).__name__})") from None
+        except Exception as error:  # noqa: BLE001 - any KMS failure is a VaultError
+            raise VaultError(
+                f"a credential could not be decrypted ({type(error).__name__})"
+            ) from None
         return StoredCredential(
             user_id=user_id,
             vendor=vendor,
@@ -92,7 +92,7 @@ class DynamoCredentialVault(DynamoTable):
                 ConsistentRead=True,
             ):
                 vendors += [i["vendor"]["S"] for i in page.get("Items", [])]
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any AWS failure is a VaultError
             raise VaultError(f"the vault could not be read ({type(error).__name__})") from None
         return vendors
 
@@ -104,7 +104,9 @@ class DynamoCredentialVault(DynamoTable):
         A write clears the grace-period TTL: the user is back."""
         context = self._context(stored.user_id, stored.vendor)
         ciphertext = self._kms.encrypt(
-            KeyId=self._key_id, Plaintext=credential_to_json(stored.credential), EncryptionContext=context
+            KeyId=self._key_id,
+            Plaintext=credential_to_json(stored.credential),
+            EncryptionContext=context,
         )["CiphertextBlob"]
         version = (if_version or stored.version) + 1
         item: dict[str, Any] = {
@@ -166,9 +168,12 @@ class DynamoCredentialVault(DynamoTable):
 
     def _set_expiry(self, user_id: str, at: float | None) -> int:
         update: dict[str, Any] = (
-            {"UpdateExpression": "REMOVE expires_at"} if at is None else
-            {"UpdateExpression": "SET expires_at = :at",
-             "ExpressionAttributeValues": {":at": {"N": str(int(at))}}}
+            {"UpdateExpression": "REMOVE expires_at"}
+            if at is None
+            else {
+                "UpdateExpression": "SET expires_at = :at",
+                "ExpressionAttributeValues": {":at": {"N": str(int(at))}},
+            }
         )
         marked = 0
         paginator = self._db.get_paginator("query")

@@ -90,9 +90,16 @@ class SqsSweepQueue:
         sqs = self._sqs or client("sqs")
         for start in range(0, len(accounts), 10):
             chunk = accounts[start : start + 10]
-            entries = [{"Id": str(i), "MessageBody": a.model_dump_json()} for i, a in enumerate(chunk)]
+            entries = [
+                {"Id": str(i), "MessageBody": a.model_dump_json()} for i, a in enumerate(chunk)
+            ]
             for _ in range(3):  # SQS may refuse some entries of a batch: send those again
-                failed = {f["Id"] for f in sqs.send_message_batch(QueueUrl=self._url, Entries=entries).get("Failed", [])}
+                failed = {
+                    f["Id"]
+                    for f in sqs.send_message_batch(QueueUrl=self._url, Entries=entries).get(
+                        "Failed", []
+                    )
+                }
                 entries = [e for e in entries if e["Id"] in failed]
                 if not entries:
                     break

@@ -100,22 +100,24 @@ class DynamoStateStore(DynamoTable):
         known: set[tuple[str, str]] = set()
         keys = [self._owner_key(o.endpoint_id, o.user_id) for o in unique]
         for start in range(0, len(keys), 100):  # BatchGetItem takes 100 keys
-            request: Any = {self._table: {"Keys": keys[start:start + 100],
-                                          "ProjectionExpression": "pk, sk"}}
+            request: Any = {
+                self._table: {"Keys": keys[start : start + 100], "ProjectionExpression": "pk, sk"}
+            }
             for _ in range(_BATCH_PASSES):
                 answer = self._db.batch_get_item(RequestItems=request)
-                known |= {(i["pk"]["S"], i["sk"]["S"])
-                          for i in answer.get("Responses", {}).get(self._table, [])}
+                known |= {
+                    (i["pk"]["S"], i["sk"]["S"])
+                    for i in answer.get("Responses", {}).get(self._table, [])
+                }
                 request = answer.get("UnprocessedKeys")
                 if not request:
                     break
             else:
                 raise RuntimeError("DynamoDB left owner reads unprocessed")
-        new = [o for o in unique
-               if (f"owner#{o.endpoint_id}", f"user#{o.user_id}") not in known]
+        new = [o for o in unique if (f"owner#{o.endpoint_id}", f"user#{o.user_id}") not in known]
         items = [{"PutRequest": {"Item": self._owner_item(o)}} for o in new]
         for start in range(0, len(items), 25):  # BatchWriteItem takes 25 items
-            writes: Any = {self._table: items[start:start + 25]}
+            writes: Any = {self._table: items[start : start + 25]}
             for _ in range(_BATCH_PASSES):
                 writes = self._db.batch_write_item(RequestItems=writes).get("UnprocessedItems")
                 if not writes:
@@ -136,8 +138,10 @@ class DynamoStateStore(DynamoTable):
         answer = self._db.query(
             TableName=self._table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :user)",
-            ExpressionAttributeValues={":pk": {"S": f"owner#{endpoint_id}"},
-                                       ":user": {"S": "user#"}},
+            ExpressionAttributeValues={
+                ":pk": {"S": f"owner#{endpoint_id}"},
+                ":user": {"S": "user#"},
+            },
         )
         return [DeviceOwner.model_validate_json(i["body"]["S"]) for i in answer.get("Items", [])]
 
@@ -162,9 +166,12 @@ class DynamoStateStore(DynamoTable):
             values[":vendor"] = {"S": f"{vendor}#"}
         owners: list[DeviceOwner] = []
         paginator = self._db.get_paginator("query")
-        for page in paginator.paginate(TableName=self._table, IndexName=OWNERS_BY_USER,
-                                       KeyConditionExpression=condition,
-                                       ExpressionAttributeValues=values):
+        for page in paginator.paginate(
+            TableName=self._table,
+            IndexName=OWNERS_BY_USER,
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=values,
+        ):
             owners += [DeviceOwner.model_validate_json(i["body"]["S"]) for i in page["Items"]]
         return owners
 
@@ -198,9 +205,12 @@ class DynamoStateStore(DynamoTable):
     def add_sweep_account(self, account: SweepAccount) -> bool:
         errors = self._db.exceptions
         try:
-            self._db.put_item(TableName=self._table, Item=self._account_item(account, True),
-                              # new, or not swept (pushing, or its user had unlinked)
-                              ConditionExpression="attribute_not_exists(pk) OR attribute_not_exists(slot)")
+            self._db.put_item(
+                TableName=self._table,
+                Item=self._account_item(account, True),
+                # new, or not swept (pushing, or its user had unlinked)
+                ConditionExpression="attribute_not_exists(pk) OR attribute_not_exists(slot)",
+            )
         except errors.ConditionalCheckFailedException:
             return False
         return True
@@ -208,9 +218,12 @@ class DynamoStateStore(DynamoTable):
     def due_accounts(self, slot: str) -> list[SweepAccount]:
         accounts: list[SweepAccount] = []
         paginator = self._db.get_paginator("query")
-        for page in paginator.paginate(TableName=self._table, IndexName=SWEEP_SLOTS,
-                                       KeyConditionExpression="slot = :slot",
-                                       ExpressionAttributeValues={":slot": {"S": slot}}):
+        for page in paginator.paginate(
+            TableName=self._table,
+            IndexName=SWEEP_SLOTS,
+            KeyConditionExpression="slot = :slot",
+            ExpressionAttributeValues={":slot": {"S": slot}},
+        ):
             accounts += [_sweep_account(i) for i in page["Items"]]
         return accounts
 

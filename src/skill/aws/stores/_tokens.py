@@ -10,7 +10,6 @@ from skill.records import TokenRecord
 
 
 class DynamoTokenStore(DynamoTable):
-
     def get(self, user_id: str) -> TokenRecord | None:
         item = self._db.get_item(
             TableName=self._table, Key={"user_id": {"S": user_id}}, ConsistentRead=True

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from skill.composition import count, current
 from skill.observability import logger, metrics
 from skill.plugins import Style
 from skill.snapstart import register as snapstart
 
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+
+Handler = Callable[[dict[str, Any], Any], "PartialItemFailureResponse"]
 
 
 def make_handler(style: Style) -> Handler:
@@ -18,7 +21,7 @@ def make_handler(style: Style) -> Handler:
     snapshot, ``skill.snapstart``)."""
     snapstart(lambda: current().processor)
 
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
         from aws_lambda_powertools.utilities.batch import (
             SqsFifoPartialProcessor,
             process_partial_response,

@@ -1,6 +1,7 @@
 """``make bench``: the performance suite (not part of ``make test``).
 
-Run from the repository root: ``python -m bulb_workbench.bench.run`` (writes ``docs/benchmarks.md``).
+Run from the repository root: ``python -m bulb_workbench.bench.run`` (writes
+``docs/benchmarks.md``).
 """
 
 import json
@@ -10,7 +11,8 @@ from typing import Any, TextIO
 
 
 def emit_results(results: Any, stdout: TextIO | None = None) -> None:
-    """What a section script (``cost.py``, ``e2e.py``, ``warm.py``) hands ``bulb_workbench.bench.run``: its
+    """What a section script (``cost.py``, ``e2e.py``, ``warm.py``) hands
+    ``bulb_workbench.bench.run``: its
     results as JSON, in the file named by its first argument, else on ``stdout``."""
     text = json.dumps(results, indent=1)
     if len(sys.argv) > 1:

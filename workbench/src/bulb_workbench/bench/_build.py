@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[4]  # the checkout (workbench/src/bulb_workbench/bench)
-CACHE = Path(os.environ.get("BENCH_CACHE", "/tmp/bulb-bench"))
+CACHE = Path(os.environ.get("BENCH_CACHE", "/tmp/bulb-bench"))  # noqa: S108 - a rebuildable cache
 _SKIP = {"__pycache__", "tests", "build", "dist", ".pytest_cache", ".hypothesis", ".venv"}
 
 
@@ -39,7 +39,9 @@ class Interpreter:
 def _version_of(python: str) -> str:
     out = subprocess.run(
         [python, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return out.stdout.strip()
 
@@ -49,17 +51,27 @@ def find_python313() -> Interpreter | None:
     candidates: list[str] = []
     env = dict(os.environ)
     try:
-        out = subprocess.run(["pyenv", "which", "python3.13"], capture_output=True, text=True, env=env)
+        out = subprocess.run(
+            ["pyenv", "which", "python3.13"], capture_output=True, text=True, env=env, check=False
+        )
         if out.returncode == 0 and out.stdout.strip():
             candidates.append(out.stdout.strip())
-        versions = subprocess.run(["pyenv", "versions", "--bare"], capture_output=True, text=True)
+        versions = subprocess.run(
+            ["pyenv", "versions", "--bare"], capture_output=True, text=True, check=False
+        )
         for version in sorted(
             (v.strip() for v in versions.stdout.split() if v.strip().startswith("3.13")),
             key=lambda v: [int(p) if p.isdigit() else 0 for p in v.split(".")],
             reverse=True,
         ):
             env["PYENV_VERSION"] = version
-            out = subprocess.run(["pyenv", "which", "python3.13"], capture_output=True, text=True, env=env)
+            out = subprocess.run(
+                ["pyenv", "which", "python3.13"],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=False,
+            )
             if out.returncode == 0 and out.stdout.strip():
                 candidates.append(out.stdout.strip())
     except FileNotFoundError:
@@ -145,7 +157,15 @@ def _dependency_layer(python: Interpreter, log) -> tuple[Path, Path]:
     if not (base / ".done").exists():
         shutil.rmtree(base, ignore_errors=True)
         log(f"  installing the dependencies for python {python.label} in {base} (pip, once)")
-        _pip(python, "install", "--no-compile", "--only-binary=:all:", "--target", str(base / "nopyc"), *deps)
+        _pip(
+            python,
+            "install",
+            "--no-compile",
+            "--only-binary=:all:",
+            "--target",
+            str(base / "nopyc"),
+            *deps,
+        )
         shutil.rmtree(base / "nopyc" / "bin", ignore_errors=True)
         for cache_dir in list((base / "nopyc").rglob("__pycache__")):
             shutil.rmtree(cache_dir, ignore_errors=True)
@@ -169,7 +189,8 @@ def _add_projects(tree: Path) -> None:
         info = tree / f"{name}-{meta['version']}.dist-info"
         info.mkdir(exist_ok=True)
         (info / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: {meta['name']}\nVersion: {meta['version']}\n")
+            f"Metadata-Version: 2.1\nName: {meta['name']}\nVersion: {meta['version']}\n"
+        )
         groups = dict(meta.get("entry-points", {}))
         if meta.get("scripts"):
             groups["console_scripts"] = meta["scripts"]
@@ -188,7 +209,9 @@ def _content_key(python: Interpreter) -> str:
         digest.update((project / "pyproject.toml").read_bytes())
         for package in _packages(project):
             for path in _package_files(package):
-                digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+                digest.update(
+                    str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0"
+                )
     return digest.hexdigest()[:16]
 
 

@@ -15,8 +15,8 @@ docs/benchmarks.md; the CPU figures and the request counts are the measurement):
   - ``cold_chain_ms``, the figure the cold goals (``COLD_GOALS``) are checked against: the
     handler's *measured* first-invocation CPU stretched (as above), plus the hops: its waits
     (below) and one connection set-up (``CONNECT_MS``) per AWS client it creates
-    (``bulb_workbench.bench._scenarios.FLOOR_CLIENTS``), and the hops between functions. Nothing assumed
-    about the sandbox's own start is in it.
+    (``bulb_workbench.bench._scenarios.FLOOR_CLIENTS``), and the hops between functions. Nothing
+    assumed about the sandbox's own start is in it.
   - ``cold_chain_with_platform_ms``: the same plus, per function, what a cold sandbox costs
     before the handler module is imported, which ``make bench`` cannot measure on this machine
     and therefore assumes: ``PLATFORM_INIT_MS`` (placing the micro-VM, fetching and unpacking
@@ -31,10 +31,10 @@ docs/benchmarks.md; the CPU figures and the request counts are the measurement):
   cloud: Powertools, validation and the SDK's own serialising and parsing included), or, if that
   section did not run, the warm section's per-directive CPU (core logic only).
 - **Waits** are the counted calls of the cost section (per invocation of that function in that
-  style) times ``bulb_workbench.bench._model.ASSUMPTIONS``: ``aws_call_ms`` per AWS call, ``vendor_ms`` per
-  vendor call, ``gateway_ms`` per gateway POST, ``lwa_ms`` per LWA call. A cold chain's
-  dispatcher also refreshes the user's gateway token (``COLD_LWA_CALLS``: an LWA access token
-  lives an hour, so after an idle evening it has expired).
+  style) times ``bulb_workbench.bench._model.ASSUMPTIONS``: ``aws_call_ms`` per AWS call,
+  ``vendor_ms`` per vendor call, ``gateway_ms`` per gateway POST, ``lwa_ms`` per LWA call. A cold
+  chain's dispatcher also refreshes the user's gateway token (``COLD_LWA_CALLS``: an LWA access
+  token lives an hour, so after an idle evening it has expired).
 - **Hops**: ``INVOKE_MS`` where a caller invokes a function synchronously (Alexa -> entrypoint,
   HTTP API -> notifications) and ``SQS_HOP_MS`` for each SQS queue an event source mapping
   drains (the send itself is an AWS call of the sender; every mapping on the path has
@@ -49,8 +49,8 @@ docs/benchmarks.md; the CPU figures and the request counts are the measurement):
   project's own time: the same path without the vendor calls (their latency is the vendor's;
   ``warm_with_vendor`` has them too).
 - **Cost per directive** of a function at a memory size: billed warm duration (CPU stretched +
-  waits, as ``bulb_workbench.bench._model.billed_ms``) x GB + the request price, plus the INIT phase that AWS
-  bills for managed runtimes since 1 August 2025: ``COLD_START_SHARE`` of invocations start
+  waits, as ``bulb_workbench.bench._model.billed_ms``) x GB + the request price, plus the INIT phase
+  that AWS bills for managed runtimes since 1 August 2025: ``COLD_START_SHARE`` of invocations start
   cold and pay (runtime start + first-invocation CPU) stretched, at the function's memory.
 
 Memory sizes are read from the templates (``infra/*.yaml``: each function's ``Handler`` and
@@ -114,15 +114,23 @@ MODULES = {
 STYLES = ("sync", "async", "optimistic", "polling")
 #: The functions of each style's path, in order; ("hop", ms) between them.
 PATHS: dict[str, list[Any]] = {
-    style: ["invoke", "entrypoint", "sqs", f"processor-{style}"]
-    + {"async": ["invoke", "notifications"], "polling": ["sqs", "poller"]}.get(style, [])
-    + ["sqs", "dispatcher"]
+    style: [
+        "invoke",
+        "entrypoint",
+        "sqs",
+        f"processor-{style}",
+        *{"async": ["invoke", "notifications"], "polling": ["sqs", "poller"]}.get(style, []),
+        "sqs",
+        "dispatcher",
+    ]
     for style in STYLES
 }
 #: The warm section's case per function, when the cost section is missing.
-WARM_CASES = {"entrypoint": "control (SetBrightness -> queue)",
-              "dispatcher": "dispatcher (outbox Response -> gateway)",
-              **{f"processor-{s}": f"pipeline {s}" for s in STYLES}}
+WARM_CASES = {
+    "entrypoint": "control (SetBrightness -> queue)",
+    "dispatcher": "dispatcher (outbox Response -> gateway)",
+    **{f"processor-{s}": f"pipeline {s}" for s in STYLES},
+}
 
 
 def stretch(memory_mb: float, a: dict[str, Any] = _model.ASSUMPTIONS) -> float:
@@ -149,6 +157,7 @@ def template_memory(root: Path = ROOT) -> dict[str, int]:
 
 # -- the measured inputs ------------------------------------------------------------------------
 
+
 def cold_cpu(results: dict[str, Any]) -> dict[str, float]:
     """First-invocation CPU ms per function (python 3.13 if measured, .pyc, fastest run)."""
     cold = results.get("cold") or {}
@@ -157,11 +166,16 @@ def cold_cpu(results: dict[str, Any]) -> dict[str, float]:
     if label is None:
         return {}
     pyc = interpreters[label]["summary"].get("pyc", {})
-    return {f: pyc[m]["cpu_ms"] for f, m in MODULES.items()
-            if m in pyc and pyc[m].get("n") and pyc[m]["cpu_ms"] == pyc[m]["cpu_ms"]}
+    return {
+        f: pyc[m]["cpu_ms"]
+        for f, m in MODULES.items()
+        if m in pyc and pyc[m].get("n") and pyc[m]["cpu_ms"] == pyc[m]["cpu_ms"]
+    }
 
 
-def _counts(results: dict[str, Any], style: str, function: str, cold: bool) -> dict[str, float] | None:
+def _counts(
+    results: dict[str, Any], style: str, function: str, cold: bool
+) -> dict[str, float] | None:
     """Per-invocation calls (and warm CPU) of ``function`` on ``style``'s path: the cost
     section's warm directives; a cold function counts the most of its first and warm runs."""
     styles = (results.get("cost") or {}).get("styles") or {}
@@ -170,7 +184,10 @@ def _counts(results: dict[str, Any], style: str, function: str, cold: bool) -> d
     if warm is None:
         return None
     n = warm["invocations"] or 1
-    out = {k: warm.get(k, 0.0) / n for k in ("cpu_ms", "aws_calls", "vendor_calls", "gateway_posts", "lwa_calls")}
+    out = {
+        k: warm.get(k, 0.0) / n
+        for k in ("cpu_ms", "aws_calls", "vendor_calls", "gateway_posts", "lwa_calls")
+    }
     first = (runs.get("first") or {}).get("functions", {}).get(function)
     if cold and first:
         m = first["invocations"] or 1
@@ -196,8 +213,8 @@ SCHEDULER_CONCURRENCY = 8
 
 
 def measured_assumptions(results: dict[str, Any]) -> dict[str, Any]:
-    """``bulb_workbench.bench._model.ASSUMPTIONS`` with the sweep's CPU replaced by this run's measurement
-    where the cost section made it (the model's other inputs are unchanged):
+    """``bulb_workbench.bench._model.ASSUMPTIONS`` with the sweep's CPU replaced by this run's
+    measurement where the cost section made it (the model's other inputs are unchanged):
 
     - ``sweep_cpu_ms_per_bulb``: the worker's CPU (its pool threads included) for one read of an
       account of 3 bulbs at a polling vendor, steady state (list + 3 reads, the owners' index
@@ -215,20 +232,34 @@ def measured_assumptions(results: dict[str, Any]) -> dict[str, Any]:
     if scheduler and scheduler.get("invocations"):
         n = scheduler["invocations"]
         memory = {**_model.MEMORY_MB, **template_memory()}.get("sweep-scheduler", 256)
-        a["sweep_scheduler_ms"] = (scheduler["cpu_ms"] / n * stretch(memory)
-                                   + scheduler["aws_calls"] / n / SCHEDULER_CONCURRENCY * a["aws_call_ms"])
+        a["sweep_scheduler_ms"] = (
+            scheduler["cpu_ms"] / n * stretch(memory)
+            + scheduler["aws_calls"] / n / SCHEDULER_CONCURRENCY * a["aws_call_ms"]
+        )
     return a
 
 
 # -- one function, one chain ----------------------------------------------------------------------
 
+
 def _waits(counts: dict[str, float], vendor: bool, a: dict[str, Any] = _model.ASSUMPTIONS) -> float:
-    return (counts["aws_calls"] * a["aws_call_ms"] + counts["gateway_posts"] * a["gateway_ms"]
-            + counts["lwa_calls"] * a["lwa_ms"] + (counts["vendor_calls"] * a["vendor_ms"] if vendor else 0.0))
+    return (
+        counts["aws_calls"] * a["aws_call_ms"]
+        + counts["gateway_posts"] * a["gateway_ms"]
+        + counts["lwa_calls"] * a["lwa_ms"]
+        + (counts["vendor_calls"] * a["vendor_ms"] if vendor else 0.0)
+    )
 
 
-def function_ms(results: dict[str, Any], style: str, function: str, memory_mb: float, cold: bool,
-                vendor: bool = True, platform: bool = False) -> float | None:
+def function_ms(
+    results: dict[str, Any],
+    style: str,
+    function: str,
+    memory_mb: float,
+    cold: bool,
+    vendor: bool = True,
+    platform: bool = False,
+) -> float | None:
     """Modelled latency of one invocation of ``function`` on ``style``'s path; None if a figure
     it needs was not measured in this run. ``platform`` (cold only): with the assumed sandbox
     start (``PLATFORM_INIT_MS`` + ``RUNTIME_INIT_CPU_MS`` stretched)."""
@@ -252,8 +283,14 @@ def function_ms(results: dict[str, Any], style: str, function: str, memory_mb: f
     return own + (PLATFORM_INIT_MS + RUNTIME_INIT_CPU_MS * s if platform else 0.0)
 
 
-def chain(results: dict[str, Any], style: str, memory: dict[str, int], cold: bool,
-          vendor: bool = True, platform: bool = False) -> dict[str, Any]:
+def chain(
+    results: dict[str, Any],
+    style: str,
+    memory: dict[str, int],
+    cold: bool,
+    vendor: bool = True,
+    platform: bool = False,
+) -> dict[str, Any]:
     """``{"total_ms", "steps": [(name, ms)]}`` of ``style``'s path; total None if incomplete."""
     steps: list[tuple[str, float | None]] = []
     for step in PATHS[style]:
@@ -262,8 +299,14 @@ def chain(results: dict[str, Any], style: str, memory: dict[str, int], cold: boo
         elif step == "sqs":
             steps.append(("SQS", SQS_HOP_MS))
         else:
-            steps.append((step, function_ms(results, style, step, memory.get(step, 256), cold, vendor,
-                                            platform)))
+            steps.append(
+                (
+                    step,
+                    function_ms(
+                        results, style, step, memory.get(step, 256), cold, vendor, platform
+                    ),
+                )
+            )
     total = None if any(ms is None for _, ms in steps) else sum(ms for _, ms in steps)  # type: ignore[misc]
     return {"total_ms": total, "steps": steps}
 
@@ -271,16 +314,23 @@ def chain(results: dict[str, Any], style: str, memory: dict[str, int], cold: boo
 def chains(results: dict[str, Any], memory: dict[str, int]) -> dict[str, dict[str, Any]]:
     """Cold (``cold_chain_ms``; and with the assumed sandbox start) and warm chains per
     style at ``memory``."""
-    return {style: {"cold": chain(results, style, memory, cold=True),
-                    "cold_with_platform": chain(results, style, memory, cold=True, platform=True),
-                    "warm": chain(results, style, memory, cold=False, vendor=False),
-                    "warm_with_vendor": chain(results, style, memory, cold=False)}
-            for style in STYLES}
+    return {
+        style: {
+            "cold": chain(results, style, memory, cold=True),
+            "cold_with_platform": chain(results, style, memory, cold=True, platform=True),
+            "warm": chain(results, style, memory, cold=False, vendor=False),
+            "warm_with_vendor": chain(results, style, memory, cold=False),
+        }
+        for style in STYLES
+    }
 
 
 # -- cost ---------------------------------------------------------------------------------------
 
-def _invocation_dollars(results: dict[str, Any], style: str, function: str, memory_mb: float) -> float | None:
+
+def _invocation_dollars(
+    results: dict[str, Any], style: str, function: str, memory_mb: float
+) -> float | None:
     """Lambda dollars of one invocation: warm billed duration x GB + request, plus the INIT
     phase of ``COLD_START_SHARE`` of invocations."""
     counts = _counts(results, style, function, cold=False)
@@ -290,15 +340,20 @@ def _invocation_dollars(results: dict[str, Any], style: str, function: str, memo
     p, gb = _model.PRICES, memory_mb / 1024
     warm = max(1.0, counts["cpu_ms"] * stretch(memory_mb) + _waits(counts, vendor=True))
     init = (RUNTIME_INIT_CPU_MS + (cpu or 0.0)) * stretch(memory_mb)
-    return ((warm + COLD_START_SHARE * init) / 1000 * gb * p["lambda_gb_s"] + p["lambda_request"])
+    return (warm + COLD_START_SHARE * init) / 1000 * gb * p["lambda_gb_s"] + p["lambda_request"]
 
 
 def _style_of(function: str) -> str:
-    return function.split("-", 1)[1] if function.startswith("processor-") else {
-        "notifications": "async", "poller": "polling"}.get(function, "sync")
+    return (
+        function.split("-", 1)[1]
+        if function.startswith("processor-")
+        else {"notifications": "async", "poller": "polling"}.get(function, "sync")
+    )
 
 
-def power_table(results: dict[str, Any], functions: list[str] | None = None) -> dict[str, dict[int, dict[str, Any]]]:
+def power_table(
+    results: dict[str, Any], functions: list[str] | None = None
+) -> dict[str, dict[int, dict[str, Any]]]:
     """Per function and memory: cold and warm latency ms (alone, waits included) and Lambda
     dollars per directive that invokes it (its style's path; the entrypoint and dispatcher on
     the sync path)."""
@@ -313,8 +368,9 @@ def power_table(results: dict[str, Any], functions: list[str] | None = None) -> 
             dollars = _invocation_dollars(results, style, function, memory)
             table[function][memory] = {
                 "cold_ms": function_ms(results, style, function, memory, cold=True),
-                "cold_with_platform_ms": function_ms(results, style, function, memory, cold=True,
-                                                     platform=True),
+                "cold_with_platform_ms": function_ms(
+                    results, style, function, memory, cold=True, platform=True
+                ),
                 "warm_ms": function_ms(results, style, function, memory, cold=False),
                 "usd_per_directive": None if dollars is None else dollars * invocations,
             }
@@ -331,7 +387,9 @@ def init_monthly(results: dict[str, Any], users: int, memory: dict[str, int]) ->
     days = a["days_per_month"]
     units: list[tuple[dict[str, Any], float]] = [
         (cost["styles"][s]["warm"], users * share * a["control_per_user_day"] * days)
-        for s, share in a["style_mix"].items() if s in cost.get("styles", {})]
+        for s, share in a["style_mix"].items()
+        if s in cost.get("styles", {})
+    ]
     if "report_state" in cost:
         units.append((cost["report_state"], users * a["report_state_per_user_day"] * days))
     if "discover" in cost:
@@ -342,16 +400,26 @@ def init_monthly(results: dict[str, Any], users: int, memory: dict[str, int]) ->
             if function not in cpu:
                 continue
             mb = memory.get(function, 256)
-            gb_s += (n * f["invocations"] * COLD_START_SHARE * (RUNTIME_INIT_CPU_MS + cpu[function])
-                     * stretch(mb) / 1000 * mb / 1024)
+            gb_s += (
+                n
+                * f["invocations"]
+                * COLD_START_SHARE
+                * (RUNTIME_INIT_CPU_MS + cpu[function])
+                * stretch(mb)
+                / 1000
+                * mb
+                / 1024
+            )
     return gb_s * p["lambda_gb_s"]
 
 
-def choose_memory(results: dict[str, Any], budget_usd: float = 0.01, users: int = 1_000_000) -> dict[str, Any]:
+def choose_memory(
+    results: dict[str, Any], budget_usd: float = 0.01, users: int = 1_000_000
+) -> dict[str, Any]:
     """The MemorySize per path function that brings the chains closest to the goals (the sum
     of each chain's excess over its goal, cold and warm), then costs the least; only
-    combinations whose modelled bill (``bulb_workbench.bench._model.monthly`` at these sizes + INIT) stays
-    within ``budget_usd`` per user-month. Returns the choice and its figures."""
+    combinations whose modelled bill (``bulb_workbench.bench._model.monthly`` at these sizes + INIT)
+    stays within ``budget_usd`` per user-month. Returns the choice and its figures."""
     functions = list(dict.fromkeys(f for step in PATHS.values() for f in step if f in MODULES))
     if not cold_cpu(results) or "styles" not in (results.get("cost") or {}):
         return {}
@@ -367,7 +435,7 @@ def choose_memory(results: dict[str, Any], budget_usd: float = 0.01, users: int 
                 # each style's own functions independently: the cheapest of the least excess
                 options = []
                 for sizes in itertools.product(MEMORIES, repeat=len(own[style])):
-                    trial = {**memory, **dict(zip(own[style], sizes))}
+                    trial = {**memory, **dict(zip(own[style], sizes, strict=False))}
                     c = chain(results, style, trial, cold=True)["total_ms"]
                     w = chain(results, style, trial, cold=False, vendor=False)["total_ms"]
                     if c is None or w is None:
@@ -377,11 +445,12 @@ def choose_memory(results: dict[str, Any], budget_usd: float = 0.01, users: int 
                 if not options:
                     return {}
                 miss, _, sizes = min(options)
-                memory.update(zip(own[style], sizes))
+                memory.update(zip(own[style], sizes, strict=False))
                 excess += miss
             _model.MEMORY_MB.update(memory)
-            bill = (_model.monthly(results["cost"], users, measured_assumptions(results))["total"]
-                    + init_monthly(results, users, memory))
+            bill = _model.monthly(results["cost"], users, measured_assumptions(results))[
+                "total"
+            ] + init_monthly(results, users, memory)
             per_user = bill / users
             key = (per_user > budget_usd, round(excess), per_user)
             if best is None or key < best[0]:
@@ -391,8 +460,12 @@ def choose_memory(results: dict[str, Any], budget_usd: float = 0.01, users: int 
         _model.MEMORY_MB.update(saved)
     assert best is not None
     (over, excess, _), memory, per_user = best
-    return {"memory": {f: memory[f] for f in functions}, "excess_ms": excess,
-            "usd_per_user_month": per_user, "within_budget": not over}
+    return {
+        "memory": {f: memory[f] for f in functions},
+        "excess_ms": excess,
+        "usd_per_user_month": per_user,
+        "within_budget": not over,
+    }
 
 
 def figures(results: dict[str, Any], users: int = 1_000_000) -> dict[str, Any]:
@@ -402,13 +475,20 @@ def figures(results: dict[str, Any], users: int = 1_000_000) -> dict[str, Any]:
     if cold_cpu(results) and "styles" in (results.get("cost") or {}):
         c = chains(results, memory)
         out["cold_chain_ms"] = {s: _round(v["cold"]["total_ms"]) for s, v in c.items()}
-        out["cold_chain_with_platform_ms"] = {s: _round(v["cold_with_platform"]["total_ms"])
-                                              for s, v in c.items()}
+        out["cold_chain_with_platform_ms"] = {
+            s: _round(v["cold_with_platform"]["total_ms"]) for s, v in c.items()
+        }
         out["warm_chain_ms"] = {s: _round(v["warm"]["total_ms"]) for s, v in c.items()}
-        out["warm_chain_with_vendor_ms"] = {s: _round(v["warm_with_vendor"]["total_ms"]) for s, v in c.items()}
-        out["chains"] = {s: {k: [[n, _round(ms)] for n, ms in v[k]["steps"]]
-                             for k in ("cold", "cold_with_platform", "warm")}
-                         for s, v in c.items()}
+        out["warm_chain_with_vendor_ms"] = {
+            s: _round(v["warm_with_vendor"]["total_ms"]) for s, v in c.items()
+        }
+        out["chains"] = {
+            s: {
+                k: [[n, _round(ms)] for n, ms in v[k]["steps"]]
+                for k in ("cold", "cold_with_platform", "warm")
+            }
+            for s, v in c.items()
+        }
     cost = results.get("cost") or {}
     if "styles" in cost:
         saved = dict(_model.MEMORY_MB)
@@ -421,11 +501,17 @@ def figures(results: dict[str, Any], users: int = 1_000_000) -> dict[str, Any]:
         init = init_monthly(results, users, memory) if cold_cpu(results) else 0.0
         out["cost_per_user_month_usd"] = round((bill["total"] + init) / users, 5)
         a = measured_assumptions(results)
-        out["cost_model"] = {"users": users, "monthly_usd": round(bill["total"], 2),
-                             "init_monthly_usd": round(init, 2),
-                             "sweep_monthly_usd": round(_model.sweep_total(bill), 2),
-                             "measured": {k: round(a[k], 3) for k in ("sweep_cpu_ms_per_bulb", "sweep_scheduler_ms")
-                                          if a[k] != _model.ASSUMPTIONS[k]}}
+        out["cost_model"] = {
+            "users": users,
+            "monthly_usd": round(bill["total"], 2),
+            "init_monthly_usd": round(init, 2),
+            "sweep_monthly_usd": round(_model.sweep_total(bill), 2),
+            "measured": {
+                k: round(a[k], 3)
+                for k in ("sweep_cpu_ms_per_bulb", "sweep_scheduler_ms")
+                if a[k] != _model.ASSUMPTIONS[k]
+            },
+        }
     return out
 
 

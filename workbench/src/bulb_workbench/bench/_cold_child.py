@@ -1,10 +1,12 @@
-"""One cold start, in a fresh interpreter: ``python -S workbench/src/bulb_workbench/bench/_cold_child.py SPEC.json``.
+"""One cold start, in a fresh interpreter: ``python -S
+workbench/src/bulb_workbench/bench/_cold_child.py SPEC.json``.
 
 Run as a script (never imported by the measured process), so nothing is loaded before the clock
 starts except what the Lambda runtime's bootstrap also has loaded (``json``, ``os``, ``time``...).
 The spec says either ``{"floor": ["sqs", ...], "calls": bool}`` (import boto3 and create those
-clients from one session with ``skill.aws``'s configuration, optionally with one call each) or ``{"module": ...,
-"event": ...}`` (import the handler module, then invoke ``handler`` once). The result (JSON) is
+clients from one session with ``skill.aws``'s configuration, optionally with one call each) or
+``{"module": ..., "event": ...}`` (import the handler module, then invoke ``handler`` once). The
+result (JSON) is
 written to ``spec["out"]``; stdout carries the handler's logs and is discarded.
 """
 
@@ -14,7 +16,8 @@ import resource
 import sys
 import time
 
-spec = json.loads(open(sys.argv[1]).read())
+with open(sys.argv[1]) as spec_file:
+    spec = json.loads(spec_file.read())
 
 
 class Context:
@@ -39,18 +42,20 @@ class Context:
 DEPENDENCIES = {
     # one model defined and one instance validated: the least a pydantic user pays
     "pydantic": "from pydantic import BaseModel\n"
-                "class _M(BaseModel):\n    name: str\n    value: int\n"
-                "_M.model_validate({'name': 'x', 'value': 1})",
+    "class _M(BaseModel):\n    name: str\n    value: int\n"
+    "_M.model_validate({'name': 'x', 'value': 1})",
     "powertools-logger": "from aws_lambda_powertools import Logger\nLogger(service='bench')",
     "powertools-metrics": "from aws_lambda_powertools import Metrics\nMetrics(namespace='bench')",
     "powertools-batch": "from aws_lambda_powertools.utilities.batch import BatchProcessor, "
-                        "SqsFifoPartialProcessor, EventType, process_partial_response",
+    "SqsFifoPartialProcessor, EventType, process_partial_response",
     "powertools-idempotency": "from aws_lambda_powertools.utilities.idempotency import "
-                              "DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function",
-    "powertools-event-handler": "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver\n"
-                                "APIGatewayHttpResolver()",
-    "powertools-parameters": "from aws_lambda_powertools.utilities.parameters import SecretsProvider",
-    "powertools-feature-flags": "from aws_lambda_powertools.utilities.feature_flags import FeatureFlags",
+    "DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function",
+    "powertools-event-handler": "from aws_lambda_powertools.event_handler import "
+    "APIGatewayHttpResolver\nAPIGatewayHttpResolver()",
+    "powertools-parameters": "from aws_lambda_powertools.utilities.parameters import "
+    "SecretsProvider",
+    "powertools-feature-flags": "from aws_lambda_powertools.utilities.feature_flags import "
+    "FeatureFlags",
     "requests": "import requests\nrequests.Session()",
     "ask-sdk-runtime": "import ask_sdk_runtime.dispatch",
     "pyjwt": "import jwt\nimport jwt.algorithms\njwt.PyJWKSet",  # with cryptography (RS256)
@@ -62,8 +67,12 @@ def floor(services, calls, deps=()):
     from botocore.config import Config
 
     imported = time.perf_counter()
-    config = Config(connect_timeout=2, read_timeout=5,
-                    retries={"max_attempts": 3, "mode": "standard"}, tcp_keepalive=True)
+    config = Config(
+        connect_timeout=2,
+        read_timeout=5,
+        retries={"max_attempts": 3, "mode": "standard"},
+        tcp_keepalive=True,
+    )
     session = boto3.session.Session()  # one session for every client: the SDK's cheapest way
     clients = {s: session.client(s, config=config) for s in services}
     if calls:
@@ -75,10 +84,13 @@ def floor(services, calls, deps=()):
             elif name == "secretsmanager":
                 client.get_secret_value(SecretId="bulb-skill/lwa")
             elif name == "kms":
-                client.encrypt(KeyId="bench", Plaintext=b"floor",
-                               EncryptionContext={"user_id": "floor", "vendor": "floor"})
+                client.encrypt(
+                    KeyId="bench",
+                    Plaintext=b"floor",
+                    EncryptionContext={"user_id": "floor", "vendor": "floor"},
+                )
     for name in deps:
-        exec(DEPENDENCIES[name], {})
+        exec(DEPENDENCIES[name], {})  # noqa: S102 - the bench's own import lines, timed
     return imported, "ok"
 
 

@@ -1,4 +1,5 @@
-"""The on-paper cost and scale model: counted requests (``bulb_workbench.bench.cost``) x AWS list prices.
+"""The on-paper cost and scale model: counted requests (``bulb_workbench.bench.cost``) x AWS list
+prices.
 
 Prices: us-east-1, on-demand, arm64 Lambda, without free tiers: the AWS list prices (Lambda, SQS,
 DynamoDB on-demand as cut in November 2024, API Gateway HTTP APIs, Secrets Manager, CloudWatch
@@ -28,10 +29,21 @@ PRICES = {
 }
 
 #: MemorySize per function in infra/*.yaml (the directive path at one full vCPU for its cold
-#: chain: ``workbench/src/bulb_workbench/bench/_chain.py``; the sweep's scheduler and worker wait on I/O, 256 MB).
-MEMORY_MB = {"entrypoint": 1769, "dispatcher": 1769, "notifications": 1769, "poller": 1769,
-             "processor-sync": 1769, "processor-async": 1769, "processor-optimistic": 1769,
-             "processor-polling": 1769, "linking": 512, "sweep-scheduler": 256, "sweep": 192}
+#: chain: ``workbench/src/bulb_workbench/bench/_chain.py``; the sweep's scheduler and worker wait on
+# I/O, 256 MB).
+MEMORY_MB = {
+    "entrypoint": 1769,
+    "dispatcher": 1769,
+    "notifications": 1769,
+    "poller": 1769,
+    "processor-sync": 1769,
+    "processor-async": 1769,
+    "processor-optimistic": 1769,
+    "processor-polling": 1769,
+    "linking": 512,
+    "sweep-scheduler": 256,
+    "sweep": 192,
+}
 
 ASSUMPTIONS = {
     "bulbs_per_user": 5,
@@ -72,15 +84,22 @@ ASSUMPTIONS = {
 
 def billed_ms(function: str, f: dict[str, float], a: dict[str, Any] = ASSUMPTIONS) -> float:
     """Billed duration of one warm invocation: CPU stretched to the function's vCPU share, plus
-    waiting on AWS calls, the vendor, the gateway and LWA. Per invocation (``f`` is per directive)."""
+    waiting on AWS calls, the vendor, the gateway and LWA. Per invocation (``f``: per directive).
+    """
     n = f["invocations"] or 1
     cpu = f["cpu_ms"] / n * max(1.0, a["vcpu_mb"] / MEMORY_MB.get(function, 256))
-    wait = (f["aws_calls"] * a["aws_call_ms"] + f["vendor_calls"] * a["vendor_ms"]
-            + f["gateway_posts"] * a["gateway_ms"] + f["lwa_calls"] * a["lwa_ms"]) / n
+    wait = (
+        f["aws_calls"] * a["aws_call_ms"]
+        + f["vendor_calls"] * a["vendor_ms"]
+        + f["gateway_posts"] * a["gateway_ms"]
+        + f["lwa_calls"] * a["lwa_ms"]
+    ) / n
     return max(1.0, cpu + wait)
 
 
-def dollars(unit: dict[str, Any], a: dict[str, Any] = ASSUMPTIONS, per_invocation: bool = True) -> dict[str, float]:
+def dollars(
+    unit: dict[str, Any], a: dict[str, Any] = ASSUMPTIONS, per_invocation: bool = True
+) -> dict[str, float]:
     """Cost of one unit of work (a directive, a sweep of one user...) by service, in dollars.
     ``per_invocation=False``: the unit is a share of an invocation (the sweep's users), so
     Lambda requests and platform log lines are not charged per unit."""
@@ -100,7 +119,9 @@ def dollars(unit: dict[str, Any], a: dict[str, Any] = ASSUMPTIONS, per_invocatio
         elif function == "notifications":
             http += f["invocations"]
     for queue, requests in per.get("sqs_requests", {}).items():
-        sqs += requests * (p["sqs_fifo_request"] if queue.endswith(".fifo") else p["sqs_standard_request"])
+        sqs += requests * (
+            p["sqs_fifo_request"] if queue.endswith(".fifo") else p["sqs_standard_request"]
+        )
     # the event source mapping: one ReceiveMessage and one DeleteMessageBatch per batch
     sqs += 2 * consumer_invocations["fifo"] * p["sqs_fifo_request"]
     sqs += 2 * consumer_invocations["standard"] * p["sqs_standard_request"]
@@ -122,10 +143,16 @@ def monthly(cost: dict[str, Any], users: int, a: dict[str, Any] = ASSUMPTIONS) -
     rows: dict[str, dict[str, float]] = {}
     for style, share in a["style_mix"].items():
         n = users * share * a["control_per_user_day"] * days
-        rows[f"control ({style})"] = {k: v * n for k, v in dollars(cost["styles"][style]["warm"], a).items()}
-    rows["ReportState"] = {k: v * users * a["report_state_per_user_day"] * days
-                           for k, v in dollars(cost["report_state"], a).items()}
-    rows["Discover"] = {k: v * users * a["discover_per_user_month"] for k, v in dollars(cost["discover"], a).items()}
+        rows[f"control ({style})"] = {
+            k: v * n for k, v in dollars(cost["styles"][style]["warm"], a).items()
+        }
+    rows["ReportState"] = {
+        k: v * users * a["report_state_per_user_day"] * days
+        for k, v in dollars(cost["report_state"], a).items()
+    }
+    rows["Discover"] = {
+        k: v * users * a["discover_per_user_month"] for k, v in dollars(cost["discover"], a).items()
+    }
     # the sweep (docs/scale.md): each swept account read on its adaptive cadence by a bounded
     # pool; per vendor style, its reads a day, calls a read, and what each read costs
     for style, account_day in sweep_account_day(a).items():
@@ -139,15 +166,15 @@ def monthly(cost: dict[str, Any], users: int, a: dict[str, Any] = ASSUMPTIONS) -
     }
     outside = users * a["outside_changes_per_user_day"] * days
     rows["ChangeReports (outside changes)"] = {
-        k: v * outside for k, v in dollars(cost["report_state"], a).items()}
+        k: v * outside for k, v in dollars(cost["report_state"], a).items()
+    }
     totals: dict[str, float] = {}
     for row in rows.values():
         for k, v in row.items():
             totals[k] = totals.get(k, 0.0) + v
     # the LWA, vendor and Alexa client (Cognito) secrets; the tokens and credentials keys
     fixed = 3 * PRICES["secret_month"] + 2 * PRICES["kms_key_month"]
-    return {"rows": rows, "totals": totals, "fixed": fixed,
-            "total": sum(totals.values()) + fixed}
+    return {"rows": rows, "totals": totals, "fixed": fixed, "total": sum(totals.values()) + fixed}
 
 
 def sweep_total(model: dict[str, Any]) -> float:
@@ -166,8 +193,9 @@ def reads_per_account_day(floor: int = 1, a: dict[str, Any] = ASSUMPTIONS) -> in
     reads = 0
     for minute in range(24 * 60):
         past = [s for s in sessions if s <= minute] or [sessions[-1] - 24 * 60]
-        every = max(cadence.on_ladder(cadence.activity_cadence(minute * 60.0, past[-1] * 60.0)),
-                    floor)
+        every = max(
+            cadence.on_ladder(cadence.activity_cadence(minute * 60.0, past[-1] * 60.0)), floor
+        )
         reads += minute % every == 0
     return reads
 
@@ -204,7 +232,10 @@ def sweep_account_day(a: dict[str, Any] = ASSUMPTIONS) -> dict[str, dict[str, An
         invocations = reads / a["sweep_batch"]
         writes = len(a["activity_hours"]) * a["cadence_writes"] + a["outside_changes_per_user_day"]
         out[style] = {
-            "reads": reads, "calls_per_read": calls, "calls": reads * calls, "floor": floor,
+            "reads": reads,
+            "calls_per_read": calls,
+            "calls": reads * calls,
+            "floor": floor,
             "lambda_ms": reads * ms,
             "dollars": {
                 "lambda": gb_s * PRICES["lambda_gb_s"] + invocations * PRICES["lambda_request"],
@@ -223,8 +254,10 @@ def sweep_accounts_per_invocation(a: dict[str, Any] = ASSUMPTIONS, timeout_s: fl
     bulbs = a["bulbs_per_user"]
     swept = {s: a["style_mix"][s] for s in SWEEP_STYLES}
     total = sum(swept.values()) or 1.0
-    calls = sum(share / total * (1 if SWEEP_STYLES[s] == "lister" else 1 + bulbs)
-                for s, share in swept.items())
+    calls = sum(
+        share / total * (1 if SWEEP_STYLES[s] == "lister" else 1 + bulbs)
+        for s, share in swept.items()
+    )
     wait_ms = calls * a["vendor_ms"] + a["aws_call_ms"]
     cpu_ms = a["sweep_cpu_ms_per_bulb"] * bulbs * a["vcpu_mb"] / MEMORY_MB.get("sweep", 256)
     return timeout_s * 1000 / (cpu_ms + wait_ms / a["sweep_concurrency"])

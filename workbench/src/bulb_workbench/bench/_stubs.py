@@ -10,10 +10,10 @@ model is built from.
   queue, so a driver can feed them to the next handler), DynamoDB ``GetItem``/``PutItem``/
   ``UpdateItem``/``DeleteItem``/``Query``/``Scan`` on in-memory tables (enough semantics for this
   project: conditional delete on ``attribute_exists``; ``Query`` on the table or on a sparse
-  global secondary index, ``IndexName``: the sweep's ``SweepSlots`` and ``OwnersByUser``), Secrets Manager ``GetSecretValue``, KMS
-  ``Encrypt``/``Decrypt`` (the credentials vault: a sealed blob that opens only with the
-  encryption context it was made with). Every DynamoDB call is charged in request units by the
-  item-size rules of on-demand billing.
+  global secondary index, ``IndexName``: the sweep's ``SweepSlots`` and ``OwnersByUser``), Secrets
+  Manager ``GetSecretValue``, KMS ``Encrypt``/``Decrypt`` (the credentials vault: a sealed blob that
+  opens only with the encryption context it was made with). Every DynamoDB call is charged in
+  request units by the item-size rules of on-demand billing.
 - ``GET /jwks``: the Cognito user pool's signing keys (the entrypoint verifies access tokens).
 - ``POST /v3/events``: the event gateway, 202.
 - ``POST /auth/o2/token``: LWA, a fresh token pair.
@@ -33,15 +33,19 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 ACCOUNT = "123456789012"
-KEYS = {"tokens": ("user_id",), "state": ("pk", "sk"), "idempotency": ("id",),
-        "credentials": ("user_id", "vendor")}
+KEYS = {
+    "tokens": ("user_id",),
+    "state": ("pk", "sk"),
+    "idempotency": ("id",),
+    "credentials": ("user_id", "vendor"),
+}
 
 
 def _attr_size(value: dict[str, Any]) -> int:
-    (kind, raw), = value.items()
+    ((kind, raw),) = value.items()
     if kind == "S":
         return len(raw.encode())
     if kind == "N":
@@ -104,8 +108,12 @@ class _Fail(Exception):
 class StubCloud:
     """The stub server and its state. ``with StubCloud() as cloud: cloud.url``."""
 
-    def __init__(self, secrets: dict[str, str] | None = None, gateway_status: int = 202,
-                 jwks: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        secrets: dict[str, str] | None = None,
+        gateway_status: int = 202,
+        jwks: dict[str, Any] | None = None,
+    ) -> None:
         self.secrets = dict(secrets or {})
         self.jwks = jwks or {"keys": []}
         self.gateway_status = gateway_status
@@ -119,7 +127,7 @@ class StubCloud:
         self._server: ThreadingHTTPServer | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
-    def __enter__(self) -> StubCloud:
+    def __enter__(self) -> Self:
         cloud = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -161,7 +169,7 @@ class StubCloud:
         threading.Thread(target=self._server.serve_forever, daemon=True, name="stub-cloud").start()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -209,11 +217,15 @@ class StubCloud:
         target = lowered.get("x-amz-target")
         with self.lock:
             if target:
-                service, _, operation = target.partition(".")
+                _service, _, operation = target.partition(".")
                 try:
                     result = getattr(self, f"_{operation}")(json.loads(body or b"{}"))
                 except _Fail as fail:
-                    return fail.status, {"__type": fail.code, "message": fail.message}, "application/x-amz-json-1.0"
+                    return (
+                        fail.status,
+                        {"__type": fail.code, "message": fail.message},
+                        "application/x-amz-json-1.0",
+                    )
                 return 200, result, "application/x-amz-json-1.0"
             if path.startswith("/v3/events"):
                 self.ledger.gateway_posts += 1
@@ -221,8 +233,16 @@ class StubCloud:
                 return self.gateway_status, b"", "application/json"
             if path.startswith("/auth/o2/token"):
                 self.ledger.lwa_calls += 1
-                return 200, {"access_token": f"Atza|{uuid.uuid4().hex}", "refresh_token": "Atzr|bench",
-                             "token_type": "bearer", "expires_in": 3600}, "application/json"
+                return (
+                    200,
+                    {
+                        "access_token": f"Atza|{uuid.uuid4().hex}",
+                        "refresh_token": "Atzr|bench",
+                        "token_type": "bearer",
+                        "expires_in": 3600,
+                    },
+                    "application/json",
+                )
             if path.startswith("/webhook"):
                 self.ledger.webhook_pushes += 1
                 self.pushes.append((lowered, body))
@@ -234,16 +254,25 @@ class StubCloud:
     def _sqs_keep(self, url: str, entry: dict[str, Any]) -> dict[str, Any]:
         name = url.rsplit("/", 1)[-1]
         text = entry["MessageBody"]
-        self.queues[name].append({"body": text, "group": entry.get("MessageGroupId"),
-                                  "delay": entry.get("DelaySeconds", 0)})
+        self.queues[name].append(
+            {
+                "body": text,
+                "group": entry.get("MessageGroupId"),
+                "delay": entry.get("DelaySeconds", 0),
+            }
+        )
         self.ledger.sqs_messages[name] += 1
-        return {"MessageId": str(uuid.uuid4()),
-                "MD5OfMessageBody": hashlib.md5(text.encode()).hexdigest()}
+        return {
+            "MessageId": str(uuid.uuid4()),
+            "MD5OfMessageBody": hashlib.md5(text.encode()).hexdigest(),  # noqa: S324 - SQS's checksum
+        }
 
     def _SendMessage(self, req: dict[str, Any]) -> dict[str, Any]:
         name = req["QueueUrl"].rsplit("/", 1)[-1]
         self.ledger.requests[f"sqs.SendMessage:{name}"] += 1
-        self.ledger.sqs_requests[name] += max(1, math.ceil(len(req["MessageBody"].encode()) / 65536))
+        self.ledger.sqs_requests[name] += max(
+            1, math.ceil(len(req["MessageBody"].encode()) / 65536)
+        )
         return self._sqs_keep(req["QueueUrl"], req)
 
     def _SendMessageBatch(self, req: dict[str, Any]) -> dict[str, Any]:
@@ -260,8 +289,12 @@ class StubCloud:
     @staticmethod
     def seal(plaintext: bytes, context: dict[str, str]) -> bytes:
         """What the stub's ``Encrypt`` returns: opens only with the same encryption context."""
-        return b"stub-kms:" + base64.b64encode(json.dumps(
-            {"context": context, "plaintext": base64.b64encode(plaintext).decode()}, sort_keys=True).encode())
+        return b"stub-kms:" + base64.b64encode(
+            json.dumps(
+                {"context": context, "plaintext": base64.b64encode(plaintext).decode()},
+                sort_keys=True,
+            ).encode()
+        )
 
     def _Encrypt(self, req: dict[str, Any]) -> dict[str, Any]:
         self.ledger.requests["kms.Encrypt"] += 1
@@ -279,17 +312,25 @@ class StubCloud:
             raise _Fail("InvalidCiphertextException", "not a stub ciphertext") from None
         if sealed["context"] != (req.get("EncryptionContext") or {}):
             raise _Fail("InvalidCiphertextException", "the encryption context does not match")
-        return {"Plaintext": sealed["plaintext"], "KeyId": req.get("KeyId", "bench"),
-                "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}
+        return {
+            "Plaintext": sealed["plaintext"],
+            "KeyId": req.get("KeyId", "bench"),
+            "EncryptionAlgorithm": "SYMMETRIC_DEFAULT",
+        }
 
     # -- Secrets Manager ---------------------------------------------------------------------
     def _GetSecretValue(self, req: dict[str, Any]) -> dict[str, Any]:
         self.ledger.requests["secretsmanager.GetSecretValue"] += 1
         self.ledger.secrets_calls += 1
         name = req["SecretId"]
-        return {"ARN": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:{name}-AbCdEf",
-                "Name": name, "VersionId": "v1", "SecretString": json.dumps(self.secrets),
-                "VersionStages": ["AWSCURRENT"], "CreatedDate": time.time()}
+        return {
+            "ARN": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:{name}-AbCdEf",
+            "Name": name,
+            "VersionId": "v1",
+            "SecretString": json.dumps(self.secrets),
+            "VersionStages": ["AWSCURRENT"],
+            "CreatedDate": time.time(),
+        }
 
     # -- DynamoDB ----------------------------------------------------------------------------
     @staticmethod
@@ -344,8 +385,10 @@ class StubCloud:
         old = self.tables[table].get(key)
         self.ledger.wru += max(1, math.ceil(item_size(old) / 1024))
         if old is None and "attribute_exists" in (req.get("ConditionExpression") or ""):
-            raise _Fail("com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
-                        "The conditional request failed")
+            raise _Fail(
+                "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+                "The conditional request failed",
+            )
         self.tables[table].pop(key, None)
         return {}
 
@@ -354,7 +397,11 @@ class StubCloud:
         for name, wanted in req["RequestItems"].items():
             table = self._table({"TableName": name})
             self._count("BatchGetItem", table)
-            found = [i for i in (self.tables[table].get(self._key(table, k)) for k in wanted["Keys"]) if i]
+            found = [
+                i
+                for i in (self.tables[table].get(self._key(table, k)) for k in wanted["Keys"])
+                if i
+            ]
             units = sum(max(1, math.ceil(item_size(i) / 4096)) for i in found) or 1
             self.ledger.rru += units if wanted.get("ConsistentRead") else units / 2
             responses[name] = found
@@ -369,11 +416,15 @@ class StubCloud:
                     item = write["PutRequest"]["Item"]
                     key = self._key(table, item)
                     old = self.tables[table].get(key)
-                    self.ledger.wru += max(1, math.ceil(max(item_size(old), item_size(item)) / 1024))
+                    self.ledger.wru += max(
+                        1, math.ceil(max(item_size(old), item_size(item)) / 1024)
+                    )
                     self.tables[table][key] = item
                 else:
                     key = self._key(table, write["DeleteRequest"]["Key"])
-                    self.ledger.wru += max(1, math.ceil(item_size(self.tables[table].get(key)) / 1024))
+                    self.ledger.wru += max(
+                        1, math.ceil(item_size(self.tables[table].get(key)) / 1024)
+                    )
                     self.tables[table].pop(key, None)
         return {"UnprocessedItems": {}}
 
@@ -396,7 +447,7 @@ class StubCloud:
 
         def matches(item: dict[str, Any]) -> bool:
             for name, value, prefix in tests:
-                (kind, raw), = value.items()
+                ((kind, raw),) = value.items()
                 have = item.get(name, {}).get(kind)
                 if have is None or (not have.startswith(raw) if prefix else have != raw):
                     return False

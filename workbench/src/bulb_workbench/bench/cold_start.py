@@ -3,24 +3,26 @@
 Method (each number the fastest of ``BENCH_COLD_REPS`` (3) runs, every run a fresh interpreter;
 python 3.13, the Lambda runtime's version, and the local python too with ``BENCH_COLD_LOCAL=1``):
 
-- the code is a Lambda-shaped tree (``bulb_workbench.bench._build.lambda_tree``: ``pip install --target``
-  of the project, its adapters and dependencies), run by the bare interpreter with
-  ``-S -P`` and ``PYTHONPATH`` = the tree, so nothing from a virtualenv or site-packages leaks in;
+- the code is a Lambda-shaped tree (``bulb_workbench.bench._build.lambda_tree``: ``pip install
+  --target`` of the project, its adapters and dependencies), run by the bare interpreter with ``-S
+  -P`` and ``PYTHONPATH`` = the tree, so nothing from a virtualenv or site-packages leaks in;
 - ``nopyc``: the tree as ``sam build`` ships it, and ``PYTHONDONTWRITEBYTECODE=1`` (``/var/task``
   is read-only: every cold start compiles every module it imports); ``pyc``: the same tree after
   ``compileall --invalidation-mode unchecked-hash``;
 - handler: the clock starts before ``import <module>`` and stops when the first ``handler(event,
-  context)`` returns; I/O goes over loopback to ``bulb_workbench.bench._stubs.StubCloud`` (AWS APIs, gateway,
-  LWA) and the vendor simulator at latency 0, both answering in well under a millisecond, so
-  the number is the process's own work; the boto3 clients do all of theirs (no Stubber, no moto
+  context)`` returns; I/O goes over loopback to ``bulb_workbench.bench._stubs.StubCloud`` (AWS APIs,
+  gateway, LWA) and the vendor simulator at latency 0, both answering in well under a millisecond,
+  so the number is the process's own work; the boto3 clients do all of theirs (no Stubber, no moto
   in the measured process: moto alone imports for longer than the floor);
 - floor: ``import boto3`` and create the clients the function needs from one
-  ``boto3.session.Session`` (the SDK's cheapest way), configured as ``skill.aws.client`` does; ``floor+calls`` also makes one call per client (botocore's
-  first-call work: endpoint rules, serializer, parser), a fairer floor for a function that calls;
+  ``boto3.session.Session`` (the SDK's cheapest way), configured as ``skill.aws.client`` does;
+  ``floor+calls`` also makes one call per client (botocore's first-call work: endpoint rules,
+  serializer, parser), a fairer floor for a function that calls;
 - dependency floor: floor + calls + importing and first using the third-party libraries the
-  handler's first invocation loads (``bulb_workbench.bench._scenarios.FLOOR_DEPENDENCIES``: pydantic, Powertools
-  utilities, requests), each as cheaply as it can be used (``workbench/src/bulb_workbench/bench/_cold_child.py``
-  ``DEPENDENCIES``); handler / dependency floor is what the project's own code adds;
+  handler's first invocation loads (``bulb_workbench.bench._scenarios.FLOOR_DEPENDENCIES``:
+  pydantic, Powertools utilities, requests), each as cheaply as it can be used
+  (``workbench/src/bulb_workbench/bench/_cold_child.py`` ``DEPENDENCIES``); handler / dependency
+  floor is what the project's own code adds;
 - peak RSS: ``ru_maxrss`` of the child (interpreter included);
 - ratio: each handler run follows a run of its floor; the ratio is the median of those paired
   ratios (robust to the machine's load drifting), the times shown are the fastest runs.
@@ -29,8 +31,8 @@ python 3.13, the Lambda runtime's version, and the local python too with ``BENCH
 from __future__ import annotations
 
 import json
-import statistics
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,21 +41,34 @@ from pathlib import Path
 from typing import Any
 
 from bulb_workbench.bench import _build
-from bulb_workbench.bench._scenarios import FLOOR_CLIENTS, FLOOR_DEPENDENCIES, environment, first_invocation
+from bulb_workbench.bench._scenarios import (
+    FLOOR_CLIENTS,
+    FLOOR_DEPENDENCIES,
+    environment,
+    first_invocation,
+)
 from bulb_workbench.bench._stubs import StubCloud
 
 CHILD = Path(__file__).with_name("_cold_child.py")
 #: The template's Timeout of the functions whose handler reads the time left (default 10 s).
 TIMEOUTS = {"skill.handlers.sweep": 60}
 MODULES = list(FLOOR_CLIENTS)
-FLOORS = sorted({clients for clients in FLOOR_CLIENTS.values()})
+FLOORS = sorted(set(FLOOR_CLIENTS.values()))
 DEPENDENCY_FLOORS = sorted({(FLOOR_CLIENTS[m], FLOOR_DEPENDENCIES[m]) for m in MODULES})
 #: What each library adds, measured as a chain (SQS + DynamoDB floor with calls, then one library
 #: more per step): libraries share imports (Powertools batch loads pydantic), so only the steps
 #: of one chain add up.
-LIBRARY_CHAIN = ("pydantic", "powertools-logger", "powertools-metrics", "requests",
-                 "powertools-batch", "powertools-idempotency", "powertools-event-handler",
-                 "powertools-parameters", "ask-sdk-runtime")
+LIBRARY_CHAIN = (
+    "pydantic",
+    "powertools-logger",
+    "powertools-metrics",
+    "requests",
+    "powertools-batch",
+    "powertools-idempotency",
+    "powertools-event-handler",
+    "powertools-parameters",
+    "ask-sdk-runtime",
+)
 LIBRARY_CLIENTS = ("sqs", "dynamodb")
 
 
@@ -65,19 +80,41 @@ def _dependency_floor_name(module: str) -> str:
     return "deps:" + ",".join(FLOOR_CLIENTS[module]) + "+" + ",".join(FLOOR_DEPENDENCIES[module])
 
 
-def _run_child(python: str, tree: Path, mode: str, env: dict[str, str], spec: dict[str, Any],
-               work: Path, importtime: bool = False) -> dict[str, Any]:
+def _run_child(
+    python: str,
+    tree: Path,
+    mode: str,
+    env: dict[str, str],
+    spec: dict[str, Any],
+    work: Path,
+    importtime: bool = False,
+) -> dict[str, Any]:
     spec_file = work / "spec.json"
     out_file = work / "out.json"
     out_file.unlink(missing_ok=True)
     spec_file.write_text(json.dumps({**spec, "out": str(out_file)}))
-    child_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
-                 **env, "PYTHONPATH": str(tree)}
+    child_env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        **env,
+        "PYTHONPATH": str(tree),
+    }
     if mode == "nopyc":
         child_env["PYTHONDONTWRITEBYTECODE"] = "1"
-    args = [python, "-S", "-P"] + (["-X", "importtime"] if importtime else []) + [str(CHILD), str(spec_file)]
-    proc = subprocess.run(args, env=child_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          text=True, timeout=120)
+    args = (
+        [python, "-S", "-P"]
+        + (["-X", "importtime"] if importtime else [])
+        + [str(CHILD), str(spec_file)]
+    )
+    proc = subprocess.run(
+        args,
+        env=child_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     if proc.returncode != 0 or not out_file.exists():
         return {"error": proc.stderr[-2000:]}
     result = json.loads(out_file.read_text())
@@ -102,7 +139,7 @@ def importtime_by_package(stderr: str) -> list[tuple[str, float]]:
     for line in stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
             continue
-        self_us, _cumulative, name = (p.strip() for p in line[len("import time:"):].split("|"))
+        self_us, _cumulative, name = (p.strip() for p in line[len("import time:") :].split("|"))
         top = name.strip().split(".")[0]
         totals[top] = totals.get(top, 0.0) + int(self_us) / 1000
     return sorted(totals.items(), key=lambda kv: kv[1], reverse=True)
@@ -120,13 +157,17 @@ def measure(reps: int | None = None, log=print) -> dict[str, Any]:
         interpreters.append(py313)
     current = _build.current_python()
     # the local interpreter too when there is no 3.13, or when asked (BENCH_COLD_LOCAL=1)
-    if (not py313 or os.environ.get("BENCH_COLD_LOCAL") == "1") and (not py313 or current.label != py313.label):
+    if (not py313 or os.environ.get("BENCH_COLD_LOCAL") == "1") and (
+        not py313 or current.label != py313.label
+    ):
         interpreters.append(current)
     results: dict[str, Any] = {"reps": reps, "interpreters": {}, "scenarios": {}}
     from bulb_workbench.bench._scenarios import jwks
 
-    with StubCloud(secrets=_secrets(), jwks=jwks()) as cloud, \
-            tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp:
+    with (
+        StubCloud(secrets=_secrets(), jwks=jwks()) as cloud,
+        tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp,
+    ):
         work = Path(tmp)
         with VendorSimulator(latency=0, transition=0.05, webhook_url=f"{cloud.url}/webhook") as sim:
             env = environment(cloud, sim.url)
@@ -136,73 +177,121 @@ def measure(reps: int | None = None, log=print) -> dict[str, Any]:
                 n = reps if python is py313 or py313 is None else max(2, reps // 2)
                 per: dict[str, dict[str, list[dict[str, Any]]]] = {}
                 for mode, tree in (("nopyc", nopyc), ("pyc", pyc)):
-                    log(f"  cold start python {python.label} {mode}: {n} runs x {2 * len(MODULES) + len(FLOORS)} targets")
+                    log(
+                        f"  cold start python {python.label} {mode}: {n} runs x "
+                        f"{2 * len(MODULES) + len(FLOORS)} targets"
+                    )
                     runs: dict[str, list[dict[str, Any]]] = {}
                     for _ in range(n):
                         for clients in FLOORS:
                             cloud.reset()
-                            spec = {"floor": list(clients), "calls": True,
-                                    "queue_url": cloud.queue_url("floor")}
+                            spec = {
+                                "floor": list(clients),
+                                "calls": True,
+                                "queue_url": cloud.queue_url("floor"),
+                            }
                             runs.setdefault(_floor_name(clients, True), []).append(
-                                _run_child(python.path, tree, mode, env, spec, work))
+                                _run_child(python.path, tree, mode, env, spec, work)
+                            )
                         for clients, deps in DEPENDENCY_FLOORS:
                             cloud.reset()
-                            spec = {"floor": list(clients), "calls": True, "deps": list(deps),
-                                    "queue_url": cloud.queue_url("floor")}
+                            spec = {
+                                "floor": list(clients),
+                                "calls": True,
+                                "deps": list(deps),
+                                "queue_url": cloud.queue_url("floor"),
+                            }
                             name = "deps:" + ",".join(clients) + "+" + ",".join(deps)
                             runs.setdefault(name, []).append(
-                                _run_child(python.path, tree, mode, env, spec, work))
+                                _run_child(python.path, tree, mode, env, spec, work)
+                            )
                         for module in MODULES:
                             # the floor right before the handler: a ratio of neighbours in time
                             # is robust to the machine's load drifting during the run
                             clients = FLOOR_CLIENTS[module]
                             cloud.reset()
-                            floor = _run_child(python.path, tree, mode, env, {"floor": list(clients)}, work)
+                            floor = _run_child(
+                                python.path, tree, mode, env, {"floor": list(clients)}, work
+                            )
                             runs.setdefault(_floor_name(clients, False), []).append(floor)
                             runs.setdefault("pair:" + module, []).append(floor)
                             cloud.reset()
                             sim.reset()
                             event, what = first_invocation(module, cloud, sim)
                             results["scenarios"][module] = what
-                            result = _run_child(python.path, tree, mode, env,
-                                                {"module": module, "event": event,
-                                                 "timeout_s": TIMEOUTS.get(module, 10)}, work)
+                            result = _run_child(
+                                python.path,
+                                tree,
+                                mode,
+                                env,
+                                {
+                                    "module": module,
+                                    "event": event,
+                                    "timeout_s": TIMEOUTS.get(module, 10),
+                                },
+                                work,
+                            )
                             if "error" not in result and not _ok(module, result["answer"]):
                                 result["error"] = "unexpected answer: " + result["answer"]
                             runs.setdefault(module, []).append(result)
                     per[mode] = runs
                 results.setdefault("libraries", {})[python.label] = _library_chain(
-                    python.path, pyc, env, cloud, work, n)
+                    python.path, pyc, env, cloud, work, n
+                )
                 # import-time evidence: the entrypoint and a processor, no bytecode
                 evidence = {}
-                for module in ("skill.handlers.entrypoint", "skill.handlers.processors.sync", "skill.handlers.dispatcher"):
+                for module in (
+                    "skill.handlers.entrypoint",
+                    "skill.handlers.processors.sync",
+                    "skill.handlers.dispatcher",
+                ):
                     cloud.reset()
                     sim.reset()
                     event, _ = first_invocation(module, cloud, sim)
-                    traced = _run_child(python.path, nopyc, "nopyc", env,
-                                        {"module": module, "event": event}, work, importtime=True)
+                    traced = _run_child(
+                        python.path,
+                        nopyc,
+                        "nopyc",
+                        env,
+                        {"module": module, "event": event},
+                        work,
+                        importtime=True,
+                    )
                     if "importtime" in traced:
                         evidence[module] = importtime_by_package(traced.pop("importtime"))[:12]
                 results["interpreters"][python.label] = {
-                    "path": python.path, "runs": per, "summary": _summarise(per), "importtime": evidence,
+                    "path": python.path,
+                    "runs": per,
+                    "summary": _summarise(per),
+                    "importtime": evidence,
                 }
     return results
 
 
-def _library_chain(python: str, tree: Path, env: dict[str, str], cloud: Any, work: Path,
-                   reps: int) -> list[dict[str, Any]]:
+def _library_chain(
+    python: str, tree: Path, env: dict[str, str], cloud: Any, work: Path, reps: int
+) -> list[dict[str, Any]]:
     """CPU ms each library of ``LIBRARY_CHAIN`` adds to the SDK floor (with .pyc), fastest runs."""
     best: list[float] = [float("inf")] * (len(LIBRARY_CHAIN) + 1)
     for _ in range(reps):
         for k in range(len(LIBRARY_CHAIN) + 1):
             cloud.reset()
-            spec = {"floor": list(LIBRARY_CLIENTS), "calls": True, "deps": list(LIBRARY_CHAIN[:k]),
-                    "queue_url": cloud.queue_url("floor")}
+            spec = {
+                "floor": list(LIBRARY_CLIENTS),
+                "calls": True,
+                "deps": list(LIBRARY_CHAIN[:k]),
+                "queue_url": cloud.queue_url("floor"),
+            }
             result = _run_child(python, tree, "pyc", env, spec, work)
             if "error" not in result:
                 best[k] = min(best[k], result["cpu_s"] * 1000)
-    return [{"library": "(floor+calls:" + ",".join(LIBRARY_CLIENTS) + ")", "cpu_ms": best[0],
-             "adds_ms": best[0]}] + [
+    return [
+        {
+            "library": "(floor+calls:" + ",".join(LIBRARY_CLIENTS) + ")",
+            "cpu_ms": best[0],
+            "adds_ms": best[0],
+        }
+    ] + [
         {"library": name, "cpu_ms": best[k + 1], "adds_ms": best[k + 1] - best[k]}
         for k, name in enumerate(LIBRARY_CHAIN)
     ]
@@ -249,8 +338,11 @@ def _summarise(per: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any
             clients = FLOOR_CLIENTS[module]
             floor = rows[_floor_name(clients, False)]
             floor_calls = rows[_floor_name(clients, True)]
-            pairs = [(h, f) for h, f in zip(runs.get(module, []), runs.get("pair:" + module, []))
-                     if "error" not in h and "error" not in f]
+            pairs = [
+                (h, f)
+                for h, f in zip(runs.get(module, []), runs.get("pair:" + module, []), strict=False)
+                if "error" not in h and "error" not in f
+            ]
             row["floor"] = _floor_name(clients, False)
             row["floor_ms"] = floor["total_ms"]
             row["floor_cpu_ms"] = floor["cpu_ms"]

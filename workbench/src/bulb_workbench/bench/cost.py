@@ -1,13 +1,14 @@
 """What one directive costs, counted: the Lambda handlers chained as AWS would chain them, every
 AWS request counted by the stub cloud, every vendor call by the simulator, every log byte.
 
-Run as a script by ``bulb_workbench.bench.run`` (``python workbench/src/bulb_workbench/bench/cost.py OUT.json``) with the project's
-virtualenv. Per style, ``1 + N`` control directives go entrypoint -> directives queue ->
-processor -> (async: vendor push -> notifications; polling: poll queue -> poller) -> outbox ->
-dispatcher -> gateway 202; the first one (the container's cold path: secrets, identity cache) is
-reported apart, the next ``N`` are averaged. ReportState, Discover, the sweep (its worker: one
-account of a polling vendor with 3 bulbs, unchanged and with one outside change; its scheduler:
-one minute with one due account) and LWA (AcceptGrant, token refresh) are counted the same way.
+Run as a script by ``bulb_workbench.bench.run`` (``python workbench/src/bulb_workbench/bench/cost.py
+OUT.json``) with the project's virtualenv. Per style, ``1 + N`` control directives go entrypoint ->
+directives queue -> processor -> (async: vendor push -> notifications; polling: poll queue ->
+poller) -> outbox -> dispatcher -> gateway 202; the first one (the container's cold path: secrets,
+identity cache) is reported apart, the next ``N`` are averaged. ReportState, Discover, the sweep
+(its worker: one account of a polling vendor with 3 bulbs, unchanged and with one outside change;
+its scheduler: one minute with one due account) and LWA (AcceptGrant, token refresh) are counted the
+same way.
 
 Each handler invocation is also timed (``time.thread_time`` of the calling thread and of the
 calls it hands to thread pools: the stub and simulator threads are excluded), which the
@@ -69,6 +70,7 @@ class _PoolCpu:
                 finally:
                     with self._lock:
                         self.seconds += time.thread_time() - start
+
             return submit(pool, timed)
 
         ThreadPoolExecutor.submit = timed_submit  # type: ignore[method-assign]
@@ -87,8 +89,12 @@ class Driver:
         from skill.handlers.processors import async_, optimistic, polling, sync
 
         self.entrypoint = skill.handlers.entrypoint.handler
-        self.processors = {"sync": sync.handler, "async": async_.handler,
-                           "optimistic": optimistic.handler, "polling": polling.handler}
+        self.processors = {
+            "sync": sync.handler,
+            "async": async_.handler,
+            "optimistic": optimistic.handler,
+            "polling": polling.handler,
+        }
         self.notifications = skill.handlers.notifications.handler
         self.poller = skill.handlers.poller.handler
         self.sweep = skill.handlers.sweep.handler
@@ -109,15 +115,17 @@ class Driver:
         # the template's timeouts: the sweep's worker 60 s (it starts no read with less than
         # 12 s left), the directive path's 10 s
         answer = handler(event, LambdaContext("bench", timeout=60 if function == "sweep" else 10))
-        self.invocations.append({
-            "function": function,
-            "cpu_ms": (time.thread_time() - cpu + self.pool_cpu.seconds - pool) * 1000,
-            "wall_ms": (time.perf_counter() - wall) * 1000,
-            "aws_calls": sum(ledger.requests.values()) - aws_before,
-            "gateway_posts": ledger.gateway_posts - gateway_before,
-            "lwa_calls": ledger.lwa_calls - lwa_before,
-            "vendor_calls": len(self.sim.log()) - vendor_before,
-        })
+        self.invocations.append(
+            {
+                "function": function,
+                "cpu_ms": (time.thread_time() - cpu + self.pool_cpu.seconds - pool) * 1000,
+                "wall_ms": (time.perf_counter() - wall) * 1000,
+                "aws_calls": sum(ledger.requests.values()) - aws_before,
+                "gateway_posts": ledger.gateway_posts - gateway_before,
+                "lwa_calls": ledger.lwa_calls - lwa_before,
+                "vendor_calls": len(self.sim.log()) - vendor_before,
+            }
+        )
         return answer
 
     def _records(self, queue: str) -> list[dict[str, Any]]:
@@ -126,7 +134,9 @@ class Driver:
     def deliver_outbox(self) -> None:
         messages = self._records("outbox")
         if messages and self.dispatcher is not None:
-            answer = self.invoke("dispatcher", self.dispatcher, sc.sqs_event([m["body"] for m in messages]))
+            answer = self.invoke(
+                "dispatcher", self.dispatcher, sc.sqs_event([m["body"] for m in messages])
+            )
             assert not answer.get("batchItemFailures"), answer
 
     def directive(self, style: str, brightness: int) -> str:
@@ -141,8 +151,11 @@ class Driver:
             assert push is not None, "the simulator did not push"
             headers, body = push
             wanted = {k: v for k, v in headers.items() if k.startswith("x-sim-")}
-            answer = self.invoke("notifications", self.notifications,
-                                 sc.http_api_event("sim-async", sc.PATH_SECRET, wanted, body))
+            answer = self.invoke(
+                "notifications",
+                self.notifications,
+                sc.http_api_event("sim-async", sc.PATH_SECRET, wanted, body),
+            )
             assert answer["statusCode"] == 200, answer
         # poll tickets: the polling style's clock, and the async watchdog's (a push that never
         # comes); the SQS delay (>= 1 s) outlasts the simulated bulb's transition
@@ -180,17 +193,22 @@ def _measure(driver: Driver, run: Any, repeat: int) -> dict[str, Any]:
     sim.wait_idle(2)
     invocations = driver.invocations[start:]
     counts = _delta(before, cloud.ledger.snapshot())
-    per = {k: ({kk: vv / repeat for kk, vv in v.items()} if isinstance(v, dict) else v / repeat)
-           for k, v in counts.items()}
+    per = {
+        k: ({kk: vv / repeat for kk, vv in v.items()} if isinstance(v, dict) else v / repeat)
+        for k, v in counts.items()
+    }
     by_function: dict[str, dict[str, float]] = {}
     for inv in invocations:
         f = by_function.setdefault(inv["function"], {"invocations": 0.0})
         f["invocations"] += 1 / repeat
         for key in ("cpu_ms", "wall_ms", "aws_calls", "gateway_posts", "lwa_calls", "vendor_calls"):
             f[key] = f.get(key, 0.0) + inv[key] / repeat
-    return {"per_directive": per, "functions": by_function,
-            "vendor_calls": (len(sim.log()) - vendor_before) / repeat,
-            "log_bytes": (driver.stdout.bytes - log_before) / repeat}
+    return {
+        "per_directive": per,
+        "functions": by_function,
+        "vendor_calls": (len(sim.log()) - vendor_before) / repeat,
+        "log_bytes": (driver.stdout.bytes - log_before) / repeat,
+    }
 
 
 def run() -> dict[str, Any]:
@@ -200,8 +218,10 @@ def run() -> dict[str, Any]:
     quick_simulator_sockets()
     stdout = _CountingStdout()
     results: dict[str, Any] = {"directives_per_style": N}
-    with StubCloud(secrets=sc.SECRETS, jwks=sc.jwks()) as cloud, \
-            VendorSimulator(latency=0, transition=0.05, webhook_url=f"{cloud.url}/webhook") as sim:
+    with (
+        StubCloud(secrets=sc.SECRETS, jwks=sc.jwks()) as cloud,
+        VendorSimulator(latency=0, transition=0.05, webhook_url=f"{cloud.url}/webhook") as sim,
+    ):
         os.environ.update(sc.environment(cloud, sim.url))
         cloud.put("tokens", sc.token_item())
         sc.connect_all(cloud, sim)
@@ -215,9 +235,13 @@ def run() -> dict[str, Any]:
                 styles[style] = {"first": first, "warm": warm}
             results["styles"] = styles
             results["report_state"] = _measure(
-                driver, lambda i: driver.invoke("entrypoint", driver.entrypoint, sc.report_state("sync")), N)
+                driver,
+                lambda i: driver.invoke("entrypoint", driver.entrypoint, sc.report_state("sync")),
+                N,
+            )
             results["discover"] = _measure(
-                driver, lambda i: driver.invoke("entrypoint", driver.entrypoint, sc.discover()), N)
+                driver, lambda i: driver.invoke("entrypoint", driver.entrypoint, sc.discover()), N
+            )
             # the sweep's worker: one SQS record, one account of a polling vendor (list + a read
             # per bulb) with 3 bulbs. Steady state first (a first read has recorded the bulbs:
             # nothing changed, nothing written), then a read that finds one bulb changed outside
@@ -230,7 +254,12 @@ def run() -> dict[str, Any]:
             driver.deliver_outbox()
             ticket = _swept(cloud, ticket)
             results["sweep_user_3_bulbs"] = _measure(
-                driver, lambda i: driver.invoke("sweep", driver.sweep, sc.sqs_event([ticket.model_dump_json()])), 3)
+                driver,
+                lambda i: driver.invoke(
+                    "sweep", driver.sweep, sc.sqs_event([ticket.model_dump_json()])
+                ),
+                3,
+            )
 
             def changed(i: int) -> None:
                 sim.set_state("sim-polling", sc.SIM_DEVICES[i % 3], on=True, brightness=20 + i)
@@ -242,11 +271,20 @@ def run() -> dict[str, Any]:
             cloud.tables["state"].clear()
             due = sc.sweep_account("sync", active_ago=60.0)
             cloud.put("state", sc.sweep_account_item(due))
-            driver.invoke("sweep-scheduler", driver.sweep_scheduler, sc.scheduled_event())  # warm-up
+            driver.invoke(
+                "sweep-scheduler", driver.sweep_scheduler, sc.scheduled_event()
+            )  # warm-up
             cloud.take(cloud.queue_url("sweep"))
             results["sweep_scheduler"] = _measure(
-                driver, lambda i: driver.invoke("sweep-scheduler", driver.sweep_scheduler, sc.scheduled_event()), 3)
-            results["sweep_scheduler"]["accounts_sent"] = len(cloud.take(cloud.queue_url("sweep"))) / 3
+                driver,
+                lambda i: driver.invoke(
+                    "sweep-scheduler", driver.sweep_scheduler, sc.scheduled_event()
+                ),
+                3,
+            )
+            results["sweep_scheduler"]["accounts_sent"] = (
+                len(cloud.take(cloud.queue_url("sweep"))) / 3
+            )
             results["lwa"] = _lwa_check(driver)
         finally:
             sys.stdout = real_stdout
@@ -260,13 +298,21 @@ def _swept(cloud: StubCloud, ticket: Any) -> Any:
 
     from skill.records import SweepAccount
 
-    item = cloud.tables["state"].get(json.dumps([{"S": f"account#{ticket.vendor}#{ticket.user_id}"},
-                                                   {"S": "sweep"}], sort_keys=True))
+    item = cloud.tables["state"].get(
+        json.dumps(
+            [{"S": f"account#{ticket.vendor}#{ticket.user_id}"}, {"S": "sweep"}], sort_keys=True
+        )
+    )
     if item is None:
         return ticket
-    return SweepAccount(vendor=ticket.vendor, user_id=ticket.user_id, cadence=int(item["cadence"]["N"]),
-                        last_activity=float(item["last_activity"]["N"]), devices=int(item["devices"]["N"]),
-                        floor=int(item["floor"]["N"]))
+    return SweepAccount(
+        vendor=ticket.vendor,
+        user_id=ticket.user_id,
+        cadence=int(item["cadence"]["N"]),
+        last_activity=float(item["last_activity"]["N"]),
+        devices=int(item["devices"]["N"]),
+        floor=int(item["floor"]["N"]),
+    )
 
 
 def _lwa_check(driver: Driver) -> dict[str, Any]:
@@ -284,8 +330,11 @@ def _lwa_check(driver: Driver) -> dict[str, Any]:
     for _ in range(20):
         cloud.queues["outbox"].append({"body": sc.outbox_body(), "group": None, "delay": 0})
         driver.deliver_outbox()
-    return {"events": 20, "lwa_calls": cloud.ledger.lwa_calls - before,
-            "gateway_posts": len(cloud.gateway_events)}
+    return {
+        "events": 20,
+        "lwa_calls": cloud.ledger.lwa_calls - before,
+        "gateway_posts": len(cloud.gateway_events),
+    }
 
 
 def main() -> None:

@@ -65,14 +65,34 @@ class _Store:
     def get(self, user_id: str) -> Any:
         from skill.records import TokenRecord
 
-        return TokenRecord(user_id=user_id, region="NA", access_token=f"at-{user_id}",
-                           refresh_token="rt", expires_at=time.time() + 3600)
+        return TokenRecord(
+            user_id=user_id,
+            region="NA",
+            access_token=f"at-{user_id}",
+            refresh_token="rt",
+            expires_at=time.time() + 3600,
+        )
 
     def put(self, record: Any) -> None:
         pass
 
     def delete(self, user_id: str, *, if_unchanged: Any = None) -> bool:
         return True
+
+
+class _Meter:
+    """Counts the gateway's answers: every send of the bench must be a 202."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, int] = {}
+
+    def count(self, name: str, dimensions: Any = None) -> None:
+        if name == "GatewayAnswers":
+            status = (dimensions or {}).get("status", "?")
+            self.answers[status] = self.answers.get(status, 0) + 1  # the GIL makes += safe here
+
+    def milliseconds(self, name: str, value: float) -> None:
+        pass
 
 
 class _NoLwa:
@@ -86,13 +106,26 @@ def _event(sample: dict[str, Any]) -> dict[str, Any]:
     now = time.time()
     records = []
     for i in range(BATCH_SIZE):
-        body = {**sample, "user_id": f"user-{i}", "deadline": now + 30, "received_at": now,
-                "correlation_id": str(uuid.uuid4())}
-        records.append({"messageId": str(uuid.uuid4()), "receiptHandle": "rh",
-                        "body": json.dumps(body), "attributes": {}, "messageAttributes": {},
-                        "md5OfBody": "", "eventSource": "aws:sqs",
-                        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:outbox",
-                        "awsRegion": "us-east-1"})
+        body = {
+            **sample,
+            "user_id": f"user-{i}",
+            "deadline": now + 30,
+            "received_at": now,
+            "correlation_id": str(uuid.uuid4()),
+        }
+        records.append(
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": "rh",
+                "body": json.dumps(body),
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:outbox",
+                "awsRegion": "us-east-1",
+            }
+        )
     return {"Records": records}
 
 
@@ -131,11 +164,19 @@ def _variants() -> dict[str, Handler]:
     def pool_then_replay(event: dict[str, Any], context: Any) -> dict[str, Any]:
         send, records = sender(context), event["Records"]
         with ThreadPoolExecutor(BATCH_SIZE) as pool:
-            results = dict(zip([r["messageId"] for r in records],
-                               pool.map(send, [r["body"] for r in records]), strict=True))
+            results = dict(
+                zip(
+                    [r["messageId"] for r in records],
+                    pool.map(send, [r["body"] for r in records]),
+                    strict=True,
+                )
+            )
         processor = batch.BatchProcessor(batch.EventType.SQS, raise_on_entire_batch_failure=False)
-        return dict(batch.process_partial_response(
-            event, lambda record: outcome(results[record.message_id]), processor, context))
+        return dict(
+            batch.process_partial_response(
+                event, lambda record: outcome(results[record.message_id]), processor, context
+            )
+        )
 
     def async_to_thread(event: dict[str, Any], context: Any) -> dict[str, Any]:
         send = sender(context)
@@ -143,8 +184,9 @@ def _variants() -> dict[str, Handler]:
         async def deliver(record: Any) -> str:
             return outcome(await asyncio.to_thread(send, record.body))
 
-        processor = batch.AsyncBatchProcessor(batch.EventType.SQS,
-                                              raise_on_entire_batch_failure=False)
+        processor = batch.AsyncBatchProcessor(
+            batch.EventType.SQS, raise_on_entire_batch_failure=False
+        )
         return dict(batch.async_process_partial_response(event, deliver, processor, context))
 
     def async_executor(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -155,21 +197,33 @@ def _variants() -> dict[str, Handler]:
                 loop = asyncio.get_running_loop()
                 return outcome(await loop.run_in_executor(pool, send, record.body))
 
-            processor = batch.AsyncBatchProcessor(batch.EventType.SQS,
-                                                  raise_on_entire_batch_failure=False)
+            processor = batch.AsyncBatchProcessor(
+                batch.EventType.SQS, raise_on_entire_batch_failure=False
+            )
             return dict(batch.async_process_partial_response(event, deliver, processor, context))
 
-    return {"pool_then_replay": pool_then_replay, "async_to_thread": async_to_thread,
-            "async_executor": async_executor, "handler": handler}
+    return {
+        "pool_then_replay": pool_then_replay,
+        "async_to_thread": async_to_thread,
+        "async_executor": async_executor,
+        "handler": handler,
+    }
 
 
 def measure(batches: int, rounds: int, delay: float) -> dict[str, Any]:
     """Wall time and CPU of ``batches`` batches per variant, alternating in ``rounds``."""
-    child = subprocess.Popen([sys.executable, "-m", __name__, "--serve", str(delay)],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bulb_workbench.bench.dispatcher_batch", "--serve", str(delay)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert child.stdout is not None
-        url = f"http://127.0.0.1:{child.stdout.readline().strip()}"
+        port = child.stdout.readline().strip()
+        if not port.isdigit():
+            raise RuntimeError("the stub gateway did not start")
+        url = f"http://127.0.0.1:{port}"
         return _measure(url, batches, rounds, delay)
     finally:
         assert child.stdin is not None
@@ -180,7 +234,7 @@ def measure(batches: int, rounds: int, delay: float) -> dict[str, Any]:
 def _measure(url: str, batches: int, rounds: int, delay: float) -> dict[str, Any]:
     import skill.composition
     from skill.aws.gateway import GatewayClient
-    from skill.delivery import Dispatcher, NullMeter, TokenCache
+    from skill.delivery import Dispatcher, TokenCache
     from skill.observability import logger
 
     devnull = open(os.devnull, "w")  # noqa: SIM115 - the logger's stream for the whole run
@@ -190,9 +244,12 @@ def _measure(url: str, batches: int, rounds: int, delay: float) -> dict[str, Any
     finally:
         sys.stdout = stdout
 
+    meter = _Meter()
+
     class _Composition:
-        dispatcher = Dispatcher(TokenCache(_Store(), _NoLwa()), GatewayClient(),
-                                lambda _region: url, meter=NullMeter())
+        dispatcher = Dispatcher(
+            TokenCache(_Store(), _NoLwa()), GatewayClient(), lambda _region: url, meter=meter
+        )
 
     skill.composition.use(_Composition())  # type: ignore[arg-type]  # only .dispatcher is used
     root = os.path.dirname(os.path.abspath(__file__))
@@ -202,6 +259,7 @@ def _measure(url: str, batches: int, rounds: int, delay: float) -> dict[str, Any
     variants, context = _variants(), _Context()
     for run in variants.values():  # warm: threads, connections, imports
         assert run(_event(sample), context) == {"batchItemFailures": []}
+    meter.answers.clear()
     totals = {name: [0.0, 0.0] for name in variants}
     per_round = max(1, batches // rounds)
     for _ in range(rounds):
@@ -213,16 +271,26 @@ def _measure(url: str, batches: int, rounds: int, delay: float) -> dict[str, Any
                     raise AssertionError(f"{name}: a record failed")
             totals[name][0] += time.perf_counter() - wall
             totals[name][1] += time.process_time() - cpu
+            if meter.answers != {"202": per_round * BATCH_SIZE}:
+                raise AssertionError(f"{name}: the gateway answered {meter.answers}")
+            meter.answers.clear()
     skill.composition.use(None)
     base_wall, base_cpu = totals["pool_then_replay"]
     return {
-        "batches": per_round * rounds, "batch_size": BATCH_SIZE, "gateway_ms": delay * 1000,
-        "cpus": os.cpu_count(), "python": sys.version.split()[0],
+        "batches": per_round * rounds,
+        "batch_size": BATCH_SIZE,
+        "gateway_ms": delay * 1000,
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
         "variants": {
-            name: {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
-                   "wall_ms_per_batch": round(wall / (per_round * rounds) * 1000, 2),
-                   "cpu_ms_per_batch": round(cpu / (per_round * rounds) * 1000, 2),
-                   "wall_ratio": round(wall / base_wall, 3), "cpu_ratio": round(cpu / base_cpu, 3)}
+            name: {
+                "wall_s": round(wall, 3),
+                "cpu_s": round(cpu, 3),
+                "wall_ms_per_batch": round(wall / (per_round * rounds) * 1000, 2),
+                "cpu_ms_per_batch": round(cpu / (per_round * rounds) * 1000, 2),
+                "wall_ratio": round(wall / base_wall, 3),
+                "cpu_ratio": round(cpu / base_cpu, 3),
+            }
             for name, (wall, cpu) in totals.items()
         },
     }
@@ -230,16 +298,20 @@ def _measure(url: str, batches: int, rounds: int, delay: float) -> dict[str, Any
 
 def render(result: dict[str, Any]) -> str:
     lines = [
-        f"{result['batches']} batches of {result['batch_size']} records, stub gateway answering "
-        f"202 after {result['gateway_ms']:.0f} ms (another process), python {result['python']}, "
-        f"{result['cpus']} CPUs.",
+        (
+            f"{result['batches']} batches of {result['batch_size']} records, stub gateway "
+            f"answering 202 after {result['gateway_ms']:.0f} ms (another process), python "
+            f"{result['python']}, {result['cpus']} CPUs."
+        ),
         "",
         "| variant | wall s | wall ms / batch | CPU s | CPU ms / batch | wall ratio | CPU ratio |",
         "|---|---|---|---|---|---|---|",
     ]
     for name, v in result["variants"].items():
-        lines.append(f"| {name} | {v['wall_s']} | {v['wall_ms_per_batch']} | {v['cpu_s']} | "
-                     f"{v['cpu_ms_per_batch']} | {v['wall_ratio']} | {v['cpu_ratio']} |")
+        lines.append(
+            f"| {name} | {v['wall_s']} | {v['wall_ms_per_batch']} | {v['cpu_s']} | "
+            f"{v['cpu_ms_per_batch']} | {v['wall_ratio']} | {v['cpu_ratio']} |"
+        )
     return "\n".join(lines)
 
 
@@ -247,9 +319,11 @@ def main() -> None:
     if sys.argv[1:2] == ["--serve"]:
         _serve(float(sys.argv[2]))
         return
-    result = measure(int(os.environ.get("DISPATCHER_BATCHES", "200")),
-                     int(os.environ.get("DISPATCHER_ROUNDS", "4")),
-                     float(os.environ.get("DISPATCHER_GATEWAY_MS", "50")) / 1000)
+    result = measure(
+        int(os.environ.get("DISPATCHER_BATCHES", "200")),
+        int(os.environ.get("DISPATCHER_ROUNDS", "4")),
+        float(os.environ.get("DISPATCHER_GATEWAY_MS", "50")) / 1000,
+    )
     print(render(result))
     print(json.dumps(result))
 

@@ -1,20 +1,22 @@
 """End-to-end latency, directive -> event gateway 202, in the local stack, per style.
 
-Uses ``bulb_workbench.local.stack.LocalStack`` (``invoke(event)``, ``wait_for_answer(correlation_token,
-timeout)``). For each vendor latency in ``BENCH_E2E_LATENCIES`` (default ``0,0.15``) and each style,
-``BENCH_E2E_DIRECTIVES`` (default 15) SetBrightness directives (half as many for polling) are sent one after
-the other to the style's simulated bulb (after ``link_demo_user``); each is timed from ``invoke`` to the gateway's 202 for its
-correlation token (a Response; anything else counts as a failure). Reported: p50/p95/p99
-(nearest rank) and the worst. At vendor latency 0 the bulb's transition is 0 too. The stack is
-measured as it is (its HTTP servers set ``TCP_NODELAY``).
+Uses ``bulb_workbench.local.stack.LocalStack`` (``invoke(event)``,
+``wait_for_answer(correlation_token, timeout)``). For each vendor latency in ``BENCH_E2E_LATENCIES``
+(default ``0,0.15``) and each style, ``BENCH_E2E_DIRECTIVES`` (default 15) SetBrightness directives
+(half as many for polling) are sent one after the other to the style's simulated bulb (after
+``link_demo_user``); each is timed from ``invoke`` to the gateway's 202 for its correlation token (a
+Response; anything else counts as a failure). Reported: p50/p95/p99 (nearest rank) and the worst. At
+vendor latency 0 the bulb's transition is 0 too. The stack is measured as it is (its HTTP servers
+set ``TCP_NODELAY``).
 
 A polling directive waits for its poll ticket's SQS delay (``skill.pipeline._styles.poll_delay``:
 the adapter's ``poll_interval_seconds``, 1 to 15 s): the vendor's rate limit by design, not the
-project's overhead. The delays the pipeline schedules are recorded per directive (``SqsPollQueue.schedule``
-wrapped in this process, where the handlers run), and for polling the overhead = latency - those
-delays is reported too (``overhead``, ``scheduled_s``).
+project's overhead. The delays the pipeline schedules are recorded per directive
+(``SqsPollQueue.schedule`` wrapped in this process, where the handlers run), and for polling the
+overhead = latency - those delays is reported too (``overhead``, ``scheduled_s``).
 
-Run as a script by ``bulb_workbench.bench.run`` (``python workbench/src/bulb_workbench/bench/e2e.py OUT.json``) with the project's
+Run as a script by ``bulb_workbench.bench.run`` (``python workbench/src/bulb_workbench/bench/e2e.py
+OUT.json``) with the project's
 virtualenv.
 """
 
@@ -62,7 +64,11 @@ def _stack(latency: float) -> Any:
     from bulb_workbench.local.stack import LocalStack
 
     parameters = inspect.signature(LocalStack).parameters
-    extra = {"transition": TRANSITION[latency]} if latency in TRANSITION and "transition" in parameters else {}
+    extra = (
+        {"transition": TRANSITION[latency]}
+        if latency in TRANSITION and "transition" in parameters
+        else {}
+    )
     for name in ("vendor_latency", "latency", "sim_latency", "simulator_latency"):
         if name in parameters:
             return LocalStack(**{name: latency}, **extra)
@@ -81,7 +87,9 @@ def scheduled_delays() -> Iterator[dict[str, float]]:
 
     def schedule(self: SqsPollQueue, ticket: Any, delay_seconds: int) -> None:
         with lock:
-            delays[ticket.message_id] = delays.get(ticket.message_id, 0.0) + max(0, int(delay_seconds))
+            delays[ticket.message_id] = delays.get(ticket.message_id, 0.0) + max(
+                0, int(delay_seconds)
+            )
         original(self, ticket, delay_seconds)
 
     SqsPollQueue.schedule = schedule  # type: ignore[method-assign]
@@ -93,8 +101,12 @@ def scheduled_delays() -> Iterator[dict[str, float]]:
 
 def _summary(times: list[float]) -> dict[str, float]:
     """p50/p95/p99 and the worst, ms: the same figures for latency and polling overhead."""
-    return {"p50": percentile(times, 50), "p95": percentile(times, 95), "p99": percentile(times, 99),
-            "max": max(times, default=float("nan"))}
+    return {
+        "p50": percentile(times, 50),
+        "p95": percentile(times, 95),
+        "p99": percentile(times, 99),
+        "max": max(times, default=float("nan")),
+    }
 
 
 def run() -> dict[str, Any]:
@@ -112,7 +124,11 @@ def run() -> dict[str, Any]:
                 scheduled: list[float] = []
                 failures = 0
                 n = N_STYLE.get(style, N)
-                print(f"  e2e: vendor latency {latency:g}, {style}: {n} directives", file=sys.stderr, flush=True)
+                print(
+                    f"  e2e: vendor latency {latency:g}, {style}: {n} directives",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 for i in range(n + 2):
                     event, token = set_brightness(f"sim-{style}:color-1", 20 + i % 60, bearer)
                     start = time.perf_counter()

@@ -2,8 +2,8 @@
 one simulated day, with the vendors' quotas enforced by the simulator as the real vendors
 enforce them.
 
-``python -m bulb_workbench.bench.scale`` (or ``BENCH_ONLY=scale make bench``). Knobs: ``SCALE_ACCOUNTS``
-(10000), ``SCALE_MINUTES`` (1440), ``SCALE_SEED`` (14).
+``python -m bulb_workbench.bench.scale`` (or ``BENCH_ONLY=scale make bench``). Knobs:
+``SCALE_ACCOUNTS`` (10000), ``SCALE_MINUTES`` (1440), ``SCALE_SEED`` (14).
 
 What runs: ``VendorSimulator(enforce_quotas=True)`` on a virtual clock, with ``SCALE_ACCOUNTS``
 accounts over the four simulated vendors (each with a real vendor's quota profile: sim-sync
@@ -12,8 +12,8 @@ bulbs each. Each virtual minute: the day's scripted events of that minute happen
 the active accounts, changes made outside Alexa in the simulator), then the real
 ``SweepScheduler(schedule, queue).run(now)`` finds the due accounts from the slot index and the
 real ``SweepWorker(services).read(tickets)`` reads them in batches of 100 with the real sim
-adapters. The adapters reach the simulator in-process (``bulb_workbench.local._sim_inproc``: the same
-routing, authentication, quotas and answers, no socket): loopback HTTP for millions of calls
+adapters. The adapters reach the simulator in-process (``bulb_workbench.local._sim_inproc``: the
+same routing, authentication, quotas and answers, no socket): loopback HTTP for millions of calls
 would take hours on two cores. The stores are in memory (an index of slots, as the GSI).
 
 A command is modelled by what the sweep sees of it: one vendor call charged to the account's
@@ -37,8 +37,6 @@ import time
 from collections import Counter, defaultdict
 from typing import Any
 
-from skill import cadence
-from skill.credentials import Credentials
 from bulb_workbench.local._sim_inproc import IN_PROCESS_URL, in_process_session
 from bulb_workbench.local.sim_adapters import (
     SimulatorAdapter,
@@ -48,6 +46,8 @@ from bulb_workbench.local.sim_adapters import (
     _State,
 )
 from bulb_workbench.local.simulator import VendorSimulator
+from skill import cadence
+from skill.credentials import Credentials
 from skill.pipeline import PipelineServices, SweepScheduler, SweepWorker
 from skill.plugins import (
     AdapterRegistry,
@@ -66,8 +66,12 @@ from skill.records import DeviceOwner, StoredCredential, SweepAccount
 
 DAY0 = 20_000 * 86_400.0  # a UTC midnight: the simulated day is one quota day
 #: Vendor mix of the accounts (share), each standing for a real vendor.
-VENDOR_MIX = (("sim-sync", 0.30), ("sim-optimistic", 0.25), ("sim-polling", 0.30),
-              ("sim-async", 0.15))
+VENDOR_MIX = (
+    ("sim-sync", 0.30),
+    ("sim-optimistic", 0.25),
+    ("sim-polling", 0.30),
+    ("sim-async", 0.15),
+)
 #: Bulbs per account, drawn uniformly from this list (a few large homes).
 BULBS = (1, 1, 2, 2, 3, 3, 4, 4, 5, 6, 8, 12)
 #: Share of accounts that use Alexa that day, and their commands (waking hours).
@@ -166,8 +170,9 @@ class _Pending:
         if known is None or known[1] is None:
             return
         account = known[0]
-        self.put_sweep_account(account.model_copy(
-            update={"last_activity": now, "cadence": account.floor}))
+        self.put_sweep_account(
+            account.model_copy(update={"last_activity": now, "cadence": account.floor})
+        )
 
     def delete_sweep_account(self, vendor: str, user_id: str) -> None:
         known = self.accounts.pop((vendor, user_id), None)
@@ -198,16 +203,28 @@ def _adapters(sim: VendorSimulator, clock: VirtualClock) -> dict[str, Any]:
     session = in_process_session(sim)
     client = lambda: ("sim-client", "sim-client-secret")  # noqa: E731
     return {
-        "sim-sync": SimulatorListerAdapter("sim-sync", Style.SYNC, IN_PROCESS_URL, client=client,
-                                           session=session, clock=clock),
-        "sim-optimistic": SimulatorListerAdapter("sim-optimistic", Style.OPTIMISTIC,
-                                                 IN_PROCESS_URL, client=client, session=session,
-                                                 clock=clock),
-        "sim-polling": SimulatorAdapter("sim-polling", Style.POLLING, IN_PROCESS_URL,
-                                        credential_kind=CredentialKind.API_KEY, session=session,
-                                        clock=clock),
-        "sim-async": SimulatorPushAdapter("sim-async", IN_PROCESS_URL, lambda: "unused",
-                                          session=session, clock=clock),
+        "sim-sync": SimulatorListerAdapter(
+            "sim-sync", Style.SYNC, IN_PROCESS_URL, client=client, session=session, clock=clock
+        ),
+        "sim-optimistic": SimulatorListerAdapter(
+            "sim-optimistic",
+            Style.OPTIMISTIC,
+            IN_PROCESS_URL,
+            client=client,
+            session=session,
+            clock=clock,
+        ),
+        "sim-polling": SimulatorAdapter(
+            "sim-polling",
+            Style.POLLING,
+            IN_PROCESS_URL,
+            credential_kind=CredentialKind.API_KEY,
+            session=session,
+            clock=clock,
+        ),
+        "sim-async": SimulatorPushAdapter(
+            "sim-async", IN_PROCESS_URL, lambda: "unused", session=session, clock=clock
+        ),
     }
 
 
@@ -224,16 +241,23 @@ def _bulbs(vendor: str, count: int) -> list[dict[str, Any]]:
     for i in range(count):
         if i % 3 == 0:
             features = {"dimmable": True, "color": True, "ct_min": 2000, "ct_max": 9000}
-            state = {"on": False, "brightness": 80, "color_temperature": 2700,
-                     "color_mode": "temperature"}
+            state = {
+                "on": False,
+                "brightness": 80,
+                "color_temperature": 2700,
+                "color_mode": "temperature",
+            }
         elif i % 3 == 1:
             features = {"dimmable": True, "ct_min": 2700, "ct_max": 6500}
-            state = {"on": False, "brightness": 60, "color_temperature": 4000,
-                     "color_mode": "temperature"}
+            state = {
+                "on": False,
+                "brightness": 60,
+                "color_temperature": 4000,
+                "color_mode": "temperature",
+            }
         else:
             features, state = {"dimmable": True}, {"on": False, "brightness": 100}
-        bulbs.append({"id": f"bulb-{i}", "name": f"Bulb {i}", "features": features,
-                      "state": state})
+        bulbs.append({"id": f"bulb-{i}", "name": f"Bulb {i}", "features": features, "state": state})
     return bulbs
 
 
@@ -243,8 +267,9 @@ def _minutes(rng: random.Random, count: int, first: int, last: int) -> list[int]
 
 def _population(n: int, rng: random.Random) -> list[tuple[str, str, int]]:
     vendors, weights = zip(*VENDOR_MIX, strict=True)
-    return [(rng.choices(vendors, weights)[0], f"user-{i:06d}", rng.choice(BULBS))
-            for i in range(n)]
+    return [
+        (rng.choices(vendors, weights)[0], f"user-{i:06d}", rng.choice(BULBS)) for i in range(n)
+    ]
 
 
 def _owner_state(sim: VendorSimulator, vendor: str, user: str, device_id: str) -> Any:
@@ -254,8 +279,12 @@ def _owner_state(sim: VendorSimulator, vendor: str, user: str, device_id: str) -
 # -- the run -------------------------------------------------------------------------------------
 
 
-def run(accounts: int | None = None, minutes: int | None = None, seed: int | None = None,
-        log: Any = None) -> dict[str, Any]:
+def run(
+    accounts: int | None = None,
+    minutes: int | None = None,
+    seed: int | None = None,
+    log: Any = None,
+) -> dict[str, Any]:
     """One simulated day; the figures (also kept for ``results()``). Defaults from the
     environment (``SCALE_ACCOUNTS``, ``SCALE_MINUTES``, ``SCALE_SEED``); ``log`` gets progress."""
     accounts = accounts or int(os.environ.get("SCALE_ACCOUNTS", "10000"))
@@ -264,15 +293,20 @@ def run(accounts: int | None = None, minutes: int | None = None, seed: int | Non
     log = log or (lambda message: print(message, file=sys.stderr, flush=True))
     rng = random.Random(seed)
     clock = VirtualClock(DAY0 - 3600)  # set up in the previous quota day
-    sim = VendorSimulator(latency=0, transition=0, token_lifetime=None, clock=clock,
-                          enforce_quotas=True)
+    sim = VendorSimulator(
+        latency=0, transition=0, token_lifetime=None, clock=clock, enforce_quotas=True
+    )
     adapters = _adapters(sim, clock)
     vault, pending, outbox, queue = _Vault(), _Pending(), _Outbox(), _Queue()
     services = PipelineServices(
-        adapters=AdapterRegistry({name: (lambda _c, a=a: a) for name, a in adapters.items()},
-                                 environ={}),
+        adapters=AdapterRegistry(
+            {name: (lambda _c, a=a: a) for name, a in adapters.items()}, environ={}
+        ),
         credentials=Credentials(vault, clock=clock, cache_seconds=3600.0),
-        outbox=outbox, pending=pending, clock=clock, sleep=clock.sleep,
+        outbox=outbox,
+        pending=pending,
+        clock=clock,
+        sleep=clock.sleep,
     )
     started = time.perf_counter()
     population = _population(accounts, rng)
@@ -280,25 +314,48 @@ def run(accounts: int | None = None, minutes: int | None = None, seed: int | Non
     for vendor, user, bulbs in population:
         credential = _credential(vendor, user)
         sim.add_account(vendor, user, credential, devices=_bulbs(vendor, bulbs))
-        vault.put(StoredCredential(user_id=user, vendor=vendor, credential=credential,
-                                   account_id=user, push=False))
+        vault.put(
+            StoredCredential(
+                user_id=user, vendor=vendor, credential=credential, account_id=user, push=False
+            )
+        )
         adapter = adapters[vendor]
         if isinstance(adapter, StateLister):
             readings = adapter.read_all(credential)
         else:
-            readings = [DeviceReading(d, adapter.read_state(credential, d.id))
-                        for d in adapter.list_devices(credential)]
+            readings = [
+                DeviceReading(d, adapter.read_state(credential, d.id))
+                for d in adapter.list_devices(credential)
+            ]
         for reading in readings:  # what Discover recorded
-            pending.put_owner(DeviceOwner(
-                endpoint_id=encode_endpoint_id(vendor, reading.device.id), user_id=user,
-                vendor=vendor, features=reading.device.features, state=reading.state,
-                updated_at=clock(), account_id=user))
-        floor = cadence.quota_floor(quotas_of(adapter), cadence.calls_per_read(
-            isinstance(adapter, StateLister), bulbs), bulbs, QUOTA_SHARE)
+            pending.put_owner(
+                DeviceOwner(
+                    endpoint_id=encode_endpoint_id(vendor, reading.device.id),
+                    user_id=user,
+                    vendor=vendor,
+                    features=reading.device.features,
+                    state=reading.state,
+                    updated_at=clock(),
+                    account_id=user,
+                )
+            )
+        floor = cadence.quota_floor(
+            quotas_of(adapter),
+            cadence.calls_per_read(isinstance(adapter, StateLister), bulbs),
+            bulbs,
+            QUOTA_SHARE,
+        )
         every = max(cadence.activity_cadence(DAY0, DAY0 - 2 * 86_400), floor)
-        pending.add_sweep_account(SweepAccount(vendor=vendor, user_id=user, cadence=every,
-                                               last_activity=DAY0 - 2 * 86_400, devices=bulbs,
-                                               floor=floor))
+        pending.add_sweep_account(
+            SweepAccount(
+                vendor=vendor,
+                user_id=user,
+                cadence=every,
+                last_activity=DAY0 - 2 * 86_400,
+                devices=bulbs,
+                floor=floor,
+            )
+        )
         if rng.random() < ACTIVE_SHARE:
             for minute in _minutes(rng, rng.randint(*COMMANDS), 7 * 60, 23 * 60 + 30):
                 events[minute].append(("command", vendor, user, rng.randrange(bulbs)))
@@ -322,11 +379,19 @@ def run(accounts: int | None = None, minutes: int | None = None, seed: int | Non
             device_id = f"bulb-{bulb}"
             now = sim.state(vendor, device_id, user=user)
             if kind == "outside":  # the app or a wall switch: a new level, or off
-                level = rng.choice([b for b in (10, 25, 40, 55, 70, 85, 100)
-                                    if b != now["brightness"]])
-                sim.set_state(vendor, device_id, user=user, **(
-                    {"on": False} if now["on"] and rng.random() < 0.3
-                    else {"on": True, "brightness": level}))
+                level = rng.choice(
+                    [b for b in (10, 25, 40, 55, 70, 85, 100) if b != now["brightness"]]
+                )
+                sim.set_state(
+                    vendor,
+                    device_id,
+                    user=user,
+                    **(
+                        {"on": False}
+                        if now["on"] and rng.random() < 0.3
+                        else {"on": True, "brightness": level}
+                    ),
+                )
                 outside += 1
                 continue
             refused = sim.quotas.charge(vendor, user, "command", device_id, clock())
@@ -339,14 +404,20 @@ def run(accounts: int | None = None, minutes: int | None = None, seed: int | Non
             endpoint_id = encode_endpoint_id(vendor, device_id)
             owner = pending.owner_of(endpoint_id, user)
             if owner is not None:
-                pending.put_owner(owner.model_copy(update={
-                    "state": _owner_state(sim, vendor, user, device_id), "updated_at": clock()}))
+                pending.put_owner(
+                    owner.model_copy(
+                        update={
+                            "state": _owner_state(sim, vendor, user, device_id),
+                            "updated_at": clock(),
+                        }
+                    )
+                )
             pending.record_activity(vendor, user, clock())
         scheduler.run(clock())
         tickets, queue.sent = queue.sent, []
         due += len(tickets)
         for start in range(0, len(tickets), BATCH):
-            batch = tickets[start:start + BATCH]
+            batch = tickets[start : start + BATCH]
             result = worker.read(batch)
             read += result.read
             for ticket in batch:
@@ -360,29 +431,33 @@ def run(accounts: int | None = None, minutes: int | None = None, seed: int | Non
                         gaps_late += 1
                 last_read[key] = (clock(), ticket.cadence)
         if minute % 240 == 239:
-            log(f"bench: scale run: {minute + 1} virtual minutes, {read} account reads, "
-                f"{time.perf_counter() - swept_at:.0f} s")
+            log(
+                f"bench: scale run: {minute + 1} virtual minutes, {read} account reads, "
+                f"{time.perf_counter() - swept_at:.0f} s"
+            )
     sweep_seconds = time.perf_counter() - swept_at
     figures = _figures(sim, population, command_calls, minutes)
-    figures.update({
-        "accounts": accounts,
-        "virtual_minutes": minutes,
-        "vendors": {v: sum(1 for p in population if p[0] == v) for v, _ in VENDOR_MIX},
-        "bulbs": sum(p[2] for p in population),
-        "reads_due": due,
-        "reads_made": read,
-        "share_read_within_cadence": round(gaps_within / max(1, gaps_within + gaps_late), 4),
-        "share_of_due_reads_made": round(read / max(1, due), 4),
-        "commands_sent": commands["sent"],
-        "commands_throttled": commands["throttled"],
-        "outside_changes": outside,
-        "change_reports": outbox.kinds.get("ChangeReport", 0),
-        "other_events": {k: v for k, v in outbox.kinds.items() if k != "ChangeReport"},
-        "throttled_429": sim.quotas.throttled(),
-        "seconds": {"setup": round(setup_seconds, 1), "sweep": round(sweep_seconds, 1)},
-        "transport": "in-process (bulb_workbench.local._sim_inproc), no socket",
-    })
-    global _LAST
+    figures.update(
+        {
+            "accounts": accounts,
+            "virtual_minutes": minutes,
+            "vendors": {v: sum(1 for p in population if p[0] == v) for v, _ in VENDOR_MIX},
+            "bulbs": sum(p[2] for p in population),
+            "reads_due": due,
+            "reads_made": read,
+            "share_read_within_cadence": round(gaps_within / max(1, gaps_within + gaps_late), 4),
+            "share_of_due_reads_made": round(read / max(1, due), 4),
+            "commands_sent": commands["sent"],
+            "commands_throttled": commands["throttled"],
+            "outside_changes": outside,
+            "change_reports": outbox.kinds.get("ChangeReport", 0),
+            "other_events": {k: v for k, v in outbox.kinds.items() if k != "ChangeReport"},
+            "throttled_429": sim.quotas.throttled(),
+            "seconds": {"setup": round(setup_seconds, 1), "sweep": round(sweep_seconds, 1)},
+            "transport": "in-process (bulb_workbench.local._sim_inproc), no socket",
+        }
+    )
+    global _LAST  # noqa: PLW0603 - the last run, kept for --render
     _LAST = figures
     return figures
 
@@ -395,8 +470,12 @@ def _p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[98]
 
 
-def _figures(sim: VendorSimulator, population: list[tuple[str, str, int]],
-             command_calls: dict[tuple[str, str], int], minutes: int) -> dict[str, Any]:
+def _figures(
+    sim: VendorSimulator,
+    population: list[tuple[str, str, int]],
+    command_calls: dict[tuple[str, str], int],
+    minutes: int,
+) -> dict[str, Any]:
     """Calls per account against each quota: share used, max and p99 (all calls; sweep only)."""
     meter = sim.quotas
     scale = 1440 / max(1, minutes)  # a shorter run is scaled to a day for the daily quotas
@@ -410,8 +489,10 @@ def _figures(sim: VendorSimulator, population: list[tuple[str, str, int]],
         sweep = [c - command_calls.get((vendor, u), 0) for c, u in zip(calls, members, strict=True)]
         entry: dict[str, Any] = {
             "accounts": len(members),
-            "calls_per_account_per_day": {"mean": round(statistics.fmean(calls) * scale, 1),
-                                          "max": round(max(calls) * scale)},
+            "calls_per_account_per_day": {
+                "mean": round(statistics.fmean(calls) * scale, 1),
+                "max": round(max(calls) * scale),
+            },
         }
         profile = {
             "sim-sync": ("calls_per_minute_per_account", 120, meter.peak_per_minute(vendor)),
@@ -426,25 +507,32 @@ def _figures(sim: VendorSimulator, population: list[tuple[str, str, int]],
         else:
             shares = [peaks.get(u, 0) / limit for u in members]
             sweep_shares = []  # a peak window: commands and reads share it, not told apart
-        entry[name] = {"limit": limit, "max_share": round(max(shares), 4),
-                       "p99_share": round(_p99(shares), 4)}
+        entry[name] = {
+            "limit": limit,
+            "max_share": round(max(shares), 4),
+            "p99_share": round(_p99(shares), 4),
+        }
         if sweep_shares:
-            entry[name] |= {"sweep_max_share": round(max(sweep_shares), 4),
-                            "sweep_p99_share": round(_p99(sweep_shares), 4)}
+            entry[name] |= {
+                "sweep_max_share": round(max(sweep_shares), 4),
+                "sweep_p99_share": round(_p99(sweep_shares), 4),
+            }
         if vendor == "sim-polling":
             device = meter.peak_per_device_minute(vendor)
             per_device = [device.get(u, 0) / 10 for u in members]
             entry["calls_per_minute_per_device"] = {
-                "limit": 10, "max_share": round(max(per_device), 4),
-                "p99_share": round(_p99(per_device), 4)}
+                "limit": 10,
+                "max_share": round(max(per_device), 4),
+                "p99_share": round(_p99(per_device), 4),
+            }
         quotas[vendor] = entry
     return {"quotas": quotas}
 
 
 def results(raw: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The figures for ``bench/results.json``'s ``scale_run`` key: those of a run's raw results
-    (``raw["scale"]``, as ``bulb_workbench.bench.run`` keeps them for ``--render``), else of the last run in
-    this process; None when there was none."""
+    (``raw["scale"]``, as ``bulb_workbench.bench.run`` keeps them for ``--render``), else of the
+    last run in this process; None when there was none."""
     if raw is not None:
         return raw.get("scale")
     return _LAST
@@ -456,41 +544,63 @@ def markdown(figures: dict[str, Any] | None) -> str:
         return "The scale run has not been run (`BENCH_ONLY=scale make bench`)."
     f = figures
     lines = [
-        f"{f['accounts']:,} accounts ({', '.join(f'{v} {n:,}' for v, n in f['vendors'].items())}), "
-        f"{f['bulbs']:,} bulbs, {f['virtual_minutes']:,} virtual minutes; {f['reads_made']:,} "
-        f"account reads of {f['reads_due']:,} due; {f['seconds']['sweep']:.0f} s of sweep on this "
-        f"machine ({f['transport']}).",
+        (
+            f"{f['accounts']:,} accounts "
+            f"({', '.join(f'{v} {n:,}' for v, n in f['vendors'].items())}), {f['bulbs']:,} bulbs, "
+            f"{f['virtual_minutes']:,} virtual minutes; {f['reads_made']:,} account reads of "
+            f"{f['reads_due']:,} due; {f['seconds']['sweep']:.0f} s of sweep on this machine "
+            f"({f['transport']})."
+        ),
         "",
-        f"- reads made within the account's cadence: **{f['share_read_within_cadence']:.2%}**; "
-        f"due reads made: {f['share_of_due_reads_made']:.2%}",
-        f"- 429s (calls the simulated vendors refused): {f['throttled_429']}; commands refused "
-        f"over quota: {f['commands_throttled']} of {f['commands_sent'] + f['commands_throttled']}",
-        f"- ChangeReports sent: **{f['change_reports']:,}** for {f['outside_changes']:,} changes "
-        "made outside Alexa (changes to one bulb between two reads make one report); other "
-        f"events: {f['other_events'] or 'none'}",
+        (
+            f"- reads made within the account's cadence: **{f['share_read_within_cadence']:.2%}**; "
+            f"due reads made: {f['share_of_due_reads_made']:.2%}"
+        ),
+        (
+            f"- 429s (calls the simulated vendors refused): {f['throttled_429']}; commands refused "
+            f"over quota: {f['commands_throttled']} of "
+            f"{f['commands_sent'] + f['commands_throttled']}"
+        ),
+        (
+            f"- ChangeReports sent: **{f['change_reports']:,}** for {f['outside_changes']:,} "
+            "changes made outside Alexa (changes to one bulb between two reads make one report); "
+            f"other events: {f['other_events'] or 'none'}"
+        ),
         "",
-        "| vendor (quota of) | accounts | calls / account / day (mean, max) | quota | share used: "
-        "max, p99 (sweep alone: max, p99) |",
+        (
+            "| vendor (quota of) | accounts | calls / account / day (mean, max) | quota | share "
+            "used: max, p99 (sweep alone: max, p99) |"
+        ),
         "|---|---|---|---|---|",
     ]
-    like = {"sim-sync": "LIFX", "sim-optimistic": "Hue", "sim-polling": "Govee",
-            "sim-async": "SwitchBot"}
+    like = {
+        "sim-sync": "LIFX",
+        "sim-optimistic": "Hue",
+        "sim-polling": "Govee",
+        "sim-async": "SwitchBot",
+    }
     for vendor, q in f["quotas"].items():
         per_day = q["calls_per_account_per_day"]
         for name, value in q.items():
             if not isinstance(value, dict) or "limit" not in value:
                 continue
-            sweep = (f"({value['sweep_max_share']:.1%}, {value['sweep_p99_share']:.1%})"
-                     if "sweep_max_share" in value else "(with commands)")
+            sweep = (
+                f"({value['sweep_max_share']:.1%}, {value['sweep_p99_share']:.1%})"
+                if "sweep_max_share" in value
+                else "(with commands)"
+            )
             lines.append(
                 f"| {vendor} ({like.get(vendor, vendor)}) | {q['accounts']:,} | "
                 f"{per_day['mean']:,.0f}, {per_day['max']:,} | {value['limit']:,} "
                 f"{name.replace('_', ' ')} | {value['max_share']:.1%}, {value['p99_share']:.1%} "
-                f"{sweep} |")
+                f"{sweep} |"
+            )
     lines.append("")
-    lines.append("Per-minute and per-second shares are peaks of one window; every call of a "
-                 "virtual minute lands in its first second, so the per-second share is an upper "
-                 "bound.")
+    lines.append(
+        "Per-minute and per-second shares are peaks of one window; every call of a "
+        "virtual minute lands in its first second, so the per-second share is an upper "
+        "bound."
+    )
     return "\n".join(lines)
 
 

@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from bulb_workbench.local._http import App, LoopbackServer, Reply, Request
 
@@ -109,7 +109,7 @@ class FakeGateway:
     def stop(self) -> None:
         self._server.stop()
 
-    def __enter__(self) -> FakeGateway:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -32,7 +32,10 @@ from bulb_workbench.local._http import Reply, Request
 CODE_SECONDS = 300
 _HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; frame-ancestors 'none'",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; "
+        "frame-ancestors 'none'"
+    ),
     "Cache-Control": "no-store",
 }
 
@@ -72,7 +75,9 @@ class FakeManagedLogin:
         if route == ("GET", "/oauth2/authorize"):
             return self._form(request.query_params)
         if route == ("POST", "/oauth2/authorize"):
-            return self._sign_in(dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)))
+            return self._sign_in(
+                dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+            )
         if route == ("POST", "/oauth2/token"):
             return self._token(request)
         if route == ("GET", "/logout"):
@@ -91,7 +96,9 @@ class FakeManagedLogin:
             return "unknown client_id"
         if params.get("redirect_uri") not in self.redirect_uris:
             return "redirect_uri is not registered for this client"
-        if params.get("code_challenge_method", "S256") != "S256" or not params.get("code_challenge"):
+        if params.get("code_challenge_method", "S256") != "S256" or not params.get(
+            "code_challenge"
+        ):
             return "PKCE (S256) is required"
         return None
 
@@ -104,8 +111,15 @@ class FakeManagedLogin:
             self._forms[nonce] = self._clock() + 900
         hidden = "".join(
             f'<input type="hidden" name="{escape(k)}" value="{escape(params.get(k, ""))}">'
-            for k in ("response_type", "client_id", "redirect_uri", "state", "code_challenge",
-                      "code_challenge_method", "scope")
+            for k in (
+                "response_type",
+                "client_id",
+                "redirect_uri",
+                "state",
+                "code_challenge",
+                "code_challenge_method",
+                "scope",
+            )
         )
         alert = f'<p role="alert" class="error">{escape(error)}</p>' if error else ""
         body = (
@@ -115,7 +129,8 @@ class FakeManagedLogin:
             '<label for="username">Username</label>'
             '<input id="username" name="username" autocomplete="username" required>'
             '<label for="password">Password</label>'
-            '<input id="password" name="password" type="password" autocomplete="current-password" required>'
+            '<input id="password" name="password" type="password" autocomplete="current-password" '
+            "required>"
             '<button type="submit">Sign in</button></form>'
         )
         return _page(200 if not error else 401, "Sign in", body)
@@ -128,14 +143,23 @@ class FakeManagedLogin:
             valid_until = self._forms.pop(form.get("form_nonce", ""), 0)
         if valid_until < self._clock():
             return self._form(form, "This form has expired. Please sign in again.")
-        tokens = self._authenticate(form["client_id"], form.get("username", ""), form.get("password", ""))
+        tokens = self._authenticate(
+            form["client_id"], form.get("username", ""), form.get("password", "")
+        )
         if tokens is None:
             return self._form(form, "Incorrect username or password.")
         code = secrets.token_urlsafe(24)
         with self._lock:
-            self._codes[code] = _Grant(form["client_id"], form["redirect_uri"], form["code_challenge"],
-                                       tokens, self._clock() + CODE_SECONDS)
-        target = f"{form['redirect_uri']}?{urlencode({'code': code, 'state': form.get('state', '')})}"
+            self._codes[code] = _Grant(
+                form["client_id"],
+                form["redirect_uri"],
+                form["code_challenge"],
+                tokens,
+                self._clock() + CODE_SECONDS,
+            )
+        target = (
+            f"{form['redirect_uri']}?{urlencode({'code': code, 'state': form.get('state', '')})}"
+        )
         return Reply(303, b"", {"Location": target})
 
     # --- the token endpoint -------------------------------------------------------------------
@@ -153,10 +177,18 @@ class FakeManagedLogin:
         with self._lock:
             grant = self._codes.pop(form.get("code", ""), None)
         verifier = form.get("code_verifier", "")
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-        if (grant is None or grant.expires < self._clock() or grant.client_id != client_id
-                or grant.redirect_uri != form.get("redirect_uri")
-                or not hmac.compare_digest(grant.challenge, challenge)):
+        challenge = (
+            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            .rstrip(b"=")
+            .decode()
+        )
+        if (
+            grant is None
+            or grant.expires < self._clock()
+            or grant.client_id != client_id
+            or grant.redirect_uri != form.get("redirect_uri")
+            or not hmac.compare_digest(grant.challenge, challenge)
+        ):
             return Reply.json(400, {"error": "invalid_grant"})
         return Reply.json(200, {**grant.tokens, "token_type": "Bearer"})
 
@@ -167,13 +199,19 @@ def moto_authenticator(idp: Any, pool_id: str) -> Callable[[str, str, str], dict
     def authenticate(client_id: str, username: str, password: str) -> dict[str, Any] | None:
         try:
             result = idp.admin_initiate_auth(
-                UserPoolId=pool_id, ClientId=client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                UserPoolId=pool_id,
+                ClientId=client_id,
+                AuthFlow="ADMIN_USER_PASSWORD_AUTH",
                 AuthParameters={"USERNAME": username, "PASSWORD": password},
             )["AuthenticationResult"]
         except Exception:
             return None
-        return {"access_token": result["AccessToken"], "id_token": result.get("IdToken"),
-                "refresh_token": result.get("RefreshToken"), "expires_in": result.get("ExpiresIn", 3600)}
+        return {
+            "access_token": result["AccessToken"],
+            "id_token": result.get("IdToken"),
+            "refresh_token": result.get("RefreshToken"),
+            "expires_in": result.get("ExpiresIn", 3600),
+        }
 
     return authenticate
 

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, unquote
 
 from bulb_workbench.local._http import App, LoopbackServer, Reply, Request
@@ -76,7 +76,7 @@ class FakeLwa:
     def stop(self) -> None:
         self._server.stop()
 
-    def __enter__(self) -> FakeLwa:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

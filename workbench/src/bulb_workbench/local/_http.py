@@ -191,7 +191,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         try:
             reply = self.server.app(request)
-        except Exception:  # noqa: BLE001 - an app's crash is a 500, the server stays up
+        except Exception:  # an app's crash is a 500, the server stays up
             _log.exception("loopback server failed on %s %s", request.method, request.path)
             reply = Reply.json(500, {"message": "Internal Server Error"})
         self._send(reply)

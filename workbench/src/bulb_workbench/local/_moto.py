@@ -42,7 +42,7 @@ class _Moto:
 
 def moto_url(*, reset: bool = True) -> str:
     """The URL of the process's moto server, started at the first call; emptied if ``reset``."""
-    global _server
+    global _server  # noqa: PLW0603 - one moto server per process
     with _lock:
         if _server is None:
             _server = _Moto()
@@ -59,7 +59,7 @@ def _stop() -> None:
     if server is not None:
         try:
             server.stop()
-        except Exception:  # interpreter shutdown: nothing useful to report
+        except Exception:  # noqa: S110 - interpreter shutdown: nothing useful to report
             pass
 
 
@@ -125,7 +125,9 @@ class JsonClient:
             except ValueError:
                 error = {}
             code = str(error.get("__type", "Error")).rsplit("#", 1)[-1]
-            raise AwsError(exc.code, code, str(error.get("message", error.get("Message", "")))) from None
+            raise AwsError(
+                exc.code, code, str(error.get("message", error.get("Message", "")))
+            ) from None
         return json.loads(raw) if raw else {}
 
     def __getattr__(self, name: str):  # type: ignore[no-untyped-def]

@@ -2,12 +2,12 @@
 
 ``LocalPages(stack)`` serves
 
-- the linking pages (``skill.linking.build_app``, the app of ``skill.handlers.linking_pages.handler``)
-  behind an HTTP API on ``127.0.0.1`` (``HttpApiBridge``: ``ANY /`` and ``ANY /{proxy+}``,
-  payload format 2.0, cookies as HTTP API passes them), built for the local stack directly:
-  the stack's ``Accounts`` (its vault, stores, adapters and webhook URLs), the template's
-  ``LinkingPages/LinkingClient`` app client as moto made it, a random session secret, and a
-  banner on every page saying that this is a local stack;
+- the linking pages (``skill.linking.build_app``, the app of
+  ``skill.handlers.linking_pages.handler``) behind an HTTP API on ``127.0.0.1`` (``HttpApiBridge``:
+  ``ANY /`` and ``ANY /{proxy+}``, payload format 2.0, cookies as HTTP API passes them), built for
+  the local stack directly: the stack's ``Accounts`` (its vault, stores, adapters and webhook URLs),
+  the template's ``LinkingPages/LinkingClient`` app client as moto made it, a random session secret,
+  and a banner on every page saying that this is a local stack;
 - ``FakeManagedLogin`` (``bulb_workbench.local._fake_login``) on a port of its own: the username and
   password form backed by moto's user pool, which redirects back to ``<pages>/callback``.
 
@@ -26,8 +26,10 @@ from bulb_workbench.local._http import LoopbackServer
 from bulb_workbench.local._webhook import HttpApiBridge
 
 PAGES_HANDLER = "skill.handlers.linking_pages.handler"
-BANNER = ("Local stack: these pages run on your machine, and sign-in is a local stand-in for "
-          "the Cognito managed login. Nothing here is deployed.")
+BANNER = (
+    "Local stack: these pages run on your machine, and sign-in is a local stand-in for "
+    "the Cognito managed login. Nothing here is deployed."
+)
 
 
 class LocalPages:
@@ -64,8 +66,9 @@ class LocalPages:
         )
         self._login_server = LoopbackServer(self.login, name="managed-login-stand-in").start()
         moto = stack.env["AWS_ENDPOINT_URL"]
-        identity = CognitoIdentity(pool.issuer, client.client_id, jwks_url=pool.jwks_url(moto),
-                                   fetch=get_json)
+        identity = CognitoIdentity(
+            pool.issuer, client.client_id, jwks_url=pool.jwks_url(moto), fetch=get_json
+        )
         services = LinkingServices(
             accounts=stack.accounts,
             login=CognitoLogin(self.login_url, client.client_id, client.client_secret, identity),
@@ -107,8 +110,11 @@ def linking_client(stack: Any) -> Any:
     clients = stack.resources.user_pool_clients
     function = stack.model.function_with_handler(PAGES_HANDLER)
     if function is not None:
-        mine = [c for c in clients.values()
-                if c.spec.stack == function.stack and c.spec.logical_id == "LinkingClient"]
+        mine = [
+            c
+            for c in clients.values()
+            if c.spec.stack == function.stack and c.spec.logical_id == "LinkingClient"
+        ]
         if len(mine) == 1:
             return mine[0]
     named = [c for c in clients.values() if c.spec.logical_id == "LinkingClient"]
@@ -132,6 +138,8 @@ class _PoolUsers:
         stack = self._stack
         stack._cognito.admin_delete_user(UserPoolId=stack.user_pool.pool_id, Username=username)
         with stack._users_lock:
-            gone = [n for n, sub in stack.users.items() if username in (n, sub, stack.sign_in_name(n))]
+            gone = [
+                n for n, sub in stack.users.items() if username in (n, sub, stack.sign_in_name(n))
+            ]
             for name in gone:
                 del stack.users[name]

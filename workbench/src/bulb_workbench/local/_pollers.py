@@ -42,8 +42,8 @@ _IMPORT_LOCK = threading.RLock()
 
 
 def load_handler(path: str) -> Handler:
-    """``skill.handlers.processors.sync.handler`` -> the function; ``HandlerMissing`` when the module
-    itself (not one of its imports) does not exist."""
+    """``skill.handlers.processors.sync.handler`` -> the function; ``HandlerMissing`` when the
+    module itself (not one of its imports) does not exist."""
     module_name, _, attribute = path.rpartition(".")
     module = sys.modules.get(module_name)
     if module is not None:
@@ -124,9 +124,8 @@ def _record(message: Mapping[str, Any], queue_arn: str) -> dict[str, Any]:
             }
             for name, value in (message.get("MessageAttributes") or {}).items()
         },
-        "md5OfBody": message.get("MD5OfBody") or hashlib.md5(  # noqa: S324 - SQS's checksum
-            message.get("Body", "").encode()
-        ).hexdigest(),
+        "md5OfBody": message.get("MD5OfBody")
+        or hashlib.md5(message.get("Body", "").encode()).hexdigest(),  # noqa: S324 - SQS's checksum, not security
         "eventSource": "aws:sqs",
         "eventSourceARN": queue_arn,
         "awsRegion": REGION,
@@ -304,7 +303,9 @@ class QueuePoller:
                 self._receiving = False
         if keep:
             worker = threading.Thread(
-                target=self._work, args=(handler, messages), name=f"{self.function_name}:batch",
+                target=self._work,
+                args=(handler, messages),
+                name=f"{self.function_name}:batch",
                 daemon=True,
             )
             worker.start()
@@ -351,7 +352,9 @@ class QueuePoller:
         if done:
             self._sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
+                ],
             )
         if retry:
             self._change_visibility(retry, self.retry_after)

@@ -68,13 +68,25 @@ KEY_ENV: dict[str, str] = {
 #: Properties of a template's user pool and app client that moto is given (the rest, managed
 #: login, deletion protection, tiers, OAuth callbacks, mean nothing on loopback).
 _POOL_PROPERTIES = (
-    "Policies", "UsernameAttributes", "UsernameConfiguration", "AutoVerifiedAttributes",
-    "AdminCreateUserConfig", "AccountRecoverySetting", "MfaConfiguration",
+    "Policies",
+    "UsernameAttributes",
+    "UsernameConfiguration",
+    "AutoVerifiedAttributes",
+    "AdminCreateUserConfig",
+    "AccountRecoverySetting",
+    "MfaConfiguration",
 )
 _CLIENT_PROPERTIES = (
-    "ClientName", "GenerateSecret", "ExplicitAuthFlows", "AccessTokenValidity", "IdTokenValidity",
-    "RefreshTokenValidity", "TokenValidityUnits", "PreventUserExistenceErrors",
-    "EnableTokenRevocation", "AuthSessionValidity",
+    "ClientName",
+    "GenerateSecret",
+    "ExplicitAuthFlows",
+    "AccessTokenValidity",
+    "IdTokenValidity",
+    "RefreshTokenValidity",
+    "TokenValidityUnits",
+    "PreventUserExistenceErrors",
+    "EnableTokenRevocation",
+    "AuthSessionValidity",
 )
 #: Who consumes a queue when the template does not say (an SQS event on a function) yet.
 DEFAULT_CONSUMERS: dict[str, str] = {
@@ -213,7 +225,8 @@ class StackModel:
 
     def style_of(self, queue: QueueSpec) -> str | None:
         """The processor style of a directives queue: from the handler of the function that
-        consumes it (``skill.handlers.processors.<style>.handler``), else from its template's name."""
+        consumes it (``skill.handlers.processors.<style>.handler``), else from its template's name.
+        """
         consumer = self.consumer_of(queue.key)
         if consumer is not None and consumer[0].handler:
             # wherever the handler modules live: "<package>.processors.<style>.handler"
@@ -222,7 +235,9 @@ class StackModel:
                 return found.group(1)
         stack = self.stacks.get(queue.stack)
         names = [queue.stack] + ([stack.location.stem] if stack else [])
-        names += [str(v) for k, v in (stack.parameters.items() if stack else ()) if k.lower() == "style"]
+        names += [
+            str(v) for k, v in (stack.parameters.items() if stack else ()) if k.lower() == "style"
+        ]
         for name in names:
             lowered = name.lower()
             for style in ("optimistic", "polling", "async", "sync"):  # "async" contains "sync"
@@ -265,22 +280,31 @@ def _walk(scope: Stack, model: StackModel) -> None:
         kind = resource.get("Type")
         key = scope.key(logical_id)
         if kind == "AWS::SQS::Queue":
-            model.queues[key] = _queue(scope, logical_id, scope.resolve(resource.get("Properties") or {}))
+            model.queues[key] = _queue(
+                scope, logical_id, scope.resolve(resource.get("Properties") or {})
+            )
         elif kind == "AWS::DynamoDB::Table":
-            model.tables[key] = _table(scope, logical_id, scope.resolve(resource.get("Properties") or {}))
+            model.tables[key] = _table(
+                scope, logical_id, scope.resolve(resource.get("Properties") or {})
+            )
         elif kind == "AWS::KMS::Key":
             props = scope.resolve(resource.get("Properties") or {})
             description = props.get("Description")
-            model.keys[key] = KeySpec(key, logical_id, scope.name,
-                                      description if isinstance(description, str) else "")
+            model.keys[key] = KeySpec(
+                key, logical_id, scope.name, description if isinstance(description, str) else ""
+            )
         elif kind == "AWS::Cognito::UserPool":
             props = scope.resolve(resource.get("Properties") or {})
-            model.user_pools[key] = UserPoolSpec(key, logical_id, scope.name, _known(props, _POOL_PROPERTIES))
+            model.user_pools[key] = UserPoolSpec(
+                key, logical_id, scope.name, _known(props, _POOL_PROPERTIES)
+            )
         elif kind == "AWS::Cognito::UserPoolClient":
             props = scope.resolve(resource.get("Properties") or {})
             pool = props.get("UserPoolId")
             if not isinstance(pool, ResourceRef):
-                raise TemplateError(f"{key}: UserPoolId must be !Ref of a user pool in the same template")
+                raise TemplateError(
+                    f"{key}: UserPoolId must be !Ref of a user pool in the same template"
+                )
             model.user_pool_clients[key] = UserPoolClientSpec(
                 key, logical_id, scope.name, pool.key, _known(props, _CLIENT_PROPERTIES)
             )
@@ -291,7 +315,7 @@ def _walk(scope: Stack, model: StackModel) -> None:
             if child is not None:
                 model.stacks[child.name] = NestedStack(child.name, child.path, child.parameters())
                 _walk(child, model)
-    for logical_id, resource in scope.resources.items():
+    for resource in scope.resources.values():
         if isinstance(resource, dict) and resource.get("Type") == "AWS::Lambda::EventSourceMapping":
             _attach_mapping(scope, model, resource)
 
@@ -381,9 +405,13 @@ def _function(scope: Stack, logical_id: str, resource: dict[str, Any]) -> Functi
                     )
                 )
         elif kind in ("Schedule", "ScheduleV2"):
-            schedules.append(str(event_props.get("Schedule") or event_props.get("ScheduleExpression")))
+            schedules.append(
+                str(event_props.get("Schedule") or event_props.get("ScheduleExpression"))
+            )
         elif kind in ("HttpApi", "Api"):
-            routes.append((str(event_props.get("Method", "ANY")).upper(), str(event_props.get("Path", "/"))))
+            routes.append(
+                (str(event_props.get("Method", "ANY")).upper(), str(event_props.get("Path", "/")))
+            )
     handler = prop("Handler")
     return FunctionSpec(
         key=scope.key(logical_id),
@@ -525,7 +553,9 @@ class Resources:
         if isinstance(marker, ResourceAtt):
             queue, table = self.queues.get(marker.key), self.tables.get(marker.key)
             if queue is not None:
-                return {"Arn": queue.arn, "QueueName": queue.name, "QueueUrl": queue.url}.get(marker.attr)
+                return {"Arn": queue.arn, "QueueName": queue.name, "QueueUrl": queue.url}.get(
+                    marker.attr
+                )
             if table is not None:
                 return {"Arn": table.arn}.get(marker.attr)
             key, pool = self.keys.get(marker.key), self.user_pools.get(marker.key)
@@ -562,18 +592,25 @@ def create_resources(
     if model.keys and kms is None:
         raise TemplateError("the template has KMS keys: create_resources needs a kms client")
     if model.user_pools and cognito is None:
-        raise TemplateError("the template has Cognito user pools: create_resources needs a cognito client")
+        raise TemplateError(
+            "the template has Cognito user pools: create_resources needs a cognito client"
+        )
     dlq_keys = {q.redrive.dlq_key for q in model.queues.values() if q.redrive is not None}
     dlqs = [q for q in model.queues.values() if q.key in dlq_keys]
     others = [q for q in model.queues.values() if q.key not in dlq_keys]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        tables = [pool.submit(_create_table, spec, dynamodb, prefix) for spec in model.tables.values()]
+        tables = [
+            pool.submit(_create_table, spec, dynamodb, prefix) for spec in model.tables.values()
+        ]
         for queue in pool.map(lambda spec: _create_queue(spec, sqs, prefix, made), dlqs):
             made.queues[queue.spec.key] = queue
         for queue in pool.map(lambda spec: _create_queue(spec, sqs, prefix, made), others):
             made.queues[queue.spec.key] = queue
         keys = [pool.submit(_create_key, spec, kms) for spec in model.keys.values()]
-        pools = [pool.submit(_create_user_pool, spec, cognito, prefix) for spec in model.user_pools.values()]
+        pools = [
+            pool.submit(_create_user_pool, spec, cognito, prefix)
+            for spec in model.user_pools.values()
+        ]
         for future in tables:
             table = future.result()
             made.tables[table.spec.key] = table
@@ -587,7 +624,9 @@ def create_resources(
         owner = made.user_pools.get(spec.pool_key)
         if owner is None:
             raise TemplateError(f"{spec.key}: its user pool {spec.pool_key} is not created")
-        made.user_pool_clients[spec.key] = _create_user_pool_client(spec, owner, cognito, client_auth_flows)
+        made.user_pool_clients[spec.key] = _create_user_pool_client(
+            spec, owner, cognito, client_auth_flows
+        )
     # template order, whatever order the threads finished in
     made.queues = {key: made.queues[key] for key in model.queues}
     made.tables = {key: made.tables[key] for key in model.tables}
@@ -651,15 +690,21 @@ def _create_key(spec: KeySpec, kms: Any) -> CreatedKey:
     # The key policy names roles that do not exist locally; moto does not enforce policies, so
     # the key is made without one (what it protects is the encryption context, which moto checks).
     meta = kms.create_key(
-        Description=spec.description or spec.key, KeyUsage="ENCRYPT_DECRYPT", KeySpec="SYMMETRIC_DEFAULT"
+        Description=spec.description or spec.key,
+        KeyUsage="ENCRYPT_DECRYPT",
+        KeySpec="SYMMETRIC_DEFAULT",
     )["KeyMetadata"]
     return CreatedKey(spec, meta["KeyId"], meta["Arn"])
 
 
 def _create_user_pool(spec: UserPoolSpec, cognito: Any, prefix: str) -> CreatedUserPool:
-    pool = cognito.create_user_pool(PoolName=local_name(spec.key, prefix=prefix), **spec.properties)["UserPool"]
+    pool = cognito.create_user_pool(
+        PoolName=local_name(spec.key, prefix=prefix), **spec.properties
+    )["UserPool"]
     return CreatedUserPool(
-        spec, pool["Id"], pool.get("Arn", f"arn:aws:cognito-idp:{REGION}:{ACCOUNT_ID}:userpool/{pool['Id']}")
+        spec,
+        pool["Id"],
+        pool.get("Arn", f"arn:aws:cognito-idp:{REGION}:{ACCOUNT_ID}:userpool/{pool['Id']}"),
     )
 
 
@@ -670,11 +715,13 @@ def _create_user_pool_client(
     flows = list(properties.get("ExplicitAuthFlows") or [])
     properties["ExplicitAuthFlows"] = flows + [f for f in extra_flows if f not in flows]
     properties.setdefault("ClientName", spec.logical_id)
-    client = cognito.create_user_pool_client(UserPoolId=pool.pool_id, **properties)["UserPoolClient"]
+    client = cognito.create_user_pool_client(UserPoolId=pool.pool_id, **properties)[
+        "UserPoolClient"
+    ]
     return CreatedUserPoolClient(spec, pool.pool_id, client["ClientId"], client.get("ClientSecret"))
 
 
-# -- the environment ---------------------------------------------------------------------------------
+# -- the environment -------------------------------------------------------------------------------
 
 
 @dataclass
@@ -795,7 +842,9 @@ def consumers(model: StackModel) -> tuple[list[Consumer], list[str]]:
     return found, warnings
 
 
-def handler_or(model: StackModel, predicate: Callable[[FunctionSpec], bool], default: str) -> tuple[str, str, float]:
+def handler_or(
+    model: StackModel, predicate: Callable[[FunctionSpec], bool], default: str
+) -> tuple[str, str, float]:
     """(handler, function name, timeout) of the first function matching ``predicate``."""
     for function in model.functions.values():
         if predicate(function) and function.handler:

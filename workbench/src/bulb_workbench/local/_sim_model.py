@@ -215,9 +215,7 @@ def check_supported(attrs: Attributes, features: SimFeatures) -> None:
 def applied(state: SimState, attrs: Attributes) -> SimState:
     """The state after ``attrs``: colour and colour temperature exclude each other."""
     update: dict[str, Any] = {
-        name: value
-        for name in ("on", "brightness")
-        if (value := getattr(attrs, name)) is not None
+        name: value for name in ("on", "brightness") if (value := getattr(attrs, name)) is not None
     }
     if attrs.color is not None:
         update |= {"color": attrs.color, "color_temperature": None, "color_mode": "color"}

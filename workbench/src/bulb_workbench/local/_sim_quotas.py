@@ -54,11 +54,13 @@ class QuotaProfile:
 PROFILES: dict[str, QuotaProfile] = {
     "sim-sync": QuotaProfile(
         "LIFX https://api.developer.lifx.com/docs/rate-limits",
-        per_minute_per_account=120, style="lifx",
+        per_minute_per_account=120,
+        style="lifx",
     ),
     "sim-async": QuotaProfile(
         "SwitchBot https://github.com/OpenWonderLabs/SwitchBotAPI#request-limit",
-        per_day_per_account=10_000, style="switchbot",
+        per_day_per_account=10_000,
+        style="switchbot",
     ),
     "sim-optimistic": QuotaProfile(
         "Hue https://developers.meethue.com/things-you-need-know",
@@ -66,7 +68,10 @@ PROFILES: dict[str, QuotaProfile] = {
     ),
     "sim-polling": QuotaProfile(
         "Govee https://govee.readme.io/reference/rate-limiting",
-        per_day_per_account=10_000, per_minute_per_device=10, lists_per_minute=10, style="govee",
+        per_day_per_account=10_000,
+        per_minute_per_device=10,
+        lists_per_minute=10,
+        style="govee",
     ),
 }
 
@@ -77,7 +82,7 @@ DEVICE_KINDS = frozenset({"state", "command"})
 class _Window:
     """Calls in the current fixed window of one key, and the most any window of it saw."""
 
-    __slots__ = ("index", "count", "peak")
+    __slots__ = ("count", "index", "peak")
 
     def __init__(self) -> None:
         self.index, self.count, self.peak = -1, 0, 0
@@ -197,8 +202,11 @@ class QuotaMeter:
         wait = max(1, math.ceil(reset - now))
         message = f"{vendor} allows {limit or profile.per_day_per_account} calls a {window}"
         if profile.style == "lifx":
-            headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": "0",
-                       "X-RateLimit-Reset": str(int(reset))}
+            headers = {
+                "X-RateLimit-Limit": str(limit),
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": str(int(reset)),
+            }
             return SimResponse.json(429, {"error": "Too Many Requests"}, headers)
         if profile.style == "switchbot":
             return SimResponse.json(
@@ -207,8 +215,11 @@ class QuotaMeter:
         if profile.style == "govee":
             prefix = "X" if window == "day" else "API"
             total = profile.per_day_per_account if window == "day" else limit
-            headers = {f"{prefix}-RateLimit-Limit": str(total),
-                       f"{prefix}-RateLimit-Remaining": "0",
-                       f"{prefix}-RateLimit-Reset": str(int(reset)), "Retry-After": str(wait)}
+            headers = {
+                f"{prefix}-RateLimit-Limit": str(total),
+                f"{prefix}-RateLimit-Remaining": "0",
+                f"{prefix}-RateLimit-Reset": str(int(reset)),
+                "Retry-After": str(wait),
+            }
             return SimResponse.json(429, {"code": 429, "message": message}, headers)
         return SimResponse.error(429, "too_many_requests", message)

@@ -50,7 +50,9 @@ def route_pattern(route_key: str) -> tuple[str, re.Pattern[str]]:
     return method.upper(), re.compile(f"^{regex}$")
 
 
-def http_api_event(request: Request, route_key: str, path_parameters: dict[str, str]) -> dict[str, Any]:
+def http_api_event(
+    request: Request, route_key: str, path_parameters: dict[str, str]
+) -> dict[str, Any]:
     """API Gateway HTTP API payload format 2.0 for ``request``."""
     content_type = request.headers.get("content-type", "")
     text = bool(_TEXT_TYPES.match(content_type)) if content_type else True
@@ -109,8 +111,9 @@ def lambda_reply(result: Any) -> Reply:
     return Reply(200, payload.encode(), {"Content-Type": "application/json"})
 
 
-def call_function(handler: Callable[..., Any], event: dict[str, Any], function_name: str,
-                  timeout: float) -> Reply:
+def call_function(
+    handler: Callable[..., Any], event: dict[str, Any], function_name: str, timeout: float
+) -> Reply:
     """One proxy integration: the function's answer as HTTP, or 500 (traceback on stderr)."""
     try:
         result = handler(event, LambdaContext(function_name, timeout=timeout))
@@ -138,7 +141,8 @@ class _Bridge:
 
 
 class WebhookBridge(_Bridge):
-    """HTTP server -> ``handler`` (``skill.handlers.notifications.handler`` unless the template says)."""
+    """HTTP server -> ``handler`` (``skill.handlers.notifications.handler`` unless the template
+    says)."""
 
     def __init__(
         self,
@@ -178,7 +182,9 @@ class WebhookBridge(_Bridge):
         if found is None or request.method.upper() != self._method:
             return Reply.json(404, {"message": "Not Found"})
         reply = self._invoke(request, found.groupdict())
-        self.calls.append({"at": time.time(), "vendor": found.groupdict().get("vendor"), "status": reply.status})
+        self.calls.append(
+            {"at": time.time(), "vendor": found.groupdict().get("vendor"), "status": reply.status}
+        )
         return reply
 
     def _invoke(self, request: Request, parameters: dict[str, str]) -> Reply:
@@ -187,8 +193,10 @@ class WebhookBridge(_Bridge):
         except HandlerMissing as exc:
             if not self._missing_reported:
                 self._missing_reported = True
-                print(f"local stack: {self.handler} is not there yet ({exc}); webhook answers 500",
-                      file=sys.stderr)
+                print(
+                    f"local stack: {self.handler} is not there yet ({exc}); webhook answers 500",
+                    file=sys.stderr,
+                )
             return Reply.json(500, {"message": "Internal Server Error"})
         event = http_api_event(request, self.route_key, parameters)
         return call_function(handler, event, self.function_name, self.timeout)
@@ -222,7 +230,7 @@ class HttpApiBridge(_Bridge):
         self._server = LoopbackServer(self._app, name=name)
 
     def _app(self, request: Request) -> Reply:
-        for route_key, method, pattern in self._routes:
+        for route_key, method, pattern in self._routes:  # noqa: B007 - the matched route's key is read after the loop
             found = pattern.match(request.path)
             if found is not None and method in ("ANY", request.method.upper()):
                 break
@@ -233,8 +241,14 @@ class HttpApiBridge(_Bridge):
             del event["pathParameters"]  # HTTP API leaves it out for a route without parameters
         with self._slots:
             reply = call_function(self.handler, event, self.function_name, self.timeout)
-        self.calls.append({"at": time.time(), "method": request.method, "path": request.path,
-                           "status": reply.status})
+        self.calls.append(
+            {
+                "at": time.time(),
+                "method": request.method,
+                "path": request.path,
+                "status": reply.status,
+            }
+        )
         return reply
 
 
@@ -276,4 +290,3 @@ class InvokeBridge(_Bridge):
             print(f"local stack: the entrypoint raised:\n{traceback.format_exc()}", file=sys.stderr)
             return Reply.json(500, {"message": "Internal Server Error"})
         return Reply.json(200, answer)
-

@@ -89,9 +89,9 @@ def client_timeouts() -> dict[str, float]:
     request timeout, the dispatcher's per-send read timeout, the LWA client's timeout."""
     import inspect
 
-    from skill.delivery import RetryPolicy
     from bulb_workbench.local.sim_adapters import REQUEST_TIMEOUT_SECONDS
     from skill.aws.lwa import LwaClient
+    from skill.delivery import RetryPolicy
 
     lwa = inspect.signature(LwaClient.__init__).parameters["timeout"].default
     return {

@@ -235,7 +235,8 @@ def run_load(
             with expiries:
                 sent_seconds = _drive(stack, plan, config, say)
                 say(
-                    f"[{config.label}] {len(plan)} directives sent in {sent_seconds:.1f} s; settling"
+                    f"[{config.label}] {len(plan)} directives sent in {sent_seconds:.1f} s; "
+                    "settling"
                 )
                 _settle(stack, plan, config)
             if stack.faults is not None:
@@ -277,8 +278,10 @@ def _add_users(stack: Any, count: int, threads: int = 4) -> list[str]:
         username = f"load-{number:03d}"
         user_id = stack.add_user(username, USER_PASSWORD)
         for vendor in vendors:
-            devices = [d.model_copy(update={"id": f"{d.id}-{tag}"}, deep=True)
-                       for d in default_catalogue(vendor)]
+            devices = [
+                d.model_copy(update={"id": f"{d.id}-{tag}"}, deep=True)
+                for d in default_catalogue(vendor)
+            ]
             credential = stack.add_vendor_account(
                 vendor, sim_user, f"load-{tag}-{vendor}-credential", devices=devices
             )
@@ -397,7 +400,7 @@ def _drive(stack: Any, plan: list[_Sent], config: LoadConfig, say: Callable[[str
             began = time.perf_counter()
             try:
                 answer = stack.invoke(sent.directive)
-            except Exception as exc:  # noqa: BLE001 - the entrypoint must never raise: report it
+            except Exception as exc:  # the entrypoint must never raise: report it
                 errors.append(exc)
                 sent.answer = f"raised {type(exc).__name__}"
                 continue
@@ -636,7 +639,8 @@ def format_table(results: Sequence[LoadResult]) -> str:
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(
-            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=False))
         ).rstrip()
 
     out = [line(headers), line(["-" * w for w in widths]), *(line(row) for row in rows), ""]

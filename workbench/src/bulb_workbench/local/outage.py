@@ -67,8 +67,13 @@ class OutageResult:
     def ok(self) -> bool:
         """Nothing lost or answered twice, the breaker opened, the bulb answered again, and no
         vendor was shown a credential not its own."""
-        return (self.lost == 0 and self.duplicates == 0 and self.opened_after is not None
-                and self.recovered_after_s is not None and not any(self.foreign.values()))
+        return (
+            self.lost == 0
+            and self.duplicates == 0
+            and self.opened_after is not None
+            and self.recovered_after_s is not None
+            and not any(self.foreign.values())
+        )
 
     @property
     def opened_after(self) -> int | None:
@@ -88,17 +93,22 @@ class OutageResult:
     def lines(self) -> list[str]:
         def summary(phase: Phase) -> str:
             answers = ", ".join(f"{k} {v}" for k, v in Counter(phase.answers).items())
-            return (f"{len(phase.answers)} directives ({answers}); vendor calls per directive "
-                    f"{phase.vendor_calls}; latency ms {[round(x) for x in phase.latency_ms]}")
+            return (
+                f"{len(phase.answers)} directives ({answers}); vendor calls per directive "
+                f"{phase.vendor_calls}; latency ms {[round(x) for x in phase.latency_ms]}"
+            )
 
         opened = self.opened_after
         return [
             f"vendor {self.vendor} down (every call 5xx or reset): {summary(self.down)}",
             f"  breaker open after {opened} directive(s); vendor calls spared while open: "
-            f"{self.spared_calls:.0f}" if opened else "  breaker never opened",
+            f"{self.spared_calls:.0f}"
+            if opened
+            else "  breaker never opened",
             f"vendor {self.vendor} back: {summary(self.recovered)}",
             f"  first Response {self.recovered_after_s:.1f} s after the vendor recovered "
-            f"(breaker cool-down {self.cooldown_s:g} s)" if self.recovered_after_s is not None
+            f"(breaker cool-down {self.cooldown_s:g} s)"
+            if self.recovered_after_s is not None
             else "  no Response after the vendor recovered",
             f"lost {self.lost}, duplicates {self.duplicates}; foreign credentials seen: "
             + (", ".join(f"{k} {v}" for k, v in self.foreign.items() if v) or "none"),

@@ -83,12 +83,12 @@ from skill.errors import (
     SkillError,
 )
 from skill.plugins import (
+    NO_QUOTAS,
     Accepted,
     AdapterContext,
     AnyCredential,
     ApiKey,
     CredentialKind,
-    NO_QUOTAS,
     Device,
     DeviceReading,
     KeyAndSecret,
@@ -284,8 +284,8 @@ class SimulatorAdapter:
         #: What the linking pages call this vendor.
         self.display_name = display_name or DISPLAY_NAMES.get(name, name)
         #: Where a user finds their key (key vendors; None for OAuth ones).
-        self.credential_help = credential_help if credential_help is not None else (
-            CREDENTIAL_HELP.get(name)
+        self.credential_help = (
+            credential_help if credential_help is not None else (CREDENTIAL_HELP.get(name))
         )
         self.root_url = base_url.rstrip("/")
         self.base_url = f"{self.root_url}/{name}/v1"
@@ -359,26 +359,26 @@ class SimulatorAdapter:
             return {"X-Api-Key": _part(self.name, credential.api_key)}
         if isinstance(credential, KeyAndSecret):
             key, secret = _part(self.name, credential.key), _part(self.name, credential.secret)
-            t = str(int(round(self._clock() * 1000)))
+            t = str(round(self._clock() * 1000))
             nonce = self._nonces()
-            return {"Authorization": key, "t": t, "nonce": nonce,
-                    "sign": request_signature(key, secret, t, nonce)}
+            return {
+                "Authorization": key,
+                "t": t,
+                "nonce": nonce,
+                "sign": request_signature(key, secret, t, nonce),
+            }
         raise InvalidAuthorizationCredential(f"{self.name} cannot use this credential")
 
     def _call(self, method: str, credential: AnyCredential, path: str, body: Any = None) -> Any:
         """One vendor request: errors mapped, JSON decoded (a non-JSON body is malformed)."""
-        return self.transport.json(
-            method, path, headers=self.auth_headers(credential), json=body
-        )
+        return self.transport.json(method, path, headers=self.auth_headers(credential), json=body)
 
     def _send(
         self, method: str, credential: AnyCredential, path: str, body: Any = None
     ) -> requests.Response:
         """One vendor request, its answer as it came whatever the status (no answer at all ->
         ``EndpointUnreachable``); the credential is checked before anything is sent."""
-        return self.transport.send(
-            method, path, headers=self.auth_headers(credential), json=body
-        )
+        return self.transport.send(method, path, headers=self.auth_headers(credential), json=body)
 
     def _http_error(self, response: requests.Response) -> SkillError | None:
         """``errors=`` of the transport: the simulator's API answer (status >= 400) as a typed
@@ -426,8 +426,14 @@ class SimulatorOAuthAdapter(SimulatorAdapter):
         display_name: str | None = None,
     ) -> None:
         super().__init__(
-            name, style, base_url, credential_kind=CredentialKind.OAUTH, timeout=timeout,
-            session=session, clock=clock, display_name=display_name,
+            name,
+            style,
+            base_url,
+            credential_kind=CredentialKind.OAUTH,
+            timeout=timeout,
+            session=session,
+            clock=clock,
+            display_name=display_name,
         )
         self.token_url = f"{self.root_url}/{name}/oauth/token"
         self.authorize_url = f"{self.root_url}/{name}/oauth/authorize"
@@ -439,8 +445,14 @@ class SimulatorOAuthAdapter(SimulatorAdapter):
         user picks a simulator account there, and is sent back to ``redirect_uri`` with a code
         and ``state``."""
         client_id, _ = self._client()
-        query = urlencode({"response_type": "code", "client_id": client_id,
-                           "redirect_uri": redirect_uri, "state": state})
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": client_id,
+                "redirect_uri": redirect_uri,
+                "state": state,
+            }
+        )
         return f"{self.authorize_url}?{query}"
 
     def exchange_code(self, code: str, redirect_uri: str) -> OAuthToken:
@@ -457,8 +469,13 @@ class SimulatorOAuthAdapter(SimulatorAdapter):
             raise InvalidAuthorizationCredential(f"{self.name} sent no usable authorization code")
         client_id, client_secret = self._client()
         answer = self._token_request(
-            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
-             "client_id": client_id, "client_secret": client_secret},
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "client_id": client_id,
+                "client_secret": client_secret,
+            },
             refused="the authorization code was refused; please connect again",
         )
         credential = OAuthToken.model_validate(
@@ -523,7 +540,9 @@ class SimulatorOAuthAdapter(SimulatorAdapter):
         response = self.transport.send("POST", self.token_url, data=form)
         if response.status_code >= 400:
             raise _token_error(
-                self.name, response, refused=refused,
+                self.name,
+                response,
+                refused=refused,
                 retry_after=self.transport.retry_after(response.headers),
             )
         try:
@@ -569,9 +588,16 @@ class SimulatorPushAdapter(SimulatorAdapter):
         credential_help: str | None = None,
     ) -> None:
         super().__init__(
-            name, Style.ASYNC, base_url, credential_kind=CredentialKind.KEY_AND_SECRET,
-            timeout=timeout, session=session, clock=clock, nonces=nonces,
-            display_name=display_name, credential_help=credential_help,
+            name,
+            Style.ASYNC,
+            base_url,
+            credential_kind=CredentialKind.KEY_AND_SECRET,
+            timeout=timeout,
+            session=session,
+            clock=clock,
+            nonces=nonces,
+            display_name=display_name,
+            credential_help=credential_help,
         )
         self._secret_source = secret
 
@@ -678,7 +704,10 @@ class SimulatorPushAdapter(SimulatorAdapter):
 
 def create_sync(ctx: AdapterContext) -> SimulatorListerAdapter:
     return SimulatorListerAdapter(
-        "sim-sync", Style.SYNC, _base_url(ctx), client=lambda: _oauth_client(ctx),
+        "sim-sync",
+        Style.SYNC,
+        _base_url(ctx),
+        client=lambda: _oauth_client(ctx),
         timeout=_timeout(ctx),
     )
 
@@ -691,14 +720,21 @@ def create_async(ctx: AdapterContext) -> SimulatorPushAdapter:
 
 def create_optimistic(ctx: AdapterContext) -> SimulatorListerAdapter:
     return SimulatorListerAdapter(
-        "sim-optimistic", Style.OPTIMISTIC, _base_url(ctx), client=lambda: _oauth_client(ctx),
-        application_key=True, timeout=_timeout(ctx),
+        "sim-optimistic",
+        Style.OPTIMISTIC,
+        _base_url(ctx),
+        client=lambda: _oauth_client(ctx),
+        application_key=True,
+        timeout=_timeout(ctx),
     )
 
 
 def create_polling(ctx: AdapterContext) -> SimulatorAdapter:
     return SimulatorAdapter(
-        "sim-polling", Style.POLLING, _base_url(ctx), credential_kind=CredentialKind.API_KEY,
+        "sim-polling",
+        Style.POLLING,
+        _base_url(ctx),
+        credential_kind=CredentialKind.API_KEY,
         timeout=_timeout(ctx),
     )
 
@@ -762,8 +798,13 @@ def _part(vendor: str, value: Any) -> str:
 
 
 _NOT_THE_USERS_FAULT = frozenset(
-    {"invalid_client", "unauthorized_client", "unsupported_grant_type", "invalid_request",
-     "invalid_scope"}
+    {
+        "invalid_client",
+        "unauthorized_client",
+        "unsupported_grant_type",
+        "invalid_request",
+        "invalid_scope",
+    }
 )
 
 
@@ -868,4 +909,3 @@ def _bulb_state(
         )
     except ValidationError as exc:
         raise error(f"vendor state out of range: {exc.error_count()} problem(s)") from exc
-

@@ -117,7 +117,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from types import MappingProxyType, TracebackType
-from typing import Any
+from typing import Any, Self
 
 from bulb_workbench.local._http import LoopbackServer
 from bulb_workbench.local._sim_http import (
@@ -255,10 +255,17 @@ _ROUTES = (
     _route("POST", f"{_VENDOR}/v1/appkey", "appkey", "_api_app_key", api=True),
     _route("POST", f"{_VENDOR}/v1/webhook", "webhook", "_api_webhook", api=True),
     _route("POST", f"{_VENDOR}/oauth/token", "token", "_api_token", api=True, auth="client"),
-    _route("GET", f"{_VENDOR}/oauth/authorize", "authorize", "_api_authorize_page", api=True,
-           auth="user"),
-    _route("POST", f"{_VENDOR}/oauth/authorize", "authorize", "_api_authorize", api=True,
-           auth="user"),
+    _route(
+        "GET",
+        f"{_VENDOR}/oauth/authorize",
+        "authorize",
+        "_api_authorize_page",
+        api=True,
+        auth="user",
+    ),
+    _route(
+        "POST", f"{_VENDOR}/oauth/authorize", "authorize", "_api_authorize", api=True, auth="user"
+    ),
 )
 
 
@@ -342,7 +349,9 @@ class VendorSimulator:
             return self
         self._transitions.start()
         self._pushes.start()
-        self._server = loopback(self._serve, name="vendor-simulator", host=self.host, port=self.port)
+        self._server = loopback(
+            self._serve, name="vendor-simulator", host=self.host, port=self.port
+        )
         self.port = self._server.start().port
         _log.info("vendor simulator on %s", self.url)
         return self
@@ -362,7 +371,7 @@ class VendorSimulator:
             raise RuntimeError("the simulator is not started")
         return f"http://{self.host}:{self.port}"
 
-    def __enter__(self) -> VendorSimulator:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -459,9 +468,7 @@ class VendorSimulator:
         with self._lock:
             return self._hooks_of(vendor).get(user)
 
-    def set_account_webhook(
-        self, vendor: str, url: str | None, *, user: str = DEMO_USER
-    ) -> None:
+    def set_account_webhook(self, vendor: str, url: str | None, *, user: str = DEMO_USER) -> None:
         """Set (or, with None, remove) the account's own webhook URL, as if the user had set it
         up for something else; no questions asked (the vendor API refuses to replace one)."""
         if url is not None:
@@ -676,7 +683,8 @@ class VendorSimulator:
             return self._exchange_code(vendor, form)
         if grant_type != "refresh_token":
             raise OAuthError(
-                400, "unsupported_grant_type",
+                400,
+                "unsupported_grant_type",
                 f"{vendor} takes the authorization_code and refresh_token grants only",
             )
         refresh_token = form.get("refresh_token")
@@ -715,9 +723,14 @@ class VendorSimulator:
         client with ``code`` and ``state`` (Allow) or ``error=access_denied`` (Deny)."""
         form = _form(request)
         if form is None:
-            return SimResponse.html(400, message_page(
-                vendor, "This sign-in cannot go on", "The page sent no form. Please start again."
-            ))
+            return SimResponse.html(
+                400,
+                message_page(
+                    vendor,
+                    "This sign-in cannot go on",
+                    "The page sent no form. Please start again.",
+                ),
+            )
         fields = self._authorization_request(vendor, form)
         if isinstance(fields, SimResponse):
             return fields
@@ -727,17 +740,29 @@ class VendorSimulator:
             denied = _with_query(redirect_uri, error="access_denied", state=state)
             return SimResponse.redirect(denied)
         if decision != "allow":
-            return SimResponse.html(400, consent_page(
-                vendor, brand(vendor), fields, username=form.get("username", DEMO_USER)[:64],
-                error="Choose Allow or Deny.",
-            ))
+            return SimResponse.html(
+                400,
+                consent_page(
+                    vendor,
+                    brand(vendor),
+                    fields,
+                    username=form.get("username", DEMO_USER)[:64],
+                    error="Choose Allow or Deny.",
+                ),
+            )
         username = form.get("username", "").strip()
         if not _USER_ID.fullmatch(username):
-            return SimResponse.html(400, consent_page(
-                vendor, brand(vendor), fields, username=username[:64],
-                error="A simulator user id is 1 to 64 letters, digits or . _ @ + - "
-                "(starting with a letter or digit).",
-            ))
+            return SimResponse.html(
+                400,
+                consent_page(
+                    vendor,
+                    brand(vendor),
+                    fields,
+                    username=username[:64],
+                    error="A simulator user id is 1 to 64 letters, digits or . _ @ + - "
+                    "(starting with a letter or digit).",
+                ),
+            )
         code = self._accounts.issue_code(vendor, username, fields["client_id"], redirect_uri)
         return SimResponse.redirect(_with_query(redirect_uri, code=code, state=state))
 
@@ -751,22 +776,34 @@ class VendorSimulator:
             raise NotFound(f"{vendor} has no OAuth authorize page")
         client_id, redirect_uri = params.get("client_id", ""), params.get("redirect_uri", "")
         if not hmac.compare_digest(client_id.encode(), OAUTH_CLIENT_ID.encode()):
-            return SimResponse.html(400, message_page(
-                vendor, "Unknown app", "The app that sent you here is not registered with "
-                f"{brand(vendor)} (client_id). Nothing was shared.",
-            ))
+            return SimResponse.html(
+                400,
+                message_page(
+                    vendor,
+                    "Unknown app",
+                    "The app that sent you here is not registered with "
+                    f"{brand(vendor)} (client_id). Nothing was shared.",
+                ),
+            )
         try:
             _check_url(redirect_uri, "redirect_uri")
         except BadRequest:
-            return SimResponse.html(400, message_page(
-                vendor, "This sign-in cannot go on", "The app that sent you here gave no valid "
-                "address to return to (redirect_uri). Nothing was shared.",
-            ))
+            return SimResponse.html(
+                400,
+                message_page(
+                    vendor,
+                    "This sign-in cannot go on",
+                    "The app that sent you here gave no valid "
+                    "address to return to (redirect_uri). Nothing was shared.",
+                ),
+            )
         fields = {name: params[name] for name in _AUTHORIZE_FIELDS if params.get(name)}
         if params.get("response_type") != "code":
-            return SimResponse.redirect(_with_query(
-                redirect_uri, error="unsupported_response_type", state=params.get("state")
-            ))
+            return SimResponse.redirect(
+                _with_query(
+                    redirect_uri, error="unsupported_response_type", state=params.get("state")
+                )
+            )
         return fields
 
     def _api_app_key(self, request: SimRequest, vendor: str, user: str) -> SimResponse:
@@ -825,7 +862,7 @@ class VendorSimulator:
         config = _json_object(request.body)
         url, secret = config.get("url"), config.get("secret", self.webhook_secret)
         if not (url is None or isinstance(url, str)) or not isinstance(secret, str):
-            raise BadRequest("expected {\"url\": str | null, \"secret\"?: str}")
+            raise BadRequest('expected {"url": str | null, "secret"?: str}')
         self.webhook_url, self.webhook_secret = url, secret
         return SimResponse.json(200, {"url": url})
 
@@ -868,15 +905,11 @@ class VendorSimulator:
     def _hook_read_device(self, request: SimRequest, vendor: str, device_id: str) -> SimResponse:
         return SimResponse.json(200, self.state(vendor, device_id, user=_user(request)))
 
-    def _hook_change_device(
-        self, request: SimRequest, vendor: str, device_id: str
-    ) -> SimResponse:
+    def _hook_change_device(self, request: SimRequest, vendor: str, device_id: str) -> SimResponse:
         change = parse(PhysicalChange, request.body)
         return SimResponse.json(200, self._change(vendor, _user(request), device_id, change))
 
-    def _hook_remove_device(
-        self, request: SimRequest, vendor: str, device_id: str
-    ) -> SimResponse:
+    def _hook_remove_device(self, request: SimRequest, vendor: str, device_id: str) -> SimResponse:
         self.remove_device(vendor, device_id, user=_user(request))
         return SimResponse.json(200, {"removed": device_id})
 
@@ -934,8 +967,9 @@ class VendorSimulator:
                 raise Unauthorized("missing bearer token")
             user, needs_app_key = self._accounts.bearer_account(vendor, token.strip())
             if vendor in APP_KEY_VENDORS:
-                self._check_app_key(vendor, user, headers.get("x-app-key", "").strip(),
-                                    needs_app_key and app_key)
+                self._check_app_key(
+                    vendor, user, headers.get("x-app-key", "").strip(), needs_app_key and app_key
+                )
             return user
         if kind is CredentialKind.API_KEY:
             key = headers.get("x-api-key", "").strip()
@@ -1005,8 +1039,13 @@ class VendorSimulator:
             else:
                 continue
             sightings.append(
-                {"at": time.time(), "vendor": vendor, "path": request.path[:200],
-                 "owner": owner, "where": where}
+                {
+                    "at": time.time(),
+                    "vendor": vendor,
+                    "path": request.path[:200],
+                    "owner": owner,
+                    "where": where,
+                }
             )
         if not sightings:
             return
@@ -1016,7 +1055,9 @@ class VendorSimulator:
         for sighting in sightings:
             _log.warning(
                 "%s was shown a foreign credential (%s's, in the %s)",
-                vendor, sighting["owner"], sighting["where"],
+                vendor,
+                sighting["owner"],
+                sighting["where"],
             )
 
     def _latency(self) -> float:
@@ -1266,7 +1307,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--webhook-url")
     parser.add_argument("--webhook-secret", default=DEFAULT_WEBHOOK_SECRET)
     parser.add_argument(
-        "--token-lifetime", type=float, default=DEFAULT_TOKEN_LIFETIME,
+        "--token-lifetime",
+        type=float,
+        default=DEFAULT_TOKEN_LIFETIME,
         help="seconds an OAuth access token lives (sim-sync, sim-optimistic)",
     )
     args = parser.parse_args(argv)
@@ -1285,8 +1328,10 @@ def main(argv: list[str] | None = None) -> None:
         for vendor, kind in CREDENTIAL_KINDS.items():
             print(f"  {vendor}: {kind}, demo user's credential demo-{vendor}-credential")
             if kind is CredentialKind.OAUTH:
-                print(f"    authorize page {simulator.url}/{vendor}/oauth/authorize "
-                      f"(client {OAUTH_CLIENT_ID})")
+                print(
+                    f"    authorize page {simulator.url}/{vendor}/oauth/authorize "
+                    f"(client {OAUTH_CLIENT_ID})"
+                )
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

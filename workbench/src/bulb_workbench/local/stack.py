@@ -60,7 +60,7 @@ from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from bulb_workbench.local._fake_gateway import FakeGateway
 from bulb_workbench.local._fake_lwa import FakeLwa
@@ -90,11 +90,11 @@ from bulb_workbench.local.faults import FaultProfile, Faults, faulty_simulator, 
 
 __all__ = [
     "DEFAULT_ADAPTERS",
-    "SAM_LOCAL_DIR",
     "DEMO_PASSWORD",
     "DEMO_TOKEN",
     "DEMO_USERNAME",
     "LINKING_MODES",
+    "SAM_LOCAL_DIR",
     "LocalStack",
     "TemplateError",
     "accept_grant",
@@ -318,10 +318,13 @@ class LocalStack:
         self.webhook = WebhookBridge(handler, name, route_key=route_key, timeout=timeout)
         self.webhook.start()
         exit_stack.callback(self.webhook.stop)
-        vendor_param, secret_param = (self.webhook.route_parameters + ["vendor", "secret"])[:2]
+        vendor_param, secret_param = ([*self.webhook.route_parameters, "vendor", "secret"])[:2]
         webhook_url = self.webhook.url_for(**{vendor_param: "sim-async", secret_param: path_secret})
-        webhook_base = webhook_url[: -len(f"sim-async/{path_secret}")] if webhook_url.endswith(
-            f"/sim-async/{path_secret}") else ""
+        webhook_base = (
+            webhook_url[: -len(f"sim-async/{path_secret}")]
+            if webhook_url.endswith(f"/sim-async/{path_secret}")
+            else ""
+        )
 
         self.simulator = VendorSimulator(
             latency=self.latency,
@@ -390,7 +393,7 @@ class LocalStack:
 
     @property
     def linking_url(self) -> str | None:
-        """The linking pages, ``http://127.0.0.1:<port>/`` (None in vendor mode or without pages)."""
+        """The linking pages, ``http://127.0.0.1:<port>/``; None in vendor mode or without pages."""
         return self.pages.url if self.pages is not None else None
 
     @property
@@ -428,8 +431,10 @@ class LocalStack:
         variables: dict[str, str] = {}
         for vendor, local in self.stages.items():
             if local.demo_credential is None:
-                raise ValueError(f"the stub staged for {vendor!r} has no credential for the demo user "
-                                 "(VendorStub(credential=...))")
+                raise ValueError(
+                    f"the stub staged for {vendor!r} has no credential for the demo user "
+                    "(VendorStub(credential=...))"
+                )
             local.start()
             exit_stack.callback(local.stop)
             variables[f"{setting_prefix(vendor)}_BASE_URL"] = local.url
@@ -488,7 +493,7 @@ class LocalStack:
         for path in dict.fromkeys(paths):
             try:
                 load_handler(path)
-            except Exception:  # HandlerMissing or a broken module: its poller says so
+            except Exception:  # noqa: S110 - HandlerMissing or a broken module: its poller says so
                 pass
 
     def stop(self) -> None:
@@ -496,7 +501,7 @@ class LocalStack:
         if exit_stack is not None:
             exit_stack.close()
 
-    def __enter__(self) -> LocalStack:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -623,7 +628,9 @@ class LocalStack:
         send, then the sweep function over every account it queued (through its poller, or
         here when the stack runs without pollers). The scheduler's answer."""
         answer = self._run_scheduler()
-        key = next((c.queue_key for c in self.consumers if c.queue_key.endswith("SweepQueue")), None)
+        key = next(
+            (c.queue_key for c in self.consumers if c.queue_key.endswith("SweepQueue")), None
+        )
         if key is None:
             return answer
         poller = self.pollers.get(key)
@@ -648,12 +655,18 @@ class LocalStack:
         if not messages:
             return
         result = load_handler(consumer.handler)(
-            sqs_event(messages, queue.arn), LambdaContext(consumer.function_name, timeout=consumer.timeout))
+            sqs_event(messages, queue.arn),
+            LambdaContext(consumer.function_name, timeout=consumer.timeout),
+        )
         failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
-            self._sqs.delete_message_batch(QueueUrl=queue.url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+            self._sqs.delete_message_batch(
+                QueueUrl=queue.url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
+                ],
+            )
 
     def _run_scheduler(self) -> Any:
         assert self.model is not None
@@ -757,9 +770,6 @@ class LocalStack:
         """``self.accounts`` (the operator's view, as ``skill users`` builds it: stores of its
         own, not the handlers' cached ones), then the demo user and its vendor connections."""
         from skill.accounts import Accounts
-        from skill.config import settings_from
-        from skill.credentials import Credentials
-        from skill.plugins import AdapterRegistry
         from skill.aws.secrets import secret_source
         from skill.aws.stores import (
             DynamoCredentialVault,
@@ -767,6 +777,9 @@ class LocalStack:
             DynamoTokenStore,
             SqsOutbox,
         )
+        from skill.config import settings_from
+        from skill.credentials import Credentials
+        from skill.plugins import AdapterRegistry
 
         config = settings_from(os.environ)
         dynamodb = self.client("dynamodb")
@@ -774,9 +787,14 @@ class LocalStack:
         path_secret = self.env.get("WEBHOOK_PATH_SECRET", "")
         adapters = AdapterRegistry.from_environment(secrets=secret_source())
         self.accounts = Accounts(
-            Credentials(DynamoCredentialVault(
-                config.credentials_table, config.credentials_key_id, dynamodb, self.client("kms")
-            )),
+            Credentials(
+                DynamoCredentialVault(
+                    config.credentials_table,
+                    config.credentials_key_id,
+                    dynamodb,
+                    self.client("kms"),
+                )
+            ),
             adapters,
             DynamoStateStore(config.state_table, dynamodb),
             SqsOutbox(config.outbox_queue_url, self.client("sqs")),
@@ -791,7 +809,9 @@ class LocalStack:
                     self.accounts.connect(self.demo_user_id, vendor, self.vendor_credential(vendor))
             else:
                 adapter = adapters.get(self.linking_vendor)
-                self.demo_user_id = adapter.identify_user(self.vendor_credential(self.linking_vendor))
+                self.demo_user_id = adapter.identify_user(
+                    self.vendor_credential(self.linking_vendor)
+                )
 
     def vendor_credential(self, vendor: str) -> Any:
         """The demo account's credential at ``vendor``: a staged stub's own, else the
@@ -811,7 +831,10 @@ class LocalStack:
         """What ``username`` signs in with: itself, or an address at example.com when the
         template's pool takes e-mail addresses as usernames (``UsernameAttributes``)."""
         pool = self._pool()
-        if "email" in (pool.spec.properties.get("UsernameAttributes") or []) and "@" not in username:
+        if (
+            "email" in (pool.spec.properties.get("UsernameAttributes") or [])
+            and "@" not in username
+        ):
             return f"{username}@example.com"
         return username
 
@@ -819,10 +842,15 @@ class LocalStack:
         """A user of the local user pool, with a permanent password; its user id (``sub``)."""
         pool = self._pool()
         name = self.sign_in_name(username)
-        attributes = [{"Name": "email", "Value": name if "@" in name else f"{name}@example.com"},
-                      {"Name": "email_verified", "Value": "true"}]
+        attributes = [
+            {"Name": "email", "Value": name if "@" in name else f"{name}@example.com"},
+            {"Name": "email_verified", "Value": "true"},
+        ]
         self._cognito.admin_create_user(
-            UserPoolId=pool.pool_id, Username=name, MessageAction="SUPPRESS", UserAttributes=attributes
+            UserPoolId=pool.pool_id,
+            Username=name,
+            MessageAction="SUPPRESS",
+            UserAttributes=attributes,
         )
         self._cognito.admin_set_user_password(
             UserPoolId=pool.pool_id, Username=name, Password=password, Permanent=True
@@ -842,12 +870,15 @@ class LocalStack:
         name = self.sign_in_name(username)
         parameters = {"USERNAME": name, "PASSWORD": password}
         if client.client_secret:
-            digest = hmac.new(client.client_secret.encode(), (name + client.client_id).encode(),
-                              hashlib.sha256).digest()
+            digest = hmac.new(
+                client.client_secret.encode(), (name + client.client_id).encode(), hashlib.sha256
+            ).digest()
             parameters["SECRET_HASH"] = base64.b64encode(digest).decode()
         answer = self._cognito.admin_initiate_auth(
-            UserPoolId=pool.pool_id, ClientId=client.client_id,
-            AuthFlow="ADMIN_USER_PASSWORD_AUTH", AuthParameters=parameters,
+            UserPoolId=pool.pool_id,
+            ClientId=client.client_id,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters=parameters,
         )
         result = answer.get("AuthenticationResult")
         if not result:
@@ -876,7 +907,7 @@ class LocalStack:
             raise RuntimeError("the stack has no user pool (linking='vendor', or not started)")
         return self.user_pool
 
-    # -- what rests where ---------------------------------------------------------------------------
+    # -- what rests where --------------------------------------------------------------------------
 
     def dump_state(self, directory: Path | str, *, settle: bool = True) -> dict[str, Any]:
         """Every table's items, every queue's and DLQ's messages (left on their queues) and
@@ -924,7 +955,9 @@ class LocalStack:
 
     def _scan(self, table: str) -> list[dict[str, Any]]:
         paginator = self.client("dynamodb").get_paginator("scan")
-        return [item for page in paginator.paginate(TableName=table) for item in page.get("Items", [])]
+        return [
+            item for page in paginator.paginate(TableName=table) for item in page.get("Items", [])
+        ]
 
     def _peek_all(self, queue_url: str, visibility: int = 30) -> list[dict[str, Any]]:
         """Every message on the queue, left there: received hidden (so that the next receive
@@ -934,8 +967,12 @@ class LocalStack:
         handles: list[str] = []
         for _ in range(100):
             batch = sqs.receive_message(
-                QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=visibility,
-                WaitTimeSeconds=0, MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"],
+                QueueUrl=queue_url,
+                MaxNumberOfMessages=10,
+                VisibilityTimeout=visibility,
+                WaitTimeSeconds=0,
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
             ).get("Messages", [])
             if not batch:
                 break
@@ -954,8 +991,10 @@ class LocalStack:
                 }
         for handle in handles:
             try:
-                sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=handle, VisibilityTimeout=0)
-            except Exception:  # noqa: BLE001 - gone meanwhile (deleted by nobody: pollers paused)
+                sqs.change_message_visibility(
+                    QueueUrl=queue_url, ReceiptHandle=handle, VisibilityTimeout=0
+                )
+            except Exception:  # noqa: S110 - gone meanwhile (deleted by nobody: pollers paused)
                 pass
         return list(seen.values())
 
@@ -964,7 +1003,9 @@ class LocalStack:
     def _entrypoint(self) -> tuple[str, str, float]:
         assert self.model is not None, "start the stack first"
         return handler_or(
-            self.model, lambda f: f.handler == "skill.handlers.entrypoint.handler", "skill.handlers.entrypoint.handler"
+            self.model,
+            lambda f: f.handler == "skill.handlers.entrypoint.handler",
+            "skill.handlers.entrypoint.handler",
         )
 
     def _notifications_function(self) -> tuple[str, str, float, str]:
@@ -973,7 +1014,9 @@ class LocalStack:
             for method, path in function.http_routes:
                 if path.startswith("/webhooks/") and function.handler:
                     return function.handler, function.name, function.timeout, f"{method} {path}"
-        handler, name, timeout = handler_or(self.model, lambda f: False, "skill.handlers.notifications.handler")
+        handler, name, timeout = handler_or(
+            self.model, lambda f: False, "skill.handlers.notifications.handler"
+        )
         return handler, name, timeout, ROUTE_KEY
 
 
@@ -999,14 +1042,22 @@ def write_sam_local_env(stack: LocalStack, path: Path | str | None = None) -> Pa
     invoke`` does as it plays them). Returns the file's path."""
     if stack.model is None:
         raise RuntimeError("start the stack first")
-    target = Path(path or os.environ.get("SKILL_ENV_JSON") or stack.template.parent / SAM_LOCAL_DIR / "env.json")
+    target = Path(
+        path
+        or os.environ.get("SKILL_ENV_JSON")
+        or stack.template.parent / SAM_LOCAL_DIR / "env.json"
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     special = _linking_function_values(stack)
     document: dict[str, dict[str, str]] = {}
     for key, function in stack.model.functions.items():
         values: dict[str, str] = {}
         for name in _declared_variables(stack.model, function):
-            value = special.get(name) if function.handler == "skill.handlers.linking_pages.handler" else None
+            value = (
+                special.get(name)
+                if function.handler == "skill.handlers.linking_pages.handler"
+                else None
+            )
             if value is None:
                 value = stack.env.get(name)
             if value is None and _plain(function.environment.get(name)):
@@ -1049,7 +1100,9 @@ def _linking_function_values(stack: LocalStack) -> dict[str, str]:
     client = stack.pages.client
     sm = stack.client("secretsmanager")
     wanted = {
-        _LINKING_CLIENT_SECRET: json.dumps({"client_id": client.client_id, "client_secret": client.client_secret}),
+        _LINKING_CLIENT_SECRET: json.dumps(
+            {"client_id": client.client_id, "client_secret": client.client_secret}
+        ),
         _SESSION_SECRET: secrets.token_urlsafe(32),
     }
     for name, value in wanted.items():
@@ -1118,22 +1171,34 @@ def discover(token: str) -> dict[str, Any]:
     }
 
 
-def set_brightness(endpoint_id: str, brightness: int, token: str = DEMO_TOKEN) -> tuple[dict[str, Any], str]:
+def set_brightness(
+    endpoint_id: str, brightness: int, token: str = DEMO_TOKEN
+) -> tuple[dict[str, Any], str]:
     """(a ``SetBrightness`` directive to a colour bulb, its correlation token)."""
     from skill.alexa import features_to_cookie
     from skill.bulbs import Features, KelvinRange
 
     correlation = uuid.uuid4().hex + "=="
-    features = Features(dimmable=True, color=True,
-                        color_temperature=KelvinRange(minimum=2000, maximum=9000))
-    event = {"directive": {
-        "header": {"namespace": "Alexa.BrightnessController", "name": "SetBrightness",
-                   "payloadVersion": "3", "messageId": str(uuid.uuid4()),
-                   "correlationToken": correlation},
-        "endpoint": {"scope": {"type": "BearerToken", "token": token},
-                     "endpointId": endpoint_id, "cookie": features_to_cookie(features)},
-        "payload": {"brightness": brightness},
-    }}
+    features = Features(
+        dimmable=True, color=True, color_temperature=KelvinRange(minimum=2000, maximum=9000)
+    )
+    event = {
+        "directive": {
+            "header": {
+                "namespace": "Alexa.BrightnessController",
+                "name": "SetBrightness",
+                "payloadVersion": "3",
+                "messageId": str(uuid.uuid4()),
+                "correlationToken": correlation,
+            },
+            "endpoint": {
+                "scope": {"type": "BearerToken", "token": token},
+                "endpointId": endpoint_id,
+                "cookie": features_to_cookie(features),
+            },
+            "payload": {"brightness": brightness},
+        }
+    }
     return event, correlation
 
 
@@ -1145,8 +1210,11 @@ def simulator_credential(vendor: str, key: str) -> Any:
 
     kind = CREDENTIAL_KINDS[vendor]
     if kind is CredentialKind.OAUTH:  # the simulator's access tokens expire: say when
-        return OAuthToken.bearer(key, refresh_token=companion(key, "refresh"),
-                                 expires_at=time.time() + DEFAULT_TOKEN_LIFETIME)
+        return OAuthToken.bearer(
+            key,
+            refresh_token=companion(key, "refresh"),
+            expires_at=time.time() + DEFAULT_TOKEN_LIFETIME,
+        )
     if kind is CredentialKind.API_KEY:
         return ApiKey.of(key)
     return KeyAndSecret.of(key, companion(key, "secret"))
@@ -1203,7 +1271,7 @@ def _jsonable(value: Any) -> Any:
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, bytes | bytearray):
         return {"base64": base64.b64encode(bytes(value)).decode()}
-    if hasattr(value, "value") and isinstance(getattr(value, "value"), bytes | bytearray):
+    if hasattr(value, "value") and isinstance(value.value, bytes | bytearray):
         return {"base64": base64.b64encode(bytes(value.value)).decode()}  # boto3's Binary
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
