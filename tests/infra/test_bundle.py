@@ -119,3 +119,23 @@ def test_the_lock_pins_every_requirement_with_hashes() -> None:
 def test_the_lock_has_no_requests_release_with_published_advisories() -> None:
     version = tuple(int(part) for part in locked()["requests"].split(".")[:3])
     assert version >= (2, 32, 4)
+
+
+def test_the_runtime_distribution_holds_only_the_runtime():
+    """What the `bulb-skill` wheel packs, as its pyproject's package discovery finds it: the
+    `skill` package and nothing of the workbench, the kit or the tests, and no `sim-*` adapter
+    entry point."""
+    from setuptools import find_packages
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    where = project["tool"]["setuptools"]["packages"]["find"]["where"]
+    packages = find_packages(str(ROOT / where[0]))
+    assert where == ["src"] and {p.split(".")[0] for p in packages} == {"skill"}, packages
+    assert not {"skill.local", "skill.testing"} & set(packages)
+    for module in ("cli.py", "cli_secrets.py", "dlq.py"):
+        assert not (ROOT / "src" / "skill" / module).exists(), module
+    assert not any(
+        name.startswith("sim-")
+        for group in project["project"].get("entry-points", {}).values()
+        for name in group
+    )

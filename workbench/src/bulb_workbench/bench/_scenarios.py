@@ -463,6 +463,7 @@ FLOOR_CLIENTS = {
 
 _PROCESSOR_DEPS = (
     "pydantic",
+    "pydantic-settings",
     "powertools-logger",
     "powertools-metrics",
     "powertools-batch",
@@ -470,12 +471,14 @@ _PROCESSOR_DEPS = (
     "requests",
 )
 #: The third-party libraries each handler's first invocation loads (read off ``sys.modules`` of a
-#: cold start), all of them chosen by the project's standards: pydantic for models, Powertools
+#: cold start), all of them chosen by the project's standards: pydantic for models and (with
+#: pydantic-settings) the configuration, Powertools
 #: for logging, metrics, batches, idempotency, the webhook's routing and secrets, requests for
 #: HTTP (vendors, LWA, the gateway). SDK floor + calls + these = the "dependency floor".
 FLOOR_DEPENDENCIES = {
     "skill.handlers.entrypoint": (
         "pydantic",
+        "pydantic-settings",
         "powertools-logger",
         "powertools-metrics",
         "requests",
@@ -488,6 +491,7 @@ FLOOR_DEPENDENCIES = {
     "skill.handlers.processors.polling": _PROCESSOR_DEPS,
     "skill.handlers.notifications": (
         "pydantic",
+        "pydantic-settings",
         "powertools-logger",
         "powertools-metrics",
         "powertools-event-handler",
@@ -496,15 +500,28 @@ FLOOR_DEPENDENCIES = {
     ),
     "skill.handlers.poller": (
         "pydantic",
+        "pydantic-settings",
         "powertools-logger",
         "powertools-metrics",
         "powertools-batch",
         "requests",
     ),
-    "skill.handlers.sweep": ("pydantic", "powertools-logger", "powertools-metrics", "requests"),
-    "skill.handlers.sweep_scheduler": ("pydantic", "powertools-logger", "powertools-metrics"),
+    "skill.handlers.sweep": (
+        "pydantic",
+        "pydantic-settings",
+        "powertools-logger",
+        "powertools-metrics",
+        "requests",
+    ),
+    "skill.handlers.sweep_scheduler": (
+        "pydantic",
+        "pydantic-settings",
+        "powertools-logger",
+        "powertools-metrics",
+    ),
     "skill.handlers.dispatcher": (
         "pydantic",
+        "pydantic-settings",
         "powertools-logger",
         "powertools-metrics",
         "powertools-batch",
