@@ -390,6 +390,8 @@ def render(m: dict[str, Any], r: dict[str, Any]) -> str:
         add("## 7. Scale run: the sweep over simulated accounts for a virtual day\n")
         add(scale.markdown(scale.results(r)) + "\n")
     add(_findings(r))
+    # measured apart (``python -m bulb_workbench.bench.dispatcher_batch``), kept by hand
+    add((HERE / "dispatcher_batch.md").read_text())
     return "\n".join(out) + "\n"
 
 
