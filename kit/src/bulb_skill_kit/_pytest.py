@@ -38,20 +38,26 @@ def _run(check: Callable[..., None], *args: object) -> None:
 class AdapterConformance:
     """The adapter contract as tests. Provide ``scenario`` (an ``AdapterScenario``).
 
-    Example::
+    Example (tests/unit/test_conformance_sim.py runs such a class against the simulator)::
 
-        from skill.plugins import ApiKey
-        from bulb_skill_kit import AdapterConformance, AdapterScenario
-
-        class TestAcmeConformance(AdapterConformance):
-            @pytest.fixture
-            def scenario(self) -> AdapterScenario:
-                return AdapterScenario(
-                    adapter=...,
-                    credential=ApiKey.of("good-key"),
-                    invalid_credential=ApiKey.of("revoked-key"),
-                    ...,
-                )
+        >>> import pytest
+        >>> from bulb_skill_kit import CHECKS, AdapterConformance, AdapterScenario
+        >>> from bulb_workbench.local.sim_adapters import create_polling
+        >>> from skill.plugins import AdapterContext, ApiKey
+        >>> class TestSimPollingConformance(AdapterConformance):
+        ...     @pytest.fixture
+        ...     def scenario(self) -> AdapterScenario:
+        ...         return AdapterScenario(
+        ...             adapter=create_polling(AdapterContext(vendor="sim-polling")),
+        ...             credential=ApiKey.of("demo-sim-polling-credential"),
+        ...             invalid_credential=ApiKey.of("revoked-key"),
+        ...             color_device="color-1",
+        ...             white_device="white-1",
+        ...             failures=(),  # nothing makes the simulator fail: those checks skip
+        ...         )
+        >>> tests = {name for name in dir(TestSimPollingConformance) if name.startswith("test_")}
+        >>> len(tests), tests == {check.name.partition("[")[0] for check in CHECKS}
+        (21, True)
     """
 
     # identity ----------------------------------------------------------------------------------

@@ -1,11 +1,35 @@
 """Every conformance check as a list, and a runner that needs no pytest: ``run_checks`` gives
 each check's outcome (passed, failed with its message, or not applicable with its reason).
 
-Example::
+Example, a simulator adapter against the running vendor simulator (no stage: the vendor is
+real; it is not made to fail here, so the failure checks do not apply)::
 
-    report = run_checks(scenario)
-    for result in report.failed:
-        print(result.name, result.message)
+    >>> import dataclasses
+    >>> from bulb_workbench.local.sim_adapters import create_polling
+    >>> from bulb_workbench.local.simulator import VendorSimulator
+    >>> from skill.plugins import AdapterContext, ApiKey
+    >>> with VendorSimulator(latency=0, transition=0) as sim:
+    ...     context = AdapterContext(vendor="sim-polling", environ={"SIMULATOR_URL": sim.url})
+    ...     scenario = AdapterScenario(
+    ...         adapter=create_polling(context),
+    ...         credential=sim.demo_credential("sim-polling"),
+    ...         invalid_credential=ApiKey.of("revoked-key"),
+    ...         color_device="color-1",
+    ...         white_device="white-1",
+    ...         unknown_device="bulb-999",
+    ...         failures=(),
+    ...     )
+    ...     report = run_checks(scenario)
+    ...     wrong = dataclasses.replace(scenario, white_device="color-1")  # it has colour
+    ...     features = [check for check in CHECKS if "colour_bulb" in check.name]
+    ...     wrong_report = run_checks(wrong, features)
+    >>> print(report)
+    19 passed, 0 failed, 36 not applicable
+    >>> for result in wrong_report.failed:
+    ...     print(result.name)
+    ...     print(" ", result.message)
+    test_colour_bulb_has_colour_and_white_bulb_has_none
+      white_device 'color-1': features.color is True, expected False
 """
 
 from __future__ import annotations

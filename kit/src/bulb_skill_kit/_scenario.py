@@ -135,17 +135,37 @@ class AdapterScenario:
     vendor id. At least one of ``color_device`` / ``white_device`` is required; ``devices``
     (every id ``list_devices`` returns) makes the discovery check exact.
 
-    Example::
+    Example, the repository's Govee adapter with its device list staged, and three checks::
 
-        AdapterScenario(
-            adapter=create(AdapterContext(vendor="acme", environ={"ACME_BASE_URL": BASE})),
-            credential=ApiKey.of("good-key"),
-            invalid_credential=ApiKey.of("revoked-key"),
-            color_device="bulb-1",
-            white_device="bulb-2",
-            unknown_device="bulb-999",
-            vendor=responses_vendor(stage_acme),
-        )
+        >>> from bulb_skill_govee import create
+        >>> from bulb_skill_kit import CHECKS, run_checks
+        >>> from skill.plugins import AdapterContext, ApiKey
+        >>> BASE = "https://govee.test/v1"
+        >>> GOOD, REVOKED = ApiKey.of("good-key"), ApiKey.of("revoked-key")
+        >>> def lamp(device, *capabilities):
+        ...     power = {"type": "devices.capabilities.on_off", "instance": "powerSwitch"}
+        ...     return {"sku": "H6008", "device": device, "deviceName": f"Lamp {device}",
+        ...             "type": "devices.types.light", "capabilities": [power, *capabilities]}
+        >>> colour = {"type": "devices.capabilities.color_setting", "instance": "colorRgb"}
+        >>> def stage_govee(mock, call):
+        ...     if call.credential == REVOKED:
+        ...         mock.get(f"{BASE}/user/devices", status=401, json={"message": "bad key"})
+        ...         return
+        ...     lamps = [lamp("AA:01", colour), lamp("AA:02")]
+        ...     mock.get(f"{BASE}/user/devices", json={"code": 200, "data": lamps})
+        >>> scenario = AdapterScenario(
+        ...     adapter=create(AdapterContext(vendor="govee", environ={"GOVEE_BASE_URL": BASE})),
+        ...     credential=GOOD,
+        ...     invalid_credential=REVOKED,
+        ...     color_device="H6008@AA:01",
+        ...     white_device="H6008@AA:02",
+        ...     unknown_device="H6008@AA:99",
+        ...     vendor=responses_vendor(stage_govee),
+        ... )
+        >>> wanted = ("invalid_credential", "unique_endpoint_ids", "colour_bulb_has_colour")
+        >>> checks = [check for check in CHECKS if any(w in check.name for w in wanted)]
+        >>> print(run_checks(scenario, checks))
+        3 passed, 0 failed, 0 not applicable
     """
 
     adapter: Adapter
@@ -203,15 +223,31 @@ def responses_vendor(
     error the adapter might map to ``EndpointUnreachable`` and pass a failure check by accident.
     Staging more than a call needs is fine.
 
-    Example::
+    Example (the kit enters ``vendor(call)`` around each adapter call; ``requests`` stands in
+    for the adapter here)::
 
-        def stage(mock, call):
-            if call.failure is Failure.SERVER_ERROR:
-                mock.get(f"{BASE}/lights", status=503, json={"error": "busy"})
-                return
-            mock.get(f"{BASE}/lights", json=LIGHTS)
-
-        vendor = responses_vendor(stage)
+        >>> import requests
+        >>> BASE, LIGHTS = "https://vendor.test/v1", [{"id": "bulb-1"}]
+        >>> def stage(mock, call):
+        ...     if call.failure is Failure.SERVER_ERROR:
+        ...         mock.get(f"{BASE}/lights", status=503, json={"error": "busy"})
+        ...         return
+        ...     mock.get(f"{BASE}/lights", json=LIGHTS)
+        >>> vendor = responses_vendor(stage)
+        >>> with vendor(VendorCall(Operation.LIST_DEVICES)):
+        ...     requests.get(f"{BASE}/lights", timeout=5).json()
+        [{'id': 'bulb-1'}]
+        >>> with vendor(VendorCall(Operation.LIST_DEVICES, failure=Failure.SERVER_ERROR)):
+        ...     requests.get(f"{BASE}/lights", timeout=5).status_code
+        503
+        >>> with vendor(VendorCall(Operation.LIST_DEVICES)):  # a request nothing was staged for
+        ...     try:
+        ...         requests.get(f"{BASE}/lamps", timeout=5)
+        ...     except requests.ConnectionError:
+        ...         pass  # the adapter might map it to EndpointUnreachable: the check fails
+        Traceback (most recent call last):
+          ...
+        AssertionError: list_devices: the adapter sent GET https://vendor.test/v1/lamps, ...
     """
 
     @contextmanager

@@ -428,11 +428,25 @@ class LocalVendor:
     injected faults in front of it. ``hold_seconds`` is how long a ``StubAnswer.timeout()`` holds
     the request (make it longer than the adapter's timeout).
 
-    Example::
+    Example, the repository's Govee adapter against a stub of Govee's device list::
 
-        with LocalVendor(acme) as local:
-            adapter = create(AdapterContext(vendor="acme", environ={"ACME_BASE_URL": local.url}))
-            adapter.list_devices(acme.demo_credential)
+        >>> from bulb_skill_govee import create
+        >>> from skill.plugins import AdapterContext, ApiKey
+        >>> govee = VendorStub("govee", credential=ApiKey.of("demo-govee-key"))
+        >>> power = {"type": "devices.capabilities.on_off", "instance": "powerSwitch"}
+        >>> lamp = {"sku": "H6008", "device": "AA:01", "deviceName": "Desk",
+        ...         "type": "devices.types.light", "capabilities": [power]}
+        >>> govee.add("GET", "/user/devices", json={"code": 200, "data": [lamp]})
+        >>> with LocalVendor(govee) as local:
+        ...     adapter = create(AdapterContext(vendor="govee",
+        ...                                     environ={"GOVEE_BASE_URL": local.url}))
+        ...     devices = adapter.list_devices(local.demo_credential)
+        >>> [(device.id, device.name) for device in devices]
+        [('H6008@AA:01', 'Desk')]
+        >>> [exchange.describe() for exchange in govee.exchanges]  # what came over loopback
+        ['GET /user/devices -> 200 {"code": 200, "data": [{"sku": "H6008", ...}]}']
+        >>> govee.exchanges[0].request.headers["govee-api-key"]
+        'demo-govee-key'
     """
 
     def __init__(

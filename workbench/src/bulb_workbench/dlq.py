@@ -10,13 +10,37 @@ A deployed stack names its DLQs in its outputs (``OutboxDLQUrl``, ``SyncDirectiv
 their short names (``outbox``, ``sync``, ``async``, ``optimistic``, ``polling``, ``poll``) or
 output keys when given the stack.
 
-Example::
+Example, against moto's SQS in-process (an outbox whose message failed once went to its DLQ)::
 
-    for queue in dead_letter_queues("bulb-skill"):
-        print(queue.name, queue.messages, queue.sources)
-    for letter in peek(url, max_messages=5):
-        print(letter.message_id, letter.body)          # tokens masked
-    result = redrive(url)                               # back to its one source queue
+    >>> import json
+    >>> import boto3
+    >>> from moto import mock_aws
+    >>> with mock_aws():
+    ...     sqs = boto3.client("sqs", region_name="eu-west-1")
+    ...     url = sqs.create_queue(QueueName="bulb-skill-outbox-dlq")["QueueUrl"]
+    ...     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    ...     policy = {"deadLetterTargetArn": arn["Attributes"]["QueueArn"], "maxReceiveCount": 1}
+    ...     outbox = sqs.create_queue(QueueName="bulb-skill-outbox",
+    ...                               Attributes={"RedrivePolicy": json.dumps(policy)})["QueueUrl"]
+    ...     body = {"user_id": "user-1", "token": "Atza|secret"}
+    ...     _ = sqs.send_message(QueueUrl=outbox, MessageBody=json.dumps(body))
+    ...     for _ in range(2):  # received, not deleted: the second receive dead-letters it
+    ...         _ = sqs.receive_message(QueueUrl=outbox, VisibilityTimeout=0)
+    ...     queues = dead_letter_queues("bulb-skill", sqs=sqs)
+    ...     letters = peek(url, max_messages=5, sqs=sqs)  # left in place
+    ...     result = redrive(url, sqs=sqs)  # back to its one source queue
+    ...     after = dead_letter_queues("bulb-skill", sqs=sqs)
+    >>> [(q.name, q.messages, q.sources == (outbox,)) for q in queues]
+    [('bulb-skill-outbox-dlq', 1, True)]
+    >>> [letter.body for letter in letters]  # tokens masked
+    [{'user_id': 'user-1', 'token': '***'}]
+    >>> result.method, result.moved == [letters[0].message_id], result.source_url == outbox
+    ('manual', True, True)
+    >>> [q.messages for q in after]
+    [0]
+
+(moto has no message move task, so ``redrive`` moved it itself; tests/unit/test_dlq.py covers
+FIFO queues, chosen messages and the move task.)
 
 - ``peek`` receives with a visibility timeout of 0: nothing is hidden or deleted, but each look
   counts as a receive (``ApproximateReceiveCount``). SQS returns a sample: a standard queue may

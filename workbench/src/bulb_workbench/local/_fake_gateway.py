@@ -77,11 +77,32 @@ class _Scripted:
 class FakeGateway:
     """The event gateway on loopback; ``events_url`` is what ``GATEWAY_URL`` should be.
 
-    Example::
+    Example (with the fake LWA, whose tokens it accepts)::
 
-        gateway.answer_next(2, 503)            # the next two posts fail, the third is accepted
-        events = gateway.wait_for(token, timeout=10)
-        assert events[-1]["event"]["header"]["name"] == "Response"
+        >>> import requests
+        >>> from bulb_workbench.local._fake_lwa import FakeLwa
+        >>> from skill.alexa.capabilities import state_properties
+        >>> from skill.alexa.events import response
+        >>> from skill.bulbs import BulbState, Features
+        >>> with FakeLwa("client", "secret") as lwa, FakeGateway(lwa.is_valid) as gateway:
+        ...     token = requests.post(lwa.token_url, timeout=5, data={
+        ...         "grant_type": "authorization_code", "code": "grant-1",
+        ...         "client_id": "client", "client_secret": "secret"}).json()["access_token"]
+        ...     properties = state_properties(Features(), BulbState(on=True), sampled_at=0.0)
+        ...     event = response("corr-1", "sim-sync:white-1", properties, scope_token=token)
+        ...     def post(bearer):
+        ...         return requests.post(gateway.events_url, json=event, timeout=5,
+        ...                              headers={"Authorization": f"Bearer {bearer}"})
+        ...     gateway.answer_next(2, 503)  # the next two posts fail, the third is accepted
+        ...     statuses = [post(token).status_code for _ in range(3)]
+        ...     refused = post("Atza|forged").json()["payload"]["code"]
+        ...     events = gateway.wait_for("corr-1", timeout=10)
+        >>> statuses, refused
+        ([503, 503, 202], 'INVALID_ACCESS_TOKEN_EXCEPTION')
+        >>> [event["event"]["header"]["name"] for event in events]
+        ['Response']
+        >>> [(entry.status, entry.name) for entry in gateway.requests()]
+        [(503, 'Response'), (503, 'Response'), (202, 'Response'), (401, 'Response')]
     """
 
     def __init__(

@@ -38,10 +38,28 @@ class FakeLwa:
 
     Example::
 
-        with FakeLwa("client", "secret", token_lifetime=60) as lwa:
-            lwa.fail_next(1, status=503, error="ServerError")
-            ...
-            assert lwa.calls == 2
+        >>> import requests
+        >>> def token(lwa, **form):
+        ...     form.update(client_id="client", client_secret="secret")
+        ...     return requests.post(lwa.token_url, data=form, timeout=5)
+        >>> with FakeLwa("client", "secret", token_lifetime=60) as lwa:
+        ...     lwa.fail_next(1, status=503, error="ServerError")
+        ...     failed = token(lwa, grant_type="authorization_code", code="grant-1")
+        ...     issued = token(lwa, grant_type="authorization_code", code="grant-1").json()
+        ...     again = token(lwa, grant_type="authorization_code", code="grant-1")  # used once
+        ...     refreshed = token(lwa, grant_type="refresh_token",
+        ...                       refresh_token=issued["refresh_token"]).json()
+        ...     valid = lwa.is_valid(issued["access_token"]), lwa.is_valid("Atza|forged")
+        >>> failed.status_code, failed.json()["error"]
+        (503, 'ServerError')
+        >>> issued["token_type"], issued["expires_in"], issued["access_token"]
+        ('bearer', 60, 'Atza|local-...')
+        >>> again.status_code, again.json()["error"]
+        (400, 'invalid_grant')
+        >>> refreshed["refresh_token"] == issued["refresh_token"], valid
+        (True, (True, False))
+        >>> lwa.calls, lwa.calls_of("refresh_token")
+        (4, 1)
     """
 
     def __init__(

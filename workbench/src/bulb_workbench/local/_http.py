@@ -72,10 +72,20 @@ class LoopbackServer:
 
     Example::
 
-        server = LoopbackServer(lambda request: Reply.json(200, {"ok": True}), name="fake")
-        server.start()
-        requests.get(server.url)
-        server.stop()
+        >>> import requests
+        >>> def app(request):
+        ...     return Reply.json(200, {"path": request.path, "query": request.query_params})
+        >>> server = LoopbackServer(app, name="fake")
+        >>> server.start().url
+        'http://127.0.0.1:...'
+        >>> answer = requests.get(f"{server.url}/lights?on=1", timeout=5)
+        >>> answer.status_code, answer.headers["Content-Type"], answer.json()
+        (200, 'application/json', {'path': '/lights', 'query': {'on': '1'}})
+        >>> server.stop()
+        >>> server.url
+        Traceback (most recent call last):
+          ...
+        RuntimeError: fake is not started
     """
 
     def __init__(

@@ -6,11 +6,23 @@ Everything the simulator decides (routing, each vendor's authentication, quotas,
 is the same; what is skipped is the server thread, the vendor latency and the foreign-credential
 inspection of ``_serve`` (the HTTP tests cover those).
 
-Example::
+Example (the simulator is never started: no server, no socket)::
 
-    sim = VendorSimulator(latency=0, clock=virtual_clock, enforce_quotas=True)
-    adapter = SimulatorListerAdapter("sim-sync", Style.SYNC, IN_PROCESS_URL,
-                                     session=in_process_session(sim))
+    >>> from bulb_workbench.local.sim_adapters import SimulatorListerAdapter
+    >>> from bulb_workbench.local.simulator import VendorSimulator
+    >>> from skill.bulbs import Change
+    >>> from skill.plugins import Style
+    >>> virtual_clock = lambda: 1_700_000_000.0  # the scale run's clock runs a simulated day
+    >>> sim = VendorSimulator(latency=0, clock=virtual_clock, enforce_quotas=True)
+    >>> adapter = SimulatorListerAdapter("sim-sync", Style.SYNC, IN_PROCESS_URL,
+    ...                                  session=in_process_session(sim))
+    >>> credential = sim.demo_credential("sim-sync")
+    >>> [device.id for device in adapter.list_devices(credential)]
+    ['color-1', 'white-tunable-1', 'white-1']
+    >>> adapter.execute(credential, "white-1", Change(on=False)).on
+    False
+    >>> sim.state("sim-sync", "white-1")["on"], [(e["kind"], e["status"]) for e in sim.log()]
+    (False, [('devices', 200), ('command', 200)])
 """
 
 from __future__ import annotations

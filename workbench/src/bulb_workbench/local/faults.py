@@ -19,15 +19,31 @@ hooks), the gateway's ``POST /v3/events``, LWA's ``POST /auth/o2/token``. Faulte
 reach the service's log (``gateway.requests()``, ``sim.log()``) unless they were processed; the
 injector keeps its own (``Faults.log()``).
 
-Example::
+Example, on a simulator of its own (seeded: the same calls fail the same ways on every run)::
 
-    with LocalStack(faults="vendor=0.2,gateway=0.2,lwa=0.5", ...) as stack:   # seed=0
-        ...
-        stack.faults.counts()        # {"vendor": {"timeout": 3, ...}, "gateway": {...}, ...}
-        with stack.faults.suspended():
-            stack.link_demo_user()   # setup without faults
+    >>> import requests
+    >>> from bulb_workbench.local.simulator import VendorSimulator
+    >>> profile = FaultProfile.parse("vendor=0.5,kinds=5xx+429", seed=7)
+    >>> with VendorSimulator(latency=0) as sim:
+    ...     faults = install(profile, simulator=sim)
+    ...     url = f"{sim.url}/sim-polling/v1/devices"
+    ...     key = {"X-Api-Key": "demo-sim-polling-credential"}
+    ...     statuses = [requests.get(url, headers=key, timeout=5).status_code for _ in range(6)]
+    ...     with faults.suspended():  # setup without faults
+    ...         calm = requests.get(url, headers=key, timeout=5).status_code
+    ...     faults.stop()  # before the server stops, so that no held request outlives it
+    >>> statuses, calm
+    ([200, 502, 200, 429, 200, 503], 200)
+    >>> faults.counts()["vendor"]
+    {'timeout': 0, 'reset': 0, '5xx': 2, '429': 1, 'malformed': 0}
+    >>> faults.summary()
+    'vendor 3 of 6 calls (5xx 2, 429 1)'
+    >>> len(sim.log("sim-polling"))  # the faulted calls never reached the vendor
+    4
 
-    faults = install(FaultProfile.parse("vendor=1", seed=7), simulator=sim)   # on its own
+On a local stack, ``LocalStack(faults="vendor=0.2,gateway=0.2,lwa=0.5")`` installs the profile
+on its simulator, gateway, LWA and staged vendors as ``stack.faults``, suspended during its own
+setup (``link_demo_user``...); tests/integration/test_faults.py runs the skill that way.
 
 How a fault is put in front of a service: the simulator decides every request in one
 ``dispatch(SimRequest) -> SimResponse`` call and the fakes in one ``app(Request) -> Reply``

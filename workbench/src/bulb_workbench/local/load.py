@@ -43,11 +43,26 @@ What is counted, per directive (by correlationToken, at the fake gateway):
 - *foreign credentials*: what the simulated vendors were shown that was not theirs (another
   vendor's credential, or a skill access token); must be 0.
 
-Example::
+A run takes a whole local stack and seconds to settle: tests/integration/test_load_short.py runs
+``run_load(LoadConfig(users=5, per_user=6, ...))`` without and with faults and checks the
+promise. What a run is given and what it counts, with figures made up here::
 
-    result = run_load(LoadConfig(users=5, per_user=6, faults=FaultProfile(vendor=0.2)))
-    assert result.lost == 0 and result.duplicates == 0
-    print(format_table([result]))
+    >>> config = LoadConfig(users=5, per_user=6, faults=FaultProfile(vendor=0.2))
+    >>> config.total, config.label
+    (30, 'vendor=0.2')
+    >>> result = LoadResult(profile=config.label, users=5, directives=30, deferred=28,
+    ...                     answered=27, responses=25, late_drops=1,
+    ...                     errors_by_type={"ENDPOINT_UNREACHABLE": 2},
+    ...                     sync_errors_by_type={"VALUE_OUT_OF_RANGE": 2})
+    >>> result.lost == 0 and result.duplicates == 0, result.ok  # a late drop is counted, not lost
+    (True, True)
+    >>> table = format_table([result]).splitlines()
+    >>> table[0].split()[:4]
+    ['faults', 'directives', 'deferred', 'answered']
+    >>> table[2].split()
+    ['vendor=0.2', '30', '28', '27', '25', '2', '1', '0', '0', '0', '-', '-', '-']
+    >>> print(table[5])
+      errors by type (gateway): ENDPOINT_UNREACHABLE 2
 """
 
 from __future__ import annotations

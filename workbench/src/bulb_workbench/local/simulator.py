@@ -12,12 +12,24 @@ Vendors (path prefix ``/<vendor>/v1``) and how they answer a command:
 
 Example::
 
-    with VendorSimulator(latency=0, transition=0.1) as sim:
-        requests.get(f"{sim.url}/sim-sync/v1/devices",
-                     headers={"Authorization": "Bearer demo-sim-sync-credential"}).json()
-        sim.set_state("sim-async", "color-1", on=True)  # a change made outside Alexa
-        sim.commands("sim-polling")                     # what the vendor was asked to do
-        sim.foreign_credentials()                       # {"sim-sync": 0, ...}
+    >>> import requests
+    >>> with VendorSimulator(latency=0, transition=0.1) as sim:
+    ...     devices = requests.get(f"{sim.url}/sim-sync/v1/devices", timeout=5,
+    ...                            headers={"Authorization": "Bearer demo-sim-sync-credential"})
+    ...     outside = sim.set_state("sim-async", "color-1", on=True)  # made outside Alexa
+    ...     accepted = requests.post(f"{sim.url}/sim-polling/v1/devices/white-1/commands",
+    ...                              headers={"X-Api-Key": "demo-sim-polling-credential"},
+    ...                              json={"brightness": 30}, timeout=5)
+    ...     commands = sim.commands("sim-polling")  # what the vendor was asked to do
+    ...     idle = sim.wait_idle()  # the 202-command has reached the bulb
+    ...     brightness = sim.state("sim-polling", "white-1")["brightness"]
+    ...     foreign = sim.foreign_credentials()
+    >>> [device["id"] for device in devices.json()]
+    ['color-1', 'white-tunable-1', 'white-1']
+    >>> outside["on"], accepted.status_code, [c["body"] for c in commands], idle, brightness
+    (True, 202, [{'brightness': 30}], True, 30)
+    >>> foreign
+    {'sim-sync': 0, 'sim-async': 0, 'sim-optimistic': 0, 'sim-polling': 0}
 
 Accounts and credentials: each vendor takes its own kind of credential (``CREDENTIAL_KINDS``),
 sent its own way, and knows its accounts by their key (``accounts=`` ``{vendor: {key: user}}``,
