@@ -38,7 +38,9 @@ SATURATION_TOLERANCE = 0.02
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: a model's validator is built when it is first used, so a cold start pays only
+    # for the models its path uses
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Color(_Frozen):

@@ -31,7 +31,8 @@ class CredentialKind(StrEnum):
 
 
 class _Credential(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: built at first use, so a cold start pays only for its vendor's kind
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class OAuthToken(_Credential):
@@ -74,7 +75,9 @@ class KeyAndSecret(_Credential):
 
 
 Credential = Annotated[OAuthToken | ApiKey | KeyAndSecret, Field(discriminator="kind")]
-CREDENTIAL: TypeAdapter[OAuthToken | ApiKey | KeyAndSecret] = TypeAdapter(Credential)
+CREDENTIAL: TypeAdapter[OAuthToken | ApiKey | KeyAndSecret] = TypeAdapter(
+    Credential, config=ConfigDict(defer_build=True)
+)
 
 _CLASSES: dict[CredentialKind, type[_Credential]] = {
     CredentialKind.OAUTH: OAuthToken,
