@@ -39,7 +39,7 @@ def test_the_cold_chain_is_measured_cpu_stretched_plus_the_hops_nothing_assumed_
     memory = dict.fromkeys(SYNC, 512)
     stretch = a["vcpu_mb"] / 512
     cold = _chain.chain(_results(), "sync", memory, cold=True)
-    hops = _chain.INVOKE_MS + 2 * _chain.SQS_HOP_MS
+    hops = _chain.INVOKE_MS + _chain.SQS_HOP_MS["fifo"] + _chain.SQS_HOP_MS["standard"]
     calls = (
         3 * a["aws_call_ms"]
         + a["vendor_ms"]

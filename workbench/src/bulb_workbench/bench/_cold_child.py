@@ -59,10 +59,6 @@ DEPENDENCIES = {
     "requests": "import requests\nrequests.Session()",
     "ask-sdk-runtime": "import ask_sdk_runtime.dispatch",
     "pyjwt": "import jwt\nimport jwt.algorithms\njwt.PyJWKSet",  # with cryptography (RS256)
-    # one settings class read from the environment: the least a pydantic-settings user pays
-    "pydantic-settings": "from pydantic_settings import BaseSettings\n"
-    "class _S(BaseSettings):\n    name: str = 'x'\n"
-    "_S()",
 }
 
 

@@ -463,7 +463,6 @@ FLOOR_CLIENTS = {
 
 _PROCESSOR_DEPS = (
     "pydantic",
-    "pydantic-settings",
     "powertools-logger",
     "powertools-metrics",
     "powertools-batch",
@@ -471,14 +470,13 @@ _PROCESSOR_DEPS = (
     "requests",
 )
 #: The third-party libraries each handler's first invocation loads (read off ``sys.modules`` of a
-#: cold start), all of them chosen by the project's standards: pydantic for models and (with
-#: pydantic-settings) the configuration, Powertools
-#: for logging, metrics, batches, idempotency, the webhook's routing and secrets, requests for
-#: HTTP (vendors, LWA, the gateway). SDK floor + calls + these = the "dependency floor".
+#: cold start), all of them chosen by the project's standards: pydantic for models and the
+#: configuration, Powertools for logging, metrics, batches, idempotency, the webhook's routing
+#: and secrets, requests for HTTP (vendors, LWA, the gateway). SDK floor + calls + these = the
+#: "dependency floor".
 FLOOR_DEPENDENCIES = {
     "skill.handlers.entrypoint": (
         "pydantic",
-        "pydantic-settings",
         "powertools-logger",
         "powertools-metrics",
         "requests",
@@ -491,7 +489,6 @@ FLOOR_DEPENDENCIES = {
     "skill.handlers.processors.polling": _PROCESSOR_DEPS,
     "skill.handlers.notifications": (
         "pydantic",
-        "pydantic-settings",
         "powertools-logger",
         "powertools-metrics",
         "powertools-event-handler",
@@ -500,7 +497,6 @@ FLOOR_DEPENDENCIES = {
     ),
     "skill.handlers.poller": (
         "pydantic",
-        "pydantic-settings",
         "powertools-logger",
         "powertools-metrics",
         "powertools-batch",
@@ -508,20 +504,17 @@ FLOOR_DEPENDENCIES = {
     ),
     "skill.handlers.sweep": (
         "pydantic",
-        "pydantic-settings",
         "powertools-logger",
         "powertools-metrics",
         "requests",
     ),
     "skill.handlers.sweep_scheduler": (
         "pydantic",
-        "pydantic-settings",
         "powertools-logger",
         "powertools-metrics",
     ),
     "skill.handlers.dispatcher": (
         "pydantic",
-        "pydantic-settings",
         "powertools-logger",
         "powertools-metrics",
         "powertools-batch",

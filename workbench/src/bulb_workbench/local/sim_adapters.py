@@ -185,7 +185,8 @@ SIM_QUOTAS: dict[str, VendorQuotas] = {
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # defer_build: built at first use, as the runtime's models (a cold start reads few of them)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class _Me(_Wire):
@@ -252,8 +253,8 @@ class _Listed(_Device):
     state: _State
 
 
-_DEVICES = TypeAdapter(list[_Device])
-_LISTED = TypeAdapter(list[_Listed])
+_DEVICES = TypeAdapter(list[_Device], config=ConfigDict(defer_build=True))
+_LISTED = TypeAdapter(list[_Listed], config=ConfigDict(defer_build=True))
 W = TypeVar("W", bound=_Wire)
 
 
