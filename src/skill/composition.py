@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from skill.breaker import CircuitBreaker
     from skill.credentials import Credentials
     from skill.delivery import Dispatcher
+    from skill.flags import Flags
     from skill.linking import LinkingServices
     from skill.pipeline import (
         PipelineServices,
@@ -108,6 +109,13 @@ class Composition:
         )
 
     @cached_property
+    def flags(self) -> Flags:
+        """The feature flags (``skill.flags``); their store caches and refreshes the rules."""
+        from skill.flags import flags_for
+
+        return flags_for(self.config)
+
+    @cached_property
     def webhook_url_for(self) -> Callable[[str], str | None] | None:
         return webhook_urls(self.config.webhook_base_url)
 
@@ -127,8 +135,8 @@ class Composition:
             pending=DynamoStateStore(config.state_table),
             poll_queue=SqsPollQueue(config.poll_queue_url) if config.poll_queue_url else None,
             count=count,
-            style_override=lambda vendor: _flags().style_for(vendor),
-            paused=lambda vendor: _flags().paused(vendor),
+            style_override=lambda vendor: self.flags.style_for(vendor),
+            paused=lambda vendor: self.flags.paused(vendor),
             breaker_for=_breakers(config.state_table),
         )
 
@@ -397,12 +405,6 @@ def webhook_urls(base_url: str) -> Callable[[str], str | None] | None:
 
     secrets = PathSecrets(secret_source())
     return lambda vendor: f"{base_url.rstrip('/')}/{vendor}/{secrets.current(vendor)}"
-
-
-def _flags() -> Any:
-    from skill.flags import flags
-
-    return flags()
 
 
 def _breakers(table: str) -> Callable[[str], CircuitBreaker]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -113,11 +112,3 @@ def flags_for(config: Settings) -> Flags:
     from aws_lambda_powertools.utilities.feature_flags import FeatureFlags
 
     return Flags(FeatureFlags(store=store))
-
-
-@cache
-def flags() -> Flags:
-    """The container's flags (the store itself caches and refreshes the configuration)."""
-    from skill.config import settings
-
-    return flags_for(settings())

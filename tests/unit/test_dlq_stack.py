@@ -29,8 +29,7 @@ def stack(monkeypatch) -> Iterator[dict[str, str]]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     from skill import aws
 
-    aws.forget_clients()
-    aws._clients._session.cache_clear()
+    aws.reset(session=True)
     with mock_aws():
         sqs = boto3.client("sqs", region_name=REGION)
 
@@ -65,8 +64,7 @@ def stack(monkeypatch) -> Iterator[dict[str, str]]:
             StackName=STACK, TemplateBody=json.dumps(template)
         )
         yield {"outbox_dlq": outbox_dlq, "outbox": outbox, "sync_dlq": sync_dlq, "sync": sync}
-    aws.forget_clients()
-    aws._clients._session.cache_clear()
+    aws.reset(session=True)
 
 
 def dlq(capsys, *args: str) -> tuple[int, list[dict[str, Any]], str]:

@@ -69,15 +69,13 @@ def test_a_paused_vendor_is_answered_bridge_unreachable_without_a_call(
     assert not f.paused("fake")
 
 
-def test_the_sweep_can_be_turned_off(tmp_path, monkeypatch):
+def test_the_sweep_can_be_turned_off(tmp_path):
     path = tmp_path / "flags.json"
     write(path, {"sweep_enabled": {"default": False}})
-    monkeypatch.setenv("FEATURE_FLAGS_FILE", str(path))
-    from skill import flags
+    from skill.composition import Composition, using
     from skill.handlers import sweep_scheduler
 
-    flags.flags.cache_clear()
-    try:  # the scheduler puts no account on the queue (it would fail reaching any store)
+    # the scheduler puts no account on the queue (it would fail reaching any store)
+    with using(Composition(environ={"FEATURE_FLAGS_FILE": str(path)})) as composition:
         assert sweep_scheduler.handler({"id": "tick"}, None) == {"accounts": 0}
-    finally:
-        flags.flags.cache_clear()
+        assert not composition.flags.sweep_enabled()

@@ -76,11 +76,9 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    skill.aws.reset()
-    skill.aws._clients._session.cache_clear()
+    skill.aws.reset(session=True)
     yield attempts
-    skill.aws.reset()
-    skill.aws._clients._session.cache_clear()
+    skill.aws.reset(session=True)
 
 
 def signing_key(client: Any) -> str:

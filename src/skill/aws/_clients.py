@@ -56,17 +56,20 @@ def forget_clients() -> None:
     _build_client.cache_clear()
 
 
-def reset() -> None:
+def reset(*, session: bool = False) -> None:
     """Forget the cached clients, closing their pooled connections, and the session's resolved
     credentials: clients made afterwards fetch credentials and open connections anew. For a
     SnapStart restore (``skill.snapstart``). The session itself is kept: its loaded service
-    models are what makes a new client cheap (a few ms instead of tens)."""
+    models are what makes a new client cheap (a few ms instead of tens). ``session``: a new
+    session too, as a new container has (its region and configuration read again: tests)."""
     for made in _made:
         made.close()  # a client kept elsewhere still works: it opens a new connection pool
     _made.clear()
     forget_clients()
     secrets_provider.cache_clear()
-    if _session.cache_info().currsize:
+    if session:
+        _session.cache_clear()
+    elif _session.cache_info().currsize:
         core = _session()._session
         # botocore keeps a session's resolved credentials here and has no public way to drop them
         if hasattr(core, "_credentials"):

@@ -9,14 +9,13 @@ from skill.observability import logger, metrics
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    from skill.flags import flags
-
-    logger().set_correlation_id(event.get("id") if isinstance(event, dict) else None)
-    if not flags().sweep_enabled():
-        return {"accounts": 0}
     from skill.composition import current
 
+    logger().set_correlation_id(event.get("id") if isinstance(event, dict) else None)
+    composition = current()
+    if not composition.flags.sweep_enabled():
+        return {"accounts": 0}
     try:
-        return {"accounts": current().sweep_scheduler.run()}
+        return {"accounts": composition.sweep_scheduler.run()}
     finally:
         metrics().flush_metrics()
