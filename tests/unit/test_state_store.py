@@ -155,3 +155,27 @@ def test_a_command_moves_a_swept_account_to_its_floor_and_leaves_others_alone(in
     assert "slot" not in item
     indexed.delete_sweep_account("lifx", "user-1")
     assert indexed.due_accounts(cadence.slot_of("lifx", "user-1", 2)) == []
+
+
+def test_queries_follow_every_page():
+    """DynamoDB answers at most 1 MB a page: each query goes on from ``LastEvaluatedKey``."""
+
+    class Pages:
+        def __init__(self) -> None:
+            self.requests: list[dict] = []
+
+        def query(self, **request):
+            self.requests.append(request)
+            n = len(self.requests)
+            item = {"body": {"S": owner(n).model_dump_json()}}
+            return {
+                "Items": [item],
+                **({"LastEvaluatedKey": {"pk": {"S": "p1"}}} if n == 1 else {}),
+            }
+
+    db = Pages()
+    owners = DynamoStateStore(TABLE, dynamodb=db).owners_of_user("user-1", "lifx")
+    assert [o.endpoint_id for o in owners] == ["lifx:bulb-1", "lifx:bulb-2"]
+    assert "ExclusiveStartKey" not in db.requests[0]
+    assert db.requests[1]["ExclusiveStartKey"] == {"pk": {"S": "p1"}}
+    assert db.requests[1]["IndexName"] == db.requests[0]["IndexName"]

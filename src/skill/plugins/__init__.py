@@ -38,10 +38,10 @@ from skill.plugins._credentials import (
 )
 from skill.plugins._deadline import call_deadline
 from skill.plugins._endpoint_ids import decode_endpoint_id, encode_endpoint_id
-from skill.plugins._registry import ENTRY_POINT_GROUP, AdapterRegistry, installed_adapters
 
 if TYPE_CHECKING:
     from skill.plugins._oauth import OAuthTokenEndpoint, token_from_answer
+    from skill.plugins._registry import ENTRY_POINT_GROUP, AdapterRegistry, installed_adapters
     from skill.plugins._transport import (
         USER_AGENT,
         ErrorMapper,
@@ -60,11 +60,17 @@ _TRANSPORT = {
     "parse_retry_after",
 }
 _OAUTH = {"OAuthTokenEndpoint", "token_from_answer"}
+_REGISTRY = {"ENTRY_POINT_GROUP", "AdapterRegistry", "installed_adapters"}
 
 
 def __getattr__(name: str) -> Any:
     """The HTTP transport loads ``requests`` only for whoever uses it: the delivery core and
-    the stores import this package and must stay free of HTTP libraries."""
+    the stores import this package and must stay free of HTTP libraries. The registry (and
+    ``importlib.metadata``'s entry points) loads only in the functions that build adapters."""
+    if name in _REGISTRY:
+        from skill.plugins import _registry
+
+        return getattr(_registry, name)
     if name in _TRANSPORT:
         from skill.plugins import _transport
 

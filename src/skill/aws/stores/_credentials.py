@@ -82,9 +82,9 @@ class DynamoCredentialVault(DynamoTable):
     def vendors_of(self, user_id: str) -> list[str]:
         """The vendors the user has connected (no decryption)."""
         try:
-            paginator = self._db.get_paginator("query")
             vendors: list[str] = []
-            for page in paginator.paginate(
+            for page in self._pages(
+                "query",
                 TableName=self._table,
                 KeyConditionExpression="user_id = :u",
                 ExpressionAttributeValues={":u": {"S": user_id}},
@@ -176,8 +176,8 @@ class DynamoCredentialVault(DynamoTable):
             }
         )
         marked = 0
-        paginator = self._db.get_paginator("query")
-        for page in paginator.paginate(
+        for page in self._pages(
+            "query",
             TableName=self._table,
             KeyConditionExpression="user_id = :u",
             ExpressionAttributeValues={":u": {"S": user_id}},

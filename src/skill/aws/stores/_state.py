@@ -149,8 +149,8 @@ class DynamoStateStore(DynamoTable):
         """Every known bulb owner: a table scan, for operators' tools (``skill users``) only;
         the sweep and account removal use the indexes."""
         owners: list[DeviceOwner] = []
-        paginator = self._db.get_paginator("scan")
-        for page in paginator.paginate(
+        for page in self._pages(
+            "scan",
             TableName=self._table,
             FilterExpression="begins_with(pk, :owner) AND begins_with(sk, :user)",
             ExpressionAttributeValues={":owner": {"S": "owner#"}, ":user": {"S": "user#"}},
@@ -165,8 +165,8 @@ class DynamoStateStore(DynamoTable):
             condition += " AND begins_with(owner_sort, :vendor)"
             values[":vendor"] = {"S": f"{vendor}#"}
         owners: list[DeviceOwner] = []
-        paginator = self._db.get_paginator("query")
-        for page in paginator.paginate(
+        for page in self._pages(
+            "query",
             TableName=self._table,
             IndexName=OWNERS_BY_USER,
             KeyConditionExpression=condition,
@@ -217,8 +217,8 @@ class DynamoStateStore(DynamoTable):
 
     def due_accounts(self, slot: str) -> list[SweepAccount]:
         accounts: list[SweepAccount] = []
-        paginator = self._db.get_paginator("query")
-        for page in paginator.paginate(
+        for page in self._pages(
+            "query",
             TableName=self._table,
             IndexName=SWEEP_SLOTS,
             KeyConditionExpression="slot = :slot",
