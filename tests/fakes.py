@@ -312,6 +312,13 @@ class MemoryStateStore:
         slot = cadence.slot_of(account.vendor, account.user_id, account.cadence) if swept else None
         self.accounts[(account.vendor, account.user_id)] = (account, slot)
 
+    def reschedule_sweep_account(self, account, *, seen) -> bool:
+        known = self.accounts.get((account.vendor, account.user_id))
+        if known is None or known[1] is None or known[0].last_activity != seen.last_activity:
+            return False
+        self.put_sweep_account(account)
+        return True
+
     def add_sweep_account(self, account) -> bool:
         known = self.accounts.get((account.vendor, account.user_id))
         if known is not None and known[1] is not None:

@@ -164,6 +164,12 @@ class StateStore(Protocol):
         (a vendor that pushes, a user who unlinked the skill)."""
         ...
 
+    def reschedule_sweep_account(self, account: SweepAccount, *, seen: SweepAccount) -> bool:
+        """Rewrite a swept account's schedule as the sweep decided from ``seen`` (the schedule
+        it read), unless it changed since: a command's activity or a disconnect landing during
+        the read wins. Whether it was written."""
+        ...
+
     def add_sweep_account(self, account: SweepAccount) -> bool:
         """Schedule the account unless it is swept already (a known schedule is kept); whether
         it was (re)scheduled."""

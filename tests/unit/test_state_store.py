@@ -157,6 +157,26 @@ def test_a_command_moves_a_swept_account_to_its_floor_and_leaves_others_alone(in
     assert indexed.due_accounts(cadence.slot_of("lifx", "user-1", 2)) == []
 
 
+def test_the_sweep_reschedules_only_what_it_read(indexed):
+    """A command's activity or a disconnect landing while the sweep reads the account wins
+    over the sweep's rewrite of the schedule."""
+    from skill import cadence
+    from skill.records import SweepAccount
+
+    seen = SweepAccount(vendor="lifx", user_id="user-1", cadence=5, last_activity=100.0, floor=1)
+    indexed.put_sweep_account(seen)
+    slower = seen.model_copy(update={"cadence": 15})
+    indexed.record_activity("lifx", "user-1", 5000.0)  # a command during the read
+    assert not indexed.reschedule_sweep_account(slower, seen=seen)
+    [kept] = indexed.due_accounts(cadence.slot_of("lifx", "user-1", 1))
+    assert kept.last_activity == 5000.0 and kept.cadence == 1
+    assert indexed.reschedule_sweep_account(slower, seen=kept.model_copy(update={}))
+    assert indexed.due_accounts(cadence.slot_of("lifx", "user-1", 15)) == [slower]
+    indexed.delete_sweep_account("lifx", "user-1")  # disconnected during a read
+    assert not indexed.reschedule_sweep_account(slower, seen=slower)
+    assert indexed.due_accounts(cadence.slot_of("lifx", "user-1", 15)) == []
+
+
 def test_queries_follow_every_page():
     """DynamoDB answers at most 1 MB a page: each query goes on from ``LastEvaluatedKey``."""
 

@@ -230,6 +230,22 @@ def test_a_throttled_account_slows_down_and_backs_off_its_credential():
     assert adapter.calls == []  # still within Retry-After
 
 
+def test_a_command_during_a_read_is_not_undone_by_the_sweep():
+    adapter, services, clock = world(now=100 * HOUR)
+    tick(services, clock)
+    clock.now += 2 * HOUR  # idle: this read would move the account to every 5 minutes
+    original = adapter.list_devices
+
+    def command_meanwhile(credential):
+        services.pending.record_activity("fake", USER, clock.now)  # a command lands
+        return original(credential)
+
+    adapter.list_devices = command_meanwhile
+    tick(services, clock)
+    swept, slot = account(services)
+    assert swept.cadence == 1 and swept.last_activity == clock.now and slot.startswith("1#")
+
+
 def test_push_accounts_and_unlinked_users_leave_the_schedule_and_disconnected_ones_are_forgotten():
     adapter, services, clock = world()
     services.vault = services.credentials.vault

@@ -136,7 +136,9 @@ class SweepWorker:
         except RateLimited as error:
             services.backoff[(vendor, user_id)] = now + (error.retry_after or 60.0)
             slower = cadence.slower(ticket.cadence)
-            services.pending.put_sweep_account(ticket.model_copy(update={"cadence": slower}))
+            services.pending.reschedule_sweep_account(
+                ticket.model_copy(update={"cadence": slower}), seen=ticket
+            )
             services.count("SweepThrottled", 1)
             return None
         except SkillError as error:
@@ -185,7 +187,7 @@ class SweepWorker:
             }
         )
         if account != ticket:
-            self.services.pending.put_sweep_account(account)
+            self.services.pending.reschedule_sweep_account(account, seen=ticket)
 
     def _compare(
         self,

@@ -202,6 +202,18 @@ class DynamoStateStore(DynamoTable):
     def put_sweep_account(self, account: SweepAccount, *, swept: bool = True) -> None:
         self._db.put_item(TableName=self._table, Item=self._account_item(account, swept))
 
+    def reschedule_sweep_account(self, account: SweepAccount, *, seen: SweepAccount) -> bool:
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=self._account_item(account, True),
+                ConditionExpression="attribute_exists(slot) AND last_activity = :seen",
+                ExpressionAttributeValues={":seen": {"N": repr(float(seen.last_activity))}},
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def add_sweep_account(self, account: SweepAccount) -> bool:
         errors = self._db.exceptions
         try:

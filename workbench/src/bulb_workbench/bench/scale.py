@@ -162,6 +162,13 @@ class _Pending:
         self.put_sweep_account(account)
         return True
 
+    def reschedule_sweep_account(self, account: SweepAccount, *, seen: SweepAccount) -> bool:
+        known = self.accounts.get((account.vendor, account.user_id))
+        if known is None or known[1] is None or known[0].last_activity != seen.last_activity:
+            return False
+        self.put_sweep_account(account)
+        return True
+
     def due_accounts(self, slot: str) -> list[SweepAccount]:
         return [self.accounts[key][0] for key in self.slots.get(slot, ())]
 
