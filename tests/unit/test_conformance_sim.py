@@ -169,9 +169,9 @@ def simulator_stage(sim: VendorSimulator, vendor: str) -> Callable[[VendorCall],
         elif failure is Failure.OFFLINE and device:
             sim.set_online(vendor, device, False)
         elif failure is Failure.SERVER_ERROR:
-            answer = lambda r, _: SimResponse.error(503, "unavailable", "try later")  # noqa: E731
+            answer = lambda r, _: SimResponse.error(503, "unavailable", "try later")  # noqa: E731 - a one-line stand-in answer
         elif failure is Failure.RATE_LIMITED:
-            answer = lambda r, _: SimResponse.error(  # noqa: E731
+            answer = lambda r, _: SimResponse.error(  # noqa: E731 - a one-line stand-in answer
                 429, "too_many_requests", "slow down", {"Retry-After": "7"}
             )
         elif failure is Failure.TIMEOUT:

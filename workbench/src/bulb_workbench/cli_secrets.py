@@ -178,7 +178,7 @@ class SecretKeys:
     def arn(self) -> str:
         try:
             return str(self._sm.describe_secret(SecretId=self._id)["ARN"])
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:  # noqa: BLE001 - any AWS failure is told as a SecretsError
             raise SecretsError(f"secret {self._id}: {_why(error)}") from None
 
     def names(self) -> list[str]:
@@ -239,7 +239,7 @@ class SecretKeys:
     def _read(self) -> tuple[dict[str, Any], str]:
         try:
             answer = self._sm.get_secret_value(SecretId=self._id)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:  # noqa: BLE001 - any AWS failure is told as a SecretsError
             raise SecretsError(f"secret {self._id}: {_why(error)}") from None
         text = answer.get("SecretString")
         try:
@@ -273,7 +273,7 @@ class SecretKeys:
                     SecretString=json.dumps(values),
                     ClientRequestToken=str(uuid.uuid4()),
                 )
-            except Exception as error:  # noqa: BLE001
+            except Exception as error:  # noqa: BLE001 - any AWS failure is told as a SecretsError
                 raise SecretsError(f"secret {self._id}: {_why(error)}; nothing changed") from None
             return {
                 "secret": str(answer["ARN"]),

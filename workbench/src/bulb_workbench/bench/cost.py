@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[4]  # the checkout (workbench/src/bulb_w
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bulb_workbench.bench import _scenarios as sc  # noqa: E402
-from bulb_workbench.bench._stubs import StubCloud  # noqa: E402
-from bulb_workbench.local._pollers import LambdaContext  # noqa: E402
+from bulb_workbench.bench import _scenarios as sc  # noqa: E402 - after the checkout joins sys.path
+from bulb_workbench.bench._stubs import StubCloud  # noqa: E402 - after the checkout joins sys.path
+from bulb_workbench.local._pollers import LambdaContext  # noqa: E402 - after the checkout joins sys.path
 
 N = int(os.environ.get("BENCH_COST_DIRECTIVES", "4"))
 

@@ -84,7 +84,7 @@ def machine() -> dict[str, Any]:
     ):
         try:
             versions[dist] = version(dist)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - an absent or broken distribution is shown as "?"
             versions[dist] = "?"
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],

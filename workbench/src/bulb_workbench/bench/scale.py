@@ -208,7 +208,7 @@ class _Queue:
 
 def _adapters(sim: VendorSimulator, clock: VirtualClock) -> dict[str, Any]:
     session = in_process_session(sim)
-    client = lambda: ("sim-client", "sim-client-secret")  # noqa: E731
+    client = lambda: ("sim-client", "sim-client-secret")  # noqa: E731 - a one-line stand-in for the LWA secret
     return {
         "sim-sync": SimulatorListerAdapter(
             "sim-sync", Style.SYNC, IN_PROCESS_URL, client=client, session=session, clock=clock

@@ -30,14 +30,14 @@ ROOT = Path(__file__).resolve().parents[4]  # the checkout (workbench/src/bulb_w
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
-from bulb_workbench.bench._scenarios import CLIENT_ID, ISSUER, USER, access_token, jwks  # noqa: E402
-from skill.alexa import features_to_cookie  # noqa: E402
-from skill.bulbs import BulbState  # noqa: E402
-from skill.credentials import Credentials  # noqa: E402
-from skill.identity import CognitoIdentity, JwksCache  # noqa: E402
-from skill.plugins import Device, Style  # noqa: E402
-from skill.records import OutboxMessage, QueuedDirective, TokenRecord  # noqa: E402
-from tests.fakes import (  # noqa: E402
+from bulb_workbench.bench._scenarios import CLIENT_ID, ISSUER, USER, access_token, jwks  # noqa: E402 - after the checkout joins sys.path
+from skill.alexa import features_to_cookie  # noqa: E402 - after the checkout joins sys.path
+from skill.bulbs import BulbState  # noqa: E402 - after the checkout joins sys.path
+from skill.credentials import Credentials  # noqa: E402 - after the checkout joins sys.path
+from skill.identity import CognitoIdentity, JwksCache  # noqa: E402 - after the checkout joins sys.path
+from skill.plugins import Device, Style  # noqa: E402 - after the checkout joins sys.path
+from skill.records import OutboxMessage, QueuedDirective, TokenRecord  # noqa: E402 - after the checkout joins sys.path
+from tests.fakes import (  # noqa: E402 - after the checkout joins sys.path
     COLOR,
     TUNABLE,
     WHITE,
@@ -568,7 +568,7 @@ def dispatcher_cases() -> dict[str, dict[str, Any]]:
 
 def main() -> None:
     # the handler's JSON logs are produced, then dropped (open for the whole run)
-    sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - open for the whole run
     results = {"python": "{}.{}.{}".format(*sys.version_info[:3]), "seconds": SECONDS}
     results["cases"] = {**entrypoint_cases(), **pipeline_cases(), **dispatcher_cases()}
     from bulb_workbench.bench import emit_results
