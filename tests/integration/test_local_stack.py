@@ -539,3 +539,15 @@ def test_the_webhook_api_answers_404_off_its_route(stack: LocalStack) -> None:
 
     assert answer.status_code == 404
     assert answer.json() == {"message": "Not Found"}
+
+
+def test_without_pollers_the_sweep_is_driven_by_the_stack_itself() -> None:
+    with LocalStack(pollers=False) as stack:
+        stack.link_demo_user()
+        discover = json.loads((EVENTS / "Discover.json").read_text())
+        stack.invoke(stack.with_demo_token(discover))  # schedules the linked accounts
+        answer = stack.tick_sweep()
+        key = next(c.queue_key for c in stack.consumers if c.queue_key.endswith("SweepQueue"))
+        assert answer["accounts"] > 0, answer
+        assert stack.messages_on(key) == {"visible": 0, "in_flight": 0, "delayed": 0}
+        assert stack.simulator.log(), "the sweep read no vendor"

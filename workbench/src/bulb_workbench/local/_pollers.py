@@ -331,6 +331,21 @@ class QueuePoller:
             ],
         )
 
+    def deliver_one_batch(self) -> int:
+        """Receive one batch and hand it to the handler on this thread, settling it as the
+        running poller does (the stack drives a queue this way when no poller runs for it).
+        Returns how many messages the batch had."""
+        answer = self._sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=self.batch_size,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        messages = answer.get("Messages") or []
+        if messages:
+            self._deliver(self._loader(self.handler_path), messages)
+        return len(messages)
+
     def _deliver(self, handler: Handler, messages: list[dict[str, Any]]) -> None:
         event = sqs_event(messages, self.queue_arn)
         context = LambdaContext(self.function_name, timeout=self.timeout)

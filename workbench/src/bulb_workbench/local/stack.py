@@ -451,25 +451,28 @@ class LocalStack:
             local.dispatch = faulty_simulator(local.dispatch, self.faults.injectors["vendor"])
         exit_stack.callback(self.faults.stop)  # before the servers stop: held requests end
 
-    def _start_pollers(self, exit_stack: ExitStack) -> None:
+    def _poller_for(self, consumer: Consumer) -> QueuePoller:
+        """The event source mapping of ``consumer``'s queue, as a poller (not started)."""
         assert self.resources is not None
-        sqs = self._sqs
+        queue = self.resources.queues[consumer.queue_key]
+        return QueuePoller(
+            sqs=self._sqs,
+            queue_url=queue.url,
+            queue_arn=queue.arn,
+            handler=consumer.handler,
+            function_name=consumer.function_name,
+            timeout=consumer.timeout,
+            batch_size=consumer.batch_size,
+            report_batch_item_failures=consumer.report_batch_item_failures,
+            retry_after=self.retry_after,
+            concurrency=self.poller_concurrency,
+            fifo=queue.spec.fifo,
+            delayed=consumer.queue_key.endswith("PollQueue"),  # tickets carry DelaySeconds
+        )
+
+    def _start_pollers(self, exit_stack: ExitStack) -> None:
         for consumer in self.consumers:
-            queue = self.resources.queues[consumer.queue_key]
-            self.pollers[consumer.queue_key] = QueuePoller(
-                sqs=sqs,
-                queue_url=queue.url,
-                queue_arn=queue.arn,
-                handler=consumer.handler,
-                function_name=consumer.function_name,
-                timeout=consumer.timeout,
-                batch_size=consumer.batch_size,
-                report_batch_item_failures=consumer.report_batch_item_failures,
-                retry_after=self.retry_after,
-                concurrency=self.poller_concurrency,
-                fifo=queue.spec.fifo,
-                delayed=consumer.queue_key.endswith("PollQueue"),  # tickets carry DelaySeconds
-            )
+            self.pollers[consumer.queue_key] = self._poller_for(consumer)
 
         def stop_all() -> None:
             for poller in self.pollers.values():
@@ -645,28 +648,8 @@ class LocalStack:
         return answer
 
     def _sweep_here(self, key: str) -> None:
-        from bulb_workbench.local._pollers import sqs_event
-
         consumer = next(c for c in self.consumers if c.queue_key == key)
-        queue = self.resources.queues[key] if self.resources else None
-        assert queue is not None
-        answer = self._sqs.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=10)
-        messages = answer.get("Messages") or []
-        if not messages:
-            return
-        result = load_handler(consumer.handler)(
-            sqs_event(messages, queue.arn),
-            LambdaContext(consumer.function_name, timeout=consumer.timeout),
-        )
-        failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
-        done = [m for m in messages if m["MessageId"] not in failed]
-        if done:
-            self._sqs.delete_message_batch(
-                QueueUrl=queue.url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
-                ],
-            )
+        self._poller_for(consumer).deliver_one_batch()
 
     def _run_scheduler(self) -> Any:
         assert self.model is not None
