@@ -28,9 +28,9 @@ PRICES = {
     "logs_ingest_gb": 0.50,
 }
 
-#: MemorySize per function in infra/*.yaml (the directive path at one full vCPU for its cold
-#: chain: ``workbench/src/bulb_workbench/bench/_chain.py``; the sweep's scheduler and worker wait on
-# I/O, 256 MB).
+#: MemorySize per function, the defaults of the model; ``make bench`` replaces them with the
+#: sizes infra/*.yaml declares (``bulb_workbench.bench._chain.template_memory``) before it
+#: renders its figures.
 MEMORY_MB = {
     "entrypoint": 1769,
     "dispatcher": 1769,
