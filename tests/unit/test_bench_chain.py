@@ -115,3 +115,45 @@ def test_the_stub_answers_index_queries_from_the_items_that_carry_the_index_keys
         "dynamodb.Query[OwnersByUser]:state": 1,
         "dynamodb.Query[SweepSlots]:state": 1,
     }
+
+
+def _every_style(cpu_ms: float) -> dict:
+    """A run that measured ``cpu_ms`` of cold CPU for every function of every style's path."""
+    functions = {f for path in _chain.PATHS.values() for f in path if f in _chain.MODULES}
+    summary = {_chain.MODULES[f]: {"n": 3, "cpu_ms": cpu_ms} for f in functions}
+    styles = {}
+    for style, path in _chain.PATHS.items():
+        counts = {
+            f: {
+                "invocations": 1.0,
+                "cpu_ms": 2.0,
+                "aws_calls": 1.0,
+                "vendor_calls": 1.0 if f.startswith("processor-") else 0.0,
+                "gateway_posts": 1.0 if f == "dispatcher" else 0.0,
+                "lwa_calls": 0.0,
+            }
+            for f in path
+            if f in _chain.MODULES
+        }
+        styles[style] = {"warm": {"functions": counts}, "first": {"functions": counts}}
+    return {
+        "cold": {"interpreters": {"3.13.0": {"summary": {"pyc": summary}}}},
+        "cost": {"styles": styles},
+    }
+
+
+def test_the_memory_choice_keeps_a_margin_under_each_goal(monkeypatch):
+    monkeypatch.setattr(_model, "monthly", lambda *a, **k: {"total": 0.0})  # cost is no object
+    monkeypatch.setattr(_chain, "init_monthly", lambda *a, **k: 0.0)
+    results = _every_style(cpu_ms=370.0)  # one function of the sync path at 1024 MB: ~1,930 ms
+    tight = _chain.choose_memory(results, margin=0.0)
+    kept = _chain.choose_memory(results)
+    sync = [f for f in _chain.PATHS["sync"] if f in _chain.MODULES]
+
+    def cold(choice):
+        return _chain.chain(results, "sync", choice["memory"], cold=True)["total_ms"]
+
+    goal = _chain.COLD_GOALS["sync"]
+    assert cold(tight) < goal and cold(tight) > goal * (1 - _chain.CHOICE_MARGIN)
+    assert cold(kept) <= goal * (1 - _chain.CHOICE_MARGIN)
+    assert sum(kept["memory"][f] for f in sync) > sum(tight["memory"][f] for f in sync)
