@@ -19,9 +19,9 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any
 
-from bulb_workbench.local._http import App, LoopbackServer, Reply, Request
+from bulb_workbench.local._http import LoopbackFake, Reply, Request
 
 EVENTS_PATH = "/v3/events"
 
@@ -74,7 +74,7 @@ class _Scripted:
     description: str
 
 
-class FakeGateway:
+class FakeGateway(LoopbackFake):
     """The event gateway on loopback; ``events_url`` is what ``GATEWAY_URL`` should be.
 
     Example (with the fake LWA, whose tokens it accepts)::
@@ -118,23 +118,7 @@ class FakeGateway:
         self._cv = threading.Condition()
         self._log: list[GatewayEvent] = []
         self._script: list[_Scripted] = []
-        #: What the server calls for each request; a fault layer wraps it
-        #: (``self.app = faulty(self.app)``, see ``bulb_workbench.local.faults``).
-        self.app: App = self._app
-        self._server = LoopbackServer(lambda request: self.app(request), name="fake-event-gateway")
-
-    def start(self) -> FakeGateway:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__("fake-event-gateway")
 
     @property
     def events_url(self) -> str:

@@ -18,10 +18,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from bulb_workbench.local._http import App, LoopbackServer, Reply, Request
+from bulb_workbench.local._http import LoopbackFake, Reply, Request
 
 TOKEN_PATH = "/auth/o2/token"
 
@@ -33,7 +33,7 @@ class _Scripted:
     delay: float
 
 
-class FakeLwa:
+class FakeLwa(LoopbackFake):
     """The token endpoint on loopback; ``token_url`` is what ``LWA_TOKEN_URL`` should be.
 
     Example::
@@ -80,25 +80,7 @@ class FakeLwa:
         self._refresh: set[str] = set()
         self._script: list[_Scripted] = []
         self.requests: list[dict[str, Any]] = []  # every call: at, grant_type, status
-        #: What the server calls for each request; a fault layer wraps it
-        #: (``self.app = faulty(self.app)``, see ``bulb_workbench.local.faults``).
-        self.app: App = self._app
-        self._server = LoopbackServer(lambda request: self.app(request), name="fake-lwa")
-
-    # -- lifecycle -----------------------------------------------------------------------------
-
-    def start(self) -> FakeLwa:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__("fake-lwa")
 
     @property
     def token_url(self) -> str:

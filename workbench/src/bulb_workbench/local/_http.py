@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 _log = logging.getLogger(__name__)
@@ -135,6 +135,32 @@ class LoopbackServer:
         if self._server is None:
             raise RuntimeError(f"{self.name} is not started")
         return f"http://{self.host}:{self.port}"
+
+
+class LoopbackFake:
+    """A fake service on its own loopback server. Every request goes through ``self.app``, which
+    a fault layer may wrap (``self.app = faulty(self.app)``, ``bulb_workbench.local.faults``).
+    A subclass answers in ``_app`` and calls ``super().__init__(name)`` once its state is set."""
+
+    def __init__(self, name: str) -> None:
+        self.app: App = self._app
+        self._server = LoopbackServer(lambda request: self.app(request), name=name)
+
+    def _app(self, request: Request) -> Reply:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 class _Server(ThreadingHTTPServer):
