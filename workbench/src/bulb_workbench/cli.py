@@ -133,29 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     def stack_options(command: argparse.ArgumentParser) -> None:
-        command.add_argument(
-            "--latency", type=float, default=0.05, help="vendor simulator answer time, s (0.05)"
-        )
-        command.add_argument(
-            "--transition",
-            type=float,
-            default=0.6,
-            help="time for a vendor's 202-accepted command to reach the bulb, s (0.6)",
-        )
-        command.add_argument(
-            "--deadline",
-            type=float,
-            default=8.0,
-            help="seconds Alexa waits for a deferred answer (8)",
-        )
-        command.add_argument(
-            "--adapters",
-            default=None,
-            help="enabled adapters, comma-separated (default: the four simulator adapters)",
-        )
-        command.add_argument(
-            "--template", type=Path, default=None, help="SAM template (template.yaml)"
-        )
+        _local_stack_options(command)
         command.add_argument(
             "--linking",
             choices=("cognito", "vendor"),
@@ -172,11 +150,6 @@ def _parser() -> argparse.ArgumentParser:
             help="after the run, write every table's items, every queue's and DLQ's messages and "
             "the simulator's counters (foreign credentials per vendor) as JSON files in DIR",
         )
-        command.add_argument(
-            "-v", "--verbose", action="store_true", help="handler logs (INFO) on stderr"
-        )
-        _stage_options(command)
-        _fault_options(command)
 
     invoke = sub.add_parser(
         "invoke",
@@ -326,7 +299,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _serve_options(command: argparse.ArgumentParser) -> None:
+def _local_stack_options(command: argparse.ArgumentParser) -> None:
+    """The options of every command that starts the local stack."""
     command.add_argument(
         "--latency", type=float, default=0.05, help="vendor simulator answer time, s (0.05)"
     )
@@ -344,6 +318,16 @@ def _serve_options(command: argparse.ArgumentParser) -> None:
         default=None,
         help="enabled adapters, comma-separated (default: the four simulator adapters)",
     )
+    command.add_argument("--template", type=Path, default=None, help="SAM template (template.yaml)")
+    command.add_argument(
+        "-v", "--verbose", action="store_true", help="handler logs (INFO) on stderr"
+    )
+    _stage_options(command)
+    _fault_options(command)
+
+
+def _serve_options(command: argparse.ArgumentParser) -> None:
+    _local_stack_options(command)
     command.add_argument(
         "--demo-vendors",
         default=None,
@@ -351,12 +335,6 @@ def _serve_options(command: argparse.ArgumentParser) -> None:
         help="the vendors the demo user has connected at the start, comma-separated ('' = none, "
         "to connect them on the linking pages; default: every enabled one)",
     )
-    command.add_argument("--template", type=Path, default=None, help="SAM template (template.yaml)")
-    command.add_argument(
-        "-v", "--verbose", action="store_true", help="handler logs (INFO) on stderr"
-    )
-    _stage_options(command)
-    _fault_options(command)
 
 
 def _fault_spec(text: str) -> str:
