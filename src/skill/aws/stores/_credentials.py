@@ -16,6 +16,7 @@ decrypts.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from skill.aws.stores._dynamo import DynamoTable
@@ -82,16 +83,7 @@ class DynamoCredentialVault(DynamoTable):
     def vendors_of(self, user_id: str) -> list[str]:
         """The vendors the user has connected (no decryption)."""
         try:
-            vendors: list[str] = []
-            for page in self._pages(
-                "query",
-                TableName=self._table,
-                KeyConditionExpression="user_id = :u",
-                ExpressionAttributeValues={":u": {"S": user_id}},
-                ProjectionExpression="vendor",
-                ConsistentRead=True,
-            ):
-                vendors += [i["vendor"]["S"] for i in page.get("Items", [])]
+            vendors = list(self._vendor_names(user_id, consistent=True))
         except Exception as error:  # noqa: BLE001 - any AWS failure is a VaultError
             raise VaultError(f"the vault could not be read ({type(error).__name__})") from None
         return vendors
@@ -176,22 +168,27 @@ class DynamoCredentialVault(DynamoTable):
             }
         )
         marked = 0
+        for vendor in self._vendor_names(user_id):
+            try:
+                self._db.update_item(
+                    TableName=self._table,
+                    Key=self._key(user_id, vendor),
+                    ConditionExpression="attribute_exists(user_id)",
+                    **update,
+                )
+            except self._db.exceptions.ConditionalCheckFailedException:
+                continue  # disconnected meanwhile
+            marked += 1
+        return marked
+
+    def _vendor_names(self, user_id: str, *, consistent: bool = False) -> Iterator[str]:
+        """The vendors of the user's items, read without their ciphertext."""
         for page in self._pages(
             "query",
             TableName=self._table,
             KeyConditionExpression="user_id = :u",
             ExpressionAttributeValues={":u": {"S": user_id}},
             ProjectionExpression="vendor",
+            ConsistentRead=consistent,
         ):
-            for item in page.get("Items", []):
-                try:
-                    self._db.update_item(
-                        TableName=self._table,
-                        Key=self._key(user_id, item["vendor"]["S"]),
-                        ConditionExpression="attribute_exists(user_id)",
-                        **update,
-                    )
-                except self._db.exceptions.ConditionalCheckFailedException:
-                    continue  # disconnected meanwhile
-                marked += 1
-        return marked
+            yield from (item["vendor"]["S"] for item in page.get("Items", []))
