@@ -74,14 +74,15 @@ class DynamoStateStore(DynamoTable):
         return True
 
     def put_owner(self, owner: DeviceOwner) -> None:
-        self._db.put_item(TableName=self._table, Item=self._owner_item(owner))
+        self._db.put_item(TableName=self._table, Item=self.owner_item(owner))
 
     @staticmethod
     def _owner_key(endpoint_id: str, user_id: str) -> dict[str, dict[str, str]]:
         return {"pk": {"S": f"owner#{endpoint_id}"}, "sk": {"S": f"user#{user_id}"}}
 
     @classmethod
-    def _owner_item(cls, owner: DeviceOwner) -> dict[str, dict[str, str]]:
+    def owner_item(cls, owner: DeviceOwner) -> dict[str, dict[str, str]]:
+        """A bulb owner's item, with its ``OwnersByUser`` keys (the one place of its format)."""
         return {
             **cls._owner_key(owner.endpoint_id, owner.user_id),
             "body": {"S": owner.model_dump_json()},
@@ -115,7 +116,7 @@ class DynamoStateStore(DynamoTable):
             else:
                 raise RuntimeError("DynamoDB left owner reads unprocessed")
         new = [o for o in unique if (f"owner#{o.endpoint_id}", f"user#{o.user_id}") not in known]
-        items = [{"PutRequest": {"Item": self._owner_item(o)}} for o in new]
+        items = [{"PutRequest": {"Item": self.owner_item(o)}} for o in new]
         for start in range(0, len(items), 25):  # BatchWriteItem takes 25 items
             writes: Any = {self._table: items[start : start + 25]}
             for _ in range(_BATCH_PASSES):
@@ -185,7 +186,8 @@ class DynamoStateStore(DynamoTable):
         return {"pk": {"S": f"account#{vendor}#{user_id}"}, "sk": {"S": _SWEEP_SK}}
 
     @classmethod
-    def _account_item(cls, account: SweepAccount, swept: bool) -> dict[str, dict[str, str]]:
+    def sweep_account_item(cls, account: SweepAccount, swept: bool) -> dict[str, dict[str, str]]:
+        """An account's schedule item; ``swept``: with its ``SweepSlots`` key."""
         item = {
             **cls._account_key(account.vendor, account.user_id),
             "vendor": {"S": account.vendor},
@@ -200,13 +202,13 @@ class DynamoStateStore(DynamoTable):
         return item
 
     def put_sweep_account(self, account: SweepAccount, *, swept: bool = True) -> None:
-        self._db.put_item(TableName=self._table, Item=self._account_item(account, swept))
+        self._db.put_item(TableName=self._table, Item=self.sweep_account_item(account, swept))
 
     def reschedule_sweep_account(self, account: SweepAccount, *, seen: SweepAccount) -> bool:
         try:
             self._db.put_item(
                 TableName=self._table,
-                Item=self._account_item(account, True),
+                Item=self.sweep_account_item(account, True),
                 ConditionExpression="attribute_exists(slot) AND last_activity = :seen",
                 ExpressionAttributeValues={":seen": {"N": repr(float(seen.last_activity))}},
             )
@@ -219,7 +221,7 @@ class DynamoStateStore(DynamoTable):
         try:
             self._db.put_item(
                 TableName=self._table,
-                Item=self._account_item(account, True),
+                Item=self.sweep_account_item(account, True),
                 # new, or not swept (pushing, or its user had unlinked)
                 ConditionExpression="attribute_not_exists(pk) OR attribute_not_exists(slot)",
             )

@@ -331,14 +331,9 @@ def owner_item(
         updated_at=now,
         account_id="demo-user",
     )
-    return {
-        "pk": {"S": f"owner#{owner.endpoint_id}"},
-        "sk": {"S": f"user#{USER}"},
-        "body": {"S": owner.model_dump_json()},
-        "updated_at": {"N": str(int(now))},
-        "owner_user": {"S": USER},
-        "owner_sort": {"S": f"{owner.vendor}#{owner.endpoint_id}"},
-    }
+    from skill.aws.stores import DynamoStateStore
+
+    return DynamoStateStore.owner_item(owner)
 
 
 #: The simulator's catalogue: every account starts with these three bulbs.
@@ -376,19 +371,9 @@ def sweep_account(
 
 def sweep_account_item(account: SweepAccount) -> dict[str, Any]:
     """The account's schedule item, with its ``SweepSlots`` index key."""
-    from skill import cadence
+    from skill.aws.stores import DynamoStateStore
 
-    return {
-        "pk": {"S": f"account#{account.vendor}#{account.user_id}"},
-        "sk": {"S": "sweep"},
-        "vendor": {"S": account.vendor},
-        "user_id": {"S": account.user_id},
-        "cadence": {"N": str(account.cadence)},
-        "last_activity": {"N": repr(float(account.last_activity))},
-        "devices": {"N": str(account.devices)},
-        "floor": {"N": str(account.floor)},
-        "slot": {"S": cadence.slot_of(account.vendor, account.user_id, account.cadence)},
-    }
+    return DynamoStateStore.sweep_account_item(account, swept=True)
 
 
 def pending_item(
