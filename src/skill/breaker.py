@@ -45,9 +45,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from skill.errors import BridgeUnreachable, EndpointUnreachable, SkillError
 
@@ -95,8 +94,7 @@ class CircuitOpen(EndpointUnreachable):
         self.retry_after = max(0.0, retry_after)
 
 
-@dataclass(frozen=True, slots=True)
-class BreakerRecord:
+class BreakerRecord(NamedTuple):
     """The shared state of one vendor's breaker. ``version`` 0 means "never written"."""
 
     state: BreakerState = BreakerState.CLOSED
@@ -118,8 +116,7 @@ class BreakerStore(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class Permit:
+class Permit(NamedTuple):
     """What ``before`` hands out: whether this call is the half-open probe, and the record it
     saw (so that a success on a healthy vendor costs no second read)."""
 
@@ -203,8 +200,8 @@ class CircuitBreaker:
             if record.state is BreakerState.HALF_OPEN and now < record.probe_until:
                 raise CircuitOpen(self.vendor, record.probe_until - now)
             # cool-down over (or the last probe's lease ran out): try to be the probe
-            claimed = replace(
-                record, state=BreakerState.HALF_OPEN, probe_until=now + self.probe_timeout
+            claimed = record._replace(
+                state=BreakerState.HALF_OPEN, probe_until=now + self.probe_timeout
             )
             saved = self._save(claimed, record)
             if saved is None:
@@ -227,14 +224,14 @@ class CircuitBreaker:
             if record.state is BreakerState.CLOSED:
                 if record.failures == 0:
                     return
-                closed = replace(record, failures=0, window_start=0.0)
+                closed = record._replace(failures=0, window_start=0.0)
             elif (
                 permit.probe
                 and record.state is BreakerState.HALF_OPEN
                 and record.version == permit.version
             ):
-                closed = replace(
-                    record, state=BreakerState.CLOSED, failures=0, window_start=0.0, probe_until=0.0
+                closed = record._replace(
+                    state=BreakerState.CLOSED, failures=0, window_start=0.0, probe_until=0.0
                 )
             else:
                 return  # a call let through before it opened, or someone else's probe: ignore
@@ -268,8 +265,7 @@ class CircuitBreaker:
                 failures = 1 if fresh else record.failures + 1
                 start = now if fresh else record.window_start
                 if failures >= self.threshold:
-                    new = replace(
-                        record,
+                    new = record._replace(
                         state=BreakerState.OPEN,
                         failures=failures,
                         window_start=start,
@@ -277,13 +273,13 @@ class CircuitBreaker:
                         probe_until=0.0,
                     )
                 else:
-                    new = replace(record, failures=failures, window_start=start)
+                    new = record._replace(failures=failures, window_start=start)
             elif (
                 permit.probe
                 and record.state is BreakerState.HALF_OPEN
                 and record.version == permit.version
             ):
-                new = replace(record, state=BreakerState.OPEN, opened_at=now, probe_until=0.0)
+                new = record._replace(state=BreakerState.OPEN, opened_at=now, probe_until=0.0)
             else:
                 return  # already open, or someone else's probe decides
             saved = self._save(new, record)
@@ -353,5 +349,5 @@ class MemoryBreakerStore:
             current = self.records.get(vendor, BreakerRecord())
             if current.version != expected_version:
                 return False
-            self.records[vendor] = replace(record, version=expected_version + 1)
+            self.records[vendor] = record._replace(version=expected_version + 1)
             return True

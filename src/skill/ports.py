@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from skill.plugins import Style
 from skill.records import (
@@ -241,8 +240,7 @@ def classify(status: int, code: str | None) -> Verdict:
     return Verdict.REJECTED
 
 
-@dataclass(frozen=True, slots=True)
-class GatewayAnswer:
+class GatewayAnswer(NamedTuple):
     """The gateway's status and, for errors, its ``payload.code`` and ``payload.description``."""
 
     status: int

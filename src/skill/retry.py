@@ -20,7 +20,7 @@ Example::
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class Stop(enum.Enum):
@@ -36,8 +36,7 @@ def leaves_room(wait: float, *, now: float, end: float, reserve: float = 0.0) ->
     return now + wait + reserve < end
 
 
-@dataclass(frozen=True, slots=True)
-class Backoff:
+class Backoff(NamedTuple):
     """Waits between the tries of one operation."""
 
     #: Seconds before the 2nd, 3rd... try; the last one repeats.

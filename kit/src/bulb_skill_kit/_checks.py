@@ -15,7 +15,6 @@ faithful reading.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import re
@@ -686,11 +685,7 @@ def declared_quotas_are_positive(scenario: AdapterScenario) -> None:
     assert isinstance(declared, VendorQuotas), (
         f"quotas must be a skill.plugins.VendorQuotas, got {declared!r}"
     )
-    limits = {
-        f.name: getattr(declared, f.name)
-        for f in dataclasses.fields(declared)
-        if f.name != "source"
-    }
+    limits = {name: getattr(declared, name) for name in declared._fields if name != "source"}
     bad = {
         name: value
         for name, value in limits.items()

@@ -25,9 +25,8 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError
 
@@ -154,8 +153,7 @@ class Kind(StrEnum):
     CONTROL = "control"
 
 
-@dataclass(frozen=True, slots=True)
-class DirectiveSpec:
+class DirectiveSpec(NamedTuple):
     namespace: str
     name: str
     payload: type[_Payload]

@@ -1,16 +1,18 @@
 """The deferred path's core: one pipeline for every style (parse -> adapter -> bulb semantics ->
 event -> outbox); the style decides only the step in the middle. No AWS imports here."""
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from skill._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from skill.pipeline._answers import Answers
     from skill.pipeline._outcomes import DirectiveOutcome, PollOutcome
-    from skill.pipeline._pipeline import Pipeline, PipelineServices
+    from skill.pipeline._pipeline import Pipeline
     from skill.pipeline._poll import PollHandler
     from skill.pipeline._push import PushHandler
     from skill.pipeline._scheduler import SweepScheduler
+    from skill.pipeline._services import PipelineServices
     from skill.pipeline._styles import STRATEGIES, StyleStrategy
     from skill.pipeline._sweep import SweepResult, SweepWorker
 
@@ -20,7 +22,7 @@ _WHERE = {
     "Answers": "_answers",
     "DirectiveOutcome": "_outcomes",
     "Pipeline": "_pipeline",
-    "PipelineServices": "_pipeline",
+    "PipelineServices": "_services",
     "PollHandler": "_poll",
     "PollOutcome": "_outcomes",
     "PushHandler": "_push",
@@ -32,13 +34,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
+__getattr__ = lazy_exports(__name__, _WHERE)
 
 __all__ = [
     "STRATEGIES",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from skill.alexa import events, state_properties
 from skill.bulbs import BulbState, Features
@@ -11,8 +11,7 @@ from skill.errors import SkillError
 from skill.records import OutboxMessage
 
 
-@dataclass(frozen=True, slots=True)
-class Answers:
+class Answers(NamedTuple):
     """Builds the events of one directive (or one push), stamped with the clock."""
 
     clock: Callable[[], float]

@@ -11,15 +11,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from cachetools import TTLCache
-
-from skill import bulbs, discovery
+from skill import bulbs
 from skill.alexa import SUPPORTED, parse_envelope
 from skill.bulbs import BulbState, Features
-from skill.credentials import Credentials
 from skill.errors import (
     EndpointUnreachable,
     InvalidAuthorizationCredential,
@@ -28,17 +24,16 @@ from skill.errors import (
 )
 from skill.pipeline._answers import Answers
 from skill.pipeline._outcomes import DirectiveOutcome
+from skill.pipeline._services import BACKOFF_MAX_SECONDS, PipelineServices
 from skill.pipeline._styles import STRATEGIES
 from skill.plugins import (
     Adapter,
-    AdapterRegistry,
     AnyCredential,
     Style,
     call_deadline,
     decode_endpoint_id,
 )
 from skill.plugins._contract import execute_accepts_known
-from skill.ports import Outbox, PollQueue, StateStore
 from skill.records import DeviceOwner, OutboxMessage, PendingCommand, QueuedDirective
 from skill.retry import Backoff, Stop, leaves_room
 
@@ -53,31 +48,9 @@ DELIVERY_MARGIN_SECONDS = 2.5
 #: A 429 without Retry-After backs its credential off this long; no back-off lasts longer
 #: than BACKOFF_MAX_SECONDS in memory (a daily quota is the adapter's to remember).
 DEFAULT_BACKOFF_SECONDS = 2.0
-BACKOFF_MAX_SECONDS = 3600.0
 #: Tries of one vendor call, the first included, and the waits between them; a vendor's
 #: Retry-After replaces the planned wait.
 VENDOR_RETRIES = Backoff(delays=(0.25, 0.5, 1.0), max_tries=4, hint_wins=True)
-
-
-@dataclass
-class PipelineServices:
-    adapters: AdapterRegistry
-    credentials: Credentials
-    outbox: Outbox
-    pending: StateStore
-    poll_queue: PollQueue | None = None
-    clock: Callable[[], float] = time.time
-    sleep: Callable[[float], None] = time.sleep
-    count: Callable[[str, float], None] = lambda name, value: None  # metrics sink
-    style_override: Callable[[str], Style | None] = lambda vendor: None  # feature flags
-    paused: Callable[[str], bool] = lambda vendor: False  # feature flags
-    #: The vendor's circuit breaker (``skill.breaker.CircuitBreaker``), or None for none.
-    breaker_for: Callable[[str], Any] = lambda vendor: None
-    #: Until when each credential is rate limited, per (vendor, user id): a vendor's 429 is
-    #: about one credential, so only that credential backs off (the breaker never sees it).
-    backoff: TTLCache[tuple[str, str], float] = field(
-        default_factory=lambda: TTLCache(maxsize=10_000, ttl=BACKOFF_MAX_SECONDS)
-    )
 
 
 class Pipeline:
@@ -235,6 +208,9 @@ class Job:
             return self.pipeline.call(adapter, operation, deadline=deadline, credential_key=key)
 
         if queued.features is None:
+            # a directive without the cookie's features (rare): only then load Discover's code
+            from skill import discovery
+
             device = call(
                 adapter,
                 lambda: discovery.find_device(adapter, self.credential, self.device_id),

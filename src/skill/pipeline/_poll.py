@@ -9,7 +9,8 @@ from skill.bulbs import BulbState
 from skill.errors import EndpointUnreachable, SkillError
 from skill.pipeline._answers import Answers
 from skill.pipeline._outcomes import PollOutcome
-from skill.pipeline._pipeline import DELIVERY_MARGIN_SECONDS, PipelineServices
+from skill.pipeline._pipeline import DELIVERY_MARGIN_SECONDS
+from skill.pipeline._services import PipelineServices
 from skill.pipeline._styles import poll_delay
 from skill.plugins import decode_endpoint_id
 from skill.records import OutboxMessage, PendingCommand, PollTicket

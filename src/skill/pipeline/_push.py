@@ -44,7 +44,7 @@ from skill import bulbs
 from skill.bulbs import BulbState
 from skill.errors import InvalidNotification
 from skill.pipeline._answers import Answers
-from skill.pipeline._pipeline import PipelineServices
+from skill.pipeline._services import PipelineServices
 from skill.plugins import Notification, PushAdapter, WebhookRequest, encode_endpoint_id
 from skill.records import DeviceOwner, OutboxMessage, PendingCommand
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from skill.bulbs import BulbState, carry_zero
@@ -33,6 +32,7 @@ def poll_delay(adapter: Adapter) -> int:
     return max(1, min(POLL_DELAY_MAX_SECONDS, math.ceil(hint)))
 
 
+# The strategies are stateless: one instance of each serves every directive (``STRATEGIES``).
 class StyleStrategy(Protocol):
     def prepare(self, job: Job) -> None:
         """Before the command goes to the vendor."""
@@ -84,7 +84,6 @@ def _answered_state(job: Job, outcome: BulbState | Accepted) -> BulbState:
     return job.expected
 
 
-@dataclass(frozen=True)
 class SyncStrategy(_AnswersNow):
     """The vendor's answer carries the new state: that is the Response."""
 
@@ -94,7 +93,6 @@ class SyncStrategy(_AnswersNow):
         job.respond(_answered_state(job, outcome))
 
 
-@dataclass(frozen=True)
 class OptimisticStrategy(_AnswersNow):
     """The vendor accepted: trust it, answer from the expected state, remember it as the last
     known state (a later sweep corrects it with a ChangeReport if the bulb disagrees)."""
@@ -103,7 +101,6 @@ class OptimisticStrategy(_AnswersNow):
         job.respond(_answered_state(job, outcome))
 
 
-@dataclass(frozen=True)
 class AsyncStrategy(_AnswersLater):
     """The vendor accepted and will push the result. When a poll queue is deployed, a watchdog
     ticket comes due just before the deadline, so that a push that never arrives still ends in
@@ -118,7 +115,6 @@ class AsyncStrategy(_AnswersLater):
             job.services.poll_queue.schedule(ticket, job.watchdog_delay())
 
 
-@dataclass(frozen=True)
 class PollingStrategy(_AnswersLater):
     """The vendor accepted and has no push: the poll queue is the clock."""
 

@@ -16,12 +16,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from skill import bulbs, cadence, discovery
+from skill import bulbs, cadence
 from skill.alexa import events
 from skill.bulbs import BulbState, Features
 from skill.errors import EndpointUnreachable, NoSuchEndpoint, RateLimited, SkillError
 from skill.pipeline._answers import Answers
-from skill.pipeline._pipeline import PipelineServices
+from skill.pipeline._services import PipelineServices
 from skill.plugins import (
     Adapter,
     AnyCredential,
@@ -203,6 +203,9 @@ class SweepWorker:
         added: list[Device] = [r.device for i, r in devices.items() if i not in known]
         removed = [o for i, o in known.items() if i not in devices]
         if added:
+            # a new bulb at the vendor (rare): only then load Discover's code
+            from skill import discovery
+
             endpoints = [discovery.discovery_endpoint(adapter, d) for d in added]
             found.messages.append(
                 OutboxMessage(

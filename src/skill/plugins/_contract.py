@@ -10,28 +10,20 @@ import inspect
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import lru_cache
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
-from skill.bulbs import BulbState, Change, Features
-from skill.plugins._credentials import ApiKey, CredentialKind, KeyAndSecret, OAuthToken
+from skill.plugins._style import Style
 
-#: The credential an adapter receives: always of the kind it declares, for its own vendor.
-AnyCredential = OAuthToken | ApiKey | KeyAndSecret
+if TYPE_CHECKING:
+    # annotations only: the contract loads without the bulb and credential models
+    from skill.bulbs import BulbState, Change, Features
+    from skill.plugins._credentials import AnyCredential, CredentialKind, OAuthToken
 
-
-class Style(StrEnum):
-    """How the vendor's API answers a command; decides which processor runs the adapter."""
-
-    SYNC = "sync"  # the answer carries the new state
-    ASYNC = "async"  # 202 now, the new state arrives later on a webhook
-    OPTIMISTIC = "optimistic"  # 202 now, no push: trust it and answer from the expected state
-    POLLING = "polling"  # 202 now, no push: read the state until it converges
+__all__ = ["Style"]  # re-exported: the contract's own name for it
 
 
-@dataclass(frozen=True, slots=True)
-class Device:
+class Device(NamedTuple):
     """One bulb as the vendor lists it. ``id`` is the vendor's id (any string)."""
 
     id: str
@@ -42,15 +34,13 @@ class Device:
     description: str = "Light bulb"
 
 
-@dataclass(frozen=True, slots=True)
-class Accepted:
+class Accepted(NamedTuple):
     """The vendor took the command but did not say the result (async, optimistic, polling)."""
 
     reference: str | None = None  # the vendor's request id, when it gives one
 
 
-@dataclass(frozen=True, slots=True)
-class Notification:
+class Notification(NamedTuple):
     """A verified vendor push: a device's new state, and the request it answers if known."""
 
     device_id: str
@@ -168,8 +158,7 @@ class Adapter(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class VendorQuotas:
+class VendorQuotas(NamedTuple):
     """The call limits the vendor documents, declared by an adapter as ``quotas``: the sweep
     spends at most a set share of each (``SWEEP_QUOTA_SHARE``), so commands always have room.
     None: the vendor states no such limit."""
@@ -191,8 +180,7 @@ def quotas_of(adapter: Any) -> VendorQuotas:
     return quotas if isinstance(quotas, VendorQuotas) else NO_QUOTAS
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceReading:
+class DeviceReading(NamedTuple):
     """One light and its state from a call that lists every light at once; ``state`` None:
     the vendor lists the light but cannot reach it."""
 

@@ -74,7 +74,9 @@ class KeyAndSecret(_Credential):
         return cls.model_validate({"key": key, "secret": secret})
 
 
-Credential = Annotated[OAuthToken | ApiKey | KeyAndSecret, Field(discriminator="kind")]
+#: The credential an adapter receives: always of the kind it declares, for its own vendor.
+AnyCredential = OAuthToken | ApiKey | KeyAndSecret
+Credential = Annotated[AnyCredential, Field(discriminator="kind")]
 CREDENTIAL: TypeAdapter[OAuthToken | ApiKey | KeyAndSecret] = TypeAdapter(
     Credential, config=ConfigDict(defer_build=True)
 )

@@ -45,8 +45,7 @@ from skill.errors import (
     RateLimited,
     SkillError,
 )
-from skill.plugins._contract import AnyCredential
-from skill.plugins._credentials import OAuthToken
+from skill.plugins._credentials import AnyCredential, OAuthToken
 from skill.plugins._transport import TransportBacked, VendorTransport, parse_retry_after
 
 #: RFC 6749 section 5.2 codes that blame the client or the request, not the user's grant.
