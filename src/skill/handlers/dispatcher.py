@@ -10,12 +10,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from skill.coldstart import resumes_after_first_call
 from skill.composition import current
 from skill.delivery import threaded_sends
 from skill.observability import logger, metrics
 from skill.snapstart import register as snapstart
 
 
+@resumes_after_first_call
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from aws_lambda_powertools.utilities import batch
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from skill.coldstart import resumes_after_first_call
 from skill.composition import current
 from skill.observability import correlation_id_of, logger
 from skill.snapstart import register as snapstart
 
 
+@resumes_after_first_call
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     log = logger()
     directive = event.get("directive") if isinstance(event, dict) else None

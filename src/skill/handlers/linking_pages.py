@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from skill.coldstart import resumes_after_first_call
 from skill.composition import current
 from skill.linking import build_app
 from skill.observability import logger
@@ -15,6 +16,7 @@ from skill.observability import logger
 app = build_app(lambda: current().linking_services)
 
 
+@resumes_after_first_call
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger()  # JSON logs; the pages log no form body, cookie or query string
     return app.resolve(event, context)

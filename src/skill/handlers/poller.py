@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from skill.coldstart import resumes_after_first_call
 from skill.composition import current
 from skill.observability import logger, metrics
 from skill.snapstart import register as snapstart
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 
+@resumes_after_first_call
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     from aws_lambda_powertools.utilities.batch import (
         BatchProcessor,

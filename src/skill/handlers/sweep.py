@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from skill.coldstart import resumes_after_first_call
 from skill.observability import logger, metrics
 
 
+@resumes_after_first_call
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from pydantic import ValidationError
 

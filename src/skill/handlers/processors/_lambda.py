@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from skill.coldstart import resumes_after_first_call
 from skill.composition import count, current
 from skill.observability import logger, metrics
 from skill.plugins import Style
@@ -21,6 +22,7 @@ def make_handler(style: Style) -> Handler:
     snapshot, ``skill.snapstart``)."""
     snapstart(lambda: current().processor)
 
+    @resumes_after_first_call
     def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
         from aws_lambda_powertools.utilities.batch import (
             SqsFifoPartialProcessor,

@@ -3,13 +3,16 @@ workbench/src/bulb_workbench/bench/_cold_child.py SPEC.json``.
 
 Run as a script (never imported by the measured process), so nothing is loaded before the clock
 starts except what the Lambda runtime's bootstrap also has loaded (``json``, ``os``, ``time``...).
-The spec says either ``{"floor": ["sqs", ...], "calls": bool}`` (import boto3 and create those
-clients from one session with ``skill.aws``'s configuration, optionally with one call each) or
+The spec says either ``{"floor": ["sqs", ...], "calls": bool, "deps": [[name, imports,
+first_use], ...], "use": bool}`` (import boto3 and create those clients from one session with
+``skill.aws``'s configuration, optionally with one call each, then run each library's import
+lines and, with ``use``, its first use: ``bulb_workbench.bench._floors``) or
 ``{"module": ..., "event": ...}`` (import the handler module, then invoke ``handler`` once). The
 result (JSON) is
 written to ``spec["out"]``; stdout carries the handler's logs and is discarded.
 """
 
+import gc
 import importlib
 import json
 import resource
@@ -37,32 +40,7 @@ class Context:
         return int((self._end - time.time()) * 1000)
 
 
-#: What importing and first using each third-party library the project is built on costs at
-#: least: a "dependency floor" adds these to the SDK floor (``{"floor": ..., "deps": [...]}``).
-DEPENDENCIES = {
-    # one model defined and one instance validated: the least a pydantic user pays
-    "pydantic": "from pydantic import BaseModel\n"
-    "class _M(BaseModel):\n    name: str\n    value: int\n"
-    "_M.model_validate({'name': 'x', 'value': 1})",
-    "powertools-logger": "from aws_lambda_powertools import Logger\nLogger(service='bench')",
-    "powertools-metrics": "from aws_lambda_powertools import Metrics\nMetrics(namespace='bench')",
-    "powertools-batch": "from aws_lambda_powertools.utilities.batch import BatchProcessor, "
-    "SqsFifoPartialProcessor, EventType, process_partial_response",
-    "powertools-idempotency": "from aws_lambda_powertools.utilities.idempotency import "
-    "DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function",
-    "powertools-event-handler": "from aws_lambda_powertools.event_handler import "
-    "APIGatewayHttpResolver\nAPIGatewayHttpResolver()",
-    "powertools-parameters": "from aws_lambda_powertools.utilities.parameters import "
-    "SecretsProvider",
-    "powertools-feature-flags": "from aws_lambda_powertools.utilities.feature_flags import "
-    "FeatureFlags",
-    "requests": "import requests\nrequests.Session()",
-    "ask-sdk-runtime": "import ask_sdk_runtime.dispatch",
-    "pyjwt": "import jwt\nimport jwt.algorithms\njwt.PyJWKSet",  # with cryptography (RS256)
-}
-
-
-def floor(services, calls, deps=()):
+def floor(services, calls, deps=(), use=False):
     import boto3
     from botocore.config import Config
 
@@ -89,8 +67,11 @@ def floor(services, calls, deps=()):
                     Plaintext=b"floor",
                     EncryptionContext={"user_id": "floor", "vendor": "floor"},
                 )
-    for name in deps:
-        exec(DEPENDENCIES[name], {})  # noqa: S102 - the bench's own import lines, timed
+    for _name, imports, first_use in deps:
+        namespace = {"spec": spec, "clients": clients}
+        exec(imports, namespace)  # noqa: S102 - the bench's own import lines, timed
+        if use:
+            exec(first_use, namespace)  # noqa: S102 - the bench's own first uses, timed
     return imported, "ok"
 
 
@@ -101,10 +82,25 @@ def invoke(module_name, event):
     return imported, json.dumps(answer, default=str)[:300]
 
 
+#: The garbage collector's CPU time in this run (the handlers pause it for their cold start).
+collecting = {"since": 0.0, "total": 0.0}
+
+
+def _collection(phase, info):
+    now = time.process_time()
+    if phase == "start":
+        collecting["since"] = now
+    else:
+        collecting["total"] += now - collecting["since"]
+
+
+gc.callbacks.append(_collection)
 t0 = time.perf_counter()
 cpu0 = time.process_time()
 if "floor" in spec:
-    t_import, summary = floor(spec["floor"], spec.get("calls", False), spec.get("deps", ()))
+    t_import, summary = floor(
+        spec["floor"], spec.get("calls", False), spec.get("deps", ()), spec.get("use", False)
+    )
 else:
     t_import, summary = invoke(spec["module"], spec["event"])
 t1 = time.perf_counter()
@@ -115,6 +111,7 @@ result = {
     "first_s": t1 - t_import,
     "total_s": t1 - t0,
     "cpu_s": cpu1 - cpu0,
+    "gc_s": collecting["total"],
     "maxrss_mb": usage.ru_maxrss / 1024,
     "modules": len(sys.modules),
     "answer": summary,

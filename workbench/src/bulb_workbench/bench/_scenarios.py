@@ -453,12 +453,13 @@ _PROCESSOR_DEPS = (
     "powertools-batch",
     "powertools-idempotency",
     "requests",
+    "cachetools",
 )
 #: The third-party libraries each handler's first invocation loads (read off ``sys.modules`` of a
 #: cold start), all of them chosen by the project's standards: pydantic for models and the
 #: configuration, Powertools for logging, metrics, batches, idempotency, the webhook's routing
-#: and secrets, requests for HTTP (vendors, LWA, the gateway). SDK floor + calls + these = the
-#: "dependency floor".
+#: and secrets, requests for HTTP (vendors, LWA, the gateway), cachetools for the in-memory
+#: caches. SDK floor + calls + these, each imported and used once = the "dependency floor".
 FLOOR_DEPENDENCIES = {
     "skill.handlers.entrypoint": (
         "pydantic",
@@ -467,6 +468,7 @@ FLOOR_DEPENDENCIES = {
         "requests",
         "ask-sdk-runtime",
         "pyjwt",
+        "cachetools",
     ),
     "skill.handlers.processors.sync": _PROCESSOR_DEPS,
     "skill.handlers.processors.async_": _PROCESSOR_DEPS,
@@ -479,6 +481,7 @@ FLOOR_DEPENDENCIES = {
         "powertools-event-handler",
         "powertools-parameters",
         "requests",
+        "cachetools",
     ),
     "skill.handlers.poller": (
         "pydantic",
@@ -486,12 +489,14 @@ FLOOR_DEPENDENCIES = {
         "powertools-metrics",
         "powertools-batch",
         "requests",
+        "cachetools",
     ),
     "skill.handlers.sweep": (
         "pydantic",
         "powertools-logger",
         "powertools-metrics",
         "requests",
+        "cachetools",
     ),
     "skill.handlers.sweep_scheduler": (
         "pydantic",
@@ -504,6 +509,7 @@ FLOOR_DEPENDENCIES = {
         "powertools-metrics",
         "powertools-batch",
         "requests",
+        "cachetools",
     ),
 }
 

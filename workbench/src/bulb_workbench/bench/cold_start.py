@@ -1,6 +1,6 @@
 """Cold start of each Lambda handler module against the SDK floor, with and without bytecode.
 
-Method (each number the fastest of ``BENCH_COLD_REPS`` (3) runs, every run a fresh interpreter;
+Method (each number the fastest of ``BENCH_COLD_REPS`` (5) runs, every run a fresh interpreter;
 python 3.13, the Lambda runtime's version, and the local python too with ``BENCH_COLD_LOCAL=1``):
 
 - the code is a Lambda-shaped tree (``bulb_workbench.bench._build.lambda_tree``: ``pip install
@@ -20,12 +20,17 @@ python 3.13, the Lambda runtime's version, and the local python too with ``BENCH
   serializer, parser), a fairer floor for a function that calls;
 - dependency floor: floor + calls + importing and first using the third-party libraries the
   handler's first invocation loads (``bulb_workbench.bench._scenarios.FLOOR_DEPENDENCIES``:
-  pydantic, Powertools utilities, requests), each as cheaply as it can be used
-  (``workbench/src/bulb_workbench/bench/_cold_child.py`` ``DEPENDENCIES``); handler / dependency
-  floor is what the project's own code adds;
-- peak RSS: ``ru_maxrss`` of the child (interpreter included);
-- ratio: each handler run follows a run of its floor; the ratio is the median of those paired
-  ratios (robust to the machine's load drifting), the times shown are the fastest runs.
+  pydantic, Powertools utilities, requests), each used once as cheaply as it can be
+  (``bulb_workbench.bench._floors``: ``DEPENDENCIES`` and ``FIRST_USE``: a
+  log line, a metric flushed, one record through a batch, one idempotent call, one GET...);
+  handler / dependency floor is what the project's own code adds. The same floor with the
+  imports only (no first use) is reported beside it;
+- peak RSS: ``ru_maxrss`` of the child (interpreter included); GC: CPU the garbage collector
+  took (median; the handlers pause it until their first invocation has answered,
+  ``skill.coldstart``, and the floors run with the interpreter's default);
+- ratio: each handler run follows a run of its floor and of its dependency floor; each ratio is
+  the median of those paired ratios (robust to the machine's load drifting), the times shown
+  are the fastest runs.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from bulb_workbench.bench import _build
+from bulb_workbench.bench._floors import dependency_steps
 from bulb_workbench.bench._scenarios import (
     FLOOR_CLIENTS,
     FLOOR_DEPENDENCIES,
@@ -76,8 +82,55 @@ def _floor_name(clients: tuple[str, ...], calls: bool) -> str:
     return ("floor+calls:" if calls else "floor:") + ",".join(clients)
 
 
-def _dependency_floor_name(module: str) -> str:
-    return "deps:" + ",".join(FLOOR_CLIENTS[module]) + "+" + ",".join(FLOOR_DEPENDENCIES[module])
+def _deps_name(clients: tuple[str, ...], deps: tuple[str, ...], use: bool) -> str:
+    return ("deps:" if use else "imports:") + ",".join(clients) + "+" + ",".join(deps)
+
+
+def _dependency_floor_name(module: str, use: bool = True) -> str:
+    return _deps_name(FLOOR_CLIENTS[module], FLOOR_DEPENDENCIES[module], use)
+
+
+def _dependency_spec(
+    cloud: Any, clients: tuple[str, ...], deps: tuple[str, ...], use: bool
+) -> dict[str, Any]:
+    """A dependency floor's spec: what the libraries' first uses (``_cold_child.FIRST_USE``)
+    work on, all of it served by ``cloud`` over loopback."""
+    from bulb_workbench.bench._scenarios import access_token, jwks
+
+    return {
+        "floor": list(clients),
+        "calls": True,
+        "deps": dependency_steps(deps),
+        "use": use,
+        "queue_url": cloud.queue_url("floor"),
+        "http_url": f"{cloud.url}/jwks",
+        "jwks": jwks(),
+        "jwt": access_token(),
+        "sqs_record": {
+            "messageId": "c0ffee00-0000-4000-8000-000000000001",
+            "receiptHandle": "floor",
+            "body": "{}",
+            "attributes": {"ApproximateReceiveCount": "1"},
+            "messageAttributes": {},
+            "md5OfBody": "99914b932bd37a50b983c5e7c90ae93b",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:floor",
+            "awsRegion": "us-east-1",
+        },
+        "http_event": {
+            "version": "2.0",
+            "routeKey": "POST /floor",
+            "rawPath": "/floor",
+            "rawQueryString": "",
+            "headers": {"content-type": "application/json"},
+            "requestContext": {
+                "http": {"method": "POST", "path": "/floor", "sourceIp": "127.0.0.1"},
+                "stage": "$default",
+            },
+            "body": "{}",
+            "isBase64Encoded": False,
+        },
+    }
 
 
 def _run_child(
@@ -96,6 +149,8 @@ def _run_child(
     child_env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
+        # as Lambda's runtime sets it: the handlers pause the collector in Lambda only
+        "AWS_LAMBDA_FUNCTION_NAME": "bench",
         **env,
         "PYTHONPATH": str(tree),
     }
@@ -150,7 +205,7 @@ def measure(reps: int | None = None, log=print) -> dict[str, Any]:
     from bulb_workbench.local.simulator import VendorSimulator
 
     quick_simulator_sockets()
-    reps = reps or int(os.environ.get("BENCH_COLD_REPS", "3"))
+    reps = reps or int(os.environ.get("BENCH_COLD_REPS", "5"))
     interpreters = []
     py313 = _build.find_python313()
     if py313 is not None:
@@ -179,7 +234,7 @@ def measure(reps: int | None = None, log=print) -> dict[str, Any]:
                 for mode, tree in (("nopyc", nopyc), ("pyc", pyc)):
                     log(
                         f"  cold start python {python.label} {mode}: {n} runs x "
-                        f"{2 * len(MODULES) + len(FLOORS)} targets"
+                        f"{3 * len(MODULES) + len(FLOORS) + len(DEPENDENCY_FLOORS)} targets"
                     )
                     runs: dict[str, list[dict[str, Any]]] = {}
                     for _ in range(n):
@@ -193,17 +248,19 @@ def measure(reps: int | None = None, log=print) -> dict[str, Any]:
                             runs.setdefault(_floor_name(clients, True), []).append(
                                 _run_child(python.path, tree, mode, env, spec, work)
                             )
+                        # the dependency floors with their imports only (the first-use ones
+                        # run paired with their handlers, below)
                         for clients, deps in DEPENDENCY_FLOORS:
                             cloud.reset()
-                            spec = {
-                                "floor": list(clients),
-                                "calls": True,
-                                "deps": list(deps),
-                                "queue_url": cloud.queue_url("floor"),
-                            }
-                            name = "deps:" + ",".join(clients) + "+" + ",".join(deps)
-                            runs.setdefault(name, []).append(
-                                _run_child(python.path, tree, mode, env, spec, work)
+                            runs.setdefault(_deps_name(clients, deps, False), []).append(
+                                _run_child(
+                                    python.path,
+                                    tree,
+                                    mode,
+                                    env,
+                                    _dependency_spec(cloud, clients, deps, False),
+                                    work,
+                                )
                             )
                         for module in MODULES:
                             # the floor right before the handler: a ratio of neighbours in time
@@ -215,6 +272,18 @@ def measure(reps: int | None = None, log=print) -> dict[str, Any]:
                             )
                             runs.setdefault(_floor_name(clients, False), []).append(floor)
                             runs.setdefault("pair:" + module, []).append(floor)
+                            # and its dependency floor: the goal's ratio is paired the same way
+                            cloud.reset()
+                            deps_floor = _run_child(
+                                python.path,
+                                tree,
+                                mode,
+                                env,
+                                _dependency_spec(cloud, clients, FLOOR_DEPENDENCIES[module], True),
+                                work,
+                            )
+                            runs.setdefault(_dependency_floor_name(module), []).append(deps_floor)
+                            runs.setdefault("deps-pair:" + module, []).append(deps_floor)
                             cloud.reset()
                             sim.reset()
                             event, what = first_invocation(module, cloud, sim)
@@ -279,7 +348,7 @@ def _library_chain(
             spec = {
                 "floor": list(LIBRARY_CLIENTS),
                 "calls": True,
-                "deps": list(LIBRARY_CHAIN[:k]),
+                "deps": dependency_steps(LIBRARY_CHAIN[:k]),
                 "queue_url": cloud.queue_url("floor"),
             }
             result = _run_child(python, tree, "pyc", env, spec, work)
@@ -317,7 +386,7 @@ def _summarise(per: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any
     for mode, runs in per.items():
         rows: dict[str, Any] = {}
         for name, results in runs.items():
-            if name.startswith("pair:"):
+            if name.startswith(("pair:", "deps-pair:")):
                 continue
             good = [r for r in results if "error" not in r]
             errors = [r["error"] for r in results if "error" in r]
@@ -330,6 +399,7 @@ def _summarise(per: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any
                 "cpu_ms": _best([r["cpu_s"] * 1000 for r in good]),
                 "rss_mb": _best([r["maxrss_mb"] for r in good]),
                 "modules": _best([r["modules"] for r in good]),
+                "gc_ms": _median([r.get("gc_s", 0.0) * 1000 for r in good]),
             }
         for module in MODULES:
             row = rows.get(module)
@@ -357,7 +427,23 @@ def _summarise(per: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any
                 row["deps_floor"] = _dependency_floor_name(module)
                 row["deps_floor_ms"] = deps["total_ms"]
                 row["deps_floor_cpu_ms"] = deps["cpu_ms"]
-                row["ratio_deps_cpu"] = row["cpu_ms"] / deps["cpu_ms"]
+                row["deps_floor_gc_ms"] = deps["gc_ms"]
+                # the median of the ratios of each handler run to the dependency floor run just
+                # before it; the fastest runs' ratio beside it
+                row["ratio_deps_cpu"] = _median(
+                    [
+                        h["cpu_s"] / f["cpu_s"]
+                        for h, f in zip(
+                            runs.get(module, []), runs.get("deps-pair:" + module, []), strict=False
+                        )
+                        if "error" not in h and "error" not in f
+                    ]
+                )
+                row["ratio_deps_cpu_fastest"] = row["cpu_ms"] / deps["cpu_ms"]
+            imports = rows.get(_dependency_floor_name(module, use=False))
+            if imports and imports["n"]:
+                row["imports_floor_cpu_ms"] = imports["cpu_ms"]
+                row["ratio_imports_cpu"] = row["cpu_ms"] / imports["cpu_ms"]
         summary[mode] = rows
     return summary
 
