@@ -14,7 +14,6 @@ Example::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from skill.bulbs import BulbState, Color, Features
@@ -35,10 +34,11 @@ def time_of_sample(epoch_seconds: float) -> str:
 DEFAULT_UNCERTAINTY_MS = 500
 
 
-@dataclass(frozen=True, slots=True)
 class Capability:
-    """One Alexa interface with a single reportable property."""
+    """One Alexa interface with a single reportable property. Stateless but for what a
+    subclass declares in its ``__slots__``."""
 
+    __slots__ = ()
     interface: ClassVar[str]
     property_name: ClassVar[str]
 
@@ -74,6 +74,7 @@ class Capability:
 
 
 class PowerController(Capability):
+    __slots__ = ()
     interface = "Alexa.PowerController"
     property_name = "powerState"
 
@@ -82,6 +83,7 @@ class PowerController(Capability):
 
 
 class BrightnessController(Capability):
+    __slots__ = ()
     interface = "Alexa.BrightnessController"
     property_name = "brightness"
 
@@ -90,6 +92,7 @@ class BrightnessController(Capability):
 
 
 class ColorController(Capability):
+    __slots__ = ()
     interface = "Alexa.ColorController"
     property_name = "color"
 
@@ -98,17 +101,21 @@ class ColorController(Capability):
         return {"hue": color.hue, "saturation": color.saturation, "brightness": color.brightness}
 
 
-@dataclass(frozen=True, slots=True)
 class ColorTemperatureController(Capability):
+    __slots__ = ("default_kelvin",)
     interface = "Alexa.ColorTemperatureController"
     property_name = "colorTemperatureInKelvin"
-    default_kelvin: int = 4000
+
+    def __init__(self, default_kelvin: int = 4000) -> None:
+        #: Reported while the state has no colour temperature (the middle of the bulb's range).
+        self.default_kelvin = default_kelvin
 
     def value(self, state: BulbState) -> int:
         return state.color_temperature or self.default_kelvin
 
 
 class EndpointHealth(Capability):
+    __slots__ = ()
     interface = "Alexa.EndpointHealth"
     property_name = "connectivity"
 

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from skill.plugins._style import Style
@@ -52,13 +53,12 @@ class Notification(NamedTuple):
     sent_at: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookRequest:
+class WebhookRequest(NamedTuple):
     """The vendor's HTTP request as the notifications function received it."""
 
     headers: Mapping[str, str]  # lower-cased names
     body: bytes
-    query: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = MappingProxyType({})  # read-only: one empty mapping for all
     path: str = "/"
 
 
