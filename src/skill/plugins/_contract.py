@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from skill.bulbs import BulbState, Change, Features
     from skill.plugins._credentials import AnyCredential, CredentialKind, OAuthToken
 
-__all__ = ["Style"]  # re-exported: the contract's own name for it
-
 
 class Device(NamedTuple):
     """One bulb as the vendor lists it. ``id`` is the vendor's id (any string)."""

@@ -631,20 +631,13 @@ def _cold_verdict(cold: dict[str, Any]) -> str:
         / v["cpu_ms"]
         for v in handlers.values()
     ]
-    gc_handlers = "–".join(
-        _f(x)
-        for x in (
-            min(v.get("gc_ms", 0.0) for v in handlers.values()),
-            max(v.get("gc_ms", 0.0) for v in handlers.values()),
-        )
-    )
-    gc_floors = "–".join(
-        _f(x)
-        for x in (
-            min(v.get("deps_floor_gc_ms", 0.0) for v in handlers.values()),
-            max(v.get("deps_floor_gc_ms", 0.0) for v in handlers.values()),
-        )
-    )
+
+    def spread(values: list[float]) -> str:
+        low, high = min(values), max(values)
+        return "under 1" if high < 1 else f"{_f(low)}–{_f(high)}"
+
+    gc_handlers = spread([v.get("gc_ms", 0.0) for v in handlers.values()])
+    gc_floors = spread([v.get("deps_floor_gc_ms", 0.0) for v in handlers.values()])
     return (
         "**Cold start: the libraries, not the project's code, are what is above the SDK floor.** "
         f"With bytecode (python {label}), the handlers take {min(sdk):.2f}–{max(sdk):.2f}× the CPU "
