@@ -32,7 +32,6 @@ def poll_delay(adapter: Adapter) -> int:
     return max(1, min(POLL_DELAY_MAX_SECONDS, math.ceil(hint)))
 
 
-# The strategies are stateless: one instance of each serves every directive (``STRATEGIES``).
 class StyleStrategy(Protocol):
     def prepare(self, job: Job) -> None:
         """Before the command goes to the vendor."""
@@ -128,6 +127,7 @@ class PollingStrategy(_AnswersLater):
         job.services.poll_queue.schedule(ticket, poll_delay(job.adapter))
 
 
+#: The strategies are stateless: one instance of each serves every directive.
 STRATEGIES: dict[Style, StyleStrategy] = {
     Style.SYNC: SyncStrategy(),
     Style.OPTIMISTIC: OptimisticStrategy(),

@@ -611,6 +611,13 @@ def _libraries_section(cold: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _with_collector(row: dict[str, Any]) -> float:
+    """A handler's ratio to its dependency floor had its collector taken the floor's time
+    (not paused for the cold start, ``skill.coldstart``)."""
+    gc_added = row.get("deps_floor_gc_ms", 0.0) - row.get("gc_ms", 0.0)
+    return float(row["ratio_deps_cpu"] * (row["cpu_ms"] + gc_added) / row["cpu_ms"])
+
+
 def _cold_verdict(cold: dict[str, Any]) -> str:
     """Finding: how far each handler is from the SDK floor and from its dependency floor."""
     label = next(iter(cold.get("interpreters", {})), None)
@@ -625,12 +632,7 @@ def _cold_verdict(cold: dict[str, Any]) -> str:
     chain = {c["library"]: c["adds_ms"] for c in (cold.get("libraries") or {}).get(label, [])}
     worst = max(handlers, key=lambda k: handlers[k]["ratio_deps_cpu"])
     # each handler with its floor's collector time in place of its own
-    with_gc = [
-        v["ratio_deps_cpu"]
-        * (v["cpu_ms"] + v.get("deps_floor_gc_ms", 0.0) - v.get("gc_ms", 0.0))
-        / v["cpu_ms"]
-        for v in handlers.values()
-    ]
+    with_gc = [_with_collector(v) for v in handlers.values()]
 
     def spread(values: list[float]) -> str:
         low, high = min(values), max(values)
@@ -988,8 +990,7 @@ def _handler_floors(r: dict[str, Any], with_collector: bool = False) -> dict[str
         if value is None or value != value:  # not measured, or NaN
             return None
         if with_collector:
-            gc_added = v.get("deps_floor_gc_ms", 0.0) - v.get("gc_ms", 0.0)
-            value = value * (v["cpu_ms"] + gc_added) / v["cpu_ms"]
+            value = _with_collector(v)
         return round(value, 3)
 
     return {k: ratio(v) for k, v in pyc.items() if k.startswith("skill.")}
