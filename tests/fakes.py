@@ -280,6 +280,10 @@ class MemoryStateStore:
     def put_owner(self, owner) -> None:
         self.owners_by_key[(owner.endpoint_id, owner.user_id)] = owner
 
+    def put_owners(self, owners) -> None:
+        for owner in owners:
+            self.put_owner(owner)
+
     def add_owners(self, owners) -> int:
         new = [o for o in owners if (o.endpoint_id, o.user_id) not in self.owners_by_key]
         for owner in new:

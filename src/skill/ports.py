@@ -137,6 +137,10 @@ class StateStore(Protocol):
 
     def put_owner(self, owner: DeviceOwner) -> None: ...
 
+    def put_owners(self, owners: list[DeviceOwner]) -> None:
+        """Write each record over the one stored (the sweep's changed bulbs, in one call)."""
+        ...
+
     def add_owners(self, owners: list[DeviceOwner]) -> int:
         """Record the (bulb, user) owners not recorded yet (known ones keep their state); how
         many were new."""

@@ -317,6 +317,21 @@ def test_the_sweep_scheduler_may_only_query_slots_and_send_to_its_queue():
     assert [r.text for r in query.resources] == ["${StateTableArn}/index/SweepSlots"]
 
 
+def test_the_sweep_may_write_owner_records_in_batches_but_not_scan_the_state_table():
+    sweep = ALL.function("skill.handlers.sweep.handler")
+    state = {
+        a
+        for s in sweep.statements()
+        for a in s.actions
+        if any(str(r).endswith("StateTable") for r in s.resources)  # not its indexes
+    }
+    # SweepWorker.read_account: DynamoStateStore.put_owners, reschedule_sweep_account,
+    # pending_for, delete_owner, delete_sweep_account
+    assert {"dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"} <= state
+    assert "dynamodb:DeleteItem" in state
+    assert "dynamodb:Scan" not in state
+
+
 def test_processors_concurrency_follows_the_parameter():
     comp = Composition.with_styles(*STYLES, ProcessorMaxConcurrency="7")
     for fn in comp.functions():

@@ -81,6 +81,25 @@ def test_add_owners_sends_unprocessed_writes_again(store, monkeypatch):
     assert len(calls) == 2 and len(store.owners()) == 3
 
 
+def test_put_owners_writes_over_known_records_in_batches_of_25(store, monkeypatch):
+    store.put_owner(owner(7, BulbState(on=True, brightness=40)))
+    real, calls = store._db.batch_write_item, []
+
+    def counted(**kwargs):
+        calls.append(len(kwargs["RequestItems"][TABLE]))
+        return real(**kwargs)
+
+    monkeypatch.setattr(store._db, "batch_write_item", counted)
+    changed = [owner(n, BulbState(on=True, brightness=n)) for n in range(30)]
+    store.put_owners([*changed, changed[3]])  # a repeated record is written once
+
+    assert calls == [25, 5]
+    assert store.owner_of("lifx:bulb-7", "user-1") == changed[7], "the stored state stayed"
+    assert len(store.owners()) == 30
+    store.put_owners([])
+    assert calls == [25, 5], "nothing to write made a call"
+
+
 # -- the indexes (the table as template.yaml defines it) --------------------------------------
 
 

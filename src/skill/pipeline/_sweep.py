@@ -14,7 +14,6 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 from skill import bulbs, cadence
 from skill.alexa import events
@@ -48,23 +47,36 @@ ACCOUNT_READ_SECONDS = 10.0
 STOP_MARGIN_SECONDS = ACCOUNT_READ_SECONDS + 2.0
 
 
-@dataclass
 class SweepResult:
-    events: int = 0
-    read: int = 0
-    #: Positions (in the tickets given) whose events could not be stored: SQS delivers them
-    #: again. Vendor failures are not here: the account is read at its next slot.
-    failed: list[int] = field(default_factory=list)
-    skipped: int = 0
+    """What one batch's read did. Plain slotted classes here and in ``_Read``: a dataclass
+    costs about 0.4 ms to create at every cold start, and these need no generated methods."""
+
+    __slots__ = ("events", "failed", "read", "skipped")
+
+    def __init__(self) -> None:
+        self.events = 0
+        self.read = 0
+        #: Positions (in the tickets given) whose events could not be stored: SQS delivers
+        #: them again. Vendor failures are not here: the account is read at its next slot.
+        self.failed: list[int] = []
+        self.skipped = 0
+
+    def __repr__(self) -> str:
+        return (
+            f"SweepResult(events={self.events}, read={self.read}, "
+            f"failed={self.failed}, skipped={self.skipped})"
+        )
 
 
-@dataclass
 class _Read:
     """What one account's read found: events to send, owner records to write or delete."""
 
-    messages: list[OutboxMessage] = field(default_factory=list)
-    owners: list[DeviceOwner] = field(default_factory=list)
-    removed: list[DeviceOwner] = field(default_factory=list)
+    __slots__ = ("messages", "owners", "removed")
+
+    def __init__(self) -> None:
+        self.messages: list[OutboxMessage] = []
+        self.owners: list[DeviceOwner] = []
+        self.removed: list[DeviceOwner] = []
 
 
 class SweepWorker:
@@ -148,8 +160,8 @@ class SweepWorker:
         found = self._compare(adapter, user_id, readings, owners, stored.account_id)
         if found.messages:
             services.outbox.put(found.messages)  # before the owners: a failure reads again
-        for owner in found.owners:
-            services.pending.put_owner(owner)
+        if found.owners:
+            services.pending.put_owners(found.owners)
         for owner in found.removed:
             services.pending.delete_owner(owner.endpoint_id, user_id)
         self._reschedule(ticket, adapter, len(readings), changed=bool(found.messages), now=now)

@@ -76,6 +76,22 @@ class DynamoStateStore(DynamoTable):
     def put_owner(self, owner: DeviceOwner) -> None:
         self._db.put_item(TableName=self._table, Item=self.owner_item(owner))
 
+    def put_owners(self, owners: list[DeviceOwner]) -> None:
+        """Write each owner record over the one stored, in batches (the sweep: an account's
+        changed bulbs in one call rather than one each)."""
+        unique = {(o.endpoint_id, o.user_id): o for o in owners}  # a batch refuses duplicates
+        self._write_batches([{"PutRequest": {"Item": self.owner_item(o)}} for o in unique.values()])
+
+    def _write_batches(self, items: list[dict[str, Any]]) -> None:
+        for start in range(0, len(items), 25):  # BatchWriteItem takes 25 items
+            writes: Any = {self._table: items[start : start + 25]}
+            for _ in range(_BATCH_PASSES):
+                writes = self._db.batch_write_item(RequestItems=writes).get("UnprocessedItems")
+                if not writes:
+                    break
+            else:
+                raise RuntimeError("DynamoDB left owner writes unprocessed")
+
     @staticmethod
     def _owner_key(endpoint_id: str, user_id: str) -> dict[str, dict[str, str]]:
         return {"pk": {"S": f"owner#{endpoint_id}"}, "sk": {"S": f"user#{user_id}"}}
@@ -116,15 +132,7 @@ class DynamoStateStore(DynamoTable):
             else:
                 raise RuntimeError("DynamoDB left owner reads unprocessed")
         new = [o for o in unique if (f"owner#{o.endpoint_id}", f"user#{o.user_id}") not in known]
-        items = [{"PutRequest": {"Item": self.owner_item(o)}} for o in new]
-        for start in range(0, len(items), 25):  # BatchWriteItem takes 25 items
-            writes: Any = {self._table: items[start : start + 25]}
-            for _ in range(_BATCH_PASSES):
-                writes = self._db.batch_write_item(RequestItems=writes).get("UnprocessedItems")
-                if not writes:
-                    break
-            else:
-                raise RuntimeError("DynamoDB left owner writes unprocessed")
+        self._write_batches([{"PutRequest": {"Item": self.owner_item(o)}} for o in new])
         return len(new)
 
     def owner_of(self, endpoint_id: str, user_id: str) -> DeviceOwner | None:

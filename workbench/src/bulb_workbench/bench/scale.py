@@ -133,6 +133,10 @@ class _Pending:
     def put_owner(self, owner: DeviceOwner) -> None:
         self.by_user[(owner.user_id, owner.vendor)][owner.endpoint_id] = owner
 
+    def put_owners(self, owners: list[DeviceOwner]) -> None:
+        for owner in owners:
+            self.put_owner(owner)
+
     def owners_of_user(self, user_id: str, vendor: str | None = None) -> list[DeviceOwner]:
         return list(self.by_user.get((user_id, vendor or ""), {}).values())
 
