@@ -340,10 +340,16 @@ def measure(reps: int | None = None, log=print) -> dict[str, Any]:
 def _library_chain(
     python: str, tree: Path, env: dict[str, str], cloud: Any, work: Path, reps: int
 ) -> list[dict[str, Any]]:
-    """CPU ms each library of ``LIBRARY_CHAIN`` adds to the SDK floor (with .pyc), fastest runs."""
-    best: list[float] = [float("inf")] * (len(LIBRARY_CHAIN) + 1)
+    """CPU ms each library of ``LIBRARY_CHAIN`` adds to the SDK floor (with .pyc), the garbage
+    collector's time left out. Each rep runs
+    every step back to back; a step adds the median of its difference with the step before it
+    in the same rep (paired, as the handlers' ratios: single runs of a shared machine drift by
+    more than a small library costs)."""
+    steps = len(LIBRARY_CHAIN) + 1
+    runs: list[list[float]] = []
     for _ in range(reps):
-        for k in range(len(LIBRARY_CHAIN) + 1):
+        rep: list[float] = []
+        for k in range(steps):
             cloud.reset()
             spec = {
                 "floor": list(LIBRARY_CLIENTS),
@@ -352,17 +358,21 @@ def _library_chain(
                 "queue_url": cloud.queue_url("floor"),
             }
             result = _run_child(python, tree, "pyc", env, spec, work)
-            if "error" not in result:
-                best[k] = min(best[k], result["cpu_s"] * 1000)
+            if "error" in result:
+                break
+            # without the collector's passes: where a pass falls depends on every allocation
+            # before it, so it lands in one step or the next and swamps a small library
+            rep.append((result["cpu_s"] - result.get("gc_s", 0.0)) * 1000)
+        if len(rep) == steps:  # a rep with a failed step pairs nothing
+            runs.append(rep)
+    if not runs:
+        return []
+    cpu = [statistics.median(r[k] for r in runs) for k in range(steps)]
+    adds = [cpu[0]] + [statistics.median(r[k] - r[k - 1] for r in runs) for k in range(1, steps)]
+    names = ["(floor+calls:" + ",".join(LIBRARY_CLIENTS) + ")", *LIBRARY_CHAIN]
     return [
-        {
-            "library": "(floor+calls:" + ",".join(LIBRARY_CLIENTS) + ")",
-            "cpu_ms": best[0],
-            "adds_ms": best[0],
-        }
-    ] + [
-        {"library": name, "cpu_ms": best[k + 1], "adds_ms": best[k + 1] - best[k]}
-        for k, name in enumerate(LIBRARY_CHAIN)
+        {"library": name, "cpu_ms": cpu[k], "adds_ms": adds[k], "reps": len(runs)}
+        for k, name in enumerate(names)
     ]
 
 

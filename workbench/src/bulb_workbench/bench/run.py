@@ -587,7 +587,10 @@ def _libraries_section(cold: dict[str, Any]) -> str:
         "### What the libraries cost\n",
         (
             "Each step adds one library to the one before it, starting from `import boto3` + SQS "
-            "and DynamoDB clients with one call each (.pyc, fastest run of each step; "
+            "and DynamoDB clients with one call each (.pyc, the garbage collector's time left "
+            "out: where its passes fall moves with every allocation before them; each rep runs "
+            "every step back to back: cpu ms is a step's median over the reps, adds ms the median "
+            "of its difference with the step before it in the same rep; "
             "`workbench/src/bulb_workbench/bench/_floors.py` `DEPENDENCIES` says how each is "
             "used: imported, and its main object created once; for pydantic one model defined and "
             "validated). Libraries share imports, so a step shows what that library adds to those "
@@ -595,6 +598,8 @@ def _libraries_section(cold: dict[str, Any]) -> str:
         ),
     ]
     for label, chain in cold["libraries"].items():
+        if not chain:  # no rep ran every step
+            continue
         base = chain[0]["cpu_ms"]
         rows = [
             [
