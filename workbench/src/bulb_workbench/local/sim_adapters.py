@@ -53,15 +53,17 @@ import base64
 import hashlib
 import hmac
 import logging
+import math
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 from urllib.parse import quote, urlencode
 
 import requests
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
+from pydantic import SecretStr, ValidationError
+from pydantic_core import from_json
 
 from skill.bulbs import (
     ALEXA_MAX_KELVIN,
@@ -181,83 +183,6 @@ SIM_QUOTAS: dict[str, VendorQuotas] = {
 }
 
 
-# -- the vendor's wire format (extra fields ignored: vendors add fields without notice) ---------
-
-
-class _Wire(BaseModel):
-    # defer_build: built at first use, as the runtime's models (a cold start reads few of them)
-    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
-
-
-class _Me(_Wire):
-    user_id: str = Field(min_length=1)
-
-
-class _Features(_Wire):
-    dimmable: bool = False
-    color: bool = False
-    ct_min: int | None = None
-    ct_max: int | None = None
-
-
-class _Device(_Wire):
-    id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-    manufacturer: str = "Unknown"
-    model: str = "Light"
-    features: _Features
-
-
-class _State(_Wire):
-    on: bool
-    brightness: int = Field(ge=0, le=100)
-    color: Color | None = None
-    color_temperature: int | None = None
-    color_mode: Literal["color", "temperature"] | None = None
-    online: bool = True
-
-
-class _Receipt(_Wire):
-    request_id: str = Field(min_length=1)
-
-
-class _Offline(_Wire):
-    status: Literal["offline"]
-
-
-class _AppKey(_Wire):
-    application_key: str = Field(min_length=1)
-
-
-class _Hooks(_Wire):
-    urls: list[str]
-
-
-class _TokenAnswer(_Wire):
-    """RFC 6749 section 5.1."""
-
-    access_token: str = Field(min_length=1)
-    refresh_token: str | None = None
-    expires_in: float | None = Field(default=None, ge=0)
-    token_type: str = "bearer"
-
-
-class _Push(_Wire):
-    device_id: str = Field(min_length=1)
-    request_id: str | None = None
-    user_id: str | None = None
-    state: _State
-
-
-class _Listed(_Device):
-    state: _State
-
-
-_DEVICES = TypeAdapter(list[_Device], config=ConfigDict(defer_build=True))
-_LISTED = TypeAdapter(list[_Listed], config=ConfigDict(defer_build=True))
-W = TypeVar("W", bound=_Wire)
-
-
 class SimulatorAdapter:
     """A simulated vendor's cloud over HTTP; ``style`` tells the processor how it answers,
     ``credential_kind`` what the user's credential is (and so how it is sent).
@@ -317,18 +242,18 @@ class SimulatorAdapter:
 
     def identify_user(self, credential: AnyCredential) -> str:
         """The simulator's id of the account (never a part of the credential)."""
-        return _parse(_Me, self._call("GET", credential, "/me")).user_id
+        return _parse("user", _user_id, self._call("GET", credential, "/me"))
 
     def list_devices(self, credential: AnyCredential) -> list[Device]:
+        answer = self._call("GET", credential, "/devices")
         try:
-            devices = _DEVICES.validate_python(self._call("GET", credential, "/devices"))
-        except ValidationError as exc:
-            raise EndpointUnreachable(f"{self.name} sent a malformed device list") from exc
-        return [_device(device) for device in devices]
+            return [_device(entry) for entry in _array(answer)]
+        except ValueError as exc:
+            raise EndpointUnreachable(f"{self.name} sent a malformed device list: {exc}") from exc
 
     def read_state(self, credential: AnyCredential, device_id: str) -> BulbState:
         answer = self._call("GET", credential, _device_path(device_id, "state"))
-        return _bulb_state(_parse(_State, answer))
+        return _bulb_state(_parse("state", _state_fields, answer))
 
     def execute(
         self, credential: AnyCredential, device_id: str, change: Change
@@ -339,8 +264,8 @@ class SimulatorAdapter:
         if _is_offline(answer):
             raise EndpointUnreachable(f"{self.name} says device {device_id!r} is offline")
         if self.style is Style.SYNC:
-            return _bulb_state(_parse(_State, answer))
-        return Accepted(reference=_parse(_Receipt, answer).request_id)
+            return _bulb_state(_parse("state", _state_fields, answer))
+        return Accepted(reference=_parse("receipt", _request_id, answer))
 
     def auth_headers(self, credential: AnyCredential) -> dict[str, str]:
         """How this vendor is shown ``credential``; ``InvalidAuthorizationCredential`` for a
@@ -469,7 +394,7 @@ class SimulatorOAuthAdapter(SimulatorAdapter):
         if not code or any(char.isspace() or not char.isprintable() for char in code):
             raise InvalidAuthorizationCredential(f"{self.name} sent no usable authorization code")
         client_id, client_secret = self._client()
-        answer = self._token_request(
+        access_token, refresh_token, lifetime = self._token_request(
             {
                 "grant_type": "authorization_code",
                 "code": code,
@@ -481,17 +406,15 @@ class SimulatorOAuthAdapter(SimulatorAdapter):
         )
         credential = OAuthToken.model_validate(
             {
-                "access_token": answer.access_token,
-                "refresh_token": answer.refresh_token,
-                "expires_at": (
-                    None if answer.expires_in is None else self._clock() + answer.expires_in
-                ),
+                "access_token": access_token,
+                "refresh_token": refresh_token,
+                "expires_at": None if lifetime is None else self._clock() + lifetime,
             }
         )
         if not self.creates_application_key:
             return credential
         created = self._call("POST", credential, "/appkey", {"devicetype": "bulb-skill"})
-        key = _parse(_AppKey, created).application_key
+        key = _parse("application key", _application_key, created)
         return credential.model_copy(update={"application_key": SecretStr(key)})
 
     def refresh_credential(self, credential: OAuthToken) -> OAuthToken:
@@ -514,7 +437,7 @@ class SimulatorOAuthAdapter(SimulatorAdapter):
                 f"this {self.name} credential has no refresh token: connect {self.name} again"
             )
         client_id, client_secret = self._client()
-        answer = self._token_request(
+        access_token, refresh_token, lifetime = self._token_request(
             {
                 "grant_type": "refresh_token",
                 "refresh_token": credential.refresh_token.get_secret_value(),
@@ -525,19 +448,18 @@ class SimulatorOAuthAdapter(SimulatorAdapter):
         )
         return OAuthToken.model_validate(
             {
-                "access_token": answer.access_token,
-                "refresh_token": answer.refresh_token or credential.refresh_token,
-                "expires_at": (
-                    None if answer.expires_in is None else self._clock() + answer.expires_in
-                ),
+                "access_token": access_token,
+                "refresh_token": refresh_token or credential.refresh_token,
+                "expires_at": None if lifetime is None else self._clock() + lifetime,
                 "application_key": credential.application_key,
             }
         )
 
-    def _token_request(self, form: dict[str, str], *, refused: str) -> _TokenAnswer:
+    def _token_request(self, form: dict[str, str], *, refused: str) -> _Tokens:
         """One token-endpoint request (a form, no credential header: the client authenticates
         in the body); ``refused`` ends the message of a refused grant. Its refusals are
-        RFC 6749's, not the API's, so they are mapped here (``_token_error``)."""
+        RFC 6749's, not the API's, so they are mapped here (``_token_error``); its answer is
+        ``_token_answer``'s."""
         response = self.transport.send("POST", self.token_url, data=form)
         if response.status_code >= 400:
             raise _token_error(
@@ -547,10 +469,10 @@ class SimulatorOAuthAdapter(SimulatorAdapter):
                 retry_after=self.transport.retry_after(response.headers),
             )
         try:
-            return _TokenAnswer.model_validate_json(response.content)
-        except ValidationError as exc:
+            return _token_answer(_object(from_json(response.content), "the answer"))
+        except ValueError as exc:  # from_json raises it too, for a body that is not JSON
             raise EndpointUnreachable(
-                f"{self.name}'s token endpoint sent a malformed answer"
+                f"{self.name}'s token endpoint sent a malformed answer: {exc}"
             ) from exc
 
 
@@ -561,11 +483,11 @@ class SimulatorListerAdapter(SimulatorOAuthAdapter):
     def read_all(self, credential: AnyCredential) -> list[DeviceReading]:
         """Mapped as ``list_devices`` and ``read_state`` map the same answers; an offline
         device (or one whose state ``read_state`` could not read) has state None."""
+        answer = self._call("GET", credential, "/states")
         try:
-            listed = _LISTED.validate_python(self._call("GET", credential, "/states"))
-        except ValidationError as exc:
-            raise EndpointUnreachable(f"{self.name} sent a malformed state list") from exc
-        return [DeviceReading(_device(entry), _reading(entry.state)) for entry in listed]
+            return [_listed(entry) for entry in _array(answer)]
+        except ValueError as exc:
+            raise EndpointUnreachable(f"{self.name} sent a malformed state list: {exc}") from exc
 
 
 class SimulatorPushAdapter(SimulatorAdapter):
@@ -607,7 +529,7 @@ class SimulatorPushAdapter(SimulatorAdapter):
     def webhook_urls(self, credential: AnyCredential) -> list[str]:
         """The URLs the account pushes to (``{"action": "query"}``): none or one."""
         answer = self._call("POST", credential, "/webhook", {"action": "query"})
-        return list(_parse(_Hooks, answer).urls)
+        return _parse("webhooks", _hook_urls, answer)
 
     def register_webhook(self, credential: AnyCredential, base_url: str) -> str:
         """Make the account push to ``base_url``; a no-op when it already does. When the account
@@ -672,14 +594,18 @@ class SimulatorPushAdapter(SimulatorAdapter):
         self._verify_signature(timestamp, signature, request.body)
         self._verify_age(timestamp)
         try:
-            push = _Push.model_validate_json(request.body)
-        except ValidationError as exc:
-            raise InvalidNotification("notification is not a valid push", status=400) from exc
+            device_id, request_id, user_id, state = _push(
+                _object(from_json(request.body), "the push")
+            )
+        except ValueError as exc:  # from_json raises it too, for a body that is not JSON
+            raise InvalidNotification(
+                f"notification is not a valid push: {exc}", status=400
+            ) from exc
         notification = Notification(
-            device_id=push.device_id,
-            state=_bulb_state(push.state, error=lambda m: InvalidNotification(m, status=400)),
-            reference=push.request_id or None,
-            user_id=push.user_id,
+            device_id=device_id,
+            state=_bulb_state(state, error=lambda m: InvalidNotification(m, status=400)),
+            reference=request_id or None,
+            user_id=user_id,
             sent_at=float(timestamp),  # signed with the body and checked by _verify_age
         )
         return [notification]
@@ -851,62 +777,250 @@ def _vendor_message(response: requests.Response) -> str:
     return str(message or response.reason or "no details")[:200]
 
 
-def _parse(model: type[W], data: Any) -> W:
+# -- the vendor's wire format --------------------------------------------------------------------
+# Pure functions over the decoded JSON, as the real adapters' ``_mapping`` modules: no model
+# classes to build at a cold start. Fields the simulator does not send are ignored (vendors add
+# fields without notice). A field that is missing, null where the simulator never sends null, or
+# of another JSON type than the simulator's (``_sim_model``: a flag is true or false, not "true"
+# or 1; a whole number may be written 5.0, not "5") raises ``ValueError`` naming it, which each
+# caller turns into its own error: ``_parse`` and ``list_devices``, ``read_all``,
+# ``_token_request`` -> ``EndpointUnreachable``; ``parse_notification`` -> ``InvalidNotification``.
+
+_Object = Mapping[str, Any]
+#: ``BulbState``'s fields, read from a simulator state; ``BulbState`` checks their ranges.
+_StateFields = dict[str, Any]
+#: A token answer: ``(access token, refresh token, lifetime in seconds)``.
+_Tokens = tuple[str, str | None, float | None]
+_ColorMode = Literal["color", "temperature"]
+_T = TypeVar("_T")
+#: The ``default`` of a field that has none: it must be there.
+_REQUIRED: Any = object()
+
+
+def _parse(what: str, parse: Callable[[_Object], _T], answer: Any) -> _T:
+    """``parse`` of an answer object; one not shaped as the simulator sends it ->
+    ``EndpointUnreachable``."""
     try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise EndpointUnreachable(f"malformed vendor answer ({model.__name__[1:]})") from exc
+        return parse(_object(answer, "the answer"))
+    except ValueError as exc:
+        raise EndpointUnreachable(f"malformed vendor answer ({what}): {exc}") from exc
+
+
+def _user_id(me: _Object) -> str:
+    """``GET /me``: ``{"user_id"}``."""
+    return _identifier(me, "user_id")
+
+
+def _request_id(receipt: _Object) -> str:
+    """A deferred command's 202: ``{"request_id"}``."""
+    return _identifier(receipt, "request_id")
+
+
+def _application_key(created: _Object) -> str:
+    """``POST /appkey``: ``{"application_key"}``."""
+    return _identifier(created, "application_key")
+
+
+def _hook_urls(hooks: _Object) -> list[str]:
+    """The webhook ``query``: ``{"urls": [...]}``."""
+    urls = _field(hooks, "urls")
+    if not isinstance(urls, list) or not all(isinstance(url, str) for url in urls):
+        raise ValueError("urls is not a list of strings")
+    return list(urls)
 
 
 def _is_offline(answer: Any) -> bool:
-    try:
-        _Offline.model_validate(answer)
-    except ValidationError:
-        return False
-    return True
+    """A command for an offline bulb: ``{"status": "offline"}``."""
+    return isinstance(answer, Mapping) and answer.get("status") == "offline"
 
 
-def _device(device: _Device) -> Device:
+def _device(value: Any) -> Device:
+    """A device of ``GET /devices`` and ``GET /states`` (``SimDevice.listing``)."""
+    device = _object(value, "a device")
+    manufacturer = _text(device, "manufacturer", default="Unknown")
+    model = _text(device, "model", default="Light")
     return Device(
-        id=device.id,
-        name=device.name,
-        features=_features(device.features),
-        manufacturer=device.manufacturer,
-        model=device.model,
-        description=f"{device.manufacturer} {device.model}",
+        id=_identifier(device, "id"),
+        name=_identifier(device, "name"),
+        features=_features(_object(_field(device, "features"), "features")),
+        manufacturer=manufacturer,
+        model=model,
+        description=f"{manufacturer} {model}",
     )
 
 
-def _features(features: _Features) -> Features:
+def _features(features: _Object) -> Features:
+    """A colour temperature range only when both ends are given, clamped to Alexa's."""
+    ct_min, ct_max = _optional_whole(features, "ct_min"), _optional_whole(features, "ct_max")
     kelvin = None
-    if features.ct_min is not None and features.ct_max is not None:
+    if ct_min is not None and ct_max is not None:
         kelvin = KelvinRange(
-            minimum=max(ALEXA_MIN_KELVIN, min(features.ct_min, ALEXA_MAX_KELVIN)),
-            maximum=min(ALEXA_MAX_KELVIN, max(features.ct_max, ALEXA_MIN_KELVIN)),
+            minimum=max(ALEXA_MIN_KELVIN, min(ct_min, ALEXA_MAX_KELVIN)),
+            maximum=min(ALEXA_MAX_KELVIN, max(ct_max, ALEXA_MIN_KELVIN)),
         )
-    return Features(dimmable=features.dimmable, color=features.color, color_temperature=kelvin)
+    return Features(
+        dimmable=_flag(features, "dimmable", default=False),
+        color=_flag(features, "color", default=False),
+        color_temperature=kelvin,
+    )
 
 
-def _reading(state: _State) -> BulbState | None:
-    if not state.online:
+def _listed(value: Any) -> DeviceReading:
+    """An entry of ``GET /states``: a device with its ``state``. A malformed state is a
+    malformed entry, offline or not; a state out of range or offline reads as None."""
+    entry = _object(value, "a device")
+    device = _device(entry)
+    return DeviceReading(device, _reading(_state_in(entry)))
+
+
+def _state_in(wire: _Object) -> _StateFields:
+    """The ``state`` of a listed device or a push."""
+    return _state_fields(_object(_field(wire, "state"), "state"))
+
+
+def _state_fields(state: _Object) -> _StateFields:
+    """A state (``SimDevice.state_json``) as ``BulbState``'s fields, ``online`` as
+    ``reachable``."""
+    return {
+        "on": _flag(state, "on"),
+        "brightness": _percent(state, "brightness"),
+        "color": _color(state.get("color")),
+        "color_temperature": _optional_whole(state, "color_temperature"),
+        "color_mode": _color_mode(state.get("color_mode")),
+        "reachable": _flag(state, "online", default=True),
+    }
+
+
+def _push(push: _Object) -> tuple[str, str | None, str | None, _StateFields]:
+    """A push (``simulator._notify``): ``(device_id, request_id, user_id, state)``."""
+    return (
+        _identifier(push, "device_id"),
+        _optional_text(push, "request_id"),
+        _optional_text(push, "user_id"),
+        _state_in(push),
+    )
+
+
+def _token_answer(answer: _Object) -> _Tokens:
+    """RFC 6749 section 5.1. ``token_type`` is checked, not used: bearer is the only type the
+    simulator issues."""
+    _text(answer, "token_type", default="bearer")
+    access_token = _identifier(answer, "access_token")
+    return access_token, _optional_text(answer, "refresh_token"), _lifetime(answer)
+
+
+def _reading(fields: _StateFields) -> BulbState | None:
+    if not fields["reachable"]:
         return None
     try:
-        return _bulb_state(state)
+        return _bulb_state(fields)
     except EndpointUnreachable:
         return None
 
 
 def _bulb_state(
-    state: _State, error: Callable[[str], Exception] = EndpointUnreachable
+    fields: _StateFields, error: Callable[[str], Exception] = EndpointUnreachable
 ) -> BulbState:
     try:
-        return BulbState(
-            on=state.on,
-            brightness=state.brightness,
-            color=state.color,
-            color_temperature=state.color_temperature,
-            color_mode=state.color_mode,
-            reachable=state.online,
-        )
+        return BulbState(**fields)
     except ValidationError as exc:
         raise error(f"vendor state out of range: {exc.error_count()} problem(s)") from exc
+
+
+# -- the JSON types of the wire's fields -----------------------------------------------------
+
+
+def _object(value: Any, what: str) -> _Object:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{what} is not an object")
+    return value
+
+
+def _array(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise ValueError("the answer is not a list")
+    return value
+
+
+def _field(wire: _Object, key: str, default: Any = _REQUIRED) -> Any:
+    """``wire[key]``, ``default`` when it is absent (an explicit null stays null)."""
+    value = wire.get(key, default)
+    if value is _REQUIRED:
+        raise ValueError(f"{key} is missing")
+    return value
+
+
+def _text(wire: _Object, key: str, *, default: Any = _REQUIRED) -> str:
+    value = _field(wire, key, default)
+    if not isinstance(value, str):
+        raise ValueError(f"{key} is not a string")
+    return value
+
+
+def _identifier(wire: _Object, key: str) -> str:
+    """A string that must be there and not be empty (an id, a key, a token)."""
+    value = _text(wire, key)
+    if not value:
+        raise ValueError(f"{key} is empty")
+    return value
+
+
+def _optional_text(wire: _Object, key: str) -> str | None:
+    return None if wire.get(key) is None else _text(wire, key)
+
+
+def _flag(wire: _Object, key: str, *, default: Any = _REQUIRED) -> bool:
+    value = _field(wire, key, default)
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} is not true or false")
+    return value
+
+
+def _whole(wire: _Object, key: str) -> int:
+    """A whole number, which JSON may write 5 or 5.0 (``bool`` is no number)."""
+    value = _field(wire, key)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key} is not a whole number")
+    return value
+
+
+def _optional_whole(wire: _Object, key: str) -> int | None:
+    return None if wire.get(key) is None else _whole(wire, key)
+
+
+def _percent(wire: _Object, key: str) -> int:
+    value = _whole(wire, key)
+    if not 0 <= value <= 100:
+        raise ValueError(f"{key} is not 0-100")
+    return value
+
+
+def _lifetime(answer: _Object) -> float | None:
+    """``expires_in``: seconds, >= 0; None when the answer gives none."""
+    value = answer.get("expires_in")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise ValueError("expires_in is not a number of seconds >= 0")
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond any float: as long as a float can say
+        return math.inf
+
+
+def _color(value: Any) -> Color | None:
+    """``Color``'s own checks: hue 0-360, saturation and brightness 0-1, no other field."""
+    if value is None:
+        return None
+    try:
+        return Color.model_validate(value)
+    except ValidationError as exc:
+        raise ValueError(f"color is not a colour: {exc.error_count()} problem(s)") from exc
+
+
+def _color_mode(value: Any) -> _ColorMode | None:
+    if value is not None and value not in ("color", "temperature"):
+        raise ValueError("color_mode is neither color nor temperature")
+    return cast(_ColorMode | None, value)
