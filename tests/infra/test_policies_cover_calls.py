@@ -45,9 +45,9 @@ RESOURCE_VARIABLES = {name for fn in ALL.functions() for name in env_resources(A
 
 def deployed_environment(fn: Function, bench: dict[str, str]) -> dict[str, str]:
     """The bench's environment as ``fn`` gets it: of the variables naming a resource, only those
-    its template gives it, so that a handler takes the paths it takes deployed (given every
-    variable the bench sets, the async processor also sends watchdog tickets to POLL_QUEUE_URL,
-    which its function does not get)."""
+    its template gives it, so that a handler takes the paths it takes deployed (a variable its
+    function lacks switches a path off: without POLL_QUEUE_URL the async processor sets no
+    watchdog)."""
     missing = set(env_resources(ALL, fn)) - set(bench)
     assert not missing, f"{fn.handler}: the bench's environment lacks {sorted(missing)}"
     return {k: v for k, v in bench.items() if k not in RESOURCE_VARIABLES or k in fn.environment}

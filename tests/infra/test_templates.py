@@ -37,10 +37,13 @@ LINKING = "skill.handlers.linking_pages.handler"
 SWEEP = {"skill.handlers.sweep.handler", "skill.handlers.sweep_scheduler.handler"}
 NETWORK = {
     "Sync": {"skill.handlers.processors.sync.handler"},
-    # the sweep reads the accounts whose users kept another webhook URL (read by polling)
+    # the sweep reads the accounts whose users kept another webhook URL (read by polling); the
+    # polling brick's poller is each command's watchdog (its processor idles without polling)
     "Async": {
         "skill.handlers.processors.async_.handler",
         "skill.handlers.notifications.handler",
+        "skill.handlers.processors.polling.handler",
+        "skill.handlers.poller.handler",
         *SWEEP,
     },
     "Optimistic": {"skill.handlers.processors.optimistic.handler", *SWEEP},
@@ -80,6 +83,7 @@ REQUIRED_ENV = {
         "STATE_TABLE",
         "IDEMPOTENCY_TABLE",
         "DEADLINE_SECONDS",
+        "POLL_QUEUE_URL",  # the watchdog
     },
     "skill.handlers.processors.optimistic.handler": {
         "OUTBOX_QUEUE_URL",
@@ -218,7 +222,7 @@ def test_each_style_combination_composes_and_deploys_only_its_networks(styles):
     poll_queues = [
         res for res, _ in comp.resources("AWS::SQS::Queue") if res.logical_id == "PollQueue"
     ]
-    assert bool(poll_queues) == ("Polling" in styles)
+    assert bool(poll_queues) == ("Polling" in styles or "Async" in styles)
     entrypoint = comp.function(ENTRYPOINT)
     queues = {n for n in entrypoint.environment if n.startswith("DIRECTIVES_QUEUE_")}
     assert queues == {f"DIRECTIVES_QUEUE_{s.upper()}_URL" for s in styles}
@@ -242,6 +246,25 @@ def test_only_sync_deploys_no_webhook_no_poller_no_sweep():
         LINKING,
         "skill.handlers.processors.sync.handler",
     }
+
+
+def test_the_async_style_deploys_the_poller_as_its_watchdog():
+    """A push that never arrives is answered by the poller just before the deadline
+    (``AsyncStrategy``): only if the async processor is given the poll queue and may send to it.
+    Without polling vendors the polling brick deploys for its poller; no directive is routed to
+    its processor."""
+    comp = composed(("Async",))
+    processor = comp.function("skill.handlers.processors.async_.handler")
+    poller = comp.function("skill.handlers.poller.handler")
+    queue = processor.environment["POLL_QUEUE_URL"]
+    assert queue == Res("PollingProcessor", "PollQueue")
+    assert poller.environment["POLL_QUEUE_URL"] == queue
+    assert any(
+        "sqs:SendMessage" in s.actions and any(str(r) == str(queue) for r in s.resources)
+        for s in processor.statements()
+    ), "the async processor may not send its watchdog tickets"
+    entrypoint = comp.function(ENTRYPOINT)
+    assert "DIRECTIVES_QUEUE_POLLING_URL" not in entrypoint.environment
 
 
 def test_every_brick_is_composed_by_template_yaml():
