@@ -43,7 +43,7 @@ from bulb_workbench.local.sim_adapters import (
     SimulatorListerAdapter,
     SimulatorPushAdapter,
     _bulb_state,
-    _State,
+    _state_fields,
 )
 from bulb_workbench.local.simulator import VendorSimulator
 from skill import cadence
@@ -284,7 +284,7 @@ def _population(n: int, rng: random.Random) -> list[tuple[str, str, int]]:
 
 
 def _owner_state(sim: VendorSimulator, vendor: str, user: str, device_id: str) -> Any:
-    return _bulb_state(_State.model_validate(sim.state(vendor, device_id, user=user)))
+    return _bulb_state(_state_fields(sim.state(vendor, device_id, user=user)))
 
 
 # -- the run -------------------------------------------------------------------------------------
