@@ -168,6 +168,8 @@ MALFORMED_STATES: dict[str, Any] = {
     "color-no-brightness": {**STATE, "color": {"hue": 1, "saturation": 1}},
     "color-extra-field": {**STATE, "color": {**HUE, "kelvin": 3000}},
     "color-hue-a-word": {**STATE, "color": {**HUE, "hue": "red"}},
+    "color-hue-a-numeric-string": {**STATE, "color": {**HUE, "hue": "120"}},
+    "color-saturation-a-boolean": {**STATE, "color": {**HUE, "saturation": True}},
     "color-hue-null": {**STATE, "color": {**HUE, "hue": None}},
     "online-null": {**STATE, "online": None},
     "online-a-word": {**STATE, "online": "maybe"},

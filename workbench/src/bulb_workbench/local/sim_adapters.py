@@ -866,8 +866,10 @@ def _features(features: _Object) -> Features:
 
 
 def _listed(value: Any) -> DeviceReading:
-    """An entry of ``GET /states``: a device with its ``state``. A malformed state is a
-    malformed entry, offline or not; a state out of range or offline reads as None."""
+    """An entry of ``GET /states``: a device with its ``state``. A malformed state (a
+    brightness outside 0-100 included) is a malformed entry, offline or not; a state
+    ``BulbState`` refuses (a colour temperature outside Alexa's range) or an offline device
+    reads as None."""
     entry = _object(value, "a device")
     device = _device(entry)
     return DeviceReading(device, _reading(_state_in(entry)))
@@ -1015,7 +1017,7 @@ def _color(value: Any) -> Color | None:
     if value is None:
         return None
     try:
-        return Color.model_validate(value)
+        return Color.model_validate(value, strict=True)  # JSON's numbers only (ints pass)
     except ValidationError as exc:
         raise ValueError(f"color is not a colour: {exc.error_count()} problem(s)") from exc
 
