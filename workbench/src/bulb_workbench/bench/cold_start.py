@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -305,7 +306,7 @@ def measure(reps: int | None = None, log=print) -> dict[str, Any]:
                             runs.setdefault(module, []).append(result)
                     per[mode] = runs
                 results.setdefault("libraries", {})[python.label] = _library_chain(
-                    python.path, pyc, env, cloud, work, n
+                    python.path, pyc, env, cloud, work, n, log
                 )
                 # import-time evidence: the entrypoint and a processor, no bytecode
                 evidence = {}
@@ -338,7 +339,13 @@ def measure(reps: int | None = None, log=print) -> dict[str, Any]:
 
 
 def _library_chain(
-    python: str, tree: Path, env: dict[str, str], cloud: Any, work: Path, reps: int
+    python: str,
+    tree: Path,
+    env: dict[str, str],
+    cloud: Any,
+    work: Path,
+    reps: int,
+    log: Callable[[str], object] = print,
 ) -> list[dict[str, Any]]:
     """CPU ms each library of ``LIBRARY_CHAIN`` adds to the SDK floor (with .pyc), the garbage
     collector's time left out. Each rep runs
@@ -359,6 +366,7 @@ def _library_chain(
             }
             result = _run_child(python, tree, "pyc", env, spec, work)
             if "error" in result:
+                log(f"  library chain step {k} failed: {result['error'][-500:]}")
                 break
             # without the collector's passes: where a pass falls depends on every allocation
             # before it, so it lands in one step or the next and swamps a small library

@@ -598,7 +598,8 @@ def _libraries_section(cold: dict[str, Any]) -> str:
         ),
     ]
     for label, chain in cold["libraries"].items():
-        if not chain:  # no rep ran every step
+        if not chain:
+            out.append(f"python {label}: no rep ran every step (the bench's log says why).\n")
             continue
         base = chain[0]["cpu_ms"]
         rows = [
