@@ -202,13 +202,14 @@ def refuse(self, address):
     raise ConnectionRefusedError(address)
 socket.socket.connect = refuse
 import importlib
-results = {}
+results, primed = {}, {}
 for module in sys.argv[1:]:
     start = len(registered)
     importlib.import_module(module)
     hooks = registered[start:]
     results[module] = [func(*args, **kw) for func, args, kw in hooks]
-print("RESULT " + json.dumps({"results": results, "attempts": attempts}))
+    primed[module] = "skill.bulbs._commands" in sys.modules
+print("RESULT " + json.dumps({"results": results, "attempts": attempts, "primed": primed}))
 """
 HANDLERS = [
     "skill.handlers.entrypoint",
@@ -255,3 +256,6 @@ def test_every_handler_of_the_command_path_registers_and_primes_offline():
     found = json.loads(line.removeprefix("RESULT "))
     assert found["results"] == {module: [True] for module in HANDLERS}, result.stderr[-3000:]
     assert found["attempts"] == [], "priming called out"
+    # the entrypoint (first) parses commands: their models, loaded at first use, are in its
+    # snapshot
+    assert found["primed"]["skill.handlers.entrypoint"] is True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from skill import bulbs
 from skill.coldstart import resumes_after_first_call
 from skill.composition import current
 from skill.observability import correlation_id_of, logger
@@ -23,4 +24,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return current().router.answer(event)
 
 
-snapstart(lambda: current().router)
+# the command models load at first use (skill.bulbs): load them into the snapshot too
+snapstart(lambda: (current().router, bulbs.apply_command))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from skill import bulbs
 from skill.coldstart import resumes_after_first_call
 from skill.composition import count, current
 from skill.observability import logger, metrics
@@ -20,7 +21,8 @@ Handler = Callable[[dict[str, Any], Any], "PartialItemFailureResponse"]
 def make_handler(style: Style) -> Handler:
     """The Lambda handler of ``style``'s processor (its services built before a SnapStart
     snapshot, ``skill.snapstart``)."""
-    snapstart(lambda: current().processor)
+    # the command models load at first use (skill.bulbs): load them into the snapshot too
+    snapstart(lambda: (current().processor, bulbs.apply_command))
 
     @resumes_after_first_call
     def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
