@@ -77,8 +77,11 @@ def test_add_owners_sends_unprocessed_writes_again(store, monkeypatch):
         return real(**kwargs)
 
     monkeypatch.setattr(store._db, "batch_write_item", throttled)
+    waits: list[float] = []
+    monkeypatch.setattr("skill.aws.stores._state.time.sleep", waits.append)
     assert store.add_owners([owner(n) for n in range(3)]) == 3
     assert len(calls) == 2 and len(store.owners()) == 3
+    assert waits == [0.05], "unprocessed items went again without backing off"
 
 
 def test_put_owners_writes_over_known_records_in_batches_of_25(store, monkeypatch):

@@ -16,12 +16,17 @@ from typing import Any
 from skill import cadence
 from skill.aws.stores._dynamo import DynamoTable
 from skill.records import DeviceOwner, PendingCommand, SweepAccount
+from skill.retry import Backoff
 
 #: Pending commands outlive their deadline by an hour (for investigation), then TTL removes them.
 PENDING_TTL_SECONDS = 3600
 #: Calls per batch while DynamoDB answers with unprocessed items (boto3 retries throttling
 #: itself; unprocessed items are ours to send again).
 _BATCH_PASSES = 5
+#: Waits before a batch's unprocessed items go again: DynamoDB leaves items unprocessed mostly
+#: when throttled, and sending them at once would meet the same throttle (its guidance:
+#: exponential back-off).
+_UNPROCESSED_BACKOFF = Backoff(delays=(0.05, 0.1, 0.2, 0.4), max_tries=_BATCH_PASSES)
 OWNERS_BY_USER = "OwnersByUser"
 SWEEP_SLOTS = "SweepSlots"
 _SWEEP_SK = "sweep"
@@ -85,7 +90,9 @@ class DynamoStateStore(DynamoTable):
     def _write_batches(self, items: list[dict[str, Any]]) -> None:
         for start in range(0, len(items), 25):  # BatchWriteItem takes 25 items
             writes: Any = {self._table: items[start : start + 25]}
-            for _ in range(_BATCH_PASSES):
+            for passes in range(_BATCH_PASSES):
+                if passes:
+                    time.sleep(_UNPROCESSED_BACKOFF.wait(passes))
                 writes = self._db.batch_write_item(RequestItems=writes).get("UnprocessedItems")
                 if not writes:
                     break
@@ -120,7 +127,9 @@ class DynamoStateStore(DynamoTable):
             request: Any = {
                 self._table: {"Keys": keys[start : start + 100], "ProjectionExpression": "pk, sk"}
             }
-            for _ in range(_BATCH_PASSES):
+            for passes in range(_BATCH_PASSES):
+                if passes:
+                    time.sleep(_UNPROCESSED_BACKOFF.wait(passes))
                 answer = self._db.batch_get_item(RequestItems=request)
                 known |= {
                     (i["pk"]["S"], i["sk"]["S"])
