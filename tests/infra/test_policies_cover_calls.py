@@ -1,4 +1,4 @@
-"""Every AWS call a handler makes is one its function's IAM policy allows.
+"""Every AWS call of each handler's main path is one its function's IAM policy allows.
 
 Each handler's first invocation (the cold-start bench's scenario,
 ``bulb_workbench.bench._scenarios.first_invocation``) runs for real in a fresh interpreter against
@@ -8,7 +8,9 @@ the composed templates: the IAM action, on the resource the call named (a table,
 indexes, a queue, a key, a secret: known by the variable of the function's environment that
 carried its name), with the statements' conditions evaluated, and the KMS key's own policy. A
 permission a code change needs and the template lacks fails here, not as AccessDenied after a
-deploy.
+deploy. One scenario per handler, with every style deployed: the rarer paths (Discover's owner
+batches, AcceptGrant, a credential refresh, a bulb removed from an account, the dispatcher's dead
+letters) and the linking pages are not run here.
 """
 
 from __future__ import annotations
