@@ -225,7 +225,7 @@ def measured_assumptions(results: dict[str, Any]) -> dict[str, Any]:
 
     - ``sweep_cpu_ms_per_bulb``: the worker's CPU (its pool threads included) for one read of an
       account of 3 bulbs at a polling vendor, steady state (list + 3 reads, the owners' index
-      query, nothing changed), / 3;
+      query, nothing changed), / 3: the median of the cost section's reads (``SWEEP_READS``);
     - ``sweep_scheduler_ms``: the scheduler's CPU for one minute (its slot queries, one due
       account, one SendMessageBatch) stretched to its MemorySize, + its AWS calls'
       ``aws_call_ms``, ``SCHEDULER_CONCURRENCY`` at a time.
@@ -234,7 +234,8 @@ def measured_assumptions(results: dict[str, Any]) -> dict[str, Any]:
     cost = results.get("cost") or {}
     worker = (cost.get("sweep_user_3_bulbs") or {}).get("functions", {}).get("sweep")
     if worker and worker.get("invocations"):
-        a["sweep_cpu_ms_per_bulb"] = worker["cpu_ms"] / worker["invocations"] / SWEPT_BULBS
+        cpu = worker.get("cpu_ms_median", worker["cpu_ms"])  # older results: the mean
+        a["sweep_cpu_ms_per_bulb"] = cpu / worker["invocations"] / SWEPT_BULBS
     scheduler = (cost.get("sweep_scheduler") or {}).get("functions", {}).get("sweep-scheduler")
     if scheduler and scheduler.get("invocations"):
         n = scheduler["invocations"]

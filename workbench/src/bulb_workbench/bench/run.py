@@ -1050,7 +1050,7 @@ def _chain_section(r: dict[str, Any]) -> str:
         f"{_chain.SQS_HOP_MS['standard']} ms standard (the outbox, the poll tickets), every "
         "mapping on the path with `MaximumBatchingWindowInSeconds: 0` (at that measurement's p90, "
         f"{_chain.SQS_HOP_P90_MS['fifo']} and {_chain.SQS_HOP_P90_MS['standard']} ms, the chains "
-        "are in the last table of this section); AWS call {a['aws_call_ms']:.0f} "
+        f"are in the last table of this section); AWS call {a['aws_call_ms']:.0f} "
         f"ms, vendor call {a['vendor_ms']:.0f} ms, gateway POST {a['gateway_ms']:.0f} ms, LWA call "
         f"{a['lwa_ms']:.0f} ms (`workbench/src/bulb_workbench/bench/_model.py`); a cold dispatcher "
         f"makes {_chain.COLD_LWA_CALLS} LWA refresh (the user's gateway token lives an hour: after "
