@@ -10,7 +10,7 @@ Sections (each a ratio against a baseline measured in the same run):
 5. what precompiled bytecode costs to build and ship (``_build.compile_command``).
 
 ``python -m bulb_workbench.bench.run --render`` rewrites the doc from the last run's raw results (in
-the temp directory) without measuring again. Environment knobs: ``BENCH_COLD_REPS`` (7),
+the temp directory) without measuring again. Environment knobs: ``BENCH_COLD_REPS`` (15),
 ``BENCH_COLD_LOCAL`` (1: also python 3.11), ``BENCH_WARM_SECONDS`` (0.6), ``BENCH_COST_DIRECTIVES``
 (4), ``BENCH_E2E_DIRECTIVES`` (15), ``BENCH_E2E_LATENCIES`` (0,0.15), ``BENCH_ONLY``
 (comma-separated sections: cold,warm,e2e,cost,bytecode,scale; ``scale``: the sweep over
